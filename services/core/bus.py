@@ -1,0 +1,75 @@
+"""What services see of the message bus: plain message values and a publisher protocol.
+
+The Kafka adapter (:mod:`services.core.kafka`) and the in-memory bus used by fast unit tests
+(:class:`MemoryBus`) both satisfy :class:`Publisher`; service cores never import aiokafka.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Message:
+    """A consumed message."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int = 0
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", "replace")
+        return None
+
+    @property
+    def key_text(self) -> str | None:
+        return None if self.key is None else self.key.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to publish."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class Publisher(Protocol):
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        """Publish all messages and return once every one is acknowledged."""
+
+
+BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
+"""Handles a batch of messages from one partition; returns once their effects are durable."""
+
+
+class MemoryBus:
+    """An in-memory :class:`Publisher` for unit tests of service cores (never for integration)."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, list[Message]] = defaultdict(list)
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        for out in messages:
+            log = self.topics[out.topic]
+            log.append(
+                Message(
+                    topic=out.topic,
+                    partition=0,
+                    offset=len(log),
+                    key=out.key.encode(),
+                    value=out.value,
+                    headers=tuple((k, v.encode()) for k, v in out.headers.items()),
+                )
+            )
