@@ -1,0 +1,327 @@
+"""The Kafka adapter: an idempotent publisher, topic creation and the consumer loop.
+
+Delivery semantics, stated plainly:
+
+- Transport is at-least-once.  The producer is idempotent (``acks=all``); a consumer commits a
+  partition's offset only after its batch handler returned, i.e. after the effects are durable.
+  A crash in between redelivers the batch; every handler is idempotent by a database constraint
+  or by deterministic message keys, so a redelivery changes nothing.
+- A handler raising :class:`~services.core.errors.RetryableError` leaves the batch uncommitted;
+  the loop backs off and tries it again (the broker or database was briefly away).
+- Any other error makes the loop handle the batch one message at a time; a message that still
+  fails goes to the consumer's dead-letter topic with the reason and its original bytes, and the
+  loop moves on.  Nothing escapes the loop and nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from services.core import metrics
+from services.core.bus import BatchHandler, Message, Outgoing
+from services.core.config import Settings
+from services.core.errors import RetryableError
+from services.core.models import DeadLetterError, DeadLetterV1
+from services.core.topics import Topics
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def backoff_delays(first: float = 0.2, cap: float = 30.0) -> AsyncIterator[float]:
+    """Exponential backoff with full jitter: 0.2 s, 0.4 s, … capped at ``cap``."""
+
+    async def gen() -> AsyncIterator[float]:
+        delay = first
+        while True:
+            yield random.uniform(delay / 2, delay)
+            delay = min(cap, delay * 2)
+
+    return gen()
+
+
+class BusUnavailable(RetryableError):
+    """The broker did not acknowledge a publish in time; the work is retried."""
+
+
+class KafkaPublisher:
+    """A :class:`~services.core.bus.Publisher` over an idempotent aiokafka producer."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        try:
+            futures = []
+            for out in messages:
+                headers = [(k, v.encode()) for k, v in out.headers.items()]
+                futures.append(
+                    await self._producer.send(
+                        out.topic, out.value, key=out.key.encode(), headers=headers
+                    )
+                )
+            if futures:
+                await asyncio.gather(*futures)
+        except KafkaError as exc:
+            raise BusUnavailable(f"publishing failed: {exc!r}") from exc
+        for out in messages:
+            metrics.PRODUCED.labels(topic=out.topic).inc()
+
+
+def producer_for(settings: Settings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_of(settings),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        max_request_size=MAX_MESSAGE_BYTES,
+        compression_type="gzip",
+        request_timeout_ms=30000,
+    )
+
+
+def bootstrap_of(settings: Settings) -> str:
+    if not settings.kafka_bootstrap:
+        raise RuntimeError("INFRALEDGER_KAFKA_BOOTSTRAP is not set and no local broker runs")
+    return settings.kafka_bootstrap
+
+
+async def _start_with_backoff(client: Any, what: str, attempts: int = 60) -> None:
+    delays = backoff_delays(cap=5.0)
+    for attempt in range(attempts):
+        try:
+            await client.start()
+            return
+        except KafkaError as exc:
+            if attempt == attempts - 1:
+                raise
+            delay = await anext(delays)
+            log.warning("%s: Kafka unavailable (%s); retrying in %.1fs", what, exc, delay)
+            await asyncio.sleep(delay)
+
+
+@asynccontextmanager
+async def kafka_publisher(settings: Settings) -> AsyncIterator[KafkaPublisher]:
+    """An idempotent producer, started with backoff and flushed and stopped on exit."""
+    producer = producer_for(settings)
+    await _start_with_backoff(producer, "producer")
+    try:
+        yield KafkaPublisher(producer)
+    finally:
+        await producer.flush()
+        await producer.stop()
+
+
+async def ensure_topics(settings: Settings, consumers: tuple[str, ...] = ()) -> list[str]:
+    """Create the pipeline's topics (and the named consumers' dead-letter topics) if missing."""
+    topics = Topics(settings.topic_prefix)
+    names = topics.all(consumers) if consumers else topics.all()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
+    await _start_with_backoff(admin, "admin")
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+            new = [
+                NewTopic(n, settings.partitions, settings.replication_factor, topic_configs=config)
+                for n in missing
+            ]
+            with suppress(TopicAlreadyExistsError):
+                await admin.create_topics(new)
+        return missing
+    finally:
+        await admin.close()
+
+
+def dead_letter(message: Message, service: str, error: BaseException) -> DeadLetterV1:
+    """The dead-letter record of ``message``: original bytes, headers and the reason."""
+    return DeadLetterV1(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key_b64=None if message.key is None else base64.b64encode(message.key).decode(),
+        value_b64=base64.b64encode(message.value).decode(),
+        headers={k: v.decode("utf-8", "replace") for k, v in message.headers},
+        error=DeadLetterError(service=service, kind=type(error).__name__, reason=str(error)[:2000]),
+        failed_at=datetime.now(UTC),
+    )
+
+
+@dataclass
+class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    assigned: set[TopicPartition] = field(default_factory=set)
+    generation: int = 0
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.assigned -= set(revoked)
+        self.generation += 1
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.assigned |= set(assigned)
+        self.generation += 1
+
+
+@dataclass
+class ConsumerLoop:
+    """Consume ``topics`` in group ``group``; hand batches to ``handler``; commit after it."""
+
+    settings: Settings
+    service: str
+    topics: list[str]
+    group: str
+    handler: BatchHandler
+    dead_letters: Any  # Publisher: dead-letter records are published through it
+    batch_size: int = 500
+    poll_ms: int = 200
+    listener: _Assignment = field(default_factory=_Assignment)
+    consumed: int = 0
+    _consumer: AIOKafkaConsumer | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._consumer is not None and bool(self.listener.assigned)
+
+    async def lag(self) -> dict[str, int]:
+        """Messages behind the end of each assigned partition."""
+        consumer = self._consumer
+        if consumer is None or not self.listener.assigned:
+            return {}
+        parts = sorted(self.listener.assigned)
+        ends = await consumer.end_offsets(parts)
+        result = {}
+        for tp in parts:
+            try:
+                position = await consumer.position(tp)
+            except Exception:
+                continue
+            result[f"{tp.topic}:{tp.partition}"] = max(0, ends[tp] - position)
+        return result
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_of(self.settings),
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.batch_size,
+            fetch_max_bytes=32 * 1024 * 1024,
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            session_timeout_ms=30000,
+            heartbeat_interval_ms=3000,
+            max_poll_interval_ms=600000,
+        )
+        await _start_with_backoff(consumer, f"{self.service} consumer")
+        consumer.subscribe(self.topics, listener=self.listener)
+        self._consumer = consumer
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=self.poll_ms)
+                for tp, records in batches.items():
+                    if stop.is_set() and not records:
+                        break
+                    messages = [_message(r) for r in records]
+                    await self._handle_with_retry(consumer, tp, messages, stop)
+        finally:
+            self._consumer = None
+            await consumer.stop()
+
+    async def _handle_with_retry(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, batch: list[Message],
+        stop: asyncio.Event,
+    ) -> None:  # fmt: skip
+        delays = backoff_delays(cap=10.0)
+        generation = self.listener.generation
+        while True:
+            try:
+                await self._handle(batch)
+                break
+            except RetryableError as exc:
+                delay = await anext(delays)
+                log.warning(
+                    "retryable failure, backing off",
+                    extra={"service": self.service, "error": str(exc), "delay_s": round(delay, 2),
+                           "topic": tp.topic, "partition": tp.partition},
+                )  # fmt: skip
+                if stop.is_set():
+                    # Hand the batch back: nothing was committed, the next owner redoes it.
+                    consumer.seek(tp, batch[0].offset)
+                    return
+                await asyncio.sleep(delay)
+        self.consumed += len(batch)
+        metrics.CONSUMED.labels(service=self.service, topic=tp.topic).inc(len(batch))
+        if generation != self.listener.generation and tp not in self.listener.assigned:
+            return  # partition moved during the batch: its new owner redoes it idempotently
+        await self._commit(consumer, tp, batch[-1].offset + 1)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        delays = backoff_delays(cap=5.0)
+        for _ in range(20):
+            try:
+                await consumer.commit({tp: offset})
+                return
+            except KafkaError as exc:
+                # A failed commit only means a redelivery later, which handlers absorb.
+                log.warning("offset commit failed: %s", exc, extra={"service": self.service})
+                if tp not in self.listener.assigned:
+                    return
+                await asyncio.sleep(await anext(delays))
+
+    async def _handle(self, batch: list[Message]) -> None:
+        started = asyncio.get_running_loop().time()
+        try:
+            await self.handler(batch)
+        except RetryableError:
+            raise
+        except Exception:
+            for message in batch:
+                await self._handle_one(message)
+        finally:
+            metrics.BATCH_SECONDS.labels(service=self.service).observe(
+                asyncio.get_running_loop().time() - started
+            )
+
+    async def _handle_one(self, message: Message) -> None:
+        try:
+            await self.handler([message])
+        except RetryableError:
+            raise
+        except Exception as exc:
+            record = dead_letter(message, self.service, exc)
+            log.error(
+                "dead-lettered message",
+                extra={"service": self.service, "topic": message.topic,
+                       "partition": message.partition, "offset": message.offset,
+                       "key": message.key_text, "reason": record.error.reason},
+            )  # fmt: skip
+            dlq = Topics(self.settings.topic_prefix).dead_letter(self.service)
+            await self.dead_letters.publish_many(
+                [Outgoing(dlq, message.key_text or "", record.model_dump_json().encode())]
+            )
+            metrics.DEAD_LETTERED.labels(service=self.service, topic=message.topic).inc()
+
+
+def _message(record: Any) -> Message:
+    return Message(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value if record.value is not None else b"",
+        headers=tuple((k, bytes(v)) for k, v in (record.headers or ())),
+        timestamp_ms=record.timestamp or 0,
+    )
