@@ -1,0 +1,204 @@
+"""A commitment's history, derived from every observation of it, and the changes it implies.
+
+The history of a key is a pure function of the *set* of its observations: they are ordered by
+effective time (the article's publication time) and folded, each one compared with the state
+as it stood just before it.  An older article that arrives late therefore lands in its place
+and is compared with its true predecessor, the current state is always the newest article's,
+and any permutation of the same facts yields the same history.
+
+Each fold step yields one :class:`Version` (or none, when a source repeats itself):
+
+- ``new``        the first sighting;
+- ``retracted``  the status became ``cancelled``;
+- ``increased`` / ``decreased``  the quantity changed (absolute and relative delta);
+- ``conflict``   another source gives a different quantity within the conflict window: both
+                 claims are kept (the older one in :attr:`Version.disputed`), neither wins;
+- ``revised``    same quantity, but qualifier, model, products, timeframe or status changed
+                 ("over 260,000" vs "up to 260,000" is a revision, never an increase);
+- ``reaffirmed`` the same state from another source: the source list grows.
+
+Facts describe commitments partially: a field a fact leaves unstated (no model, a vague
+quantity) keeps the predecessor's value.  Text that differs only by language (the quantity as
+written, a timeframe without dates) is not a difference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.core.models import (
+    ChangeEvidence,
+    ChangeKind,
+    CommitmentState,
+    Delta,
+    Quantity,
+    stable_id,
+)
+
+DEFAULT_CONFLICT_WINDOW = timedelta(days=31)
+
+_UNIT_SCALE = {"GW": 1000.0}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One fact about a commitment, as seen in one article."""
+
+    fact_id: str
+    article_id: str
+    source: str
+    effective_at: datetime
+    state: CommitmentState
+    evidence: ChangeEvidence
+
+    @property
+    def order(self) -> tuple[datetime, str, str]:
+        return (self.effective_at, self.article_id, self.fact_id)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A quantity some sources asserted, kept while it is disputed."""
+
+    quantity: Quantity
+    sources: tuple[str, ...]
+    asserted_at: datetime
+
+
+@dataclass(frozen=True)
+class Version:
+    """One entry of a commitment's history."""
+
+    id: str
+    kind: ChangeKind
+    observation: Observation
+    before: CommitmentState | None
+    after: CommitmentState
+    delta: Delta | None
+    sources: tuple[str, ...]
+    disputed: tuple[Claim, ...]
+
+
+def magnitude(quantity: Quantity | None) -> float | None:
+    """The quantity's value in its base unit (GW in MW), or None when vague or absent."""
+    if quantity is None or quantity.value is None:
+        return None
+    return quantity.value * _UNIT_SCALE.get(quantity.unit, 1.0)
+
+
+def essence(state: CommitmentState) -> tuple[object, ...]:
+    """What a state asserts, without wording: two states with equal essence are the same."""
+    quantity = state.quantity
+    timeframe = state.timeframe
+    return (
+        None if quantity is None else (magnitude(quantity), quantity.qualifier),
+        state.gpu_model.casefold() if state.gpu_model else None,
+        tuple(sorted({p.casefold() for p in state.products})),
+        (timeframe.start, timeframe.end) if timeframe and _dated(state) else None,
+        state.status,
+    )  # fmt: skip
+
+
+def merge(before: CommitmentState, stated: CommitmentState) -> CommitmentState:
+    """The state after ``stated``: what it leaves unstated keeps the value of ``before``."""
+    quantity = stated.quantity
+    if magnitude(quantity) is None and magnitude(before.quantity) is not None:
+        quantity = before.quantity
+    return CommitmentState(
+        quantity=quantity,
+        gpu_model=stated.gpu_model or before.gpu_model,
+        products=stated.products or before.products,
+        timeframe=stated.timeframe if _dated(stated) else before.timeframe or stated.timeframe,
+        status=stated.status,
+    )
+
+
+def _dated(state: CommitmentState) -> bool:
+    return state.timeframe is not None and bool(state.timeframe.start or state.timeframe.end)
+
+
+def derive_history(
+    key: str,
+    observations: Iterable[Observation],
+    window: timedelta = DEFAULT_CONFLICT_WINDOW,
+) -> tuple[Version, ...]:
+    """The history of commitment ``key`` from all its observations, in effective-time order."""
+    versions: list[Version] = []
+    for observation in sorted(observations, key=lambda o: o.order):
+        version = _step(key, versions[-1] if versions else None, observation, window)
+        if version is not None:
+            versions.append(version)
+    return tuple(versions)
+
+
+def new_versions(known_ids: Iterable[str], history: Sequence[Version]) -> tuple[Version, ...]:
+    """The versions of ``history`` that are real differences from a history with ``known_ids``."""
+    known = set(known_ids)
+    return tuple(v for v in history if v.id not in known)
+
+
+def _step(
+    key: str, previous: Version | None, observation: Observation, window: timedelta
+) -> Version | None:
+    if previous is None:
+        return _version(key, "new", observation, None, observation.state, None,
+                        (observation.source,), ())  # fmt: skip
+    before = previous.after
+    after = merge(before, observation.state)
+    source = observation.source
+    fresh_source = source not in previous.sources
+    if after.status == "cancelled" and before.status != "cancelled":
+        return _version(key, "retracted", observation, before, after, None, (source,), ())
+    old, new = magnitude(before.quantity), magnitude(after.quantity)
+    disputed = tuple(
+        claim for claim in previous.disputed
+        if observation.effective_at - claim.asserted_at <= window
+        and magnitude(claim.quantity) != new
+    )  # fmt: skip
+    if old is not None and new is not None and old != new:
+        delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
+        recent = observation.effective_at - previous.observation.effective_at <= window
+        if recent and fresh_source:
+            assert before.quantity is not None
+            claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
+            return _version(key, "conflict", observation, before, after, delta, (source,),
+                            (claim, *disputed))  # fmt: skip
+        kind: ChangeKind = "increased" if new > old else "decreased"
+        return _version(key, kind, observation, before, after, delta, (source,), ())
+    sources = (*previous.sources, source) if fresh_source else previous.sources
+    if essence(after) != essence(before):
+        return _version(key, "revised", observation, before, after, None, sources, disputed)
+    if fresh_source:
+        return _version(key, "reaffirmed", observation, before, after, None, sources, disputed)
+    return None
+
+
+def _version(
+    key: str,
+    kind: ChangeKind,
+    observation: Observation,
+    before: CommitmentState | None,
+    after: CommitmentState,
+    delta: Delta | None,
+    sources: tuple[str, ...],
+    disputed: tuple[Claim, ...],
+) -> Version:
+    identity = json.dumps(
+        [key, observation.article_id, kind, before and essence(before), essence(after),
+         delta and [delta.absolute, delta.relative]],
+        default=str,
+    )  # fmt: skip
+    return Version(
+        id=stable_id("change", identity),
+        kind=kind,
+        observation=observation,
+        before=before,
+        after=after,
+        delta=delta,
+        sources=sources,
+        disputed=disputed,
+    )
+

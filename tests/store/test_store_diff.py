@@ -1,0 +1,148 @@
+"""The history of one commitment and the kind of every change, without any I/O."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.core.models import Timeframe
+from services.store.diff import Observation, derive_history, new_versions
+
+from .builders import observation
+
+KEY = "gpu_commitment|samsung-electronics|nvidia|gpu|-"
+
+
+def kinds(*observations: Observation, window: timedelta = timedelta(days=31)) -> list[str]:
+    return [v.kind for v in derive_history(KEY, observations, window)]
+
+
+def test_first_sighting_is_new() -> None:
+    [version] = derive_history(KEY, [observation(50_000)])
+    assert (version.kind, version.before, version.sources) == ("new", None, ("zdnet",))
+
+
+def test_restated_not_changed_across_qualifiers_on_the_same_day() -> None:
+    history = derive_history(KEY, [
+        observation(260_000, qualifier="at_least", source="a"),
+        observation(260_000, qualifier="up_to", source="b", day=0.1),
+        observation(260_000, qualifier="exact", source="c", day=0.2),
+        observation(260_000, qualifier="exact", source="d", day=0.3),
+    ])  # fmt: skip
+    assert [v.kind for v in history] == ["new", "revised", "revised", "reaffirmed"]
+    assert all(v.delta is None for v in history)
+    assert history[-1].sources == ("a", "b", "c", "d")
+
+
+def test_increase_across_sources_outside_the_window() -> None:
+    history = derive_history(KEY, [
+        observation(50_000, source="a"), observation(60_000, source="b", day=60)
+    ])  # fmt: skip
+    assert [v.kind for v in history] == ["new", "increased"]
+    delta = history[1].delta
+    assert delta is not None
+    assert (delta.absolute, delta.relative) == (10_000, pytest.approx(0.2))
+    assert history[1].sources == ("b",)
+
+
+def test_the_same_source_updating_itself_is_an_increase_or_decrease() -> None:
+    assert kinds(observation(50_000), observation(40_000, day=1)) == ["new", "decreased"]
+
+
+def test_conflicting_sources_in_the_same_month_keep_both_claims() -> None:
+    history = derive_history(KEY, [
+        observation(15_000, source="a"), observation(24_000, source="b", day=10)
+    ])  # fmt: skip
+    assert [v.kind for v in history] == ["new", "conflict"]
+    conflict = history[1]
+    assert conflict.after.quantity is not None and conflict.after.quantity.value == 24_000
+    [claim] = conflict.disputed
+    assert (claim.quantity.value, claim.sources) == (15_000, ("a",))
+
+
+def test_the_conflict_window_is_a_parameter() -> None:
+    pair = (observation(15_000, source="a"), observation(24_000, source="b", day=10))
+    assert kinds(*pair, window=timedelta(days=5)) == ["new", "increased"]
+
+
+def test_a_disputed_claim_expires_after_the_window() -> None:
+    history = derive_history(KEY, [
+        observation(15_000, source="a"),
+        observation(24_000, source="b", day=10),
+        observation(24_000, source="c", day=20),
+        observation(24_000, source="d", day=50),
+    ])  # fmt: skip
+    assert [v.kind for v in history] == ["new", "conflict", "reaffirmed", "reaffirmed"]
+    assert len(history[2].disputed) == 1
+    assert history[3].disputed == ()
+
+
+def test_cancellation_is_a_retraction() -> None:
+    assert kinds(observation(50_000), observation(50_000, status="cancelled", day=3)) == [
+        "new", "retracted"
+    ]  # fmt: skip
+
+
+def test_model_timeframe_and_status_changes_are_revisions() -> None:
+    dated = Timeframe(text="2026년", start="2026", end="2026")
+    assert kinds(
+        observation(50_000),
+        observation(50_000, day=1, gpu_model="Blackwell"),
+        observation(50_000, day=2, timeframe=dated),
+        observation(50_000, day=3, status="completed"),
+    ) == ["new", "revised", "revised", "revised"]
+
+
+def test_unstated_fields_keep_their_values_and_wording_is_not_a_change() -> None:
+    history = derive_history(KEY, [
+        observation(50_000, gpu_model="Blackwell", source="a",
+                    timeframe=Timeframe(text="향후 수년간")),
+        observation(None, source="b", day=1, timeframe=Timeframe(text="over the coming years")),
+    ])  # fmt: skip
+    assert [v.kind for v in history] == ["new", "reaffirmed"]
+    after = history[1].after
+    assert after.gpu_model == "Blackwell"
+    assert after.quantity is not None and after.quantity.value == 50_000
+
+
+def test_a_source_repeating_itself_adds_no_version() -> None:
+    assert kinds(observation(50_000, slug="x"), observation(50_000, slug="y", day=1)) == ["new"]
+
+
+def test_late_arriving_older_article_is_compared_with_its_true_predecessor() -> None:
+    october, november = observation(40_000, source="a"), observation(50_000, source="b", day=40)
+    before = derive_history(KEY, [november])
+    after = derive_history(KEY, [november, october])
+    assert [v.kind for v in after] == ["new", "increased"]
+    assert after[-1].after == november.state  # the current state does not regress
+    emitted = new_versions([v.id for v in before], after)
+    assert [(v.kind, v.observation.article_id) for v in emitted] == [
+        ("new", october.article_id), ("increased", november.article_id)
+    ]  # fmt: skip
+
+
+def test_re_deriving_the_same_observations_emits_nothing() -> None:
+    observations = [observation(50_000), observation(60_000, day=40, source="b")]
+    first = derive_history(KEY, observations)
+    assert new_versions([v.id for v in first], derive_history(KEY, observations)) == ()
+
+
+OBSERVATIONS = [
+    observation(260_000, qualifier="up_to", source="a"),
+    observation(260_000, source="b"),
+    observation(240_000, source="c", day=2),
+    observation(50_000, source="a", day=40),
+    observation(50_000, source="d", day=41, status="cancelled"),
+    observation(60_000, source="d", day=90, gpu_model="GB200"),
+    observation(None, source="e", day=90, no_quantity=True),
+    observation(60_000, source="a", day=120, qualifier="about"),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.permutations(OBSERVATIONS))
+def test_any_permutation_yields_the_same_history(order: list[Observation]) -> None:
+    assert derive_history(KEY, order) == derive_history(KEY, OBSERVATIONS)
