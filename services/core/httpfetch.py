@@ -215,6 +215,13 @@ class _Stage:
         return out
 
 
+def decode_content(raw: bytes, content_encoding: str | None, cap: int) -> bytes:
+    """Undo ``Content-Encoding`` on a complete body with the same output cap as a live fetch."""
+    encodings = [e.strip().lower() for e in (content_encoding or "").split(",") if e.strip()]
+    decoder = _Decoder(encodings, cap)
+    return decoder.feed(raw) + decoder.flush()
+
+
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -32,7 +32,7 @@ from services.core.errors import TerminalError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
-"""``async (host, port) -> [ip, ...]``: how names become addresses (tests map names to 127.0.0.1)."""
+"""``async (host, port) -> [ip, ...]``: how names become addresses (tests map names)."""
 
 METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(a)

@@ -1,0 +1,585 @@
+"""Orchestration: poll sources, fetch politely, archive, parse, judge, dedup, publish once.
+
+The I/O shell around the pure pieces (:mod:`~services.crawler.parse`,
+:mod:`~services.crawler.relevance`, :mod:`~services.crawler.discover`,
+:mod:`~services.crawler.schedule`, …).  :func:`run_crawler` is the entry point used by
+``infraledger crawl`` and by the service runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from services.core.bus import Outgoing, Publisher
+from services.core.config import Settings
+from services.core.db import make_engine, utcnow
+from services.core.errors import RetryableError
+from services.core.httpfetch import Fetcher, FetchError, FetchLimits, FetchResult, error_kind
+from services.core.models import ArticleV1, WarcRef, stable_id
+from services.core.netguard import BlockedAddress, Resolver
+from services.core.topics import Topics
+from services.crawler import metrics
+from services.crawler.decode import decode_document
+from services.crawler.discover import (
+    DiscoveryError,
+    Link,
+    looks_like_sitemap,
+    parse_feed,
+    parse_sitemap,
+    section_links,
+)
+from services.crawler.errors import HttpStatusError
+from services.crawler.parse import parse_response
+from services.crawler.politeness import HostGate, parse_retry_after
+from services.crawler.relevance import RuleSet, Verdict, judge, rules_from_environment
+from services.crawler.robots import (
+    TTL_UNAVAILABLE,
+    RobotsCache,
+    RobotsRules,
+    agent_token,
+    rules_for_status,
+)
+from services.crawler.schedule import first_due, next_after_failure, next_after_success
+from services.crawler.sources import Source, load_sources
+from services.crawler.state import CrawlState, Validators
+from services.crawler.tables import create_tables
+from services.crawler.urls import try_canonicalize
+from services.crawler.warc import WarcWriter
+
+log = logging.getLogger("infraledger.crawler")
+
+MAX_RETRY_AFTER = 120.0
+MAX_ATTEMPTS = 3
+MAX_CHILD_SITEMAPS = 5
+MAX_CONCURRENT_SOURCES = 8
+
+
+@dataclass
+class CrawlStats:
+    fetched: int = 0
+    not_modified: int = 0
+    published: int = 0
+    republished: int = 0
+    duplicates: Counter[str] = field(default_factory=Counter)
+    irrelevant: int = 0
+    not_article: int = 0
+    robots_blocked: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    polls: int = 0
+    failed_polls: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "fetched": self.fetched,
+            "not_modified": self.not_modified,
+            "published": self.published,
+            "republished": self.republished,
+            "duplicates": dict(self.duplicates),
+            "irrelevant": self.irrelevant,
+            "not_article": self.not_article,
+            "robots_blocked": self.robots_blocked,
+            "errors": dict(self.errors),
+            "polls": self.polls,
+            "failed_polls": self.failed_polls,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to one candidate URL (shown by ``--explain``)."""
+
+    url: str
+    source: str
+    outcome: str
+    """published | duplicate_url | duplicate_exact | duplicate_near | irrelevant | not_article
+    | robots | error"""
+    detail: str = ""
+    verdict: Verdict | None = None
+    article: ArticleV1 | None = None
+
+
+Explain = Callable[[Decision], None]
+
+
+class Crawler:
+    def __init__(
+        self,
+        *,
+        sources: Sequence[Source],
+        publisher: Publisher,
+        state: CrawlState,
+        fetcher: Fetcher,
+        warc: WarcWriter,
+        rules: RuleSet,
+        gate: HostGate,
+        topics: Topics,
+        user_agent: str,
+        explain: Explain | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sources = tuple(sources)
+        self.publisher = publisher
+        self.state = state
+        self.fetcher = fetcher
+        self.warc = warc
+        self.rules = rules
+        self.gate = gate
+        self.topics = topics
+        self.agent = agent_token(user_agent)
+        self.explain = explain
+        self.rng = rng or random.Random()
+        self.stats = CrawlStats()
+        self.robots = RobotsCache(self._fetch_robots)
+        self._publish_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _error(self, kind: str) -> None:
+        metrics.ERRORS.labels(kind=kind).inc()
+        self.stats.errors[kind] += 1
+
+    def _decide(self, decision: Decision) -> Decision:
+        if self.explain is not None:
+            self.explain(decision)
+        return decision
+
+    # ------------------------------------------------------------------ fetching
+
+    async def _fetch_robots(self, url: str) -> tuple[RobotsRules, float]:
+        host = urlsplit(url).hostname or ""
+        try:
+            async with self.gate.slot(host):
+                result = await self.fetcher.get(url)
+        except BlockedAddress:
+            raise
+        except FetchError as exc:
+            self._error(f"robots_{error_kind(exc)}")
+            return RobotsRules(parser=None, disallow_all=True), TTL_UNAVAILABLE
+        metrics.FETCHED.labels(kind="robots").inc()
+        rules, ttl = rules_for_status(result.status, result.body)
+        self.gate.set_delay(host, rules.crawl_delay(self.agent))
+        return rules, ttl
+
+    async def allowed(self, url: str) -> bool:
+        rules = await self.robots.rules(url)
+        return rules.allowed(self.agent, url)
+
+    async def fetch(
+        self, url: str, kind: str, headers: dict[str, str] | None = None
+    ) -> tuple[FetchResult, WarcRef | None]:
+        """GET ``url`` politely (robots, per-host gate, Retry-After, backoff) and archive it.
+
+        Raises :class:`FetchError`, :class:`HttpStatusError` (after retries) or
+        :class:`BlockedAddress`; returns responses with status < 400 (incl. 304).
+        """
+        host = urlsplit(url).hostname or ""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self.gate.slot(host):
+                    result = await self.fetcher.get(url, headers)
+            except FetchError as exc:
+                self.gate.failed(host)
+                if isinstance(exc, RetryableError) and attempt < MAX_ATTEMPTS:
+                    self._error(error_kind(exc))
+                    continue
+                raise
+            metrics.LATENCY.labels(host=host).observe(result.elapsed)
+            self.stats.fetched += 1
+            metrics.FETCHED.labels(kind=kind).inc()
+            ref = await asyncio.to_thread(
+                self.warc.write_response,
+                result.final_url,
+                result.status,
+                result.headers,
+                result.raw,
+                fetched_at=utcnow(),
+                http_version=result.http_version,
+            )
+            if result.status in (429, 503):
+                wait = parse_retry_after(result.header("retry-after"))
+                if wait is not None and wait <= MAX_RETRY_AFTER and attempt < MAX_ATTEMPTS:
+                    self._error(f"http_{result.status}")
+                    self.gate.defer(host, wait)
+                    continue
+                self.gate.defer(host, min(wait or self.gate.failed(host), MAX_RETRY_AFTER * 10))
+                raise HttpStatusError(f"{url}: HTTP {result.status}", result.status, wait)
+            if result.status >= 500:
+                self.gate.failed(host)
+                if attempt < MAX_ATTEMPTS:
+                    self._error(f"http_{result.status}")
+                    continue
+                raise HttpStatusError(f"{url}: HTTP {result.status}", result.status)
+            if result.status >= 400:
+                raise HttpStatusError(f"{url}: HTTP {result.status}", result.status)
+            self.gate.succeeded(host)
+            return result, ref
+
+    # ------------------------------------------------------------------ discovery
+
+    async def _listing(self, url: str, kind: str) -> tuple[FetchResult | None, Validators | None]:
+        """Conditional GET of a feed or sitemap; ``None`` when unchanged (304)."""
+        old = await asyncio.to_thread(self.state.validators, url)
+        headers: dict[str, str] = {}
+        if old is not None and old.etag:
+            headers["If-None-Match"] = old.etag
+        if old is not None and old.last_modified:
+            headers["If-Modified-Since"] = old.last_modified
+        result, _ref = await self.fetch(url, kind, headers)
+        if result.status == 304:
+            self.stats.not_modified += 1
+            metrics.NOT_MODIFIED.inc()
+            return None, None
+        new = Validators(
+            etag=result.header("etag"),
+            last_modified=result.header("last-modified"),
+            body_hash=hashlib.sha256(result.body).hexdigest(),
+        )
+        return result, new
+
+    async def _sitemap_links(
+        self, url: str, pending: list[tuple[str, Validators]], depth: int = 0
+    ) -> list[Link]:
+        result, validators = await self._listing(url, "sitemap")
+        if result is None:
+            return []
+        sitemap = parse_sitemap(result.body, result.final_url)
+        if validators is not None:
+            pending.append((url, validators))
+        links = list(sitemap.links)
+        if depth < 1:
+            for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
+                if not await self.allowed(child.url):
+                    self.stats.robots_blocked += 1
+                    metrics.ROBOTS_BLOCKED.inc()
+                    continue
+                try:
+                    links += await self._sitemap_links(child.url, pending, depth + 1)
+                except (FetchError, HttpStatusError, DiscoveryError) as exc:
+                    self._error(error_kind(exc))
+        return links
+
+    async def discover(
+        self, source: Source
+    ) -> tuple[list[Link], list[tuple[str, Validators]], int]:
+        """Candidate links of ``source``; the validators to save; how many endpoints failed."""
+        links: list[Link] = []
+        pending: list[tuple[str, Validators]] = []
+        failures = 0
+        endpoints = [(u, "feed") for u in source.feeds] + [(u, "sitemap") for u in source.sitemaps]
+        endpoints += [(u, "page") for u in source.pages]
+        for url, kind in endpoints:
+            try:
+                if not await self.allowed(url):
+                    self.stats.robots_blocked += 1
+                    metrics.ROBOTS_BLOCKED.inc()
+                    continue
+                if kind == "sitemap":
+                    links += await self._sitemap_links(url, pending)
+                elif kind == "feed":
+                    result, validators = await self._listing(url, "feed")
+                    if result is None:
+                        continue
+                    if looks_like_sitemap(result.body):
+                        found = list(parse_sitemap(result.body, result.final_url).links)
+                    else:
+                        found = parse_feed(result.body, result.final_url)
+                    links += found
+                    if validators is not None:
+                        pending.append((url, validators))
+                else:
+                    result, _ref = await self.fetch(url, "page")
+                    html = decode_document(result.body, result.header("content-type")).text
+                    links += [
+                        link
+                        for link in section_links(html, result.final_url, source.article_pattern)
+                    ]
+            except (FetchError, HttpStatusError, DiscoveryError, BlockedAddress) as exc:
+                failures += 1
+                self._error(error_kind(exc) if not isinstance(exc, DiscoveryError) else "parse")
+                log.warning("source %s: %s failed: %s", source.name, url, exc)
+        return links, pending, failures
+
+    # ------------------------------------------------------------------ articles
+
+    async def process(self, source: Source, link: Link) -> tuple[Decision, ArticleV1 | None]:
+        canonical = try_canonicalize(link.url) or link.url
+        if not await self.allowed(link.url):
+            self.stats.robots_blocked += 1
+            metrics.ROBOTS_BLOCKED.inc()
+            return self._decide(Decision(link.url, source.name, "robots")), None
+        try:
+            result, ref = await self.fetch(link.url, "article")
+        except HttpStatusError as exc:
+            self._error(f"http_{exc.status}")
+            if 400 <= exc.status < 500 and exc.status != 429:
+                await asyncio.to_thread(
+                    self.state.remember,
+                    canonical,
+                    source.name,
+                    "not_article",
+                    reason=f"HTTP {exc.status}",
+                )
+            return self._decide(Decision(link.url, source.name, "error", str(exc))), None
+        except (FetchError, BlockedAddress) as exc:
+            self._error(error_kind(exc))
+            if not isinstance(exc, RetryableError):
+                await asyncio.to_thread(
+                    self.state.remember,
+                    canonical,
+                    source.name,
+                    "not_article",
+                    reason=error_kind(exc),
+                )
+            return self._decide(Decision(link.url, source.name, "error", str(exc))), None
+        if not await self.allowed(result.final_url):  # a redirect into a forbidden path
+            self.stats.robots_blocked += 1
+            metrics.ROBOTS_BLOCKED.inc()
+            return self._decide(Decision(link.url, source.name, "robots", "after redirect")), None
+        parsed = await asyncio.to_thread(
+            parse_response,
+            result.final_url,
+            result.header_map,
+            result.body,
+            lang_hint=source.lang,
+            source=source.name,
+        )
+        if parsed is None:
+            self.stats.not_article += 1
+            metrics.NOT_ARTICLE.inc()
+            await asyncio.to_thread(self.state.remember, canonical, source.name, "not_article")
+            return self._decide(Decision(link.url, source.name, "not_article")), None
+        if not parsed.title and link.title:
+            parsed = dataclasses.replace(parsed, title=link.title.strip()[:500])
+        if parsed.published_at is None and link.published is not None:
+            parsed = dataclasses.replace(parsed, published_at=link.published)
+        verdict = judge(parsed.title, parsed.text, self.rules)
+        if not verdict.relevant:
+            self.stats.irrelevant += 1
+            metrics.IRRELEVANT.inc()
+            for url in dict.fromkeys((canonical, parsed.url)):
+                await asyncio.to_thread(
+                    self.state.remember, url, source.name, "irrelevant", reason=verdict.explain()
+                )
+            return self._decide(
+                Decision(link.url, source.name, "irrelevant", verdict=verdict)
+            ), None
+        article = parsed.to_article(fetched_at=datetime.now(UTC), warc=ref)
+        aliases = [u for u in (canonical, try_canonicalize(result.final_url)) if u]
+        claim = await asyncio.to_thread(self.state.claim, article, parsed.simhash, aliases)
+        if claim.kind != "claimed":
+            kind = claim.kind.removeprefix("duplicate_")
+            self.stats.duplicates[kind] += 1
+            metrics.DUPLICATES.labels(kind=kind).inc()
+            detail = f"of {claim.other_id}" + (
+                f" (distance {claim.distance})" if claim.kind == "duplicate_near" else ""
+            )
+            return self._decide(
+                Decision(link.url, source.name, claim.kind, detail, verdict=verdict)
+            ), None
+        return self._decide(
+            Decision(link.url, source.name, "published", verdict=verdict, article=article)
+        ), article
+
+    async def publish(self, articles: Sequence[ArticleV1]) -> None:
+        if not articles:
+            return
+        async with self._publish_lock:
+            await self.publisher.publish_many(
+                [
+                    Outgoing(
+                        topic=self.topics.articles,
+                        key=a.id,
+                        value=a.model_dump_json().encode(),
+                    )
+                    for a in articles
+                ]
+            )
+            await asyncio.to_thread(self.state.mark_published, [a.id for a in articles])
+
+    async def republish_pending(self) -> int:
+        pending = await asyncio.to_thread(self.state.pending)
+        if pending:
+            await self.publish(pending)
+            self.stats.republished += len(pending)
+            self.stats.published += len(pending)
+            metrics.PUBLISHED.inc(len(pending))
+        return len(pending)
+
+    # ------------------------------------------------------------------ polling
+
+    async def poll(self, source: Source) -> bool:
+        """Poll one source once; ``False`` when every endpoint failed."""
+        self.stats.polls += 1
+        links, validators, failures = await self.discover(source)
+        candidates: dict[str, Link] = {}
+        for link in links:
+            key = try_canonicalize(link.url)
+            if key is None:
+                continue
+            if key in candidates:
+                self.stats.duplicates["url"] += 1
+                metrics.DUPLICATES.labels(kind="url").inc()
+                continue
+            candidates[key] = link
+        known_ids = await asyncio.to_thread(
+            self.state.known, [stable_id(key) for key in candidates]
+        )
+        fresh = [link for key, link in candidates.items() if stable_id(key) not in known_ids]
+        transient = False
+        batch: list[ArticleV1] = []
+        for link in fresh[: source.max_articles_per_poll]:
+            decision, article = await self.process(source, link)
+            if decision.outcome == "error":
+                transient = True
+            if article is not None:
+                batch.append(article)
+        await self.publish(batch)
+        self.stats.published += len(batch)
+        metrics.PUBLISHED.inc(len(batch))
+        if not transient and len(fresh) <= source.max_articles_per_poll:
+            # Validators are saved only once everything they announced was handled, so a 304
+            # next time cannot hide an article that failed this time.
+            for url, value in validators:
+                await asyncio.to_thread(self.state.save_validators, url, value)
+        endpoints = len(source.endpoints)
+        ok = endpoints == 0 or failures < endpoints
+        if not ok:
+            self.stats.failed_polls += 1
+        return ok
+
+    async def poll_and_schedule(self, source: Source) -> None:
+        old = await asyncio.to_thread(self.state.source_state, source.name)
+        failures = old.failures if old is not None else 0
+        error: str | None = None
+        try:
+            ok = await self.poll(source)
+            if not ok:
+                error = "every endpoint failed"
+        except Exception as exc:  # a bug or the database: back the source off, keep going
+            log.exception("source %s: poll failed", source.name)
+            self._error(type(exc).__name__)
+            error = f"{type(exc).__name__}: {exc}"
+        now = utcnow()
+        if error is None:
+            failures = 0
+            due = next_after_success(now, source.poll_every, self.rng)
+        else:
+            failures += 1
+            due = next_after_failure(now, source.poll_every, failures, self.rng)
+        await asyncio.to_thread(self.state.save_source, source.name, due, failures, error)
+
+    async def run(self, stop: asyncio.Event, *, once: bool = False) -> CrawlStats:
+        await self.republish_pending()
+        semaphore = asyncio.Semaphore(MAX_CONCURRENT_SOURCES)
+
+        async def guarded(source: Source) -> None:
+            async with semaphore:
+                await self.poll_and_schedule(source)
+
+        if once:
+            await asyncio.gather(*(guarded(s) for s in self.sources))
+            return self.stats
+        now = utcnow()
+        due: dict[str, datetime] = {}
+        for source in self.sources:
+            persisted = await asyncio.to_thread(self.state.source_state, source.name)
+            due[source.name] = first_due(
+                source.name,
+                now,
+                source.poll_every,
+                persisted.next_poll_at if persisted is not None else None,
+            )
+        running: dict[str, asyncio.Task[None]] = {}
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                now = utcnow()
+                for source in self.sources:
+                    if source.name not in running and due[source.name] <= now:
+                        running[source.name] = asyncio.create_task(guarded(source))
+                idle = [due[s.name] for s in self.sources if s.name not in running]
+                timeout = max(0.05, min(((d - now).total_seconds() for d in idle), default=60.0))
+                done, _ = await asyncio.wait(
+                    [stopper, *running.values()],
+                    timeout=min(timeout, 60.0),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for name, task in list(running.items()):
+                    if task in done:
+                        del running[name]
+                        state = await asyncio.to_thread(self.state.source_state, name)
+                        if state is not None:
+                            due[name] = state.next_poll_at
+                        with contextlib.suppress(Exception):
+                            await self.republish_pending()
+        finally:
+            stopper.cancel()
+            for task in running.values():
+                task.cancel()
+            await asyncio.gather(stopper, *running.values(), return_exceptions=True)
+        return self.stats
+
+
+def fetch_limits(settings: Settings) -> FetchLimits:
+    return FetchLimits(
+        connect_timeout=min(10.0, settings.fetch_timeout),
+        read_timeout=settings.fetch_timeout,
+        total_timeout=settings.fetch_timeout * 3,
+        max_body_bytes=settings.max_body_bytes,
+        max_decoded_bytes=max(settings.max_body_bytes, 2 * 1024 * 1024),
+        max_redirects=5,
+    )
+
+
+async def run_crawler(
+    settings: Settings,
+    publisher: Publisher,
+    stop: asyncio.Event,
+    *,
+    once: bool = False,
+    sources: Sequence[Source] | None = None,
+    rules: RuleSet | None = None,
+    resolver: Resolver | None = None,
+    explain: Explain | None = None,
+) -> CrawlStats:
+    """Run the crawler until ``stop`` is set (or one poll of every source with ``once``)."""
+    chosen = tuple(sources) if sources is not None else load_sources(settings.sources)
+    ruleset = rules if rules is not None else await asyncio.to_thread(rules_from_environment)
+    engine = make_engine(settings.database_url)
+    warc = WarcWriter(settings.warc_dir)
+    try:
+        await asyncio.to_thread(create_tables, engine)
+        async with Fetcher(
+            user_agent=settings.user_agent,
+            limits=fetch_limits(settings),
+            allow_networks=settings.allow_networks,
+            resolver=resolver,
+        ) as fetcher:
+            crawler = Crawler(
+                sources=chosen,
+                publisher=publisher,
+                state=CrawlState(engine),
+                fetcher=fetcher,
+                warc=warc,
+                rules=ruleset,
+                gate=HostGate(settings.crawl_delay),
+                topics=Topics(settings.topic_prefix),
+                user_agent=settings.user_agent,
+                explain=explain,
+            )
+            return await crawler.run(stop, once=once)
+    finally:
+        warc.close()
+        engine.dispose()

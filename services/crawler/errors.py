@@ -1,0 +1,44 @@
+"""The crawler's exception tree."""
+
+from __future__ import annotations
+
+from services.core.errors import InfraledgerError, RetryableError, TerminalError
+
+
+class CrawlerError(InfraledgerError):
+    """Base of the crawler's own errors."""
+
+    kind = "crawler"
+
+
+class CrawlerRetryable(CrawlerError, RetryableError):
+    """Try again later (server error, rate limit, robots.txt unavailable)."""
+
+    kind = "retryable"
+
+
+class CrawlerTerminal(CrawlerError, TerminalError):
+    """Retrying the same input cannot help (bad configuration, forbidden by robots.txt)."""
+
+    kind = "terminal"
+
+
+class SourcesError(CrawlerTerminal):
+    """``sources.yaml`` is invalid."""
+
+    kind = "sources"
+
+
+class RobotsDisallowed(CrawlerTerminal):
+    kind = "robots"
+
+
+class HttpStatusError(CrawlerRetryable):
+    """The server answered with an error status."""
+
+    kind = "http_status"
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after

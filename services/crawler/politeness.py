@@ -1,0 +1,103 @@
+"""Per-host politeness: one request at a time per host, a minimum delay between requests,
+``Retry-After`` and error backoff.  Time functions are injectable for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+MAX_CRAWL_DELAY = 60.0
+ERROR_BACKOFF_BASE = 2.0
+ERROR_BACKOFF_CAP = 600.0
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(delta, 0.0)
+
+
+@dataclass
+class _Host:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ready_at: float = 0.0
+    delay: float | None = None
+    failures: int = 0
+
+
+class HostGate:
+    """``async with gate.slot(host):`` — wait for the host's turn, then hold it."""
+
+    def __init__(
+        self,
+        default_delay: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.default_delay = default_delay
+        self._clock = clock
+        self._sleep = sleep
+        self._hosts: dict[str, _Host] = {}
+
+    def _host(self, host: str) -> _Host:
+        return self._hosts.setdefault(host.lower(), _Host())
+
+    def delay_of(self, host: str) -> float:
+        state = self._host(host)
+        return self.default_delay if state.delay is None else state.delay
+
+    def set_delay(self, host: str, seconds: float | None) -> None:
+        """A host-specific delay (robots.txt ``Crawl-delay``), never below the default."""
+        state = self._host(host)
+        if seconds is None:
+            state.delay = None
+        else:
+            state.delay = max(self.default_delay, min(float(seconds), MAX_CRAWL_DELAY))
+
+    def defer(self, host: str, seconds: float) -> None:
+        """Nothing goes to ``host`` for ``seconds`` (``Retry-After``)."""
+        state = self._host(host)
+        state.ready_at = max(state.ready_at, self._clock() + max(seconds, 0.0))
+
+    def failed(self, host: str) -> float:
+        """Record an error; the host is deferred exponentially.  Returns the deferral."""
+        state = self._host(host)
+        state.failures += 1
+        wait = min(ERROR_BACKOFF_CAP, ERROR_BACKOFF_BASE * 2.0 ** min(state.failures - 1, 20))
+        self.defer(host, wait)
+        return wait
+
+    def succeeded(self, host: str) -> None:
+        self._host(host).failures = 0
+
+    def wait_time(self, host: str) -> float:
+        return max(0.0, self._host(host).ready_at - self._clock())
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        state = self._host(host)
+        async with state.lock:
+            while (wait := state.ready_at - self._clock()) > 0:
+                await self._sleep(wait)
+            try:
+                yield
+            finally:
+                delay = self.default_delay if state.delay is None else state.delay
+                state.ready_at = max(state.ready_at, self._clock() + delay)

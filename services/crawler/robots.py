@@ -1,0 +1,85 @@
+"""robots.txt (RFC 9309) with caching.
+
+- 2xx: the rules apply (``Crawl-delay`` feeds the politeness gate);
+- 4xx: no restrictions;
+- 5xx, 429 or unreachable: everything is disallowed for now and asked again after a short time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.robotparser
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+MAX_ROBOTS_BYTES = 500 * 1024
+TTL_OK = 3600.0
+TTL_UNAVAILABLE = 600.0
+
+
+@dataclass(frozen=True)
+class RobotsRules:
+    parser: urllib.robotparser.RobotFileParser | None
+    allow_all: bool = False
+    disallow_all: bool = False
+
+    def allowed(self, agent: str, url: str) -> bool:
+        if self.disallow_all:
+            return False
+        if self.allow_all or self.parser is None:
+            return True
+        return self.parser.can_fetch(agent, url)
+
+    def crawl_delay(self, agent: str) -> float | None:
+        if self.parser is None:
+            return None
+        value = self.parser.crawl_delay(agent)
+        return float(value) if value is not None else None
+
+
+def parse_robots(text: str) -> RobotsRules:
+    parser = urllib.robotparser.RobotFileParser()
+    parser.parse(text[:MAX_ROBOTS_BYTES].splitlines())
+    return RobotsRules(parser=parser)
+
+
+def rules_for_status(status: int, body: bytes) -> tuple[RobotsRules, float]:
+    """The rules and how long to cache them, from the robots.txt response."""
+    if 200 <= status < 300:
+        return parse_robots(body[:MAX_ROBOTS_BYTES].decode("utf-8", "replace")), TTL_OK
+    if status == 429 or status >= 500:
+        return RobotsRules(parser=None, disallow_all=True), TTL_UNAVAILABLE
+    return RobotsRules(parser=None, allow_all=True), TTL_OK
+
+
+def robots_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+
+def agent_token(user_agent: str) -> str:
+    """The product token robots.txt groups are matched against (``infraledger``)."""
+    return user_agent.split("/", 1)[0].strip() or "*"
+
+
+RobotsFetch = Callable[[str], Awaitable[tuple[RobotsRules, float]]]
+
+
+class RobotsCache:
+    def __init__(self, fetch: RobotsFetch, clock: Callable[[], float] = time.monotonic) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._cache: dict[str, tuple[RobotsRules, float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def rules(self, url: str) -> RobotsRules:
+        key = robots_url(url)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            hit = self._cache.get(key)
+            if hit is not None and hit[1] > self._clock():
+                return hit[0]
+            rules, ttl = await self._fetch(key)
+            self._cache[key] = (rules, self._clock() + ttl)
+            return rules

@@ -1,0 +1,94 @@
+"""The crawler's durable state (tables prefixed ``crawler_``).
+
+``crawler_urls`` is the "already seen" set and the publish-once guarantee: one row per canonical
+URL id (primary key), plus a unique partial index on ``content_hash`` over live articles
+(``pending``/``published``) so exact-duplicate text cannot be published twice either, even by
+two instances racing.  Near-duplicates are found through four indexed 16-bit SimHash bands.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Engine, Index, Integer, String, Table, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.core.db import Base
+
+LIVE = ("pending", "published")
+_LIVE_SQL = text("status IN ('pending', 'published')")
+
+
+class CrawlerUrl(Base):
+    __tablename__ = "crawler_urls"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """``stable_id(canonical url)`` — for live articles, the ``ArticleV1.id``."""
+    url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    """pending | published | duplicate | alias | irrelevant | not_article"""
+    article_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    """For ``duplicate``/``alias`` rows: the live article this URL resolves to."""
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    simhash: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    band0: Mapped[int | None] = mapped_column(Integer, default=None)
+    band1: Mapped[int | None] = mapped_column(Integer, default=None)
+    band2: Mapped[int | None] = mapped_column(Integer, default=None)
+    band3: Mapped[int | None] = mapped_column(Integer, default=None)
+    payload: Mapped[str | None] = mapped_column(Text, default=None)
+    """The ``ArticleV1`` JSON, so a pending article can be re-published after a crash."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index(
+            "ux_crawler_urls_live_content",
+            "content_hash",
+            unique=True,
+            sqlite_where=_LIVE_SQL,
+            postgresql_where=_LIVE_SQL,
+        ),
+        Index("ix_crawler_urls_band0", "band0"),
+        Index("ix_crawler_urls_band1", "band1"),
+        Index("ix_crawler_urls_band2", "band2"),
+        Index("ix_crawler_urls_band3", "band3"),
+        Index("ix_crawler_urls_status", "status"),
+    )
+
+
+class CrawlerValidator(Base):
+    """Conditional-GET validators and the last body hash of a feed or sitemap."""
+
+    __tablename__ = "crawler_validators"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text, default=None)
+    last_modified: Mapped[str | None] = mapped_column(Text, default=None)
+    body_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    checked_at: Mapped[datetime]
+
+
+class CrawlerSource(Base):
+    """Per-source schedule and failure backoff."""
+
+    __tablename__ = "crawler_sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_poll_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_poll_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+CRAWLER_TABLES: tuple[Table, ...] = tuple(
+    Base.metadata.tables[name] for name in ("crawler_urls", "crawler_validators", "crawler_sources")
+)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the crawler's tables (tests and first runs; migrations take over later)."""
+    Base.metadata.create_all(engine, tables=list(CRAWLER_TABLES))

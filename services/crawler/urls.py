@@ -1,0 +1,150 @@
+"""URL canonicalisation: one spelling per article, so duplicates are caught by URL.
+
+Rules (pure, deterministic):
+
+- scheme and host lower-cased, IDN hosts punycoded, default ports and userinfo removed;
+- ``www.``, ``m.``, ``mobile.`` and ``amp.`` host prefixes removed (``news.example``);
+- fragment removed; empty query removed; remaining query parameters sorted;
+- tracking parameters removed (``utm_*``, ``fbclid``, ``gclid``, ``ref``, ``from``, …);
+- AMP variants: ``/amp`` path segment or suffix, ``amp=1``/``outputType=amp`` parameters;
+- path dot-segments resolved, duplicate slashes collapsed, trailing ``/index.html`` kept
+  (some sites serve different pages there) but a trailing slash on a non-root path removed.
+
+The canonical form is an identity key: ``ArticleV1.id = stable_id(canonical_url)``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref",
+        "ref_src",
+        "referrer",
+        "from",
+        "src",
+        "source",
+        "cmpid",
+        "ncid",
+        "ocid",
+        "sr_share",
+        "share",
+        "spm",
+        "ito",
+        "utm",
+        "rss",
+        "feed",
+        "rssfeed",
+        "outputtype",
+        "amp",
+        "output",
+        "mobile",
+        "sns",
+        "t_src",
+        "__twitter_impression",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "hsa_", "pk_", "mtm_", "vero_", "oly_", "_hs")
+HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+_AMP_SEGMENT = re.compile(r"(?:/amp/?$)|(?:\.amp(?=$|\.html?$))", re.IGNORECASE)
+
+
+class UrlError(ValueError):
+    """Not a usable http(s) URL."""
+
+
+def strip_host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    changed = True
+    while changed:
+        changed = False
+        for prefix in HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix) :]
+                changed = True
+    return host
+
+
+def site_of(url: str) -> str:
+    """The host of ``url`` without ``www.``/``m.``/``amp.`` prefixes (``""`` if none)."""
+    try:
+        return strip_host(urlsplit(url).hostname or "")
+    except ValueError:
+        return ""
+
+
+def _idna(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _is_tracking(name: str) -> bool:
+    low = name.lower()
+    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+def canonicalize(url: str, base: str | None = None) -> str:
+    """The canonical form of ``url`` (resolved against ``base`` first, if given)."""
+    url = url.strip()
+    if base is not None:
+        url = urljoin(base, url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UrlError(f"bad URL {url!r}: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UrlError(f"not an http(s) URL: {url!r}")
+    host = strip_host(_idna(parts.hostname))
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host
+    if port is not None and not (
+        (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+    ):
+        netloc = f"{host}:{port}"
+    path = unquote(parts.path) or "/"
+    path = re.sub(r"/{2,}", "/", path)
+    normal = posixpath.normpath(path)
+    if path.endswith("/") and normal != "/":
+        normal += "/"
+    path = _AMP_SEGMENT.sub("", normal) or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    path = quote(path, safe="/%:@!$&'()*+,;=-._~")
+    query_items = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
+    query = urlencode(sorted(query_items), doseq=True)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def try_canonicalize(url: str, base: str | None = None) -> str | None:
+    try:
+        return canonicalize(url, base)
+    except UrlError:
+        return None
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when both URLs are on the same host, ignoring ``www.``/``m.``/``amp.`` prefixes."""
+    sa, sb = site_of(a), site_of(b)
+    return bool(sa) and sa == sb

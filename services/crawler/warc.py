@@ -1,0 +1,187 @@
+"""WARC archive of every fetched response: rotating gzip files, one gzip member per record.
+
+:class:`WarcWriter` writes a ``response`` record (HTTP status line, headers and the body bytes
+exactly as received — still content-encoded) and returns a :class:`WarcRef` (file name relative
+to the archive directory, byte offset and length of the record's gzip member), so a record can
+be read back on its own.  Files rotate at ``max_bytes``.  ``Transfer-Encoding`` is dropped from
+the stored headers because the body is stored de-chunked.
+
+:func:`iter_responses` and :func:`read_response` are the reader side used by replay: they yield
+:class:`WarcResponse` items with the headers, raw and decoded body and the WARC-Date.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from services.core.httpfetch import decode_content
+from services.core.models import WarcRef
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+MAX_DECODED = 50 * 1024 * 1024
+_DROP = {"transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class WarcResponse:
+    url: str
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+    body: bytes
+    """Body with Content-Encoding undone (what :func:`parse_response` expects)."""
+    date: datetime | None
+    ref: WarcRef
+
+
+class WarcWriter:
+    """Thread-safe rotating writer; ``close()`` when done."""
+
+    def __init__(
+        self, directory: Path, prefix: str = "infraledger", max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._file: BinaryIO | None = None
+        self._name = ""
+        self._seq = 0
+
+    def _open(self) -> BinaryIO:
+        if self._file is not None and self._file.tell() < self.max_bytes:
+            return self._file
+        if self._file is not None:
+            self._file.close()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        self._seq += 1
+        self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+        handle = open(self.directory / self._name, "ab")  # noqa: SIM115 - kept open on purpose
+        writer = WARCWriter(handle, gzip=True)
+        writer.write_record(
+            writer.create_warcinfo_record(self._name, {"software": "infraledger crawler"})
+        )
+        handle.flush()
+        self._file = handle
+        return handle
+
+    def write_response(
+        self,
+        url: str,
+        status: int,
+        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+        raw: bytes,
+        *,
+        fetched_at: datetime | None = None,
+        http_version: str = "HTTP/1.1",
+    ) -> WarcRef:
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        kept = [(k, v) for k, v in headers if k.lower() not in _DROP]
+        http_headers = StatusAndHeaders(
+            f"{status} {reason}", kept, protocol=http_version or "HTTP/1.1"
+        )
+        when = (fetched_at or datetime.now(UTC)).astimezone(UTC)
+        with self._lock:
+            handle = self._open()
+            writer = WARCWriter(handle, gzip=True)
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(raw),
+                length=len(raw),
+                http_headers=http_headers,
+                warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+            )
+            offset = handle.tell()
+            writer.write_record(record)
+            handle.flush()
+            length = handle.tell() - offset
+            return WarcRef(filename=self._name, offset=offset, length=length)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _response(record: object, filename: str, offset: int, length: int) -> WarcResponse | None:
+    rec = record  # warcio records are untyped
+    if getattr(rec, "rec_type", None) != "response":
+        return None
+    http = rec.http_headers  # type: ignore[attr-defined]
+    headers: dict[str, str] = {}
+    for key, value in http.headers if http is not None else []:
+        low = key.lower()
+        headers[low] = f"{headers[low]}, {value}" if low in headers else value
+    raw = rec.raw_stream.read()  # type: ignore[attr-defined]
+    body = decode_content(raw, headers.get("content-encoding"), MAX_DECODED)
+    status = int(http.get_statuscode() or 0) if http is not None else 0
+    return WarcResponse(
+        url=str(rec.rec_headers.get_header("WARC-Target-URI")),  # type: ignore[attr-defined]
+        status=status,
+        headers=headers,
+        raw=raw,
+        body=body,
+        date=_parse_date(rec.rec_headers.get_header("WARC-Date")),  # type: ignore[attr-defined]
+        ref=WarcRef(filename=filename, offset=offset, length=length),
+    )
+
+
+def iter_responses(path: Path) -> Iterator[WarcResponse]:
+    """Every response record of one WARC file (gzip or not)."""
+    with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle, no_record_parse=False)
+        for record in iterator:
+            offset = iterator.get_record_offset()
+            item = _response(record, path.name, offset, 0)
+            if item is None:
+                continue
+            iterator.read_to_end(record)
+            length = int(iterator.get_record_length() or 0)
+            yield WarcResponse(
+                url=item.url,
+                status=item.status,
+                headers=item.headers,
+                raw=item.raw,
+                body=item.body,
+                date=item.date,
+                ref=WarcRef(filename=path.name, offset=offset, length=length),
+            )
+
+
+def read_response(directory: Path, ref: WarcRef) -> WarcResponse:
+    """The response record ``ref`` points at."""
+    with open(Path(directory) / ref.filename, "rb") as handle:
+        handle.seek(ref.offset)
+        data = handle.read(ref.length)
+    for record in ArchiveIterator(io.BytesIO(data)):
+        item = _response(record, ref.filename, ref.offset, ref.length)
+        if item is not None:
+            return item
+    raise ValueError(f"no response record at {ref.filename}:{ref.offset}")
