@@ -325,3 +325,32 @@ def _message(record: Any) -> Message:
         headers=tuple((k, bytes(v)) for k, v in (record.headers or ())),
         timestamp_ms=record.timestamp or 0,
     )
+
+
+async def committed_lag(settings: Settings, group: str, topics: Sequence[str]) -> int:
+    """Messages in ``topics`` that consumer group ``group`` has not committed yet."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_of(settings), group_id=None)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
+    await consumer.start()
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+        partitions = [
+            TopicPartition(str(info["topic"]), int(part["partition"]))
+            for info in described
+            if not info.get("error_code")
+            for part in info.get("partitions", ())
+        ]
+        if not partitions:
+            return 0
+        ends = await consumer.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        lag = 0
+        for tp in partitions:
+            meta = committed.get(tp)
+            position = meta.offset if meta is not None and meta.offset >= 0 else 0
+            lag += max(0, ends[tp] - position)
+        return lag
+    finally:
+        await admin.close()
+        await consumer.stop()

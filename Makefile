@@ -1,0 +1,50 @@
+# infraledger — the two front-door commands are `make run` and `make test`; each does its own setup.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KAFKA_LIB := .kafka/lib
+QUICK ?=
+
+.PHONY: run test lint typecheck unit eval bench chaos setup kafka postgres clean
+
+run: setup kafka ## run every service, replay seeds/, print the ledger, keep monitoring
+	$(BIN)/infraledger up
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+kafka: setup ## Apache Kafka's jars from Maven Central (cached in .kafka/lib)
+	$(BIN)/infraledger broker fetch
+
+postgres: ## PostgreSQL server binaries from Debian's packages (for the tests)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing PostgreSQL from Debian's packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+lint: setup
+	$(BIN)/ruff check services tests bench
+
+typecheck: setup
+	$(BIN)/mypy --strict services
+
+unit: setup kafka postgres
+	$(BIN)/python -m pytest -q
+
+test: setup kafka postgres lint typecheck unit ## lint, type-check and the whole suite (real Kafka, SQLite, PostgreSQL)
+
+eval: setup ## extractor accuracy on the labelled set
+	$(BIN)/python -m services.extractor.evaluate
+
+bench: setup kafka postgres ## benchmarks (QUICK=1 for a tenth of the size)
+	@for script in bench/bench_*.py; do \
+	  echo "== $$script"; $(BIN)/python $$script $(if $(QUICK),--quick,) || exit 1; done
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,199 @@
+"""The ``infraledger`` command line.
+
+Service processes: ``up`` (everything), ``crawler``, ``extractor``, ``store``, ``alerts``, ``api``.
+Tools: ``crawl``, ``extract``, ``ledger``, ``history``, ``changes``, ``facts``, ``webhooks``,
+``replay``, ``broker``, ``db``, ``schemas``, ``config``.  Every command reads the
+``INFRALEDGER_*`` environment once and refuses to start with a clear message if it is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.core import logs
+from services.core.config import Settings, load_settings
+from services.core.errors import ConfigError, InfraledgerError
+
+Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def _settings(service: str) -> Settings:
+    settings = load_settings()
+    logs.configure(service, settings.log_format, settings.log_level)
+    return settings
+
+
+# --------------------------------------------------------------------------- services
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from services.up import up
+
+    settings = _settings("up")
+    return asyncio.run(
+        up(settings, once=args.once, replay=[Path(p) for p in args.replay], alerts=args.alerts)
+    )
+
+
+async def _run_one(settings: Settings, service: str) -> int:
+    from services.api.app import create_app, serve
+    from services.runtime import running, stop_on_signals
+
+    if not settings.kafka_bootstrap:
+        raise ConfigError(
+            "INFRALEDGER_KAFKA_BOOTSTRAP: required for a standalone service "
+            "(`infraledger up` starts a local broker itself)"
+        )
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    services = () if service == "api" else (service,)
+    async with running(settings, services, stop) as rt:
+        if service == "api":
+            rt.spawn("api", serve(create_app(rt.readiness, rt.engine, with_api=True),
+                                  settings.api_port, stop, host="0.0.0.0"))  # fmt: skip
+        elif settings.health_port is not None:
+            app = create_app(rt.readiness, rt.engine, with_api=False)
+            rt.spawn("health", serve(app, settings.health_port, stop, host="0.0.0.0"))
+        await stop.wait()
+    return 0
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_one(_settings(args.command), args.command))
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from services.core.localkafka import LocalKafka, default_local, fetch_jars
+
+    settings = _settings("broker")
+    if args.action == "fetch":
+        print(fetch_jars())
+        return 0
+    broker = (
+        default_local(settings.data_dir, settings.partitions)
+        if args.nodes == 1
+        else LocalKafka(settings.data_dir / f"kafka-{args.nodes}", nodes_count=args.nodes,
+                        partitions=settings.partitions, base_port=29090)
+    )  # fmt: skip
+    seconds = broker.start()
+    print(f"INFRALEDGER_KAFKA_BOOTSTRAP={broker.bootstrap}  (ready in {seconds:.1f}s)")
+    sys.stdout.flush()
+
+    async def wait() -> None:
+        from services.runtime import stop_on_signals
+
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await stop.wait()
+
+    try:
+        asyncio.run(wait())
+    finally:
+        broker.stop()
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from services.core.migrate import upgrade
+
+    settings = _settings("db")
+    upgrade(settings.database_url)
+    print("database is at the newest revision")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from services.core.schemas import export
+
+    for path in export():
+        print(path)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = _settings("config")
+    print(json.dumps(settings.masked(), indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="infraledger",
+        description="AI-infrastructure commitments from the news, as a ledger with alerts.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="run every service in one process (starts Kafka if needed)")
+    up.add_argument("--once", action="store_true", help="replay, wait, print the ledger, exit")
+    up.add_argument("--replay", nargs="+", default=[], metavar="PATH",
+                    help="archives to replay instead of seeds/ (WARC, JSON lines, seeds.yaml)")
+    up.add_argument("--alerts", action="store_true",
+                    help="deliver webhooks for the replayed changes and wait until settled")
+    up.set_defaults(func=cmd_up)
+
+    for name, text in (
+        ("crawler", "poll the configured sources and publish new articles"),
+        ("extractor", "consume articles.v1, publish facts.v1"),
+        ("store", "consume facts.v1 into the ledger, relay ledger.changes.v1"),
+        ("alerts", "consume ledger.changes.v1, deliver webhooks"),
+        ("api", "serve the HTTP API and the dashboard"),
+    ):
+        sub.add_parser(name, help=text).set_defaults(func=cmd_service)
+
+    broker = sub.add_parser("broker", help="a local Apache Kafka from Maven Central jars")
+    broker.add_argument("action", choices=["fetch", "run"])
+    broker.add_argument("--nodes", type=int, default=1, choices=[1, 3])
+    broker.set_defaults(func=cmd_broker)
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
+
+    schemas = sub.add_parser("schemas", help="message contracts")
+    schemas.add_argument("action", choices=["export"])
+    schemas.set_defaults(func=cmd_schemas)
+
+    config = sub.add_parser("config", help="the effective configuration")
+    config.add_argument("action", choices=["show"])
+    config.set_defaults(func=cmd_config)
+
+    from services.alerts.cli import add_commands as alerts_commands
+    from services.crawler.cli import add_commands as crawler_commands
+    from services.extractor.cli import add_commands as extractor_commands
+    from services.replay.cli import add_commands as replay_commands
+    from services.store.cli import add_commands as store_commands
+
+    for add in (crawler_commands, extractor_commands, store_commands, alerts_commands,
+                replay_commands):  # fmt: skip
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        sys.stderr.write(f"infraledger: {exc}\n")
+        return 2
+    except InfraledgerError as exc:
+        sys.stderr.write(f"infraledger: {type(exc).__name__}: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The extractor service: ``articles.v1`` in, one ``facts.v1`` extraction per article out.
+
+The batch handler parses each article, runs the pure :func:`extract_article`, and publishes the
+extractions (keyed by article id, replay headers passed on) before the consumer loop commits the
+batch's offsets.  A redelivered article yields the same extraction, which the store ignores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from services.core.bus import BatchHandler, Message, Outgoing, Publisher
+from services.core.errors import MessageError
+from services.core.models import ArticleV1, ExtractionV1, FactV1
+from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
+from services.extractor.extract import extract_article
+from services.extractor.version import EXTRACTOR_VERSION
+
+PASSED_ON_HEADERS = (HEADER_REPLAY_ID, HEADER_REPLAY_ALERTS)
+
+
+class InvalidArticleMessage(MessageError):
+    """An ``articles.v1`` message that is not valid JSON or breaks the contract."""
+
+
+def parse_article(message: Message) -> ArticleV1:
+    try:
+        return ArticleV1.model_validate_json(message.value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "message"
+        raise InvalidArticleMessage(
+            f"{message.topic} value violates article.v1 at {where}: {first['msg']}"
+        ) from None
+
+
+def passed_on(message: Message) -> dict[str, str]:
+    """The replay headers a downstream message inherits from ``message``."""
+    headers = {}
+    for name in PASSED_ON_HEADERS:
+        value = message.header(name)
+        if value is not None:
+            headers[name] = value
+    return headers
+
+
+def make_handler(
+    publisher: Publisher,
+    topics: Topics,
+    extract: Callable[[ArticleV1], list[FactV1]] = extract_article,
+    version: str = EXTRACTOR_VERSION,
+) -> BatchHandler:
+    async def handle(batch: Sequence[Message]) -> None:
+        outgoing = []
+        for message in batch:
+            article = parse_article(message)
+            extraction = ExtractionV1(
+                article=article,
+                extractor_version=version,
+                facts=tuple(extract(article)),
+                extracted_at=datetime.now(UTC),
+            )
+            outgoing.append(
+                Outgoing(
+                    topics.facts,
+                    article.id,
+                    extraction.model_dump_json().encode(),
+                    passed_on(message),
+                )
+            )
+        await publisher.publish_many(outgoing)
+
+    return handle

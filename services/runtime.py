@@ -1,0 +1,198 @@
+"""Composition of the services: which loops each one runs, and how they stop.
+
+A service is a set of asyncio tasks sharing one producer and one database engine:
+
+- ``crawler``:   the polling crawler → ``articles.v1``
+- ``extractor``: consumer of ``articles.v1`` → ``facts.v1``
+- ``store``:     consumer of ``facts.v1`` → database, plus the outbox relay → ``ledger.changes.v1``
+- ``alerts``:    consumer of ``ledger.changes.v1`` → deliveries, plus the webhook delivery worker
+
+``infraledger up`` runs all of them in one process; ``infraledger <service>`` runs one.  On stop
+(SIGTERM / Ctrl-C) every loop finishes its current batch, commits, and returns; the producer is
+flushed and the engine disposed.  Loops still busy after the grace period are cancelled — their
+uncommitted work is redelivered later and absorbed by the idempotent handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.core.bus import BatchHandler
+from services.core.config import Settings
+from services.core.db import make_engine, session_factory
+from services.core.kafka import ConsumerLoop, KafkaPublisher, ensure_topics, kafka_publisher
+from services.core.topics import Topics
+
+log = logging.getLogger(__name__)
+
+ALL_SERVICES = ("crawler", "extractor", "store", "alerts")
+CONSUMED_TOPIC = {"extractor": "articles", "store": "facts", "alerts": "changes"}
+
+
+def group_of(settings: Settings, service: str) -> str:
+    return f"{settings.group_prefix}-{service}"
+
+
+@dataclass
+class Runtime:
+    """What running services share; read by the health endpoints."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    publisher: KafkaPublisher
+    stop: asyncio.Event
+    services: tuple[str, ...]
+    loops: dict[str, ConsumerLoop] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    delivery_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.settings.topic_prefix)
+
+    def readiness(self) -> dict[str, bool]:
+        ready = {name: loop.ready for name, loop in self.loops.items()}
+        ready["tasks"] = all(not t.done() for t in self.tasks)
+        return ready
+
+    def consumer(self, service: str, handler: BatchHandler) -> ConsumerLoop:
+        topic = getattr(self.topics, CONSUMED_TOPIC[service])
+        loop = ConsumerLoop(
+            settings=self.settings,
+            service=service,
+            topics=[topic],
+            group=group_of(self.settings, service),
+            handler=handler,
+            dead_letters=self.publisher,
+        )
+        self.loops[service] = loop
+        return loop
+
+    def spawn(self, name: str, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("service task failed", extra={"task": name})
+                self.stop.set()
+                raise
+
+        self.tasks.append(asyncio.create_task(guarded(), name=name))
+
+
+def _start_extractor(rt: Runtime) -> None:
+    from services.extractor.service import make_handler
+
+    loop = rt.consumer("extractor", make_handler(rt.publisher, rt.topics))
+    rt.spawn("extractor", loop.run(rt.stop))
+
+
+def _start_store(rt: Runtime) -> None:
+    from services.store.service import make_handler, run_outbox_relay
+
+    handler = make_handler(rt.factory, rt.topics)
+
+    async def handle_and_wake(batch: list) -> None:  # type: ignore[type-arg]
+        await handler(batch)
+        rt.outbox_wake.set()
+
+    loop = rt.consumer("store", handle_and_wake)
+    rt.spawn("store", loop.run(rt.stop))
+    rt.spawn(
+        "store-outbox",
+        run_outbox_relay(rt.factory, rt.publisher, rt.topics, rt.stop, wake=rt.outbox_wake),
+    )
+
+
+def _start_alerts(rt: Runtime) -> None:
+    from services.alerts.service import make_handler, run_delivery_worker
+
+    handler = make_handler(rt.factory, rt.settings)
+
+    async def handle_and_wake(batch: list) -> None:  # type: ignore[type-arg]
+        await handler(batch)
+        rt.delivery_wake.set()
+
+    loop = rt.consumer("alerts", handle_and_wake)
+    rt.spawn("alerts", loop.run(rt.stop))
+    rt.spawn(
+        "alerts-delivery",
+        run_delivery_worker(rt.factory, rt.settings, rt.stop, wake=rt.delivery_wake),
+    )
+
+
+def _start_crawler(rt: Runtime) -> None:
+    from services.crawler.crawler import run_crawler
+
+    async def crawl() -> None:
+        await run_crawler(rt.settings, rt.publisher, rt.stop)
+
+    rt.spawn("crawler", crawl())
+
+
+STARTERS: dict[str, Callable[[Runtime], None]] = {
+    "crawler": _start_crawler,
+    "extractor": _start_extractor,
+    "store": _start_store,
+    "alerts": _start_alerts,
+}
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, services: tuple[str, ...], stop: asyncio.Event):  # type: ignore[no-untyped-def]
+    """Start ``services``; on exit stop them within the grace period and release resources."""
+    from services.core.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    await ensure_topics(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with kafka_publisher(settings) as publisher:
+            rt = Runtime(settings, engine, session_factory(engine), publisher, stop, services)
+            for name in services:
+                STARTERS[name](rt)
+            try:
+                yield rt
+            finally:
+                stop.set()
+                await _drain(rt, settings.grace_period)
+    finally:
+        engine.dispose()
+
+
+async def _drain(rt: Runtime, grace: float) -> None:
+    if not rt.tasks:
+        return
+    done, pending = await asyncio.wait(rt.tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s ended with %r", task.get_name(), task.exception())
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``; a second signal exits at once."""
+    loop = asyncio.get_running_loop()
+
+    def request_stop() -> None:
+        if stop.is_set():
+            raise SystemExit(130)
+        log.info("stopping: finishing in-flight work")
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, request_stop)

@@ -1,0 +1,124 @@
+"""The consumer loop on the real broker: commit after effect, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer
+
+from services.core.bus import Message, Outgoing
+from services.core.config import Settings
+from services.core.errors import RetryableError
+from services.core.kafka import ConsumerLoop, committed_lag, ensure_topics, kafka_publisher
+from services.core.models import DeadLetterV1
+from services.core.topics import Topics
+
+
+async def read_all(
+    settings: Settings, topic: str, expected: int, timeout: float = 30
+) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest",
+        group_id=None, enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(values) < expected:
+                batches = await consumer.getmany(timeout_ms=200)
+                values += [r.value for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+    return values
+
+
+async def run_until(loop: ConsumerLoop, condition: Callable[[], bool], timeout: float = 60) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await asyncio.sleep(0.05)
+                if task.done():
+                    task.result()
+    finally:
+        stop.set()
+        await task
+
+
+async def test_every_message_is_handled_and_committed(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    topic = Topics(settings.topic_prefix).articles
+    await ensure_topics(settings)
+    seen: list[bytes] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        seen.extend(m.value for m in batch)
+
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many([Outgoing(topic, str(i), f"m{i}".encode()) for i in range(50)])
+        loop = ConsumerLoop(settings, "extractor", [topic], "g-all", handler, publisher)
+        await run_until(loop, lambda: len(seen) >= 50)
+
+    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(50))
+    assert await committed_lag(settings, "g-all", [topic]) == 0
+
+
+async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
+    topics = Topics(settings.topic_prefix)
+    await ensure_topics(settings)
+    handled: list[bytes] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        for message in batch:
+            if message.value.startswith(b"poison"):
+                raise ValueError("cannot parse this")
+        handled.extend(m.value for m in batch)
+
+    async with kafka_publisher(settings) as publisher:
+        values = [b"ok-1", b"poison \xff\xfe", b"ok-2", b"ok-3"]
+        await publisher.publish_many([Outgoing(topics.articles, "k", v) for v in values])
+        loop = ConsumerLoop(settings, "extractor", [topics.articles], "g-dlq", handler, publisher)
+        await run_until(loop, lambda: len(handled) >= 3)
+
+    assert handled == [b"ok-1", b"ok-2", b"ok-3"]
+    (raw,) = await read_all(settings, topics.dead_letter("extractor"), 1)
+    record = DeadLetterV1.model_validate_json(raw)
+    assert record.error.kind == "ValueError" and "cannot parse" in record.error.reason
+    assert base64.b64decode(record.value_b64) == b"poison \xff\xfe"
+    assert record.topic == topics.articles and record.offset == 1
+    assert await committed_lag(settings, "g-dlq", [topics.articles]) == 0
+
+
+async def test_retryable_failure_is_retried_not_dead_lettered(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
+    topics = Topics(settings.topic_prefix)
+    await ensure_topics(settings)
+    failures = 2
+    handled: list[bytes] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise RetryableError("database briefly away")
+        handled.extend(m.value for m in batch)
+
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many([Outgoing(topics.articles, "k", b"only")])
+        loop = ConsumerLoop(settings, "extractor", [topics.articles], "g-retry", handler, publisher)
+        await run_until(loop, lambda: bool(handled))
+
+    assert handled == [b"only"] and failures == 0
+    assert await committed_lag(settings, "g-retry", [topics.articles]) == 0
+    assert await committed_lag(settings, "g-none", [topics.dead_letter("extractor")]) == 0
