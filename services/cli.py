@@ -2,7 +2,7 @@
 
 Service processes: ``up`` (everything), ``crawler``, ``extractor``, ``store``, ``alerts``, ``api``.
 Tools: ``crawl``, ``extract``, ``ledger``, ``history``, ``changes``, ``facts``, ``webhooks``,
-``replay``, ``broker``, ``db``, ``schemas``, ``config``.  Every command reads the
+``replay``, ``dlq``, ``broker``, ``db``, ``schemas``, ``config``.  Every command reads the
 ``INFRALEDGER_*`` environment once and refuses to start with a clear message if it is invalid.
 """
 
@@ -18,8 +18,6 @@ from pathlib import Path
 from services.core import logs
 from services.core.config import Settings, load_settings
 from services.core.errors import ConfigError, InfraledgerError
-
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
 
 
 def _settings(service: str) -> Settings:
@@ -170,12 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from services.alerts.cli import add_commands as alerts_commands
     from services.crawler.cli import add_commands as crawler_commands
+    from services.dlq.cli import add_commands as dlq_commands
     from services.extractor.cli import add_commands as extractor_commands
     from services.replay.cli import add_commands as replay_commands
     from services.store.cli import add_commands as store_commands
 
     for add in (crawler_commands, extractor_commands, store_commands, alerts_commands,
-                replay_commands):  # fmt: skip
+                replay_commands, dlq_commands):  # fmt: skip
         add(sub)
     return parser
 

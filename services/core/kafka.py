@@ -334,13 +334,7 @@ async def committed_lag(settings: Settings, group: str, topics: Sequence[str]) -
     await consumer.start()
     await admin.start()
     try:
-        described = await admin.describe_topics(list(topics))
-        partitions = [
-            TopicPartition(str(info["topic"]), int(part["partition"]))
-            for info in described
-            if not info.get("error_code")
-            for part in info.get("partitions", ())
-        ]
+        partitions = await topic_partitions(admin, topics)
         if not partitions:
             return 0
         ends = await consumer.end_offsets(partitions)
@@ -354,3 +348,16 @@ async def committed_lag(settings: Settings, group: str, topics: Sequence[str]) -
     finally:
         await admin.close()
         await consumer.stop()
+
+
+async def topic_partitions(
+    admin: AIOKafkaAdminClient, topics: Sequence[str]
+) -> list[TopicPartition]:
+    """Every partition of the existing ones among ``topics``."""
+    described = await admin.describe_topics(list(topics))
+    return [
+        TopicPartition(str(info["topic"]), int(part["partition"]))
+        for info in described
+        if not info.get("error_code")
+        for part in info.get("partitions", ())
+    ]

@@ -15,8 +15,6 @@ from services.core.topics import Topics
 from services.replay.publish import Progress, ReplaySummary, new_replay_id, publish_records
 from services.replay.sources import ReplayRecord, read_path
 
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
-
 
 def _parse_time(text: str) -> datetime:
     try:
@@ -98,7 +96,7 @@ def _publishing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="count what would be published")
 
 
-def add_commands(sub: Subparsers) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay = sub.add_parser("replay", help="push archived articles back through the pipeline")
     kinds = replay.add_subparsers(dest="kind", required=True, metavar="SOURCE")
     for name, text in (

@@ -1,0 +1,90 @@
+"""Reading and re-driving dead-letter topics (``infraledger dlq list|show|retry``)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import ValidationError
+
+from services.core.bus import Outgoing, Publisher
+from services.core.config import Settings
+from services.core.kafka import bootstrap_of, topic_partitions
+from services.core.models import DeadLetterV1
+from services.core.topics import Topics
+
+CONSUMERS = ("extractor", "store", "alerts")
+HEADER_DLQ_RETRY = "infraledger-dlq-retry"
+
+
+@dataclass(frozen=True)
+class DeadLetterEntry:
+    """One record of a dead-letter topic, addressed as ``topic:partition:offset``."""
+
+    ref: str
+    record: DeadLetterV1 | None
+    raw: bytes
+
+    @property
+    def reason(self) -> str:
+        return self.record.error.reason if self.record else "unreadable dead-letter record"
+
+
+async def read_dead_letters(settings: Settings, timeout: float = 10.0) -> list[DeadLetterEntry]:
+    """Every record currently in the consumers' dead-letter topics, oldest first per topic."""
+    topics = Topics(settings.topic_prefix)
+    names = [topics.dead_letter(c) for c in CONSUMERS]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
+    await admin.start()
+    try:
+        partitions = await topic_partitions(admin, names)
+    finally:
+        await admin.close()
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_of(settings), group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    entries: list[DeadLetterEntry] = []
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        async with asyncio.timeout(timeout):
+            while remaining:
+                batches = await consumer.getmany(timeout_ms=200)
+                for tp, records in batches.items():
+                    for r in records:
+                        entries.append(_entry(f"{tp.topic}:{tp.partition}:{r.offset}", r.value))
+                        if r.offset + 1 >= ends[tp]:
+                            remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return entries
+
+
+def _entry(ref: str, value: bytes | None) -> DeadLetterEntry:
+    raw = value or b""
+    try:
+        return DeadLetterEntry(ref, DeadLetterV1.model_validate_json(raw), raw)
+    except ValidationError:
+        return DeadLetterEntry(ref, None, raw)
+
+
+async def retry(entries: list[DeadLetterEntry], publisher: Publisher) -> int:
+    """Publish each record's original bytes back to its original topic; return the count."""
+    outgoing = []
+    for entry in entries:
+        record = entry.record
+        if record is None:
+            continue
+        key = base64.b64decode(record.key_b64).decode("utf-8", "replace") if record.key_b64 else ""
+        headers = {**record.headers, HEADER_DLQ_RETRY: entry.ref}
+        outgoing.append(Outgoing(record.topic, key, base64.b64decode(record.value_b64), headers))
+    await publisher.publish_many(outgoing)
+    return len(outgoing)
