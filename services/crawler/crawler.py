@@ -190,10 +190,10 @@ class Crawler:
                 async with self.gate.slot(host):
                     result = await self.fetcher.get(url, headers)
             except FetchError as exc:
-                self.gate.failed(host)
-                if isinstance(exc, RetryableError) and attempt < MAX_ATTEMPTS:
-                    self._error(error_kind(exc))
-                    continue
+                # Transport trouble counts against the host (exponential deferral); it is not
+                # retried within this poll: the next poll of the source tries again.
+                if isinstance(exc, RetryableError):
+                    self.gate.failed(host)
                 raise
             metrics.LATENCY.labels(host=host).observe(result.elapsed)
             self.stats.fetched += 1
@@ -217,7 +217,7 @@ class Crawler:
                 raise HttpStatusError(f"{url}: HTTP {result.status}", result.status, wait)
             if result.status >= 500:
                 self.gate.failed(host)
-                if attempt < MAX_ATTEMPTS:
+                if attempt < 2:
                     self._error(f"http_{result.status}")
                     continue
                 raise HttpStatusError(f"{url}: HTTP {result.status}", result.status)
@@ -315,11 +315,11 @@ class Crawler:
 
     async def process(self, source: Source, link: Link) -> tuple[Decision, ArticleV1 | None]:
         canonical = try_canonicalize(link.url) or link.url
-        if not await self.allowed(link.url):
-            self.stats.robots_blocked += 1
-            metrics.ROBOTS_BLOCKED.inc()
-            return self._decide(Decision(link.url, source.name, "robots")), None
         try:
+            if not await self.allowed(link.url):
+                self.stats.robots_blocked += 1
+                metrics.ROBOTS_BLOCKED.inc()
+                return self._decide(Decision(link.url, source.name, "robots")), None
             result, ref = await self.fetch(link.url, "article")
         except HttpStatusError as exc:
             self._error(f"http_{exc.status}")
@@ -574,7 +574,9 @@ async def run_crawler(
                 fetcher=fetcher,
                 warc=warc,
                 rules=ruleset,
-                gate=HostGate(settings.crawl_delay),
+                gate=HostGate(
+                    settings.crawl_delay, error_backoff=max(0.5, 2 * settings.crawl_delay)
+                ),
                 topics=Topics(settings.topic_prefix),
                 user_agent=settings.user_agent,
                 explain=explain,

@@ -48,10 +48,12 @@ class HostGate:
         self,
         default_delay: float,
         *,
+        error_backoff: float = ERROR_BACKOFF_BASE,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.default_delay = default_delay
+        self.error_backoff = error_backoff
         self._clock = clock
         self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
@@ -80,7 +82,7 @@ class HostGate:
         """Record an error; the host is deferred exponentially.  Returns the deferral."""
         state = self._host(host)
         state.failures += 1
-        wait = min(ERROR_BACKOFF_CAP, ERROR_BACKOFF_BASE * 2.0 ** min(state.failures - 1, 20))
+        wait = min(ERROR_BACKOFF_CAP, self.error_backoff * 2.0 ** min(state.failures - 1, 20))
         self.defer(host, wait)
         return wait
 

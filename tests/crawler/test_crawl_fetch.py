@@ -1,0 +1,134 @@
+"""The bounded fetch against hostile endpoints on 127.0.0.1: every case ends quickly with a
+clear error kind."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+import zlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from services.core.httpfetch import (
+    BadUrl,
+    BodyTooLarge,
+    DecompressionBomb,
+    Fetcher,
+    FetchLimits,
+    FetchTimeout,
+    TooManyRedirects,
+    decode_content,
+    error_kind,
+)
+from services.core.netguard import BlockedAddress
+from .fakesite import FakeSite, Response
+
+LIMITS = FetchLimits(
+    connect_timeout=1.0, read_timeout=0.5, total_timeout=1.5,
+    max_body_bytes=1024 * 1024, max_decoded_bytes=2 * 1024 * 1024, max_redirects=3,
+)
+
+
+BOMB = gzip.compress(b"\0" * (16 * 1024 * 1024), 9)  # 16 KiB on the wire, 16 MiB inflated
+
+
+async def _forever() -> AsyncIterator[bytes]:
+    chunk = b"x" * 65536
+    for _ in range(50 * 16):  # 50 MB
+        yield chunk
+
+
+async def _trickle() -> AsyncIterator[bytes]:
+    for _ in range(100):
+        await asyncio.sleep(0.2)
+        yield b"."
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FakeSite]:
+    async with FakeSite() as fake:
+        h = "a.test"
+        fake.route(h, "/ok", Response(200, [("Content-Type", "text/html")], b"<p>hello</p>"))
+        fake.route(h, "/gz", Response(200, [("Content-Encoding", "gzip")],
+                                      gzip.compress(b"hello " * 1000)))
+        raw_deflate = zlib.compressobj(wbits=-15)
+        fake.route(h, "/deflate", Response(200, [("Content-Encoding", "deflate")],
+                                           raw_deflate.compress(b"abc" * 100) + raw_deflate.flush()))
+        fake.route(h, "/huge", Response(200, [], stream=_forever))
+        fake.route(h, "/huge-declared", Response(200, [], b"y" * (2 * 1024 * 1024)))
+        fake.route(h, "/bomb", Response(200, [("Content-Encoding", "gzip")], BOMB))
+        fake.route(h, "/slow", Response(200, [], b"late", delay=5))
+        fake.route(h, "/trickle", Response(200, [], stream=_trickle))
+        fake.route(h, "/loop1", Response(302, [("Location", "/loop2")]))
+        fake.route(h, "/loop2", Response(302, [("Location", "/loop1")]))
+        for i in range(6):
+            fake.route(h, f"/chain{i}", Response(302, [("Location", f"/chain{i + 1}")]))
+        fake.route(h, "/hop", Response(302, [("Location", "/ok")]))
+        fake.route(h, "/to-metadata", Response(302, [("Location", "http://169.254.169.254/")]))
+        yield fake
+
+
+def _fetcher(site: FakeSite, allow: tuple[str, ...] = ("127.0.0.0/8",)) -> Fetcher:
+    return Fetcher(user_agent="t/1", limits=LIMITS, allow_networks=allow, resolver=site.resolve)
+
+
+async def test_plain_gzip_and_raw_deflate_bodies_are_decoded(site: FakeSite) -> None:
+    async with _fetcher(site) as f:
+        ok = await f.get(site.url("a.test", "/ok"))
+        gz = await f.get(site.url("a.test", "/gz"))
+        de = await f.get(site.url("a.test", "/deflate"))
+    assert ok.status == 200 and ok.body == b"<p>hello</p>" and ok.header("content-type")
+    assert gz.body == b"hello " * 1000 and gz.raw != gz.body
+    assert de.body == b"abc" * 100
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "kind"),
+    [
+        ("/huge", BodyTooLarge, "too_large"),
+        ("/huge-declared", BodyTooLarge, "too_large"),
+        ("/bomb", DecompressionBomb, "decompression_bomb"),
+        ("/slow", FetchTimeout, "timeout"),
+        ("/trickle", FetchTimeout, "timeout"),
+        ("/loop1", TooManyRedirects, "redirects"),
+        ("/chain0", TooManyRedirects, "redirects"),
+        ("/to-metadata", BlockedAddress, "blocked_address"),
+    ],
+)
+async def test_hostile_endpoints_fail_fast_with_a_clear_kind(
+    site: FakeSite, path: str, error: type[Exception], kind: str
+) -> None:
+    started = time.monotonic()
+    async with _fetcher(site) as f:
+        with pytest.raises(error) as caught:
+            await f.get(site.url("a.test", path))
+    assert error_kind(caught.value) == kind
+    assert time.monotonic() - started < 3.0
+
+
+async def test_redirects_are_followed_and_recorded(site: FakeSite) -> None:
+    async with _fetcher(site) as f:
+        result = await f.get(site.url("a.test", "/hop"))
+    assert result.final_url == site.url("a.test", "/ok")
+    assert result.redirects == (site.url("a.test", "/hop"),)
+
+
+async def test_loopback_is_refused_without_the_allow_list(site: FakeSite) -> None:
+    async with _fetcher(site, allow=()) as f:
+        with pytest.raises(BlockedAddress):
+            await f.get(site.url("a.test", "/ok"))
+    assert site.requests == []
+
+
+async def test_only_http_urls_are_fetched(site: FakeSite) -> None:
+    async with _fetcher(site) as f:
+        with pytest.raises(BadUrl):
+            await f.get("file:///etc/passwd")
+
+
+def test_decode_content_caps_output() -> None:
+    with pytest.raises(DecompressionBomb):
+        decode_content(gzip.compress(b"\0" * 10_000_000), "gzip", 1_000_000)
+    assert decode_content(b"plain", None, 10) == b"plain"
