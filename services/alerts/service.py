@@ -276,5 +276,3 @@ async def send_test(
             return repository.get_delivery(session, claim.webhook_id)
 
     return await asyncio.to_thread(show)
-
-

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.alerts import repository
+from services.alerts.matching import make_filter
+from services.alerts.schedule import no_jitter
+from services.alerts.service import make_handler, run_delivery_worker
+from services.core.bus import Message
+from services.core.config import Settings
+from services.core.db import transaction, utcnow
 from services.core.models import (
     ChangeEvidence,
     ChangeV1,
@@ -147,6 +157,9 @@ class Receiver:
             self._handlers.discard(task)
 
 
+StartReceiver = Callable[[Behaviour], Awaitable[Receiver]]
+
+
 def always(reply: Reply) -> Behaviour:
     return lambda _receiver, _request: reply
 
@@ -154,3 +167,51 @@ def always(reply: Reply) -> Behaviour:
 def script(*replies: Reply) -> Behaviour:
     """The n-th request gets the n-th reply; later ones get the last."""
     return lambda receiver, _request: replies[min(len(receiver.requests), len(replies)) - 1]
+
+
+@asynccontextmanager
+async def running_worker(
+    factory: sessionmaker[Session], settings: Settings, **options: Any
+) -> AsyncIterator[asyncio.Event]:
+    """A delivery worker task for the duration of the block; yields its ``wake`` event."""
+    stop, wake = asyncio.Event(), asyncio.Event()
+    options.setdefault("jitter", no_jitter)
+    options.setdefault("poll_interval", 0.05)
+    task = asyncio.create_task(run_delivery_worker(factory, settings, stop, wake=wake, **options))
+    try:
+        yield wake
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+def subscribe(factory: sessionmaker[Session], url: str, **rule: Any) -> tuple[str, str]:
+    """A new endpoint for ``url``; returns its id and secret."""
+    with transaction(factory) as session:
+        endpoint, secret = repository.create_endpoint(
+            session, url, make_filter(**rule), utcnow(), ("127.0.0.0/8",)
+        )
+    return endpoint.id, secret
+
+
+async def publish(factory: sessionmaker[Session], settings: Settings, *changes: ChangeV1) -> None:
+    """Hand ``changes`` to the consumer handler as one batch of ``ledger.changes.v1``."""
+    handler = make_handler(factory, settings)
+    await handler(
+        [
+            Message("ledger.changes.v1", 0, i, c.key.encode(), c.model_dump_json().encode())
+            for i, c in enumerate(changes)
+        ]
+    )
+
+
+def delivery_of(
+    factory: sessionmaker[Session], webhook_id: str
+) -> tuple[repository.DeliveryView, list[repository.AttemptView]]:
+    with transaction(factory) as session:
+        return repository.get_delivery(session, webhook_id)
+
+
+def endpoint_of(factory: sessionmaker[Session], endpoint_id: str) -> repository.EndpointView:
+    with transaction(factory) as session:
+        return repository.get_endpoint(session, endpoint_id)

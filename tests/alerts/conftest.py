@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from alerts_helpers import Behaviour, Receiver
+from alerts_helpers import Behaviour, Receiver, StartReceiver
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.tables import TABLES
@@ -21,9 +21,6 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
         yield session_factory(engine)
     finally:
         engine.dispose()
-
-
-StartReceiver = Callable[[Behaviour], Awaitable[Receiver]]
 
 
 @pytest.fixture
