@@ -37,8 +37,16 @@ class Response:
 
 
 Handler = Callable[[Request], Awaitable[Response] | Response]
-REASONS = {200: "OK", 301: "Moved", 302: "Found", 304: "Not Modified", 404: "Not Found",
-           429: "Too Many Requests", 500: "Server Error", 503: "Unavailable"}
+REASONS = {
+    200: "OK",
+    301: "Moved",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Server Error",
+    503: "Unavailable",
+}
 
 
 class FakeSite:
@@ -128,7 +136,7 @@ class FakeSite:
             if response.delay:
                 await asyncio.sleep(response.delay)
             status_line = f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'X')}\r\n"
-            out_headers = list(response.headers) + [("Connection", "close")]
+            out_headers = [*list(response.headers), ("Connection", "close")]
             if response.stream is None:
                 out_headers.append(("Content-Length", str(len(response.body))))
             blob = status_line + "".join(f"{k}: {v}\r\n" for k, v in out_headers) + "\r\n"

@@ -23,11 +23,16 @@ from services.core.httpfetch import (
     error_kind,
 )
 from services.core.netguard import BlockedAddress
+
 from .fakesite import FakeSite, Response
 
 LIMITS = FetchLimits(
-    connect_timeout=1.0, read_timeout=0.5, total_timeout=1.5,
-    max_body_bytes=1024 * 1024, max_decoded_bytes=2 * 1024 * 1024, max_redirects=3,
+    connect_timeout=1.0,
+    read_timeout=0.5,
+    total_timeout=1.5,
+    max_body_bytes=1024 * 1024,
+    max_decoded_bytes=2 * 1024 * 1024,
+    max_redirects=3,
 )
 
 
@@ -51,11 +56,19 @@ async def site() -> AsyncIterator[FakeSite]:
     async with FakeSite() as fake:
         h = "a.test"
         fake.route(h, "/ok", Response(200, [("Content-Type", "text/html")], b"<p>hello</p>"))
-        fake.route(h, "/gz", Response(200, [("Content-Encoding", "gzip")],
-                                      gzip.compress(b"hello " * 1000)))
+        fake.route(
+            h, "/gz", Response(200, [("Content-Encoding", "gzip")], gzip.compress(b"hello " * 1000))
+        )
         raw_deflate = zlib.compressobj(wbits=-15)
-        fake.route(h, "/deflate", Response(200, [("Content-Encoding", "deflate")],
-                                           raw_deflate.compress(b"abc" * 100) + raw_deflate.flush()))
+        fake.route(
+            h,
+            "/deflate",
+            Response(
+                200,
+                [("Content-Encoding", "deflate")],
+                raw_deflate.compress(b"abc" * 100) + raw_deflate.flush(),
+            ),
+        )
         fake.route(h, "/huge", Response(200, [], stream=_forever))
         fake.route(h, "/huge-declared", Response(200, [], b"y" * (2 * 1024 * 1024)))
         fake.route(h, "/bomb", Response(200, [("Content-Encoding", "gzip")], BOMB))

@@ -1,0 +1,407 @@
+"""The pure core of the crawler: canonical URLs, decoding, parsing, fingerprints, relevance,
+discovery, schedules, politeness, robots.txt and the WARC round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.crawler.decode import decode_document
+from services.crawler.discover import (
+    DiscoveryError,
+    parse_feed,
+    parse_sitemap,
+    section_links,
+)
+from services.crawler.fingerprint import (
+    bands,
+    content_hash,
+    hamming,
+    is_near_duplicate,
+    simhash,
+)
+from services.crawler.parse import parse_response
+from services.crawler.politeness import HostGate, parse_retry_after
+from services.crawler.relevance import judge, load_rules
+from services.crawler.robots import parse_robots, rules_for_status
+from services.crawler.schedule import (
+    backoff_seconds,
+    first_due,
+    next_after_failure,
+    next_after_success,
+)
+from services.crawler.sources import SourcesError, load_sources, parse_sources
+from services.crawler.urls import canonicalize
+from services.crawler.warc import WarcWriter, iter_responses, read_response
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = (ROOT / "seeds" / "000_579068ff91aef37f.txt").read_text(encoding="utf-8")
+
+
+def seed_html(charset: str = "utf-8", extra_head: str = "") -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in SEED.split("\n") if p.strip())
+    return (
+        f'<html lang="ko"><head><meta charset="{charset}"><title>사이트</title>'
+        '<meta property="og:title" content="엔비디아, 한국에 GPU 26만장 공급">'
+        f"{extra_head}</head><body><nav><a href='/'>홈</a> <a href='/it'>IT</a></nav>"
+        f"<article>{paragraphs}</article><footer>무단전재 및 재배포 금지</footer></body></html>"
+    )
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://news.example/article/1",
+        "https://www.news.example/article/1",
+        "https://m.news.example/article/1",
+        "HTTPS://WWW.News.Example:443/article/1#comments",
+        "https://news.example/article/1?utm_source=rss&utm_medium=feed&fbclid=abc",
+        "https://news.example/article/1/amp",
+        "https://amp.news.example/article/1?amp=1",
+        "https://news.example//article/./1/",
+    ],
+)
+def test_url_variants_share_one_canonical_form(variant: str) -> None:
+    assert canonicalize(variant) == "https://news.example/article/1"
+
+
+def test_canonical_urls_keep_meaningful_query_sorted() -> None:
+    assert (
+        canonicalize("http://news.example/view.php?idxno=5&cat=it&utm_campaign=x")
+        == "http://news.example/view.php?cat=it&idxno=5"
+    )
+    assert canonicalize("/a?b=1", base="http://news.example:8080/x/y") == (
+        "http://news.example:8080/a?b=1"
+    )
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def test_euc_kr_pages_come_out_as_hangul_by_meta_and_by_detection() -> None:
+    body = seed_html("euc-kr").encode("cp949")
+    by_meta = decode_document(body, "text/html")
+    assert by_meta.encoding == "cp949" and "엔비디아" in by_meta.text
+    no_meta = seed_html("").replace('<meta charset="">', "").encode("cp949")
+    detected = decode_document(no_meta, None)
+    assert "엔비디아" in detected.text
+    by_header = decode_document(no_meta, "text/html; charset=ks_c_5601-1987")
+    assert by_header.evidence == "header" and "젠슨 황" in by_header.text
+
+
+def test_a_wrong_header_charset_loses_to_the_document() -> None:
+    body = seed_html("euc-kr").encode("cp949")
+    assert "엔비디아" in decode_document(body, "text/html; charset=utf-8").text
+    assert "엔비디아" in decode_document(body, "text/html; charset=iso-8859-1").text
+
+
+def test_bom_and_invalid_bytes() -> None:
+    assert decode_document("\ufeff안녕".encode("utf-16-le"), None).text == "안녕"
+    broken = "<p>GPU 공급 계약</p>".encode() * 50 + b"\xff\xfe"
+    decoded = decode_document(broken, "text/html; charset=utf-8")
+    assert decoded.encoding == "utf-8" and "공급" in decoded.text
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_parse_extracts_text_metadata_and_canonical_url() -> None:
+    head = (
+        '<link rel="canonical" href="https://www.news.example/article/1?utm_source=x">'
+        '<script type="application/ld+json">{"@context":"https://schema.org","@type":'
+        '"NewsArticle","headline":"h","datePublished":"2025-10-31T10:00:00+09:00",'
+        '"dateModified":"2025-10-31T12:30:00+09:00","author":{"@type":"Person","name":"김기자"}}'
+        "</script>"
+    )
+    parsed = parse_response(
+        "https://m.news.example/article/1?from=main",
+        {"Content-Type": "text/html; charset=euc-kr"},
+        seed_html("euc-kr", head).encode("cp949"),
+        lang_hint=None,
+        source="example",
+    )
+    assert parsed is not None
+    assert parsed.url == "https://news.example/article/1"
+    assert parsed.title == "엔비디아, 한국에 GPU 26만장 공급"
+    assert parsed.lang == "ko" and parsed.author == "김기자"
+    assert parsed.published_at == datetime(2025, 10, 31, 1, 0, tzinfo=UTC)
+    assert parsed.updated_at == datetime(2025, 10, 31, 3, 30, tzinfo=UTC)
+    assert "26만개에 달하는 GPU" in parsed.text and "무단전재" not in parsed.text
+    assert "\n\n" in parsed.text
+    article = parsed.to_article(fetched_at=datetime.now(UTC))
+    assert article.content_hash == content_hash(parsed.text) and len(article.id) == 32
+
+
+def test_parse_ignores_cross_site_canonicals_and_non_html() -> None:
+    html = seed_html(extra_head='<link rel="canonical" href="https://evil.example/x">')
+    parsed = parse_response(
+        "https://wire.example/s/9",
+        {"content-type": "text/html"},
+        html.encode(),
+        lang_hint="ko",
+        source="w",
+    )
+    assert parsed is not None and parsed.url == "https://wire.example/s/9"
+    assert (
+        parse_response(
+            "https://x.example/a.png",
+            {"Content-Type": "image/png"},
+            b"\x89PNG",
+            lang_hint=None,
+            source="s",
+        )
+        is None
+    )
+    assert (
+        parse_response(
+            "https://x.example/",
+            {"Content-Type": "text/html"},
+            b"<html><body><p>short</p></body></html>",
+            lang_hint=None,
+            source="s",
+        )
+        is None
+    )
+
+
+def test_visible_dates_are_found_without_metadata() -> None:
+    html = seed_html().replace(
+        "<article>", "<article><span class='date'>입력 2025.10.31 14:05</span>"
+    )
+    parsed = parse_response(
+        "https://n.example/a/1",
+        {"content-type": "text/html"},
+        html.encode(),
+        lang_hint="ko",
+        source="s",
+    )
+    assert parsed is not None and parsed.published_at is not None
+    assert parsed.published_at.date().isoformat() in ("2025-10-31", "2025-10-30")
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def test_syndicated_copies_are_near_duplicates_and_other_stories_are_not() -> None:
+    original = SEED
+    copy = "[와이어] " + SEED.replace("(사진=연합뉴스)", "(사진=뉴스1)") + "\n\n기자 홍길동"
+    other = SEED[len(SEED) // 2 :] + "완전히 다른 기사 " * 50
+    assert content_hash(original) == content_hash("  " + original.replace("\n", " \n "))
+    assert is_near_duplicate(simhash(original), simhash(copy))
+    assert hamming(simhash(original), simhash(other)) > 10
+    a, b = simhash(original), simhash(copy)
+    assert any(x == y for x, y in zip(bands(a), bands(b), strict=True))
+
+
+# --------------------------------------------------------------------------- relevance
+
+
+def test_the_seed_article_is_relevant_and_sports_and_celebrity_are_not() -> None:
+    verdict = judge("엔비디아, 한국에 GPU 26만장", SEED)
+    assert verdict.relevant and any(r.startswith("gpu(") for r in verdict.reasons)
+    sports = judge(
+        "손흥민 멀티골", "손흥민이 프리미어리그 경기에서 두 골을 넣었다. 축구 팬들은 " * 5
+    )
+    celeb = judge(
+        "아이돌 열애설", "걸그룹 멤버와 배우의 열애설이 불거졌다. 소속사는 드라마 촬영 " * 5
+    )
+    english = judge(
+        "Microsoft signs compute deal for Nvidia GB200 GPUs",
+        "Microsoft will deploy 100,000 Nvidia GB200 GPUs in a new AI data center in Texas "
+        "under a multi-year compute capacity agreement. " * 3,
+    )
+    assert not sports.relevant and not celeb.relevant and english.relevant
+    assert "sports" in sports.explain()
+
+
+def test_users_extend_the_rules_with_a_file(tmp_path: Path) -> None:
+    extra = tmp_path / "mine.yaml"
+    extra.write_text(
+        "threshold: 2\nrules:\n  - name: quantum\n    group: core\n    weight: 3\n"
+        "    terms: [quantum computer, 양자컴퓨터]\n",
+        encoding="utf-8",
+    )
+    rules = load_rules([extra])
+    assert judge("양자컴퓨터 도입", "연구소가 양자컴퓨터를 도입한다.", rules).relevant
+    assert not judge("양자컴퓨터 도입", "연구소가 양자컴퓨터를 도입한다.").relevant
+
+
+# --------------------------------------------------------------------------- discovery
+
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>old</title><link>https://news.example/article/1</link>
+<pubDate>Thu, 30 Oct 2025 10:00:00 +0900</pubDate></item>
+<item><title>new</title><link>https://news.example/article/2?utm_source=rss</link>
+<pubDate>Fri, 31 Oct 2025 10:00:00 +0900</pubDate></item></channel></rss>"""
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>t</title><entry><title>a</title><link rel="alternate" href="/article/9"/>
+<id>tag:x,2025:9</id><updated>2025-10-31T00:00:00Z</updated></entry></feed>"""
+INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://news.example/news-sitemap.xml</loc><lastmod>2025-10-31</lastmod></sitemap>
+</sitemapindex>"""
+NEWS = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+ xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url>
+<loc>https://news.example/article/5</loc><news:news><news:title>GPU deal</news:title>
+<news:publication_date>2025-10-31T09:00:00+09:00</news:publication_date></news:news></url>
+</urlset>"""
+XXE = b"""<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&x;</loc></url></urlset>"""
+
+
+def test_feeds_and_sitemaps_yield_links_newest_first() -> None:
+    rss = parse_feed(RSS, "https://news.example/rss")
+    assert [link.title for link in rss] == ["new", "old"]
+    atom = parse_feed(ATOM, "https://news.example/atom.xml")
+    assert atom[0].url == "https://news.example/article/9"
+    index = parse_sitemap(INDEX, "https://news.example/sitemap.xml")
+    assert [c.url for c in index.children] == ["https://news.example/news-sitemap.xml"]
+    news = parse_sitemap(gzip.compress(NEWS), "https://news.example/news-sitemap.xml")
+    assert news.links[0].title == "GPU deal"
+    assert news.links[0].published == datetime(2025, 10, 31, 0, 0, tzinfo=UTC)
+    assert parse_sitemap(XXE, "https://x.example/").links == ()
+    with pytest.raises(DiscoveryError):
+        parse_sitemap(b"<html></html>", "https://x.example/")
+
+
+def test_section_pages_yield_same_site_article_links() -> None:
+    import re
+
+    html = (
+        "<a href='/article/1?utm_source=s'>one</a><a href='https://www.news.example/article/2'>"
+        "two</a><a href='https://other.example/article/3'>x</a><a href='/about'>about</a>"
+        "<a href='javascript:void(0)'>j</a><a href='/article/1'>dup</a>"
+    )
+    links = section_links(html, "https://news.example/section/it", re.compile(r"/article/\d+"))
+    assert [link.url for link in links] == [
+        "https://news.example/article/1?utm_source=s",
+        "https://www.news.example/article/2",
+    ]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def test_sources_file_is_validated(tmp_path: Path) -> None:
+    ok = parse_sources(
+        {
+            "sources": [
+                {
+                    "name": "a",
+                    "lang": "ko",
+                    "feeds": ["https://a.example/rss"],
+                    "poll_every": "5m",
+                    "article_pattern": r"/\d+",
+                }
+            ]
+        }
+    )
+    assert ok[0].poll_every == 300 and ok[0].wants("https://a.example/123")
+    for bad in (
+        {"sources": [{"name": "a"}]},
+        {"sources": [{"name": "a", "feeds": ["ftp://x"]}]},
+        {"sources": [{"name": "a", "feeds": ["https://x"], "typo": 1}]},
+        {"sources": [{"name": "a", "feeds": ["https://x"], "article_pattern": "("}]},
+        {"nope": []},
+    ):
+        with pytest.raises(SourcesError):
+            parse_sources(bad)
+
+
+def test_the_default_sources_file_loads() -> None:
+    sources = load_sources(ROOT / "seeds" / "sources.yaml")
+    assert len(sources) >= 10
+    assert {s.lang for s in sources} >= {"ko", "en"}
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def test_schedule_spreads_sources_and_backs_off() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    starts = {first_due(f"s{i}", now, 300) for i in range(20)}
+    assert len(starts) == 20 and all(now <= s < now + timedelta(seconds=60) for s in starts)
+    assert first_due("s1", now, 300) == first_due("s1", now, 300)
+    persisted = now + timedelta(hours=1)
+    assert first_due("s1", now, 300, persisted) == persisted
+    rng = random.Random(1)
+    nxt = next_after_success(now, 300, rng)
+    assert timedelta(seconds=270) <= nxt - now <= timedelta(seconds=330)
+    delays = [backoff_seconds(n, random.Random(2), jitter=0) for n in range(1, 6)]
+    assert delays == [60, 120, 240, 480, 960]
+    assert next_after_failure(now, 300, 1, rng) - now >= timedelta(seconds=300)
+    assert backoff_seconds(100, rng, jitter=0) == 6 * 3600
+
+
+# --------------------------------------------------------------------------- politeness
+
+
+async def test_host_gate_serialises_and_spaces_requests() -> None:
+    clock = [0.0]
+    starts: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        clock[0] += seconds
+        await asyncio.sleep(0)
+
+    gate = HostGate(2.0, clock=lambda: clock[0], sleep=fake_sleep)
+
+    async def one() -> None:
+        async with gate.slot("a.example"):
+            starts.append(clock[0])
+            await asyncio.sleep(0)
+
+    await asyncio.gather(one(), one(), one())
+    assert starts == [0.0, 2.0, 4.0]
+    gate.defer("a.example", 30)
+    assert gate.wait_time("a.example") == pytest.approx(30.0)
+    gate.set_delay("b.example", 0.5)
+    assert gate.delay_of("b.example") == 2.0  # never below the default
+    gate.set_delay("b.example", 10_000)
+    assert gate.delay_of("b.example") == 60.0
+
+
+def test_retry_after_accepts_seconds_and_dates() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("7") == 7
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_robots_rules_and_status_handling() -> None:
+    rules = parse_robots("User-agent: *\nDisallow: /private/\nCrawl-delay: 3\n")
+    assert not rules.allowed("infraledger", "https://a.example/private/x")
+    assert rules.allowed("infraledger", "https://a.example/article/1")
+    assert rules.crawl_delay("infraledger") == 3
+    assert rules_for_status(404, b"")[0].allowed("x", "https://a.example/private/x")
+    assert not rules_for_status(503, b"")[0].allowed("x", "https://a.example/")
+
+
+# --------------------------------------------------------------------------- WARC
+
+
+def test_warc_records_round_trip_exactly(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, max_bytes=1)  # rotate after every record
+    raw = gzip.compress(seed_html("euc-kr").encode("cp949"))
+    headers = [
+        ("content-type", "text/html; charset=euc-kr"),
+        ("content-encoding", "gzip"),
+        ("transfer-encoding", "chunked"),
+    ]
+    refs = [writer.write_response(f"https://n.example/a/{i}", 200, headers, raw) for i in range(2)]
+    writer.close()
+    assert refs[0].filename != refs[1].filename
+    back = read_response(tmp_path, refs[1])
+    assert back.url == "https://n.example/a/1" and back.raw == raw
+    assert "transfer-encoding" not in back.headers
+    parsed = parse_response(back.url, back.headers, back.body, lang_hint="ko", source="r")
+    assert parsed is not None and "엔비디아" in parsed.text
+    listed = [r for path in sorted(tmp_path.glob("*.warc.gz")) for r in iter_responses(path)]
+    assert [r.ref for r in listed] == refs
