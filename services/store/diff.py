@@ -99,7 +99,7 @@ def essence(state: CommitmentState) -> tuple[object, ...]:
         tuple(sorted({p.casefold() for p in state.products})),
         (timeframe.start, timeframe.end) if timeframe and _dated(state) else None,
         state.status,
-    )  # fmt: skip
+    )
 
 
 def merge(before: CommitmentState, stated: CommitmentState) -> CommitmentState:
@@ -144,8 +144,9 @@ def _step(
     key: str, previous: Version | None, observation: Observation, window: timedelta
 ) -> Version | None:
     if previous is None:
-        return _version(key, "new", observation, None, observation.state, None,
-                        (observation.source,), ())  # fmt: skip
+        return _version(
+            key, "new", observation, None, observation.state, None, (observation.source,), ()
+        )
     before = previous.after
     after = merge(before, observation.state)
     source = observation.source
@@ -154,18 +155,20 @@ def _step(
         return _version(key, "retracted", observation, before, after, None, (source,), ())
     old, new = magnitude(before.quantity), magnitude(after.quantity)
     disputed = tuple(
-        claim for claim in previous.disputed
+        claim
+        for claim in previous.disputed
         if observation.effective_at - claim.asserted_at <= window
         and magnitude(claim.quantity) != new
-    )  # fmt: skip
+    )
     if old is not None and new is not None and old != new:
         delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
         recent = observation.effective_at - previous.observation.effective_at <= window
         if recent and fresh_source:
             assert before.quantity is not None
             claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
-            return _version(key, "conflict", observation, before, after, delta, (source,),
-                            (claim, *disputed))  # fmt: skip
+            return _version(
+                key, "conflict", observation, before, after, delta, (source,), (claim, *disputed)
+            )
         kind: ChangeKind = "increased" if new > old else "decreased"
         return _version(key, kind, observation, before, after, delta, (source,), ())
     sources = (*previous.sources, source) if fresh_source else previous.sources
@@ -187,10 +190,16 @@ def _version(
     disputed: tuple[Claim, ...],
 ) -> Version:
     identity = json.dumps(
-        [key, observation.article_id, kind, before and essence(before), essence(after),
-         delta and [delta.absolute, delta.relative]],
+        [
+            key,
+            observation.article_id,
+            kind,
+            before and essence(before),
+            essence(after),
+            delta and [delta.absolute, delta.relative],
+        ],
         default=str,
-    )  # fmt: skip
+    )
     return Version(
         id=stable_id("change", identity),
         kind=kind,
@@ -201,4 +210,3 @@ def _version(
         sources=sources,
         disputed=disputed,
     )
-

@@ -100,10 +100,12 @@ def extraction(art: ArticleV1, *facts: FactV1, version: str = "1.0.0") -> Extrac
     return ExtractionV1(
         article=art,
         extractor_version=version,
-        facts=tuple(f.model_copy(update={"extractor": ExtractorRef(version=version, rule="test")})
-                    for f in facts),
+        facts=tuple(
+            f.model_copy(update={"extractor": ExtractorRef(version=version, rule="test")})
+            for f in facts
+        ),
         extracted_at=art.fetched_at + timedelta(minutes=1),
-    )  # fmt: skip
+    )
 
 
 def message(
@@ -117,8 +119,10 @@ def message(
 ) -> Message:
     headers: tuple[tuple[str, bytes], ...] = ()
     if replay is not None:
-        headers = ((HEADER_REPLAY_ID, replay.encode()),
-                   (HEADER_REPLAY_ALERTS, b"true" if alerts else b"false"))  # fmt: skip
+        headers = (
+            (HEADER_REPLAY_ID, replay.encode()),
+            (HEADER_REPLAY_ALERTS, b"true" if alerts else b"false"),
+        )
     value = item if isinstance(item, bytes) else item.model_dump_json().encode()
     key = None if isinstance(item, bytes) else item.article.id.encode()
     return Message(topic, partition, offset, key, value, headers)
@@ -135,9 +139,11 @@ def observation(
     **state: Any,
 ) -> Observation:
     article_id = stable_id(slug or f"{source}-{day}-{value}-{qualifier}-{status}")
-    quantity = None if value is None and "no_quantity" in state else Quantity(
-        value=value, unit="gpu", qualifier=qualifier, text=f"{value}"
-    )  # fmt: skip
+    quantity = (
+        None
+        if value is None and "no_quantity" in state
+        else Quantity(value=value, unit="gpu", qualifier=qualifier, text=f"{value}")
+    )
     state.pop("no_quantity", None)
     return Observation(
         fact_id=stable_id(article_id, "0"),
@@ -145,6 +151,11 @@ def observation(
         source=source,
         effective_at=OCT_30 + timedelta(days=day),
         state=CommitmentState(quantity=quantity, status=status, **state),
-        evidence=ChangeEvidence(article_id=article_id, url=f"https://news.example/{article_id}",
-                                sentence="…", start=0, end=1),
-    )  # fmt: skip
+        evidence=ChangeEvidence(
+            article_id=article_id,
+            url=f"https://news.example/{article_id}",
+            sentence="…",
+            start=0,
+            end=1,
+        ),
+    )

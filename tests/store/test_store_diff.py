@@ -26,21 +26,24 @@ def test_first_sighting_is_new() -> None:
 
 
 def test_restated_not_changed_across_qualifiers_on_the_same_day() -> None:
-    history = derive_history(KEY, [
-        observation(260_000, qualifier="at_least", source="a"),
-        observation(260_000, qualifier="up_to", source="b", day=0.1),
-        observation(260_000, qualifier="exact", source="c", day=0.2),
-        observation(260_000, qualifier="exact", source="d", day=0.3),
-    ])  # fmt: skip
+    history = derive_history(
+        KEY,
+        [
+            observation(260_000, qualifier="at_least", source="a"),
+            observation(260_000, qualifier="up_to", source="b", day=0.1),
+            observation(260_000, qualifier="exact", source="c", day=0.2),
+            observation(260_000, qualifier="exact", source="d", day=0.3),
+        ],
+    )
     assert [v.kind for v in history] == ["new", "revised", "revised", "reaffirmed"]
     assert all(v.delta is None for v in history)
     assert history[-1].sources == ("a", "b", "c", "d")
 
 
 def test_increase_across_sources_outside_the_window() -> None:
-    history = derive_history(KEY, [
-        observation(50_000, source="a"), observation(60_000, source="b", day=60)
-    ])  # fmt: skip
+    history = derive_history(
+        KEY, [observation(50_000, source="a"), observation(60_000, source="b", day=60)]
+    )
     assert [v.kind for v in history] == ["new", "increased"]
     delta = history[1].delta
     assert delta is not None
@@ -53,9 +56,9 @@ def test_the_same_source_updating_itself_is_an_increase_or_decrease() -> None:
 
 
 def test_conflicting_sources_in_the_same_month_keep_both_claims() -> None:
-    history = derive_history(KEY, [
-        observation(15_000, source="a"), observation(24_000, source="b", day=10)
-    ])  # fmt: skip
+    history = derive_history(
+        KEY, [observation(15_000, source="a"), observation(24_000, source="b", day=10)]
+    )
     assert [v.kind for v in history] == ["new", "conflict"]
     conflict = history[1]
     assert conflict.after.quantity is not None and conflict.after.quantity.value == 24_000
@@ -69,12 +72,15 @@ def test_the_conflict_window_is_a_parameter() -> None:
 
 
 def test_a_disputed_claim_expires_after_the_window() -> None:
-    history = derive_history(KEY, [
-        observation(15_000, source="a"),
-        observation(24_000, source="b", day=10),
-        observation(24_000, source="c", day=20),
-        observation(24_000, source="d", day=50),
-    ])  # fmt: skip
+    history = derive_history(
+        KEY,
+        [
+            observation(15_000, source="a"),
+            observation(24_000, source="b", day=10),
+            observation(24_000, source="c", day=20),
+            observation(24_000, source="d", day=50),
+        ],
+    )
     assert [v.kind for v in history] == ["new", "conflict", "reaffirmed", "reaffirmed"]
     assert len(history[2].disputed) == 1
     assert history[3].disputed == ()
@@ -82,8 +88,9 @@ def test_a_disputed_claim_expires_after_the_window() -> None:
 
 def test_cancellation_is_a_retraction() -> None:
     assert kinds(observation(50_000), observation(50_000, status="cancelled", day=3)) == [
-        "new", "retracted"
-    ]  # fmt: skip
+        "new",
+        "retracted",
+    ]
 
 
 def test_model_timeframe_and_status_changes_are_revisions() -> None:
@@ -97,11 +104,15 @@ def test_model_timeframe_and_status_changes_are_revisions() -> None:
 
 
 def test_unstated_fields_keep_their_values_and_wording_is_not_a_change() -> None:
-    history = derive_history(KEY, [
-        observation(50_000, gpu_model="Blackwell", source="a",
-                    timeframe=Timeframe(text="향후 수년간")),
-        observation(None, source="b", day=1, timeframe=Timeframe(text="over the coming years")),
-    ])  # fmt: skip
+    history = derive_history(
+        KEY,
+        [
+            observation(
+                50_000, gpu_model="Blackwell", source="a", timeframe=Timeframe(text="향후 수년간")
+            ),
+            observation(None, source="b", day=1, timeframe=Timeframe(text="over the coming years")),
+        ],
+    )
     assert [v.kind for v in history] == ["new", "reaffirmed"]
     after = history[1].after
     assert after.gpu_model == "Blackwell"
@@ -120,8 +131,9 @@ def test_late_arriving_older_article_is_compared_with_its_true_predecessor() -> 
     assert after[-1].after == november.state  # the current state does not regress
     emitted = new_versions([v.id for v in before], after)
     assert [(v.kind, v.observation.article_id) for v in emitted] == [
-        ("new", october.article_id), ("increased", november.article_id)
-    ]  # fmt: skip
+        ("new", october.article_id),
+        ("increased", november.article_id),
+    ]
 
 
 def test_re_deriving_the_same_observations_emits_nothing() -> None:

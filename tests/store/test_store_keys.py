@@ -40,8 +40,9 @@ def test_investments_are_keyed_by_currency() -> None:
 def test_supply_is_keyed_by_product_line() -> None:
     memory = attach(fact(type="supply", quantity=False, products=("HBM3E", "HBM4", "GDDR7")))
     hbm_only = attach(fact(type="supply", quantity=False, products=("HBM4",)))
-    gpus = attach(fact(260_000, type="supply", subject="nvidia", counterparty="korea",
-                       products=("GB200",)))  # fmt: skip
+    gpus = attach(
+        fact(260_000, type="supply", subject="nvidia", counterparty="korea", products=("GB200",))
+    )
     assert memory.key.what == "GDDR+HBM"
     assert hbm_only.key.what == "HBM"
     assert gpus.key.what == "gpu"
@@ -49,8 +50,11 @@ def test_supply_is_keyed_by_product_line() -> None:
 
 def test_product_lines_drop_the_generation() -> None:
     assert [product_line(p) for p in ("HBM3E", "HBM4", "SOCAMM2", "foundry  services")] == [
-        "HBM", "HBM", "SOCAMM", "FOUNDRY SERVICES"
-    ]  # fmt: skip
+        "HBM",
+        "HBM",
+        "SOCAMM",
+        "FOUNDRY SERVICES",
+    ]
 
 
 def test_partnerships_and_power_have_their_own_what() -> None:
@@ -58,5 +62,6 @@ def test_partnerships_and_power_have_their_own_what() -> None:
     assert attach(fact(1, unit="GW")).key.what == "power"
     assert attach(fact(type="supply", quantity=False, gpu_model="GB200")).key.what == "gpu"
     assert attach(fact(type="supply", quantity=False)).key.what == "unspecified"
-    assert attach(fact(type="partnership", quantity=False, counterparty=None)).key.counterparty \
-        is None
+    assert (
+        attach(fact(type="partnership", quantity=False, counterparty=None)).key.counterparty is None
+    )

@@ -1,0 +1,356 @@
+"""Read models of the ledger for the CLI and the HTTP API (one definition serves both).
+
+Pages are ordered and cut by an opaque cursor: pass ``next_cursor`` back to get the next page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from services.core.models import (
+    ChangeEvidence,
+    ChangeKind,
+    ChangeV1,
+    CommitmentState,
+    Delta,
+    FactType,
+    FactV1,
+    OrgRef,
+    Quantity,
+    WarcRef,
+)
+from services.store.tables import (
+    StoreArticle,
+    StoreChange,
+    StoreCommitment,
+    StoreCommitmentVersion,
+    StoreFact,
+)
+
+T = TypeVar("T")
+MAX_LIMIT = 1000
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Page(View, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class Claim(View):
+    """A quantity other sources asserted within the conflict window."""
+
+    quantity: Quantity
+    sources: list[str]
+    asserted_at: datetime
+
+
+class Commitment(View):
+    key: str
+    type: FactType
+    subject: OrgRef
+    counterparty: OrgRef | None
+    what: str
+    scope: str | None
+    state: CommitmentState
+    last_kind: ChangeKind
+    sources: list[str]
+    corroboration: int
+    disputed: list[Claim]
+    versions: int
+    first_effective_at: datetime
+    effective_at: datetime
+    recorded_at: datetime
+    reason: str
+
+
+class Version(View):
+    id: str
+    key: str
+    seq: int
+    kind: ChangeKind
+    before: CommitmentState | None
+    after: CommitmentState
+    delta: Delta | None
+    sources: list[str]
+    disputed: list[Claim]
+    evidence: ChangeEvidence
+    effective_at: datetime
+    recorded_at: datetime
+
+
+class Article(View):
+    id: str
+    url: str
+    source: str
+    lang: str
+    title: str
+    author: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    content_hash: str
+    warc: WarcRef | None
+    extractor_version: str
+    recorded_at: datetime
+
+
+class Fact(View):
+    id: str
+    position: int
+    key: str
+    key_reason: str
+    fact: FactV1
+
+
+class ArticleFacts(View):
+    article: Article
+    facts: list[Fact]
+
+
+class Organisation(View):
+    id: str
+    name: str
+    aliases: list[str]
+
+
+def _limit(limit: int | None) -> int:
+    return max(1, min(limit or MAX_LIMIT, MAX_LIMIT))
+
+
+def organisations(session: Session) -> list[Organisation]:
+    """Every organisation seen in a fact, with every way it was written."""
+    names: dict[str, str] = {}
+    aliases: dict[str, set[str]] = defaultdict(set)
+    for side in (
+        select(StoreFact.subject_id, StoreFact.subject_name, StoreFact.subject_mention),
+        select(
+            StoreFact.counterparty_id, StoreFact.counterparty_name, StoreFact.counterparty_mention
+        ).where(StoreFact.counterparty_id.is_not(None)),
+    ):
+        for org_id, name, mention in session.execute(side.distinct()):
+            if org_id is None:
+                continue
+            names.setdefault(org_id, name or org_id)
+            aliases[org_id] |= {a for a in (name, mention) if a}
+    return [Organisation(id=i, name=names[i], aliases=sorted(aliases[i])) for i in sorted(names)]
+
+
+def resolve_org(session: Session, text: str) -> set[str]:
+    """The ids of the organisations ``text`` names: an id, a name or a mention, any case."""
+    wanted = text.strip().casefold()
+    return {
+        o.id
+        for o in organisations(session)
+        if wanted == o.id.casefold() or wanted in {a.casefold() for a in o.aliases}
+    }
+
+
+def _of_orgs(statement: Select[Any], table: Any, org_ids: set[str] | None) -> Select[Any]:
+    if org_ids is None:
+        return statement
+    return statement.where(or_(table.subject_id.in_(org_ids), table.counterparty_id.in_(org_ids)))
+
+
+def commitments(
+    session: Session,
+    *,
+    org_ids: set[str] | None = None,
+    type: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Commitment]:
+    """The ledger: the current state of every commitment, ordered by key."""
+    statement = _of_orgs(select(StoreCommitment), StoreCommitment, org_ids)
+    if type:
+        statement = statement.where(StoreCommitment.type == type)
+    if cursor:
+        statement = statement.where(StoreCommitment.key > cursor)
+    size = _limit(limit)
+    rows = list(session.scalars(statement.order_by(StoreCommitment.key).limit(size + 1)))
+    items = [_commitment(row) for row in rows[:size]]
+    return Page(items=items, next_cursor=items[-1].key if len(rows) > size else None)
+
+
+def commitment(session: Session, key: str) -> Commitment | None:
+    row = session.get(StoreCommitment, key)
+    return None if row is None else _commitment(row)
+
+
+def _commitment(row: StoreCommitment) -> Commitment:
+    return Commitment(
+        key=row.key,
+        type=row.type,
+        subject=OrgRef(id=row.subject_id, name=row.subject_name),
+        counterparty=OrgRef(id=row.counterparty_id, name=row.counterparty_name or "")
+        if row.counterparty_id
+        else None,
+        what=row.what,
+        scope=row.scope,
+        state=CommitmentState.model_validate(row.state),
+        last_kind=row.last_kind,
+        sources=row.sources,
+        corroboration=len(row.sources),
+        disputed=[Claim.model_validate(c) for c in row.disputed],
+        versions=row.versions,
+        first_effective_at=row.first_effective_at,
+        effective_at=row.effective_at,
+        recorded_at=row.recorded_at,
+        reason=row.reason,
+    )
+
+
+def history(
+    session: Session,
+    *,
+    key: str | None = None,
+    org_ids: set[str] | None = None,
+    type: str | None = None,
+) -> list[Version]:
+    """Versions of one commitment (``key``) or of an organisation's commitments, in order."""
+    keys = select(StoreCommitment.key)
+    if key is not None:
+        keys = keys.where(StoreCommitment.key == key)
+    keys = _of_orgs(keys, StoreCommitment, org_ids)
+    if type:
+        keys = keys.where(StoreCommitment.type == type)
+    rows = session.scalars(
+        select(StoreCommitmentVersion)
+        .where(StoreCommitmentVersion.key.in_(keys))
+        .order_by(StoreCommitmentVersion.key, StoreCommitmentVersion.seq)
+    )
+    return [
+        Version(
+            id=v.id,
+            key=v.key,
+            seq=v.seq,
+            kind=v.kind,
+            before=CommitmentState.model_validate(v.before) if v.before else None,
+            after=CommitmentState.model_validate(v.after),
+            delta=Delta.model_validate(v.delta) if v.delta else None,
+            sources=v.sources,
+            disputed=[Claim.model_validate(c) for c in v.disputed],
+            evidence=ChangeEvidence.model_validate(v.evidence),
+            effective_at=v.effective_at,
+            recorded_at=v.recorded_at,
+        )
+        for v in rows
+    ]
+
+
+def changes(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    kind: str | None = None,
+    org_ids: set[str] | None = None,
+    type: str | None = None,
+    limit: int | None = None,
+) -> Page[ChangeV1]:
+    """The change log in the order it was written; ``since`` filters on the effective time."""
+    statement = _of_orgs(select(StoreChange.seq, StoreChange.change), StoreChange, org_ids)
+    if since is not None:
+        statement = statement.where(StoreChange.effective_at >= since)
+    if kind:
+        statement = statement.where(StoreChange.kind == kind)
+    if type:
+        statement = statement.where(StoreChange.type == type)
+    if cursor:
+        statement = statement.where(StoreChange.seq > _int_cursor(cursor))
+    size = _limit(limit)
+    rows = list(session.execute(statement.order_by(StoreChange.seq).limit(size + 1)))
+    items = [ChangeV1.model_validate(change) for _, change in rows[:size]]
+    return Page(items=items, next_cursor=str(rows[size - 1][0]) if len(rows) > size else None)
+
+
+def _int_cursor(cursor: str) -> int:
+    if not cursor.isdigit():
+        raise ValueError(f"not a cursor of this list: {cursor!r}")
+    return int(cursor)
+
+
+def articles(
+    session: Session,
+    *,
+    org_ids: set[str] | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Article]:
+    """Articles, newest first."""
+    statement = select(StoreArticle)
+    if org_ids is not None:
+        mentioning = _of_orgs(select(StoreFact.article_id), StoreFact, org_ids)
+        statement = statement.where(StoreArticle.id.in_(mentioning))
+    if cursor:
+        when, _, last_id = cursor.partition("~")
+        try:
+            after = datetime.fromisoformat(when)
+        except ValueError as exc:
+            raise ValueError(f"not a cursor of this list: {cursor!r}") from exc
+        statement = statement.where(
+            tuple_(StoreArticle.effective_at, StoreArticle.id) < tuple_(after, last_id)
+        )
+    size = _limit(limit)
+    order = (StoreArticle.effective_at.desc(), StoreArticle.id.desc())
+    rows = list(session.scalars(statement.order_by(*order).limit(size + 1)))
+    items = [_article(row) for row in rows[:size]]
+    last = rows[size - 1] if len(rows) > size else None
+    return Page(
+        items=items, next_cursor=f"{last.effective_at.isoformat()}~{last.id}" if last else None
+    )
+
+
+def _article(row: StoreArticle) -> Article:
+    return Article(
+        id=row.id,
+        url=row.url,
+        source=row.source,
+        lang=row.lang,
+        title=row.title,
+        author=row.author,
+        published_at=row.published_at,
+        fetched_at=row.fetched_at,
+        content_hash=row.content_hash,
+        warc=WarcRef.model_validate(row.warc) if row.warc else None,
+        extractor_version=row.extractor_version,
+        recorded_at=row.recorded_at,
+    )
+
+
+def article_facts(
+    session: Session, *, article_id: str | None = None, url: str | None = None
+) -> ArticleFacts | None:
+    """An article (by id or URL) and its current facts, in the order of the text."""
+    statement = select(StoreArticle)
+    if article_id is not None:
+        statement = statement.where(StoreArticle.id == article_id)
+    if url is not None:
+        statement = statement.where(StoreArticle.url == url)
+    row = session.scalars(statement.limit(1)).first()
+    if row is None:
+        return None
+    facts = session.scalars(
+        select(StoreFact).where(StoreFact.article_id == row.id).order_by(StoreFact.position)
+    )
+    return ArticleFacts(
+        article=_article(row),
+        facts=[
+            Fact(
+                id=f.id,
+                position=f.position,
+                key=f.key,
+                key_reason=f.key_reason,
+                fact=FactV1.model_validate(f.fact),
+            )
+            for f in facts
+        ],
+    )

@@ -1,0 +1,152 @@
+"""The store's service shell: the ``facts.v1`` batch handler and the outbox relay.
+
+Exactly-once effects, end to end:
+
+1. :func:`make_handler` applies a whole batch in **one** database transaction: the facts, the
+   re-derived commitments and their history, the change log, the outbox rows and the consumed
+   positions commit together or not at all.  The consumer loop commits the Kafka offsets only
+   after the handler returned; a crash before that redelivers the batch, and the recorded
+   positions (a primary key) turn the redelivery into a no-op.
+2. :func:`run_outbox_relay` publishes unpublished outbox rows in order and marks them published
+   once the broker acknowledged them.  A crash between the acknowledgement and the mark publishes
+   those rows again: delivery to ``ledger.changes.v1`` is at-least-once, and consumers dedupe by
+   :attr:`ChangeV1.id`, a stable id (the alerts service does).  No change is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.core.bus import BatchHandler, Message, Outgoing, Publisher
+from services.core.db import transaction
+from services.core.errors import RetryableError
+from services.core.kafka import backoff_delays
+from services.core.models import ExtractionV1
+from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
+from services.store.diff import DEFAULT_CONFLICT_WINDOW
+from services.store.errors import InvalidExtraction, StoreRetryable
+from services.store.repository import (
+    Applied,
+    Incoming,
+    Pending,
+    Position,
+    Replay,
+    apply_batch,
+    mark_published,
+    pending,
+)
+
+log = logging.getLogger(__name__)
+
+
+def parse(message: Message) -> Incoming:
+    """The :class:`Incoming` of a ``facts.v1`` message; :class:`InvalidExtraction` if malformed."""
+    try:
+        extraction = ExtractionV1.model_validate_json(message.value)
+    except ValidationError as exc:
+        raise InvalidExtraction(f"not a facts.v1 message: {exc}") from exc
+    replay_id = message.header(HEADER_REPLAY_ID)
+    replay = Replay(replay_id=replay_id, alerts=message.header(HEADER_REPLAY_ALERTS) == "true")
+    return Incoming(
+        Position(message.topic, message.partition, message.offset),
+        extraction,
+        replay if replay_id else Replay(),
+    )
+
+
+def apply_in_transaction(
+    factory: sessionmaker[Session], batch: Sequence[Incoming], topic: str, window: timedelta
+) -> Applied:
+    """Apply ``batch`` in one transaction; a lost race with another writer is retryable."""
+    try:
+        with transaction(factory) as session:
+            return apply_batch(session, batch, topic=topic, window=window)
+    except IntegrityError as exc:
+        raise StoreRetryable(f"a concurrent writer got there first: {exc.orig}") from exc
+
+
+def make_handler(
+    factory: sessionmaker[Session],
+    topics: Topics,
+    *,
+    window: timedelta = DEFAULT_CONFLICT_WINDOW,
+    wake: asyncio.Event | None = None,
+) -> BatchHandler:
+    """The ``facts.v1`` batch handler; sets ``wake`` (the relay's) when changes were recorded."""
+
+    async def handle(messages: Sequence[Message]) -> None:
+        batch = [parse(m) for m in messages]
+        applied = await asyncio.to_thread(
+            apply_in_transaction, factory, batch, topics.changes, window
+        )
+        if applied.changes and wake is not None:
+            wake.set()
+
+    return handle
+
+
+def _read_pending(factory: sessionmaker[Session], topic: str, limit: int) -> list[Pending]:
+    with transaction(factory) as session:
+        return pending(session, topic, limit)
+
+
+def _mark_published(factory: sessionmaker[Session], seqs: list[int]) -> None:
+    with transaction(factory) as session:
+        mark_published(session, seqs)
+
+
+async def relay_once(
+    factory: sessionmaker[Session], publisher: Publisher, topics: Topics, *, limit: int = 500
+) -> int:
+    """Publish up to ``limit`` pending outbox rows, then mark them; returns how many."""
+    rows = await asyncio.to_thread(_read_pending, factory, topics.changes, limit)
+    if rows:
+        await publisher.publish_many(
+            [Outgoing(topics.changes, row.key, row.value, row.headers) for row in rows]
+        )
+        await asyncio.to_thread(_mark_published, factory, [row.seq for row in rows])
+    return len(rows)
+
+
+async def run_outbox_relay(
+    factory: sessionmaker[Session],
+    publisher: Publisher,
+    topics: Topics,
+    stop: asyncio.Event,
+    *,
+    poll: float = 0.2,
+    wake: asyncio.Event | None = None,
+    limit: int = 500,
+) -> None:
+    """Publish the outbox until ``stop`` is set; ``wake`` (set by the handler) cuts the wait."""
+    delays = backoff_delays(cap=10.0)
+    while not stop.is_set():
+        if wake is not None:
+            wake.clear()
+        try:
+            published = await relay_once(factory, publisher, topics, limit=limit)
+        except RetryableError as exc:
+            delay = await anext(delays)
+            log.warning("outbox relay: %s; retrying in %.1fs", exc, delay)
+            await _pause(stop, None, delay)
+            continue
+        delays = backoff_delays(cap=10.0)
+        if published < limit:
+            await _pause(stop, wake, poll)
+
+
+async def _pause(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
+    """Sleep ``timeout`` seconds, or less when ``stop`` or ``wake`` is set."""
+    waiters = [asyncio.create_task(event.wait()) for event in (stop, wake) if event is not None]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

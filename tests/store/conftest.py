@@ -1,0 +1,38 @@
+"""Fixtures of the store's contract suite: every scenario runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.core.db import Base, make_engine, session_factory
+from services.store import tables
+
+from .ledger import LedgerHarness
+
+STORE_TABLES = [
+    model.__table__
+    for model in (
+        tables.StoreArticle, tables.StoreFact, tables.StoreCommitment,
+        tables.StoreCommitmentVersion, tables.StoreChange, tables.StoreOutbox,
+        tables.StoreConsumed,
+    )
+]  # fmt: skip
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a fresh database (SQLite, then PostgreSQL) with the store's tables."""
+    engine = make_engine(db_url)
+    Base.metadata.create_all(engine, tables=STORE_TABLES)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def ledger(factory: sessionmaker[Session]) -> LedgerHarness:
+    return LedgerHarness(factory)

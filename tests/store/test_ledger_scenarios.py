@@ -1,0 +1,267 @@
+"""The store's contract: named scenarios, each run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.core.bus import MemoryBus
+from services.core.db import transaction
+from services.core.errors import MessageError
+from services.core.models import ChangeV1
+from services.store import queries, service
+from services.store.errors import InvalidExtraction
+from services.store.repository import Applied
+
+from .builders import OCT_30, article, extraction, fact, message
+from .ledger import TOPICS, LedgerHarness
+
+SAMSUNG_GPU = "gpu_commitment|samsung-electronics|nvidia|gpu|-"
+KOREA_SUPPLY = "supply|nvidia|korea|gpu|-"
+
+
+def korea_supply(value: float, qualifier: str) -> object:
+    return fact(
+        value,
+        type="supply",
+        subject="nvidia",
+        counterparty="korea",
+        qualifier=qualifier,
+        gpu_model="GB200",
+    )  # type: ignore[arg-type]
+
+
+async def test_restated_not_changed(ledger: LedgerHarness) -> None:
+    """Over, up to and plain 260,000 on one day: one commitment, never a quantity change."""
+    day = [OCT_30 + timedelta(hours=h) for h in range(3)]
+    changes = await ledger.deliver(
+        extraction(article("a", day[0], source="yonhap"), korea_supply(260_000, "at_least")),
+        extraction(article("b", day[1], source="zdnet"), korea_supply(260_000, "up_to")),
+        extraction(
+            article("c", day[2], source="reuters", lang="en"), korea_supply(260_000, "exact")
+        ),
+    )
+    assert [c.kind for c in changes] == ["new", "revised", "revised"]
+    assert all(c.delta is None for c in changes)
+    [row] = ledger.ledger()
+    assert row.key == KOREA_SUPPLY
+    assert row.state.quantity is not None
+    assert (row.state.quantity.value, row.state.quantity.qualifier) == (260_000, "exact")
+    assert row.sources == ["yonhap", "zdnet", "reuters"]
+
+
+async def test_increase_across_sources(ledger: LedgerHarness) -> None:
+    await ledger.deliver(extraction(article("oct"), fact(50_000, mention="삼성전자")))
+    [change] = await ledger.deliver(
+        extraction(
+            article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en"),
+            fact(60_000, mention="Samsung"),
+        )
+    )
+    assert (change.kind, change.key, change.notify) == ("increased", SAMSUNG_GPU, True)
+    assert change.delta is not None
+    assert change.delta.absolute == 10_000
+    assert change.delta.relative == pytest.approx(0.2)
+    assert change.before is not None and change.before.quantity is not None
+    assert change.before.quantity.value == 50_000
+    assert change.evidence.url.endswith("/dec") and change.evidence.source == "reuters"
+    assert change.effective_at == OCT_30 + timedelta(days=60)
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 60_000
+
+
+async def test_reaffirmed_from_another_source_grows_corroboration_without_alert(
+    ledger: LedgerHarness,
+) -> None:
+    await ledger.deliver(extraction(article("a"), fact(50_000)))
+    later = OCT_30 + timedelta(hours=2)
+    [change] = await ledger.deliver(
+        extraction(article("b", later, source="hankyung"), fact(50_000))
+    )
+    assert (change.kind, change.notify) == ("reaffirmed", False)
+    [row] = ledger.ledger()
+    assert (row.corroboration, row.sources) == (2, ["zdnet", "hankyung"])
+
+
+async def test_late_arriving_older_article(ledger: LedgerHarness) -> None:
+    november = extraction(article("nov", OCT_30 + timedelta(days=40), source="b"), fact(50_000))
+    october = extraction(article("oct", OCT_30, source="a"), fact(40_000))
+    await ledger.deliver(november)
+    late = await ledger.deliver(october, replay="backfill-1")
+    assert [(c.kind, c.evidence.url.rsplit("/", 1)[1]) for c in late] == [
+        ("new", "oct"),
+        ("increased", "nov"),
+    ]
+    assert all(c.replay_id == "backfill-1" and not c.notify for c in late)
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 50_000
+    assert row.effective_at == OCT_30 + timedelta(days=40)
+    assert [v.kind for v in ledger.history(SAMSUNG_GPU)] == ["new", "increased"]
+    assert [v.effective_at for v in ledger.history(SAMSUNG_GPU)] == [
+        OCT_30,
+        OCT_30 + timedelta(days=40),
+    ]
+
+
+async def test_conflicting_same_month(ledger: LedgerHarness) -> None:
+    first = extraction(article("a", source="a"), fact(15_000))
+    second = extraction(article("b", OCT_30 + timedelta(days=12), source="b"), fact(24_000))
+    changes = await ledger.deliver(first, second)
+    assert [c.kind for c in changes] == ["new", "conflict"]
+    [row] = ledger.ledger()
+    assert row.last_kind == "conflict"
+    assert row.state.quantity is not None and row.state.quantity.value == 24_000
+    [claim] = row.disputed
+    assert (claim.quantity.value, claim.sources) == (15_000, ["a"])
+
+
+async def test_conflict_window_is_configurable(factory: sessionmaker[Session]) -> None:
+    ledger = LedgerHarness(factory)
+    ledger.handle = service.make_handler(factory, TOPICS, window=timedelta(days=7))
+    changes = await ledger.deliver(
+        extraction(article("a", source="a"), fact(15_000)),
+        extraction(article("b", OCT_30 + timedelta(days=12), source="b"), fact(24_000)),
+    )
+    assert [c.kind for c in changes] == ["new", "increased"]
+
+
+async def test_retraction(ledger: LedgerHarness) -> None:
+    await ledger.deliver(extraction(article("a"), fact(50_000)))
+    [change] = await ledger.deliver(
+        extraction(
+            article("b", OCT_30 + timedelta(days=5), source="b"), fact(50_000, status="cancelled")
+        )
+    )
+    assert (change.kind, change.after.status) == ("retracted", "cancelled")
+    assert ledger.ledger()[0].state.status == "cancelled"
+
+
+async def test_re_extraction_replaces_facts(ledger: LedgerHarness) -> None:
+    news = article("apec")
+    spurious = fact(4, type="investment", unit="USD", subject="hyundai-motor-group")
+    first = await ledger.deliver(extraction(news, fact(50_000), spurious, version="1.0.0"))
+    assert len(first) == 2
+    hynix = fact(type="supply", subject="sk-hynix", quantity=False, products=("HBM4",))
+    second = await ledger.deliver(extraction(news, fact(50_000), hynix, version="1.1.0"))
+    assert [(c.kind, c.key) for c in second] == [("new", "supply|sk-hynix|nvidia|HBM|-")]
+    assert {row.key for row in ledger.ledger()} == {SAMSUNG_GPU, "supply|sk-hynix|nvidia|HBM|-"}
+    with transaction(ledger.factory) as session:
+        facts = queries.article_facts(session, url=news.url)
+    assert facts is not None
+    assert [f.fact.extractor.version for f in facts.facts] == ["1.1.0", "1.1.0"]
+    assert facts.article.extractor_version == "1.1.0"
+    # the older extractor's message, replayed later, changes nothing
+    assert await ledger.deliver(extraction(news, fact(5_000), version="1.0.0")) == []
+    assert len(ledger.ledger()) == 2
+
+
+async def test_duplicate_delivery_no_op(ledger: LedgerHarness) -> None:
+    messages = ledger.messages(
+        extraction(article("a"), fact(50_000)), extraction(article("b", source="b"), fact(60_000))
+    )
+    assert len(await ledger.deliver_messages(messages)) == 2
+    counts = ledger.counts()
+    assert await ledger.deliver_messages(messages) == []
+    assert await ledger.deliver_messages(messages[1:] + messages) == []
+    # the same extraction at a new offset (a replay) is recognised too
+    assert await ledger.deliver(extraction(article("a"), fact(50_000)), replay="r1") == []
+    assert ledger.counts() == counts
+
+
+async def test_crash_between_db_and_kafka(ledger: LedgerHarness) -> None:
+    """Neither a crash before the commit nor one after the broker's ack loses or duplicates."""
+    messages = ledger.messages(
+        extraction(article("a"), fact(50_000)),
+        extraction(article("b", source="b"), fact(60_000, scope="phase 2")),
+    )
+
+    class Crash(Exception):
+        pass
+
+    apply_batch = service.apply_batch
+
+    def apply_then_crash(*args: object, **kwargs: object) -> Applied:
+        apply_batch(*args, **kwargs)  # type: ignore[arg-type]
+        raise Crash  # the process dies after writing, before the commit
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service, "apply_batch", apply_then_crash)
+        with pytest.raises(Crash):
+            await ledger.deliver_messages(messages)
+    assert ledger.counts() == (0, 0, 0)
+    changes = await ledger.deliver_messages(messages)  # the loop redelivers the batch
+    assert len(changes) == 2
+
+    bus = MemoryBus()
+
+    class AckThenCrash:
+        async def publish_many(self, outgoing: object) -> None:
+            await bus.publish_many(outgoing)  # type: ignore[arg-type]
+            raise Crash  # the broker acknowledged, the process died before marking
+
+    with pytest.raises(Crash):
+        await service.relay_once(ledger.factory, AckThenCrash(), TOPICS)
+    assert await service.relay_once(ledger.factory, bus, TOPICS) == 2  # the restart re-publishes
+    assert await service.relay_once(ledger.factory, bus, TOPICS) == 0
+    published = bus.topics[TOPICS.changes]
+    assert len(published) == 4
+    assert {m.value for m in published} == {c.model_dump_json().encode() for c in changes}
+    assert len({ChangeV1.model_validate_json(m.value).id for m in published}) == 2
+
+
+async def test_replay_headers_travel_with_the_change(ledger: LedgerHarness) -> None:
+    [change] = await ledger.deliver(extraction(article("a"), fact(1)), replay="r7", alerts=True)
+    assert (change.replay_id, change.notify) == ("r7", True)
+    bus = MemoryBus()
+    await service.relay_once(ledger.factory, bus, TOPICS)
+    [published] = bus.topics[TOPICS.changes]
+    assert published.header("infraledger-replay-id") == "r7"
+    assert published.header("infraledger-replay-alerts") == "true"
+    assert published.key == change.key.encode()
+
+
+async def test_malformed_messages_are_terminal(ledger: LedgerHarness) -> None:
+    for value in (b"not json", b'{"article": {}}'):
+        with pytest.raises(InvalidExtraction) as caught:
+            await ledger.handle([message(value, 0)])
+        assert isinstance(caught.value, MessageError)
+
+
+ARRIVALS = [
+    extraction(article("a", source="a"), fact(15_000), korea_supply(260_000, "up_to")),
+    extraction(
+        article("b", OCT_30 + timedelta(days=3), source="b"),
+        fact(24_000),
+        korea_supply(260_000, "exact"),
+    ),
+    extraction(
+        article("c", OCT_30 + timedelta(days=50), source="c"), fact(50_000, qualifier="at_least")
+    ),
+    extraction(
+        article("d", OCT_30 + timedelta(days=80), source="a"), fact(50_000, status="cancelled")
+    ),
+]
+
+
+async def test_any_arrival_order_yields_the_same_ledger_and_history(
+    factory: sessionmaker[Session],
+) -> None:
+    outcomes = set()
+    for order in itertools.islice(itertools.permutations(ARRIVALS), 0, None, 5):
+        ledger = LedgerHarness(factory)
+        for item in order:
+            await ledger.deliver(item)
+        outcome = repr(
+            [(r.key, r.state, r.sources, r.disputed, r.last_kind) for r in ledger.ledger()]
+            + [
+                (v.kind, v.before, v.after, v.delta, v.sources, v.evidence)
+                for key in (SAMSUNG_GPU, KOREA_SUPPLY)
+                for v in ledger.history(key)
+            ]
+        )
+        outcomes.add(outcome)
+        ledger.wipe()
+    assert len(outcomes) == 1
