@@ -1,0 +1,247 @@
+"""Organisation mentions in a sentence, with the grammatical role that marks them.
+
+Korean marks roles with particles (삼성전자는 → topic, 엔비디아와 → with, 한국에 → to, …), English
+with position and prepositions (with/to/from/by/in, "'s").  A title after the organisation
+("엔비디아 CEO가", "SK그룹 최태원 회장은") passes the particle on to it; a known person's name
+stands for their organisation.  Consecutive mentions joined by "·", ",", "및", "and" or a
+Korean 와/과 form one :class:`Group` ("삼성·SK·현대차는", "Samsung, SK and Hyundai").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from services.extractor.lexicon import Lexicon
+from services.extractor.patterns import is_hangul, is_latin
+
+Role = Literal["topic", "subj", "with", "to", "from", "of", "obj", "by", "in", "bare", "other"]
+
+_PARTICLE = re.compile(
+    r"(?:와\s?함께|과\s?함께|와의|과의|으로부터|로부터|에게서|에게|에서|에는|에도|와는|과는|와도|과도"
+    r"|으로|은|는|이|가|도|와|과|의|에|을|를|로|만|측은|측이|측과|측도)(?![가-힣])"
+)
+_PARTICLE_ROLE: dict[str, Role] = {
+    "은": "topic", "는": "topic", "도": "topic", "측은": "topic", "측도": "topic",
+    "이": "subj", "가": "subj", "측이": "subj",
+    "와": "with", "과": "with", "와의": "with", "과의": "with", "와는": "with", "과는": "with",
+    "와도": "with", "과도": "with", "측과": "with",
+    "에": "to", "에게": "to", "에는": "to", "에도": "to", "으로": "to", "로": "to",
+    "으로부터": "from", "로부터": "from", "에게서": "from", "에서": "from",
+    "의": "of", "을": "obj", "를": "obj", "만": "other",
+}
+_TOGETHER = re.compile(r"[와과]\s?함께")
+_PERSON_NAME = re.compile(r"\s?(?:[가-힣]{2,4}\s)?")
+_TITLE_TAIL = re.compile(r"(?:\([A-Za-z]{2,5}\))?")
+_POSSESSIVE = re.compile(r"['’]s?(?![A-Za-z])")
+_PREPOSITION = re.compile(
+    r"(?:^|[\s(])(with|to|from|by|in|into|for|of|at|via|alongside|between|among|including|"
+    r"like|as|than|versus|vs\.?)\s+(?:the\s+|its\s+|their\s+|a\s+)?$",
+    re.IGNORECASE,
+)
+_PREPOSITION_ROLE: dict[str, Role] = {
+    "with": "with", "alongside": "with", "between": "with", "to": "to", "for": "to",
+    "into": "in", "in": "in", "from": "from", "by": "by", "of": "of",
+}
+_CONNECTOR = re.compile(r"\s*(?:,|·|ㆍ|、|/|및|그리고|and|&|as well as|, and)?\s*", re.IGNORECASE)
+_KO_UNKNOWN = re.compile(
+    r"(?<![A-Za-z0-9가-힣])([A-Za-z가-힣][A-Za-z0-9가-힣&]{1,16}(?:그룹|전자|텔레콤|클라우드|통신|은행"
+    r"|증권|테크|랩스|시스템즈|모빌리티|홀딩스|네트웍스|디스플레이|중공업|하이텍|케미칼|인베스트먼트"
+    r"|파트너스|컴퓨팅))(?=은|는|이|가|도|와|과)"
+)
+_EN_UNKNOWN = re.compile(
+    r"([A-Z][A-Za-z0-9&\-]{1,24}(?:\s(?:[A-Z][A-Za-z0-9&\-]{0,24}|of|de)){0,3})"
+    r"(?=,?\s(?:will|plans|planned|has|have|had|said|says|signed|agreed|is|was|announced|would|"
+    r"intends|aims|agreed|unveiled|struck|inked|ordered|bought|committed|and\s[A-Z]))"
+)
+_EN_NOT_NAMES = frozenset(
+    [
+        "The", "It", "In", "On", "At", "This", "That", "These", "Those", "A", "An", "But",
+        "And", "However", "Meanwhile", "Also", "According", "Separately", "Last", "Next",
+        "Earlier", "Later", "Analysts", "Officials", "He", "She", "They", "We", "Its",
+        "Their", "Our", "Under", "While", "After", "Before", "Both", "Each", "Such",
+        "Other", "Some", "Korean", "Chinese", "American", "Japanese", "Shares", "Investors",
+        "Sources", "Reuters", "Bloomberg", "Yonhap", "When", "If", "Data", "Government",
+        "Ministry", "Industry", "Experts", "The", "Company", "President", "Minister", "CEO",
+        "Chief"
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    org_id: str
+    name: str
+    """canonical name, or the mention itself for unknown organisations"""
+    start: int
+    end: int
+    role: Role
+    tail_end: int
+    """end of the mention with its title and particle"""
+    vendor: bool = False
+    """directly names the maker of the GPUs that follow ("엔비디아 GPU", "Nvidia's chips")"""
+    mention_text: str = ""
+    """the words as written ("엔비디아", "양사")"""
+
+
+@dataclass(frozen=True)
+class Group:
+    members: tuple[Mention, ...]
+    role: Role
+    distributive: bool = False
+
+    @property
+    def start(self) -> int:
+        return self.members[0].start
+
+    @property
+    def end(self) -> int:
+        return self.members[-1].tail_end
+
+
+def _korean_role(text: str, at: int, end: int) -> tuple[Role, int] | None:
+    match = _PARTICLE.match(text, at, end)
+    if match is None:
+        return None
+    particle = match.group()
+    if _TOGETHER.fullmatch(particle):
+        return "with", match.end()
+    return _PARTICLE_ROLE[particle], match.end()
+
+
+def _after_title(text: str, at: int, end: int, lexicon: Lexicon) -> int | None:
+    """End of a title following an organisation or person (" CEO", " 최태원 회장")."""
+    name = _PERSON_NAME.match(text, at, end)
+    position = name.end() if name else at
+    title = lexicon.titles.match(text, position, end)
+    if title is None and position != at:
+        title = lexicon.titles.match(text, at + 1 if text[at : at + 1] == " " else at, end)
+    if title is None or (title.end() < end and is_hangul(text[title.end()]) and not (
+        _PARTICLE.match(text, title.end(), end)
+    )):
+        return None
+    tail = _TITLE_TAIL.match(text, title.end(), end)
+    return tail.end() if tail else title.end()
+
+
+def _english_role(text: str, start: int, sentence_start: int) -> Role:
+    before = _PREPOSITION.search(text, max(sentence_start, start - 16), start)
+    if before is None:
+        return "bare"
+    return _PREPOSITION_ROLE.get(before.group(1).lower(), "other")
+
+
+def role_after(text: str, start: int, end: int, sentence_start: int, sentence_end: int) -> Role:
+    """The role of a reference word spanning ``text[start:end]`` ("양사는" → topic)."""
+    korean = _korean_role(text, end, sentence_end)
+    if korean is not None:
+        return korean[0]
+    return _english_role(text, start, sentence_start)
+
+
+def _is_vendor(text: str, at: int, end: int, lexicon: Lexicon) -> bool:
+    while at < end and text[at] in " ’'s의":
+        at += 1
+    return bool(lexicon.gpu_pattern.match(text, at, end)) or any(
+        start == at and "gpu_words" in cats
+        for start, _, cats in lexicon.triggers.find(text, at, min(end, at + 40))
+    )
+
+
+def _mention(
+    text: str, match: re.Match[str], start: int, end: int, lexicon: Lexicon
+) -> Mention | None:
+    alias = match.group()
+    org_id, person = lexicon.org_aliases[alias]
+    position = match.end()
+    title_end = _after_title(text, position, end, lexicon)
+    if title_end is not None:
+        position = title_end
+    korean = _korean_role(text, position, end)
+    if korean is not None:
+        role, tail_end = korean
+    elif position < end and is_hangul(text[position]):
+        return None  # part of a longer word: 한국투자파트너스
+    elif position < end and is_latin(text[position]) and is_latin(alias[-1]):
+        return None
+    else:
+        possessive = _POSSESSIVE.match(text, position, end)
+        tail_end = possessive.end() if possessive else position
+        role = "of" if possessive else _english_role(text, match.start(), start)
+        if title_end is not None and role == "bare":
+            role = "other"  # a speaker: "NVIDIA CEO Jensen Huang said"
+    if person and title_end is None and korean is None:
+        role = "other" if role == "bare" else role
+    org = lexicon.organisations[org_id]
+    return Mention(
+        org_id=org_id,
+        name=org.name,
+        start=match.start(),
+        end=match.end(),
+        role=role,
+        tail_end=tail_end,
+        vendor=org.is_gpu_vendor and _is_vendor(text, tail_end, end, lexicon),
+        mention_text=alias,
+    )
+
+
+def _unknown(text: str, start: int, end: int, known: list[Mention]) -> list[Mention]:
+    found: list[Mention] = []
+    taken = [(m.start, m.tail_end) for m in known]
+    candidates = list(_KO_UNKNOWN.finditer(text, start, end))
+    head = _EN_UNKNOWN.match(text, start, end)
+    if head is not None and head.group(1).split()[0] not in _EN_NOT_NAMES:
+        candidates.append(head)
+    for match in candidates:
+        if any(a < match.end(1) and match.start(1) < b for a, b in taken):
+            continue
+        korean = _korean_role(text, match.end(1), end)
+        role, tail_end = korean if korean else ("bare", match.end(1))
+        mention = match.group(1)
+        found.append(
+            Mention(
+                "unknown:" + mention, mention, match.start(1), match.end(1), role, tail_end,
+                mention_text=mention,
+            )
+        )
+    return found
+
+
+def find_mentions(text: str, start: int, end: int, lexicon: Lexicon) -> list[Mention]:
+    """Organisations named in ``text[start:end]``, in order of appearance."""
+    mentions = []
+    for match in lexicon.org_pattern.finditer(text, start, end):
+        mention = _mention(text, match, start, end, lexicon)
+        if mention is not None:
+            mentions.append(mention)
+    mentions.extend(_unknown(text, start, end, mentions))
+    mentions.sort(key=lambda m: m.start)
+    # "젠슨 황 엔비디아 CEO가": the person and the organisation are one mention.
+    return [
+        m for i, m in enumerate(mentions)
+        if not (i + 1 < len(mentions) and mentions[i + 1].org_id == m.org_id
+                and mentions[i + 1].start < m.tail_end)
+    ]
+
+
+def _joins(text: str, left: Mention, right: Mention) -> bool:
+    if left.role not in ("with", "bare") or left.org_id == right.org_id:
+        return False
+    if left.role == "with" and _TOGETHER.search(text, left.end, left.tail_end):
+        return False
+    if left.role == "with" and text[left.tail_end - 1] == "의":
+        return False
+    gap = _CONNECTOR.fullmatch(text, left.tail_end, right.start)
+    return gap is not None
+
+
+def group_mentions(text: str, mentions: list[Mention]) -> list[Group]:
+    """Coordinated mentions as groups; the last member's particle is the group's role."""
+    groups: list[list[Mention]] = []
+    for mention in mentions:
+        if groups and _joins(text, groups[-1][-1], mention):
+            groups[-1].append(mention)
+        else:
+            groups.append([mention])
+    return [Group(tuple(members), members[-1].role) for members in groups]

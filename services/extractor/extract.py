@@ -1,0 +1,283 @@
+"""The extractor's pure core: article text in, commitment facts out.
+
+:func:`extract` is total — any string (empty, huge, binary junk, mixed scripts) gives a list,
+never an exception — and does no I/O beyond the cached lexicon.  Sentences are analysed in order
+(:mod:`services.extractor.rules`) with an article context; then facts about the same commitment
+are merged: a figure restated with the same subject and value is one fact, repeated mentions of
+the same supply or partnership are one fact, and a partnership is dropped when the same pair has
+a concrete commitment in the article (its context, not a separate commitment).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
+
+from services.core.models import (
+    ArticleV1,
+    Entity,
+    Evidence,
+    ExtractorRef,
+    FactV1,
+    Quantity,
+    Timeframe,
+)
+from services.extractor.lexicon import Lexicon, default_lexicon
+from services.extractor.rules import Context, Draft, Party, Span, analyse_sentence, model_only
+from services.extractor.sentences import Sentence, split_sentences
+from services.extractor.version import EXTRACTOR_VERSION
+
+MODEL_REACH = 5
+"""A sentence naming only a GPU model completes a GPU figure at most this many sentences back."""
+
+_STATUS_RANK = {"cancelled": 4, "completed": 3, "negotiating": 2, "planned": 1, "announced": 0}
+_STATUS_NEWS = frozenset({"cancelled", "completed", "negotiating"})
+"""A restatement with one of these statuses updates the first statement's status."""
+
+
+def _later_status(first: str, later: str) -> str:
+    if later in _STATUS_NEWS and _STATUS_RANK[later] > _STATUS_RANK[first]:
+        return later
+    return first
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_LATIN = re.compile("[A-Za-z]")
+
+
+def detect_language(text: str) -> str:
+    """``ko`` when Hangul is at least a fifth of the letters in the first 4,000 characters."""
+    sample = text[:4000]
+    hangul = len(_HANGUL.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    return "ko" if hangul and hangul * 4 >= latin else "en"
+
+
+def _article_vendor(text: str, lexicon: Lexicon) -> str | None:
+    counts = Counter(
+        org_id
+        for match in lexicon.org_pattern.finditer(text)
+        if lexicon.organisations[org_id := lexicon.org_aliases[match.group()][0]].is_gpu_vendor
+    )
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _with_vendor(draft: Draft, lexicon: Lexicon, article_vendor: str | None) -> Draft:
+    """A GPU commitment without a named seller buys from the model's or the article's vendor."""
+    if draft.type != "gpu_commitment" or draft.counterparty is not None or draft.unit != "gpu":
+        return draft
+    vendor = None
+    if draft.gpu_model is not None:
+        vendor = next(
+            (m.vendor for m in lexicon.gpu_models.values() if m.name == draft.gpu_model[0]), None
+        )
+    vendor = vendor or article_vendor
+    org = lexicon.organisations.get(vendor or "")
+    if org is None or org.id == draft.subject.org_id:
+        return draft
+    return replace(draft, counterparty=Party(org.id, org.name, org.name, (0, 0)))
+
+
+def _informative(draft: Draft) -> tuple[bool, bool, bool, float]:
+    qualifier = draft.quantity.qualifier if draft.quantity else "exact"
+    return (
+        draft.counterparty is not None,
+        qualifier != "exact",
+        draft.gpu_model is not None,
+        draft.confidence,
+    )
+
+
+def _merge_restated(drafts: list[Draft]) -> list[Draft]:
+    """One fact per (subject, value, unit): a figure said twice is one commitment."""
+    groups: dict[tuple[str, float, str], list[Draft]] = {}
+    kept: list[Draft] = []
+    for draft in drafts:
+        q = draft.quantity
+        if q is None or q.value is None or draft.unit is None:
+            kept.append(draft)
+            continue
+        key = (draft.subject.org_id, q.value, draft.unit)
+        if key not in groups:
+            kept.append(draft)
+        groups.setdefault(key, []).append(draft)
+    merged: list[Draft] = []
+    for draft in kept:
+        q = draft.quantity
+        if q is None or q.value is None or draft.unit is None:
+            merged.append(draft)
+            continue
+        same = groups[(draft.subject.org_id, q.value, draft.unit)]
+        best = max(same, key=_informative)
+        merged.append(
+            replace(
+                best,
+                gpu_model=best.gpu_model or next((d.gpu_model for d in same if d.gpu_model), None),
+                timeframe=best.timeframe or next((d.timeframe for d in same if d.timeframe), None),
+                status=functools.reduce(_later_status, (d.status for d in same)),
+            )
+        )
+    return merged
+
+
+def _merge_relations(drafts: list[Draft]) -> list[Draft]:
+    """Repeated supply or partnership statements of the same parties are one fact."""
+    firsts: dict[tuple[str, str, str], int] = {}
+    merged: list[Draft] = []
+    for draft in drafts:
+        if draft.quantity is not None:
+            merged.append(draft)
+            continue
+        partner = draft.counterparty.org_id if draft.counterparty else ""
+        key = (draft.type, draft.subject.org_id, partner)
+        if key not in firsts:
+            firsts[key] = len(merged)
+            merged.append(draft)
+            continue
+        first = merged[firsts[key]]
+        merged[firsts[key]] = replace(
+            first,
+            products=tuple(dict.fromkeys(first.products + draft.products)),
+            gpu_model=first.gpu_model or draft.gpu_model,
+            timeframe=first.timeframe or draft.timeframe,
+            status=_later_status(first.status, draft.status),
+        )
+    return merged
+
+
+def _without_context_partnerships(drafts: list[Draft]) -> list[Draft]:
+    pairs = {
+        frozenset((d.subject.org_id, d.counterparty.org_id))
+        for d in drafts
+        if d.type != "partnership" and d.counterparty is not None
+    }
+    return [
+        d
+        for d in drafts
+        if not (
+            d.type == "partnership"
+            and d.counterparty is not None
+            and frozenset((d.subject.org_id, d.counterparty.org_id)) in pairs
+        )
+    ]
+
+
+def _entity(party: Party) -> Entity:
+    return Entity(id=party.org_id, name=party.name, mention=party.mention)
+
+
+def _spans(draft: Draft) -> dict[str, Span]:
+    sentence = draft.sentence
+    candidates: dict[str, Span | None] = {
+        "subject": draft.subject.span,
+        "counterparty": draft.counterparty.span if draft.counterparty else None,
+        "quantity": (draft.quantity.start, draft.quantity.end) if draft.quantity else None,
+        "gpu_model": draft.gpu_model[1] if draft.gpu_model else None,
+        "timeframe": (draft.timeframe.start, draft.timeframe.end) if draft.timeframe else None,
+        "trigger": draft.trigger,
+    }
+    return {
+        name: span
+        for name, span in candidates.items()
+        if span is not None and sentence.start <= span[0] < span[1] <= sentence.end
+    }
+
+
+def _fact(text: str, draft: Draft, generic: frozenset[str]) -> FactV1:
+    q = draft.quantity
+    products = tuple(p for p in draft.products if p not in generic) or draft.products
+    return FactV1(
+        type=draft.type,
+        subject=_entity(draft.subject),
+        counterparty=_entity(draft.counterparty) if draft.counterparty else None,
+        quantity=(
+            Quantity(
+                value=q.value, unit=draft.unit, qualifier=q.qualifier, text=text[q.start : q.end]
+            )
+            if q is not None and draft.unit is not None
+            else None
+        ),
+        gpu_model=draft.gpu_model[0] if draft.gpu_model else None,
+        products=products,
+        timeframe=(
+            Timeframe(
+                text=draft.timeframe.text,
+                start=draft.timeframe.start_date,
+                end=draft.timeframe.end_date,
+            )
+            if draft.timeframe
+            else None
+        ),
+        scope=draft.scope,
+        status=draft.status,
+        confidence=round(max(0.0, min(1.0, draft.confidence)), 2),
+        evidence=Evidence(
+            sentence=text[draft.sentence.start : draft.sentence.end],
+            start=draft.sentence.start,
+            end=draft.sentence.end,
+            spans=_spans(draft),
+        ),
+        extractor=ExtractorRef(version=EXTRACTOR_VERSION, rule=draft.rule),
+    )
+
+
+def _attach_model(
+    drafts: list[Draft], indexes: list[int], index: int, sentence: Sentence, model: tuple[str, Span]
+) -> None:
+    """Complete the latest GPU figure without a model in reach ("공급 받는 GPU는 GB200이다")."""
+    for position in range(len(drafts) - 1, -1, -1):
+        draft = drafts[position]
+        too_far = index - indexes[position] > MODEL_REACH
+        if too_far or draft.sentence.paragraph != sentence.paragraph:
+            return
+        if draft.unit == "gpu" and draft.gpu_model is None:
+            drafts[position] = replace(draft, gpu_model=(model[0], (0, 0)))
+            return
+
+
+def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
+    ctx = Context()
+    if title:
+        for sentence in split_sentences(title):
+            analyse_sentence(title, sentence, lexicon, ctx)
+    drafts: list[Draft] = []
+    indexes: list[int] = []
+    for index, sentence in enumerate(split_sentences(text)):
+        found = analyse_sentence(text, sentence, lexicon, ctx)
+        if not found and drafts:
+            model = model_only(text, sentence, lexicon)
+            if model is not None:
+                _attach_model(drafts, indexes, index, sentence, model)
+        drafts.extend(found)
+        indexes.extend([index] * len(found))
+    return drafts
+
+
+def extract(
+    text: str, *, lang: str = "auto", title: str = "", lexicon: Lexicon | None = None
+) -> list[FactV1]:
+    """The commitment facts stated in ``text``, in order of appearance.
+
+    ``lang`` (``ko``, ``en`` or ``auto``) is accepted for callers' bookkeeping: every rule handles
+    both scripts in any sentence, so mixed-language text needs no hint.  ``title`` gives context
+    (an earlier subject) but never facts, since evidence offsets point into ``text``.
+    """
+    del lang  # both scripts are always handled; see the docstring
+    lexicon = lexicon or default_lexicon()
+    text = _SURROGATE.sub("\ufffd", text)
+    title = _SURROGATE.sub("\ufffd", title)
+    drafts = list(_drafts(text, title, lexicon))
+    if not drafts:
+        return []
+    vendor = _article_vendor(text, lexicon)
+    drafts = [_with_vendor(d, lexicon, vendor) for d in drafts]
+    drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
+    generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
+    return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]
+
+
+def extract_article(article: ArticleV1, *, lexicon: Lexicon | None = None) -> list[FactV1]:
+    """The facts of one ``articles.v1`` message (never raises for any text)."""
+    return extract(article.text, lang=article.lang, title=article.title, lexicon=lexicon)

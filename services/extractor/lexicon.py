@@ -1,0 +1,211 @@
+"""The extractor's data files: organisations, GPU models, products and trigger words.
+
+:func:`merge_organisations` is pure (parsed data in, parsed data out); :func:`load_lexicon` is the
+one place that reads files, and caches what it builds.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.extractor.errors import ExtractorTerminal
+from services.extractor.patterns import trie_pattern
+
+DATA_DIR = Path(__file__).parent / "data"
+ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
+
+_LIST_FIELDS = ("names_ko", "aliases", "people")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    names_ko: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    country: str = ""
+    sector: str = "private"
+    kind: str = "company"
+
+    @property
+    def is_gpu_vendor(self) -> bool:
+        return self.kind == "gpu_vendor"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A GPU model or product: its canonical name, vendor (an organisation id) and kind."""
+
+    name: str
+    vendor: str | None = None
+    generic: bool = False
+
+
+@dataclass(frozen=True)
+class WordList:
+    """Words of several categories behind one compiled pattern; a match maps to categories."""
+
+    pattern: re.Pattern[str]
+    categories: Mapping[str, frozenset[str]]
+
+    def find(self, text: str, start: int, end: int) -> list[tuple[int, int, frozenset[str]]]:
+        hits = []
+        for match in self.pattern.finditer(text, start, end):
+            categories = self.categories.get(match.group().lower())
+            if categories:
+                hits.append((match.start(), match.end(), categories))
+        return hits
+
+    def categories_in(self, text: str, start: int, end: int) -> frozenset[str]:
+        found: set[str] = set()
+        for _, _, categories in self.find(text, start, end):
+            found |= categories
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    organisations: Mapping[str, Organisation]
+    org_aliases: Mapping[str, tuple[str, bool]]
+    """alias → (organisation id, whether the alias is a person's name)"""
+    org_pattern: re.Pattern[str]
+    gpu_models: Mapping[str, Term]
+    gpu_pattern: re.Pattern[str]
+    products: Mapping[str, Term]
+    product_pattern: re.Pattern[str]
+    triggers: WordList
+    """types (acquire, supply, …), status (cancelled, …), non_commitment, relevance, gpu_words"""
+    references: WordList
+    """pair, same_subject, distributive — whole words"""
+    titles: re.Pattern[str]
+
+
+def merge_organisations(
+    base: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``extra`` over ``base``: same id → fields replaced, name lists extended; new id → added."""
+    merged: dict[str, dict[str, Any]] = {str(entry["id"]): dict(entry) for entry in base}
+    for entry in extra:
+        org_id = str(entry["id"])
+        current = merged.setdefault(org_id, {"id": org_id})
+        for key, value in entry.items():
+            if key in _LIST_FIELDS:
+                current[key] = list(dict.fromkeys([*current.get(key, ()), *value]))
+            else:
+                current[key] = value
+    return list(merged.values())
+
+
+def _organisation(entry: Mapping[str, Any]) -> Organisation:
+    try:
+        return Organisation(
+            id=str(entry["id"]),
+            name=str(entry.get("name") or entry["id"]),
+            names_ko=tuple(str(x) for x in entry.get("names_ko") or ()),
+            aliases=tuple(str(x) for x in entry.get("aliases") or ()),
+            people=tuple(str(x) for x in entry.get("people") or ()),
+            country=str(entry.get("country") or ""),
+            sector=str(entry.get("sector") or "private"),
+            kind=str(entry.get("kind") or "company"),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ExtractorTerminal(f"bad organisation entry {entry!r}: {exc}") from None
+
+
+def _bounded(words: Iterable[str], *, prefix: bool = False) -> str:
+    """Words that start (and, unless ``prefix``, end) at a word edge when they are Latin."""
+    tail = "" if prefix else r"(?![A-Za-z0-9])"
+    return r"(?<![A-Za-z0-9])(?:" + trie_pattern(words) + ")" + tail
+
+
+def _word_list(groups: Mapping[str, Iterable[str]], *, prefix: bool) -> WordList:
+    categories: dict[str, set[str]] = {}
+    for category, words in groups.items():
+        for word in words:
+            categories.setdefault(word.lower(), set()).add(category)
+    pattern = re.compile(_bounded(categories, prefix=prefix), re.IGNORECASE)
+    return WordList(pattern, {word: frozenset(cats) for word, cats in categories.items()})
+
+
+def _terms(entries: Iterable[Mapping[str, Any]]) -> dict[str, Term]:
+    by_alias: dict[str, Term] = {}
+    for entry in entries:
+        term = Term(
+            name=str(entry["name"]),
+            vendor=entry.get("vendor"),
+            generic=bool(entry.get("generic", False)),
+        )
+        for alias in [entry["name"], *entry.get("aliases", ())]:
+            by_alias.setdefault(str(alias), term)
+    return by_alias
+
+
+def build_lexicon(
+    organisations: Sequence[Mapping[str, Any]],
+    gpu_models: Sequence[Mapping[str, Any]],
+    products: Sequence[Mapping[str, Any]],
+    triggers: Mapping[str, Any],
+) -> Lexicon:
+    """Compile parsed data files into a :class:`Lexicon` (pure)."""
+    orgs = {org.id: org for org in map(_organisation, organisations)}
+    aliases: dict[str, tuple[str, bool]] = {}
+    for org in orgs.values():
+        for alias in (*org.names_ko, *org.aliases, org.name):
+            aliases.setdefault(alias, (org.id, False))
+        for person in org.people:
+            aliases.setdefault(person, (org.id, True))
+    models = _terms(gpu_models)
+    items = _terms(products)
+    groups: dict[str, list[str]] = {}
+    for section in ("types", "status"):
+        groups.update({k: list(v) for k, v in triggers[section].items()})
+    for flat in ("non_commitment", "relevance", "gpu_words"):
+        groups[flat] = list(triggers[flat])
+    references = {k: list(triggers[k]) for k in ("pair", "same_subject", "distributive")}
+    return Lexicon(
+        organisations=orgs,
+        org_aliases=aliases,
+        org_pattern=re.compile(r"(?<![A-Za-z0-9가-힣])(?:" + trie_pattern(aliases) + ")"),
+        gpu_models=models,
+        gpu_pattern=re.compile(_bounded(models)),
+        products=items,
+        product_pattern=re.compile(_bounded(items)),
+        triggers=_word_list(groups, prefix=True),
+        references=_word_list(references, prefix=False),
+        titles=re.compile(trie_pattern(triggers["person_titles"])),
+    )
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ExtractorTerminal(f"cannot read {path}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=8)
+def load_lexicon(organisations_file: str | None = None) -> Lexicon:
+    """The built-in data files, with ``organisations_file`` (if any) merged over them."""
+    base = _read_yaml(DATA_DIR / "organisations.yaml")["organisations"]
+    extra = _read_yaml(Path(organisations_file))["organisations"] if organisations_file else []
+    return build_lexicon(
+        merge_organisations(base, extra),
+        _read_yaml(DATA_DIR / "gpu_models.yaml")["gpu_models"],
+        _read_yaml(DATA_DIR / "products.yaml")["products"],
+        _read_yaml(DATA_DIR / "triggers.yaml"),
+    )
+
+
+def default_lexicon() -> Lexicon:
+    """The lexicon the service uses: built-in data plus ``INFRALEDGER_ORGANISATIONS_FILE``."""
+    return load_lexicon(os.environ.get(ORGANISATIONS_ENV) or None)

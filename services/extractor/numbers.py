@@ -1,0 +1,244 @@
+"""Numbers with their unit and qualifier, in Korean and English.
+
+:func:`find_quantities` returns every number that carries a unit — a counter (개, 장, 대, 기;
+"GPUs" and other nouns are judged by the rules), a currency or a power unit — or that stands
+alone in English ("will each install up to 50,000.").  Dates, percentages, ranks, years and
+model numbers carry none of these and are never returned.
+
+All patterns use bounded repetition only, so time is linear in the input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["count", "money", "power", "bare"]
+Qualifier = Literal["exact", "about", "up_to", "at_least"]
+
+_NUM = r"(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,13})(?:\.\d{1,4})?(?![\d,]\d)"
+_KO_GROUP = _NUM + r"\s?(?:[십백천](?:\s?[조억만])?|[조억만])"
+_KO_NUMBER = r"(?:" + _KO_GROUP + r"\s?){1,4}(?:\d{1,4}(?![\d.]))?"
+_KO_VAGUE = r"수\s?(?:십|백|천)?\s?(?:조|억|만|천|백|십)"
+_EN_MAGNITUDE = r"thousand|million|billion|trillion|bn|mn|tn|[kKmMbBT](?![A-Za-z])"
+_EN_NUMBER = _NUM + r"(?:\s?(?:" + _EN_MAGNITUDE + r"))?"
+_EN_WORDS = (
+    r"(?:a|one)\s(?:quarter|third)\sof\sa\s(?:million|billion)|half\sa\s(?:million|billion)"
+    r"|(?:a|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|a\shundred)"
+    r"\s(?:hundred\s)?(?:thousand|million|billion|trillion)"
+)
+_EN_VAGUE = (
+    r"(?:tens|hundreds)\sof\s(?:thousands|millions|billions)(?:\sof)?"
+    r"|(?:thousands|millions|billions)\sof"
+)
+_CURRENCY_BEFORE = r"US\$|\$|₩|€|£|USD\s?|KRW\s?|EUR\s?|GBP\s?|JPY\s?"
+
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9.,\-_/])(?P<cur>" + _CURRENCY_BEFORE + r")?(?:"
+    r"(?P<ko>" + _KO_NUMBER + r")|(?P<kov>" + _KO_VAGUE + r")|(?P<en>" + _EN_NUMBER + r")"
+    r"|(?P<enw>" + _EN_WORDS + r")|(?P<env>" + _EN_VAGUE + r"))"
+)
+
+_KO_AFTER_NUMBER = r"(?P<q1>여|남짓)?\s?"
+_PARTICLE_FOLLOWS = (
+    r"(?=[^가-힣]|$|(?:을|를|의|이|가|은|는|에|과|와|도|씩|로|으로|까지|규모|분|어치|이상|이하|미만|초과"
+    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대))"
+)
+_UNIT_AFTER = re.compile(
+    _KO_AFTER_NUMBER
+    + r"(?:(?P<power>MW|GW|메가와트|기가와트|megawatts?|gigawatts?)"
+    r"|(?P<money>달러|원|유로|엔|위안|파운드)" + _PARTICLE_FOLLOWS
+    + r"|(?P<counter>개|장|대|기)" + _PARTICLE_FOLLOWS
+    + r"|(?P<enmoney>dollars|won|euros|yen|USD|KRW|EUR)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
+_QUALIFIER_AFTER = re.compile(
+    r"\s?(?:(?P<at_least>이상|초과|넘는|넘게|넘은|넘어|\+|\s?plus(?![a-z])|\s?or\smore)"
+    r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지))",
+)
+_QUALIFIER_BEFORE = re.compile(
+    r"(?:(?P<up_to>최대|up\sto|as\smany\sas|as\smuch\sas|no\smore\sthan|at\smost)"
+    r"|(?P<at_least>최소|적어도|more\sthan|over|at\sleast|upwards\sof|in\sexcess\sof)"
+    r"|(?P<about>약|대략|어림잡아|about|around|roughly|nearly|approximately|some|almost|close\sto"
+    r"|an\sestimated|an\sestimate\sof|approx\.?))"
+    r"\s{0,2}(?:총\s?)?$",
+    re.IGNORECASE,
+)
+_BARE_FOLLOWS = re.compile(r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b)")
+
+_KO_DIGIT = {"십": 10, "백": 100, "천": 1000}
+_KO_BIG = {"만": 10**4, "억": 10**8, "조": 10**12}
+_EN_SCALE = {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
+    "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12,
+}
+_EN_WORD_VALUE = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "fifty": 50, "a hundred": 100,
+}
+_EN_FRACTION = {"quarter": 0.25, "third": 1 / 3, "half": 0.5}
+_CURRENCY = {
+    "$": "USD", "us$": "USD", "usd": "USD", "달러": "USD", "dollars": "USD",
+    "₩": "KRW", "krw": "KRW", "원": "KRW", "won": "KRW",
+    "€": "EUR", "eur": "EUR", "유로": "EUR", "euros": "EUR",
+    "£": "GBP", "gbp": "GBP", "파운드": "GBP", "¥": "JPY", "jpy": "JPY", "엔": "JPY", "yen": "JPY",
+    "위안": "CNY",
+}
+_POWER = {"mw": "MW", "메가와트": "MW", "megawatt": "MW", "megawatts": "MW",
+          "gw": "GW", "기가와트": "GW", "gigawatt": "GW", "gigawatts": "GW"}
+_KO_GROUP_RE = re.compile(r"(" + _NUM + r")\s?([십백천])?\s?([조억만])?")
+
+
+@dataclass(frozen=True)
+class QuantityMention:
+    start: int
+    end: int
+    value: float | None
+    kind: Kind
+    unit: str
+    """``MW``/``GW``, a currency code, the counter (개/장/대/기), or "" for English counts"""
+    qualifier: Qualifier
+    number_end: int
+    """Where the number itself ends (before any unit): rules look for nouns after it."""
+
+
+def _float(digits: str) -> float:
+    return float(digits.replace(",", ""))
+
+
+def korean_value(text: str) -> float:
+    """``26만`` → 260000, ``1조 2000억`` → 1.2e12, ``5만2000`` → 52000, ``5.2만`` → 52000."""
+    total = 0.0
+    for number, digit, big in _KO_GROUP_RE.findall(text):
+        value = _float(number) * _KO_DIGIT.get(digit, 1) * _KO_BIG.get(big, 1)
+        total += value
+    return total
+
+
+def english_value(number: str) -> float:
+    match = re.fullmatch(r"(" + _NUM + r")\s?([A-Za-z]*)", number)
+    if match is None:
+        return 0.0
+    return _float(match.group(1)) * _EN_SCALE.get(match.group(2).lower(), 1.0)
+
+
+def english_words_value(words: str) -> float:
+    parts = words.lower().split()
+    scale = _EN_SCALE[parts[-1]]
+    if parts[1] in _EN_FRACTION:
+        return _EN_FRACTION[parts[1]] * scale
+    if parts[0] == "half":
+        return 0.5 * scale
+    head = " ".join(parts[:2]) if parts[:2] == ["a", "hundred"] else parts[0]
+    value = float(_EN_WORD_VALUE[head])
+    if "hundred" in parts[1:-1] and head != "a hundred":
+        value *= 100
+    return value * scale
+
+
+_QUALIFIERS: dict[str | None, Qualifier] = {
+    "up_to": "up_to", "at_least": "at_least", "about": "about", None: "exact"
+}
+_MODEL_BEFORE = re.compile(r"[A-Z]{2,}\s?$")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _qualifier_before(text: str, start: int) -> tuple[Qualifier | None, int]:
+    match = _QUALIFIER_BEFORE.search(text, max(0, start - 24), start)
+    if match is None:
+        return None, start
+    return _QUALIFIERS[match.lastgroup], match.start()
+
+
+def _is_label(text: str, match: re.Match[str], end: int) -> bool:
+    """A plain number that names something: 30일, 4분기, 30%, 6호기, RTX 5090, the year 2025."""
+    number = match.group("en")
+    if number is None or match.group("cur"):
+        return False
+    after = text[match.end() : min(end, match.end() + 2)].lstrip(" ")
+    if after[:1] in ("%", "°", "위", "호") or (after[:1] and "가" <= after[:1] <= "힣"):
+        return True
+    if not number.isdigit():
+        return False
+    if _YEAR.fullmatch(number):
+        return True
+    return _MODEL_BEFORE.search(text, max(0, match.start() - 8), match.start()) is not None
+
+
+def _parse(match: re.Match[str]) -> tuple[float | None, bool]:
+    """The value of the number in ``match``, and whether it is Korean."""
+    if match.group("ko"):
+        return korean_value(match.group("ko")), True
+    if match.group("kov"):
+        return None, True
+    if match.group("en"):
+        return english_value(match.group("en")), False
+    if match.group("enw"):
+        return english_words_value(match.group("enw")), False
+    return None, False
+
+
+def _unit(
+    text: str, match: re.Match[str], end: int, korean: bool
+) -> tuple[Kind, str, int, Qualifier | None] | None:
+    """Kind, unit, end and the qualifier written between number and unit ("5만여 대")."""
+    currency = match.group("cur")
+    unit = _UNIT_AFTER.match(text, match.end(), end)
+    inner: Qualifier | None = None
+    if unit is not None and unit.group("q1"):
+        inner = "about"
+    if currency:
+        return "money", _CURRENCY[currency.strip().lower()], match.end(), inner
+    if unit is None:
+        if not korean and _BARE_FOLLOWS.match(text, match.end(), end):
+            return "bare", "", match.end(), None
+        return ("count", "", match.end(), None) if not korean else None
+    if unit.group("power"):
+        return "power", _POWER[unit.group("power").lower()], unit.end(), inner
+    if unit.group("money"):
+        return "money", _CURRENCY[unit.group("money")], unit.end(), inner
+    if unit.group("enmoney"):
+        return "money", _CURRENCY[unit.group("enmoney").lower()], unit.end(), inner
+    return "count", unit.group("counter"), unit.end(), inner
+
+
+def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[QuantityMention]:
+    """Every number with a unit in ``text[start:end]``, with its qualifier and value."""
+    end = len(text) if end is None else end
+    found: list[QuantityMention] = []
+    for match in _NUMBER.finditer(text, start, end):
+        if not match.group().strip():
+            continue
+        value, korean = _parse(match)
+        unit = _unit(text, match, end, korean)
+        if unit is None:
+            continue
+        kind, unit_name, unit_end, inner = unit
+        if kind in ("count", "bare") and not unit_name and _is_label(text, match, end):
+            continue
+        before, q_start = _qualifier_before(text, match.start())
+        after = _QUALIFIER_AFTER.match(text, unit_end, end)
+        q_end = unit_end
+        qualifier: Qualifier = "exact"
+        if after is not None:
+            qualifier = _QUALIFIERS[after.lastgroup]
+            q_end = after.end()
+        if inner is not None:
+            qualifier = inner
+        if before is not None and (qualifier == "exact" or before == "up_to"):
+            qualifier = before
+        if value is None and qualifier == "exact":
+            qualifier = "about"
+        found.append(
+            QuantityMention(
+                start=min(q_start, match.start()),
+                end=q_end,
+                value=value,
+                kind=kind,
+                unit=unit_name,
+                qualifier=qualifier,
+                number_end=match.end(),
+            )
+        )
+    return found

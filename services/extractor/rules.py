@@ -1,0 +1,512 @@
+"""Per-sentence rules: the commitments one sentence states, given the sentences before it.
+
+A sentence yields facts only when it has a trigger word (types or status in ``triggers.yaml``).
+Quantities decide the fact type (GPUs and power → gpu_commitment or supply, money → investment);
+without a quantity, products with a supply trigger make a supply fact and a partnership trigger
+between two organisations a partnership.  The subject is the organisation marked as topic or
+subject (은/는/도, 이/가) — or, in English, the nearest one before the verb — else the pair or
+company a reference word points to (양사, "the company"), else the previous sentence's subject.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
+from services.extractor.lexicon import Lexicon
+from services.extractor.numbers import QuantityMention, find_quantities
+from services.extractor.sentences import Sentence
+from services.extractor.timeframes import TimeframeMention, find_scope, find_timeframe
+
+Span = tuple[int, int]
+
+_STATUS_ORDER = ("cancelled", "completed", "negotiating", "planned")
+_TYPE_TRIGGERS = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
+_STATUS_TRIGGERS = frozenset({"cancelled", "completed", "negotiating", "planned"})
+_COUNTERPARTY_ROLES: dict[str, tuple[str, ...]] = {
+    "gpu_commitment": ("from", "vendor", "with", "pair", "to", "in"),
+    "supply": ("to", "with", "pair", "obj", "of", "vendor"),
+    "investment": ("in", "to", "with", "pair", "obj", "of"),
+    "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
+}
+_CLAUSE_BREAK = re.compile(r"[,;]|(?:이며|이고|지만|으나|는데)\s")
+_RANGE_GAP = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
+_FROM_BEFORE = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
+_PHRASE_END = re.compile(r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$")
+_WORD = re.compile(r"[^\s,.;:]+")
+
+
+@dataclass(frozen=True)
+class Party:
+    org_id: str
+    name: str
+    mention: str
+    span: Span
+
+
+@dataclass
+class Context:
+    """What earlier sentences of the article established (one per :func:`extract` call)."""
+
+    subject: tuple[Party, ...] = ()
+    subject_paragraph: int = -1
+    counterparty: Party | None = None
+    pair: tuple[Party, ...] = ()
+    previous_gpu: bool = False
+    previous_relevant: bool = False
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A fact before it becomes a :class:`services.core.models.FactV1`."""
+
+    type: str
+    subject: Party
+    counterparty: Party | None
+    quantity: QuantityMention | None
+    unit: str | None
+    gpu_model: tuple[str, Span] | None
+    products: tuple[str, ...]
+    timeframe: TimeframeMention | None
+    scope: str | None
+    status: str
+    confidence: float
+    sentence: Sentence
+    rule: str
+    trigger: Span | None
+
+
+@dataclass
+class _View:
+    """Everything found in one sentence."""
+
+    text: str
+    sentence: Sentence
+    lexicon: Lexicon
+    groups: list[Group]
+    hits: list[tuple[int, int, frozenset[str]]]
+    categories: frozenset[str]
+    models: list[tuple[str, int, int]]
+    products: list[tuple[str, int, int]]
+    distributive: bool = False
+    respectively: bool = False
+    extra: list[Group] = field(default_factory=list)
+
+    def hits_of(self, names: frozenset[str]) -> list[tuple[int, int]]:
+        return [(a, b) for a, b, cats in self.hits if cats & names]
+
+
+def _party(mention: Mention) -> Party:
+    return Party(mention.org_id, mention.name, mention.mention_text, (mention.start, mention.end))
+
+
+def _reference_groups(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> tuple[
+    list[Group], bool, bool
+]:
+    groups: list[Group] = []
+    distributive = respectively = False
+    for start, end, categories in lexicon.references.find(text, sentence.start, sentence.end):
+        if "distributive" in categories:
+            distributive = True
+            respectively = respectively or text[start:end].lower() in ("respectively", "각각")
+            continue
+        members = ctx.pair if "pair" in categories else ctx.subject
+        role = role_after(text, start, end, sentence.start, sentence.end)
+        if not members or role not in ("topic", "subj", "bare", "with"):
+            continue
+        written = text[start:end]
+        groups.append(
+            Group(
+                tuple(
+                    Mention(p.org_id, p.name, start, end, role, end, mention_text=written)
+                    for p in members
+                ),
+                role,
+            )
+        )
+    return groups, distributive, respectively
+
+
+def _view(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> _View:
+    start, end = sentence.start, sentence.end
+    mentions = find_mentions(text, start, end, lexicon)
+    references, distributive, respectively = _reference_groups(text, sentence, lexicon, ctx)
+    groups = sorted(group_mentions(text, mentions) + references, key=lambda g: g.start)
+    hits = lexicon.triggers.find(text, start, end)
+    categories: set[str] = set()
+    for _, _, cats in hits:
+        categories |= cats
+    models = [
+        (lexicon.gpu_models[m.group()].name, m.start(), m.end())
+        for m in lexicon.gpu_pattern.finditer(text, start, end)
+    ]
+    if models:
+        categories.add("gpu_words")
+    products = [
+        (lexicon.products[m.group()].name, m.start(), m.end())
+        for m in lexicon.product_pattern.finditer(text, start, end)
+    ]
+    return _View(
+        text, sentence, lexicon, groups, hits, frozenset(categories), models, products,
+        distributive, respectively,
+    )
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+def _words_between(text: str, start: int, end: int) -> int:
+    return len(_WORD.findall(text, start, end))
+
+
+def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
+    text = view.text
+    gpu_spans = view.hits_of(frozenset({"gpu_words"})) + [(a, b) for _, a, b in view.models]
+    for start, end in gpu_spans:
+        if q.end <= start:
+            gap = text[q.end : start]
+            if q.unit and len(gap) <= 24 and not re.search(r"[,;]|\s[및과와]\s", gap):
+                return True
+            if not q.unit and _words_between(text, q.number_end, start) <= 4 and not re.search(
+                r"[,;.]|\s(?:and|or)\s", text[q.number_end : start]
+            ):
+                return True
+        elif end <= q.start and q.start - end <= 8 and not re.search(r"[,;.]", text[end : q.start]):
+            return q.kind != "count" or bool(q.unit) or q.start - end <= 2
+    if q.kind == "count" and not q.unit:
+        return False
+    context = "gpu_words" in view.categories or ctx.previous_gpu
+    phrase_end = _PHRASE_END.search(text, max(view.sentence.start, q.start - 8), q.start)
+    return context and phrase_end is not None
+
+
+def _blocked(view: _View, q: QuantityMention) -> bool:
+    """A figure inside a clause about markets, estimates or installed totals."""
+    text, sentence = view.text, view.sentence
+    clause_start = sentence.start
+    for match in _CLAUSE_BREAK.finditer(text, sentence.start, q.start):
+        clause_start = match.end()
+    following = _CLAUSE_BREAK.search(text, q.end, sentence.end)
+    clause_end = following.start() if following else sentence.end
+    return any(
+        "non_commitment" in cats and clause_start <= a and b <= clause_end
+        for a, b, cats in view.hits
+    )
+
+
+def _ranges(text: str, quantities: list[QuantityMention]) -> set[int]:
+    """Indexes of quantities in a from–to pair ("6만5000장에서 30만장으로", "from 65,000 to")."""
+    ranged: set[int] = set()
+    for i in range(len(quantities) - 1):
+        first, second = quantities[i], quantities[i + 1]
+        gap = _RANGE_GAP.fullmatch(text, first.end, second.start)
+        if gap is None or first.kind != second.kind:
+            continue
+        if "에서" in gap.group() or _FROM_BEFORE.search(text, max(0, first.start - 8), first.start):
+            ranged |= {i, i + 1}
+    return ranged
+
+
+def _unit(view: _View, q: QuantityMention, ctx: Context) -> str | None:
+    if q.kind in ("money", "power"):
+        if q.kind == "money" and not (
+            "relevance" in view.categories or ctx.previous_relevant
+        ):
+            return None
+        return q.unit
+    return "gpu" if _is_gpu_count(view, q, ctx) else None
+
+
+# --------------------------------------------------------------------------- parties
+
+
+def _subject_group(view: _View, position: int, anchor: int) -> Group | None:
+    groups = [g for g in view.groups if not all(m.vendor for m in g.members)]
+    for role, limit in (("topic", position), ("subj", position), ("bare", anchor)):
+        before = [g for g in groups if g.role == role and g.start < limit]
+        if before:
+            return before[-1]
+    after = [g for g in groups if g.role in ("topic", "subj") and g.start >= position]
+    if after:
+        return after[0]
+    by = [g for g in groups if g.role == "by"]
+    return by[0] if by else None
+
+
+def _anchor(view: _View, position: int) -> int:
+    """Where an English subject must end: the verb nearest before ``position``, if any."""
+    before = [a for a, _ in view.hits_of(_TYPE_TRIGGERS | _STATUS_TRIGGERS) if a < position]
+    return before[-1] if before else position
+
+
+def _counterparty(
+    view: _View, kind: str, subject: Group | None, members: tuple[Mention, ...], anchor: int
+) -> Party | None:
+    taken = {m.org_id for m in members}
+    by_role: dict[str, Mention] = {}
+    for group in view.groups:
+        if group is subject:
+            continue
+        for m in group.members:
+            if m.org_id in taken:
+                continue
+            role: str = "vendor" if m.vendor else m.role
+            if role == "bare" and m.start > anchor:
+                role = "obj"
+            by_role.setdefault(role, m)
+    if subject is not None and len(subject.members) > 1 and not subject.distributive:
+        second = subject.members[1]
+        if second.org_id not in taken:
+            by_role.setdefault("pair", second)
+    for role in _COUNTERPARTY_ROLES[kind]:
+        if role in by_role:
+            return _party(by_role[role])
+    return None
+
+
+def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
+    """The members a fact is stated for: all of them when distributive, else the first."""
+    if len(group.members) > 1 and view.distributive:
+        return Group(group.members, group.role, distributive=True), group.members
+    return group, group.members[:1]
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _status(categories: frozenset[str]) -> str:
+    for status in _STATUS_ORDER:
+        if status in categories:
+            if status == "negotiating" and "concluded" in categories:
+                continue
+            return status
+    return "announced"
+
+
+def _quantity_type(
+    view: _View, unit: str, subject: Mention | None, has_recipient: bool
+) -> str | None:
+    cats = view.categories
+    if unit in ("gpu", "MW", "GW"):
+        if not cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+            return None
+        if "receive" in cats:
+            return "gpu_commitment"
+        org = view.lexicon.organisations.get(subject.org_id) if subject else None
+        vendor = org is not None and org.is_gpu_vendor
+        if ("supply" in cats or vendor) and (has_recipient or "acquire" not in cats) and (
+            "supply" in cats or has_recipient
+        ):
+            return "supply"
+        return "gpu_commitment"
+    if cats & {"investment", "acquire"} or "cancelled" in cats:
+        return "investment"
+    if "supply" in cats:
+        return "supply"
+    return None
+
+
+def _nearest_model(view: _View, position: int) -> tuple[str, Span] | None:
+    if not view.models:
+        return None
+    name, a, b = min(view.models, key=lambda m: abs(m[1] - position))
+    return name, (a, b)
+
+
+def _products(view: _View) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for name, _, _ in view.products))
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    group: Group | None
+    members: tuple[Mention, ...]
+    carried: bool
+    anchor: int
+
+
+def _resolve(view: _View, position: int, ctx: Context) -> _Resolved:
+    anchor = _anchor(view, position)
+    group = _subject_group(view, position, anchor)
+    if group is not None:
+        group, members = _subjects(group, view)
+        return _Resolved(group, members, False, anchor)
+    carried = tuple(
+        Mention(p.org_id, p.name, p.span[0], p.span[1], "topic", p.span[1], mention_text=p.mention)
+        for p in ctx.subject
+    )
+    if not carried:
+        return _Resolved(None, (), True, anchor)
+    pseudo = Group(carried, "topic")
+    pseudo, members = _subjects(pseudo, view)
+    return _Resolved(pseudo, members, True, anchor)
+
+
+def _confidence(resolved: _Resolved, view: _View, ctx: Context, vague: bool) -> float:
+    confidence = 0.9
+    if resolved.carried:
+        confidence = 0.75 if ctx.subject_paragraph == view.sentence.paragraph else 0.6
+    return confidence - 0.1 if vague else confidence
+
+
+def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
+    text = view.text
+    quantities = find_quantities(text, view.sentence.start, view.sentence.end)
+    taken = [(a, b) for _, a, b in view.models + view.products]
+    quantities = [
+        q for q in quantities if not any(a < q.end and q.start < b for a, b in taken)
+    ]
+    ranged = _ranges(text, quantities)
+    usable = [
+        (q, unit)
+        for i, q in enumerate(quantities)
+        if i not in ranged and not _blocked(view, q) and (unit := _unit(view, q, ctx)) is not None
+    ]
+    drafts: list[Draft] = []
+    status = _status(view.categories)
+    for index, (q, unit) in enumerate(usable):
+        resolved = _resolve(view, q.start, ctx)
+        members = resolved.members
+        if view.respectively and len(members) == len(usable) > 1:
+            members = (members[index],)
+        has_recipient = any(m.role == "to" for g in view.groups for m in g.members)
+        kind = _quantity_type(view, unit, members[0] if members else None, has_recipient)
+        if kind is None or not members:
+            continue
+        for member in members:
+            counterparty = _counterparty(view, kind, resolved.group, (member,), resolved.anchor)
+            if counterparty is None and resolved.carried:
+                counterparty = ctx.counterparty
+            drafts.append(
+                Draft(
+                    type=kind,
+                    subject=_party(member),
+                    counterparty=counterparty,
+                    quantity=q,
+                    unit=unit,
+                    gpu_model=_nearest_model(view, q.start) if unit == "gpu" else None,
+                    products=_products(view) if kind == "supply" else (),
+                    timeframe=find_timeframe(text, view.sentence.start, view.sentence.end),
+                    scope=_scope(view),
+                    status=status,
+                    confidence=_confidence(resolved, view, ctx, q.value is None),
+                    sentence=view.sentence,
+                    rule=f"{kind}.quantity.{'carried' if resolved.carried else 'explicit'}",
+                    trigger=_trigger_span(view, q.start),
+                )
+            )
+    return drafts
+
+
+def _scope(view: _View) -> str | None:
+    found = find_scope(view.text, view.sentence.start, view.sentence.end)
+    return found[0] if found else None
+
+
+def _trigger_span(view: _View, position: int) -> Span | None:
+    spans = view.hits_of(_TYPE_TRIGGERS | _STATUS_TRIGGERS)
+    if not spans:
+        return None
+    return min(spans, key=lambda s: abs(s[0] - position))
+
+
+def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> list[Draft]:
+    """Supply of named products and partnerships: facts without a quantity."""
+    drafts: list[Draft] = []
+    cats = view.categories
+    wanted: list[tuple[str, frozenset[str]]] = []
+    if "supply" in cats and "receive" not in cats and (view.products or view.models):
+        wanted.append(("supply", frozenset({"supply"})))
+    if "partnership" in cats:
+        wanted.append(("partnership", frozenset({"partnership"})))
+    for kind, names in wanted:
+        trigger = view.hits_of(names)[0]
+        resolved = _resolve(view, trigger[0], ctx)
+        members = resolved.members
+        if resolved.group is not None and len(members) == 1 and len(resolved.group.members) > 2:
+            members = resolved.group.members  # "삼성·SK·현대차는 엔비디아와 협력한다"
+        for member in members:
+            if (kind, member.org_id) in done:
+                continue
+            counterparty = _counterparty(view, kind, resolved.group, (member,), resolved.anchor)
+            if counterparty is None and resolved.carried:
+                counterparty = ctx.counterparty
+            if kind == "partnership" and counterparty is None:
+                continue
+            model = view.models[0] if view.models and kind == "supply" else None
+            drafts.append(
+                Draft(
+                    type=kind,
+                    subject=_party(member),
+                    counterparty=counterparty,
+                    quantity=None,
+                    unit=None,
+                    gpu_model=(model[0], (model[1], model[2])) if model else None,
+                    products=_products(view) if kind == "supply" else (),
+                    timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
+                    scope=_scope(view),
+                    status=_status(cats),
+                    confidence=_confidence(resolved, view, ctx, False) - 0.1,
+                    sentence=view.sentence,
+                    rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",
+                    trigger=trigger,
+                )
+            )
+    return drafts
+
+
+def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
+    """Update the article context with this sentence's subject, partner and pair."""
+    if drafts:
+        first = drafts[0]
+        subjects = tuple(dict.fromkeys(d.subject for d in drafts if d.type == first.type))
+        ctx.subject = subjects[:1] if first.counterparty is not None else subjects
+        if len(subjects) > 1:
+            ctx.subject = subjects
+        ctx.counterparty = first.counterparty
+        if first.counterparty is not None:
+            ctx.pair = (first.subject, first.counterparty)
+    else:
+        resolved = _subject_group(view, view.sentence.end, view.sentence.end)
+        if resolved is not None:
+            members = tuple(_party(m) for m in resolved.members)
+            ctx.subject = members if view.distributive else members[:1]
+            ctx.counterparty = members[1] if len(members) == 2 else None
+            others = [
+                m for g in view.groups if g is not resolved for m in g.members
+                if m.role in ("with", "to") and m.org_id != members[0].org_id
+            ]
+            if len(members) == 2:
+                ctx.pair = members
+            elif others:
+                ctx.pair = (members[0], _party(others[0]))
+                ctx.counterparty = ctx.pair[1]
+    if drafts or any(g.role in ("topic", "subj") for g in view.groups):
+        ctx.subject_paragraph = view.sentence.paragraph
+    ctx.previous_gpu = "gpu_words" in view.categories
+    ctx.previous_relevant = "relevance" in view.categories
+
+
+def analyse_sentence(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> list[Draft]:
+    """The drafts ``text[sentence.start:sentence.end]`` states; updates ``ctx``."""
+    view = _view(text, sentence, lexicon, ctx)
+    drafts: list[Draft] = []
+    if view.categories & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+        drafts = _quantity_drafts(view, ctx)
+        done = {(d.type, d.subject.org_id) for d in drafts}
+        drafts += _relation_drafts(view, ctx, done)
+    _remember(view, drafts, ctx)
+    return drafts
+
+
+def model_only(text: str, sentence: Sentence, lexicon: Lexicon) -> tuple[str, Span] | None:
+    """The GPU model a sentence names, when it names exactly one ("공급 받는 GPU는 GB200이다")."""
+    names = {
+        lexicon.gpu_models[m.group()].name: m.span()
+        for m in lexicon.gpu_pattern.finditer(text, sentence.start, sentence.end)
+    }
+    if len(names) != 1:
+        return None
+    name, span = next(iter(names.items()))
+    return name, span
