@@ -25,6 +25,8 @@ from services.core.models import (
     Quantity,
     WarcRef,
 )
+from services.store.aggregates import Line, aggregate
+from services.store.directory import Directory
 from services.store.tables import (
     StoreArticle,
     StoreChange,
@@ -116,6 +118,25 @@ class ArticleFacts(View):
     facts: list[Fact]
 
 
+class Part(View):
+    key: str
+    subject: OrgRef
+    value: float
+
+
+class Totals(View):
+    """A total commitment against the commitments that make it up."""
+
+    key: str
+    subject: OrgRef
+    counterparty: OrgRef
+    unit: str
+    total: float
+    allocated: float
+    unallocated: float
+    parts: list[Part]
+
+
 class Organisation(View):
     id: str
     name: str
@@ -126,8 +147,8 @@ def _limit(limit: int | None) -> int:
     return max(1, min(limit or MAX_LIMIT, MAX_LIMIT))
 
 
-def organisations(session: Session) -> list[Organisation]:
-    """Every organisation seen in a fact, with every way it was written."""
+def organisations(session: Session, directory: Directory | None = None) -> list[Organisation]:
+    """Every organisation seen in a fact, with every way it was written or is known."""
     names: dict[str, str] = {}
     aliases: dict[str, set[str]] = defaultdict(set)
     for side in (
@@ -141,15 +162,18 @@ def organisations(session: Session) -> list[Organisation]:
                 continue
             names.setdefault(org_id, name or org_id)
             aliases[org_id] |= {a for a in (name, mention) if a}
+    if directory is not None:
+        for org_id in names:
+            aliases[org_id] |= set(directory.aliases.get(org_id, ()))
     return [Organisation(id=i, name=names[i], aliases=sorted(aliases[i])) for i in sorted(names)]
 
 
-def resolve_org(session: Session, text: str) -> set[str]:
-    """The ids of the organisations ``text`` names: an id, a name or a mention, any case."""
+def resolve_org(session: Session, text: str, directory: Directory | None = None) -> set[str]:
+    """The ids of the organisations ``text`` names: an id, a name or an alias, any case."""
     wanted = text.strip().casefold()
     return {
         o.id
-        for o in organisations(session)
+        for o in organisations(session, directory)
         if wanted == o.id.casefold() or wanted in {a.casefold() for a in o.aliases}
     }
 
@@ -354,3 +378,45 @@ def article_facts(
             for f in facts
         ],
     )
+
+
+def totals(session: Session, directory: Directory) -> list[Totals]:
+    """Totals (e.g. 260,000 GPUs for Korea), the sum of their parts and the remainder."""
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(StoreCommitment).where(StoreCommitment.value.is_not(None))
+        )
+    }
+    lines = [
+        Line(
+            key=r.key,
+            subject=r.subject_id,
+            counterparty=r.counterparty_id,
+            scope=r.scope,
+            value=r.value,
+            unit=r.unit,
+            cancelled=r.state.get("status") == "cancelled",
+        )
+        for r in rows.values()
+    ]
+    result = []
+    for found in aggregate(lines, directory.members):
+        total = _commitment(rows[found.total.key])
+        assert total.counterparty is not None and found.total.value is not None
+        result.append(
+            Totals(
+                key=total.key,
+                subject=total.subject,
+                counterparty=total.counterparty,
+                unit=found.total.unit or "",
+                total=found.total.value,
+                allocated=found.allocated,
+                unallocated=found.unallocated,
+                parts=[
+                    Part(key=p.key, subject=_commitment(rows[p.key]).subject, value=p.value or 0.0)
+                    for p in found.parts
+                ],
+            )
+        )
+    return result

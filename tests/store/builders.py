@@ -33,7 +33,9 @@ NAMES = {
     "sk-hynix": ("SK hynix", "SK하이닉스"),
     "hyundai-motor-group": ("Hyundai Motor Group", "현대차그룹"),
     "naver-cloud": ("Naver Cloud", "네이버클라우드"),
-    "korea-government": ("Korean government", "정부"),
+    "kr-government": ("Korean government", "정부"),
+    "sk-group": ("SK Group", "SK그룹"),
+    "naver": ("Naver", "네이버"),
     "korea": ("Korea", "한국"),
 }
 
