@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -215,3 +217,45 @@ def delivery_of(
 def endpoint_of(factory: sessionmaker[Session], endpoint_id: str) -> repository.EndpointView:
     with transaction(factory) as session:
         return repository.get_endpoint(session, endpoint_id)
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    server: _RecordingServer
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.server.requests.append(
+            Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()}, body)
+        )
+        self.send_response(self.server.status)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _RecordingServer(ThreadingHTTPServer):
+    def __init__(self, status: int) -> None:
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+        self.status = status
+        self.requests: list[Received] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+@contextmanager
+def threaded_receiver(status: int = 200) -> Iterator[_RecordingServer]:
+    """A receiver in its own thread, for synchronous callers (CLI, ``TestClient``)."""
+    server = _RecordingServer(status)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

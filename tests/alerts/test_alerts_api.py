@@ -1,0 +1,174 @@
+"""The webhook HTTP API, through FastAPI's TestClient."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+
+import pytest
+from alerts_helpers import make_change, publish, threaded_receiver
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks.webhooks import Webhook
+from starlette.exceptions import StarletteDeprecationWarning
+
+from services.alerts import api
+from services.alerts.payload import webhook_id
+from services.core.config import Settings
+
+with warnings.catch_warnings():
+    # starlette asks for the httpx2 package, which the project does not depend on (yet)
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+Factory = sessionmaker[Session]
+
+
+def _client(factory: Factory, settings: Settings) -> TestClient:
+    app = FastAPI()
+    app.include_router(api.router)
+    app.dependency_overrides[api.context] = lambda: api.AlertsContext(factory, settings)
+    return TestClient(app)
+
+
+@pytest.fixture
+def client(factory: Factory, make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    with _client(factory, make_settings(api_token=TOKEN)) as test_client:
+        yield test_client
+
+
+def _add(client: TestClient, url: str = "https://hooks.example/in", **body: object) -> dict:  # type: ignore[type-arg]
+    response = client.post("/api/v1/webhooks", json={"url": url, **body}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_add_returns_the_secret_once_and_list_and_show_never_do(client: TestClient) -> None:
+    created = _add(client, kinds=["increased", "new"], orgs=["NVIDIA"], min_delta_pct=10)
+    assert created["secret"].startswith("whsec_")
+    assert created["kinds"] == ["increased", "new"]
+    assert (created["orgs"], created["min_delta_pct"]) == (["NVIDIA"], 10)
+
+    listed = client.get("/api/v1/webhooks", headers=AUTH).json()
+    shown = client.get(f"/api/v1/webhooks/{created['id']}", headers=AUTH).json()
+    assert [e["id"] for e in listed] == [created["id"]]
+    assert "secret" not in listed[0] and "secret" not in shown
+    assert shown["status"] == "enabled"
+
+
+def test_without_kinds_every_kind_but_reaffirmed_is_subscribed(client: TestClient) -> None:
+    kinds = _add(client)["kinds"]
+    assert "reaffirmed" not in kinds and len(kinds) == 6
+
+
+def test_every_route_needs_the_bearer_token(client: TestClient) -> None:
+    endpoint_id = _add(client)["id"]
+    for method, path in [
+        ("GET", "/api/v1/webhooks"),
+        ("GET", f"/api/v1/webhooks/{endpoint_id}"),
+        ("POST", f"/api/v1/webhooks/{endpoint_id}/disable"),
+        ("POST", "/api/v1/webhooks"),
+    ]:
+        assert client.request(method, path).status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.request(method, path, headers=wrong).status_code == 401
+
+
+def test_without_a_configured_token_writes_refuse_with_503_and_reads_work(
+    factory: Factory, make_settings: Callable[..., Settings]
+) -> None:
+    with _client(factory, make_settings()) as client:
+        response = client.post("/api/v1/webhooks", json={"url": "https://h.example/"})
+        assert response.status_code == 503
+        assert "INFRALEDGER_API_TOKEN" in response.json()["detail"]
+        assert client.get("/api/v1/webhooks").json() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"url": "ftp://h.example/x"}, "http(s)"),
+        ({"url": "http://169.254.169.254/latest"}, "metadata"),
+        ({"url": "http://10.1.2.3/hook"}, "private"),
+        ({"url": "https://h.example/", "kinds": ["grew"]}, "unknown kind"),
+    ],
+)
+def test_invalid_subscriptions_are_refused_with_422(
+    client: TestClient,
+    body: dict,
+    fragment: str,  # type: ignore[type-arg]
+) -> None:
+    response = client.post("/api/v1/webhooks", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]
+
+
+def test_unknown_ids_are_404(client: TestClient) -> None:
+    assert client.get("/api/v1/webhooks/ep_none", headers=AUTH).status_code == 404
+    assert client.get("/api/v1/webhooks/deliveries/msg_x", headers=AUTH).status_code == 404
+
+
+def test_disable_enable_and_rotate_secret(client: TestClient) -> None:
+    endpoint_id = _add(client)["id"]
+    disabled = client.post(f"/api/v1/webhooks/{endpoint_id}/disable", headers=AUTH).json()
+    assert (disabled["status"], disabled["disabled_reason"]) == ("disabled", "disabled by user")
+    enabled = client.post(f"/api/v1/webhooks/{endpoint_id}/enable", headers=AUTH).json()
+    assert (enabled["status"], enabled["disabled_reason"]) == ("enabled", None)
+    rotated = client.post(
+        f"/api/v1/webhooks/{endpoint_id}/rotate-secret",
+        json={"grace_seconds": 600},
+        headers=AUTH,
+    ).json()
+    assert rotated["secret"].startswith("whsec_")
+    assert rotated["previous_secret_expires_at"] is not None
+
+
+def test_test_sends_a_signed_test_event_and_logs_the_attempt(client: TestClient) -> None:
+    with threaded_receiver(200) as receiver:
+        created = _add(client, url=receiver.url)
+        response = client.post(f"/api/v1/webhooks/{created['id']}/test", headers=AUTH)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["state"] == "delivered" and result["event_type"] == "webhook.test"
+    assert [a["status_code"] for a in result["attempt_log"]] == [200]
+    [request] = receiver.requests
+    event = Webhook(created["secret"]).verify(request.body, request.headers)
+    assert event["type"] == "webhook.test"
+    assert request.headers["webhook-id"] == result["id"]
+
+
+async def test_deliveries_are_listed_shown_and_redelivered(
+    factory: Factory, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(api_token=TOKEN)
+    with _client(factory, settings) as client:
+        endpoint_id = _add(client)["id"]
+        await publish(factory, settings, make_change(1))
+        msg = webhook_id(make_change(1).id, endpoint_id)
+
+        listed = client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=AUTH).json()
+        assert [(d["id"], d["state"]) for d in listed] == [(msg, "pending")]
+        failed = client.get(
+            f"/api/v1/webhooks/{endpoint_id}/deliveries?failed=true", headers=AUTH
+        ).json()
+        assert failed == []
+
+        client.post(f"/api/v1/webhooks/{endpoint_id}/disable", headers=AUTH)
+        shown = client.get(f"/api/v1/webhooks/deliveries/{msg}", headers=AUTH).json()
+        assert shown["state"] == "failed" and shown["attempt_log"] == []
+        refused = client.post(f"/api/v1/webhooks/deliveries/{msg}/redeliver", headers=AUTH)
+        assert refused.status_code == 409
+
+        client.post(f"/api/v1/webhooks/{endpoint_id}/enable", headers=AUTH)
+        again = client.post(f"/api/v1/webhooks/deliveries/{msg}/redeliver", headers=AUTH)
+        assert again.json()["state"] == "pending"
+        client.post(f"/api/v1/webhooks/{endpoint_id}/disable", headers=AUTH)
+        client.post(f"/api/v1/webhooks/{endpoint_id}/enable", headers=AUTH)
+        queued = client.post(
+            "/api/v1/webhooks/redeliver",
+            json={"since": "2000-01-01T00:00:00Z", "endpoint_id": endpoint_id},
+            headers=AUTH,
+        ).json()
+        assert queued == {"queued": 1}

@@ -1,0 +1,170 @@
+"""Nothing lost, nothing doubled: queueing from the consumer, restarts and a killed worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alerts_helpers import (
+    Received,
+    Receiver,
+    Reply,
+    StartReceiver,
+    always,
+    delivery_of,
+    make_change,
+    publish,
+    running_worker,
+    subscribe,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.alerts import repository
+from services.alerts.errors import BadChange
+from services.alerts.payload import webhook_id
+from services.alerts.service import make_handler, wait_settled
+from services.core.bus import Message
+from services.core.config import Settings
+from services.core.db import transaction, utcnow
+from services.core.models import Delta
+
+Factory = sessionmaker[Session]
+MakeSettings = Callable[..., Settings]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def settings(make_settings: MakeSettings, db_url: str) -> Settings:
+    return make_settings(database_url=db_url, webhook_retry_schedule="0,0.2s,0.4s")
+
+
+def _queued(factory: Factory, endpoint_id: str) -> list[repository.DeliveryView]:
+    with transaction(factory) as session:
+        return repository.list_deliveries(session, endpoint_id)
+
+
+async def test_a_redelivered_batch_queues_each_delivery_once(
+    factory: Factory, settings: Settings
+) -> None:
+    first, _ = subscribe(factory, "http://127.0.0.1:9/a")
+    second, _ = subscribe(factory, "http://127.0.0.1:9/b")
+    changes = [make_change(n) for n in range(3)]
+
+    await publish(factory, settings, *changes)
+    await publish(factory, settings, *changes)  # the consumer crashed before committing
+    await publish(factory, settings, changes[0], make_change(3))
+
+    for endpoint_id in (first, second):
+        ids = {d.id for d in _queued(factory, endpoint_id)}
+        assert ids == {webhook_id(make_change(n).id, endpoint_id) for n in range(4)}
+
+
+async def test_only_matching_enabled_endpoints_get_a_delivery(
+    factory: Factory, settings: Settings
+) -> None:
+    everything, _ = subscribe(factory, "http://127.0.0.1:9/all")
+    amd_only, _ = subscribe(factory, "http://127.0.0.1:9/amd", orgs=["AMD"])
+    big_only, _ = subscribe(factory, "http://127.0.0.1:9/big", min_delta_pct=50)
+    switched_off, _ = subscribe(factory, "http://127.0.0.1:9/off")
+    with transaction(factory) as session:
+        repository.disable_endpoint(session, switched_off, utcnow())
+
+    await publish(
+        factory,
+        settings,
+        make_change(1),
+        make_change(2, kind="reaffirmed", delta=None),
+        make_change(3, delta=Delta(absolute=60000, relative=1.2)),
+        make_change(4, notify=False, replay_id="replay-1"),
+    )
+
+    assert {d.event_id for d in _queued(factory, everything)} == {
+        make_change(1).id,
+        make_change(3).id,
+    }
+    assert _queued(factory, amd_only) == []
+    assert [d.event_id for d in _queued(factory, big_only)] == [make_change(3).id]
+    assert _queued(factory, switched_off) == []
+
+
+async def test_a_message_that_is_not_a_change_is_a_terminal_error(
+    factory: Factory, settings: Settings
+) -> None:
+    handler = make_handler(factory, settings)
+    with pytest.raises(BadChange):
+        await handler([Message("ledger.changes.v1", 0, 0, b"k", b'{"id": "nope"}')])
+
+
+async def test_deliveries_queued_while_no_worker_runs_are_sent_after_a_restart(
+    factory: Factory, settings: Settings, receivers: StartReceiver
+) -> None:
+    receiver = await receivers(always(Reply(200)))
+    subscribe(factory, receiver.url)
+    await publish(factory, settings, *(make_change(n) for n in range(5)))
+    assert not await wait_settled(factory, timeout=0.2)
+
+    async with running_worker(factory, settings):
+        await receiver.wait_for(5)
+        assert await wait_settled(factory, timeout=5)
+
+    assert len({r.webhook_id for r in receiver.requests}) == len(receiver.requests) == 5
+
+
+async def test_a_worker_killed_between_sending_and_recording_resends_once_and_loses_nothing(
+    factory: Factory, settings: Settings, db_url: str, receivers: StartReceiver
+) -> None:
+    answered = asyncio.Event()
+
+    async def hold_the_first(receiver: Receiver, _request: Received) -> Reply:
+        if len(receiver.requests) == 1:
+            await answered.wait()  # the worker is killed while waiting for this answer
+        return Reply(200)
+
+    receiver = await receivers(hold_the_first)
+    subscribe(factory, receiver.url)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "INFRALEDGER_DATABASE_URL": db_url,
+        "INFRALEDGER_ALLOW_NETWORKS": "127.0.0.0/8",
+        "INFRALEDGER_WEBHOOK_RETRY_SCHEDULE": "0,0.2s,0.4s",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("alerts_worker_process.py")),
+        "1.0",
+        env=env,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert worker.stdout is not None
+        assert await asyncio.wait_for(worker.stdout.readline(), 30) == b"ready\n"
+        await publish(factory, settings, make_change(1))
+        [sent] = await receiver.wait_for(1, timeout=20)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    answered.set()
+    delivery, _ = delivery_of(factory, sent.webhook_id)
+    assert (delivery.state, delivery.attempts) == ("sending", 1)
+
+    async with running_worker(factory, settings, lease=1.0):
+        await publish(factory, settings, make_change(2))
+        await receiver.wait_for(3, timeout=10)
+        assert await wait_settled(factory, timeout=10)
+
+    ids = [r.webhook_id for r in receiver.requests]
+    assert ids.count(sent.webhook_id) == 2  # the original and exactly one re-send
+    assert len(ids) == 3 and len(set(ids)) == 2  # and the later change, once
+    delivery, attempts = delivery_of(factory, sent.webhook_id)
+    assert delivery.state == "delivered"
+    assert [(a.number, a.outcome, a.error_class) for a in attempts] == [
+        (1, "lost", "worker_lost"),
+        (2, "delivered", None),
+    ]
