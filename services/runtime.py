@@ -102,13 +102,7 @@ def _start_extractor(rt: Runtime) -> None:
 def _start_store(rt: Runtime) -> None:
     from services.store.service import make_handler, run_outbox_relay
 
-    handler = make_handler(rt.factory, rt.topics)
-
-    async def handle_and_wake(batch: list) -> None:  # type: ignore[type-arg]
-        await handler(batch)
-        rt.outbox_wake.set()
-
-    loop = rt.consumer("store", handle_and_wake)
+    loop = rt.consumer("store", make_handler(rt.factory, rt.topics, wake=rt.outbox_wake))
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",
@@ -119,13 +113,7 @@ def _start_store(rt: Runtime) -> None:
 def _start_alerts(rt: Runtime) -> None:
     from services.alerts.service import make_handler, run_delivery_worker
 
-    handler = make_handler(rt.factory, rt.settings)
-
-    async def handle_and_wake(batch: list) -> None:  # type: ignore[type-arg]
-        await handler(batch)
-        rt.delivery_wake.set()
-
-    loop = rt.consumer("alerts", handle_and_wake)
+    loop = rt.consumer("alerts", make_handler(rt.factory, rt.settings, wake=rt.delivery_wake))
     rt.spawn("alerts", loop.run(rt.stop))
     rt.spawn(
         "alerts-delivery",

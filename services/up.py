@@ -55,11 +55,16 @@ async def replay_into(
     )
 
 
+def _unrelayed_changes(rt: Runtime) -> int:
+    from services.store.repository import pending
+
+    with rt.factory() as session:
+        return len(pending(session, rt.topics.changes, limit=1000))
+
+
 async def pipeline_backlog(rt: Runtime) -> int:
     """Messages not yet durably handled by extractor, store and alerts, plus unrelayed changes."""
-    from services.store.service import outbox_backlog
-
-    backlog = await asyncio.to_thread(outbox_backlog, rt.factory)
+    backlog = await asyncio.to_thread(_unrelayed_changes, rt)
     for service in PIPELINE:
         if service in rt.services:
             topic = getattr(rt.topics, CONSUMED_TOPIC[service])

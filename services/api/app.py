@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from fastapi import FastAPI, Response
@@ -60,11 +61,18 @@ def _database_answers(engine: Engine) -> bool:
         return False
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the process (see runtime.stop_on_signals)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(app: FastAPI, port: int, stop: asyncio.Event, host: str = "127.0.0.1") -> None:
     """Serve ``app`` until ``stop`` is set."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True
