@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     fetch_timeout: Duration = Field(default=20.0, gt=0)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     user_agent: str = Field(default="infraledger/0.1 (+https://github.com/infraledger)")
+    relevance_file: Path | None = Field(
+        default=None, description="Extra relevance rules (YAML) merged over the built-in ones"
+    )
 
     # --- extractor
     organisations_file: Path | None = Field(

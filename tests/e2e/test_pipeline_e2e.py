@@ -187,15 +187,15 @@ def test_feed_article_flows_through_services_running_as_separate_processes(
     env["INFRALEDGER_LOG_FORMAT"] = "json"
     logs = tmp_path / "logs"
     logs.mkdir()
-    processes = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "services.cli", name],
-            env=env,
-            stdout=(logs / f"{name}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        for name in ALL_SERVICES
-    }
+    processes = {}
+    for name in ALL_SERVICES:
+        with (logs / f"{name}.log").open("wb") as log:
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", name],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
     try:
         deadline = time.monotonic() + 150
         while headline_delivery(receiver) is None:
