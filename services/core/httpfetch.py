@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
@@ -273,16 +273,31 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> FetchResult:
-        """GET ``url`` within the limits; raises a :class:`FetchError` subclass on failure."""
+    async def get(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        before_hop: Callable[[str], Awaitable[None]] | None = None,
+    ) -> FetchResult:
+        """GET ``url`` within the limits; raises a :class:`FetchError` subclass on failure.
+
+        ``before_hop(url)`` is awaited before each redirect hop (politeness for the hop's host).
+        """
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.limits.total_timeout):
-                return await self._get(url, dict(headers or {}), started)
+                return await self._get(url, dict(headers or {}), started, before_hop)
         except TimeoutError as exc:
             raise FetchTimeout(f"{url}: no complete answer within the deadline") from exc
 
-    async def _get(self, url: str, headers: dict[str, str], started: float) -> FetchResult:
+    async def _get(
+        self,
+        url: str,
+        headers: dict[str, str],
+        started: float,
+        before_hop: Callable[[str], Awaitable[None]] | None,
+    ) -> FetchResult:
         hops: list[str] = []
         current = url
         while True:
@@ -305,6 +320,9 @@ class Fetcher:
                     if k.lower() not in ("if-none-match", "if-modified-since")
                 }
                 current = target
+                _check_url(current)
+                if before_hop is not None:
+                    await before_hop(current)
                 continue
             return FetchResult(
                 url=url,

@@ -170,6 +170,9 @@ class Crawler:
         self.gate.set_delay(host, rules.crawl_delay(self.agent))
         return rules, ttl
 
+    async def _hop(self, url: str) -> None:
+        await self.gate.pause(urlsplit(url).hostname or "")
+
     async def allowed(self, url: str) -> bool:
         rules = await self.robots.rules(url)
         return rules.allowed(self.agent, url)
@@ -188,7 +191,7 @@ class Crawler:
             attempt += 1
             try:
                 async with self.gate.slot(host):
-                    result = await self.fetcher.get(url, headers)
+                    result = await self.fetcher.get(url, headers, before_hop=self._hop)
             except FetchError as exc:
                 # Transport trouble counts against the host (exponential deferral); it is not
                 # retried within this poll: the next poll of the source tries again.
@@ -377,13 +380,13 @@ class Crawler:
             ), None
         article = parsed.to_article(fetched_at=datetime.now(UTC), warc=ref)
         aliases = [u for u in (canonical, try_canonicalize(result.final_url)) if u]
-        claim = await asyncio.to_thread(self.state.claim, article, parsed.simhash, aliases)
+        claim = await asyncio.to_thread(self.state.claim, article, parsed.minhash, aliases)
         if claim.kind != "claimed":
             kind = claim.kind.removeprefix("duplicate_")
             self.stats.duplicates[kind] += 1
             metrics.DUPLICATES.labels(kind=kind).inc()
             detail = f"of {claim.other_id}" + (
-                f" (distance {claim.distance})" if claim.kind == "duplicate_near" else ""
+                f" (similarity {claim.similarity:.2f})" if claim.kind == "duplicate_near" else ""
             )
             return self._decide(
                 Decision(link.url, source.name, claim.kind, detail, verdict=verdict)

@@ -34,7 +34,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from services.core.models import ArticleV1, WarcRef, stable_id
 from services.crawler.decode import decode_document
-from services.crawler.fingerprint import content_hash, simhash
+from services.crawler.fingerprint import content_hash, minhash
 from services.crawler.urls import same_site, try_canonicalize
 
 MIN_TEXT_CHARS = 150
@@ -59,7 +59,7 @@ class ParsedArticle:
     lang: str
     encoding: str
     content_hash: str
-    simhash: int
+    minhash: tuple[int, ...]
     source: str
 
     @property
@@ -301,7 +301,7 @@ def parse_html(
         lang=lang,
         encoding=encoding,
         content_hash=content_hash(text),
-        simhash=simhash(text),
+        minhash=minhash(text),
         source=source,
     )
 

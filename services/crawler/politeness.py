@@ -92,6 +92,16 @@ class HostGate:
     def wait_time(self, host: str) -> float:
         return max(0.0, self._host(host).ready_at - self._clock())
 
+    async def pause(self, host: str) -> None:
+        """Before a redirect hop inside a held slot: wait the hop host's delay and deferral.
+
+        The slot of the original host stays held (same-host hops stay exclusive); a hop to
+        another host waits that host's delay but does not take its slot (no lock ordering).
+        """
+        state = self._host(host)
+        delay = self.default_delay if state.delay is None else state.delay
+        await self._sleep(max(delay, state.ready_at - self._clock()))
+
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         state = self._host(host)

@@ -4,7 +4,7 @@ Publish-once protocol:
 
 1. :meth:`CrawlState.claim` — in one transaction, reject the article if its canonical URL id is
    known (primary key), its text hash belongs to a live article (unique partial index) or its
-   SimHash is within the near-duplicate distance of one (band lookup); otherwise insert the row
+   MinHash signature is similar enough to one's (LSH band lookup); otherwise insert the row
    as ``pending`` with the full ``ArticleV1`` JSON.  Two instances racing on the same URL or
    text: one insert wins, the other gets an integrity error and reports a duplicate.
 2. publish to Kafka and wait for the acknowledgement;
@@ -23,20 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.db import session_factory, transaction, utcnow
 from services.core.models import ArticleV1, stable_id
 from services.crawler.fingerprint import (
-    NEAR_DUPLICATE_BITS,
-    bands,
-    from_signed,
-    hamming,
-    to_signed,
+    NEAR_DUPLICATE_SIMILARITY,
+    decode_signature,
+    encode_signature,
+    lsh_keys,
+    similarity,
 )
-from services.crawler.tables import LIVE, CrawlerSource, CrawlerUrl, CrawlerValidator
+from services.crawler.tables import LIVE, CrawlerLsh, CrawlerSource, CrawlerUrl, CrawlerValidator
 
 ClaimKind = Literal["claimed", "duplicate_url", "duplicate_exact", "duplicate_near"]
 
@@ -45,7 +45,7 @@ ClaimKind = Literal["claimed", "duplicate_url", "duplicate_exact", "duplicate_ne
 class Claim:
     kind: ClaimKind
     other_id: str | None = None
-    distance: int | None = None
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,31 +108,31 @@ class CrawlState:
             return False
         return True
 
-    def _near(self, session: Session, value: int) -> tuple[str, int] | None:
-        b = bands(value)
-        rows = session.execute(
-            select(CrawlerUrl.id, CrawlerUrl.simhash)
-            .where(CrawlerUrl.status.in_(LIVE))
-            .where(
-                or_(
-                    CrawlerUrl.band0 == b[0],
-                    CrawlerUrl.band1 == b[1],
-                    CrawlerUrl.band2 == b[2],
-                    CrawlerUrl.band3 == b[3],
-                )
-            )
+    def _near(self, session: Session, signature: tuple[int, ...]) -> tuple[str, float] | None:
+        candidates = (
+            select(CrawlerLsh.url_id)
+            .where(CrawlerLsh.band_key.in_(lsh_keys(signature)))
+            .distinct()
             .limit(1000)
+            .scalar_subquery()
         )
-        best: tuple[str, int] | None = None
+        rows = session.execute(
+            select(CrawlerUrl.id, CrawlerUrl.signature)
+            .where(CrawlerUrl.id.in_(candidates))
+            .where(CrawlerUrl.status.in_(LIVE))
+        )
+        best: tuple[str, float] | None = None
         for other_id, other in rows:
-            if other is None:
+            if not other:
                 continue
-            distance = hamming(from_signed(other), value)
-            if distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[1]):
-                best = (other_id, distance)
+            score = similarity(decode_signature(other), signature)
+            if score >= NEAR_DUPLICATE_SIMILARITY and (best is None or score > best[1]):
+                best = (other_id, score)
         return best
 
-    def claim(self, article: ArticleV1, simhash_value: int, aliases: Sequence[str] = ()) -> Claim:
+    def claim(
+        self, article: ArticleV1, signature: tuple[int, ...], aliases: Sequence[str] = ()
+    ) -> Claim:
         """Reserve ``article`` for publishing (status ``pending``) unless it is a duplicate.
 
         ``aliases`` are other URLs of the same page (the fetched URL when the canonical one
@@ -149,15 +149,15 @@ class CrawlState:
                     .where(CrawlerUrl.content_hash == article.content_hash)
                 )
                 kind: ClaimKind
+                score: float | None = None
                 if exact is not None:
-                    kind, other, distance = "duplicate_exact", exact, 0
+                    kind, other, score = "duplicate_exact", exact, 1.0
                 else:
-                    near = self._near(session, simhash_value)
+                    near = self._near(session, signature)
                     if near is not None:
-                        kind, other, distance = "duplicate_near", near[0], near[1]
+                        kind, other, score = "duplicate_near", near[0], near[1]
                     else:
-                        kind, other, distance = "claimed", article.id, 0
-                b = bands(simhash_value)
+                        kind, other = "claimed", article.id
                 if kind == "claimed":
                     session.add(
                         CrawlerUrl(
@@ -166,15 +166,15 @@ class CrawlState:
                             source=article.source,
                             status="pending",
                             content_hash=article.content_hash,
-                            simhash=to_signed(simhash_value),
-                            band0=b[0],
-                            band1=b[1],
-                            band2=b[2],
-                            band3=b[3],
+                            signature=encode_signature(signature),
                             payload=article.model_dump_json(),
                             created_at=now,
                             updated_at=now,
                         )
+                    )
+                    session.add_all(
+                        CrawlerLsh(band_key=key, url_id=article.id)
+                        for key in dict.fromkeys(lsh_keys(signature))
                     )
                 else:
                     session.add(
@@ -206,7 +206,7 @@ class CrawlState:
                         )
                     )
                 session.flush()
-                return Claim(kind, other, distance)
+                return Claim(kind, other, score)
         except IntegrityError:
             # Another instance claimed the same URL or text between our check and insert.
             return Claim("duplicate_url", article.id)

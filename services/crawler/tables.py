@@ -3,7 +3,8 @@
 ``crawler_urls`` is the "already seen" set and the publish-once guarantee: one row per canonical
 URL id (primary key), plus a unique partial index on ``content_hash`` over live articles
 (``pending``/``published``) so exact-duplicate text cannot be published twice either, even by
-two instances racing.  Near-duplicates are found through four indexed 16-bit SimHash bands.
+two instances racing.  Near-duplicates are found through ``crawler_lsh``: the MinHash LSH band
+keys of live articles, indexed, so a lookup touches only candidates that share a band.
 """
 
 from __future__ import annotations
@@ -32,11 +33,8 @@ class CrawlerUrl(Base):
     """For ``duplicate``/``alias`` rows: the live article this URL resolves to."""
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
-    simhash: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    band0: Mapped[int | None] = mapped_column(Integer, default=None)
-    band1: Mapped[int | None] = mapped_column(Integer, default=None)
-    band2: Mapped[int | None] = mapped_column(Integer, default=None)
-    band3: Mapped[int | None] = mapped_column(Integer, default=None)
+    signature: Mapped[str | None] = mapped_column(Text, default=None)
+    """MinHash signature (comma-separated hex) of live articles."""
     payload: Mapped[str | None] = mapped_column(Text, default=None)
     """The ``ArticleV1`` JSON, so a pending article can be re-published after a crash."""
     created_at: Mapped[datetime]
@@ -50,12 +48,17 @@ class CrawlerUrl(Base):
             sqlite_where=_LIVE_SQL,
             postgresql_where=_LIVE_SQL,
         ),
-        Index("ix_crawler_urls_band0", "band0"),
-        Index("ix_crawler_urls_band1", "band1"),
-        Index("ix_crawler_urls_band2", "band2"),
-        Index("ix_crawler_urls_band3", "band3"),
         Index("ix_crawler_urls_status", "status"),
     )
+
+
+class CrawlerLsh(Base):
+    """MinHash LSH band keys of live articles (near-duplicate candidates by key equality)."""
+
+    __tablename__ = "crawler_lsh"
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    url_id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class CrawlerValidator(Base):
@@ -85,7 +88,8 @@ class CrawlerSource(Base):
 
 
 CRAWLER_TABLES: tuple[Table, ...] = tuple(
-    Base.metadata.tables[name] for name in ("crawler_urls", "crawler_validators", "crawler_sources")
+    Base.metadata.tables[name]
+    for name in ("crawler_urls", "crawler_lsh", "crawler_validators", "crawler_sources")
 )
 
 

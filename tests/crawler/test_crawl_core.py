@@ -8,6 +8,7 @@ import gzip
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,15 @@ from services.crawler.discover import (
     parse_sitemap,
     section_links,
 )
+from services.crawler.errors import SourcesError
 from services.crawler.fingerprint import (
-    bands,
     content_hash,
-    hamming,
+    decode_signature,
+    encode_signature,
     is_near_duplicate,
-    simhash,
+    lsh_keys,
+    minhash,
+    similarity,
 )
 from services.crawler.parse import parse_response
 from services.crawler.politeness import HostGate, parse_retry_after
@@ -35,7 +39,7 @@ from services.crawler.schedule import (
     next_after_failure,
     next_after_success,
 )
-from services.crawler.sources import SourcesError, load_sources, parse_sources
+from services.crawler.sources import load_sources, parse_sources
 from services.crawler.urls import canonicalize
 from services.crawler.warc import WarcWriter, iter_responses, read_response
 
@@ -193,12 +197,16 @@ def test_visible_dates_are_found_without_metadata() -> None:
 def test_syndicated_copies_are_near_duplicates_and_other_stories_are_not() -> None:
     original = SEED
     copy = "[와이어] " + SEED.replace("(사진=연합뉴스)", "(사진=뉴스1)") + "\n\n기자 홍길동"
-    other = SEED[len(SEED) // 2 :] + "완전히 다른 기사 " * 50
+    half = SEED[len(SEED) // 2 :]
+    other = "삼성전자가 평택에 새 반도체 공장을 짓는다. " * 3 + "HBM 생산을 늘린다."
     assert content_hash(original) == content_hash("  " + original.replace("\n", " \n "))
-    assert is_near_duplicate(simhash(original), simhash(copy))
-    assert hamming(simhash(original), simhash(other)) > 10
-    a, b = simhash(original), simhash(copy)
-    assert any(x == y for x, y in zip(bands(a), bands(b), strict=True))
+    a, b = minhash(original), minhash(copy)
+    assert is_near_duplicate(a, b) and similarity(a, b) > 0.8
+    assert set(lsh_keys(a)) & set(lsh_keys(b))
+    assert similarity(a, minhash(other)) < 0.1
+    assert not is_near_duplicate(a, minhash(half))  # half a story is not the story
+    assert decode_signature(encode_signature(a)) == a
+    assert minhash("") == minhash("!!!")
 
 
 # --------------------------------------------------------------------------- relevance
@@ -304,6 +312,7 @@ def test_sources_file_is_validated(tmp_path: Path) -> None:
         }
     )
     assert ok[0].poll_every == 300 and ok[0].wants("https://a.example/123")
+    bad: Any
     for bad in (
         {"sources": [{"name": "a"}]},
         {"sources": [{"name": "a", "feeds": ["ftp://x"]}]},

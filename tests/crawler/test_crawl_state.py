@@ -1,0 +1,108 @@
+"""Durable dedup state on SQLite and PostgreSQL: publish-once is a database constraint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from services.core.db import make_engine
+from services.core.models import ArticleV1, stable_id
+from services.crawler.fingerprint import content_hash, minhash
+from services.crawler.state import CrawlState, Validators
+from services.crawler.tables import create_tables
+
+SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
+    encoding="utf-8"
+)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    create_tables(eng)
+    yield eng
+    eng.dispose()
+
+
+def article(url: str, text: str) -> ArticleV1:
+    return ArticleV1(
+        id=stable_id(url),
+        url=url,
+        source="s",
+        lang="ko",
+        title="t",
+        fetched_at=datetime.now(UTC),
+        text=text,
+        content_hash=content_hash(text),
+    )
+
+
+def test_claim_publish_and_recover_pending(engine: Engine) -> None:
+    state = CrawlState(engine)
+    first = article("https://n.example/a/1", SEED)
+    assert state.claim(first, minhash(first.text), ["https://n.example/a/1?x=1"]).kind == "claimed"
+    assert [a.id for a in state.pending()] == [first.id]  # a crash here → re-published
+    state.mark_published([first.id])
+    assert state.pending() == []
+    assert state.status_of("https://n.example/a/1") == "published"
+    assert state.known([first.id, stable_id("https://n.example/a/1?x=1"), "0" * 32]) == {
+        first.id,
+        stable_id("https://n.example/a/1?x=1"),
+    }
+
+
+def test_duplicates_by_url_exact_text_and_near_text(engine: Engine) -> None:
+    state = CrawlState(engine)
+    original = article("https://n.example/a/1", SEED)
+    state.claim(original, minhash(original.text))
+    assert state.claim(original, minhash(original.text)).kind == "duplicate_url"
+    same_text = article("https://mirror.example/x", SEED)
+    exact = state.claim(same_text, minhash(same_text.text))
+    assert (exact.kind, exact.other_id) == ("duplicate_exact", original.id)
+    copy_text = "[통신] " + SEED.replace("(사진=연합뉴스)", "") + "\n\n제공: 와이어"
+    copy = article("https://wire.example/s/9", copy_text)
+    near = state.claim(copy, minhash(copy.text))
+    assert (near.kind, near.other_id) == ("duplicate_near", original.id)
+    other = article("https://n.example/a/2", "완전히 다른 HBM 기사입니다. " * 40)
+    assert state.claim(other, minhash(other.text)).kind == "claimed"
+
+
+def test_two_instances_racing_publish_once(engine: Engine, db_url: str) -> None:
+    second_engine = make_engine(db_url)
+    try:
+        states = [CrawlState(engine), CrawlState(second_engine)]
+        items = [article(f"https://n.example/r/{i}", f"기사 {i} GPU " * 60) for i in range(10)]
+
+        def claim_all(state: CrawlState) -> list[str]:
+            return [state.claim(a, minhash(a.text)).kind for a in items]
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(claim_all, states))
+        claimed = sum(kind == "claimed" for run in results for kind in run)
+        assert claimed == len(items)
+    finally:
+        second_engine.dispose()
+
+
+def test_validators_sources_and_remembered_urls(engine: Engine) -> None:
+    state = CrawlState(engine)
+    assert state.validators("https://n.example/rss") is None
+    state.save_validators("https://n.example/rss", Validators('"v1"', "Fri, 31 Oct 2025", "h"))
+    state.save_validators("https://n.example/rss", Validators('"v2"', None, "h2"))
+    assert state.validators("https://n.example/rss") == Validators('"v2"', None, "h2")
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    state.save_source("s", due, 2, "boom")
+    state.save_source("s", due + timedelta(minutes=5), 0, None)
+    saved = state.source_state("s")
+    assert (
+        saved is not None
+        and saved.failures == 0
+        and saved.next_poll_at == due + timedelta(minutes=5)
+    )
+    assert state.remember("https://n.example/sports/1", "s", "irrelevant")
+    assert not state.remember("https://n.example/sports/1", "s", "irrelevant")
