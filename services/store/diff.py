@@ -34,6 +34,7 @@ from services.core.models import (
     ChangeKind,
     CommitmentState,
     Delta,
+    FactV1,
     Quantity,
     stable_id,
 )
@@ -80,6 +81,17 @@ class Version:
     delta: Delta | None
     sources: tuple[str, ...]
     disputed: tuple[Claim, ...]
+
+
+def stated(fact: FactV1) -> CommitmentState:
+    """What ``fact`` states about its commitment."""
+    return CommitmentState(
+        quantity=fact.quantity,
+        gpu_model=fact.gpu_model,
+        products=fact.products,
+        timeframe=fact.timeframe,
+        status=fact.status,
+    )
 
 
 def magnitude(quantity: Quantity | None) -> float | None:

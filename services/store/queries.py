@@ -380,8 +380,13 @@ def article_facts(
     )
 
 
-def totals(session: Session, directory: Directory) -> list[Totals]:
-    """Totals (e.g. 260,000 GPUs for Korea), the sum of their parts and the remainder."""
+def totals(
+    session: Session, directory: Directory, *, org_ids: set[str] | None = None
+) -> list[Totals]:
+    """Totals (e.g. 260,000 GPUs for Korea), the sum of their parts and the remainder.
+
+    With ``org_ids``, only the totals those organisations take part in (as a party or a part).
+    """
     rows = {
         row.key: row
         for row in session.scalars(
@@ -402,6 +407,13 @@ def totals(session: Session, directory: Directory) -> list[Totals]:
     ]
     result = []
     for found in aggregate(lines, directory.members):
+        involved = {
+            found.total.subject,
+            found.total.counterparty,
+            *(p.subject for p in found.parts),
+        }
+        if org_ids is not None and not involved & org_ids:
+            continue
         total = _commitment(rows[found.total.key])
         assert total.counterparty is not None and found.total.value is not None
         result.append(

@@ -26,7 +26,6 @@ from services.core.models import (
     ChangeEvidence,
     ChangeKind,
     ChangeV1,
-    CommitmentState,
     ExtractionV1,
     FactV1,
     OrgRef,
@@ -40,6 +39,7 @@ from services.store.diff import (
     derive_history,
     magnitude,
     new_versions,
+    stated,
 )
 from services.store.keys import Attachment, attach
 from services.store.tables import (
@@ -314,13 +314,7 @@ def _load_observations(session: Session, keys: Iterable[str]) -> dict[str, list[
     seen: dict[str, list[_Seen]] = defaultdict(list)
     for fact_id, key, data, article_id, url, title, source, effective_at in rows:
         fact = FactV1.model_validate(data)
-        state = CommitmentState(
-            quantity=fact.quantity,
-            gpu_model=fact.gpu_model,
-            products=fact.products,
-            timeframe=fact.timeframe,
-            status=fact.status,
-        )
+        state = stated(fact)
         evidence = ChangeEvidence(
             article_id=article_id,
             url=url,

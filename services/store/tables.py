@@ -158,3 +158,15 @@ class StoreConsumed(Base):
     article_id: Mapped[str] = mapped_column(Id)
     extractor_version: Mapped[str] = mapped_column(String(64))
     consumed_at: Mapped[datetime]
+
+
+TABLES: tuple[Any, ...] = (
+    StoreArticle.__table__,
+    StoreFact.__table__,
+    StoreCommitment.__table__,
+    StoreCommitmentVersion.__table__,
+    StoreChange.__table__,
+    StoreOutbox.__table__,
+    StoreConsumed.__table__,
+)
+"""For ``Base.metadata.create_all(engine, tables=TABLES)``."""

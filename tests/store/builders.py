@@ -36,7 +36,7 @@ NAMES = {
     "kr-government": ("Korean government", "정부"),
     "sk-group": ("SK Group", "SK그룹"),
     "naver": ("Naver", "네이버"),
-    "korea": ("Korea", "한국"),
+    "korea": ("South Korea", "한국"),
 }
 
 

@@ -8,25 +8,16 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.db import Base, make_engine, session_factory
-from services.store import tables
+from services.store.tables import TABLES
 
 from .ledger import LedgerHarness
-
-STORE_TABLES = [
-    model.__table__
-    for model in (
-        tables.StoreArticle, tables.StoreFact, tables.StoreCommitment,
-        tables.StoreCommitmentVersion, tables.StoreChange, tables.StoreOutbox,
-        tables.StoreConsumed,
-    )
-]  # fmt: skip
 
 
 @pytest.fixture
 def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
     """A session factory on a fresh database (SQLite, then PostgreSQL) with the store's tables."""
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine, tables=STORE_TABLES)
+    Base.metadata.create_all(engine, tables=list(TABLES))
     try:
         yield session_factory(engine)
     finally:

@@ -1,0 +1,62 @@
+"""The outbox relay: publishes what the handler recorded, in order, and survives a broker outage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.core.bus import MemoryBus, Outgoing
+from services.core.errors import RetryableError
+from services.store.service import make_handler, run_outbox_relay
+
+from .builders import OCT_30, article, extraction, fact
+from .ledger import TOPICS, LedgerHarness
+
+
+class FlakyBroker(MemoryBus):
+    """Refuses the first publish, as a broker that is briefly away."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+        self.arrived = asyncio.Event()
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        if not self.refused:
+            self.refused += 1
+            raise RetryableError("broker away")
+        await super().publish_many(messages)
+        self.arrived.set()
+
+
+async def published(bus: FlakyBroker, count: int) -> list[bytes]:
+    async with asyncio.timeout(10):
+        while len(bus.topics[TOPICS.changes]) < count:
+            await bus.arrived.wait()
+            bus.arrived.clear()
+    return [m.value for m in bus.topics[TOPICS.changes]]
+
+
+async def test_the_handler_wakes_the_relay_which_publishes_in_order(
+    factory: sessionmaker[Session],
+) -> None:
+    wake, stop = asyncio.Event(), asyncio.Event()
+    ledger = LedgerHarness(factory)
+    ledger.handle = make_handler(factory, TOPICS, wake=wake)
+    bus = FlakyBroker()
+    relay = asyncio.create_task(run_outbox_relay(factory, bus, TOPICS, stop, poll=60, wake=wake))
+    changes = await ledger.deliver(
+        extraction(article("a"), fact(50_000)),
+        extraction(article("b", OCT_30 + timedelta(days=60), source="b"), fact(70_000)),
+    )
+    assert await published(bus, 2) == [c.model_dump_json().encode() for c in changes]
+    assert bus.refused == 1
+    more = await ledger.deliver(
+        extraction(article("c", OCT_30 + timedelta(days=90), source="c"), fact(80_000))
+    )
+    assert (await published(bus, 3))[2] == more[0].model_dump_json().encode()
+    stop.set()
+    await asyncio.wait_for(relay, 5)
