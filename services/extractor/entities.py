@@ -181,7 +181,9 @@ def _mention(
         end=match.end(),
         role=role,
         tail_end=tail_end,
-        vendor=org.is_gpu_vendor and _is_vendor(text, tail_end, end, lexicon),
+        vendor=org.is_gpu_vendor
+        and role in ("bare", "of")
+        and _is_vendor(text, tail_end, end, lexicon),
         mention_text=alias,
     )
 
@@ -228,10 +230,8 @@ def find_mentions(text: str, start: int, end: int, lexicon: Lexicon) -> list[Men
 def _joins(text: str, left: Mention, right: Mention) -> bool:
     if left.role not in ("with", "bare") or left.org_id == right.org_id:
         return False
-    if left.role == "with" and _TOGETHER.search(text, left.end, left.tail_end):
-        return False
-    if left.role == "with" and text[left.tail_end - 1] == "의":
-        return False
+    if left.role == "with" and text[left.end : left.tail_end] not in ("와", "과"):
+        return False  # "엔비디아와 함께", "엔비디아와의", English "with Nvidia"
     gap = _CONNECTOR.fullmatch(text, left.tail_end, right.start)
     return gap is not None
 

@@ -127,11 +127,23 @@ def _bounded(words: Iterable[str], *, prefix: bool = False) -> str:
     return r"(?<![A-Za-z0-9])(?:" + trie_pattern(words) + ")" + tail
 
 
-def _word_list(groups: Mapping[str, Iterable[str]], *, prefix: bool) -> WordList:
+def _word_list(
+    groups: Mapping[str, Iterable[str]], *, prefix: bool, sections: Mapping[str, str] | None = None
+) -> WordList:
+    """``sections`` (category → section) lets a longer word keep the categories of a shorter
+    word it starts with when they belong to other sections: "delivered" (completed) is also
+    "deliver" (supply), "AI 반도체" (gpu_words) is also "AI" (relevance) — but "공급받"
+    (receive) is not "공급" (supply), both being types."""
     categories: dict[str, set[str]] = {}
     for category, words in groups.items():
         for word in words:
             categories.setdefault(word.lower(), set()).add(category)
+    if sections:
+        for word, cats in categories.items():
+            own = {sections[c] for c in cats}
+            for shorter, inherited in categories.items():
+                if shorter != word and word.startswith(shorter):
+                    cats |= {c for c in inherited if sections[c] not in own}
     pattern = re.compile(_bounded(categories, prefix=prefix), re.IGNORECASE)
     return WordList(pattern, {word: frozenset(cats) for word, cats in categories.items()})
 
@@ -166,10 +178,13 @@ def build_lexicon(
     models = _terms(gpu_models)
     items = _terms(products)
     groups: dict[str, list[str]] = {}
+    sections: dict[str, str] = {}
     for section in ("types", "status"):
         groups.update({k: list(v) for k, v in triggers[section].items()})
+        sections.update({k: section for k in triggers[section]})
     for flat in ("non_commitment", "relevance", "gpu_words"):
         groups[flat] = list(triggers[flat])
+        sections[flat] = flat
     references = {k: list(triggers[k]) for k in ("pair", "same_subject", "distributive")}
     return Lexicon(
         organisations=orgs,
@@ -179,7 +194,7 @@ def build_lexicon(
         gpu_pattern=re.compile(_bounded(models)),
         products=items,
         product_pattern=re.compile(_bounded(items)),
-        triggers=_word_list(groups, prefix=True),
+        triggers=_word_list(groups, prefix=True, sections=sections),
         references=_word_list(references, prefix=False),
         titles=re.compile(trie_pattern(triggers["person_titles"])),
     )

@@ -21,7 +21,7 @@ _NUM = r"(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,13})(?:\.\d{1,4})?(?![\d,]\d)"
 _KO_GROUP = _NUM + r"\s?(?:[십백천](?:\s?[조억만])?|[조억만])"
 _KO_NUMBER = r"(?:" + _KO_GROUP + r"\s?){1,4}(?:\d{1,4}(?![\d.]))?"
 _KO_VAGUE = r"수\s?(?:십|백|천)?\s?(?:조|억|만|천|백|십)"
-_EN_MAGNITUDE = r"thousand|million|billion|trillion|bn|mn|tn|[kKmMbBT](?![A-Za-z])"
+_EN_MAGNITUDE = r"thousand|million|billion|trillion|bn|mn|tn|[kKmMbBT](?![A-Za-z0-9])"
 _EN_NUMBER = _NUM + r"(?:\s?(?:" + _EN_MAGNITUDE + r"))?"
 _EN_WORDS = (
     r"(?:a|one)\s(?:quarter|third)\sof\sa\s(?:million|billion)|half\sa\s(?:million|billion)"
@@ -35,7 +35,7 @@ _EN_VAGUE = (
 _CURRENCY_BEFORE = r"US\$|\$|₩|€|£|USD\s?|KRW\s?|EUR\s?|GBP\s?|JPY\s?"
 
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9.,\-_/])(?P<cur>" + _CURRENCY_BEFORE + r")?(?:"
+    r"(?<![A-Za-z0-9.,\-_/])(?:(?P<cur>" + _CURRENCY_BEFORE + r")\s?)?(?:"
     r"(?P<ko>" + _KO_NUMBER + r")|(?P<kov>" + _KO_VAGUE + r")|(?P<en>" + _EN_NUMBER + r")"
     r"|(?P<enw>" + _EN_WORDS + r")|(?P<env>" + _EN_VAGUE + r"))"
 )

@@ -21,11 +21,12 @@ from services.extractor.timeframes import TimeframeMention, find_scope, find_tim
 
 Span = tuple[int, int]
 
+_COMPUTE = frozenset({"gpu", "MW", "GW"})
 _STATUS_ORDER = ("cancelled", "completed", "negotiating", "planned")
 _TYPE_TRIGGERS = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
 _STATUS_TRIGGERS = frozenset({"cancelled", "completed", "negotiating", "planned"})
 _COUNTERPARTY_ROLES: dict[str, tuple[str, ...]] = {
-    "gpu_commitment": ("from", "vendor", "with", "pair", "to", "in"),
+    "gpu_commitment": ("from", "vendor", "with", "pair", "model", "to"),
     "supply": ("to", "with", "pair", "obj", "of", "vendor"),
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
@@ -35,6 +36,9 @@ _RANGE_GAP = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IG
 _FROM_BEFORE = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 _PHRASE_END = re.compile(r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$")
 _WORD = re.compile(r"[^\s,.;:]+")
+_NUMBER_LIST = re.compile(
+    r"(?:\s*(?:,|and|or|to|~|-|–)\s*\d[\d.,]*(?:\s?(?:thousand|million|[kKmM]))?)+", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -168,8 +172,10 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
             gap = text[q.end : start]
             if q.unit and len(gap) <= 24 and not re.search(r"[,;]|\s[및과와]\s", gap):
                 return True
-            if not q.unit and _words_between(text, q.number_end, start) <= 4 and not re.search(
-                r"[,;.]|\s(?:and|or)\s", text[q.number_end : start]
+            listed = _NUMBER_LIST.match(text, q.number_end, start)  # "30,000 and 20,000 GPUs"
+            begin = listed.end() if listed else q.number_end
+            if not q.unit and _words_between(text, begin, start) <= 4 and not re.search(
+                r"[,;.]|\s(?:and|or)\s", text[begin:start]
             ):
                 return True
         elif end <= q.start and q.start - end <= 8 and not re.search(r"[,;.]", text[end : q.start]):
@@ -231,7 +237,10 @@ def _subject_group(view: _View, position: int, anchor: int) -> Group | None:
     if after:
         return after[0]
     by = [g for g in groups if g.role == "by"]
-    return by[0] if by else None
+    if by:
+        return by[0]
+    owners = [g for g in groups if g.role == "of" and g.start < position]  # 정부의 GPU 구매
+    return owners[-1] if owners else None
 
 
 def _anchor(view: _View, position: int) -> int:
@@ -259,10 +268,29 @@ def _counterparty(
         second = subject.members[1]
         if second.org_id not in taken:
             by_role.setdefault("pair", second)
+    model_vendor = _model_vendor(view)
+    if model_vendor is not None and model_vendor.org_id not in taken:
+        by_role.setdefault("model", model_vendor)
+    if kind == "gpu_commitment" and "to" in by_role and _is_country(view, by_role["to"]):
+        del by_role["to"]  # "deploy GPUs in/to France" names a place, not a seller
     for role in _COUNTERPARTY_ROLES[kind]:
         if role in by_role:
             return _party(by_role[role])
     return None
+
+
+def _model_vendor(view: _View) -> Mention | None:
+    for name, start, end in view.models:
+        term = next((t for t in view.lexicon.gpu_models.values() if t.name == name), None)
+        org = view.lexicon.organisations.get(term.vendor or "") if term else None
+        if org is not None:
+            return Mention(org.id, org.name, start, end, "other", end, mention_text=org.name)
+    return None
+
+
+def _is_country(view: _View, mention: Mention) -> bool:
+    org = view.lexicon.organisations.get(mention.org_id)
+    return org is not None and org.kind == "country"
 
 
 def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
@@ -288,23 +316,32 @@ def _quantity_type(
     view: _View, unit: str, subject: Mention | None, has_recipient: bool
 ) -> str | None:
     cats = view.categories
-    if unit in ("gpu", "MW", "GW"):
+    if unit in _COMPUTE:
         if not cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
             return None
         if "receive" in cats:
             return "gpu_commitment"
         org = view.lexicon.organisations.get(subject.org_id) if subject else None
         vendor = org is not None and org.is_gpu_vendor
-        if ("supply" in cats or vendor) and (has_recipient or "acquire" not in cats) and (
-            "supply" in cats or has_recipient
-        ):
-            return "supply"
-        return "gpu_commitment"
+        if "supply" in cats:
+            if vendor or has_recipient:
+                return "supply"
+            seller = any(
+                m.vendor or (m.role in ("with", "from") and _is_vendor_org(view, m))
+                for g in view.groups for m in g.members
+            )
+            return "gpu_commitment" if seller or "acquire" in cats else "supply"
+        return "supply" if vendor and has_recipient else "gpu_commitment"
     if cats & {"investment", "acquire"} or "cancelled" in cats:
         return "investment"
     if "supply" in cats:
         return "supply"
     return None
+
+
+def _is_vendor_org(view: _View, mention: Mention) -> bool:
+    org = view.lexicon.organisations.get(mention.org_id)
+    return org is not None and org.is_gpu_vendor
 
 
 def _nearest_model(view: _View, position: int) -> tuple[str, Span] | None:
@@ -385,7 +422,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     counterparty=counterparty,
                     quantity=q,
                     unit=unit,
-                    gpu_model=_nearest_model(view, q.start) if unit == "gpu" else None,
+                    gpu_model=_nearest_model(view, q.start) if unit in _COMPUTE else None,
                     products=_products(view) if kind == "supply" else (),
                     timeframe=find_timeframe(text, view.sentence.start, view.sentence.end),
                     scope=_scope(view),
@@ -473,10 +510,13 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
             members = tuple(_party(m) for m in resolved.members)
             ctx.subject = members if view.distributive else members[:1]
             ctx.counterparty = members[1] if len(members) == 2 else None
-            others = [
-                m for g in view.groups if g is not resolved for m in g.members
-                if m.role in ("with", "to") and m.org_id != members[0].org_id
-            ]
+            others = sorted(
+                (
+                    m for g in view.groups if g is not resolved for m in g.members
+                    if m.org_id != members[0].org_id
+                ),
+                key=lambda m: m.role not in ("with", "to"),
+            )
             if len(members) == 2:
                 ctx.pair = members
             elif others:
