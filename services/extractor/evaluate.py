@@ -131,7 +131,8 @@ def _agrees(expected: Mapping[str, Any], predicted: Mapping[str, Any], name: str
     if name not in expected:
         return True
     if name == "value" and expected["value"] is not None and predicted["value"] is not None:
-        return abs(expected["value"] - predicted["value"]) <= 1e-6 * abs(expected["value"])
+        gold, guess = float(expected["value"]), float(predicted["value"])
+        return abs(gold - guess) <= 1e-6 * abs(gold)
     return bool(expected[name] == predicted[name])
 
 
