@@ -10,7 +10,7 @@ Korean 와/과 form one :class:`Group` ("삼성·SK·현대차는", "Samsung, SK
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from services.extractor.lexicon import Lexicon
@@ -34,6 +34,7 @@ _PARTICLE_ROLE: dict[str, Role] = {
 _TOGETHER = re.compile(r"[와과]\s?함께")
 _PERSON_NAME = re.compile(r"\s?(?:[가-힣]{2,4}\s)?")
 _TITLE_TAIL = re.compile(r"(?:\([A-Za-z]{2,5}\))?")
+_PARENTHESIS = re.compile(r"\([^()\n]{1,30}\)")
 _POSSESSIVE = re.compile(r"['’]s?(?![A-Za-z])")
 _PREPOSITION = re.compile(
     r"(?:^|[\s(])(with|to|from|by|in|into|for|of|at|via|alongside|between|among|including|"
@@ -83,6 +84,7 @@ class Mention:
     """directly names the maker of the GPUs that follow ("엔비디아 GPU", "Nvidia's chips")"""
     mention_text: str = ""
     """the words as written ("엔비디아", "양사")"""
+    person: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,9 @@ def _mention(
     alias = match.group()
     org_id, person = lexicon.org_aliases[alias]
     position = match.end()
+    aside = _PARENTHESIS.match(text, position, end)  # "엔비디아(NVIDIA)는", "아마존웹서비스(AWS)와"
+    if aside is not None and _korean_role(text, aside.end(), end) is not None:
+        position = aside.end()
     title_end = _after_title(text, position, end, lexicon)
     if title_end is not None:
         position = title_end
@@ -185,6 +190,7 @@ def _mention(
         and role in ("bare", "of")
         and _is_vendor(text, tail_end, end, lexicon),
         mention_text=alias,
+        person=person,
     )
 
 
@@ -219,12 +225,16 @@ def find_mentions(text: str, start: int, end: int, lexicon: Lexicon) -> list[Men
             mentions.append(mention)
     mentions.extend(_unknown(text, start, end, mentions))
     mentions.sort(key=lambda m: m.start)
-    # "젠슨 황 엔비디아 CEO가": the person and the organisation are one mention.
-    return [
-        m for i, m in enumerate(mentions)
-        if not (i + 1 < len(mentions) and mentions[i + 1].org_id == m.org_id
-                and mentions[i + 1].start < m.tail_end)
-    ]
+    # One organisation written twice in a row is one mention: "엔비디아(NVIDIA)는" keeps the
+    # first, "젠슨 황 엔비디아 CEO가" keeps the organisation rather than the person.
+    kept: list[Mention] = []
+    for mention in mentions:
+        if kept and kept[-1].org_id == mention.org_id and mention.start < kept[-1].tail_end:
+            if kept[-1].person and not mention.person:
+                kept[-1] = replace(mention, role=kept[-1].role, tail_end=kept[-1].tail_end)
+            continue
+        kept.append(mention)
+    return kept
 
 
 def _joins(text: str, left: Mention, right: Mention) -> bool:
