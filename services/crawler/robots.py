@@ -24,6 +24,8 @@ class RobotsRules:
     parser: urllib.robotparser.RobotFileParser | None
     allow_all: bool = False
     disallow_all: bool = False
+    delays: tuple[tuple[str, float], ...] = ()
+    """``Crawl-delay`` per user-agent group (fractional seconds allowed, unlike urllib's)."""
 
     def allowed(self, agent: str, url: str) -> bool:
         if self.disallow_all:
@@ -33,16 +35,45 @@ class RobotsRules:
         return self.parser.can_fetch(agent, url)
 
     def crawl_delay(self, agent: str) -> float | None:
-        if self.parser is None:
-            return None
-        value = self.parser.crawl_delay(agent)
-        return float(value) if value is not None else None
+        token = agent.lower()
+        specific = [d for name, d in self.delays if name != "*" and name in token]
+        if specific:
+            return specific[0]
+        generic = [d for name, d in self.delays if name == "*"]
+        return generic[0] if generic else None
+
+
+def _delays(lines: list[str]) -> tuple[tuple[str, float], ...]:
+    out: list[tuple[str, float]] = []
+    agents: list[str] = []
+    in_rules = False
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, value = (part.strip() for part in line.split(":", 1))
+        key = key.lower()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+        elif key in ("allow", "disallow", "crawl-delay", "request-rate"):
+            in_rules = True
+            if key == "crawl-delay":
+                try:
+                    delay = float(value)
+                except ValueError:
+                    continue
+                if delay >= 0:
+                    out.extend((agent, delay) for agent in agents)
+    return tuple(out)
 
 
 def parse_robots(text: str) -> RobotsRules:
+    lines = text[:MAX_ROBOTS_BYTES].splitlines()
     parser = urllib.robotparser.RobotFileParser()
-    parser.parse(text[:MAX_ROBOTS_BYTES].splitlines())
-    return RobotsRules(parser=parser)
+    parser.parse(lines)
+    return RobotsRules(parser=parser, delays=_delays(lines))
 
 
 def rules_for_status(status: int, body: bytes) -> tuple[RobotsRules, float]:

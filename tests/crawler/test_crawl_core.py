@@ -389,6 +389,11 @@ def test_robots_rules_and_status_handling() -> None:
     assert not rules.allowed("infraledger", "https://a.example/private/x")
     assert rules.allowed("infraledger", "https://a.example/article/1")
     assert rules.crawl_delay("infraledger") == 3
+    grouped = parse_robots(
+        "User-agent: infraledger\nCrawl-delay: 0.5\nDisallow: /x\n\n"
+        "User-agent: *\nCrawl-delay: 10\n"
+    )
+    assert grouped.crawl_delay("infraledger") == 0.5 and grouped.crawl_delay("other") == 10
     assert rules_for_status(404, b"")[0].allowed("x", "https://a.example/private/x")
     assert not rules_for_status(503, b"")[0].allowed("x", "https://a.example/")
 

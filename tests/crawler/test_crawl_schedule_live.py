@@ -1,0 +1,84 @@
+"""Politeness and scheduling against the fake site: robots.txt Crawl-delay, a failing source is
+backed off (not retried in a loop), and the long-running loop stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.core.bus import MemoryBus
+from services.core.config import Settings
+from services.core.db import make_engine
+from services.crawler.crawler import run_crawler
+from services.crawler.sources import parse_sources
+from services.crawler.state import CrawlState
+
+from .fakesite import FakeSite, Response
+from .test_crawl_core import seed_html
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FakeSite]:
+    async with FakeSite() as fake:
+        yield fake
+
+
+async def test_robots_crawl_delay_spaces_requests_beyond_the_default(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    host = "slow.test"
+    site.route(host, "/robots.txt", Response(200, [], b"User-agent: *\nCrawl-delay: 0.5\n"))
+    links = "".join(f"<a href='/article/{i}'>{i}</a>" for i in range(3))
+    site.route(host, "/list", Response(200, [("Content-Type", "text/html")], links.encode()))
+    for i in range(3):
+        body = seed_html().replace("아시아", f"아시아{i}번째 ").encode()
+        site.route(host, f"/article/{i}", Response(200, [("Content-Type", "text/html")], body))
+    sources = parse_sources(
+        {
+            "sources": [
+                {"name": "s", "pages": [site.url(host, "/list")], "article_pattern": "/article/"}
+            ]
+        }
+    )
+    settings = make_settings(crawl_delay=0.1)
+    bus = MemoryBus()
+    await run_crawler(
+        settings, bus, asyncio.Event(), once=True, sources=sources, resolver=site.resolve
+    )
+    times = site.times(host)
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]  # after robots.txt was read
+    assert len(times) == 5 and min(gaps) >= 0.45, gaps
+
+
+async def test_a_failing_source_is_backed_off_not_retried_in_a_loop(
+    site: FakeSite, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    host = "down.test"
+    site.route(host, "/robots.txt", Response(404))
+    site.route(host, "/rss", Response(500, [], b"oops"))
+    sources = parse_sources(
+        {"sources": [{"name": "down", "feeds": [site.url(host, "/rss")], "poll_every": "1s"}]}
+    )
+    settings = make_settings(crawl_delay=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_crawler(settings, MemoryBus(), stop, sources=sources, resolver=site.resolve)
+    )
+    await asyncio.sleep(2.5)
+    stop.set()
+    stats = await asyncio.wait_for(task, 5)
+    feed_requests = [p for p in site.paths(host) if p == "/rss"]
+    assert stats.polls == 1 and stats.failed_polls == 1
+    assert len(feed_requests) == 2  # one retry of the 5xx, then the source is backed off
+    engine = make_engine(settings.database_url)
+    try:
+        saved = CrawlState(engine).source_state("down")
+    finally:
+        engine.dispose()
+    assert saved is not None and saved.failures == 1 and saved.last_error
+    assert saved.next_poll_at > datetime.now(UTC) + timedelta(seconds=30)
