@@ -39,6 +39,7 @@ from services.core.topics import Topics
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+LAG_REPORT_EVERY = 5.0
 
 
 def backoff_delays(first: float = 0.2, cap: float = 30.0) -> AsyncIterator[float]:
@@ -221,24 +222,37 @@ class ConsumerLoop:
             max_poll_records=self.batch_size,
             fetch_max_bytes=32 * 1024 * 1024,
             max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
-            session_timeout_ms=30000,
-            heartbeat_interval_ms=3000,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
             max_poll_interval_ms=600000,
         )
         await _start_with_backoff(consumer, f"{self.service} consumer")
         consumer.subscribe(self.topics, listener=self.listener)
         self._consumer = consumer
+        next_lag_report = 0.0
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=self.poll_ms)
                 for tp, records in batches.items():
-                    if stop.is_set() and not records:
-                        break
+                    if stop.is_set():
+                        break  # the rest is uncommitted: handed back to the group
                     messages = [_message(r) for r in records]
                     await self._handle_with_retry(consumer, tp, messages, stop)
+                now = asyncio.get_running_loop().time()
+                if now >= next_lag_report:
+                    next_lag_report = now + LAG_REPORT_EVERY
+                    await self._report_lag()
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _report_lag(self) -> None:
+        try:
+            lags = await self.lag()
+        except KafkaError:
+            return
+        for partition, lag in lags.items():
+            metrics.CONSUMER_LAG.labels(service=self.service, partition=partition).set(lag)
 
     async def _handle_with_retry(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, batch: list[Message],
