@@ -55,29 +55,28 @@ def detect_language(text: str) -> str:
     return "ko" if hangul and hangul * 4 >= latin else "en"
 
 
-def _article_vendor(text: str, lexicon: Lexicon) -> str | None:
-    counts = Counter(
-        org_id
-        for match in lexicon.org_pattern.finditer(text)
-        if lexicon.organisations[org_id := lexicon.org_aliases[match.group()][0]].is_gpu_vendor
-    )
-    return counts.most_common(1)[0][0] if counts else None
+def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
+    """The GPU vendor the article names most often, as first written."""
+    counts: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    for match in lexicon.org_pattern.finditer(text):
+        org_id, _ = lexicon.org_aliases[match.group()]
+        if lexicon.organisations[org_id].is_gpu_vendor:
+            counts[org_id] += 1
+            first.setdefault(org_id, match.group())
+    if not counts:
+        return None
+    org = lexicon.organisations[counts.most_common(1)[0][0]]
+    return Party(org.id, org.name, first[org.id], (0, 0))
 
 
-def _with_vendor(draft: Draft, lexicon: Lexicon, article_vendor: str | None) -> Draft:
-    """A GPU commitment without a named seller buys from the model's or the article's vendor."""
+def _with_vendor(draft: Draft, article_vendor: Party | None) -> Draft:
+    """A GPU commitment without a named seller buys from the article's GPU vendor."""
     if draft.type != "gpu_commitment" or draft.counterparty is not None or draft.unit != "gpu":
         return draft
-    vendor = None
-    if draft.gpu_model is not None:
-        vendor = next(
-            (m.vendor for m in lexicon.gpu_models.values() if m.name == draft.gpu_model[0]), None
-        )
-    vendor = vendor or article_vendor
-    org = lexicon.organisations.get(vendor or "")
-    if org is None or org.id == draft.subject.org_id:
+    if article_vendor is None or article_vendor.org_id == draft.subject.org_id:
         return draft
-    return replace(draft, counterparty=Party(org.id, org.name, org.name, (0, 0)))
+    return replace(draft, counterparty=article_vendor)
 
 
 def _informative(draft: Draft) -> tuple[bool, bool, bool, float]:
@@ -272,7 +271,7 @@ def extract(
     if not drafts:
         return []
     vendor = _article_vendor(text, lexicon)
-    drafts = [_with_vendor(d, lexicon, vendor) for d in drafts]
+    drafts = [_with_vendor(d, vendor) for d in drafts]
     drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
     generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
     return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]
