@@ -166,6 +166,15 @@ class Crawler:
             self._error(f"robots_{error_kind(exc)}")
             return RobotsRules(parser=None, disallow_all=True), TTL_UNAVAILABLE
         metrics.FETCHED.labels(kind="robots").inc()
+        await asyncio.to_thread(
+            self.warc.write_response,
+            result.final_url,
+            result.status,
+            result.headers,
+            result.raw,
+            fetched_at=utcnow(),
+            http_version=result.http_version,
+        )
         rules, ttl = rules_for_status(result.status, result.body)
         self.gate.set_delay(host, rules.crawl_delay(self.agent))
         return rules, ttl
@@ -441,16 +450,15 @@ class Crawler:
         )
         fresh = [link for key, link in candidates.items() if stable_id(key) not in known_ids]
         transient = False
-        batch: list[ArticleV1] = []
         for link in fresh[: source.max_articles_per_poll]:
             decision, article = await self.process(source, link)
             if decision.outcome == "error":
                 transient = True
             if article is not None:
-                batch.append(article)
-        await self.publish(batch)
-        self.stats.published += len(batch)
-        metrics.PUBLISHED.inc(len(batch))
+                # Published as soon as it is claimed: new articles reach the pipeline quickly.
+                await self.publish([article])
+                self.stats.published += 1
+                metrics.PUBLISHED.inc()
         if not transient and len(fresh) <= source.max_articles_per_poll:
             # Validators are saved only once everything they announced was handled, so a 304
             # next time cannot hide an article that failed this time.

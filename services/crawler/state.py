@@ -142,6 +142,7 @@ class CrawlState:
         try:
             with transaction(self._factory) as session:
                 if session.get(CrawlerUrl, article.id) is not None:
+                    self._aliases(session, article, aliases, now)
                     return Claim("duplicate_url", article.id)
                 exact = session.scalar(
                     select(CrawlerUrl.id)
@@ -190,26 +191,32 @@ class CrawlState:
                         )
                     )
                 session.flush()
-                for alias in aliases:
-                    alias_id = stable_id(alias)
-                    if alias_id == article.id or session.get(CrawlerUrl, alias_id) is not None:
-                        continue
-                    session.add(
-                        CrawlerUrl(
-                            id=alias_id,
-                            url=alias,
-                            source=article.source,
-                            status="alias",
-                            article_id=article.id,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                session.flush()
+                self._aliases(session, article, aliases, now)
                 return Claim(kind, other, score)
         except IntegrityError:
             # Another instance claimed the same URL or text between our check and insert.
             return Claim("duplicate_url", article.id)
+
+    @staticmethod
+    def _aliases(
+        session: Session, article: ArticleV1, aliases: Sequence[str], now: datetime
+    ) -> None:
+        for alias in dict.fromkeys(aliases):
+            alias_id = stable_id(alias)
+            if alias_id == article.id or session.get(CrawlerUrl, alias_id) is not None:
+                continue
+            session.add(
+                CrawlerUrl(
+                    id=alias_id,
+                    url=alias,
+                    source=article.source,
+                    status="alias",
+                    article_id=article.id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        session.flush()
 
     def mark_published(self, article_ids: Iterable[str]) -> None:
         ids = list(article_ids)
