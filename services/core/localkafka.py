@@ -11,6 +11,7 @@ and by the test suite (single node and a 3-node cluster for fault tests).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -223,6 +224,9 @@ async def probe(bootstrap: str, timeout: float = 5.0) -> bool:
     """True when the broker answers a metadata request and reports a controller."""
     from aiokafka.admin import AIOKafkaAdminClient
 
+    quiet = logging.getLogger("aiokafka")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # refused connections are the expected answer here
     client = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000)
     )
@@ -234,6 +238,7 @@ async def probe(bootstrap: str, timeout: float = 5.0) -> bool:
         return False
     finally:
         await client.close()
+        quiet.setLevel(level)
 
 
 def default_local(data_dir: Path, partitions: int) -> LocalKafka:

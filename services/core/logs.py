@@ -59,4 +59,6 @@ def configure(service: str, fmt: str = "auto", level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("aiokafka", "kafka", "uvicorn.access", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.ERROR)
+    # Coordinator look-ups fail transiently while a group forms; the consumer loop reports
+    # what matters (retries, dead letters, lag).
+    logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.CRITICAL)

@@ -62,7 +62,7 @@ class Progress:
         self.stream = stream
         self.tty = stream.isatty()
         self.every = every if not self.tty else 0.2
-        self._last = 0.0
+        self._last = time.monotonic()
 
     def update(self, summary: ReplaySummary, final: bool = False) -> None:
         now = time.monotonic()
