@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -106,7 +107,6 @@ class Claim:
     secrets: tuple[str, ...]
     number: int
     """This attempt's number within the schedule (1-based)."""
-    attempt_id: int
     lease_token: str
 
 
@@ -447,55 +447,68 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-class _Taken(Exception):
-    """Another worker claimed the delivery first."""
-
-
-def _claim(
-    session: Session, row: Delivery, endpoint: Endpoint, now: datetime, lease: float
-) -> Claim:
-    if row.state == SENDING:  # a worker died mid-attempt: that attempt's outcome is unknown
-        session.execute(
-            update(Attempt)
-            .where(Attempt.webhook_id == row.webhook_id, Attempt.outcome == SENDING)
-            .values(outcome="lost", error_class="worker_lost")
+def _lost_attempts(session: Session, reclaimed: Sequence[tuple[str, str, int, datetime]]) -> None:
+    """Log the attempts of a worker that died mid-attempt: their outcome is unknown."""
+    session.add_all(
+        Attempt(
+            webhook_id=webhook_id,
+            endpoint_id=endpoint_id,
+            number=number,
+            attempted_at=claimed_at,
+            latency_ms=0.0,
+            error_class="worker_lost",
+            outcome="lost",
         )
+        for webhook_id, endpoint_id, number, claimed_at in reclaimed
+    )
+
+
+def _lease(session: Session, picked: Sequence[Any], now: datetime, lease: float) -> list[Claim]:
+    """Lease the ``picked`` rows (webhook_id, endpoint_id, state, attempts, updated_at) that
+    are still due; rows another worker took meanwhile are left out."""
+    if not picked:
+        return []
     token = secrets.token_hex(16)
-    number = row.attempts + 1
-    claimed = session.execute(
+    leased = session.execute(
         update(Delivery)
-        .where(Delivery.webhook_id == row.webhook_id, _due(now))
+        .where(Delivery.webhook_id.in_([p.webhook_id for p in picked]), _due(now))
         .values(
             state=SENDING,
-            attempts=number,
+            attempts=Delivery.attempts + 1,
             lease_until=now + timedelta(seconds=lease),
             lease_token=token,
             updated_at=now,
         )
+        .returning(Delivery.webhook_id, Delivery.endpoint_id, Delivery.attempts, Delivery.payload)
         .execution_options(synchronize_session=False)
+    ).all()
+    won = {row.webhook_id for row in leased}
+    _lost_attempts(
+        session,
+        [
+            (p.webhook_id, p.endpoint_id, p.attempts, p.updated_at)
+            for p in picked
+            if p.state == SENDING and p.webhook_id in won
+        ],
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise _Taken
-    attempt = Attempt(
-        webhook_id=row.webhook_id,
-        endpoint_id=row.endpoint_id,
-        number=number,
-        attempted_at=now,
-        latency_ms=0.0,
-        outcome=SENDING,
-    )
-    session.add(attempt)
-    session.flush()
-    return Claim(
-        webhook_id=row.webhook_id,
-        endpoint_id=row.endpoint_id,
-        url=endpoint.url,
-        body=row.payload.encode("utf-8"),
-        secrets=signing_secrets(endpoint, now),
-        number=number,
-        attempt_id=attempt.id,
-        lease_token=token,
-    )
+    endpoints = {
+        e.id: e
+        for e in session.scalars(
+            select(Endpoint).where(Endpoint.id.in_({row.endpoint_id for row in leased}))
+        )
+    }
+    return [
+        Claim(
+            webhook_id=row.webhook_id,
+            endpoint_id=row.endpoint_id,
+            url=endpoints[row.endpoint_id].url,
+            body=row.payload.encode("utf-8"),
+            secrets=signing_secrets(endpoints[row.endpoint_id], now),
+            number=row.attempts,
+            lease_token=token,
+        )
+        for row in leased
+    ]
 
 
 def claim_due(
@@ -512,6 +525,7 @@ def claim_due(
     skipped); others take up to ``default_slots``.  Also returns when the next delivery of an
     endpoint with room falls due (None: nothing queued), so the caller knows how long to sleep.
     """
+    _abandon_orphans(session, now)
     full = [ep for ep, slots in free_slots.items() if slots <= 0]
     rank = (
         func.row_number()
@@ -522,33 +536,44 @@ def claim_due(
         .label("rank")
     )
     candidates = (
-        select(Delivery.webhook_id, Delivery.endpoint_id, rank)
+        select(
+            Delivery.webhook_id,
+            Delivery.endpoint_id,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.updated_at,
+            rank,
+        )
         .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
         .where(Endpoint.status == ENABLED, _due(now), Delivery.endpoint_id.not_in(full))
         .subquery()
     )
     rows = session.execute(
-        select(candidates.c.webhook_id, candidates.c.endpoint_id)
+        select(candidates)
         .where(candidates.c.rank <= default_slots)
         .order_by(candidates.c.rank)
         .limit(limit)
     ).all()
-    claims: list[Claim] = []
-    taken: dict[str, int] = {}
-    for webhook_id, endpoint_id in rows:
-        if taken.get(endpoint_id, 0) >= free_slots.get(endpoint_id, default_slots):
-            continue
-        row = session.get(Delivery, webhook_id)
-        endpoint = session.get(Endpoint, endpoint_id)
-        if row is None or endpoint is None:
-            continue
-        try:
-            claims.append(_claim(session, row, endpoint, now, lease))
-        except _Taken:
-            continue
-        taken[endpoint_id] = taken.get(endpoint_id, 0) + 1
+    picked = [r for r in rows if r.rank <= free_slots.get(r.endpoint_id, default_slots)]
+    claims = _lease(session, picked, now, lease)
+    taken = Counter(c.endpoint_id for c in claims)
     busy = set(full) | {ep for ep, n in taken.items() if n >= free_slots.get(ep, default_slots)}
     return claims, _next_due(session, busy)
+
+
+def _abandon_orphans(session: Session, now: datetime) -> None:
+    """Fail deliveries whose worker died mid-attempt after their endpoint was disabled."""
+    disabled = select(Endpoint.id).where(Endpoint.status == DISABLED)
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.state == SENDING,
+            Delivery.lease_until <= now,
+            Delivery.endpoint_id.in_(disabled.scalar_subquery()),
+        )
+        .values(state=FAILED, last_error="endpoint disabled", lease_token=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _next_due(session: Session, busy: Collection[str]) -> datetime | None:
@@ -568,14 +593,19 @@ def _next_due(session: Session, busy: Collection[str]) -> datetime | None:
 
 def claim_one(session: Session, webhook_id: str, now: datetime, lease: float) -> Claim | None:
     """Lease one specific delivery if it is due (``test`` sends its event at once)."""
-    row = session.get(Delivery, webhook_id)
-    if row is None:
+    picked = session.execute(
+        select(
+            Delivery.webhook_id,
+            Delivery.endpoint_id,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.updated_at,
+        ).where(Delivery.webhook_id == webhook_id)
+    ).all()
+    if not picked:
         raise NotFound(f"no delivery {webhook_id!r}")
-    endpoint = _endpoint(session, row.endpoint_id)
-    try:
-        return _claim(session, row, endpoint, now, lease)
-    except _Taken:
-        return None
+    claims = _lease(session, picked, now, lease)
+    return claims[0] if claims else None
 
 
 def record_attempt(
@@ -587,16 +617,23 @@ def record_attempt(
     disable_after: float,
 ) -> Recorded:
     """Log the attempt and move the delivery (and, on failures, the endpoint) on."""
-    attempt = session.get(Attempt, claim.attempt_id)
+    session.add(
+        Attempt(
+            webhook_id=claim.webhook_id,
+            endpoint_id=claim.endpoint_id,
+            number=claim.number,
+            attempted_at=now - timedelta(seconds=result.latency),
+            status_code=result.status,
+            latency_ms=round(result.latency * 1000, 3),
+            response_body=result.body_excerpt,
+            error_class=result.error_class,
+            outcome=decision.verdict.value,
+        )
+    )
     row = session.get(Delivery, claim.webhook_id)
     endpoint = session.get(Endpoint, claim.endpoint_id)
-    if attempt is None or row is None or endpoint is None:
+    if row is None or endpoint is None:
         return Recorded(decision.verdict)
-    attempt.status_code = result.status
-    attempt.latency_ms = round(result.latency * 1000, 3)
-    attempt.response_body = result.body_excerpt
-    attempt.error_class = result.error_class
-    attempt.outcome = decision.verdict.value
     if row.lease_token != claim.lease_token:
         return Recorded(decision.verdict)  # our lease expired and another worker took over
     row.lease_until = None

@@ -23,6 +23,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -81,8 +82,18 @@ def make_handler(
     return handle
 
 
+@dataclass(frozen=True)
+class Sent:
+    """An attempt made and classified, not yet recorded."""
+
+    claim: repository.Claim
+    result: AttemptResult
+    decision: Decision
+    at: datetime
+
+
 class Deliverer:
-    """Makes one attempt of a claimed delivery and records it."""
+    """Makes attempts of claimed deliveries; records and reports them."""
 
     def __init__(
         self,
@@ -96,7 +107,7 @@ class Deliverer:
         self.client = client
         self.jitter = jitter
 
-    async def attempt(self, claim: repository.Claim) -> repository.Recorded:
+    async def send(self, claim: repository.Claim) -> Sent:
         headers = webhook_headers(claim.secrets, claim.webhook_id, int(time.time()), claim.body)
         result = await post(
             self.client, claim.url, headers, claim.body, self.settings.webhook_timeout
@@ -109,47 +120,56 @@ class Deliverer:
             self.settings.webhook_retry_schedule,
             self.jitter,
         )
-        recorded = await asyncio.to_thread(self._record, claim, result, decision, now)
-        self._report(claim, result, recorded)
+        return Sent(claim, result, decision, now)
+
+    def record(self, session: Session, sent: Sent) -> repository.Recorded:
+        return repository.record_attempt(
+            session,
+            sent.claim,
+            sent.result,
+            sent.decision,
+            sent.at,
+            self.settings.webhook_disable_after,
+        )
+
+    async def attempt(self, claim: repository.Claim) -> repository.Recorded:
+        """Send, record in a transaction of its own, report."""
+        sent = await self.send(claim)
+
+        def record() -> repository.Recorded:
+            with transaction(self.factory) as session:
+                return self.record(session, sent)
+
+        recorded = await asyncio.to_thread(record)
+        report(sent, recorded)
         return recorded
 
-    def _record(
-        self,
-        claim: repository.Claim,
-        result: AttemptResult,
-        decision: Decision,
-        now: datetime,
-    ) -> repository.Recorded:
-        with transaction(self.factory) as session:
-            return repository.record_attempt(
-                session, claim, result, decision, now, self.settings.webhook_disable_after
-            )
 
-    def _report(
-        self, claim: repository.Claim, result: AttemptResult, recorded: repository.Recorded
-    ) -> None:
-        metrics.DELIVERIES.labels(outcome=recorded.verdict.value).inc()
-        metrics.LATENCY.observe(result.latency)
-        log.info(
-            "webhook attempt",
-            extra={
-                "webhook_id": claim.webhook_id,
-                "endpoint_id": claim.endpoint_id,
-                "attempt": claim.number,
-                "status": result.status,
-                "latency_ms": round(result.latency * 1000, 1),
-                "error_class": result.error_class,
-                "response": (result.body_excerpt or "")[:200],
-                "outcome": recorded.verdict.value,
-            },
+def report(sent: Sent, recorded: repository.Recorded) -> None:
+    """Log and count one recorded attempt."""
+    claim, result = sent.claim, sent.result
+    metrics.DELIVERIES.labels(outcome=recorded.verdict.value).inc()
+    metrics.LATENCY.observe(result.latency)
+    log.info(
+        "webhook attempt",
+        extra={
+            "webhook_id": claim.webhook_id,
+            "endpoint_id": claim.endpoint_id,
+            "attempt": claim.number,
+            "status": result.status,
+            "latency_ms": round(result.latency * 1000, 1),
+            "error_class": result.error_class,
+            "response": (result.body_excerpt or "")[:200],
+            "outcome": recorded.verdict.value,
+        },
+    )
+    if recorded.disabled_reason is not None:
+        reason = "gone" if "410" in recorded.disabled_reason else "failing"
+        metrics.ENDPOINTS_DISABLED.labels(reason=reason).inc()
+        log.warning(
+            "webhook endpoint disabled",
+            extra={"endpoint_id": claim.endpoint_id, "reason": recorded.disabled_reason},
         )
-        if recorded.disabled_reason is not None:
-            reason = "gone" if "410" in recorded.disabled_reason else "failing"
-            metrics.ENDPOINTS_DISABLED.labels(reason=reason).inc()
-            log.warning(
-                "webhook endpoint disabled",
-                extra={"endpoint_id": claim.endpoint_id, "reason": recorded.disabled_reason},
-            )
 
 
 async def run_delivery_worker(
@@ -163,14 +183,17 @@ async def run_delivery_worker(
     lease: float | None = None,
     poll_interval: float = 1.0,
 ) -> None:
-    """Send due deliveries until ``stop`` is set, then finish the attempts in flight.
+    """Send due deliveries until ``stop`` is set, then finish and record the attempts in flight.
 
-    ``wake`` (set by :func:`make_handler`) shortens the wait for new deliveries; other processes'
-    deliveries are found by polling every ``poll_interval`` seconds.
+    One loop does all database work, one transaction per turn: record the attempts finished
+    since the last turn, then lease due deliveries into the endpoints' free slots.  Attempts
+    run as tasks meanwhile.  ``wake`` (set by :func:`make_handler`) shortens the wait for new
+    deliveries; other processes' deliveries are found by polling every ``poll_interval`` s.
     """
     lease_s = settings.webhook_timeout + LEASE_MARGIN if lease is None else lease
     slots = settings.webhook_concurrency
     in_flight: Counter[str] = Counter()
+    finished: list[Sent] = []
     tasks: set[asyncio.Task[None]] = set()
     freed = asyncio.Event()
     wake = wake or asyncio.Event()
@@ -180,42 +203,47 @@ async def run_delivery_worker(
 
         async def one(claim: repository.Claim) -> None:
             try:
-                await deliverer.attempt(claim)
-            except DatabaseUnavailable as exc:
-                log.warning(
-                    "attempt not recorded; it is retried when its lease expires",
-                    extra={"webhook_id": claim.webhook_id, "error": str(exc)},
-                )
+                finished.append(await deliverer.send(claim))
+            except Exception:  # a bug, not a failed attempt: the lease brings it back
+                log.exception("webhook attempt crashed", extra={"webhook_id": claim.webhook_id})
             finally:
                 in_flight[claim.endpoint_id] -= 1
                 freed.set()
 
-        def claim_batch() -> tuple[list[repository.Claim], datetime | None]:
-            free = {ep: slots - n for ep, n in in_flight.items() if n > 0}
+        def turn(
+            done: list[Sent], free: dict[str, int], claiming: bool
+        ) -> tuple[list[repository.Recorded], list[repository.Claim], datetime | None]:
             with transaction(factory) as session:
-                return repository.claim_due(session, utcnow(), free, slots, lease_s)
+                recorded = [deliverer.record(session, sent) for sent in done]
+                if not claiming:
+                    return recorded, [], None
+                claims, next_due = repository.claim_due(session, utcnow(), free, slots, lease_s)
+                return recorded, claims, next_due
 
-        try:
-            while not stop.is_set():
-                freed.clear()
-                wake.clear()
-                try:
-                    claims, next_due = await asyncio.to_thread(claim_batch)
-                except DatabaseUnavailable as exc:
-                    log.warning("database unavailable; delivery paused", extra={"error": str(exc)})
-                    claims, next_due = [], None
-                for claim in claims:
-                    in_flight[claim.endpoint_id] += 1
-                    task = asyncio.create_task(one(claim), name=f"webhook {claim.webhook_id}")
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                wait = poll_interval
-                if next_due is not None:
-                    wait = min(wait, max(0.0, (next_due - utcnow()).total_seconds()))
-                await _first_of((stop, wake, freed), wait)
-        finally:
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+        while not (stop.is_set() and not tasks and not finished):
+            freed.clear()
+            wake.clear()
+            done, finished[:] = finished[:], []
+            free = {ep: slots - n for ep, n in in_flight.items() if n > 0}
+            claiming = not stop.is_set()
+            try:
+                recorded, claims, next_due = await asyncio.to_thread(turn, done, free, claiming)
+            except DatabaseUnavailable as exc:
+                log.warning("database unavailable; delivery paused", extra={"error": str(exc)})
+                finished[:0] = done  # recorded on a later turn (or re-sent after the lease)
+                recorded, claims, next_due = [], [], None
+            for sent, outcome in zip(done, recorded, strict=False):
+                report(sent, outcome)
+            for claim in claims:
+                in_flight[claim.endpoint_id] += 1
+                task = asyncio.create_task(one(claim), name=f"webhook {claim.webhook_id}")
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            wait = poll_interval
+            if next_due is not None:
+                wait = min(wait, max(0.0, (next_due - utcnow()).total_seconds()))
+            events = (stop, wake, freed) if claiming else (freed,)
+            await _first_of(events, wait if claiming or tasks else 0.0)
 
 
 async def _first_of(events: Sequence[asyncio.Event], timeout: float) -> None:

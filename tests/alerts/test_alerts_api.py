@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from alerts_helpers import make_change, publish, threaded_receiver
@@ -39,10 +40,10 @@ def client(factory: Factory, make_settings: Callable[..., Settings]) -> Iterator
         yield test_client
 
 
-def _add(client: TestClient, url: str = "https://hooks.example/in", **body: object) -> dict:  # type: ignore[type-arg]
+def _add(client: TestClient, url: str = "https://hooks.example/in", **body: object) -> Any:
     response = client.post("/api/v1/webhooks", json={"url": url, **body}, headers=AUTH)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_add_returns_the_secret_once_and_list_and_show_never_do(client: TestClient) -> None:
@@ -96,9 +97,7 @@ def test_without_a_configured_token_writes_refuse_with_503_and_reads_work(
     ],
 )
 def test_invalid_subscriptions_are_refused_with_422(
-    client: TestClient,
-    body: dict,
-    fragment: str,  # type: ignore[type-arg]
+    client: TestClient, body: dict[str, object], fragment: str
 ) -> None:
     response = client.post("/api/v1/webhooks", json=body, headers=AUTH)
     assert response.status_code == 422

@@ -168,3 +168,21 @@ async def test_a_worker_killed_between_sending_and_recording_resends_once_and_lo
         (1, "lost", "worker_lost"),
         (2, "delivered", None),
     ]
+
+
+async def test_an_attempt_orphaned_on_a_disabled_endpoint_settles_as_failed(
+    factory: Factory, settings: Settings
+) -> None:
+    endpoint_id, _ = subscribe(factory, "http://127.0.0.1:9/gone")
+    await publish(factory, settings, make_change())
+    with transaction(factory) as session:  # a worker claims it, then dies
+        [claim], _ = repository.claim_due(session, utcnow(), {}, 4, lease=0.0)
+        repository.disable_endpoint(session, endpoint_id, utcnow())
+    assert not await wait_settled(factory, timeout=0.1)
+
+    with transaction(factory) as session:  # the next worker's first look
+        assert repository.claim_due(session, utcnow(), {}, 4, lease=30.0) == ([], None)
+
+    assert await wait_settled(factory, timeout=1)
+    delivery, _ = delivery_of(factory, claim.webhook_id)
+    assert (delivery.state, delivery.last_error) == ("failed", "endpoint disabled")
