@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -76,3 +80,25 @@ def test_old_timestamps_are_rejected_by_receivers() -> None:
     headers = webhook_headers(secret, "msg_abc", _now() - 600, BODY)
     with pytest.raises(WebhookVerificationError, match="too old"):
         Webhook(secret).verify(BODY, headers)
+
+
+def _receiver_snippet() -> Callable[[str, dict[str, str], bytes], Any]:
+    text = (Path(__file__).parents[2] / "services/alerts/RECEIVER.md").read_text("utf-8")
+    [code] = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return namespace["verify"]  # type: ignore[no-any-return]
+
+
+def test_the_documented_receiver_snippet_verifies_our_requests() -> None:
+    verify = _receiver_snippet()
+    old, new = generate_secret(), generate_secret()
+    headers = webhook_headers((new, old), "msg_abc", _now(), BODY)
+    assert verify(old, headers, BODY)["data"]["note"] == "최대 26만개"
+    assert verify(new, headers, BODY)["type"] == "ledger.change"
+    with pytest.raises(ValueError, match="signature"):
+        verify(generate_secret(), headers, BODY)
+    with pytest.raises(ValueError, match="signature"):
+        verify(old, headers, BODY.replace(b"26", b"36"))
+    with pytest.raises(ValueError, match="tolerance"):
+        verify(old, webhook_headers(old, "msg_abc", _now() - 301, BODY), BODY)
