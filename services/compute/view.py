@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.compute.accelerators import AcceleratorTable
 from services.compute.convert import Conversion, convert
@@ -173,3 +173,10 @@ def compute_items(
     snapshot = [v for v in as_of(versions, before) if is_compute(v)]
     part_of = parts_of_totals(snapshot, parties.members)
     return [describe(version, parties, table, part_of) for version in snapshot]
+
+
+def cutoff(when: date | datetime | None) -> datetime | None:
+    """The exclusive end of "as of ``when``": a date includes its whole day (UTC)."""
+    if when is None or isinstance(when, datetime):
+        return when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
+    return datetime.combine(when + timedelta(days=1), time(), tzinfo=UTC)
