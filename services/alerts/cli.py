@@ -179,7 +179,14 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     sub = group.add_subparsers(dest="webhooks_command", required=True, metavar="COMMAND")
 
-    add = sub.add_parser("add", help="subscribe a URL (prints its secret once)")
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], text: str
+    ) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=text)
+        parser.set_defaults(func=func)
+        return parser
+
+    add = command("add", cmd_add, "subscribe a URL (prints its secret once)")
     add.add_argument("url")
     add.add_argument(
         "--kinds",
@@ -192,34 +199,31 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     add.add_argument(
         "--min-delta-pct", type=float, help="only changes of at least N percent (when measured)"
     )
-    add.set_defaults(func=cmd_add)
 
-    for name, func, text in (
-        ("list", cmd_list, "list endpoints"),
-        ("show", cmd_show, "one endpoint, as JSON"),
-        ("disable", cmd_disable, "stop delivering (queued deliveries fail)"),
-        ("enable", cmd_enable, "resume delivering"),
-        ("rotate-secret", cmd_rotate_secret, "new secret; the old one signs during --grace"),
-        ("test", cmd_test, "send a webhook.test event now"),
-        ("deliveries", cmd_deliveries, "recent deliveries of an endpoint"),
-        ("attempts", cmd_attempts, "one delivery with its attempt log"),
-    ):
-        parser = sub.add_parser(name, help=text)
-        if name != "list":
-            parser.add_argument("id", metavar="DELIVERY_ID" if name == "attempts" else "ID")
-        if name in ("list", "deliveries"):
-            parser.add_argument("--json", action="store_true", help="print JSON")
-        parser.set_defaults(func=func)
-        if name == "rotate-secret":
-            parser.add_argument("--grace", default="24h", help="old secret validity (24h)")
-        if name == "deliveries":
-            parser.add_argument("--failed", action="store_true", help="failed ones only")
-            parser.add_argument("--limit", type=int, default=50)
+    command("list", cmd_list, "list endpoints").add_argument(
+        "--json", action="store_true", help="print JSON"
+    )
+    command("show", cmd_show, "one endpoint, as JSON").add_argument("id", metavar="ID")
+    command("disable", cmd_disable, "stop delivering (queued deliveries fail)").add_argument(
+        "id", metavar="ID"
+    )
+    command("enable", cmd_enable, "resume delivering").add_argument("id", metavar="ID")
+    rotate = command("rotate-secret", cmd_rotate_secret, "new secret, old one valid --grace")
+    rotate.add_argument("id", metavar="ID")
+    rotate.add_argument("--grace", default="24h", help="how long the old secret also signs")
+    command("test", cmd_test, "send a webhook.test event now").add_argument("id", metavar="ID")
+    deliveries = command("deliveries", cmd_deliveries, "recent deliveries of an endpoint")
+    deliveries.add_argument("id", metavar="ID")
+    deliveries.add_argument("--failed", action="store_true", help="failed ones only")
+    deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument("--json", action="store_true", help="print JSON")
+    command("attempts", cmd_attempts, "one delivery with its attempt log").add_argument(
+        "id", metavar="DELIVERY_ID"
+    )
 
-    redeliver = sub.add_parser(
-        "redeliver", help="send a delivery again, or every failed one since a time"
+    redeliver = command(
+        "redeliver", cmd_redeliver, "send a delivery again, or every failed one since a time"
     )
     redeliver.add_argument("id", nargs="?", metavar="DELIVERY_ID")
     redeliver.add_argument("--since", metavar="T", help="ISO time or a duration ago (2h)")
     redeliver.add_argument("--endpoint", metavar="ID", help="with --since: one endpoint only")
-    redeliver.set_defaults(func=cmd_redeliver)

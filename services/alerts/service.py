@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 LEASE_MARGIN = 30.0
 """Seconds a lease outlives the attempt's timeout before another worker may take over."""
+MAX_IN_FLIGHT = 256
+"""Attempts in flight across all endpoints (each endpoint also has its own limit)."""
 
 
 def parse_change(message: Message) -> ChangeV1:
@@ -211,13 +213,15 @@ async def run_delivery_worker(
                 freed.set()
 
         def turn(
-            done: list[Sent], free: dict[str, int], claiming: bool
+            done: list[Sent], free: dict[str, int], room: int
         ) -> tuple[list[repository.Recorded], list[repository.Claim], datetime | None]:
             with transaction(factory) as session:
                 recorded = [deliverer.record(session, sent) for sent in done]
-                if not claiming:
+                if room <= 0:
                     return recorded, [], None
-                claims, next_due = repository.claim_due(session, utcnow(), free, slots, lease_s)
+                claims, next_due = repository.claim_due(
+                    session, utcnow(), free, slots, lease_s, limit=room
+                )
                 return recorded, claims, next_due
 
         while not (stop.is_set() and not tasks and not finished):
@@ -226,8 +230,9 @@ async def run_delivery_worker(
             done, finished[:] = finished[:], []
             free = {ep: slots - n for ep, n in in_flight.items() if n > 0}
             claiming = not stop.is_set()
+            room = MAX_IN_FLIGHT - sum(in_flight.values()) if claiming else 0
             try:
-                recorded, claims, next_due = await asyncio.to_thread(turn, done, free, claiming)
+                recorded, claims, next_due = await asyncio.to_thread(turn, done, free, room)
             except DatabaseUnavailable as exc:
                 log.warning("database unavailable; delivery paused", extra={"error": str(exc)})
                 finished[:0] = done  # recorded on a later turn (or re-sent after the lease)
