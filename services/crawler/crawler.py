@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import logging
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +39,7 @@ from services.crawler.discover import (
     section_links,
 )
 from services.crawler.errors import HttpStatusError
-from services.crawler.parse import parse_response
+from services.crawler.parse import ParsedArticle, parse_response
 from services.crawler.politeness import HostGate, parse_retry_after
 from services.crawler.relevance import RuleSet, Verdict, judge, rules_from_environment
 from services.crawler.robots import (
@@ -62,6 +62,7 @@ MAX_RETRY_AFTER = 120.0
 MAX_ATTEMPTS = 3
 MAX_CHILD_SITEMAPS = 5
 MAX_CONCURRENT_SOURCES = 8
+PREFETCH = 2
 
 
 @dataclass
@@ -326,12 +327,19 @@ class Crawler:
     # ------------------------------------------------------------------ articles
 
     async def process(self, source: Source, link: Link) -> tuple[Decision, ArticleV1 | None]:
+        """Fetch, parse, judge, dedup and claim one candidate (publishing is the caller's)."""
+        return await self.finish(source, link, await self.download(source, link))
+
+    async def download(
+        self, source: Source, link: Link
+    ) -> Decision | tuple[FetchResult, WarcRef | None]:
+        """The network half of :meth:`process`: robots check and polite fetch."""
         canonical = try_canonicalize(link.url) or link.url
         try:
             if not await self.allowed(link.url):
                 self.stats.robots_blocked += 1
                 metrics.ROBOTS_BLOCKED.inc()
-                return self._decide(Decision(link.url, source.name, "robots")), None
+                return self._decide(Decision(link.url, source.name, "robots"))
             result, ref = await self.fetch(link.url, "article")
         except HttpStatusError as exc:
             self._error(f"http_{exc.status}")
@@ -343,7 +351,7 @@ class Crawler:
                     "not_article",
                     reason=f"HTTP {exc.status}",
                 )
-            return self._decide(Decision(link.url, source.name, "error", str(exc))), None
+            return self._decide(Decision(link.url, source.name, "error", str(exc)))
         except (FetchError, BlockedAddress) as exc:
             self._error(error_kind(exc))
             if not isinstance(exc, RetryableError):
@@ -354,29 +362,28 @@ class Crawler:
                     "not_article",
                     reason=error_kind(exc),
                 )
-            return self._decide(Decision(link.url, source.name, "error", str(exc))), None
+            return self._decide(Decision(link.url, source.name, "error", str(exc)))
         if not await self.allowed(result.final_url):  # a redirect into a forbidden path
             self.stats.robots_blocked += 1
             metrics.ROBOTS_BLOCKED.inc()
-            return self._decide(Decision(link.url, source.name, "robots", "after redirect")), None
-        parsed = await asyncio.to_thread(
-            parse_response,
-            result.final_url,
-            result.header_map,
-            result.body,
-            lang_hint=source.lang,
-            source=source.name,
-        )
+            return self._decide(Decision(link.url, source.name, "robots", "after redirect"))
+        return result, ref
+
+    async def finish(
+        self, source: Source, link: Link, got: Decision | tuple[FetchResult, WarcRef | None]
+    ) -> tuple[Decision, ArticleV1 | None]:
+        """The CPU and database half of :meth:`process`."""
+        if isinstance(got, Decision):
+            return got, None
+        result, ref = got
+        canonical = try_canonicalize(link.url) or link.url
+        parsed, verdict = await asyncio.to_thread(self._parse_and_judge, source, link, result)
         if parsed is None:
             self.stats.not_article += 1
             metrics.NOT_ARTICLE.inc()
             await asyncio.to_thread(self.state.remember, canonical, source.name, "not_article")
             return self._decide(Decision(link.url, source.name, "not_article")), None
-        if not parsed.title and link.title:
-            parsed = dataclasses.replace(parsed, title=link.title.strip()[:500])
-        if parsed.published_at is None and link.published is not None:
-            parsed = dataclasses.replace(parsed, published_at=link.published)
-        verdict = judge(parsed.title, parsed.text, self.rules)
+        assert verdict is not None
         if not verdict.relevant:
             self.stats.irrelevant += 1
             metrics.IRRELEVANT.inc()
@@ -403,6 +410,24 @@ class Crawler:
         return self._decide(
             Decision(link.url, source.name, "published", verdict=verdict, article=article)
         ), article
+
+    def _parse_and_judge(
+        self, source: Source, link: Link, result: FetchResult
+    ) -> tuple[ParsedArticle | None, Verdict | None]:
+        parsed = parse_response(
+            result.final_url,
+            result.header_map,
+            result.body,
+            lang_hint=source.lang,
+            source=source.name,
+        )
+        if parsed is None:
+            return None, None
+        if not parsed.title and link.title:
+            parsed = dataclasses.replace(parsed, title=link.title.strip()[:500])
+        if parsed.published_at is None and link.published is not None:
+            parsed = dataclasses.replace(parsed, published_at=link.published)
+        return parsed, judge(parsed.title, parsed.text, self.rules)
 
     async def publish(self, articles: Sequence[ArticleV1]) -> None:
         if not articles:
@@ -450,15 +475,36 @@ class Crawler:
         )
         fresh = [link for key, link in candidates.items() if stable_id(key) not in known_ids]
         transient = False
-        for link in fresh[: source.max_articles_per_poll]:
-            decision, article = await self.process(source, link)
-            if decision.outcome == "error":
-                transient = True
-            if article is not None:
-                # Published as soon as it is claimed: new articles reach the pipeline quickly.
-                await self.publish([article])
-                self.stats.published += 1
-                metrics.PUBLISHED.inc()
+        # The next downloads run while the current article is parsed and claimed (the per-host
+        # gate still spaces the requests); claims and publishing stay in discovery order.
+        todo = iter(fresh[: source.max_articles_per_poll])
+        ahead: deque[tuple[Link, asyncio.Task[Decision | tuple[FetchResult, WarcRef | None]]]]
+        ahead = deque()
+
+        def start_next() -> None:
+            link = next(todo, None)
+            if link is not None:
+                ahead.append((link, asyncio.create_task(self.download(source, link))))
+
+        for _ in range(PREFETCH):
+            start_next()
+        try:
+            while ahead:
+                link, task = ahead.popleft()
+                got = await task
+                start_next()
+                decision, article = await self.finish(source, link, got)
+                if decision.outcome == "error":
+                    transient = True
+                if article is not None:
+                    # Published as soon as it is claimed: articles reach the pipeline quickly.
+                    await self.publish([article])
+                    self.stats.published += 1
+                    metrics.PUBLISHED.inc()
+        finally:
+            for _link, pending_task in ahead:
+                pending_task.cancel()
+            await asyncio.gather(*(t for _l, t in ahead), return_exceptions=True)
         if not transient and len(fresh) <= source.max_articles_per_poll:
             # Validators are saved only once everything they announced was handled, so a 304
             # next time cannot hide an article that failed this time.

@@ -33,7 +33,55 @@ class Rule:
     name: str
     group: str
     weight: float
-    regex: re.Pattern[str]
+    terms: tuple[str, ...] = ()
+    """Lower-cased literal terms (single spaces), matched with :func:`count_term`."""
+    regex: re.Pattern[str] | None = None
+    """The rule's ``patterns``, if any."""
+
+    def hits(self, text: str, folded: str, cap: int) -> int:
+        """Matches in ``text`` (``folded`` = :func:`fold` of it), counted up to ``cap``."""
+        total = 0
+        for term in self.terms:
+            total += count_term(folded, term, cap - total)
+            if total >= cap:
+                return cap
+        if self.regex is not None:
+            for _ in self.regex.finditer(text):
+                total += 1
+                if total >= cap:
+                    return cap
+        return total
+
+
+def fold(text: str) -> str:
+    """Lower case, whitespace runs collapsed to one space (what terms are matched against)."""
+    return " ".join(text.lower().split())
+
+
+def _latin(char: str) -> bool:
+    return ("a" <= char <= "z") or ("A" <= char <= "Z")
+
+
+def count_term(folded: str, term: str, cap: int) -> int:
+    """Occurrences of ``term`` in ``folded`` that are not part of a longer Latin-letter word.
+
+    Korean terms match inside words (particles attach: ``GPU를``, ``엔비디아가``).
+    """
+    if cap <= 0 or not term:
+        return 0
+    check_start = _latin(term[0])
+    check_end = _latin(term[-1])
+    count = 0
+    start = folded.find(term)
+    while start != -1 and count < cap:
+        end = start + len(term)
+        ok = not (check_start and start > 0 and _latin(folded[start - 1])) and not (
+            check_end and end < len(folded) and _latin(folded[end])
+        )
+        if ok:
+            count += 1
+        start = folded.find(term, start + 1)
+    return count
 
 
 @dataclass(frozen=True)
@@ -57,25 +105,21 @@ class Verdict:
         return f"{word} score={self.score:g}: " + (", ".join(self.reasons) or "no rule matched")
 
 
-def _term_regex(term: str) -> str:
-    escaped = re.escape(term.strip()).replace(r"\ ", r"\s+")
-    # Latin-letter words must not be part of a longer Latin word; Hangul takes particles.
-    return rf"(?<![A-Za-z]){escaped}(?![A-Za-z])"
-
-
 def _compile_rule(raw: Mapping[str, Any], where: str) -> Rule:
     try:
         name = str(raw["name"])
         weight = float(raw.get("weight", 1))
         group = str(raw.get("group", "context"))
-        parts = [_term_regex(str(t)) for t in raw.get("terms", []) or []]
-        parts += [str(p) for p in raw.get("patterns", []) or []]
-        if not parts:
+        terms = tuple(dict.fromkeys(fold(str(t)) for t in raw.get("terms", []) or [] if str(t)))
+        patterns = [str(p) for p in raw.get("patterns", []) or []]
+        if not terms and not patterns:
             raise RelevanceRulesError(f"{where}: rule {name!r} has no terms or patterns")
-        regex = re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+        regex = (
+            re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+        )
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise RelevanceRulesError(f"{where}: bad rule {raw!r}: {exc}") from exc
-    return Rule(name=name, group=group, weight=weight, regex=regex)
+    return Rule(name=name, group=group, weight=weight, terms=terms, regex=regex)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -130,9 +174,11 @@ def judge(title: str, text: str, rules: RuleSet | None = None) -> Verdict:
     score = 0.0
     scored: list[tuple[float, str]] = []
     groups: set[str] = set()
+    folded_text = fold(text)
+    folded_title = fold(title)
     for rule in ruleset.rules:
-        hits = min(sum(1 for _ in rule.regex.finditer(text)), ruleset.max_hits)
-        in_title = bool(title) and rule.regex.search(title) is not None
+        hits = rule.hits(text, folded_text, ruleset.max_hits)
+        in_title = bool(title) and rule.hits(title, folded_title, 1) > 0
         if not hits and not in_title:
             continue
         value = rule.weight * hits + (rule.weight * ruleset.title_bonus if in_title else 0)
