@@ -25,9 +25,9 @@ from services.alerts import repository
 from services.alerts.errors import AlertsError, EndpointDisabled, InvalidSubscription, NotFound
 from services.alerts.matching import make_filter
 from services.alerts.service import send_test
-from services.alerts.tables import TABLES
 from services.core.config import Settings, load_settings
-from services.core.db import Base, make_engine, session_factory, transaction, utcnow
+from services.core.db import make_engine, session_factory, transaction, utcnow
+from services.core.migrate import upgrade
 
 T = TypeVar("T")
 
@@ -40,10 +40,11 @@ class AlertsContext:
 
 @functools.cache
 def context() -> AlertsContext:
-    """The default context: settings from the environment, an engine of its own (made once)."""
+    """The default context: settings from the environment, a migrated database, an engine of
+    its own (made once)."""
     settings = load_settings()
+    upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    Base.metadata.create_all(engine, tables=list(TABLES))
     return AlertsContext(session_factory(engine), settings)
 
 

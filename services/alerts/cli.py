@@ -16,18 +16,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.alerts import repository
 from services.alerts.matching import ALL_KINDS, make_filter
 from services.alerts.service import send_test
-from services.alerts.tables import TABLES
 from services.core.config import Settings, load_settings, parse_duration
-from services.core.db import Base, make_engine, session_factory, transaction, utcnow
+from services.core.db import make_engine, session_factory, transaction, utcnow
+from services.core.migrate import upgrade
 
 T = TypeVar("T")
 
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        Base.metadata.create_all(engine, tables=list(TABLES))
         yield session_factory(engine)
     finally:
         engine.dispose()
