@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 05:55:30.427062
+Create Date: 2026-11-28 06:04:41.191647
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
+        "crawler_lsh",
+        sa.Column("band_key", sa.BigInteger(), nullable=False),
+        sa.Column("url_id", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("band_key", "url_id"),
+    )
+    op.create_table(
         "crawler_sources",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("next_poll_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -61,21 +67,13 @@ def upgrade() -> None:
         sa.Column("article_id", sa.String(length=32), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
-        sa.Column("simhash", sa.BigInteger(), nullable=True),
-        sa.Column("band0", sa.Integer(), nullable=True),
-        sa.Column("band1", sa.Integer(), nullable=True),
-        sa.Column("band2", sa.Integer(), nullable=True),
-        sa.Column("band3", sa.Integer(), nullable=True),
+        sa.Column("signature", sa.Text(), nullable=True),
         sa.Column("payload", sa.Text(), nullable=True),
         sa.Column("created_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("crawler_urls", schema=None) as batch_op:
-        batch_op.create_index("ix_crawler_urls_band0", ["band0"], unique=False)
-        batch_op.create_index("ix_crawler_urls_band1", ["band1"], unique=False)
-        batch_op.create_index("ix_crawler_urls_band2", ["band2"], unique=False)
-        batch_op.create_index("ix_crawler_urls_band3", ["band3"], unique=False)
         batch_op.create_index("ix_crawler_urls_status", ["status"], unique=False)
         batch_op.create_index(
             "ux_crawler_urls_live_content",
@@ -384,12 +382,9 @@ def downgrade() -> None:
             postgresql_where=sa.text("status IN ('pending', 'published')"),
         )
         batch_op.drop_index("ix_crawler_urls_status")
-        batch_op.drop_index("ix_crawler_urls_band3")
-        batch_op.drop_index("ix_crawler_urls_band2")
-        batch_op.drop_index("ix_crawler_urls_band1")
-        batch_op.drop_index("ix_crawler_urls_band0")
 
     op.drop_table("crawler_urls")
     op.drop_table("crawler_sources")
+    op.drop_table("crawler_lsh")
     op.drop_table("alerts_endpoints")
     # ### end Alembic commands ###
