@@ -9,6 +9,7 @@ Korean 와/과 form one :class:`Group` ("삼성·SK·현대차는", "Samsung, SK
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -145,7 +146,7 @@ def role_after(text: str, start: int, end: int, sentence_start: int, sentence_en
 def _is_vendor(text: str, at: int, end: int, lexicon: Lexicon) -> bool:
     while at < end and text[at] in " ’'s의":
         at += 1
-    return bool(lexicon.gpu_pattern.match(text, at, end)) or any(
+    return lexicon.gpu_pattern.match(text, at, end) or any(
         start == at and "gpu_words" in cats
         for start, _, cats in lexicon.triggers.find(text, at, min(end, at + 40))
     )
@@ -196,14 +197,15 @@ def _mention(
 
 def _unknown(text: str, start: int, end: int, known: list[Mention]) -> list[Mention]:
     found: list[Mention] = []
-    taken = [(m.start, m.tail_end) for m in known]
+    starts = [m.start for m in known]  # sorted: known mentions come in order
     candidates = list(_KO_UNKNOWN.finditer(text, start, end))
     head = _EN_UNKNOWN.match(text, start, end)
     if head is not None and head.group(1).split()[0] not in _EN_NOT_NAMES:
         candidates.append(head)
     for match in candidates:
-        if any(a < match.end(1) and match.start(1) < b for a, b in taken):
-            continue
+        index = bisect.bisect_left(starts, match.end(1)) - 1
+        if index >= 0 and known[index].tail_end > match.start(1):
+            continue  # overlaps a known organisation
         korean = _korean_role(text, match.end(1), end)
         role, tail_end = korean if korean else ("bare", match.end(1))
         mention = match.group(1)
@@ -216,13 +218,19 @@ def _unknown(text: str, start: int, end: int, known: list[Mention]) -> list[Ment
     return found
 
 
+MAX_MENTIONS = 24
+"""Organisations read per sentence; real sentences name far fewer, junk may name thousands."""
+
+
 def find_mentions(text: str, start: int, end: int, lexicon: Lexicon) -> list[Mention]:
     """Organisations named in ``text[start:end]``, in order of appearance."""
-    mentions = []
+    mentions: list[Mention] = []
     for match in lexicon.org_pattern.finditer(text, start, end):
         mention = _mention(text, match, start, end, lexicon)
         if mention is not None:
             mentions.append(mention)
+            if len(mentions) == MAX_MENTIONS:
+                break
     mentions.extend(_unknown(text, start, end, mentions))
     mentions.sort(key=lambda m: m.start)
     # One organisation written twice in a row is one mention: "엔비디아(NVIDIA)는" keeps the

@@ -26,10 +26,22 @@ from services.core.models import (
     Timeframe,
 )
 from services.extractor.lexicon import Lexicon, default_lexicon
-from services.extractor.rules import Context, Draft, Party, Span, analyse_sentence, model_only
+from services.extractor.rules import (
+    Context,
+    Draft,
+    Party,
+    Span,
+    analyse_sentence,
+    mentions_anything,
+    model_only,
+    remember,
+    worth_analysing,
+)
 from services.extractor.sentences import Sentence, split_sentences
 from services.extractor.version import EXTRACTOR_VERSION
 
+CONTEXT_REACH = 8
+"""Sentences skipped by the cheap test are searched this far back for the current subject."""
 MODEL_REACH = 5
 """A sentence naming only a GPU model completes a GPU figure at most this many sentences back."""
 
@@ -59,7 +71,7 @@ def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
     """The GPU vendor the article names most often, as first written."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
-    for match in lexicon.org_pattern.finditer(text):
+    for match in lexicon.org_pattern.finditer(text, 0, len(text)):
         org_id, _ = lexicon.org_aliases[match.group()]
         if lexicon.organisations[org_id].is_gpu_vendor:
             counts[org_id] += 1
@@ -236,6 +248,22 @@ def _attach_model(
             return
 
 
+def _settle(text: str, skipped: list[Sentence], lexicon: Lexicon, ctx: Context) -> None:
+    """Context from sentences skipped since the last analysed one: the newest that names an
+    organisation (for the subject and pair) and the last one (for what was just talked about)."""
+    if not skipped:
+        return
+    named = next(
+        (s for s in reversed(skipped[-CONTEXT_REACH:]) if mentions_anything(text, s, lexicon)),
+        None,
+    )
+    if named is not None:
+        remember(text, named, lexicon, ctx)
+    if named is not skipped[-1]:
+        remember(text, skipped[-1], lexicon, ctx)
+    skipped.clear()
+
+
 def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
     ctx = Context()
     if title:
@@ -243,8 +271,14 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
             analyse_sentence(title, sentence, lexicon, ctx)
     drafts: list[Draft] = []
     indexes: list[int] = []
+    skipped: list[Sentence] = []
     for index, sentence in enumerate(split_sentences(text)):
-        found = analyse_sentence(text, sentence, lexicon, ctx)
+        found: list[Draft] = []
+        if worth_analysing(text, sentence, lexicon):
+            _settle(text, skipped, lexicon, ctx)
+            found = analyse_sentence(text, sentence, lexicon, ctx)
+        else:
+            skipped.append(sentence)
         if not found and drafts:
             model = model_only(text, sentence, lexicon)
             if model is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from services.extractor.errors import ExtractorTerminal
-from services.extractor.patterns import trie_pattern
+from services.extractor.patterns import at_word_end, at_word_start, trie_pattern, variants
 
 DATA_DIR = Path(__file__).parent / "data"
 ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
@@ -51,15 +51,42 @@ class Term:
 
 
 @dataclass(frozen=True)
-class WordList:
-    """Words of several categories behind one compiled pattern; a match maps to categories."""
+class Dictionary:
+    """Terms behind one prefix-tree pattern, matched as whole words (``prefix``: at a word
+    start only).  Word edges are checked here rather than with look-behinds, which would make
+    the regex engine stop at every character."""
 
     pattern: re.Pattern[str]
+    prefix: bool = False
+    hangul_edge: bool = False
+    """also reject matches right after a Hangul syllable (organisation names)"""
+
+    def finditer(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+        for match in self.pattern.finditer(text, start, end):
+            if at_word_start(text, match.start(), hangul=self.hangul_edge) and (
+                self.prefix or at_word_end(text, match.end())
+            ):
+                yield match
+
+    def search(self, text: str, start: int, end: int) -> bool:
+        return next(self.finditer(text, start, end), None) is not None
+
+    def match(self, text: str, at: int, end: int) -> bool:
+        """Whether a term starts exactly at ``at``."""
+        found = self.pattern.match(text, at, end)
+        return found is not None and (self.prefix or at_word_end(text, found.end()))
+
+
+@dataclass(frozen=True)
+class WordList:
+    """Words of several categories behind one dictionary; a match maps to categories."""
+
+    words: Dictionary
     categories: Mapping[str, frozenset[str]]
 
     def find(self, text: str, start: int, end: int) -> list[tuple[int, int, frozenset[str]]]:
         hits = []
-        for match in self.pattern.finditer(text, start, end):
+        for match in self.words.finditer(text, start, end):
             categories = self.categories.get(match.group().lower())
             if categories:
                 hits.append((match.start(), match.end(), categories))
@@ -77,11 +104,11 @@ class Lexicon:
     organisations: Mapping[str, Organisation]
     org_aliases: Mapping[str, tuple[str, bool]]
     """alias → (organisation id, whether the alias is a person's name)"""
-    org_pattern: re.Pattern[str]
+    org_pattern: Dictionary
     gpu_models: Mapping[str, Term]
-    gpu_pattern: re.Pattern[str]
+    gpu_pattern: Dictionary
     products: Mapping[str, Term]
-    product_pattern: re.Pattern[str]
+    product_pattern: Dictionary
     triggers: WordList
     """types (acquire, supply, …), status (cancelled, …), non_commitment, relevance, gpu_words"""
     references: WordList
@@ -121,10 +148,8 @@ def _organisation(entry: Mapping[str, Any]) -> Organisation:
         raise ExtractorTerminal(f"bad organisation entry {entry!r}: {exc}") from None
 
 
-def _bounded(words: Iterable[str], *, prefix: bool = False) -> str:
-    """Words that start (and, unless ``prefix``, end) at a word edge when they are Latin."""
-    tail = "" if prefix else r"(?![A-Za-z0-9])"
-    return r"(?<![A-Za-z0-9])(?:" + trie_pattern(words) + ")" + tail
+def _dictionary(words: Iterable[str], *, prefix: bool = False, hangul: bool = False) -> Dictionary:
+    return Dictionary(re.compile(trie_pattern(words)), prefix=prefix, hangul_edge=hangul)
 
 
 def _word_list(
@@ -144,8 +169,10 @@ def _word_list(
             for shorter, inherited in categories.items():
                 if shorter != word and word.startswith(shorter):
                     cats |= {c for c in inherited if sections[c] not in own}
-    pattern = re.compile(_bounded(categories, prefix=prefix), re.IGNORECASE)
-    return WordList(pattern, {word: frozenset(cats) for word, cats in categories.items()})
+    return WordList(
+        _dictionary(variants(categories), prefix=prefix),
+        {word: frozenset(cats) for word, cats in categories.items()},
+    )
 
 
 def _terms(entries: Iterable[Mapping[str, Any]]) -> dict[str, Term]:
@@ -189,11 +216,11 @@ def build_lexicon(
     return Lexicon(
         organisations=orgs,
         org_aliases=aliases,
-        org_pattern=re.compile(r"(?<![A-Za-z0-9가-힣])(?:" + trie_pattern(aliases) + ")"),
+        org_pattern=_dictionary(aliases, hangul=True),
         gpu_models=models,
-        gpu_pattern=re.compile(_bounded(models)),
+        gpu_pattern=_dictionary(models),
         products=items,
-        product_pattern=re.compile(_bounded(items)),
+        product_pattern=_dictionary(items),
         triggers=_word_list(groups, prefix=True, sections=sections),
         references=_word_list(references, prefix=False),
         titles=re.compile(trie_pattern(triggers["person_titles"])),

@@ -44,6 +44,32 @@ def trie_pattern(words: Iterable[str]) -> str:
     return _render(trie)
 
 
+def variants(words: Iterable[str]) -> set[str]:
+    """Each word as written, in lower case, capitalised, title case and upper case: matching
+    these is much faster than a case-insensitive pattern."""
+    found: set[str] = set()
+    for word in words:
+        found |= {word, word.lower(), word.capitalize(), word.title(), word.upper()}
+    return found
+
+
+def at_word_start(text: str, start: int, *, hangul: bool = False) -> bool:
+    """A match starting with a Latin letter or digit must not continue a word (nor, when
+    ``hangul``, follow a Hangul syllable)."""
+    if start == 0:
+        return True
+    before = text[start - 1]
+    if hangul and is_hangul(before):
+        return False
+    return not (is_latin(text[start]) and is_latin(before)) and not (
+        hangul and is_latin(before)
+    )
+
+
+def at_word_end(text: str, end: int) -> bool:
+    return end >= len(text) or not (is_latin(text[end - 1]) and is_latin(text[end]))
+
+
 def is_latin(char: str) -> bool:
     return char.isascii() and char.isalnum()
 

@@ -31,7 +31,7 @@ _COUNTERPARTY_ROLES: dict[str, tuple[str, ...]] = {
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
-_CLAUSE_BREAK = re.compile(r"[,;]|(?:이며|이고|지만|으나|는데)\s")
+_CLAUSE_BREAK = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
 _RANGE_GAP = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
 _FROM_BEFORE = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 _PHRASE_END = re.compile(r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$")
@@ -201,13 +201,17 @@ def _blocked(view: _View, q: QuantityMention) -> bool:
     )
 
 
+def _family(q: QuantityMention) -> str:
+    return "count" if q.kind == "bare" else q.kind
+
+
 def _ranges(text: str, quantities: list[QuantityMention]) -> set[int]:
     """Indexes of quantities in a from–to pair ("6만5000장에서 30만장으로", "from 65,000 to")."""
     ranged: set[int] = set()
     for i in range(len(quantities) - 1):
         first, second = quantities[i], quantities[i + 1]
         gap = _RANGE_GAP.fullmatch(text, first.end, second.start)
-        if gap is None or first.kind != second.kind:
+        if gap is None or _family(first) != _family(second):
             continue
         if "에서" in gap.group() or _FROM_BEFORE.search(text, max(0, first.start - 8), first.start):
             ranged |= {i, i + 1}
@@ -526,6 +530,39 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
         ctx.subject_paragraph = view.sentence.paragraph
     ctx.previous_gpu = "gpu_words" in view.categories
     ctx.previous_relevant = "relevance" in view.categories
+
+
+_NUMBERISH = re.compile(
+    r"\d|수\s?(?:십|백|천)?\s?[만억조천백십]|thousand|million|billion|quarter\sof|half\sa",
+    re.IGNORECASE,
+)
+
+
+def worth_analysing(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
+    """Whether the sentence can state a fact at all (a cheap test that skips most of a text)."""
+    start, end = sentence.start, sentence.end
+    cats = lexicon.triggers.categories_in(text, start, end)
+    if not cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+        return False
+    if "partnership" in cats or _NUMBERISH.search(text, start, end):
+        return True
+    return "supply" in cats and (
+        lexicon.product_pattern.search(text, start, end)
+        or lexicon.gpu_pattern.search(text, start, end)
+    )
+
+
+def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
+    """Whether the sentence names an organisation or refers to one (양사, "the company")."""
+    return (
+        lexicon.org_pattern.search(text, sentence.start, sentence.end)
+        or lexicon.references.words.search(text, sentence.start, sentence.end)
+    )
+
+
+def remember(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> None:
+    """Take the context (subject, pair, GPU talk) of a sentence that states no fact."""
+    _remember(_view(text, sentence, lexicon, ctx), [], ctx)
 
 
 def analyse_sentence(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> list[Draft]:

@@ -1,0 +1,86 @@
+"""Status and hedging; figures that are not commitments of the organisation."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extractor.extract import extract
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("SK텔레콤은 엔비디아와 GPU 1만장 공급을 협의 중이다.", "negotiating"),
+        ("Microsoft is in talks to buy 20,000 GPUs from Nebius.", "negotiating"),
+        ("네이버는 GPU 3000장 도입을 검토 중이다.", "negotiating"),
+        ("Samsung plans to deploy 50,000 GPUs in its fab.", "planned"),
+        ("포스코그룹은 GPU 1000개 이상을 도입할 예정이다.", "planned"),
+        ("SK그룹은 GPU 1만장 도입을 추진한다.", "planned"),
+        ("정부는 GPU 1만 장의 반입을 완료했다.", "completed"),
+        ("xAI has completed the installation of 100,000 H100 GPUs.", "completed"),
+        ("Lambda's 4,000-GPU cluster for Microsoft went live in October.", "completed"),
+        ("CoreWeave delivered 20,000 GB200 GPUs to OpenAI.", "completed"),
+        ("카카오는 GPU 5000장 도입 계획을 철회했다.", "cancelled"),
+        ("한화는 GPU 2000장 구매 계약을 취소했다.", "cancelled"),
+        ("Microsoft scrapped plans to deploy 30,000 GPUs in Wisconsin.", "cancelled"),
+        ("Meta called off its order for 10,000 GPUs from AMD.", "cancelled"),
+        ("카카오는 엔비디아 GPU 2만장을 도입한다.", "announced"),
+    ],
+)
+def test_status_words_set_the_status(text: str, status: str) -> None:
+    facts = extract(text)
+    assert len(facts) == 1
+    assert facts[0].status == status
+
+
+def test_concluded_talks_are_no_longer_negotiating() -> None:
+    facts = extract("SK하이닉스는 엔비디아와 HBM4 공급 협의를 마무리했다.")
+    assert [(f.type, f.status) for f in facts] == [("supply", "announced")]
+
+
+def test_never_a_commitment_cancels_the_figure_stated_before() -> None:
+    text = (
+        "Nvidia had said it would invest up to $100 billion in OpenAI's AI infrastructure.\n"
+        "On Tuesday, Nvidia said the $100 billion figure was never a commitment."
+    )
+    facts = extract(text)
+    assert [(f.type, f.subject.id, f.status) for f in facts] == [
+        ("investment", "nvidia", "cancelled")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Korea's installed GPU capacity will grow from roughly 65,000 to over 300,000.",
+        "국내 GPU 보유량은 6만5000장에서 30만장 이상으로 늘어난다.",
+        "AI 반도체 시장 규모는 2030년 1조 달러에 이를 전망이다.",
+        "The global AI chip market could reach $400 billion by 2030.",
+        "Analysts estimate Microsoft will buy 500,000 GPUs this year.",
+        "업계는 엔비디아가 내년 한국에 GPU 10만장을 추가 공급할 것으로 전망한다.",
+        "증권가는 SK하이닉스가 내년 HBM에서 20조원의 매출을 올릴 것으로 추정했다.",
+        "정부의 내년 저출산 대응 예산은 20조원으로 편성됐다.",
+        "The government's budget for childcare rose to $20 billion.",
+        "Nvidia's revenue rose 56% to $46.7 billion in the quarter.",
+        "Each Blackwell GPU costs between $30,000 and $40,000.",
+        "GB200 NVL72 랙 하나는 72개의 블랙웰 GPU로 구성된다.",
+    ],
+)
+def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text: str) -> None:
+    assert extract(text) == []
+
+
+def test_an_estimate_in_another_clause_leaves_the_commitment_alone() -> None:
+    text = "삼성전자는 GPU 5만장을 도입할 계획이며, 업계는 이를 통해 생산성이 30% 높아질 것으로 전망한다."
+    facts = extract(text)
+    assert [(f.subject.id, f.quantity.value if f.quantity else None) for f in facts] == [
+        ("samsung-electronics", 50000)
+    ]
+
+
+def test_a_commitment_next_to_a_market_forecast_is_kept() -> None:
+    text = (
+        "SK Group will spend $1 billion on an AI factory. "
+        "The market for AI factories is forecast to reach $50 billion."
+    )
+    assert [(f.type, f.subject.id) for f in extract(text)] == [("investment", "sk-group")]

@@ -1,0 +1,121 @@
+"""Who committed: subjects, distributive sentences, pairs, references, counterparties."""
+
+from __future__ import annotations
+
+from services.core.models import FactV1
+from services.extractor.extract import extract
+
+
+def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | None]]:
+    return [
+        (
+            f.type,
+            f.subject.id,
+            f.counterparty.id if f.counterparty else None,
+            f.quantity.value if f.quantity else None,
+        )
+        for f in facts
+    ]
+
+
+def test_each_distributes_an_english_figure_over_every_organisation() -> None:
+    facts = extract("Hyundai Motor, Samsung and SK will each install up to 50,000 GPUs.")
+    assert [f.subject.id for f in facts] == ["hyundai-motor-group", "samsung-electronics", "sk-group"]
+    assert {(f.quantity.value, f.quantity.qualifier) for f in facts if f.quantity} == {
+        (50000, "up_to")
+    }
+
+
+def test_gakgak_distributes_a_korean_figure_over_every_organisation() -> None:
+    facts = extract("삼성·SK·현대차 각각 최대 5만 개의 GPU를 도입한다.")
+    assert [f.subject.id for f in facts] == ["samsung-electronics", "sk-group", "hyundai-motor-group"]
+
+
+def test_bare_figure_after_a_gpu_sentence_counts_gpus() -> None:
+    text = (
+        "Nvidia will deploy its newest GPUs across Korea. "
+        "Hyundai Motor, Samsung and SK will each install up to 50,000."
+    )
+    assert _summary(extract(text)) == [
+        ("gpu_commitment", "hyundai-motor-group", "nvidia", 50000),
+        ("gpu_commitment", "samsung-electronics", "nvidia", 50000),
+        ("gpu_commitment", "sk-group", "nvidia", 50000),
+    ]
+
+
+def test_respectively_pairs_organisations_with_figures_in_order() -> None:
+    facts = extract("Samsung and SK hynix will buy 30,000 and 20,000 GPUs, respectively.")
+    assert [(f.subject.id, f.quantity.value if f.quantity else None) for f in facts] == [
+        ("samsung-electronics", 30000),
+        ("sk-hynix", 20000),
+    ]
+
+
+def test_yangsa_resolves_to_the_pair_named_before() -> None:
+    text = "LG전자는 엔비디아와 로봇 분야에서 협력한다. 양사는 GPU 5000장 규모의 인프라를 함께 구축한다."
+    assert _summary(extract(text)) == [("gpu_commitment", "lg-electronics", "nvidia", 5000)]
+
+
+def test_the_two_companies_resolves_to_the_pair_named_before() -> None:
+    text = (
+        "KT and Microsoft signed a partnership on AI. "
+        "The two companies will invest $1.7 billion in cloud infrastructure."
+    )
+    assert _summary(extract(text)) == [("investment", "kt", "microsoft", 1.7e9)]
+
+
+def test_the_company_refers_to_the_previous_subject() -> None:
+    text = "Naver Cloud unveiled its AI strategy. The company plans to secure 10,000 more GPUs."
+    facts = extract(text)
+    assert _summary(facts) == [("gpu_commitment", "naver-cloud", None, 10000)]
+    assert facts[0].status == "planned"
+
+
+def test_a_sentence_without_subject_continues_the_previous_one() -> None:
+    text = "SK하이닉스는 청주에 새 공장을 짓는다. 이와 함께 연구용 GPU 2000장을 도입한다."
+    assert _summary(extract(text))[0][:2] == ("gpu_commitment", "sk-hynix")
+
+
+def test_the_subject_is_the_topic_not_the_first_organisation() -> None:
+    facts = extract("In a deal with Nvidia, Samsung will buy 20,000 GPUs for its fabs.")
+    assert _summary(facts) == [("gpu_commitment", "samsung-electronics", "nvidia", 20000)]
+
+
+def test_a_speaker_is_not_the_subject() -> None:
+    facts = extract("Samsung will deploy 50,000 Nvidia GPUs, Nvidia CEO Jensen Huang said.")
+    assert _summary(facts) == [("gpu_commitment", "samsung-electronics", "nvidia", 50000)]
+
+
+def test_a_title_passes_its_particle_to_the_organisation() -> None:
+    facts = extract("젠슨 황 엔비디아 CEO는 일본에 GPU 1만 장을 우선 공급하겠다고 밝혔다.")
+    assert _summary(facts) == [("supply", "nvidia", "japan", 10000)]
+
+
+def test_a_receiving_verb_makes_the_subject_the_buyer() -> None:
+    facts = extract("오픈AI는 AMD로부터 6기가와트 규모의 GPU를 공급받는다.")
+    assert _summary(facts) == [("gpu_commitment", "openai", "amd", 6)]
+    assert facts[0].quantity is not None and facts[0].quantity.unit == "GW"
+
+
+def test_a_passive_agent_is_the_subject() -> None:
+    facts = extract("Up to 100,000 GPUs will be supplied to Saudi Arabia by Nvidia.")
+    assert _summary(facts) == [("supply", "nvidia", "saudi-arabia", 100000)]
+
+
+def test_a_figure_restated_later_is_one_fact() -> None:
+    text = "엔비디아는 한국에 GPU 26만장을 공급한다. 이번에 공급되는 26만장은 모두 블랙웰 기반이다."
+    facts = extract(text)
+    assert _summary(facts) == [("supply", "nvidia", "korea", 260000)]
+    assert facts[0].gpu_model == "Blackwell"
+
+
+def test_unknown_organisations_keep_their_mention_as_name() -> None:
+    facts = extract("퓨처텔레콤은 엔비디아 GPU 500장을 도입한다.")
+    assert facts[0].subject.id == "unknown:퓨처텔레콤"
+    assert facts[0].subject.name == "퓨처텔레콤"
+
+
+def test_mixed_scripts_in_one_sentence() -> None:
+    facts = extract("Samsung Electronics는 NVIDIA에 HBM3E를 공급한다.")
+    assert _summary(facts) == [("supply", "samsung-electronics", "nvidia", None)]
+    assert facts[0].products == ("HBM3E",)

@@ -1,0 +1,132 @@
+"""Numbers with units and qualifiers, Korean and English (services.extractor.numbers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extractor.numbers import QuantityMention, find_quantities
+
+
+def _only(text: str) -> QuantityMention:
+    found = find_quantities(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("26만장", 260_000),
+        ("5만2000개", 52_000),
+        ("5.2만 장", 52_000),
+        ("1만 2000장", 12_000),
+        ("6천 장", 6_000),
+        ("1만8천 장", 18_000),
+        ("3000장", 3_000),
+    ],
+)
+def test_korean_man_unit_with_counter_is_a_count(text: str, value: float) -> None:
+    q = _only(text)
+    assert (q.kind, q.value, q.qualifier) == ("count", value, "exact")
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "currency"),
+    [
+        ("1조 2000억 원", 1.2e12, "KRW"),
+        ("2조9000억원", 2.9e12, "KRW"),
+        ("30억 달러", 3e9, "USD"),
+        ("3천억원어치", 3e11, "KRW"),
+        ("30억 유로", 3e9, "EUR"),
+        ("$3 billion", 3e9, "USD"),
+        ("US$3bn", 3e9, "USD"),
+        ("US$ 10 billion", 1e10, "USD"),
+        ("₩9 trillion", 9e12, "KRW"),
+        ("9 trillion won", 9e12, "KRW"),
+        ("£2bn", 2e9, "GBP"),
+        ("€5 billion", 5e9, "EUR"),
+    ],
+)
+def test_currencies_in_both_scripts_give_iso_codes(text: str, value: float, currency: str) -> None:
+    q = _only(text)
+    assert (q.kind, q.value, q.unit) == ("money", value, currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [("1.2GW", 1.2, "GW"), ("103MW", 103, "MW"), ("6기가와트", 6, "GW"), ("10 gigawatts", 10, "GW")],
+)
+def test_power_figures_carry_their_unit(text: str, value: float, unit: str) -> None:
+    q = _only(text)
+    assert (q.kind, q.value, q.unit) == ("power", value, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("260,000 GPUs", 260_000),
+        ("260k GPUs", 260_000),
+        ("50K GPUs", 50_000),
+        ("1.3 million GPUs", 1_300_000),
+        ("a quarter of a million GPUs", 250_000),
+        ("one million TPUs", 1_000_000),
+    ],
+)
+def test_english_counts_in_digits_suffixes_and_words(text: str, value: float) -> None:
+    assert _only(text).value == value
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("최대 26만개에 달하는", "up_to"),
+        ("5만개 이상의", "at_least"),
+        ("5만장 초과", "at_least"),
+        ("약 30억 달러", "about"),
+        ("1만5000여 개", "about"),
+        ("5만여 대", "about"),
+        ("500대 가량", "about"),
+        ("2000장 정도", "about"),
+        ("1만장 안팎", "about"),
+        ("최소 3만 장", "at_least"),
+        ("up to 260,000 GPUs", "up_to"),
+        ("as many as 20,000 GPUs", "up_to"),
+        ("more than 1.3 million GPUs", "at_least"),
+        ("over 18,000 GPUs", "at_least"),
+        ("at least 18,000 chips", "at_least"),
+        ("50,000+ GPUs", "at_least"),
+        ("about $3 billion", "about"),
+        ("around 1,000 GPUs", "about"),
+        ("roughly 25,000 chips", "about"),
+        ("nearly 100,000 GPUs", "about"),
+        ("approximately $165bn", "about"),
+        ("some 10,000 GPUs", "about"),
+        ("26만장", "exact"),
+    ],
+)
+def test_qualifiers_before_and_after_the_number(text: str, qualifier: str) -> None:
+    assert _only(text).qualifier == qualifier
+
+
+@pytest.mark.parametrize("text", ["수만 개", "수천 장", "수십억 달러", "tens of thousands of GPUs"])
+def test_vague_amounts_have_no_value(text: str) -> None:
+    q = _only(text)
+    assert q.value is None
+    assert q.qualifier == "about"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025 APEC", "지난 30일", "31일 오후", "4분기", "30%", "1위", "H100", "GB200", "6호기",
+        "2025년 10월", "RTX 5090 GPUs", "HBM4", "No. 1", "10만 개발자",
+    ],
+)
+def test_dates_percentages_ranks_years_and_model_names_are_not_quantities(text: str) -> None:
+    assert find_quantities(text) == []
+
+
+def test_offsets_cover_the_qualifier_and_unit() -> None:
+    text = "정부는 최대 5만개 GPU를"
+    q = _only(text)
+    assert text[q.start : q.end] == "최대 5만개"
