@@ -71,7 +71,10 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
 
 
 def test_an_estimate_in_another_clause_leaves_the_commitment_alone() -> None:
-    text = "삼성전자는 GPU 5만장을 도입할 계획이며, 업계는 이를 통해 생산성이 30% 높아질 것으로 전망한다."
+    text = (
+        "삼성전자는 GPU 5만장을 도입할 계획이며, "
+        "업계는 이를 통해 생산성이 30% 높아질 것으로 전망한다."
+    )
     facts = extract(text)
     assert [(f.subject.id, f.quantity.value if f.quantity else None) for f in facts] == [
         ("samsung-electronics", 50000)

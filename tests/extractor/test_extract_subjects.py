@@ -20,7 +20,9 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
 
 def test_each_distributes_an_english_figure_over_every_organisation() -> None:
     facts = extract("Hyundai Motor, Samsung and SK will each install up to 50,000 GPUs.")
-    assert [f.subject.id for f in facts] == ["hyundai-motor-group", "samsung-electronics", "sk-group"]
+    assert [f.subject.id for f in facts] == [
+        "hyundai-motor-group", "samsung-electronics", "sk-group"
+    ]
     assert {(f.quantity.value, f.quantity.qualifier) for f in facts if f.quantity} == {
         (50000, "up_to")
     }
@@ -28,7 +30,9 @@ def test_each_distributes_an_english_figure_over_every_organisation() -> None:
 
 def test_gakgak_distributes_a_korean_figure_over_every_organisation() -> None:
     facts = extract("삼성·SK·현대차 각각 최대 5만 개의 GPU를 도입한다.")
-    assert [f.subject.id for f in facts] == ["samsung-electronics", "sk-group", "hyundai-motor-group"]
+    assert [f.subject.id for f in facts] == [
+        "samsung-electronics", "sk-group", "hyundai-motor-group"
+    ]
 
 
 def test_bare_figure_after_a_gpu_sentence_counts_gpus() -> None:
@@ -52,7 +56,10 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
 
 
 def test_yangsa_resolves_to_the_pair_named_before() -> None:
-    text = "LG전자는 엔비디아와 로봇 분야에서 협력한다. 양사는 GPU 5000장 규모의 인프라를 함께 구축한다."
+    text = (
+        "LG전자는 엔비디아와 로봇 분야에서 협력한다. "
+        "양사는 GPU 5000장 규모의 인프라를 함께 구축한다."
+    )
     assert _summary(extract(text)) == [("gpu_commitment", "lg-electronics", "nvidia", 5000)]
 
 

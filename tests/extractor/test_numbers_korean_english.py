@@ -54,7 +54,12 @@ def test_currencies_in_both_scripts_give_iso_codes(text: str, value: float, curr
 
 @pytest.mark.parametrize(
     ("text", "value", "unit"),
-    [("1.2GW", 1.2, "GW"), ("103MW", 103, "MW"), ("6기가와트", 6, "GW"), ("10 gigawatts", 10, "GW")],
+    [
+        ("1.2GW", 1.2, "GW"),
+        ("103MW", 103, "MW"),
+        ("6기가와트", 6, "GW"),
+        ("10 gigawatts", 10, "GW"),
+    ],
 )
 def test_power_figures_carry_their_unit(text: str, value: float, unit: str) -> None:
     q = _only(text)
