@@ -1,0 +1,82 @@
+"""What the pages read from the store, in one session each: the thin I/O under the views."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from services.core.models import ChangeV1
+from services.dashboard import views
+from services.dashboard.feed import Position, advance
+from services.extractor.lexicon import load_lexicon
+from services.store import queries
+from services.store.directory import Directory, load_directory
+
+
+@dataclass(frozen=True)
+class Names:
+    """The organisation directory (for totals) and each organisation's Korean name."""
+
+    directory: Directory
+    korean: Mapping[str, str]
+
+
+def load_names(organisations_file: Path | None = None) -> Names:
+    organisations = load_lexicon(str(organisations_file) if organisations_file else None)
+    return Names(
+        directory=load_directory(organisations_file),
+        korean={o.id: o.names_ko[0] for o in organisations.organisations.values() if o.names_ko},
+    )
+
+
+def commitments(session: Session, org_ids: set[str] | None = None) -> list[queries.Commitment]:
+    found: list[queries.Commitment] = []
+    cursor = None
+    while True:
+        page = queries.commitments(session, org_ids=org_ids, cursor=cursor)
+        found += page.items
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+def changes_after(session: Session, position: Position) -> tuple[list[ChangeV1], Position]:
+    """Every change after ``position`` in the order written, and the position after them."""
+    found: list[ChangeV1] = []
+    while True:
+        page = queries.changes(session, cursor=position.cursor)
+        unseen, position = advance(position, page)
+        found += unseen
+        if page.next_cursor is None:
+            return found, position
+
+
+def ledger(session: Session, names: Names, filters: views.Filters) -> views.Ledger:
+    return views.ledger(
+        commitments(session), queries.totals(session, names.directory), names.korean, filters
+    )
+
+
+def timelines(
+    session: Session, names: Names, *, key: str | None = None, org: str | None = None
+) -> tuple[views.Timeline, ...]:
+    """The timeline of commitment ``key``, or of every commitment of organisation ``org``."""
+    if key is not None:
+        found = queries.commitment(session, key)
+        rows = [found] if found is not None else []
+        versions = queries.history(session, key=key) if rows else []
+    else:
+        rows = commitments(session, {org or ""})
+        versions = queries.history(session, org_ids={org or ""})
+    return views.timelines(rows, versions, names.korean)
+
+
+def feed(
+    session: Session, names: Names, position: Position, newest: int
+) -> tuple[list[views.Change], Position]:
+    """Up to ``newest`` changes after ``position``, newest first, and the position after them."""
+    found, position = changes_after(session, position)
+    return [views.change(c, names.korean) for c in reversed(found[-newest:])], position
