@@ -124,6 +124,13 @@ def test_disable_enable_and_rotate_secret(client: TestClient) -> None:
     assert rotated["previous_secret_expires_at"] is not None
 
 
+def test_testing_a_disabled_endpoint_is_a_conflict(client: TestClient) -> None:
+    endpoint_id = _add(client)["id"]
+    client.post(f"/api/v1/webhooks/{endpoint_id}/disable", headers=AUTH)
+    response = client.post(f"/api/v1/webhooks/{endpoint_id}/test", headers=AUTH)
+    assert response.status_code == 409 and "enable it first" in response.json()["detail"]
+
+
 def test_test_sends_a_signed_test_event_and_logs_the_attempt(client: TestClient) -> None:
     with threaded_receiver(200) as receiver:
         created = _add(client, url=receiver.url)

@@ -186,3 +186,19 @@ async def test_an_attempt_orphaned_on_a_disabled_endpoint_settles_as_failed(
     assert await wait_settled(factory, timeout=1)
     delivery, _ = delivery_of(factory, claim.webhook_id)
     assert (delivery.state, delivery.last_error) == ("failed", "endpoint disabled")
+
+
+async def test_two_workers_on_one_database_send_each_delivery_once(
+    factory: Factory, settings: Settings, receivers: StartReceiver
+) -> None:
+    receiver = await receivers(always(Reply(200, delay=0.01)))
+    subscribe(factory, receiver.url)
+    subscribe(factory, receiver.url + "?second")
+
+    async with running_worker(factory, settings), running_worker(factory, settings):
+        await publish(factory, settings, *(make_change(n) for n in range(15)))
+        await receiver.wait_for(30)
+        assert await wait_settled(factory, timeout=10)
+
+    ids = [r.webhook_id for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == 30

@@ -6,6 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.alerts.schedule import (
     MAX_RETRY_AFTER,
@@ -88,3 +90,25 @@ def test_an_endpoint_failing_for_the_whole_window_is_due_for_disabling() -> None
     assert not failing_too_long(None, NOW, five_days)
     assert not failing_too_long(NOW - timedelta(days=4, hours=23), NOW, five_days)
     assert failing_too_long(NOW - timedelta(days=5), NOW, five_days)
+
+
+@given(
+    status=st.one_of(st.none(), st.integers(min_value=100, max_value=599)),
+    retry_after=st.one_of(st.none(), st.floats(min_value=0, max_value=1e7)),
+    made=st.integers(min_value=1, max_value=12),
+)
+def test_every_answer_has_exactly_one_sensible_verdict(
+    status: int | None, retry_after: float | None, made: int
+) -> None:
+    decision = decide(status, retry_after, made, DEFAULT, proportional_jitter())
+    if status is not None and 200 <= status < 300:
+        assert decision.verdict is Verdict.DELIVERED
+    elif status == 410:
+        assert decision.verdict is Verdict.DISABLE
+    elif made >= len(DEFAULT):
+        assert decision.verdict is Verdict.GIVE_UP
+    else:
+        assert decision.verdict is Verdict.RETRY
+        assert decision.delay is not None
+        assert 0.9 * DEFAULT[made] <= decision.delay <= max(1.1 * DEFAULT[made], MAX_RETRY_AFTER)
+    assert (decision.delay is not None) == (decision.verdict is Verdict.RETRY)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.alerts.errors import InvalidSubscription
@@ -102,3 +104,16 @@ def test_the_documented_receiver_snippet_verifies_our_requests() -> None:
         verify(old, headers, BODY.replace(b"26", b"36"))
     with pytest.raises(ValueError, match="tolerance"):
         verify(old, webhook_headers(old, "msg_abc", _now() - 301, BODY), BODY)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    body=st.binary(max_size=2048).map(lambda b: b.hex().encode()),
+    msg_id=st.from_regex(r"msg_[0-9a-f]{32}", fullmatch=True),
+    size=st.integers(min_value=24, max_value=64),
+)
+def test_any_body_and_id_verify_with_the_reference_implementation(
+    body: bytes, msg_id: str, size: int
+) -> None:
+    secret = generate_secret(size)
+    Webhook(secret).verify(body, webhook_headers(secret, msg_id, _now(), body), json_parse=False)
