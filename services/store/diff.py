@@ -25,7 +25,7 @@ written, a timeframe without dates) is not a difference.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -146,9 +146,8 @@ def derive_history(
     return tuple(versions)
 
 
-def new_versions(known_ids: Iterable[str], history: Sequence[Version]) -> tuple[Version, ...]:
-    """The versions of ``history`` that are real differences from a history with ``known_ids``."""
-    known = set(known_ids)
+def new_versions(known: Container[str], history: Sequence[Version]) -> tuple[Version, ...]:
+    """The versions of ``history`` that are real differences from a history of ``known`` ids."""
     return tuple(v for v in history if v.id not in known)
 
 

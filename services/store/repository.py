@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from services.core.db import utcnow
@@ -32,6 +32,7 @@ from services.core.models import (
     stable_id,
 )
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
+from services.store.bulk import insert_rows
 from services.store.diff import (
     DEFAULT_CONFLICT_WINDOW,
     Observation,
@@ -129,8 +130,9 @@ def apply_batch(
     fresh = _unconsumed(session, batch)
     if not fresh:
         return Applied(consumed=0, skipped=len(batch), changes=())
-    session.execute(
-        insert(StoreConsumed),
+    insert_rows(
+        session,
+        StoreConsumed,
         [
             {
                 "topic": i.position.topic,
@@ -223,7 +225,7 @@ def _store_extractions(
         session.execute(delete(StoreFact).where(StoreFact.article_id.in_(list(replaced))))
         rows = [row for article_rows in replaced.values() for row in article_rows]
         if rows:
-            session.execute(insert(StoreFact), rows)
+            insert_rows(session, StoreFact, rows)
     return replays, keys
 
 
@@ -335,15 +337,14 @@ def _recompute(
     if not keys:
         return ()
     ordered = sorted(keys)
-    commitments = {
-        c.key: c
-        for c in session.scalars(
-            select(StoreCommitment)
+    locked = set(
+        session.scalars(
+            select(StoreCommitment.key)
             .where(StoreCommitment.key.in_(ordered))
             .order_by(StoreCommitment.key)
             .with_for_update()
         )
-    }
+    )
     seen = _load_observations(session, ordered)
     recorded = {
         version_id: at
@@ -355,18 +356,17 @@ def _recompute(
     }
     session.execute(delete(StoreCommitmentVersion).where(StoreCommitmentVersion.key.in_(ordered)))
     version_rows: list[dict[str, Any]] = []
+    commitment_rows: list[dict[str, Any]] = []
     changes: list[ChangeV1] = []
     for key in ordered:
         history = derive_history(key, (s.observation for s in seen[key]), window)
         if not history:
-            if key in commitments:
-                session.delete(commitments[key])
             continue
         latest = max(seen[key], key=lambda s: s.observation.order)
         version_rows += [
             _version_row(key, i, v, recorded.get(v.id, now)) for i, v in enumerate(history)
         ]
-        _upsert_commitment(session, commitments.get(key), key, history, latest, recorded, now)
+        commitment_rows.append(_commitment_row(key, history, latest, recorded, now))
         subject, counterparty = _parties(latest.fact)
         for version in new_versions(recorded, history):
             replay = replays.of(key, version.observation.article_id)
@@ -388,9 +388,21 @@ def _recompute(
                     notify=replay.notify(version.kind),
                 )
             )
-    if version_rows:
-        session.execute(insert(StoreCommitmentVersion), version_rows)
+    insert_rows(session, StoreCommitmentVersion, version_rows)
+    _write_commitments(session, locked, commitment_rows)
     return tuple(changes)
+
+
+def _write_commitments(session: Session, locked: set[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the locked rows with the derived ones and insert the new keys.
+
+    A writer that did not hold the lock of an existing key (it was deleted and re-inserted by
+    a concurrent writer, or is new) fails its primary key on insert: the batch is retried, and
+    the retry locks the key before reading its facts.
+    """
+    if locked:
+        session.execute(delete(StoreCommitment).where(StoreCommitment.key.in_(sorted(locked))))
+    insert_rows(session, StoreCommitment, rows)
 
 
 def _parties(fact: FactV1) -> tuple[OrgRef, OrgRef | None]:
@@ -431,19 +443,18 @@ def _version_row(key: str, seq: int, version: Version, recorded_at: datetime) ->
     }
 
 
-def _upsert_commitment(
-    session: Session,
-    stored: StoreCommitment | None,
+def _commitment_row(
     key: str,
     history: Sequence[Version],
     latest: _Seen,
     recorded: dict[str, datetime],
     now: datetime,
-) -> None:
+) -> dict[str, Any]:
     current = history[-1]
     quantity = current.after.quantity
     fact, commitment_key = latest.fact, latest.attachment.key
-    values: dict[str, Any] = {
+    return {
+        "key": key,
         "type": fact.type,
         "subject_id": fact.subject.id,
         "subject_name": fact.subject.name,
@@ -463,11 +474,6 @@ def _upsert_commitment(
         "recorded_at": max(recorded.get(v.id, now) for v in history),
         "reason": latest.attachment.reason,
     }
-    if stored is None:
-        session.add(StoreCommitment(key=key, **values))
-    else:
-        for name, value in values.items():
-            setattr(stored, name, value)
 
 
 def _record_changes(
@@ -480,8 +486,9 @@ def _record_changes(
     fresh = [c for c in changes if c.id not in known]
     if not fresh:
         return
-    session.execute(
-        insert(StoreChange),
+    insert_rows(
+        session,
+        StoreChange,
         [
             {
                 "id": c.id,
@@ -498,8 +505,9 @@ def _record_changes(
             for c in fresh
         ],
     )
-    session.execute(
-        insert(StoreOutbox),
+    insert_rows(
+        session,
+        StoreOutbox,
         [
             {
                 "change_id": c.id,

@@ -129,7 +129,7 @@ def test_late_arriving_older_article_is_compared_with_its_true_predecessor() -> 
     after = derive_history(KEY, [november, october])
     assert [v.kind for v in after] == ["new", "increased"]
     assert after[-1].after == november.state  # the current state does not regress
-    emitted = new_versions([v.id for v in before], after)
+    emitted = new_versions({v.id for v in before}, after)
     assert [(v.kind, v.observation.article_id) for v in emitted] == [
         ("new", october.article_id),
         ("increased", november.article_id),
@@ -139,7 +139,7 @@ def test_late_arriving_older_article_is_compared_with_its_true_predecessor() -> 
 def test_re_deriving_the_same_observations_emits_nothing() -> None:
     observations = [observation(50_000), observation(60_000, day=40, source="b")]
     first = derive_history(KEY, observations)
-    assert new_versions([v.id for v in first], derive_history(KEY, observations)) == ()
+    assert new_versions({v.id for v in first}, derive_history(KEY, observations)) == ()
 
 
 OBSERVATIONS = [
