@@ -79,9 +79,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return 0
-    when = f" as of {args.as_of.isoformat()}" if args.as_of else ""
-    title = f"Committed compute by {args.by}{when} (H100-equivalents: dense BF16 of H100 SXM)"
-    sys.stdout.write(aggregates_table(buckets, items, title))
+    sys.stdout.write(aggregates_table(buckets, items, args.by, args.as_of))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 
 from services.compute.aggregate import Bucket
 from services.compute.convert import Range
@@ -26,13 +27,14 @@ def bounds_text(bounds: Sequence[str]) -> str:
 
 
 def commitment_line(item: ComputeItem) -> str:
-    """``NVIDIA → South Korea: up to 260,000 gpu GB200 = 656,964 H100e (… MW)``."""
+    """``NVIDIA → South Korea: up to 260,000 GPUs GB200 = 656,964 H100e (… MW)``."""
     parties = item.subject.name + (f" → {item.counterparty.name}" if item.counterparty else "")
     quantity = item.quantity
     stated = "no number"
     if quantity is not None and quantity.value is not None:
         mark = _QUALIFIER_MARKS.get(quantity.qualifier, "")
-        stated = f"{mark}{quantity.value:,.0f} {quantity.unit}"
+        unit = "GPUs" if quantity.unit == "gpu" else quantity.unit
+        stated = f"{mark}{quantity.value:,.0f} {unit}"
     model = f" {item.gpu_model}" if item.gpu_model else ""
     conversion = item.conversion
     if conversion.h100e is None:
@@ -45,10 +47,17 @@ def commitment_line(item: ComputeItem) -> str:
     )
 
 
-def aggregates_table(buckets: Sequence[Bucket], items: Sequence[ComputeItem], title: str) -> str:
+def aggregates_table(
+    buckets: Sequence[Bucket],
+    items: Sequence[ComputeItem],
+    by: str,
+    as_of: date | datetime | None = None,
+) -> str:
     """Each group's totals, then its commitments with their parts indented beneath them."""
+    when = f" as of {as_of.isoformat()}" if as_of else ""
+    title = f"Committed compute by {by}{when} (H100-equivalents: dense BF16 of H100 SXM)"
     by_key: Mapping[str, ComputeItem] = {item.key: item for item in items}
-    lines = [title, ""]
+    lines = [title, ""] if buckets else [title, "", "nothing committed"]
     for bucket in buckets:
         bounds = bounds_text(bucket.bounds)
         lines.append(
@@ -61,8 +70,8 @@ def aggregates_table(buckets: Sequence[Bucket], items: Sequence[ComputeItem], ti
             item = by_key[key]
             lines.append(f"  {commitment_line(item)}")
             lines += [f"      flag: {flag}" for flag in item.conversion.flags]
-            for part in item.parts:
-                if part in bucket.parts_not_added:
-                    lines.append(f"    part, not added: {commitment_line(by_key[part])}")
+            for part in (by_key[p] for p in item.parts if p in bucket.parts_not_added):
+                lines.append(f"    part, not added: {commitment_line(part)}")
+                lines += [f"        flag: {flag}" for flag in part.conversion.flags]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -155,7 +155,9 @@ def describe(
         status=state.status,
         quantity=state.quantity,
         gpu_model=state.gpu_model,
-        conversion=convert(state.quantity, state.gpu_model, table),
+        conversion=convert(state.quantity, state.gpu_model, table)
+        if is_compute(version)
+        else Conversion("none"),
         part_of=part_of.get(version.key),
         parts=tuple(sorted(k for k, total in part_of.items() if total == version.key)),
         effective_at=version.effective_at,

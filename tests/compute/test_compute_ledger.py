@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from compute_helpers import Ledger, gpu_fact, news, seed_extractions
 
 from services.compute.aggregate import aggregate
 from services.compute.context import ComputeContext
+from services.compute.render import aggregates_table
 from services.compute.view import compute_items, cutoff
 
 KOREA_TOTAL = "supply|nvidia|korea|gpu|-"
@@ -18,6 +20,7 @@ KOREA_PARTS = {
     "gpu_commitment|hyundai-motor-group|nvidia|gpu|-",
 }
 H100_BF16 = 989.4
+EXAMPLE = Path(__file__).resolve().parents[2] / "services" / "compute" / "EXAMPLE.md"
 
 
 def test_koreas_committed_compute_from_the_seed_counts_the_total_once(
@@ -44,6 +47,8 @@ def test_koreas_committed_compute_from_the_seed_counts_the_total_once(
     assert korea.h100e.high == pytest.approx(260_000 * 2500 / H100_BF16)
     assert korea.bounds == ("up_to",)
     assert total.evidence_url == "https://news.example.kr/article/579068ff91aef37f"
+    table = aggregates_table(aggregate(items, "country"), items, "country")
+    assert table in EXAMPLE.read_text(encoding="utf-8"), "the README example is out of date"
 
 
 def test_aggregates_as_of_a_date_before_and_after_a_change(
