@@ -25,7 +25,6 @@ ColumnType = Literal["string", "int", "float", "bool", "timestamp"]
 LIST_SEPARATOR = "; "
 
 
-
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -92,6 +91,7 @@ def arrow_schema() -> Any:
         "timestamp": pa.timestamp("us", tz="UTC"),
     }
     return pa.schema([pa.field(c.name, types[c.type]) for c in COLUMNS])
+
 
 Row = dict[str, Any]
 

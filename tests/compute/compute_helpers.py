@@ -21,6 +21,7 @@ from services.core.models import (
     FactV1,
     Qualifier,
     Quantity,
+    Status,
     stable_id,
 )
 from services.extractor.extract import extract_article
@@ -52,6 +53,7 @@ def gpu_fact(
     counterparty: str | None = "nvidia",
     type: FactType = "gpu_commitment",
     qualifier: Qualifier = "exact",
+    status: Status = "announced",
     sentence: str = "Samsung will deploy NVIDIA GPUs.",
 ) -> FactV1:
     return FactV1(
@@ -60,6 +62,7 @@ def gpu_fact(
         counterparty=party(counterparty) if counterparty else None,
         quantity=Quantity(value=value, unit=unit, qualifier=qualifier, text=f"{value} {unit}"),
         gpu_model=model,
+        status=status,
         evidence=Evidence(sentence=sentence, start=0, end=len(sentence)),
         extractor=ExtractorRef(version="1.0.0", rule="test"),
     )

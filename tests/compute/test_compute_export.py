@@ -54,9 +54,7 @@ def test_csv_and_parquet_read_back_equal_to_the_exported_rows(
     from_parquet = pq.read_table(parquet_path)
     from_csv = pacsv.read_csv(
         csv_path,
-        convert_options=pacsv.ConvertOptions(
-            column_types=arrow_schema(), strings_can_be_null=True
-        ),
+        convert_options=pacsv.ConvertOptions(column_types=arrow_schema(), strings_can_be_null=True),
     )
     assert from_parquet.schema.equals(arrow_schema())
     assert from_csv.equals(from_parquet)

@@ -83,3 +83,26 @@ def test_aggregates_as_of_a_date_before_and_after_a_change(
     assert openai in us.estimated and us.h100e.low < us.h100e.high  # a range from power
     by_sector = {b.value for b in aggregate(later, "sector")}
     assert by_sector == {"private"}
+
+
+def test_an_unknown_organisation_is_unknown_and_a_cancelled_order_counts_nothing(
+    ledger: Ledger, compute: ComputeContext
+) -> None:
+    ledger.record(
+        news("startup", datetime(2025, 5, 1, tzinfo=UTC),
+             gpu_fact(2_000, model="H200", subject="unknown:Acme AI")),
+        news("order", datetime(2025, 5, 2, tzinfo=UTC), gpu_fact(10_000, model="H100")),
+        news("cancel", datetime(2025, 6, 1, tzinfo=UTC),
+             gpu_fact(10_000, model="H100", status="cancelled")),
+    )  # fmt: skip
+    versions = ledger.versions()
+    items = compute_items(versions, compute.parties, compute.table)
+    [acme] = [i for i in items if i.subject.id == "unknown:Acme AI"]
+    assert (acme.country, acme.sector, acme.vendor) == ("unknown", "unknown", "nvidia")
+
+    def korea(day: date) -> list[float]:
+        found = compute_items(versions, compute.parties, compute.table, cutoff(day))
+        return [b.h100e.high for b in aggregate(found, "country") if b.value == "KR"]
+
+    assert korea(date(2025, 5, 31)) == [10_000]
+    assert korea(date(2025, 6, 1)) == []  # retracted: no longer committed
