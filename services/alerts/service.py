@@ -224,31 +224,45 @@ async def run_delivery_worker(
                 )
                 return recorded, claims, next_due
 
-        while not (stop.is_set() and not tasks and not finished):
-            freed.clear()
-            wake.clear()
-            done, finished[:] = finished[:], []
-            free = {ep: slots - n for ep, n in in_flight.items() if n > 0}
-            claiming = not stop.is_set()
-            room = MAX_IN_FLIGHT - sum(in_flight.values()) if claiming else 0
-            try:
-                recorded, claims, next_due = await asyncio.to_thread(turn, done, free, room)
-            except DatabaseUnavailable as exc:
-                log.warning("database unavailable; delivery paused", extra={"error": str(exc)})
-                finished[:0] = done  # recorded on a later turn (or re-sent after the lease)
-                recorded, claims, next_due = [], [], None
-            for sent, outcome in zip(done, recorded, strict=False):
-                report(sent, outcome)
-            for claim in claims:
-                in_flight[claim.endpoint_id] += 1
-                task = asyncio.create_task(one(claim), name=f"webhook {claim.webhook_id}")
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-            wait = poll_interval
-            if next_due is not None:
-                wait = min(wait, max(0.0, (next_due - utcnow()).total_seconds()))
-            events = (stop, wake, freed) if claiming else (freed,)
-            await _first_of(events, wait if claiming or tasks else 0.0)
+        try:
+            while not (stop.is_set() and not tasks and not finished):
+                freed.clear()
+                wake.clear()
+                done, finished[:] = finished[:], []
+                free = {ep: slots - n for ep, n in in_flight.items() if n > 0}
+                claiming = not stop.is_set()
+                room = MAX_IN_FLIGHT - sum(in_flight.values()) if claiming else 0
+                try:
+                    recorded, claims, next_due = await asyncio.to_thread(turn, done, free, room)
+                except Exception as exc:
+                    # Unrecorded attempts are sent again once their leases expire.
+                    if isinstance(exc, DatabaseUnavailable):
+                        log.warning(
+                            "database unavailable; delivery paused", extra={"error": str(exc)}
+                        )
+                        finished[:0] = done
+                    else:
+                        log.exception("delivery turn failed; its attempts will be re-sent")
+                    if stop.is_set():
+                        break
+                    await _first_of((stop,), poll_interval)
+                    continue
+                for sent, outcome in zip(done, recorded, strict=True):
+                    report(sent, outcome)
+                for claim in claims:
+                    in_flight[claim.endpoint_id] += 1
+                    task = asyncio.create_task(one(claim), name=f"webhook {claim.webhook_id}")
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                wait = poll_interval
+                if next_due is not None:
+                    wait = min(wait, max(0.0, (next_due - utcnow()).total_seconds()))
+                events = (stop, wake, freed) if claiming else (freed,)
+                await _first_of(events, wait if claiming or tasks else 0.0)
+        finally:
+            for task in tasks:  # only when cancelled: the leases bring these back
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _first_of(events: Sequence[asyncio.Event], timeout: float) -> None:

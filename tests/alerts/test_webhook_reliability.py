@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alerts_helpers import (
@@ -30,7 +31,7 @@ from services.alerts.payload import webhook_id
 from services.alerts.service import make_handler, wait_settled
 from services.core.bus import Message
 from services.core.config import Settings
-from services.core.db import transaction, utcnow
+from services.core.db import DatabaseUnavailable, transaction, utcnow
 from services.core.models import Delta
 
 Factory = sessionmaker[Session]
@@ -202,3 +203,36 @@ async def test_two_workers_on_one_database_send_each_delivery_once(
 
     ids = [r.webhook_id for r in receiver.requests]
     assert len(ids) == len(set(ids)) == 30
+
+
+async def test_a_database_outage_pauses_delivery_without_losing_or_doubling(
+    factory: Factory,
+    settings: Settings,
+    receivers: StartReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    receiver = await receivers(always(Reply(200)))
+    subscribe(factory, receiver.url)
+    await publish(factory, settings, make_change(1), make_change(2))
+    real_record = repository.record_attempt
+    outages = {"claim": 2, "record": 2}
+
+    def flaky(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if outages[name]:
+                outages[name] -= 1
+                raise DatabaseUnavailable(f"{name}: connection refused")
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(repository, "claim_due", flaky("claim", repository.claim_due))
+    monkeypatch.setattr(repository, "record_attempt", flaky("record", real_record))
+
+    async with running_worker(factory, settings, poll_interval=0.05):
+        await receiver.wait_for(2)
+        assert await wait_settled(factory, timeout=5)
+
+    assert outages == {"claim": 0, "record": 0}
+    ids = [r.webhook_id for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == 2
