@@ -546,7 +546,19 @@ class Crawler:
                 await self.poll_and_schedule(source)
 
         if once:
-            await asyncio.gather(*(guarded(s) for s in self.sources))
+
+            async def all_polls() -> None:
+                await asyncio.gather(*(guarded(s) for s in self.sources))
+
+            polls = asyncio.create_task(all_polls())
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait([polls, stopper], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+                if not polls.done():  # stopped (SIGINT/SIGTERM): claims stay pending, safe
+                    polls.cancel()
+                await asyncio.gather(polls, stopper, return_exceptions=True)
             return self.stats
         now = utcnow()
         due: dict[str, datetime] = {}

@@ -82,3 +82,22 @@ async def test_a_failing_source_is_backed_off_not_retried_in_a_loop(
         engine.dispose()
     assert saved is not None and saved.failures == 1 and saved.last_error
     assert saved.next_poll_at > datetime.now(UTC) + timedelta(seconds=30)
+
+
+async def test_stop_ends_a_once_run_promptly(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    host = "stuck.test"
+    site.route(host, "/robots.txt", Response(404))
+    site.route(host, "/rss", Response(200, [], b"<rss><channel></channel></rss>", delay=30))
+    sources = parse_sources({"sources": [{"name": "stuck", "feeds": [site.url(host, "/rss")]}]})
+    settings = make_settings(crawl_delay=0.05, fetch_timeout=30)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_crawler(settings, MemoryBus(), stop, once=True, sources=sources, resolver=site.resolve)
+    )
+    await asyncio.sleep(0.5)
+    started = asyncio.get_running_loop().time()
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert asyncio.get_running_loop().time() - started < 2
