@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(func=cmd_config)
 
     from services.alerts.cli import add_commands as alerts_commands
+    from services.compute.cli import add_commands as compute_commands
     from services.crawler.cli import add_commands as crawler_commands
     from services.dlq.cli import add_commands as dlq_commands
     from services.extractor.cli import add_commands as extractor_commands
@@ -174,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     from services.store.cli import add_commands as store_commands
 
     for add in (crawler_commands, extractor_commands, store_commands, alerts_commands,
-                replay_commands, dlq_commands):  # fmt: skip
+                replay_commands, dlq_commands, compute_commands):  # fmt: skip
         add(sub)
     return parser
 

@@ -45,10 +45,12 @@ def create_app(readiness: Readiness, engine: Engine, *, with_api: bool) -> FastA
 
     if with_api:
         from services.alerts.api import router as alerts_router
+        from services.compute.api import router as compute_router
         from services.store.api import router as store_router
 
         app.include_router(store_router)
         app.include_router(alerts_router)
+        app.include_router(compute_router)
     return app
 
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=None, description="Extra organisations (YAML) merged over the built-in list"
     )
 
+    # --- compute view
+    accelerators_file: Path | None = Field(
+        default=None, description="Extra accelerators (YAML) merged over the built-in table"
+    )
+
     # --- alerts
     webhook_retry_schedule: Annotated[
         tuple[float, ...], NoDecode, BeforeValidator(parse_schedule)

@@ -58,7 +58,7 @@ def pipeline_settings(
         "  - name: test-news\n"
         "    lang: ko\n"
         f"    feeds: [{site.url('/rss/it.xml')}]\n"
-        "    poll_every: 1h\n",
+        "    poll_every: 3s\n",  # first poll within 3 s of start (stable phase)
         encoding="utf-8",
     )
     return make_settings(
