@@ -1,0 +1,108 @@
+"""Properties of the pure core under arbitrary input: nothing a server sends makes it crash."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.core.netguard import BlockedAddress, check_address
+from services.crawler.decode import decode_document
+from services.crawler.discover import DiscoveryError, parse_feed, parse_sitemap, section_links
+from services.crawler.parse import parse_response
+from services.crawler.urls import UrlError, canonicalize
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+url_parts = st.tuples(
+    st.sampled_from(["http", "https", "HTTP"]),
+    st.sampled_from(
+        [
+            "news.example",
+            "www.news.example",
+            "m.News.Example",
+            "amp.news.example",
+            "뉴스.한국",
+            "news.example:8080",
+            "news.example:443",
+        ]
+    ),
+    st.lists(st.text(alphabet="abc가나/._-%~ 1", min_size=0, max_size=8), max_size=4),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["utm_source", "id", "page", "fbclid", "q", "amp"]),
+            st.text(alphabet="xyz12가", max_size=4),
+        ),
+        max_size=4,
+    ),
+    st.text(alphabet="frag", max_size=4),
+)
+
+
+@FAST
+@given(url_parts)
+def test_canonicalisation_is_idempotent_and_drops_tracking(parts: tuple) -> None:  # type: ignore[type-arg]
+    scheme, host, segments, query, fragment = parts
+    qs = "&".join(f"{k}={v}" for k, v in query)
+    url = (
+        f"{scheme}://{host}/{'/'.join(segments)}"
+        + (f"?{qs}" if qs else "")
+        + (f"#{fragment}" if fragment else "")
+    )
+    try:
+        once = canonicalize(url)
+    except UrlError:
+        return
+    assert canonicalize(once) == once
+    assert "utm_source" not in once and "fbclid" not in once and "#" not in once
+    assert "://www." not in once and "://m." not in once
+
+
+@FAST
+@given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)))
+def test_the_guard_only_ever_blocks_or_passes(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    try:
+        check_address(str(ip), ())
+    except BlockedAddress:
+        return
+    assert ip.is_global and not ip.is_multicast
+
+
+@FAST
+@given(
+    st.binary(max_size=3000),
+    st.sampled_from(
+        [
+            None,
+            "text/html",
+            "text/html; charset=euc-kr",
+            "text/html; charset=bogus",
+            "text/html; charset=utf-16",
+        ]
+    ),
+)
+def test_decoding_and_parsing_never_crash(body: bytes, content_type: str | None) -> None:
+    decoded = decode_document(body, content_type)
+    assert isinstance(decoded.text, str)
+    headers = {"Content-Type": content_type} if content_type else {}
+    parse_response(
+        "https://n.example/a/1",
+        headers,
+        b"<html><body><p>" + body + b"</p>",
+        lang_hint="ko",
+        source="s",
+    )
+
+
+@FAST
+@given(st.binary(max_size=2000))
+def test_discovery_never_crashes_on_garbage(body: bytes) -> None:
+    with contextlib.suppress(DiscoveryError):
+        parse_feed(body, "https://n.example/rss")
+    with contextlib.suppress(DiscoveryError):
+        parse_sitemap(body, "https://n.example/sitemap.xml")
+    section_links(body.decode("utf-8", "replace"), "https://n.example/", None)
