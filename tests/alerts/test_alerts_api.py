@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,3 +179,22 @@ async def test_deliveries_are_listed_shown_and_redelivered(
             headers=AUTH,
         ).json()
         assert queued == {"queued": 1}
+
+
+def test_without_an_override_the_router_uses_the_configured_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("INFRALEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'api.db'}")
+    monkeypatch.setenv("INFRALEDGER_API_TOKEN", TOKEN)
+    api.context.cache_clear()
+    app = FastAPI()
+    app.include_router(api.router)
+    try:
+        with TestClient(app) as client:
+            created = _add(client)
+            assert [e["id"] for e in client.get("/api/v1/webhooks", headers=AUTH).json()] == [
+                created["id"]
+            ]
+    finally:
+        api.context().factory.kw["bind"].dispose()
+        api.context.cache_clear()
