@@ -145,3 +145,14 @@ def test_decode_content_caps_output() -> None:
     with pytest.raises(DecompressionBomb):
         decode_content(gzip.compress(b"\0" * 10_000_000), "gzip", 1_000_000)
     assert decode_content(b"plain", None, 10) == b"plain"
+
+
+async def test_a_name_resolving_to_a_private_address_is_refused_before_connecting() -> None:
+    async def rebinding(host: str, port: int) -> list[str]:
+        return ["10.0.0.7"]  # never contacted: the guard refuses before connect
+
+    async with Fetcher(
+        user_agent="t/1", limits=LIMITS, allow_networks=("127.0.0.0/8",), resolver=rebinding
+    ) as f:
+        with pytest.raises(BlockedAddress):
+            await f.get("http://internal.test/admin")

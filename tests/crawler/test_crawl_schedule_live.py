@@ -18,8 +18,9 @@ from services.crawler.crawler import run_crawler
 from services.crawler.sources import parse_sources
 from services.crawler.state import CrawlState
 
-from .fakesite import FakeSite, Response
+from .fakesite import FakeSite, Request, Response
 from .test_crawl_core import seed_html
+from .test_crawl_site import HBM_KO, SECTION_KO, page
 
 
 @pytest.fixture
@@ -101,3 +102,33 @@ async def test_stop_ends_a_once_run_promptly(
     stop.set()
     await asyncio.wait_for(task, 5)
     assert asyncio.get_running_loop().time() - started < 2
+
+
+async def test_a_server_that_lies_about_its_etag_still_gets_its_new_items_read(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    host = "liar.test"
+    items: list[str] = ["/article/1"]
+
+    def feed(request: Request) -> Response:  # always 200, always the same ETag
+        body = "".join(f"<item><link>{site.url(host, p)}</link></item>" for p in items)
+        return Response(200, [("ETag", '"same"')], f"<rss><channel>{body}</channel></rss>".encode())
+
+    site.route(host, "/robots.txt", Response(404))
+    site.route(host, "/rss", feed)
+    for i, text in ((1, HBM_KO), (2, SECTION_KO)):
+        body = page(f"기사 {i}", text).encode()
+        site.route(host, f"/article/{i}", Response(200, [("Content-Type", "text/html")], body))
+    sources = parse_sources({"sources": [{"name": "liar", "feeds": [site.url(host, "/rss")]}]})
+    settings = make_settings(crawl_delay=0.05)
+    bus = MemoryBus()
+    first = await run_crawler(
+        settings, bus, asyncio.Event(), once=True, sources=sources, resolver=site.resolve
+    )
+    items.append("/article/2")
+    second = await run_crawler(
+        settings, bus, asyncio.Event(), once=True, sources=sources, resolver=site.resolve
+    )
+    assert (first.published, second.published) == (1, 1)
+    conditional = [r for r in site.requests if r.path == "/rss"][1]
+    assert conditional.headers.get("if-none-match") == '"same"'
