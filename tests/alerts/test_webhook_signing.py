@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.alerts.errors import InvalidSubscription
+from services.alerts.repository import signing_secrets
 from services.alerts.signing import generate_secret, secret_key, sign, webhook_headers
+from services.alerts.tables import Endpoint
 
 BODY = '{"type":"ledger.change","data":{"note":"최대 26만개"}}'.encode()
 
@@ -117,3 +119,18 @@ def test_any_body_and_id_verify_with_the_reference_implementation(
 ) -> None:
     secret = generate_secret(size)
     Webhook(secret).verify(body, webhook_headers(secret, msg_id, _now(), body), json_parse=False)
+
+
+def test_the_previous_secret_signs_only_until_its_window_ends() -> None:
+    rotated_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    endpoint = Endpoint(
+        secret="whsec_new",
+        previous_secret="whsec_old",
+        previous_secret_expires_at=rotated_at + timedelta(hours=24),
+    )
+    assert signing_secrets(endpoint, rotated_at) == ("whsec_new", "whsec_old")
+    assert signing_secrets(endpoint, rotated_at + timedelta(hours=23, minutes=59)) == (
+        "whsec_new",
+        "whsec_old",
+    )
+    assert signing_secrets(endpoint, rotated_at + timedelta(hours=24)) == ("whsec_new",)
