@@ -39,8 +39,11 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([
-                json.dumps(row[name], ensure_ascii=False)
-                if encode and row[name] is not None else row[name]
-                for name, encode in zip(names, as_json, strict=True)
-            ])  # fmt: skip
+            copy.write_row(
+                [
+                    json.dumps(row[name], ensure_ascii=False)
+                    if encode and row[name] is not None
+                    else row[name]
+                    for name, encode in zip(names, as_json, strict=True)
+                ]
+            )

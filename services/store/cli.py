@@ -63,20 +63,10 @@ def render_ledger(
     """The ledger as a table, with disputes and totals (what ``infraledger ledger`` prints)."""
     directory = directory or load_directory()
     org_ids = _orgs(session, directory, org)
-    rows = _all(lambda cursor: queries.commitments(session, org_ids=org_ids, cursor=cursor))
+    rows = queries.all_pages(
+        lambda cursor: queries.commitments(session, org_ids=org_ids, cursor=cursor)
+    )
     return render.ledger(rows, queries.totals(session, directory, org_ids=org_ids))
-
-
-def _all(page: Callable[[str | None], queries.Page[T]]) -> list[T]:
-    """Every item of a paged query."""
-    items: list[T] = []
-    cursor: str | None = None
-    while True:
-        found = page(cursor)
-        items += found.items
-        if found.next_cursor is None:
-            return items
-        cursor = found.next_cursor
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
@@ -84,7 +74,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         if args.format == "table":
             return render_ledger(session, org=args.org, directory=directory)
         org_ids = _orgs(session, directory, args.org)
-        rows = _all(lambda c: queries.commitments(session, org_ids=org_ids, cursor=c))
+        rows = queries.all_pages(lambda c: queries.commitments(session, org_ids=org_ids, cursor=c))
         totals = queries.totals(session, directory, org_ids=org_ids)
         return _json(
             {
@@ -124,7 +114,7 @@ def parse_date(text: str) -> datetime:
 def cmd_changes(args: argparse.Namespace) -> int:
     def work(session: Session, directory: Directory) -> list[ChangeV1]:
         org_ids = _orgs(session, directory, args.org)
-        return _all(
+        return queries.all_pages(
             lambda cursor: queries.changes(
                 session,
                 since=args.since,

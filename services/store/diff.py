@@ -138,9 +138,23 @@ def derive_history(
     window: timedelta = DEFAULT_CONFLICT_WINDOW,
 ) -> tuple[Version, ...]:
     """The history of commitment ``key`` from all its observations, in effective-time order."""
+    return extend_history(key, None, observations, window)
+
+
+def extend_history(
+    key: str,
+    current: Version | None,
+    observations: Iterable[Observation],
+    window: timedelta = DEFAULT_CONFLICT_WINDOW,
+) -> tuple[Version, ...]:
+    """The versions that ``observations``, all newer than the history, add after ``current``.
+
+    Everything the fold carries from one step to the next is in the version it produced, so a
+    history extended this way equals the one derived from all observations at once.
+    """
     versions: list[Version] = []
     for observation in sorted(observations, key=lambda o: o.order):
-        version = _step(key, versions[-1] if versions else None, observation, window)
+        version = _step(key, versions[-1] if versions else current, observation, window)
         if version is not None:
             versions.append(version)
     return tuple(versions)

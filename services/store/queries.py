@@ -6,6 +6,7 @@ Pages are ordered and cut by an opaque cursor: pass ``next_cursor`` back to get 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -141,6 +142,18 @@ class Organisation(View):
     id: str
     name: str
     aliases: list[str]
+
+
+def all_pages(page: Callable[[str | None], Page[T]]) -> list[T]:
+    """Every item of a paged query: ``page(cursor)`` until there is no next cursor."""
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        found = page(cursor)
+        items += found.items
+        if found.next_cursor is None:
+            return items
+        cursor = found.next_cursor
 
 
 def _limit(limit: int | None) -> int:

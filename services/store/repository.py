@@ -3,8 +3,8 @@
 :func:`apply_batch` does everything one batch of messages implies, inside the caller's
 transaction: it records the consumed positions (a redelivered position is skipped, and the
 primary key makes a racing duplicate fail), upserts the articles, replaces an article's facts
-when a newer extractor version (or a changed article) arrives, locks the affected commitments,
-re-derives their histories from all their facts, and inserts the resulting changes into the
+when a newer extractor version (or a changed article) arrives, brings the affected commitments
+up to date (:mod:`services.store.commitments`), and inserts the resulting changes into the
 change log and the outbox.  Change ids are stable, so a change already in the log is never
 inserted twice.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,31 +23,19 @@ from sqlalchemy.orm import Session
 
 from services.core.db import utcnow
 from services.core.models import (
-    ChangeEvidence,
     ChangeKind,
     ChangeV1,
     ExtractionV1,
-    FactV1,
     OrgRef,
     stable_id,
 )
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
 from services.store.bulk import insert_rows
-from services.store.diff import (
-    DEFAULT_CONFLICT_WINDOW,
-    Observation,
-    Version,
-    derive_history,
-    magnitude,
-    new_versions,
-    stated,
-)
-from services.store.keys import Attachment, attach
+from services.store.commitments import Emitted, Seen, Touched, recompute
+from services.store.diff import DEFAULT_CONFLICT_WINDOW
 from services.store.tables import (
     StoreArticle,
     StoreChange,
-    StoreCommitment,
-    StoreCommitmentVersion,
     StoreConsumed,
     StoreFact,
     StoreOutbox,
@@ -145,8 +133,8 @@ def apply_batch(
             for i in fresh
         ],
     )
-    replays, keys = _store_extractions(session, fresh, now)
-    changes = _recompute(session, keys, replays, window, now)
+    replays, touched = _store_extractions(session, fresh, now)
+    changes = tuple(_change(e, replays, now) for e in recompute(session, touched, window, now))
     _record_changes(session, changes, replays, topic, now)
     session.flush()
     return Applied(consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes)
@@ -190,8 +178,8 @@ def _digest(extraction: ExtractionV1) -> str:
 
 def _store_extractions(
     session: Session, fresh: Sequence[Incoming], now: datetime
-) -> tuple[_Replays, set[str]]:
-    """Upsert articles and replace their facts; return replay contexts and affected keys."""
+) -> tuple[_Replays, Touched]:
+    """Upsert articles and replace their facts; return replay contexts and what changed."""
     ids = {i.extraction.article.id for i in fresh}
     articles = {
         a.id: a for a in session.scalars(select(StoreArticle).where(StoreArticle.id.in_(ids)))
@@ -202,7 +190,7 @@ def _store_extractions(
     ):
         old_keys[article_id].add(key)
     replays = _Replays()
-    replaced: dict[str, list[dict[str, Any]]] = {}
+    replaced: dict[str, ExtractionV1] = {}
     for item in fresh:
         extraction = item.extraction
         article_id, digest = extraction.article.id, _digest(extraction)
@@ -213,20 +201,24 @@ def _store_extractions(
         ):
             continue  # the same extraction again, or an older extractor's: nothing changes
         articles[article_id] = _upsert_article(session, stored, extraction, digest, now)
-        replaced[article_id] = _fact_rows(extraction)
+        replaced[article_id] = extraction
         replays.by_article[article_id] = item.replay
-    keys: set[str] = set()
-    for article_id, rows in replaced.items():
-        touched = old_keys[article_id] | {row["key"] for row in rows}
-        keys |= touched
+    added: dict[str, list[Seen]] = defaultdict(list)
+    lost: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for article_id, extraction in replaced.items():
+        seen = _seen(extraction)
+        for each in seen:
+            added[each.attachment.key.text].append(each)
+        rows += [_fact_row(extraction, position, each) for position, each in enumerate(seen)]
+        lost |= old_keys[article_id]
+        touched = old_keys[article_id] | {each.attachment.key.text for each in seen}
         replays.by_key.update(dict.fromkeys(touched, replays.by_article[article_id]))
     session.flush()
     if replaced:
         session.execute(delete(StoreFact).where(StoreFact.article_id.in_(list(replaced))))
-        rows = [row for article_rows in replaced.values() for row in article_rows]
-        if rows:
-            insert_rows(session, StoreFact, rows)
-    return replays, keys
+        insert_rows(session, StoreFact, rows)
+    return replays, Touched(added=added, lost=frozenset(lost))
 
 
 def _upsert_article(
@@ -262,218 +254,55 @@ def _upsert_article(
     return stored
 
 
-def _fact_rows(extraction: ExtractionV1) -> list[dict[str, Any]]:
-    rows = []
-    article_id = extraction.article.id
-    for position, fact in enumerate(extraction.facts):
-        attachment = attach(fact)
-        rows.append(
-            {
-                "id": stable_id(article_id, extraction.extractor_version, str(position)),
-                "article_id": article_id,
-                "position": position,
-                "extractor_version": extraction.extractor_version,
-                "type": fact.type,
-                "subject_id": fact.subject.id,
-                "subject_name": fact.subject.name,
-                "subject_mention": fact.subject.mention,
-                "counterparty_id": fact.counterparty.id if fact.counterparty else None,
-                "counterparty_name": fact.counterparty.name if fact.counterparty else None,
-                "counterparty_mention": fact.counterparty.mention if fact.counterparty else None,
-                "status": fact.status,
-                "key": attachment.key.text,
-                "key_reason": attachment.reason,
-                "fact": fact.model_dump(mode="json"),
-            }
-        )
-    return rows
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """A stored fact with what its article adds: the observation and the fact itself."""
-
-    observation: Observation
-    fact: FactV1
-    attachment: Attachment
-
-
-def _load_observations(session: Session, keys: Iterable[str]) -> dict[str, list[_Seen]]:
-    rows = session.execute(
-        select(
-            StoreFact.id,
-            StoreFact.key,
-            StoreFact.fact,
-            StoreArticle.id,
-            StoreArticle.url,
-            StoreArticle.title,
-            StoreArticle.source,
-            StoreArticle.effective_at,
-        )
-        .join(StoreArticle, StoreArticle.id == StoreFact.article_id)
-        .where(StoreFact.key.in_(list(keys)))
-    )
-    seen: dict[str, list[_Seen]] = defaultdict(list)
-    for fact_id, key, data, article_id, url, title, source, effective_at in rows:
-        fact = FactV1.model_validate(data)
-        state = stated(fact)
-        evidence = ChangeEvidence(
-            article_id=article_id,
-            url=url,
-            title=title,
-            source=source,
-            sentence=fact.evidence.sentence,
-            start=fact.evidence.start,
-            end=fact.evidence.end,
-        )
-        observation = Observation(fact_id, article_id, source, effective_at, state, evidence)
-        seen[key].append(_Seen(observation, fact, attach(fact)))
-    return seen
-
-
-def _recompute(
-    session: Session, keys: set[str], replays: _Replays, window: timedelta, now: datetime
-) -> tuple[ChangeV1, ...]:
-    if not keys:
-        return ()
-    ordered = sorted(keys)
-    locked = set(
-        session.scalars(
-            select(StoreCommitment.key)
-            .where(StoreCommitment.key.in_(ordered))
-            .order_by(StoreCommitment.key)
-            .with_for_update()
-        )
-    )
-    seen = _load_observations(session, ordered)
-    recorded = {
-        version_id: at
-        for version_id, at in session.execute(
-            select(StoreCommitmentVersion.id, StoreCommitmentVersion.recorded_at).where(
-                StoreCommitmentVersion.key.in_(ordered)
-            )
-        )
-    }
-    session.execute(delete(StoreCommitmentVersion).where(StoreCommitmentVersion.key.in_(ordered)))
-    version_rows: list[dict[str, Any]] = []
-    commitment_rows: list[dict[str, Any]] = []
-    changes: list[ChangeV1] = []
-    for key in ordered:
-        history = derive_history(key, (s.observation for s in seen[key]), window)
-        if not history:
-            continue
-        latest = max(seen[key], key=lambda s: s.observation.order)
-        version_rows += [
-            _version_row(key, i, v, recorded.get(v.id, now)) for i, v in enumerate(history)
-        ]
-        commitment_rows.append(_commitment_row(key, history, latest, recorded, now))
-        subject, counterparty = _parties(latest.fact)
-        for version in new_versions(recorded, history):
-            replay = replays.of(key, version.observation.article_id)
-            changes.append(
-                ChangeV1(
-                    id=version.id,
-                    kind=version.kind,
-                    key=key,
-                    type=latest.fact.type,
-                    subject=subject,
-                    counterparty=counterparty,
-                    before=version.before,
-                    after=version.after,
-                    delta=version.delta,
-                    evidence=version.observation.evidence,
-                    effective_at=version.observation.effective_at,
-                    recorded_at=now,
-                    replay_id=replay.replay_id,
-                    notify=replay.notify(version.kind),
-                )
-            )
-    insert_rows(session, StoreCommitmentVersion, version_rows)
-    _write_commitments(session, locked, commitment_rows)
-    return tuple(changes)
-
-
-def _write_commitments(session: Session, locked: set[str], rows: Sequence[dict[str, Any]]) -> None:
-    """Replace the locked rows with the derived ones and insert the new keys.
-
-    A writer that did not hold the lock of an existing key (it was deleted and re-inserted by
-    a concurrent writer, or is new) fails its primary key on insert: the batch is retried, and
-    the retry locks the key before reading its facts.
-    """
-    if locked:
-        session.execute(delete(StoreCommitment).where(StoreCommitment.key.in_(sorted(locked))))
-    insert_rows(session, StoreCommitment, rows)
-
-
-def _parties(fact: FactV1) -> tuple[OrgRef, OrgRef | None]:
-    subject = OrgRef(id=fact.subject.id, name=fact.subject.name)
-    other = fact.counterparty
-    return subject, OrgRef(id=other.id, name=other.name) if other else None
-
-
-def _claims(version: Version) -> list[dict[str, Any]]:
+def _seen(extraction: ExtractionV1) -> list[Seen]:
+    article, version = extraction.article, extraction.extractor_version
     return [
-        {
-            "quantity": c.quantity.model_dump(mode="json"),
-            "sources": list(c.sources),
-            "asserted_at": c.asserted_at.isoformat(),
-        }
-        for c in version.disputed
+        Seen.in_article(stable_id(article.id, version, str(position)), fact, article)
+        for position, fact in enumerate(extraction.facts)
     ]
 
 
-def _version_row(key: str, seq: int, version: Version, recorded_at: datetime) -> dict[str, Any]:
-    observation = version.observation
+def _fact_row(extraction: ExtractionV1, position: int, seen: Seen) -> dict[str, Any]:
+    fact = seen.fact
     return {
-        "id": version.id,
-        "key": key,
-        "seq": seq,
-        "kind": version.kind,
-        "article_id": observation.article_id,
-        "fact_id": observation.fact_id,
-        "source": observation.source,
-        "before": version.before.model_dump(mode="json") if version.before else None,
-        "after": version.after.model_dump(mode="json"),
-        "delta": version.delta.model_dump(mode="json") if version.delta else None,
-        "sources": list(version.sources),
-        "disputed": _claims(version),
-        "evidence": observation.evidence.model_dump(mode="json"),
-        "effective_at": observation.effective_at,
-        "recorded_at": recorded_at,
-    }
-
-
-def _commitment_row(
-    key: str,
-    history: Sequence[Version],
-    latest: _Seen,
-    recorded: dict[str, datetime],
-    now: datetime,
-) -> dict[str, Any]:
-    current = history[-1]
-    quantity = current.after.quantity
-    fact, commitment_key = latest.fact, latest.attachment.key
-    return {
-        "key": key,
+        "id": seen.observation.fact_id,
+        "article_id": extraction.article.id,
+        "position": position,
+        "extractor_version": extraction.extractor_version,
         "type": fact.type,
         "subject_id": fact.subject.id,
         "subject_name": fact.subject.name,
+        "subject_mention": fact.subject.mention,
         "counterparty_id": fact.counterparty.id if fact.counterparty else None,
         "counterparty_name": fact.counterparty.name if fact.counterparty else None,
-        "what": commitment_key.what,
-        "scope": commitment_key.scope,
-        "state": current.after.model_dump(mode="json"),
-        "value": magnitude(quantity),
-        "unit": "MW" if quantity and quantity.unit == "GW" else quantity and quantity.unit,
-        "last_kind": current.kind,
-        "sources": list(current.sources),
-        "disputed": _claims(current),
-        "versions": len(history),
-        "first_effective_at": history[0].observation.effective_at,
-        "effective_at": current.observation.effective_at,
-        "recorded_at": max(recorded.get(v.id, now) for v in history),
-        "reason": latest.attachment.reason,
+        "counterparty_mention": fact.counterparty.mention if fact.counterparty else None,
+        "status": fact.status,
+        "key": seen.attachment.key.text,
+        "key_reason": seen.attachment.reason,
+        "fact": fact.model_dump(mode="json"),
     }
+
+
+def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
+    version, fact = emitted.version, emitted.latest
+    replay = replays.of(emitted.key, version.observation.article_id)
+    other = fact.counterparty
+    return ChangeV1(
+        id=version.id,
+        kind=version.kind,
+        key=emitted.key,
+        type=fact.type,
+        subject=OrgRef(id=fact.subject.id, name=fact.subject.name),
+        counterparty=OrgRef(id=other.id, name=other.name) if other else None,
+        before=version.before,
+        after=version.after,
+        delta=version.delta,
+        evidence=version.observation.evidence,
+        effective_at=version.observation.effective_at,
+        recorded_at=now,
+        replay_id=replay.replay_id,
+        notify=replay.notify(version.kind),
+    )
 
 
 def _record_changes(

@@ -87,8 +87,11 @@ class StoreCommitment(Base):
     sources: Mapped[list[str]] = mapped_column(JSON)
     disputed: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     versions: Mapped[int]
+    last_version_id: Mapped[str] = mapped_column(Id)
     first_effective_at: Mapped[datetime]
     effective_at: Mapped[datetime]
+    observed_until: Mapped[datetime]
+    """Effective time of the newest fact about this commitment (even one that changed nothing)."""
     recorded_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
 
@@ -104,6 +107,8 @@ class StoreCommitmentVersion(Base):
     article_id: Mapped[str] = mapped_column(Id, index=True)
     fact_id: Mapped[str] = mapped_column(Id)
     source: Mapped[str] = mapped_column(String(200))
+    stated: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """What the causing fact stated (``after`` adds what it left unstated)."""
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any]] = mapped_column(JSON)
     delta: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -46,9 +46,9 @@ class LedgerHarness:
         await self.handle(messages)
         return self.changes()[known:]
 
-    def changes(self, **filters: object) -> list[ChangeV1]:
+    def changes(self) -> list[ChangeV1]:
         with transaction(self.factory) as session:
-            return queries.changes(session, **filters).items  # type: ignore[arg-type]
+            return queries.all_pages(lambda cursor: queries.changes(session, cursor=cursor))
 
     def ledger(self) -> list[queries.Commitment]:
         with transaction(self.factory) as session:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.core.models import Timeframe
-from services.store.diff import Observation, derive_history, new_versions
+from services.store.diff import Observation, derive_history, extend_history, new_versions
 
 from .builders import observation
 
@@ -158,3 +158,12 @@ OBSERVATIONS = [
 @given(st.permutations(OBSERVATIONS))
 def test_any_permutation_yields_the_same_history(order: list[Observation]) -> None:
     assert derive_history(KEY, order) == derive_history(KEY, OBSERVATIONS)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.permutations(OBSERVATIONS), st.integers(min_value=0, max_value=len(OBSERVATIONS)))
+def test_extending_a_history_equals_deriving_it_at_once(order: list[Observation], cut: int) -> None:
+    ordered = sorted(order, key=lambda o: o.order)
+    head = derive_history(KEY, ordered[:cut])
+    tail = extend_history(KEY, head[-1] if head else None, ordered[cut:])
+    assert head + tail == derive_history(KEY, order)

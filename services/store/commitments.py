@@ -1,0 +1,334 @@
+"""Re-deriving the commitments a batch touched, and writing their history and current state.
+
+Both paths run the same fold (:func:`services.store.diff.extend_history`):
+
+- **append** — every new fact of a key is newer than everything stored for it (live news, in
+  order): its facts are folded onto the stored current version and only new versions are
+  written; nothing else about the key is read.
+- **re-derive** — anything else (an older article arriving late, a re-extraction that removed
+  or moved facts, two facts at the same instant): all facts of the key are read, its whole
+  history is derived again and replaces the stored one; versions that did not exist before
+  are the changes.
+
+The commitment rows of the touched keys are locked (``SELECT … FOR UPDATE``, in key order)
+before anything about them is read, so two store instances serialise on a shared key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.core.models import (
+    ArticleV1,
+    ChangeEvidence,
+    CommitmentState,
+    Delta,
+    FactV1,
+    Quantity,
+)
+from services.store.bulk import insert_rows
+from services.store.diff import (
+    Claim,
+    Observation,
+    Version,
+    derive_history,
+    extend_history,
+    magnitude,
+    new_versions,
+    stated,
+)
+from services.store.keys import Attachment, attach
+from services.store.tables import StoreArticle, StoreCommitment, StoreCommitmentVersion, StoreFact
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A fact as an observation of its commitment, with the fact and its key."""
+
+    observation: Observation
+    fact: FactV1
+    attachment: Attachment
+
+    @classmethod
+    def of(
+        cls,
+        fact_id: str,
+        fact: FactV1,
+        article_id: str,
+        url: str,
+        title: str,
+        source: str,
+        effective_at: datetime,
+    ) -> Seen:
+        evidence = ChangeEvidence(
+            article_id=article_id,
+            url=url,
+            title=title,
+            source=source,
+            sentence=fact.evidence.sentence,
+            start=fact.evidence.start,
+            end=fact.evidence.end,
+        )
+        observation = Observation(fact_id, article_id, source, effective_at, stated(fact), evidence)
+        return cls(observation, fact, attach(fact))
+
+    @classmethod
+    def in_article(cls, fact_id: str, fact: FactV1, article: ArticleV1) -> Seen:
+        effective_at = article.published_at or article.fetched_at
+        return cls.of(
+            fact_id, fact, article.id, article.url, article.title, article.source, effective_at
+        )
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What a batch did to the facts: new ones by key, and keys that lost some."""
+
+    added: Mapping[str, Sequence[Seen]]
+    lost: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """A version that did not exist before: a change, with the newest fact of its key."""
+
+    key: str
+    version: Version
+    latest: FactV1
+
+
+def recompute(
+    session: Session, touched: Touched, window: timedelta, now: datetime
+) -> list[Emitted]:
+    """Bring the histories and current states of the touched keys up to date."""
+    keys = sorted(set(touched.added) | touched.lost)
+    if not keys:
+        return []
+    stored = {
+        row.key: row
+        for row in session.scalars(
+            select(StoreCommitment)
+            .where(StoreCommitment.key.in_(keys))
+            .order_by(StoreCommitment.key)
+            .with_for_update()
+        )
+    }
+    appendable = {
+        key: seen
+        for key, seen in touched.added.items()
+        if key not in touched.lost
+        and (
+            key not in stored
+            or min(s.observation.effective_at for s in seen) > stored[key].observed_until
+        )
+    }
+    writer = _Writer(now)
+    heads = _versions(session, [stored[k].last_version_id for k in appendable if k in stored])
+    for key, seen in appendable.items():
+        row = stored.get(key)
+        writer.append(key, row, heads[row.last_version_id] if row else None, seen, window)
+    writer.rederive(session, [k for k in keys if k not in appendable], window)
+    insert_rows(session, StoreCommitmentVersion, writer.version_rows)
+    if stored:
+        session.execute(delete(StoreCommitment).where(StoreCommitment.key.in_(sorted(stored))))
+    insert_rows(session, StoreCommitment, writer.commitment_rows)
+    return sorted(writer.emitted, key=lambda e: (e.version.observation.order, e.key))
+
+
+class _Writer:
+    """Collects the rows and changes of one recompute."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.version_rows: list[dict[str, Any]] = []
+        self.commitment_rows: list[dict[str, Any]] = []
+        self.emitted: list[Emitted] = []
+
+    def append(
+        self,
+        key: str,
+        row: StoreCommitment | None,
+        head: Version | None,
+        seen: Sequence[Seen],
+        window: timedelta,
+    ) -> None:
+        added = extend_history(key, head, (s.observation for s in seen), window)
+        latest = max(seen, key=lambda s: s.observation.order)
+        offset = row.versions if row else 0
+        self.version_rows += [
+            _version_row(key, offset + i, v, self.now) for i, v in enumerate(added)
+        ]
+        self.emitted += [Emitted(key, v, latest.fact) for v in added]
+        current = added[-1] if added else head
+        assert current is not None
+        self.commitment_rows.append(
+            _commitment_row(
+                key,
+                current,
+                latest,
+                versions=offset + len(added),
+                first_effective_at=row.first_effective_at
+                if row
+                else added[0].observation.effective_at,
+                recorded_at=self.now if added or row is None else row.recorded_at,
+            )
+        )
+
+    def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
+        if not keys:
+            return
+        seen = _observations(session, keys)
+        known = select(StoreCommitmentVersion.id, StoreCommitmentVersion.recorded_at).where(
+            StoreCommitmentVersion.key.in_(keys)
+        )
+        recorded = {version_id: at for version_id, at in session.execute(known)}
+        session.execute(delete(StoreCommitmentVersion).where(StoreCommitmentVersion.key.in_(keys)))
+        for key in keys:
+            history = derive_history(key, (s.observation for s in seen[key]), window)
+            if not history:
+                continue  # every fact of the key is gone: so is the commitment
+            latest = max(seen[key], key=lambda s: s.observation.order)
+            self.version_rows += [
+                _version_row(key, i, v, recorded.get(v.id, self.now)) for i, v in enumerate(history)
+            ]
+            self.emitted += [Emitted(key, v, latest.fact) for v in new_versions(recorded, history)]
+            self.commitment_rows.append(
+                _commitment_row(
+                    key,
+                    history[-1],
+                    latest,
+                    versions=len(history),
+                    first_effective_at=history[0].observation.effective_at,
+                    recorded_at=max(recorded.get(v.id, self.now) for v in history),
+                )
+            )
+
+
+def _observations(session: Session, keys: Iterable[str]) -> dict[str, list[Seen]]:
+    rows = session.execute(
+        select(
+            StoreFact.id,
+            StoreFact.key,
+            StoreFact.fact,
+            StoreArticle.id,
+            StoreArticle.url,
+            StoreArticle.title,
+            StoreArticle.source,
+            StoreArticle.effective_at,
+        )
+        .join(StoreArticle, StoreArticle.id == StoreFact.article_id)
+        .where(StoreFact.key.in_(list(keys)))
+    )
+    seen: dict[str, list[Seen]] = defaultdict(list)
+    for fact_id, key, data, article_id, url, title, source, effective_at in rows:
+        fact = FactV1.model_validate(data)
+        seen[key].append(Seen.of(fact_id, fact, article_id, url, title, source, effective_at))
+    return seen
+
+
+def _versions(session: Session, ids: Sequence[str]) -> dict[str, Version]:
+    """Stored versions by id, as the fold produced them."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(StoreCommitmentVersion).where(StoreCommitmentVersion.id.in_(ids)))
+    return {row.id: _version(row) for row in rows}
+
+
+def _version(row: StoreCommitmentVersion) -> Version:
+    evidence = ChangeEvidence.model_validate(row.evidence)
+    state = CommitmentState.model_validate(row.stated)
+    return Version(
+        id=row.id,
+        kind=row.kind,  # type: ignore[arg-type]
+        observation=Observation(
+            row.fact_id, row.article_id, row.source, row.effective_at, state, evidence
+        ),
+        before=CommitmentState.model_validate(row.before) if row.before else None,
+        after=CommitmentState.model_validate(row.after),
+        delta=Delta.model_validate(row.delta) if row.delta else None,
+        sources=tuple(row.sources),
+        disputed=tuple(
+            Claim(
+                Quantity.model_validate(c["quantity"]),
+                tuple(c["sources"]),
+                datetime.fromisoformat(c["asserted_at"]),
+            )
+            for c in row.disputed
+        ),
+    )
+
+
+def claims(version: Version) -> list[dict[str, Any]]:
+    return [
+        {
+            "quantity": c.quantity.model_dump(mode="json"),
+            "sources": list(c.sources),
+            "asserted_at": c.asserted_at.isoformat(),
+        }
+        for c in version.disputed
+    ]
+
+
+def _version_row(key: str, seq: int, version: Version, recorded_at: datetime) -> dict[str, Any]:
+    observation = version.observation
+    return {
+        "id": version.id,
+        "key": key,
+        "seq": seq,
+        "kind": version.kind,
+        "article_id": observation.article_id,
+        "fact_id": observation.fact_id,
+        "source": observation.source,
+        "stated": observation.state.model_dump(mode="json"),
+        "before": version.before.model_dump(mode="json") if version.before else None,
+        "after": version.after.model_dump(mode="json"),
+        "delta": version.delta.model_dump(mode="json") if version.delta else None,
+        "sources": list(version.sources),
+        "disputed": claims(version),
+        "evidence": observation.evidence.model_dump(mode="json"),
+        "effective_at": observation.effective_at,
+        "recorded_at": recorded_at,
+    }
+
+
+def _commitment_row(
+    key: str,
+    current: Version,
+    latest: Seen,
+    *,
+    versions: int,
+    first_effective_at: datetime,
+    recorded_at: datetime,
+) -> dict[str, Any]:
+    quantity = current.after.quantity
+    fact, commitment_key = latest.fact, latest.attachment.key
+    return {
+        "key": key,
+        "type": fact.type,
+        "subject_id": fact.subject.id,
+        "subject_name": fact.subject.name,
+        "counterparty_id": fact.counterparty.id if fact.counterparty else None,
+        "counterparty_name": fact.counterparty.name if fact.counterparty else None,
+        "what": commitment_key.what,
+        "scope": commitment_key.scope,
+        "state": current.after.model_dump(mode="json"),
+        "value": magnitude(quantity),
+        "unit": "MW" if quantity and quantity.unit == "GW" else quantity and quantity.unit,
+        "last_kind": current.kind,
+        "sources": list(current.sources),
+        "disputed": claims(current),
+        "versions": versions,
+        "last_version_id": current.id,
+        "first_effective_at": first_effective_at,
+        "effective_at": current.observation.effective_at,
+        "observed_until": latest.observation.effective_at,
+        "recorded_at": recorded_at,
+        "reason": latest.attachment.reason,
+    }
