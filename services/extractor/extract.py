@@ -272,17 +272,23 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
     drafts: list[Draft] = []
     indexes: list[int] = []
     skipped: list[Sentence] = []
-    for index, sentence in enumerate(split_sentences(text)):
+    last_gpu = -MODEL_REACH - 1  # index of the latest sentence with a GPU figure
+    sentences = split_sentences(text)
+    for index, (sentence, worth) in enumerate(
+        zip(sentences, worth_analysing(text, sentences, lexicon), strict=True)
+    ):
         found: list[Draft] = []
-        if worth_analysing(text, sentence, lexicon):
+        if worth:
             _settle(text, skipped, lexicon, ctx)
             found = analyse_sentence(text, sentence, lexicon, ctx)
         else:
             skipped.append(sentence)
-        if not found and drafts:
+        if not found and index - last_gpu <= MODEL_REACH:
             model = model_only(text, sentence, lexicon)
             if model is not None:
                 _attach_model(drafts, indexes, index, sentence, model)
+        if any(d.unit == "gpu" for d in found):
+            last_gpu = index
         drafts.extend(found)
         indexes.extend([index] * len(found))
     return drafts
@@ -304,8 +310,9 @@ def extract(
     drafts = list(_drafts(text, title, lexicon))
     if not drafts:
         return []
-    vendor = _article_vendor(text, lexicon)
-    drafts = [_with_vendor(d, vendor) for d in drafts]
+    if any(d.type == "gpu_commitment" and d.counterparty is None for d in drafts):
+        vendor = _article_vendor(text, lexicon)
+        drafts = [_with_vendor(d, vendor) for d in drafts]
     drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
     generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
     return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]

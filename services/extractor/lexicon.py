@@ -17,7 +17,13 @@ from typing import Any
 import yaml
 
 from services.extractor.errors import ExtractorTerminal
-from services.extractor.patterns import at_word_end, at_word_start, trie_pattern, variants
+from services.extractor.patterns import (
+    at_word_end,
+    at_word_start,
+    is_latin,
+    trie_pattern,
+    variants,
+)
 
 DATA_DIR = Path(__file__).parent / "data"
 ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
@@ -77,20 +83,46 @@ class Dictionary:
         return found is not None and (self.prefix or at_word_end(text, found.end()))
 
 
+_LEAD = r"[\s(\"'“‘\[/\-–,.:;·]"
+"""What precedes an English word: matching English words only there keeps the engine from
+trying every letter of a text as the start of a word."""
+
+
 @dataclass(frozen=True)
 class WordList:
-    """Words of several categories behind one dictionary; a match maps to categories."""
+    """Words of several categories; a match maps to its categories.  Words starting with a Latin
+    letter match at word starts (and, unless ``prefix``, end at word ends); others anywhere."""
 
-    words: Dictionary
+    latin: re.Pattern[str]
+    """Latin words after a lead character (separate patterns: one alternation of both would
+    stop the engine's quick scan for possible first characters)"""
+    latin_start: re.Pattern[str]
+    other: re.Pattern[str]
     categories: Mapping[str, frozenset[str]]
+    prefix: bool
+
+    def _spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        spans = [m.span() for m in self.other.finditer(text, start, end)]
+        if start == 0:
+            first = self.latin_start.match(text, 0, end)
+            if first is not None:
+                spans.append(first.span())
+        for match in self.latin.finditer(text, max(0, start - 1), end):
+            a, b = match.span(1)
+            if a >= start and (self.prefix or at_word_end(text, b)):
+                spans.append((a, b))
+        return sorted(spans)
 
     def find(self, text: str, start: int, end: int) -> list[tuple[int, int, frozenset[str]]]:
         hits = []
-        for match in self.words.finditer(text, start, end):
-            categories = self.categories.get(match.group().lower())
+        for a, b in self._spans(text, start, end):
+            categories = self.categories.get(text[a:b].lower())
             if categories:
-                hits.append((match.start(), match.end(), categories))
+                hits.append((a, b, categories))
         return hits
+
+    def search(self, text: str, start: int, end: int) -> bool:
+        return bool(self.find(text, start, end))
 
     def categories_in(self, text: str, start: int, end: int) -> frozenset[str]:
         found: set[str] = set()
@@ -169,9 +201,14 @@ def _word_list(
             for shorter, inherited in categories.items():
                 if shorter != word and word.startswith(shorter):
                     cats |= {c for c in inherited if sections[c] not in own}
+    spelled = variants(categories)
+    latin = trie_pattern(w for w in spelled if is_latin(w[0]))
     return WordList(
-        _dictionary(variants(categories), prefix=prefix),
-        {word: frozenset(cats) for word, cats in categories.items()},
+        latin=re.compile(_LEAD + "(" + latin + ")"),
+        latin_start=re.compile(latin),
+        other=re.compile(trie_pattern(w for w in spelled if not is_latin(w[0]))),
+        categories={word: frozenset(cats) for word, cats in categories.items()},
+        prefix=prefix,
     )
 
 

@@ -532,31 +532,51 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
     ctx.previous_relevant = "relevance" in view.categories
 
 
-_NUMBERISH = re.compile(
-    r"\d|수\s?(?:십|백|천)?\s?[만억조천백십]|thousand|million|billion|quarter\sof|half\sa",
-    re.IGNORECASE,
-)
+_NUMBERISH = re.compile(r"[0-9]+|수\s?(?:십|백|천)?\s?[만억조천백십]|illion|ILLION|housand|HOUSAND")
 
 
-def worth_analysing(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
-    """Whether the sentence can state a fact at all (a cheap test that skips most of a text)."""
-    start, end = sentence.start, sentence.end
-    cats = lexicon.triggers.categories_in(text, start, end)
-    if not cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
-        return False
-    if "partnership" in cats or _NUMBERISH.search(text, start, end):
-        return True
-    return "supply" in cats and (
-        lexicon.product_pattern.search(text, start, end)
-        or lexicon.gpu_pattern.search(text, start, end)
-    )
+def worth_analysing(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[bool]:
+    """Which sentences can state a fact at all: a trigger word, and a number, a partnership
+    word, or a supply word with a product.  One scan of the whole text, so that the many
+    sentences of an article that state nothing cost almost nothing."""
+    hits = lexicon.triggers.find(text, 0, len(text))
+    numbers = [m.start() for m in _NUMBERISH.finditer(text)]
+    worth: list[bool] = []
+    h = n = 0
+    for sentence in sentences:
+        start, end = sentence.start, sentence.end
+        while h < len(hits) and hits[h][0] < start:
+            h += 1
+        cats: set[str] = set()
+        j = h
+        while j < len(hits) and hits[j][0] < end:
+            cats |= hits[j][2]
+            j += 1
+        while n < len(numbers) and numbers[n] < start:
+            n += 1
+        has_number = n < len(numbers) and numbers[n] < end
+        worth.append(
+            bool(cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS))
+            and (
+                has_number
+                or "partnership" in cats
+                or (
+                    "supply" in cats
+                    and (
+                        lexicon.product_pattern.search(text, start, end)
+                        or lexicon.gpu_pattern.search(text, start, end)
+                    )
+                )
+            )
+        )
+    return worth
 
 
 def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
     """Whether the sentence names an organisation or refers to one (양사, "the company")."""
     return (
         lexicon.org_pattern.search(text, sentence.start, sentence.end)
-        or lexicon.references.words.search(text, sentence.start, sentence.end)
+        or lexicon.references.search(text, sentence.start, sentence.end)
     )
 
 
