@@ -23,6 +23,7 @@ import yaml
 from pydantic import ValidationError
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 
 from services.core.models import ArticleV1, ReplayLineV1, WarcRef, stable_id
 from services.crawler.decode import decode_document
@@ -100,26 +101,46 @@ def read_warc(path: Path) -> Iterator[ReplayRecord]:
         yield ReplayRecord(str(path), error=f"cannot open: {exc}")
         return
     with stream:
-        records = ArchiveIterator(stream, check_digests=False)
-        offset = 0
+        records = ArchiveIterator(stream, check_digests=True)
+        offset, seen = 0, 0
         try:
             for record in records:
+                seen += 1
+                body = record.content_stream().read()
+                # Offsets are known once the record has been read to its end.
                 offset = records.get_record_offset()
+                problem = _problem(record)
+                if problem is not None:
+                    yield ReplayRecord(f"{path}:{offset}", error=problem)
+                    continue
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
-                status = record.http_headers.get_statuscode()
-                if not status.startswith("2"):
+                if not record.http_headers.get_statuscode().startswith("2"):
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 fetched = _warc_date(record.rec_headers.get_header("WARC-Date"))
-                headers = dict(record.http_headers.headers)
-                body = record.content_stream().read()
+                ref = WarcRef(filename=path.name, offset=offset,
+                              length=records.get_record_length())  # fmt: skip
                 yield article_from_response(
-                    url, headers, body, fetched_at=fetched, origin=f"{path}:{offset}",
-                    warc=WarcRef(filename=path.name, offset=offset, length=0),
+                    url, dict(record.http_headers.headers), body, fetched_at=fetched,
+                    origin=f"{path}:{offset}", warc=ref,
                 )  # fmt: skip
         except (ArchiveLoadFailed, EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
             yield ReplayRecord(f"{path}:{offset}", error=f"corrupt or truncated WARC: {exc!r}")
+            return
+        if seen == 0 and path.stat().st_size > 0:
+            yield ReplayRecord(f"{path}:0", error="no WARC records found (not a WARC file?)")
+
+
+def _problem(record: ArcWarcRecord) -> str | None:
+    """Why a WARC record cannot be trusted: malformed headers, or a digest that fails."""
+    if record.format.startswith("warc") and not record.rec_headers.get_header("WARC-Record-ID"):
+        return "malformed WARC record (no WARC-Record-ID)"
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        return "truncated WARC record: the file ends before its Content-Length"
+    if record.digest_checker.passed is False:
+        return "corrupt or truncated WARC record: " + "; ".join(record.digest_checker.problems)
+    return None
 
 
 def _warc_date(value: str | None) -> datetime:
