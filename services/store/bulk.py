@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import JSON, Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.core.db import Base
@@ -37,13 +38,18 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    json.dumps(row[name], ensure_ascii=False)
-                    if encode and row[name] is not None
-                    else row[name]
-                    for name, encode in zip(names, as_json, strict=True)
-                ]
-            )
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(row[name], ensure_ascii=False)
+                        if encode and row[name] is not None
+                        else row[name]
+                        for name, encode in zip(names, as_json, strict=True)
+                    ]
+                )
+    except dbapi.Error as exc:
+        # as SQLAlchemy reports driver errors: IntegrityError, OperationalError, …
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
