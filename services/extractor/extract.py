@@ -35,6 +35,8 @@ from services.extractor.rules import (
     mentions_anything,
     model_only,
     remember,
+    remember_signals,
+    signals,
     worth_analysing,
 )
 from services.extractor.sentences import Sentence, split_sentences
@@ -248,41 +250,50 @@ def _attach_model(
             return
 
 
-def _settle(text: str, skipped: list[Sentence], lexicon: Lexicon, ctx: Context) -> None:
+def _settle(
+    text: str,
+    skipped: list[tuple[Sentence, frozenset[str]]],
+    lexicon: Lexicon,
+    ctx: Context,
+) -> None:
     """Context from sentences skipped since the last analysed one: the newest that names an
     organisation (for the subject and pair) and the last one (for what was just talked about)."""
     if not skipped:
         return
     named = next(
-        (s for s in reversed(skipped[-CONTEXT_REACH:]) if mentions_anything(text, s, lexicon)),
+        (s for s, _ in reversed(skipped[-CONTEXT_REACH:]) if mentions_anything(text, s, lexicon)),
         None,
     )
     if named is not None:
         remember(text, named, lexicon, ctx)
-    if named is not skipped[-1]:
-        remember(text, skipped[-1], lexicon, ctx)
+    last, categories = skipped[-1]
+    remember_signals(text, last, categories, lexicon, ctx)
     skipped.clear()
 
 
 def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
     ctx = Context()
     if title:
-        for sentence in split_sentences(title):
-            analyse_sentence(title, sentence, lexicon, ctx)
+        heads = split_sentences(title)
+        for sentence, categories in zip(heads, signals(title, heads, lexicon), strict=True):
+            if worth_analysing(title, sentence, categories, lexicon):
+                analyse_sentence(title, sentence, lexicon, ctx)
+            elif mentions_anything(title, sentence, lexicon):
+                remember(title, sentence, lexicon, ctx)
     drafts: list[Draft] = []
     indexes: list[int] = []
-    skipped: list[Sentence] = []
+    skipped: list[tuple[Sentence, frozenset[str]]] = []
     last_gpu = -MODEL_REACH - 1  # index of the latest sentence with a GPU figure
     sentences = split_sentences(text)
-    for index, (sentence, worth) in enumerate(
-        zip(sentences, worth_analysing(text, sentences, lexicon), strict=True)
+    for index, (sentence, categories) in enumerate(
+        zip(sentences, signals(text, sentences, lexicon), strict=True)
     ):
         found: list[Draft] = []
-        if worth:
+        if worth_analysing(text, sentence, categories, lexicon):
             _settle(text, skipped, lexicon, ctx)
             found = analyse_sentence(text, sentence, lexicon, ctx)
         else:
-            skipped.append(sentence)
+            skipped.append((sentence, categories))
         if not found and index - last_gpu <= MODEL_REACH:
             model = model_only(text, sentence, lexicon)
             if model is not None:

@@ -535,13 +535,12 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
 _NUMBERISH = re.compile(r"[0-9]+|수\s?(?:십|백|천)?\s?[만억조천백십]|illion|ILLION|housand|HOUSAND")
 
 
-def worth_analysing(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[bool]:
-    """Which sentences can state a fact at all: a trigger word, and a number, a partnership
-    word, or a supply word with a product.  One scan of the whole text, so that the many
-    sentences of an article that state nothing cost almost nothing."""
+def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[frozenset[str]]:
+    """The trigger categories of each sentence, plus ``number`` where it has one — from one
+    scan of the whole text, so that the many sentences that state nothing cost almost nothing."""
     hits = lexicon.triggers.find(text, 0, len(text))
     numbers = [m.start() for m in _NUMBERISH.finditer(text)]
-    worth: list[bool] = []
+    found: list[frozenset[str]] = []
     h = n = 0
     for sentence in sentences:
         start, end = sentence.start, sentence.end
@@ -554,22 +553,35 @@ def worth_analysing(text: str, sentences: list[Sentence], lexicon: Lexicon) -> l
             j += 1
         while n < len(numbers) and numbers[n] < start:
             n += 1
-        has_number = n < len(numbers) and numbers[n] < end
-        worth.append(
-            bool(cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS))
-            and (
-                has_number
-                or "partnership" in cats
-                or (
-                    "supply" in cats
-                    and (
-                        lexicon.product_pattern.search(text, start, end)
-                        or lexicon.gpu_pattern.search(text, start, end)
-                    )
-                )
-            )
-        )
-    return worth
+        if n < len(numbers) and numbers[n] < end:
+            cats.add("number")
+        found.append(frozenset(cats))
+    return found
+
+
+def worth_analysing(
+    text: str, sentence: Sentence, categories: frozenset[str], lexicon: Lexicon
+) -> bool:
+    """Whether a sentence can state a fact at all: a trigger word, and a number, a partnership
+    word, or a supply word with a product."""
+    if not categories & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+        return False
+    if "number" in categories or "partnership" in categories:
+        return True
+    return "supply" in categories and (
+        lexicon.product_pattern.search(text, sentence.start, sentence.end)
+        or lexicon.gpu_pattern.search(text, sentence.start, sentence.end)
+    )
+
+
+def remember_signals(
+    text: str, sentence: Sentence, categories: frozenset[str], lexicon: Lexicon, ctx: Context
+) -> None:
+    """What a skipped sentence just talked about: GPUs, AI infrastructure."""
+    ctx.previous_gpu = "gpu_words" in categories or lexicon.gpu_pattern.search(
+        text, sentence.start, sentence.end
+    )
+    ctx.previous_relevant = "relevance" in categories
 
 
 def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
