@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -228,40 +227,3 @@ async def test_malformed_messages_are_terminal(ledger: LedgerHarness) -> None:
         with pytest.raises(InvalidExtraction) as caught:
             await ledger.handle([message(value, 0)])
         assert isinstance(caught.value, MessageError)
-
-
-ARRIVALS = [
-    extraction(article("a", source="a"), fact(15_000), korea_supply(260_000, "up_to")),
-    extraction(
-        article("b", OCT_30 + timedelta(days=3), source="b"),
-        fact(24_000),
-        korea_supply(260_000, "exact"),
-    ),
-    extraction(
-        article("c", OCT_30 + timedelta(days=50), source="c"), fact(50_000, qualifier="at_least")
-    ),
-    extraction(
-        article("d", OCT_30 + timedelta(days=80), source="a"), fact(50_000, status="cancelled")
-    ),
-]
-
-
-async def test_any_arrival_order_yields_the_same_ledger_and_history(
-    factory: sessionmaker[Session],
-) -> None:
-    outcomes = set()
-    for order in itertools.islice(itertools.permutations(ARRIVALS), 0, None, 5):
-        ledger = LedgerHarness(factory)
-        for item in order:
-            await ledger.deliver(item)
-        outcome = repr(
-            [(r.key, r.state, r.sources, r.disputed, r.last_kind) for r in ledger.ledger()]
-            + [
-                (v.kind, v.before, v.after, v.delta, v.sources, v.evidence)
-                for key in (SAMSUNG_GPU, KOREA_SUPPLY)
-                for v in ledger.history(key)
-            ]
-        )
-        outcomes.add(outcome)
-        ledger.wipe()
-    assert len(outcomes) == 1
