@@ -162,6 +162,8 @@ def ledger_page(ledger: views.Ledger, changes: Sequence[views.Change], position:
         '<div class="columns"><div class="main-column">'
         f'<section class="ledger-view"><h1>Ledger</h1>{filters_form(ledger)}'
         f'<p class="count">{len(ledger.shown)} of {len(ledger.rows)} commitments</p>'
+        '<p class="stale" data-ledger-stale hidden>The ledger has changed since this page was '
+        'loaded (rows marked). <a href="">Reload</a></p>'
         f"{ledger_table(ledger.shown)}</section>"
         f"{totals}</div>{feed_section(changes, position, title='Latest changes')}</div>"
     )

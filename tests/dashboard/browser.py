@@ -149,10 +149,10 @@ class Tab:
         )
         await self.evaluate("document.fonts.ready.then(() => true)")
 
-    async def screenshot(self, path: Path) -> Path:
-        """The whole page (not only the viewport) as PNG."""
+    async def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
+        """The whole page (or only what the screen shows) as PNG."""
         shot = await self.call(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}
         )
         await asyncio.to_thread(_write, path, base64.b64decode(shot["data"]))
         return path

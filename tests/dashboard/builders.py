@@ -12,6 +12,7 @@ from services.core.models import (
     CommitmentState,
     Delta,
     OrgRef,
+    Qualifier,
     Quantity,
     stable_id,
 )
@@ -27,9 +28,9 @@ def when(day: int, month: int = 11) -> datetime:
     return datetime(2025, month, day, 9, tzinfo=UTC)
 
 
-def gpus(value: float | None, text: str, qualifier: str = "exact") -> CommitmentState:
+def gpus(value: float | None, text: str, qualifier: Qualifier = "exact") -> CommitmentState:
     return CommitmentState(
-        quantity=Quantity(value=value, unit="gpu", qualifier=qualifier, text=text)  # type: ignore[arg-type]
+        quantity=Quantity(value=value, unit="gpu", qualifier=qualifier, text=text)
     )
 
 

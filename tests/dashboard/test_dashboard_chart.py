@@ -8,14 +8,15 @@ import xml.etree.ElementTree as ET
 from services.core.models import CommitmentState
 from services.dashboard import views
 from services.dashboard.chart import compact, nice_step, timeline_svg
+from services.store.queries import Version
 
 from .builders import KOREAN, commitment, gpus, version, when
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def chart(*versions: views.Point | object) -> ET.Element:
-    [timeline] = views.timelines([commitment(gpus(1, "1"))], list(versions), KOREAN)  # type: ignore[arg-type]
+def chart(*versions: Version) -> ET.Element:
+    [timeline] = views.timelines([commitment(gpus(1, "1"))], list(versions), KOREAN)
     return ET.fromstring(timeline_svg(timeline))
 
 
@@ -32,7 +33,7 @@ def test_each_version_is_a_point_linked_to_its_evidence_anchor() -> None:
     assert [p.get("data-value") for p in found] == ["50000", "60000"]
     links = [a.get("href") for a in svg.iter(f"{SVG}a")]
     assert len(links) == 2 and all(re.fullmatch(r"#v\d-[0-9a-f]{8}", h or "") for h in links)
-    assert [t.text for t in svg.iter(f"{SVG}title")][1].startswith("2025-11-20 · increased")
+    assert [t.text or "" for t in svg.iter(f"{SVG}title")][1].startswith("2025-11-20 · increased")
 
 
 def test_the_higher_value_is_drawn_higher_and_later_to_the_right() -> None:

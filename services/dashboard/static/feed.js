@@ -22,8 +22,18 @@
     for (var i = items.length - 1; i >= 0; i--) {
       feed.insertAdjacentHTML("afterbegin", items[i]);
       feed.firstElementChild.classList.add("fresh");
+      markStale(feed.firstElementChild.getAttribute("data-key"));
     }
     while (feed.children.length > max) feed.lastElementChild.remove();
+  }
+
+  // The ledger table was rendered with the page: flag the rows a new change makes outdated.
+  function markStale(key) {
+    var notice = document.querySelector("[data-ledger-stale]");
+    if (!notice) return;
+    var row = document.querySelector('tr[data-key="' + CSS.escape(key) + '"]');
+    if (row) row.classList.add("changed");
+    notice.hidden = false;
   }
 
   function poll() {
