@@ -35,6 +35,7 @@ _CLAUSE_BREAK = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s
 _RANGE_GAP = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
 _FROM_BEFORE = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 _PHRASE_END = re.compile(r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$")
+_RELATIVE = re.compile(r",?\s(?:which|who)\s")
 _WORD = re.compile(r"[^\s,.;:]+")
 _NUMBER_LIST = re.compile(
     r"(?:\s*(?:,|and|or|to|~|-|–)\s*\d[\d.,]*(?:\s?(?:thousand|million|[kKmM]))?)+", re.IGNORECASE
@@ -105,9 +106,11 @@ def _party(mention: Mention) -> Party:
     return Party(mention.org_id, mention.name, mention.mention_text, (mention.start, mention.end))
 
 
-def _reference_groups(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> tuple[
-    list[Group], bool, bool
-]:
+def _reference_groups(
+    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, named: list[Group]
+) -> tuple[list[Group], bool, bool]:
+    """Groups for 양사/"the two companies" (the pair named before) and "it"/이 회사 (the subject
+    before: earlier in this sentence — "Nvidia said it would" — or in an earlier one)."""
     groups: list[Group] = []
     distributive = respectively = False
     for start, end, categories in lexicon.references.find(text, sentence.start, sentence.end):
@@ -116,6 +119,14 @@ def _reference_groups(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Cont
             respectively = respectively or text[start:end].lower() in ("respectively", "각각")
             continue
         members = ctx.pair if "pair" in categories else ctx.subject
+        if "pair" not in categories:
+            earlier = [
+                g for g in named
+                if g.end <= start and g.role in ("topic", "subj", "bare")
+                and not all(m.vendor for m in g.members)
+            ]
+            if earlier:
+                members = tuple(_party(m) for m in earlier[0].members)
         role = role_after(text, start, end, sentence.start, sentence.end)
         if not members or role not in ("topic", "subj", "bare", "with"):
             continue
@@ -134,9 +145,11 @@ def _reference_groups(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Cont
 
 def _view(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> _View:
     start, end = sentence.start, sentence.end
-    mentions = find_mentions(text, start, end, lexicon)
-    references, distributive, respectively = _reference_groups(text, sentence, lexicon, ctx)
-    groups = sorted(group_mentions(text, mentions) + references, key=lambda g: g.start)
+    named = group_mentions(text, find_mentions(text, start, end, lexicon))
+    references, distributive, respectively = _reference_groups(
+        text, sentence, lexicon, ctx, named
+    )
+    groups = sorted(named + references, key=lambda g: g.start)
     hits = lexicon.triggers.find(text, start, end)
     categories: set[str] = set()
     for _, _, cats in hits:
@@ -233,6 +246,12 @@ def _unit(view: _View, q: QuantityMention, ctx: Context) -> str | None:
 
 def _subject_group(view: _View, position: int, anchor: int) -> Group | None:
     groups = [g for g in view.groups if not all(m.vendor for m in g.members)]
+    relative = [  # "… in OpenAI, which will deploy …": OpenAI deploys
+        g for g in groups
+        if g.end < anchor and _RELATIVE.match(view.text, g.end, anchor) is not None
+    ]
+    if relative:
+        return relative[-1]
     for role, limit in (("topic", position), ("subj", position), ("bare", anchor)):
         before = [g for g in groups if g.role == role and g.start < limit]
         if before:
@@ -264,7 +283,9 @@ def _counterparty(
         for m in group.members:
             if m.org_id in taken:
                 continue
-            role: str = "vendor" if m.vendor else m.role
+            # "엔비디아 GPU", "Nvidia's chips", "10 gigawatts of Nvidia systems": the seller
+            vendor = m.vendor or (m.role == "of" and _is_vendor_org(view, m))
+            role: str = "vendor" if vendor else m.role
             if role == "bare" and m.start > anchor:
                 role = "obj"
             by_role.setdefault(role, m)
