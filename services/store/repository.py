@@ -115,24 +115,9 @@ def apply_batch(
 ) -> Applied:
     """Apply ``batch`` in ``session``'s transaction; changes are published to ``topic``."""
     now = now or utcnow()
-    fresh = _unconsumed(session, batch)
+    fresh = _advance_positions(session, batch, now)
     if not fresh:
         return Applied(consumed=0, skipped=len(batch), changes=())
-    insert_rows(
-        session,
-        StoreConsumed,
-        [
-            {
-                "topic": i.position.topic,
-                "partition": i.position.partition,
-                "offset": i.position.offset,
-                "article_id": i.extraction.article.id,
-                "extractor_version": i.extraction.extractor_version,
-                "consumed_at": now,
-            }
-            for i in fresh
-        ],
-    )
     replays, touched = _store_extractions(session, fresh, now)
     changes = tuple(_change(e, replays, now) for e in recompute(session, touched, window, now))
     _record_changes(session, changes, replays, topic, now)
@@ -140,17 +125,42 @@ def apply_batch(
     return Applied(consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes)
 
 
-def _unconsumed(session: Session, batch: Sequence[Incoming]) -> list[Incoming]:
-    positions = {(i.position.topic, i.position.partition, i.position.offset) for i in batch}
-    columns = (StoreConsumed.topic, StoreConsumed.partition, StoreConsumed.offset)
-    stored = session.execute(select(*columns).where(tuple_(*columns).in_(list(positions))))
-    seen = {(topic, partition, offset) for topic, partition, offset in stored}
+def _advance_positions(
+    session: Session, batch: Sequence[Incoming], now: datetime
+) -> list[Incoming]:
+    """The messages past the stored position of their partition; the position moves past them.
+
+    The partitions' rows are locked first: another instance handling the same partition (during
+    a rebalance) waits, then finds the messages applied.  A partition seen for the first time by
+    two instances at once fails the primary key in one of them, which retries.
+    """
+    partitions = sorted({(i.position.topic, i.position.partition) for i in batch})
+    key = tuple_(StoreConsumed.topic, StoreConsumed.partition)
+    stored = {
+        (topic, partition): offset
+        for topic, partition, offset in session.execute(
+            select(StoreConsumed.topic, StoreConsumed.partition, StoreConsumed.offset)
+            .where(key.in_(partitions))
+            .with_for_update()
+        )
+    }
+    reached = dict(stored)
     fresh = []
     for item in batch:
-        position = (item.position.topic, item.position.partition, item.position.offset)
-        if position not in seen:
-            seen.add(position)
+        where = (item.position.topic, item.position.partition)
+        if item.position.offset > reached.get(where, -1):
+            reached[where] = item.position.offset
             fresh.append(item)
+    for (topic, number), offset in reached.items():
+        if (topic, number) not in stored:
+            row = {"topic": topic, "partition": number, "offset": offset, "consumed_at": now}
+            insert_rows(session, StoreConsumed, [row])
+        elif offset != stored[topic, number]:
+            session.execute(
+                update(StoreConsumed)
+                .where(StoreConsumed.topic == topic, StoreConsumed.partition == number)
+                .values(offset=offset, consumed_at=now)
+            )
     return fresh
 
 

@@ -7,7 +7,7 @@
                                  (publication) and recorded time (when the store learned it)
 - ``store_changes``              the change log, one row per ``ChangeV1`` (unique id)
 - ``store_outbox``               changes waiting to be published to ``ledger.changes.v1``
-- ``store_consumed``             consumed ``facts.v1`` positions: a redelivery is a no-op
+- ``store_consumed``             the ``facts.v1`` position per partition: a redelivery is a no-op
 """
 
 from __future__ import annotations
@@ -155,13 +155,13 @@ class StoreOutbox(Base):
 
 
 class StoreConsumed(Base):
+    """The consumer position: the last offset of each partition whose effects are stored."""
+
     __tablename__ = "store_consumed"
 
     topic: Mapped[str] = mapped_column(String(255), primary_key=True)
     partition: Mapped[int] = mapped_column(primary_key=True)
-    offset: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    article_id: Mapped[str] = mapped_column(Id)
-    extractor_version: Mapped[str] = mapped_column(String(64))
+    offset: Mapped[int] = mapped_column(BigInteger)
     consumed_at: Mapped[datetime]
 
 
