@@ -159,36 +159,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, extraction, html in rows:
         print(f"{label:<10} {extraction:>10.0f} {html:>12.0f} {extraction / html:>7.2f}")
 
-    (_, five_rate, five_html), (_, mixed_rate, mixed_html) = rows
+    five_rate = rows[0][1]
+    note = f"CPU time of one process, best of {rounds} passes over {count} generated articles"
+    baseline = "; ceiling = BeautifulSoup+lxml HTML→text on the same articles as HTML pages"
     entries = [
         {
             "name": "extractor.articles_per_s.5kb",
             "value": round(five_rate, 1),
             "unit": "articles/s",
-            "ceiling": round(five_html, 1),
-            "ratio": round(five_rate / five_html, 3),
+            "ceiling": None,
+            "ratio": None,
             "target": TARGET_ARTICLES_PER_S,
             "met": five_rate >= TARGET_ARTICLES_PER_S,
-        },
-        {
-            "name": "extractor.articles_per_s.2-20kb",
-            "value": round(mixed_rate, 1),
-            "unit": "articles/s",
-            "ceiling": round(mixed_html, 1),
-            "ratio": round(mixed_rate / mixed_html, 3),
-            "target": None,
-            "met": mixed_rate >= mixed_html,
-        },
-        {
-            "name": "extractor.speed_vs_html_to_text.5kb",
-            "value": round(five_rate / five_html, 3),
-            "unit": "x",
-            "ceiling": None,
-            "ratio": round(five_rate / five_html, 3),
-            "target": 1.0,
-            "met": five_rate >= five_html,
+            "note": note,
         },
     ]
+    for label, extraction, html in rows:
+        entries.append(
+            {
+                "name": f"extractor.speed_vs_html_to_text.{label.replace(' ', '').lower()}",
+                "value": round(extraction, 1),
+                "unit": "articles/s",
+                "ceiling": round(html, 1),
+                "ratio": round(extraction / html, 3),
+                "target": 1.0,
+                "met": extraction >= html,
+                "note": note + baseline + " (ratio > 1: extraction costs less)",
+            }
+        )
     merge_results(RESULTS, entries)
     print(f"results merged into {RESULTS}")
     return 0
