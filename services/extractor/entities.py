@@ -248,7 +248,8 @@ def find_mentions(text: str, start: int, end: int, lexicon: Lexicon) -> list[Men
 def _joins(text: str, left: Mention, right: Mention) -> bool:
     if left.role not in ("with", "bare") or left.org_id == right.org_id:
         return False
-    if left.role == "with" and text[left.end : left.tail_end] not in ("와", "과"):
+    tail = text[left.end : left.tail_end]
+    if left.role == "with" and (not tail.endswith(("와", "과")) or _TOGETHER.search(tail)):
         return False  # "엔비디아와 함께", "엔비디아와의", English "with Nvidia"
     gap = _CONNECTOR.fullmatch(text, left.tail_end, right.start)
     return gap is not None

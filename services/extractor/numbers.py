@@ -81,7 +81,10 @@ _QUALIFIER_BEFORE = re.compile(
     r"\s{0,2}(?:총\s?)?$",
     re.IGNORECASE,
 )
-_BARE_FOLLOWS = re.compile(r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b)")
+_BARE_FOLLOWS = re.compile(  # "install up to 50,000.", "secure 30,000 by 2027"
+    r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b"
+    r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
+)
 
 _KO_DIGIT = {"십": 10, "백": 100, "천": 1000}
 _KO_BIG = {"만": 10**4, "억": 10**8, "조": 10**12}

@@ -473,10 +473,55 @@ def _trigger_span(view: _View, position: int) -> Span | None:
     return min(spans, key=lambda s: abs(s[0] - position))
 
 
+def _relation_draft(
+    view: _View,
+    ctx: Context,
+    kind: str,
+    parties: tuple[Party, Party | None],
+    resolved: _Resolved,
+    trigger: Span,
+) -> Draft:
+    model = view.models[0] if view.models and kind == "supply" else None
+    return Draft(
+        type=kind,
+        subject=parties[0],
+        counterparty=parties[1],
+        quantity=None,
+        unit=None,
+        gpu_model=(model[0], (model[1], model[2])) if model else None,
+        products=_products(view) if kind == "supply" else (),
+        timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
+        scope=_scope(view),
+        status=_status(view.categories),
+        confidence=_confidence(resolved, view, ctx, False) - 0.1,
+        sentence=view.sentence,
+        rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",
+        trigger=trigger,
+    )
+
+
+def _received_drafts(view: _View, ctx: Context) -> list[Draft]:
+    """"엔비디아는 삼성전자와 SK하이닉스로부터 HBM을 공급받는다": each source supplies."""
+    trigger = view.hits_of(frozenset({"receive"}))[0]
+    resolved = _resolve(view, trigger[0], ctx)
+    if not resolved.members:
+        return []
+    receiver = _party(resolved.members[0])
+    return [
+        _relation_draft(view, ctx, "supply", (_party(m), receiver), resolved, trigger)
+        for group in view.groups
+        if group.role == "from"
+        for m in group.members
+        if m.org_id != receiver.org_id
+    ]
+
+
 def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> list[Draft]:
     """Supply of named products and partnerships: facts without a quantity."""
     drafts: list[Draft] = []
     cats = view.categories
+    if "receive" in cats and view.products and not done:
+        drafts += _received_drafts(view, ctx)
     wanted: list[tuple[str, frozenset[str]]] = []
     if "supply" in cats and "receive" not in cats and (view.products or view.models):
         wanted.append(("supply", frozenset({"supply"})))
@@ -496,23 +541,9 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
                 counterparty = ctx.counterparty
             if kind == "partnership" and counterparty is None:
                 continue
-            model = view.models[0] if view.models and kind == "supply" else None
             drafts.append(
-                Draft(
-                    type=kind,
-                    subject=_party(member),
-                    counterparty=counterparty,
-                    quantity=None,
-                    unit=None,
-                    gpu_model=(model[0], (model[1], model[2])) if model else None,
-                    products=_products(view) if kind == "supply" else (),
-                    timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
-                    scope=_scope(view),
-                    status=_status(cats),
-                    confidence=_confidence(resolved, view, ctx, False) - 0.1,
-                    sentence=view.sentence,
-                    rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",
-                    trigger=trigger,
+                _relation_draft(
+                    view, ctx, kind, (_party(member), counterparty), resolved, trigger
                 )
             )
     return drafts
@@ -589,7 +620,7 @@ def worth_analysing(
         return False
     if "number" in categories or "partnership" in categories:
         return True
-    return "supply" in categories and (
+    return bool(categories & {"supply", "receive"}) and (
         lexicon.product_pattern.search(text, sentence.start, sentence.end)
         or lexicon.gpu_pattern.search(text, sentence.start, sentence.end)
     )
