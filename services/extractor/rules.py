@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
 from services.extractor.lexicon import Lexicon
 from services.extractor.numbers import QuantityMention, find_quantities
+from services.extractor.patterns import is_hangul
 from services.extractor.sentences import Sentence
 from services.extractor.timeframes import TimeframeMention, find_scope, find_timeframe
 
@@ -337,10 +338,23 @@ def _status(categories: frozenset[str]) -> str:
     return "announced"
 
 
+def _verb_categories(view: _View, q: QuantityMention, following: int) -> frozenset[str]:
+    """The type triggers that govern a figure when a sentence has several verbs: the first one
+    after it and before the next figure in Korean (5만장을 도입하고 … 1만장을 배분한다), the last
+    one before it in English ("buy 10,000 … and supply 5,000"); else the whole sentence's."""
+    spans = [(a, cats) for a, _, cats in view.hits if cats & _TYPE_TRIGGERS]
+    korean = any(is_hangul(c) for c in view.text[view.sentence.start : view.sentence.end])
+    after = [cats for a, cats in spans if q.end <= a < following]
+    before = [cats for a, cats in spans if a < q.start]
+    local = (after[:1] or before[-1:]) if korean else (before[-1:] or after[:1])
+    if not local:
+        return view.categories
+    return frozenset(local[0] | (view.categories - _TYPE_TRIGGERS))
+
+
 def _quantity_type(
-    view: _View, unit: str, subject: Mention | None, has_recipient: bool
+    view: _View, cats: frozenset[str], unit: str, subject: Mention | None, has_recipient: bool
 ) -> str | None:
-    cats = view.categories
     if unit in _COMPUTE:
         if not cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
             return None
@@ -433,7 +447,15 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         if view.respectively and len(members) == len(usable) > 1:
             members = (members[index],)
         has_recipient = any(m.role == "to" for g in view.groups for m in g.members)
-        kind = _quantity_type(view, unit, members[0] if members else None, has_recipient)
+        following = usable[index + 1][0].start if index + 1 < len(usable) else view.sentence.end
+        kind = _quantity_type(
+            view,
+            # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
+            _verb_categories(view, q, following) if unit in _COMPUTE else view.categories,
+            unit,
+            members[0] if members else None,
+            has_recipient,
+        )
         if kind is None or not members:
             continue
         for member in members:
