@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, or_, select, tuple_
@@ -37,6 +37,7 @@ from services.store.tables import (
 )
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 MAX_LIMIT = 1000
 
 
@@ -191,7 +192,7 @@ def resolve_org(session: Session, text: str, directory: Directory | None = None)
     }
 
 
-def _of_orgs(statement: Select[Any], table: Any, org_ids: set[str] | None) -> Select[Any]:
+def _of_orgs(statement: Select[*Ts], table: Any, org_ids: set[str] | None) -> Select[*Ts]:
     if org_ids is None:
         return statement
     return statement.where(or_(table.subject_id.in_(org_ids), table.counterparty_id.in_(org_ids)))
@@ -294,7 +295,7 @@ def changes(
     limit: int | None = None,
 ) -> Page[ChangeV1]:
     """The change log in the order it was written; ``since`` filters on the effective time."""
-    statement = _of_orgs(select(StoreChange.seq, StoreChange.change), StoreChange, org_ids)
+    statement = _of_orgs(select(StoreChange.seq, StoreChange.value), StoreChange, org_ids)
     if since is not None:
         statement = statement.where(StoreChange.effective_at >= since)
     if kind:
@@ -305,7 +306,7 @@ def changes(
         statement = statement.where(StoreChange.seq > _int_cursor(cursor))
     size = _limit(limit)
     rows = list(session.execute(statement.order_by(StoreChange.seq).limit(size + 1)))
-    items = [ChangeV1.model_validate(change) for _, change in rows[:size]]
+    items = [ChangeV1.model_validate_json(value) for _, value in rows[:size]]
     return Page(items=items, next_cursor=str(rows[size - 1][0]) if len(rows) > size else None)
 
 

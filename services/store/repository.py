@@ -339,7 +339,7 @@ def _record_changes(
                 "article_id": c.evidence.article_id,
                 "effective_at": c.effective_at,
                 "recorded_at": c.recorded_at,
-                "change": c.model_dump(mode="json"),
+                "value": c.model_dump_json(),
             }
             for c in fresh
         ],
@@ -351,8 +351,6 @@ def _record_changes(
             {
                 "change_id": c.id,
                 "topic": topic,
-                "key": c.key,
-                "value": c.model_dump_json(),
                 "headers": replays.of(c.key, c.evidence.article_id).headers,
                 "created_at": now,
             }
@@ -364,7 +362,8 @@ def _record_changes(
 def pending(session: Session, topic: str, limit: int = 500) -> list[Pending]:
     """The oldest unpublished outbox rows for ``topic``, in the order they were written."""
     rows = session.execute(
-        select(StoreOutbox.seq, StoreOutbox.key, StoreOutbox.value, StoreOutbox.headers)
+        select(StoreOutbox.seq, StoreChange.key, StoreChange.value, StoreOutbox.headers)
+        .join(StoreChange, StoreChange.id == StoreOutbox.change_id)
         .where(StoreOutbox.topic == topic, StoreOutbox.published_at.is_(None))
         .order_by(StoreOutbox.seq)
         .limit(limit)

@@ -6,7 +6,8 @@
 - ``store_commitment_versions``  the history: every version with its article, effective time
                                  (publication) and recorded time (when the store learned it)
 - ``store_changes``              the change log, one row per ``ChangeV1`` (unique id)
-- ``store_outbox``               changes waiting to be published to ``ledger.changes.v1``
+- ``store_outbox``               changes (by id) to publish to ``ledger.changes.v1``, and when
+                                 they were acknowledged
 - ``store_consumed``             the ``facts.v1`` position per partition: a redelivery is a no-op
 """
 
@@ -136,8 +137,8 @@ class StoreChange(Base):
     article_id: Mapped[str] = mapped_column(Id)
     effective_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
-    change: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """The ``ChangeV1`` exactly as published."""
+    value: Mapped[str] = mapped_column(Text)
+    """The ``ChangeV1`` as JSON, exactly as published on ``ledger.changes.v1``."""
 
 
 class StoreOutbox(Base):
@@ -147,8 +148,6 @@ class StoreOutbox(Base):
     seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     change_id: Mapped[str] = mapped_column(ForeignKey("store_changes.id"), unique=True)
     topic: Mapped[str] = mapped_column(String(255))
-    key: Mapped[str] = mapped_column(Key)
-    value: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
