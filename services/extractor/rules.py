@@ -201,13 +201,14 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
     return context and phrase_end is not None
 
 
-def _blocked(view: _View, q: QuantityMention) -> bool:
-    """A figure inside a clause about markets, estimates or installed totals."""
+def _blocked(view: _View, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
+    estimates, rumours or installed totals."""
     text, sentence = view.text, view.sentence
     clause_start = sentence.start
-    for match in _CLAUSE_BREAK.finditer(text, sentence.start, q.start):
+    for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
         clause_start = match.end()
-    following = _CLAUSE_BREAK.search(text, q.end, sentence.end)
+    following = _CLAUSE_BREAK.search(text, end, sentence.end)
     clause_end = following.start() if following else sentence.end
     return any(
         "non_commitment" in cats and clause_start <= a and b <= clause_end
@@ -437,7 +438,9 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     usable = [
         (q, unit)
         for i, q in enumerate(quantities)
-        if i not in ranged and not _blocked(view, q) and (unit := _unit(view, q, ctx)) is not None
+        if i not in ranged
+        and not _blocked(view, q.start, q.end)
+        and (unit := _unit(view, q, ctx)) is not None
     ]
     drafts: list[Draft] = []
     status = _status(view.categories)
@@ -545,12 +548,17 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
     if "receive" in cats and view.products and not done:
         drafts += _received_drafts(view, ctx)
     wanted: list[tuple[str, frozenset[str]]] = []
-    if "supply" in cats and "receive" not in cats and (view.products or view.models):
+    named_goods = view.products or view.models or (
+        "gpu_words" in cats and any(m.role == "to" for g in view.groups for m in g.members)
+    )  # "한국 정부에 GPU를 공급": GPUs to a named recipient, no figure
+    if "supply" in cats and "receive" not in cats and named_goods:
         wanted.append(("supply", frozenset({"supply"})))
     if "partnership" in cats:
         wanted.append(("partnership", frozenset({"partnership"})))
     for kind, names in wanted:
         trigger = view.hits_of(names)[0]
+        if _blocked(view, *trigger):
+            continue
         resolved = _resolve(view, trigger[0], ctx)
         members = resolved.members
         if resolved.group is not None and len(members) == 1 and len(resolved.group.members) > 2:
