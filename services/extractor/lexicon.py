@@ -124,12 +124,6 @@ class WordList:
     def search(self, text: str, start: int, end: int) -> bool:
         return bool(self.find(text, start, end))
 
-    def categories_in(self, text: str, start: int, end: int) -> frozenset[str]:
-        found: set[str] = set()
-        for _, _, categories in self.find(text, start, end):
-            found |= categories
-        return frozenset(found)
-
 
 @dataclass(frozen=True)
 class Lexicon:
