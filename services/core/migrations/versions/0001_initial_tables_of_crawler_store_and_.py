@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 06:04:41.191647
+Create Date: 2026-11-28 06:29:43.593581
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def upgrade() -> None:
         sa.Column("article_id", sa.String(length=32), nullable=False),
         sa.Column("effective_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("change", sa.JSON(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("id"),
     )
@@ -161,6 +161,7 @@ def upgrade() -> None:
         sa.Column("article_id", sa.String(length=32), nullable=False),
         sa.Column("fact_id", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("stated", sa.JSON(), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=False),
         sa.Column("delta", sa.JSON(), nullable=True),
@@ -194,10 +195,12 @@ def upgrade() -> None:
         sa.Column("sources", sa.JSON(), nullable=False),
         sa.Column("disputed", sa.JSON(), nullable=False),
         sa.Column("versions", sa.Integer(), nullable=False),
+        sa.Column("last_version_id", sa.String(length=32), nullable=False),
         sa.Column(
             "first_effective_at", services.core.db.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("effective_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("observed_until", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
@@ -216,10 +219,8 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(length=255), nullable=False),
         sa.Column("partition", sa.Integer(), nullable=False),
         sa.Column("offset", sa.BigInteger(), nullable=False),
-        sa.Column("article_id", sa.String(length=32), nullable=False),
-        sa.Column("extractor_version", sa.String(length=64), nullable=False),
         sa.Column("consumed_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("topic", "partition", "offset"),
+        sa.PrimaryKeyConstraint("topic", "partition"),
     )
     op.create_table(
         "alerts_deliveries",
@@ -287,8 +288,6 @@ def upgrade() -> None:
         ),
         sa.Column("change_id", sa.String(length=32), nullable=False),
         sa.Column("topic", sa.String(length=255), nullable=False),
-        sa.Column("key", sa.String(length=400), nullable=False),
-        sa.Column("value", sa.Text(), nullable=False),
         sa.Column("headers", sa.JSON(), nullable=False),
         sa.Column("created_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("published_at", services.core.db.UTCDateTime(timezone=True), nullable=True),
