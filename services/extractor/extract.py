@@ -273,13 +273,9 @@ def _settle(
 
 def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
     ctx = Context()
-    if title:
-        heads = split_sentences(title)
-        for sentence, categories in zip(heads, signals(title, heads, lexicon), strict=True):
-            if worth_analysing(title, sentence, categories, lexicon):
-                analyse_sentence(title, sentence, lexicon, ctx)
-            elif mentions_anything(title, sentence, lexicon):
-                remember(title, sentence, lexicon, ctx)
+    for sentence in split_sentences(title):  # context only: facts need offsets into the text
+        if mentions_anything(title, sentence, lexicon):
+            remember(title, sentence, lexicon, ctx)
     drafts: list[Draft] = []
     indexes: list[int] = []
     skipped: list[tuple[Sentence, frozenset[str]]] = []
