@@ -25,8 +25,8 @@ from services.compute.ledger_rows import LedgerVersion, read_versions
 from services.compute.render import aggregates_table
 from services.compute.view import compute_items, cutoff
 from services.core.config import load_settings
-from services.core.db import Base, make_engine, session_factory, transaction
-from services.store.tables import TABLES
+from services.core.db import make_engine, session_factory, transaction
+from services.core.migrate import upgrade
 
 
 def parse_as_of(text: str) -> date | datetime:
@@ -39,9 +39,9 @@ def parse_as_of(text: str) -> date | datetime:
 
 def _read_ledger() -> tuple[list[LedgerVersion], ComputeContext]:
     settings = load_settings()
+    upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        Base.metadata.create_all(engine, tables=list(TABLES))
         with transaction(session_factory(engine)) as session:
             versions = read_versions(session)
     finally:
