@@ -32,6 +32,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.chaos)
+            item.add_marker(pytest.mark.timeout(600))  # the reference run, a cluster start
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -166,3 +166,36 @@ def seed_articles() -> list[ArticleV1]:
 def corpus(count: int = 500, seed: int = 9) -> list[ArticleV1]:
     """The seeds, then ``count`` generated articles."""
     return [*seed_articles(), *generate(count, seed)]
+
+
+SYLLABLES = "가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호"
+
+
+def crawlable(count: int = 20, seed: int = 90) -> list[ArticleV1]:
+    """Articles for a crawled site: generated ones made far apart for near-duplicate detection
+    (each gets paragraphs of random words), so the crawler publishes every one of them."""
+    rng = random.Random(seed)
+    chosen = []
+    for article in generate(500, seed=9):
+        if len(chosen) == count:
+            break
+        if article.lang != "ko" or "GPU" not in article.text:
+            continue
+        noise = [
+            " ".join(
+                "".join(rng.choice(SYLLABLES) for _ in range(rng.randrange(2, 4)))
+                for _ in range(40)
+            )
+            + "."
+            for _ in range(3)
+        ]
+        text = "\n\n".join([*article.text.split("\n\n"), *noise])
+        chosen.append(
+            article.model_copy(
+                update={
+                    "text": text,
+                    "content_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                }
+            )
+        )
+    return chosen

@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import HEARTBEAT_MS, SESSION_TIMEOUT_MS, Outcome, Run, fresh_database, run_scenario
+from harness import (
+    CONSUMERS,
+    HEARTBEAT_MS,
+    SESSION_TIMEOUT_MS,
+    Outcome,
+    Run,
+    fresh_database,
+    run_scenario,
+)
 from report import record
 
 from services.core.localkafka import LocalKafka
@@ -98,6 +106,8 @@ def test_a_3_node_cluster_loses_one_broker_for_30s_then_another(
     first, second = random.Random(4).sample(cluster.nodes, 2)
 
     def one_broker_down_at_a_time(run: Run) -> float:
+        for service in CONSUMERS:  # a running pipeline loses a broker (see README: start-up)
+            run.pipeline.wait_ready(service)
         for node, moment in ((first, 80), (second, 330)):
             run.at_published(moment)
             cluster.kill_node(node, signal.SIGKILL)

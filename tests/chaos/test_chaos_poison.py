@@ -36,7 +36,8 @@ CONSUMER_OF = {"articles": "extractor", "facts": "store", "changes": "alerts"}
 
 def poison(topic: str, sample: bytes) -> dict[str, tuple[str, bytes]]:
     """The poison messages of one topic: name → (key, value)."""
-    big = json.dumps({"id": "f" * 32, "padding": "가" * (FIVE_MB // 3)}).encode()
+    padding = "가" * (FIVE_MB // 3)  # three bytes each in UTF-8
+    big = json.dumps({"id": "f" * 32, "padding": padding}, ensure_ascii=False).encode()
     assert len(big) >= FIVE_MB
     return {
         f"{topic}/invalid-json": ("poison-1", b'{"id": "unterminated'),
