@@ -38,7 +38,7 @@ from services.crawler.discover import (
     parse_sitemap,
     section_links,
 )
-from services.crawler.errors import HttpStatusError
+from services.crawler.errors import HostDeferred, HttpStatusError
 from services.crawler.parse import ParsedArticle, parse_response
 from services.crawler.politeness import HostGate, parse_retry_after
 from services.crawler.relevance import RuleSet, Verdict, judge, rules_from_environment
@@ -59,6 +59,7 @@ from services.crawler.warc import WarcWriter
 log = logging.getLogger("infraledger.crawler")
 
 MAX_RETRY_AFTER = 120.0
+MAX_WAIT_IN_POLL = 120.0
 MAX_ATTEMPTS = 3
 MAX_CHILD_SITEMAPS = 5
 MAX_CONCURRENT_SOURCES = 8
@@ -159,7 +160,7 @@ class Crawler:
     async def _fetch_robots(self, url: str) -> tuple[RobotsRules, float]:
         host = urlsplit(url).hostname or ""
         try:
-            async with self.gate.slot(host):
+            async with self.gate.slot(host, MAX_WAIT_IN_POLL):
                 result = await self.fetcher.get(url)
         except BlockedAddress:
             raise
@@ -200,7 +201,7 @@ class Crawler:
         while True:
             attempt += 1
             try:
-                async with self.gate.slot(host):
+                async with self.gate.slot(host, MAX_WAIT_IN_POLL):
                     result = await self.fetcher.get(url, headers, before_hop=self._hop)
             except FetchError as exc:
                 # Transport trouble counts against the host (exponential deferral); it is not
@@ -279,7 +280,7 @@ class Crawler:
                     continue
                 try:
                     links += await self._sitemap_links(child.url, pending, depth + 1)
-                except (FetchError, HttpStatusError, DiscoveryError) as exc:
+                except (FetchError, HttpStatusError, HostDeferred, DiscoveryError) as exc:
                     self._error(error_kind(exc))
         return links
 
@@ -318,7 +319,13 @@ class Crawler:
                         link
                         for link in section_links(html, result.final_url, source.article_pattern)
                     ]
-            except (FetchError, HttpStatusError, DiscoveryError, BlockedAddress) as exc:
+            except (
+                FetchError,
+                HttpStatusError,
+                HostDeferred,
+                DiscoveryError,
+                BlockedAddress,
+            ) as exc:
                 failures += 1
                 self._error(error_kind(exc) if not isinstance(exc, DiscoveryError) else "parse")
                 log.warning("source %s: %s failed: %s", source.name, url, exc)
@@ -352,7 +359,7 @@ class Crawler:
                     reason=f"HTTP {exc.status}",
                 )
             return self._decide(Decision(link.url, source.name, "error", str(exc)))
-        except (FetchError, BlockedAddress) as exc:
+        except (FetchError, HostDeferred, BlockedAddress) as exc:
             self._error(error_kind(exc))
             if not isinstance(exc, RetryableError):
                 await asyncio.to_thread(

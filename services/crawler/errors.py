@@ -42,3 +42,10 @@ class HttpStatusError(CrawlerRetryable):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class HostDeferred(CrawlerRetryable):
+    """The host asked us (Retry-After) or its errors told us to stay away for longer than a poll
+    may wait; the URL is tried again on a later poll."""
+
+    kind = "host_deferred"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from services.crawler.errors import HostDeferred
+
 MAX_CRAWL_DELAY = 60.0
 ERROR_BACKOFF_BASE = 2.0
 ERROR_BACKOFF_CAP = 600.0
@@ -103,10 +105,13 @@ class HostGate:
         await self._sleep(max(delay, state.ready_at - self._clock()))
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    async def slot(self, host: str, max_wait: float | None = None) -> AsyncIterator[None]:
+        """Hold ``host``; raises :class:`HostDeferred` instead of waiting beyond ``max_wait``."""
         state = self._host(host)
         async with state.lock:
             while (wait := state.ready_at - self._clock()) > 0:
+                if max_wait is not None and wait > max_wait:
+                    raise HostDeferred(f"{host} is deferred for {wait:.0f}s")
                 await self._sleep(wait)
             try:
                 yield

@@ -19,7 +19,7 @@ from services.crawler.discover import (
     parse_sitemap,
     section_links,
 )
-from services.crawler.errors import SourcesError
+from services.crawler.errors import HostDeferred, SourcesError
 from services.crawler.fingerprint import (
     content_hash,
     decode_signature,
@@ -371,6 +371,9 @@ async def test_host_gate_serialises_and_spaces_requests() -> None:
     assert starts == [0.0, 2.0, 4.0]
     gate.defer("a.example", 30)
     assert gate.wait_time("a.example") == pytest.approx(30.0)
+    with pytest.raises(HostDeferred):
+        async with gate.slot("a.example", max_wait=10):
+            pass
     gate.set_delay("b.example", 0.5)
     assert gate.delay_of("b.example") == 2.0  # never below the default
     gate.set_delay("b.example", 10_000)

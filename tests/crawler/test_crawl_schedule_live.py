@@ -132,3 +132,25 @@ async def test_a_server_that_lies_about_its_etag_still_gets_its_new_items_read(
     assert (first.published, second.published) == (1, 1)
     conditional = [r for r in site.requests if r.path == "/rss"][1]
     assert conditional.headers.get("if-none-match") == '"same"'
+
+
+async def test_a_long_retry_after_defers_the_host_instead_of_blocking_the_poll(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    host = "busy.test"
+    links = "".join(
+        f"<item><link>{site.url(host, f'/article/{i}')}</link></item>" for i in (1, 2, 3)
+    )
+    site.route(host, "/robots.txt", Response(404))
+    site.route(host, "/rss", Response(200, [], f"<rss><channel>{links}</channel></rss>".encode()))
+    for i in (1, 2, 3):
+        site.route(host, f"/article/{i}", Response(429, [("Retry-After", "3600")], b"later"))
+    sources = parse_sources({"sources": [{"name": "busy", "feeds": [site.url(host, "/rss")]}]})
+    settings = make_settings(crawl_delay=0.05)
+    started = asyncio.get_running_loop().time()
+    stats = await run_crawler(
+        settings, MemoryBus(), asyncio.Event(), once=True, sources=sources, resolver=site.resolve
+    )
+    assert asyncio.get_running_loop().time() - started < 5
+    assert [p for p in site.paths(host) if p.startswith("/article/")] == ["/article/1"]
+    assert stats.errors["http_429"] == 1 and stats.errors["host_deferred"] == 2
