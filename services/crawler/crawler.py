@@ -104,7 +104,7 @@ class Decision:
     source: str
     outcome: str
     """published | duplicate_url | duplicate_exact | duplicate_near | irrelevant | not_article
-    | robots | error"""
+    | robots | error | seen (known from an earlier poll, not fetched)"""
     detail: str = ""
     verdict: Verdict | None = None
     article: ArticleV1 | None = None
@@ -475,12 +475,17 @@ class Crawler:
             if key in candidates:
                 self.stats.duplicates["url"] += 1
                 metrics.DUPLICATES.labels(kind="url").inc()
+                self._decide(Decision(link.url, source.name, "duplicate_url", f"same as {key}"))
                 continue
             candidates[key] = link
         known_ids = await asyncio.to_thread(
             self.state.known, [stable_id(key) for key in candidates]
         )
         fresh = [link for key, link in candidates.items() if stable_id(key) not in known_ids]
+        if self.explain is not None:
+            for key, link in candidates.items():
+                if stable_id(key) in known_ids:
+                    self._decide(Decision(link.url, source.name, "seen", "fetched before"))
         transient = False
         # The next downloads run while the current article is parsed and claimed (the per-host
         # gate still spaces the requests); claims and publishing stay in discovery order.

@@ -93,6 +93,7 @@ def test_crawl_once_prints_new_articles_and_then_nothing(
     assert run_cli(argv) == 0
     second = capsys.readouterr()
     assert second.out.strip() == ""
+    assert f"[seen] local {url}?utm_source=x" in second.err
     assert json.loads(second.err.strip().splitlines()[-1])["published"] == 0
 
 
