@@ -51,9 +51,14 @@ def sentence(s: views.Sentence) -> str:
 
 
 def evidence(e: views.Evidence) -> str:
+    link = (
+        f'<a href="{escape(e.url)}" rel="noopener noreferrer">{escape(e.title)}</a>'
+        if e.url
+        else escape(e.title)
+    )
     return (
         f'<blockquote class="evidence"><p>{sentence(e.sentence)}</p>'
-        f'<footer><a href="{escape(e.url)}" rel="noopener noreferrer">{escape(e.title)}</a>'
+        f"<footer>{link}"
         f' · <span class="publisher">{escape(e.source)}</span>'
         f" · <time>{escape(e.published)}</time></footer></blockquote>"
     )
@@ -94,7 +99,7 @@ def _cell(label: str, content: str, cls: str = "") -> str:
 def ledger_row(r: views.Row) -> str:
     value = f'<a href="{escape(r.url)}" class="value">{escape(r.value)}</a>'
     if r.value_as_written:
-        value += f' <span class="as-written" lang="ko">{escape(r.value_as_written)}</span>'
+        value += f' <span class="as-written">{escape(r.value_as_written)}</span>'
     if r.scope:
         value += f' <span class="scope">{escape(r.scope)}</span>'
     warn = ' <span class="disputed" title="disputed by another source">⚠</span>'

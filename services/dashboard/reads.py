@@ -60,18 +60,18 @@ def ledger(session: Session, names: Names, filters: views.Filters) -> views.Ledg
     )
 
 
-def timelines(
-    session: Session, names: Names, *, key: str | None = None, org: str | None = None
-) -> tuple[views.Timeline, ...]:
-    """The timeline of commitment ``key``, or of every commitment of organisation ``org``."""
-    if key is not None:
-        found = queries.commitment(session, key)
-        rows = [found] if found is not None else []
-        versions = queries.history(session, key=key) if rows else []
-    else:
-        rows = commitments(session, {org or ""})
-        versions = queries.history(session, org_ids={org or ""})
-    return views.timelines(rows, versions, names.korean)
+def commitment_timeline(session: Session, names: Names, key: str) -> tuple[views.Timeline, ...]:
+    """The timeline of commitment ``key`` (none when the ledger has no such commitment)."""
+    found = queries.commitment(session, key)
+    if found is None:
+        return ()
+    return views.timelines([found], queries.history(session, key=key), names.korean)
+
+
+def organisation_timelines(session: Session, names: Names, org: str) -> tuple[views.Timeline, ...]:
+    """The timelines of every commitment organisation ``org`` is a party to."""
+    versions = queries.history(session, org_ids={org})
+    return views.timelines(commitments(session, {org}), versions, names.korean)
 
 
 def feed(

@@ -60,7 +60,13 @@ def build_router(
     def timeline_page(key: str | None = None, org: str | None = None) -> HTMLResponse:
         if (key is None) == (org is None):
             raise HTTPException(400, "name either a commitment (key) or an organisation (org)")
-        found = read(lambda s: reads.timelines(s, names, key=key, org=org))
+        found = read(
+            lambda s: (
+                reads.commitment_timeline(s, names, key)
+                if key is not None
+                else reads.organisation_timelines(s, names, org or "")
+            )
+        )
         if not found:
             what = f"commitment {key!r}" if key is not None else f"organisation {org!r}"
             return HTMLResponse(pages.not_found_page(f"No {what} in the ledger."), 404)

@@ -109,10 +109,11 @@ class Evidence:
 
 
 def evidence(found: ChangeEvidence, at: datetime, q: Quantity | None) -> Evidence:
+    """The evidence as shown; only web addresses become links (never ``javascript:`` and co)."""
     return Evidence(
         title=found.title or found.url,
         source=found.source,
-        url=found.url,
+        url=found.url if found.url.startswith(("https://", "http://")) else "",
         published=at.date().isoformat(),
         sentence=highlight(found.sentence, q),
     )

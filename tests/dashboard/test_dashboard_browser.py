@@ -151,7 +151,7 @@ async def test_a_follow_up_article_appears_in_the_open_feed_and_gives_its_timeli
         [Outgoing(stack.rt.topics.articles, article.id, article.model_dump_json().encode())]
     )
     fresh = await tab.wait_for(
-        "document.querySelector('.feed > li.fresh.kind-increased')?.innerText", timeout=60
+        "document.querySelector('.feed > li.fresh.kind-increased')?.innerText", timeout=180
     )
     assert "Samsung Electronics" in fresh and "삼성전자" in fresh
     assert "at least 50,000 GPUs" in fresh and "60,000 GPUs" in fresh and "+10,000" in fresh

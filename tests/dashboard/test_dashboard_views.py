@@ -6,7 +6,18 @@ from services.core.models import Delta, OrgRef, Quantity
 from services.dashboard import views
 from services.store.queries import Claim, Part, Totals
 
-from .builders import KEY, KOREAN, NVIDIA, SAMSUNG, change_of, commitment, gpus, version, when
+from .builders import (
+    KEY,
+    KOREAN,
+    NVIDIA,
+    SAMSUNG,
+    change_of,
+    commitment,
+    gpus,
+    proof,
+    version,
+    when,
+)
 
 RAISED = "삼성전자는 엔비디아 GPU 도입 규모를 6만개로 늘리기로 했다."
 
@@ -117,3 +128,10 @@ def test_a_feed_item_says_before_after_delta_and_evidence() -> None:
         "at least 50,000 GPUs · announced", "60,000 GPUs · announced", "+10,000 (+20.0%)",
     )  # fmt: skip
     assert item.evidence.sentence.mark == "6만개" and item.url.startswith("/timeline?key=")
+
+
+def test_only_web_addresses_become_evidence_links() -> None:
+    hostile = proof(RAISED).model_copy(update={"url": "javascript:alert(1)", "title": ""})
+    shown = views.evidence(hostile, when(20), None)
+    assert shown.url == "" and shown.title == "javascript:alert(1)"
+    assert views.evidence(proof(RAISED), when(20), None).url.startswith("https://")
