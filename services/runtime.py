@@ -21,6 +21,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,7 +103,9 @@ def _start_extractor(rt: Runtime) -> None:
 def _start_store(rt: Runtime) -> None:
     from services.store.service import make_handler, run_outbox_relay
 
-    loop = rt.consumer("store", make_handler(rt.factory, rt.topics, wake=rt.outbox_wake))
+    window = timedelta(seconds=rt.settings.conflict_window)
+    handler = make_handler(rt.factory, rt.topics, window=window, wake=rt.outbox_wake)
+    loop = rt.consumer("store", handler)
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         default=None, description="Extra organisations (YAML) merged over the built-in list"
     )
 
+    # --- store
+    conflict_window: Duration = Field(
+        default=31 * 86400.0, gt=0,
+        description="Different values from other sources within this time are a conflict",
+    )
+
     # --- compute view
     accelerators_file: Path | None = Field(
         default=None, description="Extra accelerators (YAML) merged over the built-in table"

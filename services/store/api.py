@@ -21,11 +21,11 @@ from pydantic import AwareDatetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.config import load_settings
-from services.core.db import Base, make_engine, session_factory, transaction
+from services.core.db import make_engine, session_factory, transaction
+from services.core.migrate import upgrade
 from services.core.models import ChangeKind, ChangeV1, FactType
 from services.store import queries
 from services.store.directory import Directory, load_directory
-from services.store.tables import TABLES
 
 T = TypeVar("T")
 
@@ -40,8 +40,8 @@ class StoreContext:
 def context() -> StoreContext:
     """The default context: settings from the environment, an engine of its own (made once)."""
     settings = load_settings()
+    upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    Base.metadata.create_all(engine, tables=list(TABLES))
     return StoreContext(session_factory(engine), load_directory(settings.organisations_file))
 
 

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.config import Settings, load_settings
-from services.core.db import Base, make_engine, session_factory, transaction
+from services.core.db import make_engine, session_factory, transaction
+from services.core.migrate import upgrade
 from services.core.models import ChangeV1
 from services.store import queries, render
 from services.store.directory import Directory, load_directory
-from services.store.tables import TABLES
 
 T = TypeVar("T")
 KINDS = ("new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted")
@@ -30,9 +30,9 @@ TYPES = ("gpu_commitment", "investment", "partnership", "supply")
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        Base.metadata.create_all(engine, tables=list(TABLES))
         yield session_factory(engine)
     finally:
         engine.dispose()

@@ -250,6 +250,7 @@ def _upsert_article(
         "fetched_at": article.fetched_at,
         "effective_at": article.published_at or article.fetched_at,
         "content_hash": article.content_hash,
+        "text": article.text,
         "warc": article.warc.model_dump() if article.warc else None,
         "extractor_version": extraction.extractor_version,
         "extraction_digest": digest,

@@ -40,6 +40,8 @@ class StoreArticle(Base):
     fetched_at: Mapped[datetime]
     effective_at: Mapped[datetime] = mapped_column(index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    """The main text, kept so that ``replay stored`` can re-extract without the archive."""
     warc: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     extractor_version: Mapped[str] = mapped_column(String(64))
     extraction_digest: Mapped[str] = mapped_column(Id)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.core.db import Base, make_engine, session_factory
-from services.store.tables import TABLES
+from services.core.db import make_engine, session_factory
+from services.core.migrate import upgrade
 
 from .ledger import LedgerHarness
 
@@ -16,8 +16,8 @@ from .ledger import LedgerHarness
 @pytest.fixture
 def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
     """A session factory on a fresh database (SQLite, then PostgreSQL) with the store's tables."""
+    upgrade(db_url)
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine, tables=list(TABLES))
     try:
         yield session_factory(engine)
     finally:

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from services.core.bus import BatchHandler, Message
-from services.core.db import Base, make_engine, session_factory
+from services.core.db import make_engine, session_factory
 from services.core.errors import RetryableError
+from services.core.migrate import upgrade
 from services.core.models import stable_id
 from services.store.commitments import Seen
 from services.store.diff import derive_history
 from services.store.service import make_handler
-from services.store.tables import TABLES
 
 from .builders import OCT_30, article, extraction, fact, message
 from .ledger import TOPICS, LedgerHarness
@@ -38,9 +38,9 @@ async def test_two_instances_on_one_key_serialise(db_url: str) -> None:
                    fact(50_000 + 1_000 * (i % 5)))
         for i in range(24)
     ]  # fmt: skip
+    upgrade(db_url)
     engines = [make_engine(db_url) for _ in range(2)]
     try:
-        Base.metadata.create_all(engines[0], tables=list(TABLES))
         factories = [session_factory(engine) for engine in engines]
         await asyncio.gather(*(
             consume(make_handler(factory, TOPICS), [

@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 
 from services.core.bus import Outgoing, Publisher
 from services.core.config import Settings
-from services.core.db import Base, make_engine, session_factory
+from services.core.db import make_engine, session_factory
 from services.core.kafka import ConsumerLoop, ensure_topics, kafka_publisher
+from services.core.migrate import upgrade
 from services.core.models import ChangeV1
 from services.core.topics import Topics
 from services.store.service import make_handler, relay_once
-from services.store.tables import TABLES, StoreChange
+from services.store.tables import StoreChange
 
 from .builders import OCT_30, article, extraction, fact
 
@@ -72,8 +73,8 @@ async def test_crash_between_db_and_kafka_on_the_real_broker(
     settings = make_settings(kafka_bootstrap=kafka_bootstrap, database_url=db_url)
     topics = Topics(settings.topic_prefix)
     await ensure_topics(settings)
+    upgrade(db_url)
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine, tables=list(TABLES))
     factory = session_factory(engine)
 
     def count(model: type[StoreChange]) -> int:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 06:29:43.593581
+Create Date: 2026-11-28 06:31:16.935321
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column("fetched_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("effective_at", services.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
         sa.Column("warc", sa.JSON(), nullable=True),
         sa.Column("extractor_version", sa.String(length=64), nullable=False),
         sa.Column("extraction_digest", sa.String(length=32), nullable=False),
