@@ -23,7 +23,7 @@ from services.core.kafka import committed_lag
 from services.core.localkafka import LocalKafka, default_local
 from services.replay.publish import Progress, ReplaySummary, new_replay_id, publish_records
 from services.replay.sources import read_path
-from services.runtime import ALL_SERVICES, CONSUMED_TOPIC, Runtime, group_of, running
+from services.runtime import ALL_SERVICES, Runtime, running
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,8 @@ def _unrelayed_changes(rt: Runtime) -> int:
 async def pipeline_backlog(rt: Runtime) -> int:
     """Messages not yet durably handled by extractor, store and alerts, plus unrelayed changes."""
     backlog = await asyncio.to_thread(_unrelayed_changes, rt)
-    for service in PIPELINE:
-        if service in rt.services:
-            topic = getattr(rt.topics, CONSUMED_TOPIC[service])
-            backlog += await committed_lag(rt.settings, group_of(rt.settings, service), [topic])
+    for loop in rt.loops.values():
+        backlog += await committed_lag(rt.settings, loop.group, loop.topics)
     return backlog
 
 

@@ -352,7 +352,10 @@ async def committed_lag(settings: Settings, group: str, topics: Sequence[str]) -
         if not partitions:
             return 0
         ends = await consumer.end_offsets(partitions)
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        try:
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        except KafkaError:
+            committed = {}  # no coordinator for the group yet: nothing committed
         lag = 0
         for tp in partitions:
             meta = committed.get(tp)

@@ -25,6 +25,7 @@ from services.core.config import Settings
 from services.core.db import make_engine, utcnow
 from services.core.errors import RetryableError
 from services.core.httpfetch import Fetcher, FetchError, FetchLimits, FetchResult, error_kind
+from services.core.migrate import upgrade
 from services.core.models import ArticleV1, WarcRef, stable_id
 from services.core.netguard import BlockedAddress, Resolver
 from services.core.topics import Topics
@@ -52,7 +53,6 @@ from services.crawler.robots import (
 from services.crawler.schedule import first_due, next_after_failure, next_after_success
 from services.crawler.sources import Source, load_sources
 from services.crawler.state import CrawlState, Validators
-from services.crawler.tables import create_tables
 from services.crawler.urls import try_canonicalize
 from services.crawler.warc import WarcWriter
 
@@ -641,7 +641,7 @@ async def run_crawler(
     engine = make_engine(settings.database_url)
     warc = WarcWriter(settings.warc_dir)
     try:
-        await asyncio.to_thread(create_tables, engine)
+        await asyncio.to_thread(upgrade, settings.database_url)
         async with Fetcher(
             user_agent=settings.user_agent,
             limits=fetch_limits(settings),

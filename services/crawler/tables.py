@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Engine, Index, Integer, String, Table, Text, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.db import Base
@@ -85,14 +85,3 @@ class CrawlerSource(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_success_at: Mapped[datetime | None] = mapped_column(default=None)
     last_poll_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-CRAWLER_TABLES: tuple[Table, ...] = tuple(
-    Base.metadata.tables[name]
-    for name in ("crawler_urls", "crawler_lsh", "crawler_validators", "crawler_sources")
-)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the crawler's tables (tests and first runs; migrations take over later)."""
-    Base.metadata.create_all(engine, tables=list(CRAWLER_TABLES))

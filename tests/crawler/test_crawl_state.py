@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine
 
 from services.core.db import make_engine
+from services.core.migrate import upgrade
 from services.core.models import ArticleV1, stable_id
 from services.crawler.fingerprint import content_hash, minhash
 from services.crawler.state import CrawlState, Validators
-from services.crawler.tables import create_tables
 
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
     encoding="utf-8"
@@ -23,8 +23,8 @@ SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.tx
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
+    upgrade(db_url)
     eng = make_engine(db_url)
-    create_tables(eng)
     yield eng
     eng.dispose()
 

@@ -17,8 +17,12 @@ from sqlalchemy import func, select
 
 from services.core.config import Settings
 from services.core.db import make_engine, session_factory
+from services.core.models import ArticleV1, FactV1
+from services.extractor.extract import extract_article
+from services.extractor.service import make_handler
 from services.replay.publish import publish_records
 from services.replay.sources import read_path
+from services.replay.stored import stored_records
 from services.runtime import running
 from services.store import queries
 from services.store.tables import StoreArticle, StoreCommitmentVersion, StoreFact
@@ -169,3 +173,45 @@ async def _drain(settings: Settings) -> None:
     stop = asyncio.Event()
     async with running(settings, ("extractor", "store"), stop) as rt:
         await wait_drained(rt, alerts=False, timeout=240)
+
+
+async def test_re_extraction_with_a_newer_version_changes_only_what_the_new_rules_change(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    await replay_paths(settings, [SEEDS])
+    before = snapshot(settings.database_url)
+
+    def newer_rules(article: ArticleV1) -> list[FactV1]:
+        """A 'better' extractor: it reads Samsung's commitment as 55,000 instead of 50,000."""
+        facts = []
+        for fact in extract_article(article):
+            if fact.subject.id == "samsung-electronics" and fact.quantity is not None:
+                fact = fact.model_copy(
+                    update={"quantity": fact.quantity.model_copy(update={"value": 55000.0})}
+                )
+            facts.append(fact)
+        return facts
+
+    stop = asyncio.Event()
+    async with running(settings, ("store",), stop) as rt:
+        extractor = rt.consumer(
+            "extractor", make_handler(rt.publisher, rt.topics, newer_rules, version="99.0.0")
+        )
+        rt.spawn("extractor-v99", extractor.run(stop))
+        records = stored_records(settings.database_url, extractor_version_below="99.0.0")
+        summary = await publish_records(records, rt.publisher, rt.topics, replay_id="re")
+        assert summary.published == 1
+        await wait_drained(rt, alerts=False, timeout=240)
+        # A second re-extraction replay finds nothing below the new version.
+        assert list(stored_records(settings.database_url, extractor_version_below="99.0.0")) == []
+    after = snapshot(settings.database_url)
+
+    new_changes = set(after["changes"]) - set(before["changes"])
+    changed_keys = {k for k in after["ledger"] if after["ledger"][k] != before["ledger"].get(k)}
+    assert changed_keys == {"gpu_commitment|samsung-electronics|nvidia|gpu|-"}
+    assert len(new_changes) == 1
+    assert (
+        after["ledger"]["gpu_commitment|samsung-electronics|nvidia|gpu|-"]["quantity"]["value"]
+        == 55000
+    )
