@@ -136,9 +136,16 @@ def _mark(scale: _Scale, p: Point) -> str:
     else:
         hollow = " no-figure" if p.value is None else ""
         shape = f'<circle class="point {p.kind}{hollow}" {data} cx="{x}" cy="{y}" r="6"/>'
+    label = (
+        f'<text class="value-label" x="{x}" y="{y - 12}" text-anchor="middle">'
+        f"{compact(p.value)}</text>"
+        if p.value is not None
+        else ""
+    )
     rings = "".join(
         f'<circle class="claim" cx="{x}" cy="{scale.y(v)}" r="6"/>' for v in _claimed(p)
     )
     return (
-        f'<a href="#{p.anchor}" class="point-link">{rings}{shape}<title>{escape(tip)}</title></a>'
+        f'<a href="#{p.anchor}" class="point-link">{rings}{shape}{label}'
+        f"<title>{escape(tip)}</title></a>"
     )

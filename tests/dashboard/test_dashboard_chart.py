@@ -31,6 +31,8 @@ def test_each_version_is_a_point_linked_to_its_evidence_anchor() -> None:
     )
     found = points(svg)
     assert [p.get("data-value") for p in found] == ["50000", "60000"]
+    labels = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "value-label"]
+    assert labels == ["50k", "60k"]
     links = [a.get("href") for a in svg.iter(f"{SVG}a")]
     assert len(links) == 2 and all(re.fullmatch(r"#v\d-[0-9a-f]{8}", h or "") for h in links)
     assert [t.text or "" for t in svg.iter(f"{SVG}title")][1].startswith("2025-11-20 · increased")
