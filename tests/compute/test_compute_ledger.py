@@ -20,7 +20,7 @@ KOREA_PARTS = {
     "gpu_commitment|hyundai-motor-group|nvidia|gpu|-",
 }
 H100_BF16 = 989.4
-EXAMPLE = Path(__file__).resolve().parents[2] / "services" / "compute" / "EXAMPLE.md"
+EXAMPLE = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_koreas_committed_compute_from_the_seed_counts_the_total_once(

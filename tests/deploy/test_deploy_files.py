@@ -47,7 +47,7 @@ K8S = DEPLOY / "k8s"
 SYSTEMD = DEPLOY / "systemd"
 DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
-PRODUCTION = DEPLOY / "PRODUCTION.md"
+PRODUCTION = DEPLOY.parent / "README.md"  # its "Running in production" section
 CACHE = REPO / "var" / "cache" / "deploy-tests"
 
 # Where the schemas come from (package registries only; pinned for reproducible results).
