@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 KAFKA_LIB := .kafka/lib
 QUICK ?=
 
-.PHONY: run test lint typecheck unit eval bench chaos setup kafka postgres clean
+.PHONY: run test lint typecheck unit eval bench chaos setup kafka postgres chromium clean
 
 run: setup kafka ## run every service, replay seeds/, print the ledger, keep monitoring
 	$(BIN)/infraledger up
@@ -28,13 +28,16 @@ postgres: ## PostgreSQL server binaries from Debian's packages (for the tests)
 	  echo "installing PostgreSQL from Debian's packages"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+chromium: ## Debian's Chromium and Noto CJK fonts (the dashboard's browser tests)
+	bash tests/dashboard/ensure_chromium.sh
+
 lint: setup
 	$(BIN)/ruff check services tests bench
 
 typecheck: setup
 	$(BIN)/mypy --strict services
 
-unit: setup kafka postgres
+unit: setup kafka postgres chromium
 	$(BIN)/python -m pytest -q
 
 test: setup kafka postgres lint typecheck unit ## lint, type-check and the whole suite (real Kafka, SQLite, PostgreSQL)

@@ -52,8 +52,8 @@ async def _run_one(settings: Settings, service: str) -> int:
     services = () if service == "api" else (service,)
     async with running(settings, services, stop) as rt:
         if service == "api":
-            rt.spawn("api", serve(create_app(rt.readiness, rt.engine, with_api=True),
-                                  settings.api_port, stop, host="0.0.0.0"))  # fmt: skip
+            app = create_app(rt.readiness, rt.engine, with_api=True, settings=settings)
+            rt.spawn("api", serve(app, settings.api_port, stop, host="0.0.0.0"))
         elif settings.health_port is not None:
             app = create_app(rt.readiness, rt.engine, with_api=False)
             rt.spawn("health", serve(app, settings.health_port, stop, host="0.0.0.0"))

@@ -116,7 +116,7 @@ async def up(
     try:
         async with running(settings, services, stop) as rt:
             if serve_api and not once:
-                app = create_app(rt.readiness, rt.engine, with_api=True)
+                app = create_app(rt.readiness, rt.engine, with_api=True, settings=settings)
                 rt.spawn("api", serve(app, settings.api_port, stop))
             paths = list(replay) or [SEEDS]
             summary = await replay_into(rt, paths, alerts=alerts)

@@ -6,36 +6,25 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from services.alerts import repository
 from services.alerts.matching import ALL_KINDS, make_filter
 from services.alerts.service import send_test
 from services.core.config import Settings, load_settings, parse_duration
-from services.core.db import make_engine, session_factory, transaction, utcnow
-from services.core.migrate import upgrade
+from services.core.db import transaction, utcnow
+from services.core.migrate import migrated
 
 T = TypeVar("T")
 
 
-@contextmanager
-def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-
-
 def _with_session(work: Callable[[Session, Settings], T]) -> T:
     settings = load_settings()
-    with _database(settings) as factory, transaction(factory) as session:
+    with migrated(settings.database_url) as factory, transaction(factory) as session:
         return work(session, settings)
 
 
@@ -127,7 +116,7 @@ def cmd_rotate_secret(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     settings = load_settings()
-    with _database(settings) as factory:
+    with migrated(settings.database_url) as factory:
         delivery, attempts = asyncio.run(send_test(factory, settings, args.id))
     _print_json({**delivery.as_dict(), "attempt_log": [a.as_dict() for a in attempts]})
     return 0 if delivery.state == "delivered" else 1

@@ -3,7 +3,9 @@
 ``/healthz``  alive (the event loop answers)
 ``/readyz``   200 when Kafka consumers have partitions and the database answers, else 503
 ``/metrics``  Prometheus text format
-``/api/v1/…`` the read API of the store and the webhook API of alerts (OpenAPI at ``/docs``)
+``/api/v1/…`` the read API of the store, the compute view and the webhook API of alerts
+            (OpenAPI at ``/docs``)
+``/``, ``/changes``, ``/timeline`` the dashboard
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 
+from services.core.config import Settings, load_settings
+from services.core.db import session_factory
+
 Readiness = Callable[[], dict[str, bool]]
 
 
-def create_app(readiness: Readiness, engine: Engine, *, with_api: bool) -> FastAPI:
+def create_app(
+    readiness: Readiness, engine: Engine, *, with_api: bool, settings: Settings | None = None
+) -> FastAPI:
     app = FastAPI(
         title="infraledger",
         version="1.0.0",
@@ -44,14 +51,26 @@ def create_app(readiness: Readiness, engine: Engine, *, with_api: bool) -> FastA
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     if with_api:
-        from services.alerts.api import router as alerts_router
-        from services.compute.api import router as compute_router
-        from services.store.api import router as store_router
-
-        app.include_router(store_router)
-        app.include_router(alerts_router)
-        app.include_router(compute_router)
+        _include_api(app, engine, settings or load_settings())
     return app
+
+
+def _include_api(app: FastAPI, engine: Engine, settings: Settings) -> None:
+    """The routers of store, alerts and the compute view, sharing this process's engine."""
+    from services.alerts import api as alerts_api
+    from services.compute import api as compute_api
+    from services.dashboard import build_router as dashboard_router
+    from services.store import api as store_api
+    from services.store.directory import load_directory
+
+    factory = session_factory(engine)
+    store = store_api.StoreContext(factory, load_directory(settings.organisations_file))
+    alerts = alerts_api.AlertsContext(factory, settings)
+    app.dependency_overrides[store_api.context] = lambda: store
+    app.dependency_overrides[alerts_api.context] = lambda: alerts
+    for router in (store_api.router, alerts_api.router, compute_api.router):
+        app.include_router(router)
+    app.include_router(dashboard_router(factory, settings.organisations_file))
 
 
 def _database_answers(engine: Engine) -> bool:

@@ -25,8 +25,8 @@ from services.compute.ledger_rows import LedgerVersion, read_versions
 from services.compute.render import aggregates_table
 from services.compute.view import compute_items, cutoff
 from services.core.config import load_settings
-from services.core.db import make_engine, session_factory, transaction
-from services.core.migrate import upgrade
+from services.core.db import transaction
+from services.core.migrate import migrated
 
 
 def parse_as_of(text: str) -> date | datetime:
@@ -39,13 +39,8 @@ def parse_as_of(text: str) -> date | datetime:
 
 def _read_ledger() -> tuple[list[LedgerVersion], ComputeContext]:
     settings = load_settings()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with transaction(session_factory(engine)) as session:
-            versions = read_versions(session)
-    finally:
-        engine.dispose()
+    with migrated(settings.database_url) as factory, transaction(factory) as session:
+        versions = read_versions(session)
     return versions, load_context(settings.organisations_file)
 
 

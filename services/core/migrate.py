@@ -6,13 +6,16 @@ service's ``tables`` module, collected on :data:`services.core.db.Base`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
+from sqlalchemy.orm import Session, sessionmaker
 
-from services.core.db import Base, make_engine
+from services.core.db import Base, make_engine, session_factory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 TABLE_MODULES = (
@@ -46,5 +49,19 @@ def upgrade(url: str, revision: str = "head") -> None:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def migrated(url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on ``url`` after bringing its schema up to date; the engine is disposed on exit.
+
+    What every one-shot command (``ledger``, ``webhooks``, ``export``, ``replay stored``) uses.
+    """
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield session_factory(engine)
     finally:
         engine.dispose()

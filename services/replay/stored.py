@@ -8,8 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_
 
-from services.core.db import make_engine, session_factory
-from services.core.migrate import upgrade
+from services.core.migrate import migrated
 from services.core.models import ArticleV1, WarcRef
 from services.replay.sources import ReplayRecord
 from services.store.repository import version_order
@@ -27,9 +26,6 @@ def stored_records(
     extractor_version_below: str | None = None,
 ) -> Iterator[ReplayRecord]:
     """Stored articles in publication order, filtered, read page by page (keyset)."""
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = session_factory(engine)
     statement = select(StoreArticle).order_by(StoreArticle.effective_at, StoreArticle.id)
     if since is not None:
         statement = statement.where(StoreArticle.effective_at >= since)
@@ -38,7 +34,7 @@ def stored_records(
     if source is not None:
         statement = statement.where(StoreArticle.source == source)
     below = version_order(extractor_version_below) if extractor_version_below else None
-    try:
+    with migrated(database_url) as factory:
         page = statement
         while True:
             with factory() as session:
@@ -53,8 +49,6 @@ def stored_records(
                 if below is not None and version_order(row.extractor_version) >= below:
                     continue
                 yield ReplayRecord(f"stored:{row.id}", article=_article(row))
-    finally:
-        engine.dispose()
 
 
 def _article(row: StoreArticle) -> ArticleV1:

@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from services.core.config import Settings, load_settings
-from services.core.db import make_engine, session_factory, transaction
-from services.core.migrate import upgrade
+from services.core.config import load_settings
+from services.core.db import transaction
+from services.core.migrate import migrated
 from services.core.models import ChangeV1
 from services.store import queries, render
 from services.store.directory import Directory, load_directory
@@ -28,20 +27,10 @@ KINDS = ("new", "increased", "decreased", "reaffirmed", "revised", "conflict", "
 TYPES = ("gpu_commitment", "investment", "partnership", "supply")
 
 
-@contextmanager
-def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-
-
 def _with_session(work: Callable[[Session, Directory], T]) -> T:
     settings = load_settings()
     directory = load_directory(settings.organisations_file)
-    with _database(settings) as factory, transaction(factory) as session:
+    with migrated(settings.database_url) as factory, transaction(factory) as session:
         return work(session, directory)
 
 
