@@ -6,8 +6,9 @@ to the archive directory, byte offset and length of the record's gzip member), s
 be read back on its own.  Files rotate at ``max_bytes``.  ``Transfer-Encoding`` is dropped from
 the stored headers because the body is stored de-chunked.
 
-:func:`iter_responses` and :func:`read_response` are the reader side used by replay: they yield
-:class:`WarcResponse` items with the headers, raw and decoded body and the WARC-Date.
+:func:`scan`, :func:`iter_responses` and :func:`read_response` are the reader side, used by
+replay too: they yield :class:`WarcResponse` items with the headers, raw and decoded body (decoded
+with the same output cap as a live fetch) and the WARC-Date; :func:`scan` also reports defects.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from __future__ import annotations
 import io
 import os
 import threading
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -153,26 +157,53 @@ def _response(record: object, filename: str, offset: int, length: int) -> WarcRe
     )
 
 
-def iter_responses(path: Path) -> Iterator[WarcResponse]:
-    """Every response record of one WARC file (gzip or not)."""
+@dataclass(frozen=True)
+class WarcDefect:
+    """A record that cannot be trusted: malformed, truncated, or failing its digest."""
+
+    offset: int
+    reason: str
+
+
+def _defect(record: ArcWarcRecord) -> str | None:
+    if record.format.startswith("warc") and not record.rec_headers.get_header("WARC-Record-ID"):
+        return "malformed WARC record (no WARC-Record-ID)"
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        return "truncated WARC record: the file ends before its Content-Length"
+    if record.digest_checker.passed is False:
+        return "WARC record fails its digest: " + "; ".join(record.digest_checker.problems)
+    return None
+
+
+def scan(path: Path) -> Iterator[WarcResponse | WarcDefect]:
+    """Every response record of one WARC file (gzip or not), and a :class:`WarcDefect` for each
+    record that cannot be trusted; a broken gzip stream ends the scan with a defect."""
+    offset, seen = 0, 0
     with open(path, "rb") as handle:
-        iterator = ArchiveIterator(handle, no_record_parse=False)
-        for record in iterator:
-            offset = iterator.get_record_offset()
-            item = _response(record, path.name, offset, 0)
-            if item is None:
-                continue
-            iterator.read_to_end(record)
-            length = int(iterator.get_record_length() or 0)
-            yield WarcResponse(
-                url=item.url,
-                status=item.status,
-                headers=item.headers,
-                raw=item.raw,
-                body=item.body,
-                date=item.date,
-                ref=WarcRef(filename=path.name, offset=offset, length=length),
-            )
+        iterator = ArchiveIterator(handle, check_digests=True)
+        try:
+            for record in iterator:
+                seen += 1
+                item = _response(record, path.name, 0, 0)
+                iterator.read_to_end(record)  # offsets are known once the record is read
+                offset = iterator.get_record_offset()
+                defect = _defect(record)
+                if defect is not None:
+                    yield WarcDefect(offset, defect)
+                elif item is not None:
+                    ref = WarcRef(filename=path.name, offset=offset,
+                                  length=int(iterator.get_record_length() or 0))  # fmt: skip
+                    yield replace(item, ref=ref)
+        except (ArchiveLoadFailed, EOFError, OSError, zlib.error) as exc:
+            yield WarcDefect(offset, f"corrupt or truncated WARC: {exc!r}")
+            return
+    if seen == 0 and path.stat().st_size > 0:
+        yield WarcDefect(0, "no WARC records found (not a WARC file?)")
+
+
+def iter_responses(path: Path) -> Iterator[WarcResponse]:
+    """Every trustworthy response record of one WARC file."""
+    return (item for item in scan(path) if isinstance(item, WarcResponse))
 
 
 def read_response(directory: Path, ref: WarcRef) -> WarcResponse:

@@ -11,19 +11,13 @@ offset, counted and skipped, never fatal.
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 import yaml
 from pydantic import ValidationError
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.recordloader import ArcWarcRecord
 
 from services.core.models import ArticleV1, ReplayLineV1, WarcRef, stable_id
 from services.crawler.decode import decode_document
@@ -31,6 +25,7 @@ from services.crawler.fingerprint import content_hash
 from services.crawler.parse import parse_html, parse_response
 from services.crawler.relevance import judge
 from services.crawler.urls import try_canonicalize
+from services.crawler.warc import WarcDefect, scan
 
 MANIFEST = "seeds.yaml"
 
@@ -94,62 +89,19 @@ def read_manifest(path: Path) -> Iterator[ReplayRecord]:
 
 
 def read_warc(path: Path) -> Iterator[ReplayRecord]:
-    """Response records of a WARC file; a corrupt or truncated record ends the file, reported."""
+    """Response records of a WARC file, read by the crawler's own WARC reader; defects (truncated,
+    malformed, failing digests, broken gzip) are reported with file and offset."""
     try:
-        stream: IO[bytes] = path.open("rb")
-    except OSError as exc:
-        yield ReplayRecord(str(path), error=f"cannot open: {exc}")
-        return
-    with stream:
-        records = ArchiveIterator(stream, check_digests=True)
-        offset, seen = 0, 0
-        try:
-            for record in records:
-                seen += 1
-                body = record.content_stream().read()
-                # Offsets are known once the record has been read to its end.
-                offset = records.get_record_offset()
-                problem = _problem(record)
-                if problem is not None:
-                    yield ReplayRecord(f"{path}:{offset}", error=problem)
-                    continue
-                if record.rec_type != "response" or record.http_headers is None:
-                    continue
-                if not record.http_headers.get_statuscode().startswith("2"):
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                fetched = _warc_date(record.rec_headers.get_header("WARC-Date"))
-                ref = WarcRef(filename=path.name, offset=offset,
-                              length=records.get_record_length())  # fmt: skip
+        for item in scan(path):
+            if isinstance(item, WarcDefect):
+                yield ReplayRecord(f"{path}:{item.offset}", error=item.reason)
+            elif 200 <= item.status < 300:
                 yield article_from_response(
-                    url, dict(record.http_headers.headers), body, fetched_at=fetched,
-                    origin=f"{path}:{offset}", warc=ref,
+                    item.url, item.headers, item.body, fetched_at=item.date or datetime.now(UTC),
+                    origin=f"{path}:{item.ref.offset}", warc=item.ref,
                 )  # fmt: skip
-        except (ArchiveLoadFailed, EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
-            yield ReplayRecord(f"{path}:{offset}", error=f"corrupt or truncated WARC: {exc!r}")
-            return
-        if seen == 0 and path.stat().st_size > 0:
-            yield ReplayRecord(f"{path}:0", error="no WARC records found (not a WARC file?)")
-
-
-def _problem(record: ArcWarcRecord) -> str | None:
-    """Why a WARC record cannot be trusted: malformed headers, or a digest that fails."""
-    if record.format.startswith("warc") and not record.rec_headers.get_header("WARC-Record-ID"):
-        return "malformed WARC record (no WARC-Record-ID)"
-    if getattr(record.raw_stream, "limit", 0) > 0:
-        return "truncated WARC record: the file ends before its Content-Length"
-    if record.digest_checker.passed is False:
-        return "corrupt or truncated WARC record: " + "; ".join(record.digest_checker.problems)
-    return None
-
-
-def _warc_date(value: str | None) -> datetime:
-    if value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    return datetime.now(UTC)
+    except OSError as exc:
+        yield ReplayRecord(str(path), error=f"cannot read: {exc}")
 
 
 def read_jsonl(path: Path) -> Iterator[ReplayRecord]:

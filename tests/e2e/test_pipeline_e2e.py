@@ -26,8 +26,11 @@ from services.alerts.repository import create_endpoint
 from services.core.config import Settings
 from services.core.db import make_engine, session_factory, transaction, utcnow
 from services.core.migrate import upgrade
+from services.replay.publish import publish_records
+from services.replay.sources import read_path
 from services.runtime import ALL_SERVICES, running
 from services.store import queries
+from services.up import wait_drained
 
 SEED_PATH = "/article/579068ff91aef37f"
 PUBLISHED = datetime(2025, 10, 31, 10, 30, tzinfo=UTC)
@@ -211,3 +214,34 @@ def test_feed_article_flows_through_services_running_as_separate_processes(
     assert codes == dict.fromkeys(ALL_SERVICES, 0), codes
     assert_seed_ledger(settings)
     assert_signed_headline(receiver, secret)
+
+
+async def test_the_crawlers_warc_archive_replays_to_the_same_ledger_as_the_live_crawl(
+    kafka_bootstrap: str,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    site: Site,
+) -> None:
+    live = pipeline_settings(
+        make_settings, kafka_bootstrap, f"sqlite:///{tmp_path / 'live.db'}", site, tmp_path
+    )
+    stop = asyncio.Event()
+    async with running(live, ("crawler", "extractor", "store"), stop) as rt:
+        await wait_for(lambda: ("nvidia", "korea", "supply") in ledger(live))
+        await wait_drained(rt, alerts=False)
+    archives = sorted(live.warc_dir.glob("*.warc.gz"))
+    assert archives, "the crawler archived nothing"
+
+    replayed = make_settings(
+        kafka_bootstrap=kafka_bootstrap, database_url=f"sqlite:///{tmp_path / 'replayed.db'}"
+    )
+    stop = asyncio.Event()
+    async with running(replayed, ("extractor", "store"), stop) as rt:
+        records = [record for path in archives for record in read_path(path)]
+        summary = await publish_records(records, rt.publisher, rt.topics, replay_id="warc")
+        await wait_drained(rt, alerts=False)
+
+    assert summary.published == 1 and not summary.errors
+    assert {k: v.state for k, v in ledger(replayed).items()} == {
+        k: v.state for k, v in ledger(live).items()
+    }
