@@ -41,7 +41,8 @@ class Report:
         self._write()
 
     def add(self, row: Row) -> None:
-        self.rows = [r for r in self.rows if r.scenario != row.scenario] + [row]
+        rows = [r for r in self.rows if r.scenario != row.scenario] + [row]
+        self.rows = sorted(rows, key=lambda r: int(r.scenario.split(".", 1)[0]))
         self._write()
 
     def _write(self) -> None:
