@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.core.models import (
@@ -75,6 +75,8 @@ class Commitment(View):
     effective_at: datetime
     recorded_at: datetime
     reason: str
+    evidence: ChangeEvidence | None = None
+    """The evidence of the version that set the current state."""
 
 
 class Version(View):
@@ -214,13 +216,37 @@ def commitments(
         statement = statement.where(StoreCommitment.key > cursor)
     size = _limit(limit)
     rows = list(session.scalars(statement.order_by(StoreCommitment.key).limit(size + 1)))
-    items = [_commitment(row) for row in rows[:size]]
+    evidence = latest_evidence(session, [row.key for row in rows[:size]])
+    items = [
+        _commitment(row).model_copy(update={"evidence": evidence.get(row.key)})
+        for row in rows[:size]
+    ]
     return Page(items=items, next_cursor=items[-1].key if len(rows) > size else None)
 
 
 def commitment(session: Session, key: str) -> Commitment | None:
     row = session.get(StoreCommitment, key)
     return None if row is None else _commitment(row)
+
+
+def latest_evidence(session: Session, keys: list[str]) -> dict[str, ChangeEvidence]:
+    """The evidence of each key's newest version (the one that set its current state)."""
+    if not keys:
+        return {}
+    newest = (
+        select(StoreCommitmentVersion.key, func.max(StoreCommitmentVersion.seq).label("seq"))
+        .where(StoreCommitmentVersion.key.in_(keys))
+        .group_by(StoreCommitmentVersion.key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(StoreCommitmentVersion.key, StoreCommitmentVersion.evidence).join(
+            newest,
+            (StoreCommitmentVersion.key == newest.c.key)
+            & (StoreCommitmentVersion.seq == newest.c.seq),
+        )
+    )
+    return {key: ChangeEvidence.model_validate(evidence) for key, evidence in rows}
 
 
 def _commitment(row: StoreCommitment) -> Commitment:

@@ -111,7 +111,20 @@ def ledger(rows: Sequence[Commitment], totals: Sequence[Totals] = ()) -> str:
         for r in rows
         if r.disputed
     ]
-    return "\n\n".join([text, *(["\n".join(disputes)] if disputes else []), *map(_totals, totals)])
+    sections = [text, _evidence(rows), *(["\n".join(disputes)] if disputes else [])]
+    return "\n\n".join([*filter(None, sections), *map(_totals, totals)])
+
+
+def _evidence(rows: Sequence[Commitment]) -> str:
+    """Each commitment's evidence sentence and source, under the table."""
+    lines = []
+    for r in rows:
+        if r.evidence is None:
+            continue
+        parties = r.subject.name + (f" → {r.counterparty.name}" if r.counterparty else "")
+        lines.append(f"{parties} ({r.type}, {r.what}): {r.evidence.sentence}")
+        lines.append(f"    {r.evidence.url}")
+    return "evidence\n" + "\n".join(lines) if lines else ""
 
 
 def _totals(t: Totals) -> str:
