@@ -122,6 +122,13 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("organisations_file", "relevance_file", "accelerators_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     @property
     def warc_dir(self) -> Path:
         return self.archive_dir or self.data_dir / "warc"
