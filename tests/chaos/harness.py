@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from services.alerts.matching import ALL_KINDS, Filter
 from services.alerts.repository import create_endpoint
@@ -52,8 +52,22 @@ CONSUMERS = ("extractor", "store", "alerts")
 CONSUMED = {"extractor": "articles", "store": "facts", "alerts": "changes"}
 RETRY_SCHEDULE = "0,1s,2s,4s,8s,15s,30s,30s,30s"
 """Cumulatively 120 s: a receiver down for 60 s is reached again within the schedule."""
-NOTIFIED_CHANGES = "SELECT id FROM store_changes WHERE change->>'notify' = 'true'"
-"""Changes that alert (live ``reaffirmed`` changes are recorded but notify nobody)."""
+
+
+def notified_changes_sql(conn: Any) -> str:
+    """The ids of changes that alert (live ``reaffirmed`` changes notify nobody).
+
+    The change log keeps each ``ChangeV1`` as JSON: column ``value`` (text), or ``change`` (JSON)
+    in older schemas.
+    """
+    return f"SELECT id FROM store_changes WHERE {change_json(conn)}->>'notify' = 'true'"
+
+
+def change_json(conn: Any) -> str:
+    columns = {c["name"] for c in inspect(conn).get_columns("store_changes")}
+    return "(change::json)" if "change" in columns else "(value::json)"
+
+
 _counter = itertools.count()
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_MS = 1000
@@ -320,6 +334,7 @@ class Pipeline:
             }
         )
         self.procs: dict[str, Proc] = {}
+        self.last_error: str | None = None
         self.exit_codes: list[tuple[str, int]] = []
         self._instances = itertools.count()
 
@@ -427,6 +442,15 @@ class Pipeline:
         finally:
             engine.dispose()
 
+    def notified_count(self) -> int:
+        engine = make_engine(self.database_url, pool_pre_ping=False)
+        try:
+            with engine.connect() as conn:
+                sql = notified_changes_sql(conn).replace("SELECT id", "SELECT count(*)", 1)
+                return int(conn.execute(text(sql)).scalar_one())
+        finally:
+            engine.dispose()
+
     def stored_articles(self) -> int:
         try:
             return self.count("SELECT count(*) FROM store_articles")
@@ -459,13 +483,14 @@ class Pipeline:
                 return False
             if self.count("SELECT count(*) FROM store_outbox WHERE published_at IS NULL"):
                 return False
-            changes = self.count(NOTIFIED_CHANGES.replace("id", "count(*)", 1))
+            changes = self.notified_count()
             settled = self.count(
                 "SELECT count(*) FROM alerts_deliveries WHERE state IN ('delivered', 'failed')"
             )
             if settled < changes:
                 return False
-        except Exception:
+        except Exception as exc:  # the database is away (a scenario stopped it) or a bug
+            self.last_error = repr(exc)[:500]
             return False
         return self.lag() == 0
 
@@ -474,7 +499,10 @@ class Pipeline:
             self.check_alive()
             return self.drained(articles)
 
-        return wait_until(ready, timeout, f"{self.label}: pipeline drained", every=0.5)
+        try:
+            return wait_until(ready, timeout, f"{self.label}: pipeline drained", every=0.5)
+        except ChaosTimeout as exc:
+            raise ChaosTimeout(f"{exc} (last database error: {self.last_error})") from None
 
 
 # --------------------------------------------------------------------------- outcome
@@ -519,7 +547,7 @@ def read_outcome(database_url: str, hooks: Receiver) -> Outcome:
                 for r in rows("SELECT key, state FROM store_commitments")
             }
             changes = Counter(r[0] for r in rows("SELECT id FROM store_changes"))
-            notified = {r[0] for r in rows(NOTIFIED_CHANGES)}
+            notified = {r[0] for r in rows(notified_changes_sql(conn))}
             deliveries = rows("SELECT event_id, endpoint_id, state FROM alerts_deliveries")
             lost = {
                 r[0] for r in rows("SELECT webhook_id FROM alerts_attempts WHERE outcome = 'lost'")

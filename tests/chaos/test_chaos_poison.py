@@ -18,7 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from harness import REPO_ROOT, Outcome, Pipeline, Run, fresh_database, publish, run_scenario
+from harness import (
+    REPO_ROOT,
+    Outcome,
+    Pipeline,
+    Run,
+    change_json,
+    fresh_database,
+    publish,
+    run_scenario,
+)
 from report import record
 from sqlalchemy import text
 
@@ -155,7 +164,8 @@ def first_change(pipeline: Pipeline) -> bytes:
     engine = make_engine(pipeline.database_url)
     try:
         with engine.connect() as conn:
-            value = conn.execute(text("SELECT change FROM store_changes LIMIT 1")).scalar_one()
+            column = change_json(conn)
+            value = conn.execute(text(f"SELECT {column} FROM store_changes LIMIT 1")).scalar_one()
     finally:
         engine.dispose()
     return json.dumps(value if not isinstance(value, str) else json.loads(value)).encode()
