@@ -42,7 +42,8 @@ def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
     try:
         yield broker
     finally:
-        broker.stop()
+        for node in broker.nodes:  # throw-away data: no need for a graceful shutdown
+            broker.kill_node(node)
 
 
 @pytest.fixture
@@ -56,7 +57,8 @@ def cluster(tmp_path: Path) -> Iterator[LocalKafka]:
     try:
         yield brokers
     finally:
-        brokers.stop()
+        for node in brokers.nodes:
+            brokers.kill_node(node)
 
 
 @pytest.fixture

@@ -133,9 +133,10 @@ def test_poison_messages_on_every_topic_are_dead_lettered_and_the_pipeline_keeps
         assert entry is not None, f"{name} is not in the dead-letter topic"
         assert entry.record is not None and entry.record.error.reason, name
         assert entry.record.error.service == CONSUMER_OF[name.split("/")[0]], name
-        shown = json.loads(dlq(pipeline, "show", entry.ref))
-        assert shown["error"]["reason"] == entry.record.error.reason
-        assert shown["value_b64"] == base64.b64encode(value).decode()
+        if name.endswith("five-megabytes"):  # what an operator sees, for one per topic
+            shown = json.loads(dlq(pipeline, "show", entry.ref))
+            assert shown["error"]["reason"] == entry.record.error.reason
+            assert shown["value_b64"] == base64.b64encode(value).decode()
 
     # The operator re-drives them: still poison, each is dead-lettered again, nothing else moves.
     before = len(entries)
