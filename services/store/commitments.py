@@ -134,7 +134,12 @@ def recompute(
     for key, seen in appendable.items():
         row = stored.get(key)
         writer.append(key, row, heads[row.last_version_id] if row else None, seen, window)
-    writer.rederive(session, [k for k in keys if k not in appendable], window)
+    # A late fact changes only the history after it: redo that tail from the version before.
+    late = [k for k in keys if k not in appendable and k not in touched.lost and k in stored]
+    for key in late:
+        cut = min(s.observation.order for s in touched.added[key])
+        writer.retail(session, key, stored[key], cut, window)
+    writer.rederive(session, [k for k in keys if k not in appendable and k not in late], window)
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
         session.execute(delete(StoreCommitment).where(StoreCommitment.key.in_(sorted(stored))))
@@ -181,6 +186,72 @@ class _Writer:
             )
         )
 
+    def retail(
+        self,
+        session: Session,
+        key: str,
+        row: StoreCommitment,
+        cut: tuple[datetime, str, str],
+        window: timedelta,
+    ) -> None:
+        """Redo the history of ``key`` from ``cut`` (the earliest new fact) on, folding the
+        facts from there onto the stored version just before it."""
+        tail_rows = list(
+            session.scalars(
+                select(StoreCommitmentVersion)
+                .where(StoreCommitmentVersion.key == key)
+                .where(StoreCommitmentVersion.effective_at >= cut[0])
+                .order_by(StoreCommitmentVersion.seq)
+            )
+        )
+        prefix = [r for r in tail_rows if (r.effective_at, r.article_id, r.fact_id) < cut]
+        redone = tail_rows[len(prefix) :]
+        first_seq = redone[0].seq if redone else row.versions
+        head_row = (
+            prefix[-1]
+            if prefix
+            else session.scalars(
+                select(StoreCommitmentVersion)
+                .where(StoreCommitmentVersion.key == key, StoreCommitmentVersion.seq < first_seq)
+                .order_by(StoreCommitmentVersion.seq.desc())
+                .limit(1)
+            ).first()
+        )
+        head = _version(head_row) if head_row is not None else None
+        seen = [
+            s
+            for s in _observations(session, [key], since=cut[0])[key]
+            if s.observation.order >= cut
+        ]
+        recorded = {r.id: r.recorded_at for r in redone}
+        session.execute(
+            delete(StoreCommitmentVersion).where(
+                StoreCommitmentVersion.key == key, StoreCommitmentVersion.seq >= first_seq
+            )
+        )
+        tail = extend_history(key, head, (s.observation for s in seen), window)
+        self.version_rows += [
+            _version_row(key, first_seq + i, v, recorded.get(v.id, self.now))
+            for i, v in enumerate(tail)
+        ]
+        added = new_versions(recorded, tail)
+        latest = max(seen, key=lambda s: s.observation.order)
+        self.emitted += [Emitted(key, v, latest.fact) for v in added]
+        current = tail[-1] if tail else head
+        assert current is not None
+        self.commitment_rows.append(
+            _commitment_row(
+                key,
+                current,
+                latest,
+                versions=first_seq + len(tail),
+                first_effective_at=row.first_effective_at
+                if head is not None
+                else tail[0].observation.effective_at,
+                recorded_at=self.now if added else row.recorded_at,
+            )
+        )
+
     def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
         if not keys:
             return
@@ -211,8 +282,11 @@ class _Writer:
             )
 
 
-def _observations(session: Session, keys: Iterable[str]) -> dict[str, list[Seen]]:
-    rows = session.execute(
+def _observations(
+    session: Session, keys: Iterable[str], since: datetime | None = None
+) -> dict[str, list[Seen]]:
+    """Every fact of ``keys`` as observations (only those effective from ``since`` on)."""
+    statement = (
         select(
             StoreFact.id,
             StoreFact.key,
@@ -226,6 +300,9 @@ def _observations(session: Session, keys: Iterable[str]) -> dict[str, list[Seen]
         .join(StoreArticle, StoreArticle.id == StoreFact.article_id)
         .where(StoreFact.key.in_(list(keys)))
     )
+    if since is not None:
+        statement = statement.where(StoreArticle.effective_at >= since)
+    rows = session.execute(statement)
     seen: dict[str, list[Seen]] = defaultdict(list)
     for fact_id, key, data, article_id, url, title, source, effective_at in rows:
         fact = FactV1.model_validate(data)
