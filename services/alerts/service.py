@@ -57,9 +57,11 @@ MAX_IN_FLIGHT = 256
 
 def parse_change(message: Message) -> ChangeV1:
     try:
-        return ChangeV1.model_validate_json(message.value)
+        change = ChangeV1.model_validate_json(message.value)
     except ValidationError as exc:
         raise BadChange(f"not a change.v1 message: {exc.error_count()} error(s): {exc}") from exc
+    message.require_key(change.key)
+    return change
 
 
 def make_handler(

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.core.errors import MessageError
+
 
 @dataclass(frozen=True)
 class Message:
@@ -33,6 +35,17 @@ class Message:
     @property
     def key_text(self) -> str | None:
         return None if self.key is None else self.key.decode("utf-8", "replace")
+
+    def require_key(self, expected: str) -> None:
+        """The key must be what the body says it is (it decides partition and order)."""
+        if self.key_text != expected:
+            raise WrongKey(
+                f"{self.topic} message keyed {self.key_text!r} but its body is {expected!r}"
+            )
+
+
+class WrongKey(MessageError):
+    """A message whose key does not match its body: dead-lettered, never processed."""
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,9 @@ class Crawler:
         result, validators = await self._listing(url, "sitemap")
         if result is None:
             return []
-        sitemap = parse_sitemap(result.body, result.final_url)
+        # Parsing a large listing takes seconds: off the event loop, so other hosts' fetches
+        # and their deadlines keep running meanwhile.
+        sitemap = await asyncio.to_thread(parse_sitemap, result.body, result.final_url)
         if validators is not None:
             pending.append((url, validators))
         links = list(sitemap.links)
@@ -306,9 +308,12 @@ class Crawler:
                     if result is None:
                         continue
                     if looks_like_sitemap(result.body):
-                        found = list(parse_sitemap(result.body, result.final_url).links)
+                        sitemap = await asyncio.to_thread(
+                            parse_sitemap, result.body, result.final_url
+                        )
+                        found = list(sitemap.links)
                     else:
-                        found = parse_feed(result.body, result.final_url)
+                        found = await asyncio.to_thread(parse_feed, result.body, result.final_url)
                     links += found
                     if validators is not None:
                         pending.append((url, validators))

@@ -28,13 +28,15 @@ class InvalidArticleMessage(MessageError):
 
 def parse_article(message: Message) -> ArticleV1:
     try:
-        return ArticleV1.model_validate_json(message.value)
+        article = ArticleV1.model_validate_json(message.value)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "message"
         raise InvalidArticleMessage(
             f"{message.topic} value violates article.v1 at {where}: {first['msg']}"
         ) from None
+    message.require_key(article.id)
+    return article
 
 
 def passed_on(message: Message) -> dict[str, str]:

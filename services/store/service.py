@@ -52,6 +52,7 @@ def parse(message: Message) -> Incoming:
         extraction = ExtractionV1.model_validate_json(message.value)
     except ValidationError as exc:
         raise InvalidExtraction(f"not a facts.v1 message: {exc}") from exc
+    message.require_key(extraction.article.id)
     replay_id = message.header(HEADER_REPLAY_ID)
     replay = Replay(replay_id=replay_id, alerts=message.header(HEADER_REPLAY_ALERTS) == "true")
     return Incoming(
