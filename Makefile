@@ -42,6 +42,9 @@ unit: setup kafka postgres chromium
 
 test: setup kafka postgres lint typecheck unit ## lint, type-check and the whole suite (real Kafka, SQLite, PostgreSQL)
 
+chaos: setup kafka postgres ## the fault-injection suite alone (it is also part of make test); rows in var/chaos-report.json
+	$(BIN)/python -m pytest tests/chaos -q
+
 eval: setup ## extractor accuracy on the labelled set
 	$(BIN)/python -m services.extractor.evaluate
 
