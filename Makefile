@@ -38,9 +38,9 @@ typecheck: setup
 	$(BIN)/mypy --strict services
 
 unit: setup kafka postgres chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not chaos"
 
-test: setup kafka postgres lint typecheck unit ## lint, type-check and the whole suite (real Kafka, SQLite, PostgreSQL)
+test: setup kafka postgres lint typecheck unit chaos ## lint, type-check, the whole suite and the reliability suite (real Kafka, SQLite, PostgreSQL)
 
 chaos: setup kafka postgres ## the fault-injection suite alone (it is also part of make test); rows in var/chaos-report.json
 	$(BIN)/python -m pytest tests/chaos -q

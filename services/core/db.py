@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -95,7 +95,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.commit()
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        # ProgrammingError: the schema is not what the code expects (a migration not yet run) —
+        # an environment problem to wait out, not a reason to dead-letter the message.
+        if isinstance(exc, OperationalError | ProgrammingError) or exc.connection_invalidated:
             raise DatabaseUnavailable(str(exc.orig or exc)) from exc
         raise
     except BaseException:

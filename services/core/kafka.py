@@ -20,7 +20,7 @@ import base64
 import logging
 import random
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -133,20 +133,38 @@ async def ensure_topics(settings: Settings, consumers: tuple[str, ...] = ()) -> 
     names = topics.all(consumers) if consumers else topics.all()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
     await _start_with_backoff(admin, "admin")
+    delays = backoff_delays(cap=5.0)
     try:
-        existing = set(await admin.list_topics())
-        missing = [n for n in names if n not in existing]
-        if missing:
-            config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
-            new = [
+        for attempt in range(60):  # a broker of the cluster may be away: retry, don't exit
+            try:
+                return await _create_missing(admin, names, settings)
+            except TopicAlreadyExistsError:
+                return []
+            except KafkaError as exc:
+                if attempt == 59:
+                    raise
+                delay = await anext(delays)
+                log.warning("creating topics failed (%r); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+        return []
+    finally:
+        await admin.close()
+
+
+async def _create_missing(
+    admin: AIOKafkaAdminClient, names: list[str], settings: Settings
+) -> list[str]:
+    existing = set(await admin.list_topics())
+    missing = [n for n in names if n not in existing]
+    if missing:
+        config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+        await admin.create_topics(
+            [
                 NewTopic(n, settings.partitions, settings.replication_factor, topic_configs=config)
                 for n in missing
             ]
-            with suppress(TopicAlreadyExistsError):
-                await admin.create_topics(new)
-        return missing
-    finally:
-        await admin.close()
+        )
+    return missing
 
 
 def dead_letter(message: Message, service: str, error: BaseException) -> DeadLetterV1:

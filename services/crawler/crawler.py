@@ -143,6 +143,8 @@ class Crawler:
         self.stats = CrawlStats()
         self.robots = RobotsCache(self._fetch_robots)
         self._publish_lock = asyncio.Lock()
+        self._claimed: set[str] = set()
+        """Ids this process claimed and has not published yet."""
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -409,6 +411,8 @@ class Crawler:
         article = parsed.to_article(fetched_at=datetime.now(UTC), warc=ref)
         aliases = [u for u in (canonical, try_canonicalize(result.final_url)) if u]
         claim = await asyncio.to_thread(self.state.claim, article, parsed.minhash, aliases)
+        if claim.kind == "claimed":
+            self._claimed.add(article.id)  # its poll publishes it; republish_pending must not
         if claim.kind != "claimed":
             kind = claim.kind.removeprefix("duplicate_")
             self.stats.duplicates[kind] += 1
@@ -445,20 +449,27 @@ class Crawler:
         if not articles:
             return
         async with self._publish_lock:
-            await self.publisher.publish_many(
-                [
-                    Outgoing(
-                        topic=self.topics.articles,
-                        key=a.id,
-                        value=a.model_dump_json().encode(),
-                    )
-                    for a in articles
-                ]
-            )
-            await asyncio.to_thread(self.state.mark_published, [a.id for a in articles])
+            try:
+                await self.publisher.publish_many(
+                    [
+                        Outgoing(
+                            topic=self.topics.articles,
+                            key=a.id,
+                            value=a.model_dump_json().encode(),
+                        )
+                        for a in articles
+                    ]
+                )
+                await asyncio.to_thread(self.state.mark_published, [a.id for a in articles])
+            finally:
+                # Published, or left pending for republish_pending to retry.
+                self._claimed.difference_update(a.id for a in articles)
 
     async def republish_pending(self) -> int:
-        pending = await asyncio.to_thread(self.state.pending)
+        """Publish claims left pending by a crash (not those a running poll is publishing)."""
+        pending = [
+            a for a in await asyncio.to_thread(self.state.pending) if a.id not in self._claimed
+        ]
         if pending:
             await self.publish(pending)
             self.stats.republished += len(pending)

@@ -14,6 +14,7 @@ with the same output cap as a live fetch) and the WARC-Date; :func:`scan` also r
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 import zlib
@@ -34,6 +35,8 @@ from services.core.httpfetch import decode_content
 from services.core.models import WarcRef
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+log = logging.getLogger(__name__)
+
 MAX_DECODED = 50 * 1024 * 1024
 _DROP = {"transfer-encoding"}
 
@@ -119,9 +122,13 @@ class WarcWriter:
             return WarcRef(filename=self._name, offset=offset, length=length)
 
     def close(self) -> None:
+        """Close the current file; a full disk at this point is logged, never raised."""
         with self._lock:
             if self._file is not None:
-                self._file.close()
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    log.error("closing the WARC file failed: %s", exc)
                 self._file = None
 
 
