@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 
 from services.core.migrate import migrated
-from services.core.models import ArticleV1, WarcRef
 from services.replay.sources import ReplayRecord
+from services.store.queries import article_message
 from services.store.repository import version_order
 from services.store.tables import StoreArticle
 
@@ -48,21 +48,4 @@ def stored_records(
             for row in rows:
                 if below is not None and version_order(row.extractor_version) >= below:
                     continue
-                yield ReplayRecord(f"stored:{row.id}", article=_article(row))
-
-
-def _article(row: StoreArticle) -> ArticleV1:
-    return ArticleV1(
-        id=row.id,
-        url=row.url,
-        source=row.source,
-        lang=row.lang,
-        title=row.title,
-        author=row.author,
-        published_at=row.published_at,
-        updated_at=row.updated_at,
-        fetched_at=row.fetched_at,
-        text=row.text,
-        content_hash=row.content_hash,
-        warc=WarcRef.model_validate(row.warc) if row.warc else None,
-    )
+                yield ReplayRecord(f"stored:{row.id}", article=article_message(row))

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.core.models import (
+    ArticleV1,
     ChangeEvidence,
     ChangeKind,
     ChangeV1,
@@ -373,8 +374,9 @@ def articles(
     )
 
 
-def _article(row: StoreArticle) -> Article:
-    return Article(
+def article_message(row: StoreArticle) -> ArticleV1:
+    """A stored article as the ``articles.v1`` message it came from (``replay stored``)."""
+    return ArticleV1(
         id=row.id,
         url=row.url,
         source=row.source,
@@ -382,12 +384,17 @@ def _article(row: StoreArticle) -> Article:
         title=row.title,
         author=row.author,
         published_at=row.published_at,
+        updated_at=row.updated_at,
         fetched_at=row.fetched_at,
+        text=row.text,
         content_hash=row.content_hash,
         warc=WarcRef.model_validate(row.warc) if row.warc else None,
-        extractor_version=row.extractor_version,
-        recorded_at=row.recorded_at,
     )
+
+
+def _article(row: StoreArticle) -> Article:
+    message = article_message(row).model_dump(exclude={"text", "updated_at"})
+    return Article(**message, extractor_version=row.extractor_version, recorded_at=row.recorded_at)
 
 
 def article_facts(
