@@ -139,11 +139,19 @@ def ceiling(pages: list[tuple[str, bytes]], workers: int) -> float:
     return len(pages) / elapsed
 
 
+LIST_SIZE = 2_000
+
+
 async def crawl(pages: list[tuple[str, bytes]]) -> tuple[float, int, float]:
     async with FakeSite() as site:
-        links = "".join(f"<a href='{path}'>{path}</a>" for path, _ in pages)
         site.route(HOST, "/robots.txt", Response(404))
-        site.route(HOST, "/list", Response(200, [("Content-Type", "text/html")], links.encode()))
+        # Section pages of at most LIST_SIZE links each (a poll follows up to 5,000 links).
+        lists = []
+        for start in range(0, len(pages), LIST_SIZE):
+            links = "".join(f"<a href='{p}'>{p}</a>" for p, _ in pages[start : start + LIST_SIZE])
+            path = f"/list/{start // LIST_SIZE}"
+            site.route(HOST, path, Response(200, [("Content-Type", "text/html")], links.encode()))
+            lists.append(site.url(HOST, path))
         for path, body in pages:
             site.route(HOST, path, Response(200, [("Content-Type", "text/html")], body))
         sources = parse_sources(
@@ -151,7 +159,7 @@ async def crawl(pages: list[tuple[str, bytes]]) -> tuple[float, int, float]:
                 "sources": [
                     {
                         "name": "bench",
-                        "pages": [site.url(HOST, "/list")],
+                        "pages": lists,
                         "article_pattern": "/a/",
                         "max_articles_per_poll": len(pages) + 1,
                     }
