@@ -12,7 +12,6 @@ articles rendered as HTML pages.  Prints a table and merges the results into
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -20,13 +19,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from services.extractor.extract import extract
-from services.extractor.input import html_to_text
+from results import RESULTS, record  # noqa: E402
+
+from services.extractor.extract import extract  # noqa: E402
+from services.extractor.input import html_to_text  # noqa: E402
 
 TARGET_ARTICLES_PER_S = 2000.0
-RESULTS = Path(__file__).resolve().parent / "results.json"
 
 KO_ORGS = ["삼성전자", "SK하이닉스", "현대차그룹", "네이버클라우드", "카카오", "KT", "LG전자"]
 EN_ORGS = ["Samsung", "SK hynix", "Microsoft", "Oracle", "CoreWeave", "Meta", "xAI", "Nebius"]
@@ -122,18 +122,6 @@ def rate(work: Callable[[Any], object], items: Sequence[Any], rounds: int) -> fl
     return len(items) / best
 
 
-def merge_results(path: Path, entries: Sequence[dict[str, Any]]) -> None:
-    existing: list[dict[str, Any]] = []
-    if path.exists():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            existing = []
-    names = {e["name"] for e in entries}
-    merged = [e for e in existing if e.get("name") not in names] + list(entries)
-    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer articles and rounds")
@@ -187,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "note": note + baseline + " (ratio > 1: extraction costs less)",
             }
         )
-    merge_results(RESULTS, entries)
+    record(entries)
     print(f"results merged into {RESULTS}")
     return 0
 

@@ -127,10 +127,9 @@ async def kafka_publisher(settings: Settings) -> AsyncIterator[KafkaPublisher]:
         await producer.stop()
 
 
-async def ensure_topics(settings: Settings, consumers: tuple[str, ...] = ()) -> list[str]:
-    """Create the pipeline's topics (and the named consumers' dead-letter topics) if missing."""
-    topics = Topics(settings.topic_prefix)
-    names = topics.all(consumers) if consumers else topics.all()
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the pipeline's topics and every consumer's dead-letter topic if missing."""
+    names = Topics(settings.topic_prefix).all()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
     await _start_with_backoff(admin, "admin")
     delays = backoff_delays(cap=5.0)
