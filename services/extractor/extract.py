@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import replace
 
 from services.core.models import (
@@ -30,6 +29,7 @@ from services.extractor.rules import (
     Context,
     Draft,
     Party,
+    Signals,
     Span,
     analyse_sentence,
     mentions_anything,
@@ -73,11 +73,10 @@ def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
     """The GPU vendor the article names most often, as first written."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
-    for match in lexicon.org_pattern.finditer(text, 0, len(text)):
+    for match in lexicon.vendor_pattern.finditer(text, 0, len(text)):
         org_id, _ = lexicon.org_aliases[match.group()]
-        if lexicon.organisations[org_id].is_gpu_vendor:
-            counts[org_id] += 1
-            first.setdefault(org_id, match.group())
+        counts[org_id] += 1
+        first.setdefault(org_id, match.group())
     if not counts:
         return None
     org = lexicon.organisations[counts.most_common(1)[0][0]]
@@ -123,6 +122,9 @@ def _merge_restated(drafts: list[Draft]) -> list[Draft]:
             merged.append(draft)
             continue
         same = groups[(draft.subject.org_id, q.value, draft.unit)]
+        if len(same) == 1:
+            merged.append(draft)
+            continue
         best = max(same, key=_informative)
         merged.append(
             replace(
@@ -252,53 +254,74 @@ def _attach_model(
 
 def _settle(
     text: str,
-    skipped: list[tuple[Sentence, frozenset[str]]],
+    sentences: list[Sentence],
+    words: list[Signals],
+    skipped: range,
     lexicon: Lexicon,
     ctx: Context,
 ) -> None:
-    """Context from sentences skipped since the last analysed one: the newest that names an
+    """Context from the sentences skipped since the last analysed one: the newest that names an
     organisation (for the subject and pair) and the last one (for what was just talked about)."""
     if not skipped:
         return
     named = next(
-        (s for s, _ in reversed(skipped[-CONTEXT_REACH:]) if mentions_anything(text, s, lexicon)),
+        (
+            i
+            for i in reversed(skipped[-CONTEXT_REACH:])
+            if mentions_anything(text, sentences[i], lexicon)
+        ),
         None,
     )
     if named is not None:
-        remember(text, named, lexicon, ctx)
-    last, categories = skipped[-1]
-    remember_signals(text, last, categories, lexicon, ctx)
-    skipped.clear()
+        remember(text, sentences[named], lexicon, ctx, words[named])
+    remember_signals(text, sentences[skipped[-1]], words[skipped[-1]], lexicon, ctx)
 
 
-def _drafts(text: str, title: str, lexicon: Lexicon) -> Iterable[Draft]:
+class _Drafts:
+    """The drafts of one text, with the index of the sentence each came from."""
+
+    def __init__(self) -> None:
+        self.drafts: list[Draft] = []
+        self.indexes: list[int] = []
+        self.last_gpu = -MODEL_REACH - 1  # index of the latest sentence with a GPU figure
+
+    def add(self, index: int, found: list[Draft]) -> None:
+        if any(d.unit == "gpu" for d in found):
+            self.last_gpu = index
+        self.drafts.extend(found)
+        self.indexes.extend([index] * len(found))
+
+    def complete_models(
+        self, text: str, sentences: list[Sentence], among: range, lexicon: Lexicon
+    ) -> None:
+        """Sentences ``among`` that state nothing may name the model of a GPU figure before."""
+        for index in range(among.start, min(among.stop, self.last_gpu + MODEL_REACH + 1)):
+            model = model_only(text, sentences[index], lexicon)
+            if model is not None:
+                _attach_model(self.drafts, self.indexes, index, sentences[index], model)
+
+
+def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     ctx = Context()
     for sentence in split_sentences(title):  # context only: facts need offsets into the text
         if mentions_anything(title, sentence, lexicon):
             remember(title, sentence, lexicon, ctx)
-    drafts: list[Draft] = []
-    indexes: list[int] = []
-    skipped: list[tuple[Sentence, frozenset[str]]] = []
-    last_gpu = -MODEL_REACH - 1  # index of the latest sentence with a GPU figure
+    found = _Drafts()
     sentences = split_sentences(text)
-    for index, (sentence, categories) in enumerate(
-        zip(sentences, signals(text, sentences, lexicon), strict=True)
-    ):
-        found: list[Draft] = []
-        if worth_analysing(text, sentence, categories, lexicon):
-            _settle(text, skipped, lexicon, ctx)
-            found = analyse_sentence(text, sentence, lexicon, ctx)
-        else:
-            skipped.append((sentence, categories))
-        if not found and index - last_gpu <= MODEL_REACH:
-            model = model_only(text, sentence, lexicon)
-            if model is not None:
-                _attach_model(drafts, indexes, index, sentence, model)
-        if any(d.unit == "gpu" for d in found):
-            last_gpu = index
-        drafts.extend(found)
-        indexes.extend([index] * len(found))
-    return drafts
+    words = signals(text, sentences, lexicon)
+    settled = 0  # sentences before this one are analysed or skipped
+    for index, sentence in enumerate(sentences):
+        if not worth_analysing(text, sentence, words[index], lexicon):
+            continue
+        found.complete_models(text, sentences, range(settled, index), lexicon)
+        _settle(text, sentences, words, range(settled, index), lexicon, ctx)
+        drafts = analyse_sentence(text, sentence, lexicon, ctx, words[index])
+        if not drafts:
+            found.complete_models(text, sentences, range(index, index + 1), lexicon)
+        found.add(index, drafts)
+        settled = index + 1
+    found.complete_models(text, sentences, range(settled, len(sentences)), lexicon)
+    return found.drafts
 
 
 def extract(

@@ -83,6 +83,9 @@ class Dictionary:
         return found is not None and (self.prefix or at_word_end(text, found.end()))
 
 
+Hit = tuple[int, int, frozenset[str]]
+"""A word found by a :class:`WordList`: its span and categories."""
+
 _LEAD = r"[\s(\"'“‘\[/\-–,.:;·]"
 """What precedes an English word: matching English words only there keeps the engine from
 trying every letter of a text as the start of a word."""
@@ -113,8 +116,8 @@ class WordList:
                 spans.append((a, b))
         return sorted(spans)
 
-    def find(self, text: str, start: int, end: int) -> list[tuple[int, int, frozenset[str]]]:
-        hits = []
+    def find(self, text: str, start: int, end: int) -> list[Hit]:
+        hits: list[Hit] = []
         for a, b in self._spans(text, start, end):
             categories = self.categories.get(text[a:b].lower())
             if categories:
@@ -131,6 +134,8 @@ class Lexicon:
     org_aliases: Mapping[str, tuple[str, bool]]
     """alias → (organisation id, whether the alias is a person's name)"""
     org_pattern: Dictionary
+    vendor_pattern: Dictionary
+    """the GPU vendors' aliases alone (an article's vendor is looked for in all of its text)"""
     gpu_models: Mapping[str, Term]
     gpu_pattern: Dictionary
     products: Mapping[str, Term]
@@ -248,6 +253,10 @@ def build_lexicon(
         organisations=orgs,
         org_aliases=aliases,
         org_pattern=_dictionary(aliases, hangul=True),
+        vendor_pattern=_dictionary(
+            (alias for alias, (org_id, _) in aliases.items() if orgs[org_id].is_gpu_vendor),
+            hangul=True,
+        ),
         gpu_models=models,
         gpu_pattern=_dictionary(models),
         products=items,

@@ -11,10 +11,11 @@ company a reference word points to (양사, "the company"), else the previous se
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
-from services.extractor.lexicon import Lexicon
+from services.extractor.lexicon import Hit, Lexicon
 from services.extractor.numbers import QuantityMention, find_quantities
 from services.extractor.patterns import is_hangul
 from services.extractor.sentences import Sentence
@@ -26,6 +27,7 @@ _COMPUTE = frozenset({"gpu", "MW", "GW"})
 _STATUS_ORDER = ("cancelled", "completed", "negotiating", "planned")
 _TYPE_TRIGGERS = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
 _STATUS_TRIGGERS = frozenset({"cancelled", "completed", "negotiating", "planned"})
+_TRIGGERS = _TYPE_TRIGGERS | _STATUS_TRIGGERS
 _COUNTERPARTY_ROLES: dict[str, tuple[str, ...]] = {
     "gpu_commitment": ("from", "vendor", "with", "pair", "model", "to"),
     "supply": ("to", "with", "pair", "obj", "of", "vendor"),
@@ -91,7 +93,7 @@ class _View:
     sentence: Sentence
     lexicon: Lexicon
     groups: list[Group]
-    hits: list[tuple[int, int, frozenset[str]]]
+    hits: Sequence[Hit]
     categories: frozenset[str]
     models: list[tuple[str, int, int]]
     products: list[tuple[str, int, int]]
@@ -144,14 +146,17 @@ def _reference_groups(
     return groups, distributive, respectively
 
 
-def _view(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> _View:
+def _view(
+    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, hits: Sequence[Hit] | None
+) -> _View:
     start, end = sentence.start, sentence.end
     named = group_mentions(text, find_mentions(text, start, end, lexicon))
     references, distributive, respectively = _reference_groups(
         text, sentence, lexicon, ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
-    hits = lexicon.triggers.find(text, start, end)
+    if hits is None:
+        hits = lexicon.triggers.find(text, start, end)
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats
@@ -270,7 +275,7 @@ def _subject_group(view: _View, position: int, anchor: int) -> Group | None:
 
 def _anchor(view: _View, position: int) -> int:
     """Where an English subject must end: the verb nearest before ``position``, if any."""
-    before = [a for a, _ in view.hits_of(_TYPE_TRIGGERS | _STATUS_TRIGGERS) if a < position]
+    before = [a for a, _ in view.hits_of(_TRIGGERS) if a < position]
     return before[-1] if before else position
 
 
@@ -357,7 +362,7 @@ def _quantity_type(
     view: _View, cats: frozenset[str], unit: str, subject: Mention | None, has_recipient: bool
 ) -> str | None:
     if unit in _COMPUTE:
-        if not cats & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+        if not cats & (_TRIGGERS):
             return None
         if "receive" in cats:
             return "gpu_commitment"
@@ -492,7 +497,7 @@ def _scope(view: _View) -> str | None:
 
 
 def _trigger_span(view: _View, position: int) -> Span | None:
-    spans = view.hits_of(_TYPE_TRIGGERS | _STATUS_TRIGGERS)
+    spans = view.hits_of(_TRIGGERS)
     if not spans:
         return None
     return min(spans, key=lambda s: abs(s[0] - position))
@@ -617,38 +622,40 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
 _NUMBERISH = re.compile(r"[0-9]+|수\s?(?:십|백|천)?\s?[만억조천백십]|illion|ILLION|housand|HOUSAND")
 
 
-def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[frozenset[str]]:
-    """The trigger categories of each sentence, plus ``number`` where it has one — from one
-    scan of the whole text, so that the many sentences that state nothing cost almost nothing."""
-    hits = lexicon.triggers.find(text, 0, len(text))
-    numbers = [m.start() for m in _NUMBERISH.finditer(text)]
-    found: list[frozenset[str]] = []
-    h = n = 0
-    for sentence in sentences:
-        start, end = sentence.start, sentence.end
-        while h < len(hits) and hits[h][0] < start:
-            h += 1
-        cats: set[str] = set()
-        j = h
-        while j < len(hits) and hits[j][0] < end:
-            cats |= hits[j][2]
-            j += 1
-        while n < len(numbers) and numbers[n] < start:
-            n += 1
-        if n < len(numbers) and numbers[n] < end:
-            cats.add("number")
-        found.append(frozenset(cats))
+@dataclass(frozen=True)
+class Signals:
+    """The trigger words of one sentence, from one scan of the whole text."""
+
+    hits: tuple[Hit, ...] = ()
+    categories: frozenset[str] = frozenset()
+
+
+_NO_SIGNALS = Signals()
+
+
+def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Signals]:
+    """The trigger words of each sentence — from one scan of the whole text, so that the many
+    sentences that state nothing cost almost nothing."""
+    found = [_NO_SIGNALS] * len(sentences)
+    index = 0
+    for hit in lexicon.triggers.find(text, 0, len(text)):
+        while index < len(sentences) and sentences[index].end <= hit[0]:
+            index += 1
+        if index == len(sentences):
+            break
+        if sentences[index].start <= hit[0]:
+            known = found[index]
+            found[index] = Signals((*known.hits, hit), known.categories | hit[2])
     return found
 
 
-def worth_analysing(
-    text: str, sentence: Sentence, categories: frozenset[str], lexicon: Lexicon
-) -> bool:
+def worth_analysing(text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon) -> bool:
     """Whether a sentence can state a fact at all: a trigger word, and a number, a partnership
     word, or a supply word with a product."""
-    if not categories & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+    categories = signals.categories
+    if not categories & _TRIGGERS:
         return False
-    if "number" in categories or "partnership" in categories:
+    if "partnership" in categories or _NUMBERISH.search(text, sentence.start, sentence.end):
         return True
     return bool(categories & {"supply", "receive"}) and (
         lexicon.product_pattern.search(text, sentence.start, sentence.end)
@@ -657,9 +664,10 @@ def worth_analysing(
 
 
 def remember_signals(
-    text: str, sentence: Sentence, categories: frozenset[str], lexicon: Lexicon, ctx: Context
+    text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon, ctx: Context
 ) -> None:
     """What a skipped sentence just talked about: GPUs, AI infrastructure."""
+    categories = signals.categories
     ctx.previous_gpu = "gpu_words" in categories or lexicon.gpu_pattern.search(
         text, sentence.start, sentence.end
     )
@@ -674,16 +682,26 @@ def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
     )
 
 
-def remember(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> None:
-    """Take the context (subject, pair, GPU talk) of a sentence that states no fact."""
-    _remember(_view(text, sentence, lexicon, ctx), [], ctx)
+def remember(
+    text: str,
+    sentence: Sentence,
+    lexicon: Lexicon,
+    ctx: Context,
+    signals: Signals | None = None,
+) -> None:
+    """Take the context (subject, pair, GPU talk) of a sentence that states no fact;
+    ``signals``, when given, are its trigger words (else they are looked up)."""
+    hits = signals.hits if signals is not None else None
+    _remember(_view(text, sentence, lexicon, ctx, hits), [], ctx)
 
 
-def analyse_sentence(text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context) -> list[Draft]:
+def analyse_sentence(
+    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, signals: Signals
+) -> list[Draft]:
     """The drafts ``text[sentence.start:sentence.end]`` states; updates ``ctx``."""
-    view = _view(text, sentence, lexicon, ctx)
+    view = _view(text, sentence, lexicon, ctx, signals.hits)
     drafts: list[Draft] = []
-    if view.categories & (_TYPE_TRIGGERS | _STATUS_TRIGGERS):
+    if view.categories & _TRIGGERS:
         drafts = _quantity_drafts(view, ctx)
         done = {(d.type, d.subject.org_id) for d in drafts}
         drafts += _relation_drafts(view, ctx, done)

@@ -4,19 +4,30 @@ A sentence runs from a non-space character to ``.``/``!``/``?`` followed by whit
 after abbreviations such as "U.S." or "Inc."), to a line break or to the end of the text; a
 sentence longer than :data:`MAX_SENTENCE` characters is cut there, so that no rule ever sees an
 unbounded string.  Two or more line breaks start a new paragraph.
+
+The splitter searches for sentence ends only (one regex search per sentence, never rescanning
+text it has passed), which costs a fraction of matching whole sentences with a lazy repetition.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 MAX_SENTENCE = 1200
 
-_SENTENCE = re.compile(
-    r"\S(?:[^\n]{0," + str(MAX_SENTENCE - 2) + r"}?(?:[.!?。…]+[\"'”’」』)\]]*(?=\s|\Z)|(?=\n)|\Z)"
-    r"|[^\n]{0," + str(MAX_SENTENCE - 1) + "})"
+_TERMINATOR = "[.!?。…]+[\"'”’」』)\\]]*(?=\\s|\\Z)"
+"""A run of terminators (and closing quotes) before white space or the end."""
+_END = re.compile(_TERMINATOR + r"|\n")
+"""Where a sentence can end: a terminator, or a line break (the sentence ends before it)."""
+_PIECE = re.compile(
+    r"\S(?:[^.!?。…\n]*[.!?。…]+(?![\"'”’」』)\]]*(?:\s|\Z)))*[^.!?。…\n]*(?:" + _TERMINATOR + ")?"
 )
+"""A piece of any length: up to the first terminator, line break or the end.  Matching runs
+of ordinary characters at once, it is much cheaper than a lazy repetition trying a sentence end
+after every character."""
+_START = re.compile(r"\S")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:[A-Z]|U\.S|U\.K|Inc|Corp|Co|Ltd|Mr|Ms|Mrs|Dr|No|vs|approx|e\.g|i\.e|St|Jr|Sr|Gov|"
     r"Rep|Sen|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$"
@@ -40,30 +51,66 @@ def _abbreviation(text: str, end: int) -> bool:
     )
 
 
+def _pieces_from(text: str, position: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each piece from ``position`` on: from a non-space character to the
+    first sentence end within :data:`MAX_SENTENCE` characters (else exactly that many)."""
+    length = len(text)
+    ends = _END.finditer(text, position + 1)
+    found = next(ends, None)  # the first sentence end after the current piece's start
+    piece = _START.search(text, position)
+    while piece is not None:
+        begin = piece.start()
+        if found is not None and found.start() <= begin:
+            # Passed by a cut piece or a terminator starting a piece: search again from here
+            # (the iterator would skip an end overlapping the one it gave).
+            ends = _END.finditer(text, begin + 1)
+            found = next(ends, None)
+        if found is None:
+            end = min(begin + MAX_SENTENCE, length)
+        elif found.start() - begin >= MAX_SENTENCE:
+            end = begin + MAX_SENTENCE
+        else:
+            end = found.end() if found.group() != "\n" else found.start()
+            found = next(ends, None)
+        yield begin, end
+        piece = _START.search(text, end)
+
+
+def _pieces(text: str) -> Iterator[tuple[int, int]]:
+    """The pieces of :func:`_pieces_from`, found whole by :data:`_PIECE` while they are
+    shorter than the limit (the common case); from the first longer one on, piece by piece."""
+    for match in _PIECE.finditer(text):
+        begin, end = match.span()
+        if end - begin >= MAX_SENTENCE:
+            yield from _pieces_from(text, begin)
+            return
+        yield begin, end
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """The sentences of ``text`` as offsets; ``text[s.start:s.end]`` is stripped of spaces."""
+    """The sentences of ``text`` as offsets; ``text[s.start:s.end]`` is stripped of spaces.
+
+    A piece ending with an abbreviation's period continues into the next one."""
     sentences: list[Sentence] = []
     paragraph = 0
     start = -1  # start of a sentence continued after an abbreviation
     previous_end = end = 0
-    for match in _SENTENCE.finditer(text):
-        begin, end = match.span()
+    for begin, end in _pieces(text):
         if text[end - 1].isspace():
-            end = begin + len(match.group().rstrip())
+            end = len(text[begin:end].rstrip()) + begin
         if start < 0:
             if sentences and text.count("\n", previous_end, begin) > 1:
                 paragraph += 1
             start = begin
-        if (
+        if not (
             text[end - 1] == "."
             and text[end : end + 1] == " "
             and end - start < MAX_SENTENCE
             and _abbreviation(text, end)
         ):
-            continue
-        sentences.append(Sentence(start, end, paragraph))
-        previous_end = end
-        start = -1
+            sentences.append(Sentence(start, end, paragraph))
+            previous_end = end
+            start = -1
     if start >= 0:  # the text ends with an abbreviation
         sentences.append(Sentence(start, end, paragraph))
     return sentences

@@ -17,6 +17,7 @@ from services.core.errors import MessageError
 from services.core.models import ArticleV1, ExtractionV1, FactV1
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
 from services.extractor.extract import extract_article
+from services.extractor.lexicon import default_lexicon
 from services.extractor.version import EXTRACTOR_VERSION
 
 PASSED_ON_HEADERS = (HEADER_REPLAY_ID, HEADER_REPLAY_ALERTS)
@@ -55,6 +56,8 @@ def make_handler(
     extract: Callable[[ArticleV1], list[FactV1]] = extract_article,
     version: str = EXTRACTOR_VERSION,
 ) -> BatchHandler:
+    default_lexicon()  # read (and check) the data files now, not on the first article
+
     async def handle(batch: Sequence[Message]) -> None:
         outgoing = []
         for message in batch:
