@@ -76,15 +76,15 @@ def _pieces_from(text: str, position: int) -> Iterator[tuple[int, int]]:
         piece = _START.search(text, end)
 
 
-def _pieces(text: str) -> Iterator[tuple[int, int]]:
+def _pieces(text: str) -> list[tuple[int, int]]:
     """The pieces of :func:`_pieces_from`, found whole by :data:`_PIECE` while they are
     shorter than the limit (the common case); from the first longer one on, piece by piece."""
-    for match in _PIECE.finditer(text):
-        begin, end = match.span()
+    pieces = [match.span() for match in _PIECE.finditer(text)]
+    for index, (begin, end) in enumerate(pieces):
         if end - begin >= MAX_SENTENCE:
-            yield from _pieces_from(text, begin)
-            return
-        yield begin, end
+            pieces[index:] = _pieces_from(text, begin)
+            break
+    return pieces
 
 
 def split_sentences(text: str) -> list[Sentence]:
