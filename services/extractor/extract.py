@@ -37,6 +37,7 @@ from services.extractor.rules import (
     remember,
     remember_signals,
     signals,
+    with_triggers,
     worth_analysing,
 )
 from services.extractor.sentences import Sentence, split_sentences
@@ -310,7 +311,8 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     sentences = split_sentences(text)
     words = signals(text, sentences, lexicon)
     settled = 0  # sentences before this one are analysed or skipped
-    for index, sentence in enumerate(sentences):
+    for index in with_triggers(words):
+        sentence = sentences[index]
         if not worth_analysing(text, sentence, words[index], lexicon):
             continue
         found.complete_models(text, sentences, range(settled, index), lexicon)

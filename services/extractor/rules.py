@@ -649,6 +649,11 @@ def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sign
     return found
 
 
+def with_triggers(found: list[Signals]) -> list[int]:
+    """The indexes of the sentences with a type or status trigger word."""
+    return [index for index, signals in enumerate(found) if signals.categories & _TRIGGERS]
+
+
 def worth_analysing(text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon) -> bool:
     """Whether a sentence can state a fact at all: a trigger word, and a number, a partnership
     word, or a supply word with a product."""
