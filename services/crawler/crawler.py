@@ -63,7 +63,7 @@ MAX_WAIT_IN_POLL = 120.0
 MAX_ATTEMPTS = 3
 MAX_CHILD_SITEMAPS = 5
 MAX_CONCURRENT_SOURCES = 8
-WINDOW = 32
+WINDOW = 8
 """Candidates of one poll downloaded and parsed ahead of the claims (bounds memory too)."""
 MAX_BATCH = 64
 """Candidates claimed in one database transaction at most."""
