@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
+from bench_crawler import descendants_rss_mb  # noqa: E402
 from bench_extractor import render_html  # noqa: E402
 from bench_pipeline import (  # noqa: E402
     STAGE_TIMEOUT,
@@ -130,14 +131,22 @@ def replay_process(settings: Any, archive: Path, log: Path) -> subprocess.Popen[
         )  # fmt: skip
 
 
-def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, float]:
-    """Wait for ``process`` (bounded): exit status, when (perf_counter), peak RSS in MB."""
+def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, float, float]:
+    """Wait for ``process`` (bounded): exit status, when (perf_counter), its peak RSS and the
+    peak RSS of its largest descendant (a parse worker), in MB."""
     deadline = time.monotonic() + timeout
+    children: dict[int, float] = {}
+    sampled = 0.0
     while time.monotonic() < deadline:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, time.perf_counter(), usage.ru_maxrss / 1024
+            worker = max(children.values(), default=0.0)
+            return process.returncode, time.perf_counter(), usage.ru_maxrss / 1024, worker
+        if time.monotonic() - sampled > 0.5:
+            sampled = time.monotonic()
+            for child, mb in descendants_rss_mb(process.pid).items():
+                children[child] = max(children.get(child, 0.0), mb)
         time.sleep(0.05)
     process.kill()
     raise TimeoutError(f"replay still running after {timeout:.0f}s")
@@ -194,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 began = time.perf_counter()
                 process = replay_process(settings, archive, logs / "replay.log")
                 try:
-                    status, exited, replay_rss = wait_exit(process, STAGE_TIMEOUT * 4)
+                    status, exited, replay_rss, worker_rss = wait_exit(process, STAGE_TIMEOUT * 4)
                 finally:
                     if process.poll() is None:
                         process.kill()
@@ -214,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"  replay: {count} articles in {seconds:,.1f}s = {rate:,.0f} articles/s "
                     f"(publisher exited after {exited - began:,.1f}s; {stored} in the ledger)"
                 )
+                print(f"  peak RSS publisher: {replay_rss:,.0f} MB, parse worker "
+                      f"{worker_rss:,.0f} MB")  # fmt: skip
                 if stored != count:
                     print(f"WARNING: the ledger holds {stored} articles, expected {count}")
                 rows += [
@@ -221,10 +232,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                           target=TARGET_RATIO, target_is_ratio=True,
                           note=f"{count:,} articles in {seconds:,.1f}s into an empty ledger; "
                                f"ceiling = parse_response on {WORKERS} processes"),
+                    entry("replay.publisher_articles_per_s", count / (exited - began),
+                          "articles/s", ceiling=top, target=TARGET_RATIO, target_is_ratio=True,
+                          note=f"`infraledger replay warc` alone: {count:,} articles read, "
+                               f"parsed and published in {exited - began:,.1f}s"),
                     entry("replay.seconds", seconds, "s",
                           note=f"{count:,} articles; {stored:,} stored"),
                     entry("memory.replay.publisher_peak_rss_mb", replay_rss, "MB",
                           target=TARGET_RSS_MB, lower_is_better=True),
+                    entry("memory.replay.parse_worker_peak_rss_mb", worker_rss, "MB",
+                          target=TARGET_RSS_MB, lower_is_better=True,
+                          note="largest process the publisher started (its parse workers)"),
                 ]  # fmt: skip
                 for proc in procs:
                     peak = proc.peak_rss_mb()

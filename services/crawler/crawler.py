@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
 import random
@@ -40,9 +39,9 @@ from services.crawler.discover import (
     section_links,
 )
 from services.crawler.errors import HostDeferred, HttpStatusError
-from services.crawler.parse import ParsedArticle, parse_response
+from services.crawler.page import Page, PageOutcome, install_rules, parse_page
 from services.crawler.politeness import HostGate, parse_retry_after
-from services.crawler.relevance import RuleSet, Verdict, judge, rules_from_environment
+from services.crawler.relevance import RuleSet, Verdict, rules_from_environment
 from services.crawler.robots import (
     TTL_UNAVAILABLE,
     RobotsCache,
@@ -52,9 +51,10 @@ from services.crawler.robots import (
 )
 from services.crawler.schedule import first_due, next_after_failure, next_after_success
 from services.crawler.sources import Source, load_sources
-from services.crawler.state import CrawlState, Validators
+from services.crawler.state import Claim, ClaimRequest, CrawlState, Remembered, Validators
 from services.crawler.urls import try_canonicalize
 from services.crawler.warc import WarcWriter
+from services.crawler.workers import ParsePool, ParseWorkerCrashed
 
 log = logging.getLogger("infraledger.crawler")
 
@@ -63,7 +63,10 @@ MAX_WAIT_IN_POLL = 120.0
 MAX_ATTEMPTS = 3
 MAX_CHILD_SITEMAPS = 5
 MAX_CONCURRENT_SOURCES = 8
-PREFETCH = 2
+WINDOW = 8
+"""Candidates of one poll downloaded and parsed ahead of the claims (bounds memory too)."""
+MAX_BATCH = 64
+"""Candidates claimed in one database transaction at most."""
 
 
 @dataclass
@@ -113,6 +116,16 @@ class Decision:
 Explain = Callable[[Decision], None]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A downloaded and parsed candidate, waiting for its claim."""
+
+    link: Link
+    result: FetchResult
+    ref: WarcRef | None
+    outcome: PageOutcome
+
+
 class Crawler:
     def __init__(
         self,
@@ -122,7 +135,7 @@ class Crawler:
         state: CrawlState,
         fetcher: Fetcher,
         warc: WarcWriter,
-        rules: RuleSet,
+        pool: ParsePool,
         gate: HostGate,
         topics: Topics,
         user_agent: str,
@@ -134,7 +147,7 @@ class Crawler:
         self.state = state
         self.fetcher = fetcher
         self.warc = warc
-        self.rules = rules
+        self.pool = pool
         self.gate = gate
         self.topics = topics
         self.agent = agent_token(user_agent)
@@ -143,7 +156,7 @@ class Crawler:
         self.stats = CrawlStats()
         self.robots = RobotsCache(self._fetch_robots)
         self._publish_lock = asyncio.Lock()
-        self._claimed: set[str] = set()
+        self._claimed_ids: set[str] = set()
         """Ids this process claimed and has not published yet."""
 
     # ------------------------------------------------------------------ bookkeeping
@@ -340,10 +353,6 @@ class Crawler:
 
     # ------------------------------------------------------------------ articles
 
-    async def process(self, source: Source, link: Link) -> tuple[Decision, ArticleV1 | None]:
-        """Fetch, parse, judge, dedup and claim one candidate (publishing is the caller's)."""
-        return await self.finish(source, link, await self.download(source, link))
-
     async def download(
         self, source: Source, link: Link
     ) -> Decision | tuple[FetchResult, WarcRef | None]:
@@ -383,67 +392,88 @@ class Crawler:
             return self._decide(Decision(link.url, source.name, "robots", "after redirect"))
         return result, ref
 
-    async def finish(
-        self, source: Source, link: Link, got: Decision | tuple[FetchResult, WarcRef | None]
-    ) -> tuple[Decision, ArticleV1 | None]:
-        """The CPU and database half of :meth:`process`."""
+    async def prepare(self, source: Source, link: Link) -> Decision | Prepared:
+        """Download ``link`` and parse it in a worker process (claiming is :meth:`settle`'s)."""
+        got = await self.download(source, link)
         if isinstance(got, Decision):
-            return got, None
+            return got
         result, ref = got
-        canonical = try_canonicalize(link.url) or link.url
-        parsed, verdict = await asyncio.to_thread(self._parse_and_judge, source, link, result)
-        if parsed is None:
-            self.stats.not_article += 1
-            metrics.NOT_ARTICLE.inc()
-            await asyncio.to_thread(self.state.remember, canonical, source.name, "not_article")
-            return self._decide(Decision(link.url, source.name, "not_article")), None
-        assert verdict is not None
-        if not verdict.relevant:
-            self.stats.irrelevant += 1
-            metrics.IRRELEVANT.inc()
-            for url in dict.fromkeys((canonical, parsed.url)):
-                await asyncio.to_thread(
-                    self.state.remember, url, source.name, "irrelevant", reason=verdict.explain()
-                )
-            return self._decide(
-                Decision(link.url, source.name, "irrelevant", verdict=verdict)
-            ), None
-        article = parsed.to_article(fetched_at=datetime.now(UTC), warc=ref)
-        aliases = [u for u in (canonical, try_canonicalize(result.final_url)) if u]
-        claim = await asyncio.to_thread(self.state.claim, article, parsed.minhash, aliases)
-        if claim.kind == "claimed":
-            self._claimed.add(article.id)  # its poll publishes it; republish_pending must not
-        if claim.kind != "claimed":
-            kind = claim.kind.removeprefix("duplicate_")
-            self.stats.duplicates[kind] += 1
-            metrics.DUPLICATES.labels(kind=kind).inc()
-            detail = f"of {claim.other_id}" + (
-                f" (similarity {claim.similarity:.2f})" if claim.kind == "duplicate_near" else ""
-            )
-            return self._decide(
-                Decision(link.url, source.name, claim.kind, detail, verdict=verdict)
-            ), None
-        return self._decide(
-            Decision(link.url, source.name, "published", verdict=verdict, article=article)
-        ), article
+        page = Page(result.final_url, result.header_map, result.body, source.lang, source.name,
+                    link.title, link.published)  # fmt: skip
+        try:
+            outcome = await self.pool.call(parse_page, page)
+        except ParseWorkerCrashed as exc:
+            self._error("parse_worker")
+            return self._decide(Decision(link.url, source.name, "error", str(exc)))
+        return Prepared(link, result, ref, outcome)
 
-    def _parse_and_judge(
-        self, source: Source, link: Link, result: FetchResult
-    ) -> tuple[ParsedArticle | None, Verdict | None]:
-        parsed = parse_response(
-            result.final_url,
-            result.header_map,
-            result.body,
-            lang_hint=source.lang,
-            source=source.name,
+    async def settle(
+        self, source: Source, ready: Sequence[Decision | Prepared]
+    ) -> list[tuple[Decision, ArticleV1 | None]]:
+        """Judge, dedup and claim a run of prepared candidates in discovery order, with one
+        database round for all of them (publishing is the caller's)."""
+        remembered: list[Remembered] = []
+        plans: list[ClaimRequest | None] = []
+        for item in ready:
+            request = None
+            if isinstance(item, Prepared):
+                canonical = try_canonicalize(item.link.url) or item.link.url
+                parsed, verdict = item.outcome.parsed, item.outcome.verdict
+                if parsed is None or verdict is None:
+                    remembered.append(Remembered(canonical, source.name, "not_article"))
+                elif not verdict.relevant:
+                    remembered += [
+                        Remembered(url, source.name, "irrelevant", reason=verdict.explain())
+                        for url in dict.fromkeys((canonical, parsed.url))
+                    ]
+                else:
+                    article = parsed.to_article(fetched_at=datetime.now(UTC), warc=item.ref)
+                    aliases = (canonical, try_canonicalize(item.result.final_url))
+                    request = ClaimRequest(article, parsed.minhash, tuple(u for u in aliases if u))
+            plans.append(request)
+        requests = [r for r in plans if r is not None]
+
+        def record() -> list[Claim]:
+            self.state.remember_many(remembered)
+            return self.state.claim_many(requests)
+
+        claims = iter(await asyncio.to_thread(record))
+        done: list[tuple[Decision, ArticleV1 | None]] = []
+        for item, request in zip(ready, plans, strict=True):
+            if isinstance(item, Decision):
+                done.append((item, None))
+            elif request is not None:
+                done.append(self._claimed(source, item, request.article, next(claims)))
+            elif item.outcome.verdict is None:
+                self.stats.not_article += 1
+                metrics.NOT_ARTICLE.inc()
+                decision = Decision(item.link.url, source.name, "not_article")
+                done.append((self._decide(decision), None))
+            else:
+                self.stats.irrelevant += 1
+                metrics.IRRELEVANT.inc()
+                decision = Decision(item.link.url, source.name, "irrelevant",
+                                    verdict=item.outcome.verdict)  # fmt: skip
+                done.append((self._decide(decision), None))
+        return done
+
+    def _claimed(
+        self, source: Source, item: Prepared, article: ArticleV1, claim: Claim
+    ) -> tuple[Decision, ArticleV1 | None]:
+        verdict = item.outcome.verdict
+        if claim.kind == "claimed":
+            self._claimed_ids.add(article.id)  # its poll publishes it; republish_pending must not
+            decision = Decision(item.link.url, source.name, "published", verdict=verdict,
+                                article=article)  # fmt: skip
+            return self._decide(decision), article
+        kind = claim.kind.removeprefix("duplicate_")
+        self.stats.duplicates[kind] += 1
+        metrics.DUPLICATES.labels(kind=kind).inc()
+        detail = f"of {claim.other_id}" + (
+            f" (similarity {claim.similarity:.2f})" if claim.kind == "duplicate_near" else ""
         )
-        if parsed is None:
-            return None, None
-        if not parsed.title and link.title:
-            parsed = dataclasses.replace(parsed, title=link.title.strip()[:500])
-        if parsed.published_at is None and link.published is not None:
-            parsed = dataclasses.replace(parsed, published_at=link.published)
-        return parsed, judge(parsed.title, parsed.text, self.rules)
+        decision = Decision(item.link.url, source.name, claim.kind, detail, verdict=verdict)
+        return self._decide(decision), None
 
     async def publish(self, articles: Sequence[ArticleV1]) -> None:
         if not articles:
@@ -463,12 +493,12 @@ class Crawler:
                 await asyncio.to_thread(self.state.mark_published, [a.id for a in articles])
             finally:
                 # Published, or left pending for republish_pending to retry.
-                self._claimed.difference_update(a.id for a in articles)
+                self._claimed_ids.difference_update(a.id for a in articles)
 
     async def republish_pending(self) -> int:
         """Publish claims left pending by a crash (not those a running poll is publishing)."""
         pending = [
-            a for a in await asyncio.to_thread(self.state.pending) if a.id not in self._claimed
+            a for a in await asyncio.to_thread(self.state.pending) if a.id not in self._claimed_ids
         ]
         if pending:
             await self.publish(pending)
@@ -503,36 +533,34 @@ class Crawler:
                 if stable_id(key) in known_ids:
                     self._decide(Decision(link.url, source.name, "seen", "fetched before"))
         transient = False
-        # The next downloads run while the current article is parsed and claimed (the per-host
-        # gate still spaces the requests); claims and publishing stay in discovery order.
+        # Up to WINDOW candidates are downloaded (the per-host gate still spaces the requests)
+        # and parsed in the worker processes while earlier ones are claimed and published;
+        # claims and publishing stay in discovery order, a batch at a time: whatever is ready.
         todo = iter(fresh[: source.max_articles_per_poll])
-        ahead: deque[tuple[Link, asyncio.Task[Decision | tuple[FetchResult, WarcRef | None]]]]
-        ahead = deque()
+        ahead: deque[asyncio.Task[Decision | Prepared]] = deque()
 
-        def start_next() -> None:
-            link = next(todo, None)
-            if link is not None:
-                ahead.append((link, asyncio.create_task(self.download(source, link))))
+        def refill() -> None:
+            while len(ahead) < WINDOW and (link := next(todo, None)) is not None:
+                ahead.append(asyncio.create_task(self.prepare(source, link)))
 
-        for _ in range(PREFETCH):
-            start_next()
+        refill()
         try:
             while ahead:
-                link, task = ahead.popleft()
-                got = await task
-                start_next()
-                decision, article = await self.finish(source, link, got)
-                if decision.outcome == "error":
-                    transient = True
-                if article is not None:
-                    # Published as soon as it is claimed: articles reach the pipeline quickly.
-                    await self.publish([article])
-                    self.stats.published += 1
-                    metrics.PUBLISHED.inc()
+                ready = [await ahead.popleft()]
+                while ahead and ahead[0].done() and len(ready) < MAX_BATCH:
+                    ready.append(ahead.popleft().result())
+                refill()
+                settled = await self.settle(source, ready)
+                transient = transient or any(d.outcome == "error" for d, _ in settled)
+                articles = [article for _, article in settled if article is not None]
+                # Published as soon as they are claimed: articles reach the pipeline quickly.
+                await self.publish(articles)
+                self.stats.published += len(articles)
+                metrics.PUBLISHED.inc(len(articles))
         finally:
-            for _link, pending_task in ahead:
+            for pending_task in ahead:
                 pending_task.cancel()
-            await asyncio.gather(*(t for _l, t in ahead), return_exceptions=True)
+            await asyncio.gather(*ahead, return_exceptions=True)
         if not transient and len(fresh) <= source.max_articles_per_poll:
             # Validators are saved only once everything they announced was handled, so a 304
             # next time cannot hide an article that failed this time.
@@ -656,6 +684,7 @@ async def run_crawler(
     ruleset = rules if rules is not None else await asyncio.to_thread(rules_from_environment)
     engine = make_engine(settings.database_url)
     warc = WarcWriter(settings.warc_dir)
+    pool = ParsePool(initializer=install_rules, initargs=(ruleset,))
     try:
         await asyncio.to_thread(upgrade, settings.database_url)
         async with Fetcher(
@@ -670,7 +699,7 @@ async def run_crawler(
                 state=CrawlState(engine),
                 fetcher=fetcher,
                 warc=warc,
-                rules=ruleset,
+                pool=pool,
                 gate=HostGate(
                     settings.crawl_delay, error_backoff=max(0.5, 2 * settings.crawl_delay)
                 ),
@@ -680,5 +709,6 @@ async def run_crawler(
             )
             return await crawler.run(stop, once=once)
     finally:
+        pool.close()
         warc.close()
         engine.dispose()

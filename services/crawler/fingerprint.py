@@ -21,7 +21,9 @@ fraction, which is what "syndicated copy" means.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
+from collections.abc import Hashable, Sequence
 
 NUM_PERM = 64
 BANDS = 16
@@ -34,6 +36,7 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 EMPTY = 1 << 58
 """Value of a bin no shingle fell into (larger than any real value)."""
+_EMPTY_HEX = format(EMPTY, "x")
 
 
 def normalise_text(text: str) -> str:
@@ -70,15 +73,26 @@ def minhash(text: str) -> tuple[int, ...]:
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    return _agreement(a, b, EMPTY)
+
+
+def encoded_similarity(a: str, b: str) -> float:
+    """:func:`similarity` of two :func:`encode_signature` strings, without decoding them
+    (equal values have equal hex digits)."""
+    return _agreement(a.split(","), b.split(","), _EMPTY_HEX)
+
+
+def _agreement(a: Sequence[Hashable], b: Sequence[Hashable], empty: Hashable) -> float:
+    """The share of equal bins among the bins at least one side uses."""
     if len(a) != len(b) or not a:
         return 0.0
-    used = matches = 0
-    for x, y in zip(a, b, strict=True):
-        if x == EMPTY and y == EMPTY:
-            continue
-        used += 1
-        if x == y:
-            matches += 1
+    matches = sum(map(operator.eq, a, b))
+    if empty in a and empty in b:
+        both_empty = sum(1 for x, y in zip(a, b, strict=True) if x == empty and y == empty)
+        matches -= both_empty
+        used = len(a) - both_empty
+    else:
+        used = len(a)
     return matches / used if used else 0.0
 
 
@@ -101,7 +115,3 @@ def lsh_keys(signature: tuple[int, ...]) -> tuple[int, ...]:
 
 def encode_signature(signature: tuple[int, ...]) -> str:
     return ",".join(format(v, "x") for v in signature)
-
-
-def decode_signature(text: str) -> tuple[int, ...]:
-    return tuple(int(v, 16) for v in text.split(",") if v)

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
@@ -59,12 +60,17 @@ class ParsedArticle:
     lang: str
     encoding: str
     content_hash: str
-    minhash: tuple[int, ...]
     source: str
 
     @property
     def id(self) -> str:
         return stable_id(self.url)
+
+    @cached_property
+    def minhash(self) -> tuple[int, ...]:
+        """The text's MinHash signature, computed on first use: only the crawler's
+        near-duplicate check needs it (replay does not)."""
+        return minhash(self.text)
 
     def to_article(self, *, fetched_at: datetime, warc: WarcRef | None = None) -> ArticleV1:
         return ArticleV1(
@@ -301,7 +307,6 @@ def parse_html(
         lang=lang,
         encoding=encoding,
         content_hash=content_hash(text),
-        minhash=minhash(text),
         source=source,
     )
 

@@ -18,12 +18,12 @@ article id and key, and downstream consumers are idempotent by article id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,13 +31,20 @@ from services.core.db import session_factory, transaction, utcnow
 from services.core.models import ArticleV1, stable_id
 from services.crawler.fingerprint import (
     NEAR_DUPLICATE_SIMILARITY,
-    decode_signature,
     encode_signature,
+    encoded_similarity,
     lsh_keys,
-    similarity,
 )
-from services.crawler.tables import LIVE, CrawlerLsh, CrawlerSource, CrawlerUrl, CrawlerValidator
+from services.crawler.tables import (
+    LIVE,
+    LIVE_SQL,
+    CrawlerLsh,
+    CrawlerSource,
+    CrawlerUrl,
+    CrawlerValidator,
+)
 
+_T = TypeVar("_T")
 ClaimKind = Literal["claimed", "duplicate_url", "duplicate_exact", "duplicate_near"]
 
 
@@ -46,6 +53,25 @@ class Claim:
     kind: ClaimKind
     other_id: str | None = None
     similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A URL that is not (or not itself) an article: fetched, judged, not to be fetched again."""
+
+    url: str
+    source: str
+    status: str
+    article_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    article: ArticleV1
+    signature: tuple[int, ...]
+    """MinHash signature of the article's text (:func:`~services.crawler.fingerprint.minhash`)."""
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,46 +115,26 @@ class CrawlState:
         reason: str | None = None,
     ) -> bool:
         """Record a non-article URL (alias, irrelevant, …); ``False`` if it was already known."""
+        return self.remember_many([Remembered(url, source, status, article_id, reason)])[0]
+
+    def remember_many(self, items: Sequence[Remembered]) -> list[bool]:
+        """:meth:`remember` for a batch in one transaction (one at a time if one was known)."""
+        if not items:
+            return []
         now = utcnow()
+        rows = [
+            {"id": stable_id(i.url), "url": i.url, "source": i.source, "status": i.status,
+             "article_id": i.article_id, "reason": i.reason, "created_at": now, "updated_at": now}
+            for i in items
+        ]  # fmt: skip
         try:
             with transaction(self._factory) as session:
-                session.add(
-                    CrawlerUrl(
-                        id=stable_id(url),
-                        url=url,
-                        source=source,
-                        status=status,
-                        article_id=article_id,
-                        reason=reason,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                session.execute(insert(CrawlerUrl), rows)
         except IntegrityError:
-            return False
-        return True
-
-    def _near(self, session: Session, signature: tuple[int, ...]) -> tuple[str, float] | None:
-        candidates = (
-            select(CrawlerLsh.url_id)
-            .where(CrawlerLsh.band_key.in_(lsh_keys(signature)))
-            .distinct()
-            .limit(1000)
-            .scalar_subquery()
-        )
-        rows = session.execute(
-            select(CrawlerUrl.id, CrawlerUrl.signature)
-            .where(CrawlerUrl.id.in_(candidates))
-            .where(CrawlerUrl.status.in_(LIVE))
-        )
-        best: tuple[str, float] | None = None
-        for other_id, other in rows:
-            if not other:
-                continue
-            score = similarity(decode_signature(other), signature)
-            if score >= NEAR_DUPLICATE_SIMILARITY and (best is None or score > best[1]):
-                best = (other_id, score)
-        return best
+            if len(items) == 1:
+                return [False]
+            return [known for item in items for known in self.remember_many([item])]
+        return [True] * len(items)
 
     def claim(
         self, article: ArticleV1, signature: tuple[int, ...], aliases: Sequence[str] = ()
@@ -138,85 +144,22 @@ class CrawlState:
         ``aliases`` are other URLs of the same page (the fetched URL when the canonical one
         differs); they are recorded so they are not fetched again.
         """
-        now = utcnow()
+        return self.claim_many([ClaimRequest(article, signature, tuple(aliases))])[0]
+
+    def claim_many(self, requests: Sequence[ClaimRequest]) -> list[Claim]:
+        """:meth:`claim` for a batch, in order, in one transaction: each article is checked
+        against the stored ones and the batch's earlier ones, with a fixed number of queries
+        per batch (not per article)."""
+        if not requests:
+            return []
         try:
             with transaction(self._factory) as session:
-                if session.get(CrawlerUrl, article.id) is not None:
-                    self._aliases(session, article, aliases, now)
-                    return Claim("duplicate_url", article.id)
-                exact = session.scalar(
-                    select(CrawlerUrl.id)
-                    .where(CrawlerUrl.status.in_(LIVE))
-                    .where(CrawlerUrl.content_hash == article.content_hash)
-                )
-                kind: ClaimKind
-                score: float | None = None
-                if exact is not None:
-                    kind, other, score = "duplicate_exact", exact, 1.0
-                else:
-                    near = self._near(session, signature)
-                    if near is not None:
-                        kind, other, score = "duplicate_near", near[0], near[1]
-                    else:
-                        kind, other = "claimed", article.id
-                if kind == "claimed":
-                    session.add(
-                        CrawlerUrl(
-                            id=article.id,
-                            url=article.url,
-                            source=article.source,
-                            status="pending",
-                            content_hash=article.content_hash,
-                            signature=encode_signature(signature),
-                            payload=article.model_dump_json(),
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                    session.add_all(
-                        CrawlerLsh(band_key=key, url_id=article.id)
-                        for key in dict.fromkeys(lsh_keys(signature))
-                    )
-                else:
-                    session.add(
-                        CrawlerUrl(
-                            id=article.id,
-                            url=article.url,
-                            source=article.source,
-                            status="duplicate",
-                            article_id=other,
-                            reason=kind,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                session.flush()
-                self._aliases(session, article, aliases, now)
-                return Claim(kind, other, score)
+                return _ClaimBatch(session, requests).run()
         except IntegrityError:
             # Another instance claimed the same URL or text between our check and insert.
-            return Claim("duplicate_url", article.id)
-
-    @staticmethod
-    def _aliases(
-        session: Session, article: ArticleV1, aliases: Sequence[str], now: datetime
-    ) -> None:
-        for alias in dict.fromkeys(aliases):
-            alias_id = stable_id(alias)
-            if alias_id == article.id or session.get(CrawlerUrl, alias_id) is not None:
-                continue
-            session.add(
-                CrawlerUrl(
-                    id=alias_id,
-                    url=alias,
-                    source=article.source,
-                    status="alias",
-                    article_id=article.id,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        session.flush()
+            if len(requests) == 1:
+                return [Claim("duplicate_url", requests[0].article.id)]
+            return [claim for request in requests for claim in self.claim_many([request])]
 
     def mark_published(self, article_ids: Iterable[str]) -> None:
         ids = list(article_ids)
@@ -287,3 +230,139 @@ class CrawlState:
             row.last_poll_at = now
             if error is None:
                 row.last_success_at = now
+
+
+MAX_NEAR_CANDIDATES = 1000
+"""Stored near-duplicate candidates verified per article (those sharing an LSH band key)."""
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class _ClaimBatch:
+    """The checks and inserts of :meth:`CrawlState.claim_many` inside one transaction.
+
+    Three indexed look-ups for the whole batch — URL ids (primary key), live content hashes
+    (the partial unique index; its predicate is written out literally so SQLite uses it), LSH
+    band keys — then the candidates' signatures by primary key; decisions in order against
+    those and the batch's own earlier articles; the new rows go in with two bulk inserts.
+    """
+
+    def __init__(self, session: Session, requests: Sequence[ClaimRequest]) -> None:
+        self.session = session
+        self.requests = requests
+        self.now = utcnow()
+        self.urls: list[dict[str, object]] = []
+        self.lsh: list[dict[str, object]] = []
+        self.taken: set[str] = set()
+        """URL ids stored or inserted by this batch."""
+        self.live_hashes: dict[str, str] = {}
+        """content hash → live article id (stored or claimed by this batch)."""
+        self.bands: dict[int, list[str]] = {}
+        """band key → live article ids (candidates of the stored ones, claimed by this batch)."""
+        self.signatures: dict[str, str] = {}
+        """live article id → encoded signature, for the candidates in ``bands``."""
+
+    def run(self) -> list[Claim]:
+        self._load()
+        claims = [self._decide(request) for request in self.requests]
+        if self.urls:
+            self.session.execute(insert(CrawlerUrl), self.urls)
+        if self.lsh:
+            self.session.execute(insert(CrawlerLsh), self.lsh)
+        return claims
+
+    def _load(self) -> None:
+        session = self.session
+        ids = [r.article.id for r in self.requests]
+        ids += [stable_id(alias) for r in self.requests for alias in r.aliases]
+        ids = list(dict.fromkeys(ids))
+        for chunk in _chunks(ids):
+            self.taken.update(
+                session.scalars(select(CrawlerUrl.id).where(CrawlerUrl.id.in_(chunk)))
+            )
+        hashes = list(dict.fromkeys(r.article.content_hash for r in self.requests))
+        for part in _chunks(hashes):
+            rows = session.execute(
+                select(CrawlerUrl.content_hash, CrawlerUrl.id)
+                .where(CrawlerUrl.content_hash.in_(part))
+                .where(LIVE_SQL)
+            )
+            self.live_hashes.update((h, i) for h, i in rows if h is not None)
+        keys = list(dict.fromkeys(k for r in self.requests for k in lsh_keys(r.signature)))
+        for some in _chunks(keys):
+            bands = session.execute(
+                select(CrawlerLsh.band_key, CrawlerLsh.url_id).where(CrawlerLsh.band_key.in_(some))
+            )
+            for key, url_id in bands:
+                self.bands.setdefault(key, []).append(url_id)
+        candidates = list(dict.fromkeys(i for ids_ in self.bands.values() for i in ids_))
+        for chunk in _chunks(candidates):
+            # By primary key; the status is checked here (a status filter in SQL would make
+            # SQLite walk the status index over every live row instead).
+            found = session.execute(
+                select(CrawlerUrl.id, CrawlerUrl.status, CrawlerUrl.signature).where(
+                    CrawlerUrl.id.in_(chunk)
+                )
+            )
+            for url_id, status, signature in found:
+                if status in LIVE and signature:
+                    self.signatures[url_id] = signature
+
+    def _near(self, signature: tuple[int, ...], keys: Sequence[int]) -> tuple[str, float] | None:
+        candidates = dict.fromkeys(i for key in keys for i in self.bands.get(key, ()))
+        encoded = encode_signature(signature)
+        best: tuple[str, float] | None = None
+        for other_id in list(candidates)[:MAX_NEAR_CANDIDATES]:
+            other = self.signatures.get(other_id)
+            if other is None:
+                continue
+            score = encoded_similarity(encoded, other)
+            if score >= NEAR_DUPLICATE_SIMILARITY and (best is None or score > best[1]):
+                best = (other_id, score)
+        return best
+
+    def _row(self, url_id: str, url: str, source: str, status: str, **extra: object) -> None:
+        self.taken.add(url_id)
+        self.urls.append(
+            {"id": url_id, "url": url, "source": source, "status": status, "article_id": None,
+             "reason": None, "content_hash": None, "signature": None, "payload": None,
+             "created_at": self.now, "updated_at": self.now, **extra}
+        )  # fmt: skip
+
+    def _decide(self, request: ClaimRequest) -> Claim:
+        article, signature = request.article, request.signature
+        claim: Claim
+        if article.id in self.taken:
+            claim = Claim("duplicate_url", article.id)
+        else:
+            keys = lsh_keys(signature)
+            exact = self.live_hashes.get(article.content_hash)
+            near = self._near(signature, keys) if exact is None else None
+            if exact is not None:
+                claim = Claim("duplicate_exact", exact, 1.0)
+            elif near is not None:
+                claim = Claim("duplicate_near", near[0], near[1])
+            else:
+                claim = Claim("claimed", article.id)
+            if claim.kind == "claimed":
+                encoded = encode_signature(signature)
+                self._row(article.id, article.url, article.source, "pending",
+                          content_hash=article.content_hash, signature=encoded,
+                          payload=article.model_dump_json())  # fmt: skip
+                self.live_hashes[article.content_hash] = article.id
+                self.signatures[article.id] = encoded
+                for key in dict.fromkeys(keys):
+                    self.lsh.append({"band_key": key, "url_id": article.id})
+                    self.bands.setdefault(key, []).append(article.id)
+            else:
+                self._row(article.id, article.url, article.source, "duplicate",
+                          article_id=claim.other_id, reason=claim.kind)  # fmt: skip
+        for alias in dict.fromkeys(request.aliases):
+            alias_id = stable_id(alias)
+            if alias_id not in self.taken:
+                self._row(alias_id, alias, article.source, "alias", article_id=article.id)
+        return claim

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.core.db import Base
 
 LIVE = ("pending", "published")
-_LIVE_SQL = text("status IN ('pending', 'published')")
+LIVE_SQL = text("status IN ('pending', 'published')")
 
 
 class CrawlerUrl(Base):
@@ -45,8 +45,8 @@ class CrawlerUrl(Base):
             "ux_crawler_urls_live_content",
             "content_hash",
             unique=True,
-            sqlite_where=_LIVE_SQL,
-            postgresql_where=_LIVE_SQL,
+            sqlite_where=LIVE_SQL,
+            postgresql_where=LIVE_SQL,
         ),
         Index("ix_crawler_urls_status", "status"),
     )

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from services.core.config import Settings, load_settings
 from services.core.errors import ConfigError
 from services.core.topics import Topics
+from services.crawler.workers import ParsePool
 from services.replay.publish import Progress, ReplaySummary, new_replay_id, publish_records
-from services.replay.sources import ReplayRecord, read_path
+from services.replay.sources import ReplayRecord, parse_records
 
 
 def _parse_time(text: str) -> datetime:
@@ -27,7 +28,10 @@ def _parse_time(text: str) -> datetime:
 
 
 async def _publish(
-    settings: Settings, records: Iterable[ReplayRecord], args: argparse.Namespace, label: str
+    settings: Settings,
+    records: Iterable[ReplayRecord] | AsyncIterable[ReplayRecord],
+    args: argparse.Namespace,
+    label: str,
 ) -> ReplaySummary:
     topics = Topics(settings.topic_prefix)
     replay_id = new_replay_id([label])
@@ -57,8 +61,18 @@ def _report(summary: ReplaySummary) -> int:
 def cmd_archive(args: argparse.Namespace) -> int:
     settings = load_settings()
     paths = [Path(p) for p in args.paths]
-    records = (record for path in paths for record in read_path(path))
-    return _report(asyncio.run(_publish(settings, records, args, " ".join(args.paths))))
+
+    async def run() -> ReplaySummary:
+        # HTML-to-text in worker processes on every core, in order, while this process reads
+        # the archives and publishes.
+        pool = ParsePool(preload=("services.replay.sources",))
+        try:
+            records = parse_records(paths, pool)
+            return await _publish(settings, records, args, " ".join(args.paths))
+        finally:
+            pool.close()
+
+    return _report(asyncio.run(run()))
 
 
 def cmd_stored(args: argparse.Namespace) -> int:

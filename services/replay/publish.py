@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -78,7 +78,7 @@ class Progress:
 
 
 async def publish_records(
-    records: Iterable[ReplayRecord],
+    records: Iterable[ReplayRecord] | AsyncIterable[ReplayRecord],
     publisher: Publisher | None,
     topics: Topics,
     *,
@@ -106,7 +106,7 @@ async def publish_records(
         if progress is not None:
             progress.update(summary)
 
-    for record in records:
+    async for record in _each(records):
         summary.read += 1
         if record.error is not None:
             summary.errors.append(f"{record.origin}: {record.error}")
@@ -126,6 +126,17 @@ async def publish_records(
     if progress is not None:
         progress.update(summary, final=True)
     return summary
+
+
+async def _each(
+    records: Iterable[ReplayRecord] | AsyncIterable[ReplayRecord],
+) -> AsyncIterator[ReplayRecord]:
+    if isinstance(records, AsyncIterable):
+        async for record in records:
+            yield record
+    else:
+        for record in records:
+            yield record
 
 
 async def _throttle(summary: ReplaySummary, rate: float, pending: int) -> None:

@@ -7,13 +7,18 @@
 Archived HTTP responses go through the crawler's own parsing path (decoding, main-text and
 metadata extraction, canonical URL, relevance rules); a bad record is reported with its file and
 offset, counted and skipped, never fatal.
+
+Reading and parsing are split: the readers yield a :class:`ParseJob` for every record that needs
+HTML-to-text, and :func:`parse_records` runs those in worker processes (in order, a bounded
+number ahead) while the event loop publishes; :func:`read_path` runs them inline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -26,8 +31,11 @@ from services.crawler.parse import parse_html, parse_response
 from services.crawler.relevance import judge
 from services.crawler.urls import try_canonicalize
 from services.crawler.warc import WarcDefect, scan
+from services.crawler.workers import ParsePool
 
 MANIFEST = "seeds.yaml"
+PARSE_CHUNK = 16
+"""Records per task sent to a parse worker (amortises the inter-process round trip)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,34 @@ class ReplayRecord:
     """Not an article or not relevant: counted, not an error."""
     error: str | None = None
     """A broken record: reported, counted, and makes the replay exit non-zero."""
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """The CPU-heavy half of reading one record: ``parse()`` (a module-level function, so the
+    job can be sent to a worker process) turns it into a :class:`ReplayRecord`."""
+
+    origin: str
+    parse: Callable[[], ReplayRecord]
+
+    def run(self) -> ReplayRecord:
+        """The record; a parser that raises becomes an error record (file and offset), so a
+        bad record never stops a replay or a worker."""
+        try:
+            return self.parse()
+        except Exception as exc:
+            return ReplayRecord(self.origin, error=f"cannot parse: {exc!r}")
+
+
+Item = ReplayRecord | ParseJob
+
+
+def resolve(item: Item) -> ReplayRecord:
+    return item if isinstance(item, ReplayRecord) else item.run()
+
+
+def _crashed(item: Item, exc: Exception) -> ReplayRecord:
+    return ReplayRecord(item.origin, error=f"the parse worker died on this record: {exc}")
 
 
 def article_from_response(
@@ -66,7 +102,7 @@ def article_from_response(
     return ReplayRecord(origin, article=article)
 
 
-def read_manifest(path: Path) -> Iterator[ReplayRecord]:
+def _manifest_items(path: Path) -> Iterator[Item]:
     """Entries of a seed manifest: archived response bodies with their URL and headers."""
     base = path.parent
     try:
@@ -80,15 +116,15 @@ def read_manifest(path: Path) -> Iterator[ReplayRecord]:
             body = (base / entry["file"]).read_bytes()
             fetched = datetime.fromisoformat(str(entry["fetched_at"]).replace("Z", "+00:00"))
             headers = {str(k): str(v) for k, v in (entry.get("headers") or {}).items()}
-            yield article_from_response(
-                str(entry["url"]), headers, body, fetched_at=fetched, origin=origin,
-                source=str(entry.get("source", "seed")),
-            )  # fmt: skip
+            yield ParseJob(origin, partial(
+                article_from_response, str(entry["url"]), headers, body, fetched_at=fetched,
+                origin=origin, source=str(entry.get("source", "seed")),
+            ))  # fmt: skip
         except (OSError, KeyError, TypeError, ValueError) as exc:
             yield ReplayRecord(origin, error=f"bad manifest entry: {exc!r}")
 
 
-def read_warc(path: Path) -> Iterator[ReplayRecord]:
+def _warc_items(path: Path) -> Iterator[Item]:
     """Response records of a WARC file, read by the crawler's own WARC reader; defects (truncated,
     malformed, failing digests, broken gzip) are reported with file and offset."""
     try:
@@ -96,15 +132,16 @@ def read_warc(path: Path) -> Iterator[ReplayRecord]:
             if isinstance(item, WarcDefect):
                 yield ReplayRecord(f"{path}:{item.offset}", error=item.reason)
             elif 200 <= item.status < 300:
-                yield article_from_response(
-                    item.url, item.headers, item.body, fetched_at=item.date or datetime.now(UTC),
-                    origin=f"{path}:{item.ref.offset}", warc=item.ref,
-                )  # fmt: skip
+                origin = f"{path}:{item.ref.offset}"
+                yield ParseJob(origin, partial(
+                    article_from_response, item.url, item.headers, item.body,
+                    fetched_at=item.date or datetime.now(UTC), origin=origin, warc=item.ref,
+                ))  # fmt: skip
     except OSError as exc:
         yield ReplayRecord(str(path), error=f"cannot read: {exc}")
 
 
-def read_jsonl(path: Path) -> Iterator[ReplayRecord]:
+def _jsonl_items(path: Path) -> Iterator[Item]:
     """Lines of ``{url, title?, published_at, lang?, text | html}``."""
     try:
         stream = path.open("rb")
@@ -123,7 +160,7 @@ def read_jsonl(path: Path) -> Iterator[ReplayRecord]:
             except ValidationError as exc:
                 yield ReplayRecord(origin, error=f"invalid line: {_first_error(exc)}")
                 continue
-            yield record_from_line(line, origin)
+            yield ParseJob(origin, partial(record_from_line, line, origin))
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -161,26 +198,39 @@ def _guess_lang(text: str) -> str:
     return "ko" if hangul * 10 > len(sample) else "en"
 
 
-def read_path(path: Path) -> Iterator[ReplayRecord]:
-    """Every record under ``path``: a manifest, a directory, a WARC or a JSON-lines file."""
+def items(path: Path) -> Iterator[Item]:
+    """Every record under ``path`` (a manifest, a directory, a WARC or a JSON-lines file), the
+    ones still to parse as :class:`ParseJob`."""
     if path.is_dir():
         manifest = path / MANIFEST
         if manifest.exists():
-            yield from read_manifest(manifest)
+            yield from _manifest_items(manifest)
             return
         for child in sorted(p for p in path.rglob("*") if p.is_file()):
             if _kind(child) is not None:
-                yield from read_path(child)
+                yield from items(child)
         return
     kind = _kind(path)
     if kind == "manifest":
-        yield from read_manifest(path)
+        yield from _manifest_items(path)
     elif kind == "warc":
-        yield from read_warc(path)
+        yield from _warc_items(path)
     elif kind == "jsonl":
-        yield from read_jsonl(path)
+        yield from _jsonl_items(path)
     else:
         yield ReplayRecord(str(path), error="unknown archive type (.warc[.gz], .jsonl, seeds.yaml)")
+
+
+def read_path(path: Path) -> Iterator[ReplayRecord]:
+    """Every record under ``path``, parsed here, one after the other."""
+    return (resolve(item) for item in items(path))
+
+
+async def parse_records(paths: Iterable[Path], pool: ParsePool) -> AsyncIterator[ReplayRecord]:
+    """Every record under ``paths`` in order, parsed by ``pool``'s worker processes."""
+    jobs = (item for path in paths for item in items(path))
+    async for record in pool.map(resolve, jobs, crashed=_crashed, chunk=PARSE_CHUNK):
+        yield record
 
 
 def _kind(path: Path) -> str | None:

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from services.core.db import make_engine
 from services.core.migrate import upgrade
 from services.core.models import ArticleV1, stable_id
 from services.crawler.fingerprint import content_hash, minhash
-from services.crawler.state import CrawlState, Validators
+from services.crawler.state import ClaimRequest, CrawlState, Remembered, Validators
 
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
     encoding="utf-8"
@@ -106,3 +106,66 @@ def test_validators_sources_and_remembered_urls(engine: Engine) -> None:
     )
     assert state.remember("https://n.example/sports/1", "s", "irrelevant")
     assert not state.remember("https://n.example/sports/1", "s", "irrelevant")
+    assert state.remember_many(
+        [
+            Remembered("https://n.example/sports/2", "s", "irrelevant"),
+            Remembered("https://n.example/sports/1", "s", "irrelevant"),  # known: one at a time
+            Remembered("https://n.example/login", "s", "not_article"),
+        ]
+    ) == [True, False, True]
+    assert state.status_of("https://n.example/login") == "not_article"
+
+
+def test_a_batch_of_claims_checks_each_against_the_stored_and_its_own_earlier_ones(
+    engine: Engine,
+) -> None:
+    state = CrawlState(engine)
+    stored = article("https://n.example/a/0", "이미 저장된 데이터센터 기사입니다. " * 40)
+    state.claim(stored, minhash(stored.text))
+    original = article("https://n.example/a/1", SEED)
+    copy_text = "[통신] " + SEED.replace("(사진=연합뉴스)", "") + "\n\n제공: 와이어"
+    batch = [
+        ClaimRequest(original, minhash(SEED), ("https://n.example/a/1?x=1",)),
+        ClaimRequest(original, minhash(SEED)),
+        ClaimRequest(article("https://mirror.example/x", SEED), minhash(SEED)),
+        ClaimRequest(article("https://wire.example/s/9", copy_text), minhash(copy_text)),
+        ClaimRequest(article("https://n.example/b/0", stored.text), minhash(stored.text)),
+        ClaimRequest(article("https://n.example/a/2", "다른 HBM 기사. " * 40),
+                     minhash("다른 HBM 기사. " * 40)),
+    ]  # fmt: skip
+    claims = state.claim_many(batch)
+    assert [(c.kind, c.other_id) for c in claims] == [
+        ("claimed", original.id),
+        ("duplicate_url", original.id),
+        ("duplicate_exact", original.id),
+        ("duplicate_near", original.id),
+        ("duplicate_exact", stored.id),
+        ("claimed", batch[-1].article.id),
+    ]
+    assert {a.id for a in state.pending()} == {stored.id, original.id, batch[-1].article.id}
+    assert state.status_of("https://n.example/a/1?x=1") == "alias"
+
+
+def test_a_batch_of_claims_costs_the_same_few_statements_however_big_it_is(
+    engine: Engine,
+) -> None:
+    """Dedup is per batch, by index: the per-page queries and the status-index scans that made
+    the crawler slower as its table grew are gone."""
+    state = CrawlState(engine)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for size in (1, 40):
+            statements.clear()
+            items = [article(f"https://n.example/n/{size}/{i}", f"기사 {size} {i} GPU " * 60)
+                     for i in range(size)]  # fmt: skip
+            kinds = {c.kind for c in state.claim_many([ClaimRequest(a, minhash(a.text))
+                                                       for a in items])}  # fmt: skip
+            assert kinds == {"claimed"}
+            assert len(statements) <= 8, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -16,8 +16,9 @@ from warcio.warcwriter import WARCWriter
 from services.core.bus import MemoryBus
 from services.core.models import ArticleV1
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
+from services.crawler.workers import ParsePool
 from services.replay.publish import publish_records
-from services.replay.sources import read_path
+from services.replay.sources import ParseJob, ReplayRecord, parse_records, read_path
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_TEXT = (SEEDS / "000_579068ff91aef37f.txt").read_text(encoding="utf-8")
@@ -148,3 +149,40 @@ async def test_dry_run_counts_without_publishing(tmp_path: Path) -> None:
     summary = await publish_records(records, None, Topics(), replay_id="dry")
 
     assert summary.published == 1 and len(summary.errors) == 1
+
+
+def _explode() -> ReplayRecord:
+    raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_a_record_whose_parser_raises_becomes_an_error_with_its_origin() -> None:
+    record = ParseJob("archive.warc.gz:1234", _explode).run()
+    assert record.article is None and record.origin == "archive.warc.gz:1234"
+    assert record.error is not None and "RecursionError" in record.error
+
+
+async def test_worker_processes_parse_a_warc_to_the_same_records_in_the_same_order(
+    tmp_path: Path,
+) -> None:
+    pages = [
+        (f"https://news.example.kr/article/{i}",
+         news_page(f"엔비디아 GPU {i}", PARAGRAPHS[i % 10 : i % 10 + 5], "utf-8",
+                   "2025-10-31T19:30:00+09:00").encode(), "text/html")
+        for i in range(40)
+    ]  # fmt: skip
+    pages[7] = ("https://news.example.kr/sports/7", b"<html>short</html>", "text/html")
+    archive = tmp_path / "many.warc.gz"
+    write_warc(archive, pages)
+    data = archive.read_bytes()
+    broken = tmp_path / "broken.warc.gz"
+    broken.write_bytes(data[: len(data) - 200])
+
+    pool = ParsePool(2)
+    try:
+        parallel = [r async for r in parse_records([archive, broken], pool)]
+    finally:
+        pool.close()
+
+    assert parallel == [*read_path(archive), *read_path(broken)]
+    assert parallel[7].skipped is not None and parallel[-1].error is not None
+    assert sum(r.article is not None for r in parallel) > 40

@@ -1,0 +1,187 @@
+"""CPU-bound parsing in worker processes, awaited from the event loop.
+
+HTML-to-text (trafilatura, lxml) holds the GIL, so threads cannot spread it over cores and it
+stalls the event loop's fetching and publishing.  :class:`ParsePool` runs it in a process pool
+(``forkserver``: workers are forked from a clean single-threaded server, never from the
+crawler's own process with its threads and open connections) and awaits the results.
+
+A worker that dies (killed, out of memory, a crash in a C extension) breaks the whole pool:
+every call in flight fails with :class:`BrokenProcessPool`.  The pool is then replaced and each
+of those calls is tried once more; a call that breaks the replacement too raises
+:class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  So a bad
+page can neither hang the caller nor take other pages down with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from services.crawler.errors import CrawlerRetryable
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_WORKERS = 2
+"""Both cores of the target machine; ``os.cpu_count()`` would overcommit a big shared host."""
+
+
+class ParseWorkerCrashed(CrawlerRetryable):
+    """A parse worker died twice while handling the same input."""
+
+
+def default_workers() -> int:
+    return max(1, min(DEFAULT_WORKERS, os.cpu_count() or 1))
+
+
+def _orphaned_exit(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.25)
+    os._exit(1)
+
+
+def _start_worker(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
+    """Every worker's initializer: leave when the fork server does (it leaves with the process
+    that owns the pool, even on SIGKILL) — an orphaned worker would otherwise wait forever for
+    work, holding the owner's stdout and stderr open — then the caller's initializer."""
+    threading.Thread(target=_orphaned_exit, args=(os.getppid(),), daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _run_chunk(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    return [fn(item) for item in items]
+
+
+class ParsePool:
+    """``await pool.call(fn, arg)`` / ``async for r in pool.map(fn, items)`` in worker processes.
+
+    ``fn`` must be a module-level function (it is pickled by name); ``initializer`` runs once in
+    every worker (e.g. to install the relevance rules there instead of sending them per call).
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+        preload: Sequence[str] = ("services.crawler.page",),
+    ) -> None:
+        self.workers = workers or default_workers()
+        self._initializer = initializer
+        self._initargs = initargs
+        self._context = multiprocessing.get_context("forkserver")
+        # Imported once by the fork server (when it starts), so a new worker starts in
+        # milliseconds instead of importing trafilatura and lxml again.
+        self._context.set_forkserver_preload(list(preload))
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=self._context,
+            initializer=_start_worker,
+            initargs=(self._initializer, self._initargs),
+        )
+
+    def _submit(self, fn: Callable[..., R], *args: Any) -> tuple[ProcessPoolExecutor, Future[R]]:
+        executor = self._executor
+        try:
+            return executor, executor.submit(fn, *args)
+        except BrokenProcessPool:
+            self._replace(executor)
+            executor = self._executor
+            return executor, executor.submit(fn, *args)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A fresh executor, unless another caller already replaced ``broken``."""
+        if self._executor is broken:
+            self._executor = self._new_executor()
+            broken.shutdown(wait=False, cancel_futures=True)
+
+    async def _await(self, fn: Callable[..., R], *args: Any) -> R:
+        for attempt in (1, 2):
+            executor, future = self._submit(fn, *args)
+            try:
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool as exc:
+                self._replace(executor)
+                if attempt == 2:
+                    raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    async def call(self, fn: Callable[[T], R], arg: T) -> R:
+        """``fn(arg)`` in a worker; its exceptions are raised here."""
+        return await self._await(fn, arg)
+
+    async def map(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        crashed: Callable[[T, ParseWorkerCrashed], R],
+        chunk: int = 16,
+        ahead: int = 4,
+    ) -> AsyncIterator[R]:
+        """``fn`` over ``items`` in order, ``chunk`` items per task, at most ``ahead`` tasks per
+        worker in flight (bounded memory however long ``items`` is).  A chunk whose worker died
+        is retried item by item (see the module docstring); an item that kills a worker twice
+        yields ``crashed(item, error)`` instead."""
+        source = iter(items)
+        flight: deque[tuple[list[T], asyncio.Task[list[R]]]] = deque()
+
+        def fill() -> None:
+            while len(flight) < ahead * self.workers:
+                batch = [item for _, item in zip(range(chunk), source, strict=False)]
+                if not batch:
+                    return
+                task = asyncio.ensure_future(self._chunk(fn, batch))
+                flight.append((batch, task))
+
+        fill()
+        try:
+            while flight:
+                batch, task = flight.popleft()
+                try:
+                    results = await task
+                except ParseWorkerCrashed:
+                    results = [await self._alone(fn, item, crashed) for item in batch]
+                fill()
+                for result in results:
+                    yield result
+        finally:
+            for _, pending in flight:
+                pending.cancel()
+            await asyncio.gather(*(t for _, t in flight), return_exceptions=True)
+
+    async def _chunk(self, fn: Callable[[T], R], batch: list[T]) -> list[R]:
+        executor, future = self._submit(_run_chunk, fn, batch)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            self._replace(executor)
+            raise ParseWorkerCrashed(str(exc)) from exc
+
+    async def _alone(
+        self, fn: Callable[[T], R], item: T, crashed: Callable[[T, ParseWorkerCrashed], R]
+    ) -> R:
+        try:
+            return await self.call(fn, item)
+        except ParseWorkerCrashed as exc:
+            return crashed(item, exc)
+
+    async def warm_up(self, fn: Callable[[T], R], arg: T) -> None:
+        """Start every worker (imports, initializer) before the timed work begins."""
+        await asyncio.gather(*(self.call(fn, arg) for _ in range(self.workers)))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
