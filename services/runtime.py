@@ -54,7 +54,6 @@ class Runtime:
     services: tuple[str, ...]
     loops: dict[str, ConsumerLoop] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     delivery_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -101,15 +100,16 @@ def _start_extractor(rt: Runtime) -> None:
 
 
 def _start_store(rt: Runtime) -> None:
-    from services.store.service import make_handler, run_outbox_relay
+    from services.store.service import OutboxFeed, make_handler, run_outbox_relay
 
     window = timedelta(seconds=rt.settings.conflict_window)
-    handler = make_handler(rt.factory, rt.topics, window=window, wake=rt.outbox_wake)
+    feed = OutboxFeed()
+    handler = make_handler(rt.factory, rt.topics, window=window, feed=feed)
     loop = rt.consumer("store", handler)
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",
-        run_outbox_relay(rt.factory, rt.publisher, rt.topics, rt.stop, wake=rt.outbox_wake),
+        run_outbox_relay(rt.factory, rt.publisher, rt.topics, rt.stop, feed=feed),
     )
 
 

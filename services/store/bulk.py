@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,27 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     except dbapi.Error as exc:
         # as SQLAlchemy reports driver errors: IntegrityError, OperationalError, …
         raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
+def insert_numbered(
+    session: Session, model: type[Base], column: str, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """:func:`insert_rows` for a table numbered by a sequence: the ``column`` values given to
+    ``rows``, in order (allocated up front on PostgreSQL, so that the rows still go by COPY)."""
+    if not rows:
+        return []
+    table = table_of(model)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        returning = insert(table).returning(table.c[column], sort_by_parameter_order=True)
+        return list(session.scalars(returning, rows))
+    numbers = session.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"),
+        {"table": table.name, "column": column, "n": len(rows)},
+    )
+    numbered = [{**row, column: n} for row, (n,) in zip(rows, numbers, strict=True)]
+    insert_rows(session, model, numbered)
+    return [row[column] for row in numbered]
 
 
 _TYPES: dict[str, dict[str, str]] = {}

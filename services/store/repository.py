@@ -30,7 +30,7 @@ from services.core.models import (
     stable_id,
 )
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
-from services.store.bulk import insert_rows, table_of
+from services.store.bulk import insert_numbered, insert_rows, table_of
 from services.store.commitments import Emitted, Seen, Touched, recompute
 from services.store.diff import DEFAULT_CONFLICT_WINDOW
 from services.store.tables import (
@@ -87,13 +87,6 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Applied:
-    consumed: int
-    skipped: int
-    changes: tuple[ChangeV1, ...]
-
-
-@dataclass(frozen=True)
 class Pending:
     """An outbox row waiting to be published."""
 
@@ -101,6 +94,15 @@ class Pending:
     key: str
     value: bytes
     headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Applied:
+    consumed: int
+    skipped: int
+    changes: tuple[ChangeV1, ...]
+    outbox: tuple[Pending, ...] = ()
+    """The outbox rows this batch wrote (fresh changes only), in ``seq`` order."""
 
 
 def version_order(version: str) -> tuple[tuple[int, int, str], ...]:
@@ -126,9 +128,10 @@ def apply_batch(
         return Applied(consumed=0, skipped=len(batch), changes=())
     replays, touched = _store_extractions(session, fresh, now)
     changes = tuple(_change(e, replays, now) for e in recompute(session, touched, window, now))
-    _record_changes(session, changes, replays, topic, now)
-    session.flush()
-    return Applied(consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes)
+    outbox = _record_changes(session, changes, replays, topic, now)
+    return Applied(
+        consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes, outbox=outbox
+    )
 
 
 def _advance_positions(
@@ -224,9 +227,7 @@ def _store_extractions(
         if article_id in inserted or before is None:
             inserted[article_id] = {"id": article_id, **values, "recorded_at": now}
         else:
-            session.execute(
-                update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values)
-            )
+            session.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values))
         stored[article_id] = (digest, extraction.extractor_version)
         replaced[article_id] = extraction
         replays.by_article[article_id] = item.replay
@@ -323,14 +324,15 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
 
 def _record_changes(
     session: Session, changes: Sequence[ChangeV1], replays: _Replays, topic: str, now: datetime
-) -> None:
+) -> tuple[Pending, ...]:
+    """Insert the changes not in the log yet, and their outbox rows; return those rows."""
     ids = [c.id for c in changes]
     if not ids:
-        return
+        return ()
     known = set(session.scalars(select(_CHANGES.c.id).where(_CHANGES.c.id.in_(ids))))
-    fresh = [c for c in changes if c.id not in known]
+    fresh = [(c, c.model_dump_json()) for c in changes if c.id not in known]
     if not fresh:
-        return
+        return ()
     insert_rows(
         session,
         StoreChange,
@@ -345,23 +347,24 @@ def _record_changes(
                 "article_id": c.evidence.article_id,
                 "effective_at": c.effective_at,
                 "recorded_at": c.recorded_at,
-                "value": c.model_dump_json(),
+                "value": value,
             }
-            for c in fresh
+            for c, value in fresh
         ],
     )
-    insert_rows(
+    headers = [replays.of(c.key, c.evidence.article_id).headers for c, _ in fresh]
+    seqs = insert_numbered(
         session,
         StoreOutbox,
+        "seq",
         [
-            {
-                "change_id": c.id,
-                "topic": topic,
-                "headers": replays.of(c.key, c.evidence.article_id).headers,
-                "created_at": now,
-            }
-            for c in fresh
+            {"change_id": c.id, "topic": topic, "headers": h, "created_at": now}
+            for (c, _), h in zip(fresh, headers, strict=True)
         ],
+    )
+    return tuple(
+        Pending(seq, c.key, value.encode(), h)
+        for seq, (c, value), h in zip(seqs, fresh, headers, strict=True)
     )
 
 
