@@ -65,7 +65,9 @@ class Runtime:
         ready["tasks"] = all(not t.done() for t in self.tasks)
         return ready
 
-    def consumer(self, service: str, handler: BatchHandler) -> ConsumerLoop:
+    def consumer(
+        self, service: str, handler: BatchHandler, *, whole_poll: bool = False
+    ) -> ConsumerLoop:
         topic = getattr(self.topics, CONSUMED_TOPIC[service])
         loop = ConsumerLoop(
             settings=self.settings,
@@ -74,6 +76,7 @@ class Runtime:
             group=group_of(self.settings, service),
             handler=handler,
             dead_letters=self.publisher,
+            whole_poll=whole_poll,
         )
         self.loops[service] = loop
         return loop
@@ -105,7 +108,8 @@ def _start_store(rt: Runtime) -> None:
     window = timedelta(seconds=rt.settings.conflict_window)
     feed = OutboxFeed()
     handler = make_handler(rt.factory, rt.topics, window=window, feed=feed)
-    loop = rt.consumer("store", handler)
+    # one transaction per poll, not per partition: the store's cost is mostly per transaction
+    loop = rt.consumer("store", handler, whole_poll=True)
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",
