@@ -65,9 +65,10 @@ class Runtime:
         ready["tasks"] = all(not t.done() for t in self.tasks)
         return ready
 
-    def consumer(
-        self, service: str, handler: BatchHandler, *, whole_poll: bool = False
-    ) -> ConsumerLoop:
+    def consumer(self, service: str, handler: BatchHandler) -> ConsumerLoop:
+        """The service's consumer loop.  Each poll goes to the handler whole (every partition in
+        one batch, committed together): the handlers' cost is mostly per batch — a transaction,
+        a round of broker acknowledgements — and all of them take batches of any partitions."""
         topic = getattr(self.topics, CONSUMED_TOPIC[service])
         loop = ConsumerLoop(
             settings=self.settings,
@@ -76,7 +77,7 @@ class Runtime:
             group=group_of(self.settings, service),
             handler=handler,
             dead_letters=self.publisher,
-            whole_poll=whole_poll,
+            whole_poll=True,
         )
         self.loops[service] = loop
         return loop
@@ -108,8 +109,7 @@ def _start_store(rt: Runtime) -> None:
     window = timedelta(seconds=rt.settings.conflict_window)
     feed = OutboxFeed()
     handler = make_handler(rt.factory, rt.topics, window=window, feed=feed)
-    # one transaction per poll, not per partition: the store's cost is mostly per transaction
-    loop = rt.consumer("store", handler, whole_poll=True)
+    loop = rt.consumer("store", handler)
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",
