@@ -10,7 +10,9 @@ parse, diff, history, change log, outbox, consumed positions, one transaction, c
 the consumer loop hands them over:
 
 - ``partitioned``: keyed by article id over 6 partitions, one partition's slice of a 500-record
-  ``getmany`` per batch (≈83 messages) — how the store consumes ``facts.v1`` in production;
+  ``getmany`` per batch (≈83 messages) — how a per-partition consumer loop hands them over;
+- ``whole poll``: the same, but each 500-record ``getmany`` (6 slices) handed over as one batch
+  — how the store service consumes ``facts.v1`` (``ConsumerLoop(whole_poll=True)``);
 - ``in order``: one partition, 500 messages a batch — every batch extends the histories at
   their end (the store's append path), the best case.
 
@@ -245,9 +247,14 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 def deliveries(
-    items: Sequence[Extracted], *, partitions: int = PARTITIONS, poll: int = POLL_RECORDS
+    items: Sequence[Extracted],
+    *,
+    partitions: int = PARTITIONS,
+    poll: int = POLL_RECORDS,
+    whole_poll: bool = False,
 ) -> list[list[Message]]:
-    """The batches a consumer loop hands the handler for ``items`` published in order."""
+    """The batches a consumer loop hands the handler for ``items`` published in order: one
+    partition's slice of a poll each, or (``whole_poll``) every slice of a poll together."""
     logs: dict[int, list[Message]] = {p: [] for p in range(partitions)}
     for item in items:
         p = partition_of(item.article_id, partitions)
@@ -257,11 +264,13 @@ def deliveries(
     batches = []
     cursor = dict.fromkeys(logs, 0)
     while any(cursor[p] < len(logs[p]) for p in logs):
+        polled = []
         for p, log in logs.items():
             batch = log[cursor[p] : cursor[p] + share]
             cursor[p] += len(batch)
             if batch:
-                batches.append(batch)
+                polled.append(batch)
+        batches += [[m for batch in polled for m in batch]] if whole_poll else polled
     return batches
 
 
@@ -356,17 +365,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  extracted {sum(e.facts for e in extracted):,} facts beforehand "
           f"in {time.perf_counter() - started:.0f}s (not timed)")  # fmt: skip
     partitioned = deliveries(extracted)
+    whole_poll = deliveries(extracted, whole_poll=True)
     in_order = deliveries(extracted, partitions=1)
     growth_batches = deliveries(extracted[: len(extracted) * 2 // 5])
 
     rows: list[dict[str, Any]] = []
     with scratch("bench-store-") as root, postgres(root) as server:
         main_run = measure(server, "store_partitioned", partitioned)
+        whole_run = measure(server, "store_whole_poll", whole_poll)
         order_run = measure(server, "store_in_order", in_order)
         rows += [
             entry("store.facts_per_s", main_run.rate, "facts/s", target=TARGET_FACTS_PER_S,
                   note=f"6 partitions, batch ≈{main_run.batch_size:.0f} messages, "
                        f"{main_run.facts} facts, empty database"),
+            entry("store.facts_per_s.whole_poll", whole_run.rate, "facts/s",
+                  target=TARGET_FACTS_PER_S,
+                  note=f"6 partitions, a whole poll per batch ≈{whole_run.batch_size:.0f} "
+                       "messages (how the store service consumes)"),
             entry("store.facts_per_s.in_order", order_run.rate, "facts/s",
                   target=TARGET_FACTS_PER_S,
                   note=f"1 partition, batch {order_run.batch_size:.0f} messages (append path)"),

@@ -54,7 +54,6 @@ class Runtime:
     services: tuple[str, ...]
     loops: dict[str, ConsumerLoop] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     delivery_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -67,6 +66,9 @@ class Runtime:
         return ready
 
     def consumer(self, service: str, handler: BatchHandler) -> ConsumerLoop:
+        """The service's consumer loop.  Each poll goes to the handler whole (every partition in
+        one batch, committed together): the handlers' cost is mostly per batch — a transaction,
+        a round of broker acknowledgements — and all of them take batches of any partitions."""
         topic = getattr(self.topics, CONSUMED_TOPIC[service])
         loop = ConsumerLoop(
             settings=self.settings,
@@ -75,6 +77,7 @@ class Runtime:
             group=group_of(self.settings, service),
             handler=handler,
             dead_letters=self.publisher,
+            whole_poll=True,
         )
         self.loops[service] = loop
         return loop
@@ -101,15 +104,16 @@ def _start_extractor(rt: Runtime) -> None:
 
 
 def _start_store(rt: Runtime) -> None:
-    from services.store.service import make_handler, run_outbox_relay
+    from services.store.service import OutboxFeed, make_handler, run_outbox_relay
 
     window = timedelta(seconds=rt.settings.conflict_window)
-    handler = make_handler(rt.factory, rt.topics, window=window, wake=rt.outbox_wake)
+    feed = OutboxFeed()
+    handler = make_handler(rt.factory, rt.topics, window=window, feed=feed)
     loop = rt.consumer("store", handler)
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",
-        run_outbox_relay(rt.factory, rt.publisher, rt.topics, rt.stop, wake=rt.outbox_wake),
+        run_outbox_relay(rt.factory, rt.publisher, rt.topics, rt.stop, feed=feed),
     )
 
 

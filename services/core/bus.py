@@ -64,7 +64,8 @@ class Publisher(Protocol):
 
 
 BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
-"""Handles a batch of messages from one partition; returns once their effects are durable."""
+"""Handles a batch of messages — from one partition, or from several for a consumer loop with
+``whole_poll`` — and returns once their effects are durable."""
 
 
 class MemoryBus:

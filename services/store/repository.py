@@ -30,7 +30,7 @@ from services.core.models import (
     stable_id,
 )
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
-from services.store.bulk import insert_rows
+from services.store.bulk import insert_numbered, insert_rows, table_of
 from services.store.commitments import Emitted, Seen, Touched, recompute
 from services.store.diff import DEFAULT_CONFLICT_WINDOW
 from services.store.tables import (
@@ -40,6 +40,12 @@ from services.store.tables import (
     StoreFact,
     StoreOutbox,
 )
+
+_ARTICLES = table_of(StoreArticle)
+_FACTS = table_of(StoreFact)
+_CONSUMED = table_of(StoreConsumed)
+_CHANGES = table_of(StoreChange)
+_OUTBOX = table_of(StoreOutbox)
 
 
 @dataclass(frozen=True)
@@ -81,13 +87,6 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Applied:
-    consumed: int
-    skipped: int
-    changes: tuple[ChangeV1, ...]
-
-
-@dataclass(frozen=True)
 class Pending:
     """An outbox row waiting to be published."""
 
@@ -95,6 +94,15 @@ class Pending:
     key: str
     value: bytes
     headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Applied:
+    consumed: int
+    skipped: int
+    changes: tuple[ChangeV1, ...]
+    outbox: tuple[Pending, ...] = ()
+    """The outbox rows this batch wrote (fresh changes only), in ``seq`` order."""
 
 
 def version_order(version: str) -> tuple[tuple[int, int, str], ...]:
@@ -120,9 +128,10 @@ def apply_batch(
         return Applied(consumed=0, skipped=len(batch), changes=())
     replays, touched = _store_extractions(session, fresh, now)
     changes = tuple(_change(e, replays, now) for e in recompute(session, touched, window, now))
-    _record_changes(session, changes, replays, topic, now)
-    session.flush()
-    return Applied(consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes)
+    outbox = _record_changes(session, changes, replays, topic, now)
+    return Applied(
+        consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes, outbox=outbox
+    )
 
 
 def _advance_positions(
@@ -135,12 +144,12 @@ def _advance_positions(
     two instances at once fails the primary key in one of them, which retries.
     """
     partitions = sorted({(i.position.topic, i.position.partition) for i in batch})
-    key = tuple_(StoreConsumed.topic, StoreConsumed.partition)
+    columns = _CONSUMED.c
     stored = {
         (topic, partition): offset
         for topic, partition, offset in session.execute(
-            select(StoreConsumed.topic, StoreConsumed.partition, StoreConsumed.offset)
-            .where(key.in_(partitions))
+            select(columns.topic, columns.partition, columns.offset)
+            .where(tuple_(columns.topic, columns.partition).in_(partitions))
             .with_for_update()
         )
     }
@@ -157,8 +166,8 @@ def _advance_positions(
             insert_rows(session, StoreConsumed, [row])
         elif offset != stored[topic, number]:
             session.execute(
-                update(StoreConsumed)
-                .where(StoreConsumed.topic == topic, StoreConsumed.partition == number)
+                update(_CONSUMED)
+                .where(columns.topic == topic, columns.partition == number)
                 .values(offset=offset, consumed_at=now)
             )
     return fresh
@@ -190,27 +199,36 @@ def _store_extractions(
     session: Session, fresh: Sequence[Incoming], now: datetime
 ) -> tuple[_Replays, Touched]:
     """Upsert articles and replace their facts; return replay contexts and what changed."""
-    ids = {i.extraction.article.id for i in fresh}
-    articles = {
-        a.id: a for a in session.scalars(select(StoreArticle).where(StoreArticle.id.in_(ids)))
-    }
+    ids = sorted({i.extraction.article.id for i in fresh})
+    stored: dict[str, tuple[str, str]] = {}
     old_keys: dict[str, set[str]] = defaultdict(set)
-    for article_id, key in session.execute(
-        select(StoreFact.article_id, StoreFact.key).where(StoreFact.article_id.in_(ids))
-    ):
-        old_keys[article_id].add(key)
+    for article_id, digest, version, key in session.execute(
+        select(_ARTICLES.c.id, _ARTICLES.c.extraction_digest, _ARTICLES.c.extractor_version,
+               _FACTS.c.key)
+        .outerjoin_from(_ARTICLES, _FACTS, _FACTS.c.article_id == _ARTICLES.c.id)
+        .where(_ARTICLES.c.id.in_(ids))
+    ):  # fmt: skip
+        stored[article_id] = (digest, version)
+        if key is not None:
+            old_keys[article_id].add(key)
     replays = _Replays()
     replaced: dict[str, ExtractionV1] = {}
+    inserted: dict[str, dict[str, Any]] = {}
     for item in fresh:
         extraction = item.extraction
         article_id, digest = extraction.article.id, _digest(extraction)
-        stored = articles.get(article_id)
-        if stored is not None and (
-            stored.extraction_digest == digest
-            or version_order(extraction.extractor_version) < version_order(stored.extractor_version)
+        before = stored.get(article_id)
+        if before is not None and (
+            before[0] == digest
+            or version_order(extraction.extractor_version) < version_order(before[1])
         ):
             continue  # the same extraction again, or an older extractor's: nothing changes
-        articles[article_id] = _upsert_article(session, stored, extraction, digest, now)
+        values = _article_values(extraction, digest)
+        if article_id in inserted or before is None:
+            inserted[article_id] = {"id": article_id, **values, "recorded_at": now}
+        else:
+            session.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values))
+        stored[article_id] = (digest, extraction.extractor_version)
         replaced[article_id] = extraction
         replays.by_article[article_id] = item.replay
     added: dict[str, list[Seen]] = defaultdict(list)
@@ -221,25 +239,19 @@ def _store_extractions(
         for each in seen:
             added[each.attachment.key.text].append(each)
         rows += [_fact_row(extraction, position, each) for position, each in enumerate(seen)]
-        lost |= old_keys[article_id]
-        touched = old_keys[article_id] | {each.attachment.key.text for each in seen}
+        lost |= old_keys.get(article_id, set())
+        touched = old_keys.get(article_id, set()) | {each.attachment.key.text for each in seen}
         replays.by_key.update(dict.fromkeys(touched, replays.by_article[article_id]))
-    session.flush()
-    if replaced:
-        session.execute(delete(StoreFact).where(StoreFact.article_id.in_(list(replaced))))
-        insert_rows(session, StoreFact, rows)
+    insert_rows(session, StoreArticle, list(inserted.values()))
+    if any(article_id in old_keys for article_id in replaced):
+        session.execute(delete(_FACTS).where(_FACTS.c.article_id.in_(sorted(replaced))))
+    insert_rows(session, StoreFact, rows)
     return replays, Touched(added=added, lost=frozenset(lost))
 
 
-def _upsert_article(
-    session: Session,
-    stored: StoreArticle | None,
-    extraction: ExtractionV1,
-    digest: str,
-    now: datetime,
-) -> StoreArticle:
+def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:
     article = extraction.article
-    values = {
+    return {
         "url": article.url,
         "source": article.source,
         "lang": article.lang,
@@ -256,13 +268,6 @@ def _upsert_article(
         "extraction_digest": digest,
         "extracted_at": extraction.extracted_at,
     }
-    if stored is None:
-        stored = StoreArticle(id=article.id, recorded_at=now, **values)
-        session.add(stored)
-    else:
-        for name, value in values.items():
-            setattr(stored, name, value)
-    return stored
 
 
 def _seen(extraction: ExtractionV1) -> list[Seen]:
@@ -290,6 +295,7 @@ def _fact_row(extraction: ExtractionV1, position: int, seen: Seen) -> dict[str, 
         "status": fact.status,
         "key": seen.attachment.key.text,
         "key_reason": seen.attachment.reason,
+        "effective_at": seen.observation.effective_at,
         "fact": fact.model_dump(mode="json"),
     }
 
@@ -318,14 +324,15 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
 
 def _record_changes(
     session: Session, changes: Sequence[ChangeV1], replays: _Replays, topic: str, now: datetime
-) -> None:
+) -> tuple[Pending, ...]:
+    """Insert the changes not in the log yet, and their outbox rows; return those rows."""
     ids = [c.id for c in changes]
     if not ids:
-        return
-    known = set(session.scalars(select(StoreChange.id).where(StoreChange.id.in_(ids))))
-    fresh = [c for c in changes if c.id not in known]
+        return ()
+    known = set(session.scalars(select(_CHANGES.c.id).where(_CHANGES.c.id.in_(ids))))
+    fresh = [(c, c.model_dump_json()) for c in changes if c.id not in known]
     if not fresh:
-        return
+        return ()
     insert_rows(
         session,
         StoreChange,
@@ -340,23 +347,24 @@ def _record_changes(
                 "article_id": c.evidence.article_id,
                 "effective_at": c.effective_at,
                 "recorded_at": c.recorded_at,
-                "value": c.model_dump_json(),
+                "value": value,
             }
-            for c in fresh
+            for c, value in fresh
         ],
     )
-    insert_rows(
+    headers = [replays.of(c.key, c.evidence.article_id).headers for c, _ in fresh]
+    seqs = insert_numbered(
         session,
         StoreOutbox,
+        "seq",
         [
-            {
-                "change_id": c.id,
-                "topic": topic,
-                "headers": replays.of(c.key, c.evidence.article_id).headers,
-                "created_at": now,
-            }
-            for c in fresh
+            {"change_id": c.id, "topic": topic, "headers": h, "created_at": now}
+            for (c, _), h in zip(fresh, headers, strict=True)
         ],
+    )
+    return tuple(
+        Pending(seq, c.key, value.encode(), h)
+        for seq, (c, value), h in zip(seqs, fresh, headers, strict=True)
     )
 
 
@@ -373,5 +381,5 @@ def pending(session: Session, topic: str, limit: int = 500) -> list[Pending]:
 
 
 def mark_published(session: Session, seqs: Sequence[int], now: datetime | None = None) -> None:
-    published = update(StoreOutbox).where(StoreOutbox.seq.in_(list(seqs)))
+    published = update(_OUTBOX).where(_OUTBOX.c.seq.in_(list(seqs)))
     session.execute(published.values(published_at=now or utcnow()))

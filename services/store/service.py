@@ -11,12 +11,18 @@ Exactly-once effects, end to end:
    once the broker acknowledged them.  A crash between the acknowledgement and the mark publishes
    those rows again: delivery to ``ledger.changes.v1`` is at-least-once, and consumers dedupe by
    :attr:`ChangeV1.id`, a stable id (the alerts service does).  No change is ever lost.
+
+   The handler hands the rows it committed to the relay (:class:`OutboxFeed`), which publishes
+   them straight away; the database is read for unpublished rows (:func:`relay_once`) only at
+   start, after a failure, after the feed overflowed and when idle — whatever the feed missed
+   (a crash, another instance's rows) is found there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -73,22 +79,54 @@ def apply_in_transaction(
         raise StoreRetryable(f"a concurrent writer got there first: {exc.orig}") from exc
 
 
+class OutboxFeed:
+    """Outbox rows committed by the handler, for the relay, in commit (``seq``) order.
+
+    Only a shortcut: the rows are in the database already.  Past ``capacity`` rows (the broker
+    is away) the feed forgets them and tells the relay to read the database instead.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self.wake = asyncio.Event()
+        self.overflowed = False
+        self._rows: deque[Pending] = deque()
+
+    def put(self, rows: Sequence[Pending]) -> None:
+        if len(self._rows) + len(rows) > self.capacity:
+            self._rows.clear()
+            self.overflowed = True
+        else:
+            self._rows.extend(rows)
+        self.wake.set()
+
+    def take(self, limit: int) -> list[Pending]:
+        return [self._rows.popleft() for _ in range(min(limit, len(self._rows)))]
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self.overflowed = False
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 def make_handler(
     factory: sessionmaker[Session],
     topics: Topics,
     *,
     window: timedelta = DEFAULT_CONFLICT_WINDOW,
-    wake: asyncio.Event | None = None,
+    feed: OutboxFeed | None = None,
 ) -> BatchHandler:
-    """The ``facts.v1`` batch handler; sets ``wake`` (the relay's) when changes were recorded."""
+    """The ``facts.v1`` batch handler; hands the committed outbox rows to ``feed`` (the relay's)."""
 
     async def handle(messages: Sequence[Message]) -> None:
         batch = [parse(m) for m in messages]
         applied = await asyncio.to_thread(
             apply_in_transaction, factory, batch, topics.changes, window
         )
-        if applied.changes and wake is not None:
-            wake.set()
+        if applied.outbox and feed is not None:
+            feed.put(applied.outbox)
 
     return handle
 
@@ -108,12 +146,18 @@ async def relay_once(
 ) -> int:
     """Publish up to ``limit`` pending outbox rows, then mark them; returns how many."""
     rows = await asyncio.to_thread(_read_pending, factory, topics.changes, limit)
+    await _publish(factory, publisher, topics, rows)
+    return len(rows)
+
+
+async def _publish(
+    factory: sessionmaker[Session], publisher: Publisher, topics: Topics, rows: Sequence[Pending]
+) -> None:
     if rows:
         await publisher.publish_many(
             [Outgoing(topics.changes, row.key, row.value, row.headers) for row in rows]
         )
         await asyncio.to_thread(_mark_published, factory, [row.seq for row in rows])
-    return len(rows)
 
 
 async def run_outbox_relay(
@@ -123,31 +167,51 @@ async def run_outbox_relay(
     stop: asyncio.Event,
     *,
     poll: float = 0.2,
-    wake: asyncio.Event | None = None,
+    feed: OutboxFeed | None = None,
     limit: int = 500,
+    sweep: float = 5.0,
 ) -> None:
-    """Publish the outbox until ``stop`` is set; ``wake`` (set by the handler) cuts the wait."""
+    """Publish the outbox until ``stop`` is set: the ``feed``'s rows as they come, and the
+    database's unpublished rows at start, after a failure or overflow, after ``poll`` seconds
+    without any feed, and at least every ``sweep`` seconds."""
+    loop = asyncio.get_running_loop()
     delays = backoff_delays(cap=10.0)
+    read_database = True
+    swept = loop.time()
+    published = 0  # the highest seq published: the feed's rows up to it went out already
     while not stop.is_set():
-        if wake is not None:
-            wake.clear()
+        if feed is not None:
+            feed.wake.clear()
         try:
-            published = await relay_once(factory, publisher, topics, limit=limit)
+            if read_database or feed is None or feed.overflowed or loop.time() - swept > sweep:
+                if feed is not None:
+                    feed.clear()  # what it held is in the database, read next
+                swept = loop.time()
+                rows = await asyncio.to_thread(_read_pending, factory, topics.changes, limit)
+                read_database = len(rows) == limit
+            else:
+                rows = [row for row in feed.take(limit) if row.seq > published]
+            await _publish(factory, publisher, topics, rows)
         except RetryableError as exc:
+            read_database = True
             delay = await anext(delays)
             log.warning("outbox relay: %s; retrying in %.1fs", exc, delay)
             await _pause(stop, None, delay)
             continue
         delays = backoff_delays(cap=10.0)
-        if published < limit:
-            await _pause(stop, wake, poll)
+        published = max([published, *(row.seq for row in rows)])
+        if read_database or (feed is not None and (len(feed) or feed.overflowed)):
+            continue
+        woken = await _pause(stop, feed.wake if feed is not None else None, poll)
+        read_database = not woken
 
 
-async def _pause(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
-    """Sleep ``timeout`` seconds, or less when ``stop`` or ``wake`` is set."""
+async def _pause(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> bool:
+    """Sleep ``timeout`` seconds, or less when ``stop`` or ``wake`` is set; whether woken."""
     waiters = [asyncio.create_task(event.wait()) for event in (stop, wake) if event is not None]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in waiters:
             waiter.cancel()
+    return bool(done)

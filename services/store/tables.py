@@ -51,6 +51,7 @@ class StoreArticle(Base):
 
 class StoreFact(Base):
     __tablename__ = "store_facts"
+    __table_args__ = (Index("ix_store_facts_key_effective", "key", "effective_at"),)
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     article_id: Mapped[str] = mapped_column(
@@ -66,8 +67,10 @@ class StoreFact(Base):
     counterparty_name: Mapped[str | None] = mapped_column(Text)
     counterparty_mention: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32))
-    key: Mapped[str] = mapped_column(Key, index=True)
+    key: Mapped[str] = mapped_column(Key)
     key_reason: Mapped[str] = mapped_column(Text)
+    effective_at: Mapped[datetime]
+    """The article's (publication time, else fetch time): a key's facts in history order."""
     fact: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The whole ``FactV1`` (quantity, model, products, timeframe, scope, evidence, …)."""
 
@@ -101,7 +104,10 @@ class StoreCommitment(Base):
 
 class StoreCommitmentVersion(Base):
     __tablename__ = "store_commitment_versions"
-    __table_args__ = (UniqueConstraint("key", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("key", "seq"),
+        Index("ix_store_commitment_versions_key_effective", "key", "effective_at"),
+    )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     key: Mapped[str] = mapped_column(Key)

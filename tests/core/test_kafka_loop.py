@@ -69,6 +69,30 @@ async def test_every_message_is_handled_and_committed(
     assert await committed_lag(settings, "g-all", [topic]) == 0
 
 
+async def test_whole_poll_hands_several_partitions_at_once_and_commits_them_all(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    topic = Topics(settings.topic_prefix).articles
+    await ensure_topics(settings)
+    batches: list[Sequence[Message]] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        batches.append(batch)
+
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many([Outgoing(topic, str(i), f"m{i}".encode()) for i in range(50)])
+        loop = ConsumerLoop(
+            settings, "store", [topic], "g-whole", handler, publisher, whole_poll=True
+        )
+        await run_until(loop, lambda: sum(map(len, batches)) >= 50)
+
+    seen = [m.value for batch in batches for m in batch]
+    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(50))
+    assert max(len({m.partition for m in batch}) for batch in batches) > 1
+    assert await committed_lag(settings, "g-whole", [topic]) == 0
+
+
 async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:

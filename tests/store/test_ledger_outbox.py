@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.bus import MemoryBus, Outgoing
 from services.core.errors import RetryableError
-from services.store.service import make_handler, run_outbox_relay
+from services.store.service import OutboxFeed, make_handler, run_outbox_relay
 
 from .builders import OCT_30, article, extraction, fact
 from .ledger import TOPICS, LedgerHarness
@@ -40,14 +40,14 @@ async def published(bus: FlakyBroker, count: int) -> list[bytes]:
     return [m.value for m in bus.topics[TOPICS.changes]]
 
 
-async def test_the_handler_wakes_the_relay_which_publishes_in_order(
+async def test_the_handler_feeds_the_relay_which_publishes_in_order(
     factory: sessionmaker[Session],
 ) -> None:
-    wake, stop = asyncio.Event(), asyncio.Event()
+    feed, stop = OutboxFeed(), asyncio.Event()
     ledger = LedgerHarness(factory)
-    ledger.handle = make_handler(factory, TOPICS, wake=wake)
+    ledger.handle = make_handler(factory, TOPICS, feed=feed)
     bus = FlakyBroker()
-    relay = asyncio.create_task(run_outbox_relay(factory, bus, TOPICS, stop, poll=60, wake=wake))
+    relay = asyncio.create_task(run_outbox_relay(factory, bus, TOPICS, stop, poll=60, feed=feed))
     changes = await ledger.deliver(
         extraction(article("a"), fact(50_000)),
         extraction(article("b", OCT_30 + timedelta(days=60), source="b"), fact(70_000)),
@@ -60,3 +60,25 @@ async def test_the_handler_wakes_the_relay_which_publishes_in_order(
     assert (await published(bus, 3))[2] == more[0].model_dump_json().encode()
     stop.set()
     await asyncio.wait_for(relay, 5)
+
+
+async def test_the_feed_publishes_once_and_the_database_read_finds_what_it_missed(
+    factory: sessionmaker[Session],
+) -> None:
+    feed, stop = OutboxFeed(), asyncio.Event()
+    ledger = LedgerHarness(factory)
+    fed, other = make_handler(factory, TOPICS, feed=feed), ledger.handle
+    bus = FlakyBroker()
+    bus.refused = 1  # no refusal here
+    relay = asyncio.create_task(run_outbox_relay(factory, bus, TOPICS, stop, poll=0.05, feed=feed))
+    changes = []
+    for handle, name in ((fed, "a"), (other, "b"), (fed, "c")):
+        ledger.handle = handle  # other: another instance, whose rows never reach this feed
+        changes += await ledger.deliver(extraction(article(name), fact(1, scope=name)))
+    assert len(changes) == 3
+    assert sorted(await published(bus, 3)) == sorted(c.model_dump_json().encode() for c in changes)
+    await asyncio.sleep(0.3)  # idle reads of the database find nothing left to publish
+    stop.set()
+    await asyncio.wait_for(relay, 5)
+    assert len(bus.topics[TOPICS.changes]) == 3
+    assert ledger.counts()[1] == 3
