@@ -185,24 +185,48 @@ class _Writer:
         window: timedelta,
     ) -> None:
         added = extend_history(key, head, (s.observation for s in seen), window)
-        latest = max(seen, key=lambda s: s.observation.order)
-        offset = row.versions if row else 0
+        self._write(
+            key,
+            row.versions if row else 0,
+            added,
+            added,
+            head,
+            max(seen, key=lambda s: s.observation.order),
+            first_effective_at=row.first_effective_at if row else None,
+            recorded_at=self.now if added or row is None else row.recorded_at,
+        )
+
+    def _write(
+        self,
+        key: str,
+        seq: int,
+        tail: Sequence[Version],
+        added: Sequence[Version],
+        head: Version | None,
+        latest: Seen,
+        *,
+        first_effective_at: datetime | None,
+        recorded_at: datetime,
+        recorded: Mapping[str, datetime] | None = None,
+    ) -> None:
+        """The rows of a key whose versions from ``seq`` on are ``tail`` (``added`` of them
+        new): versions (``recorded`` keeps the times of those written before), changes, and
+        the commitment row."""
+        recorded = recorded or {}
         self.version_rows += [
-            _version_row(key, offset + i, v, self.now) for i, v in enumerate(added)
+            _version_row(key, seq + i, v, recorded.get(v.id, self.now)) for i, v in enumerate(tail)
         ]
         self.emitted += [Emitted(key, v, latest.fact) for v in added]
-        current = added[-1] if added else head
+        current = tail[-1] if tail else head
         assert current is not None
         self.commitment_rows.append(
             _commitment_row(
                 key,
                 current,
                 latest,
-                versions=offset + len(added),
-                first_effective_at=row.first_effective_at
-                if row
-                else added[0].observation.effective_at,
-                recorded_at=self.now if added or row is None else row.recorded_at,
+                versions=seq + len(tail),
+                first_effective_at=first_effective_at or tail[0].observation.effective_at,
+                recorded_at=recorded_at,
             )
         )
 
@@ -264,26 +288,17 @@ class _Writer:
             recorded = {r.id: r.recorded_at for r in tails[key][len(prefix) :]}
             facts = [s for s in seen[key] if s.observation.order >= cut]
             tail = extend_history(key, head, (s.observation for s in facts), window)
-            self.version_rows += [
-                _version_row(key, first_seq + i, v, recorded.get(v.id, self.now))
-                for i, v in enumerate(tail)
-            ]
             added = new_versions(recorded, tail)
-            latest = max(facts, key=lambda s: s.observation.order)
-            self.emitted += [Emitted(key, v, latest.fact) for v in added]
-            current = tail[-1] if tail else head
-            assert current is not None
-            self.commitment_rows.append(
-                _commitment_row(
-                    key,
-                    current,
-                    latest,
-                    versions=first_seq + len(tail),
-                    first_effective_at=row.first_effective_at
-                    if head is not None
-                    else tail[0].observation.effective_at,
-                    recorded_at=self.now if added else row.recorded_at,
-                )
+            self._write(
+                key,
+                first_seq,
+                tail,
+                added,
+                head,
+                max(facts, key=lambda s: s.observation.order),
+                first_effective_at=row.first_effective_at if head is not None else None,
+                recorded_at=self.now if added else row.recorded_at,
+                recorded=recorded,
             )
 
     def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
