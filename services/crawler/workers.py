@@ -42,17 +42,38 @@ def default_workers() -> int:
     return max(1, min(DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
-def _orphaned_exit(parent: int) -> None:
-    while os.getppid() == parent:
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie — killed, not yet reaped — does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rsplit(b")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return state not in (b"Z", b"X")
+
+
+def _orphaned_exit(owner: int) -> None:
+    while _alive(owner):
         time.sleep(0.25)
     os._exit(1)
 
 
-def _start_worker(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
-    """Every worker's initializer: leave when the fork server does (it leaves with the process
-    that owns the pool, even on SIGKILL) — an orphaned worker would otherwise wait forever for
-    work, holding the owner's stdout and stderr open — then the caller's initializer."""
-    threading.Thread(target=_orphaned_exit, args=(os.getppid(),), daemon=True).start()
+def _start_worker(
+    owner: int, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> None:
+    """Every worker's initializer: leave when the process that owns the pool does (even on
+    SIGKILL) — an orphaned worker would otherwise wait forever for work, holding the owner's
+    stdout and stderr open, and so would the fork server, which every worker keeps alive —
+    then the caller's initializer."""
+    threading.Thread(target=_orphaned_exit, args=(owner,), daemon=True).start()
     if initializer is not None:
         initializer(*initargs)
 
@@ -90,7 +111,7 @@ class ParsePool:
             self.workers,
             mp_context=self._context,
             initializer=_start_worker,
-            initargs=(self._initializer, self._initargs),
+            initargs=(os.getpid(), self._initializer, self._initargs),
         )
 
     def _submit(self, fn: Callable[..., R], *args: Any) -> tuple[ProcessPoolExecutor, Future[R]]:

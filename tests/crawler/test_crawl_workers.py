@@ -4,7 +4,13 @@ worker that dies neither hangs the caller nor takes the other inputs with it."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +61,47 @@ async def test_a_worker_that_dies_is_replaced_and_only_its_input_is_reported(
     values = [1, 2, 3, POISON, 4, 5, 6, 7, 8]
     got = [r async for r in pool.map(double, values, crashed=crashed, chunk=2, ahead=2)]
     assert got == [2, 4, 6, 0, 8, 10, 12, 14, 16]
+
+
+OWNER = textwrap.dedent(
+    """
+    import asyncio, os, sys, time
+    from services.crawler.workers import ParsePool
+
+    def pid(_: int) -> int:
+        time.sleep(0.2)  # keep both workers busy, so that both start
+        return os.getpid()
+
+    async def main() -> None:
+        pool = ParsePool(2, preload=())
+        pids = await asyncio.gather(pool.call(pid, 0), pool.call(pid, 1))
+        print(" ".join(map(str, sorted(set(pids)))), flush=True)
+        await asyncio.sleep(3600)
+
+    if __name__ == "__main__":
+        asyncio.run(main())
+    """
+)
+
+
+def test_workers_leave_when_their_owner_is_killed_and_release_its_output(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL of the owner (not reaped yet: a zombie, as under ``communicate``) ends its
+    workers and the fork server, so whoever reads the owner's output sees its end."""
+    script = tmp_path / "owner.py"  # a file: the workers import ``pid`` from it by name
+    script.write_text(OWNER, encoding="utf-8")
+    owner = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert owner.stdout is not None
+    workers = [int(p) for p in owner.stdout.readline().split()]
+    assert workers
+    owner.send_signal(signal.SIGKILL)
+    owner.communicate(timeout=20)  # EOF only once no worker holds the pipes
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{p}") for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in workers if os.path.exists(f"/proc/{p}")]
+    assert owner.returncode == -signal.SIGKILL
