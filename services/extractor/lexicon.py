@@ -24,6 +24,7 @@ from services.extractor.patterns import (
     trie_pattern,
     variants,
 )
+from services.extractor.scanner import WordScanner
 
 DATA_DIR = Path(__file__).parent / "data"
 ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
@@ -86,9 +87,15 @@ class Dictionary:
 Hit = tuple[int, int, frozenset[str]]
 """A word found by a :class:`WordList`: its span and categories."""
 
-_LEAD = r"[\s(\"'“‘\[/\-–,.:;·]"
-"""What precedes an English word: matching English words only there keeps the engine from
-trying every letter of a text as the start of a word."""
+_LEAD_PUNCTUATION = "(\"'“‘[/-–,.:;·"
+_LEAD = "[\\s" + re.escape(_LEAD_PUNCTUATION) + "]"
+"""What precedes an English word (white space or :data:`_LEAD_PUNCTUATION`): matching English
+words only there keeps the engine from trying every letter of a text as the start of a word."""
+
+
+def _leads(char: str) -> bool:
+    """Whether ``char`` matches :data:`_LEAD`."""
+    return char.isspace() or char in _LEAD_PUNCTUATION
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,8 @@ class WordList:
     other: re.Pattern[str]
     categories: Mapping[str, frozenset[str]]
     prefix: bool
+    scanner: WordScanner
+    """all the words, for :meth:`find_all`"""
 
     def _spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans = [m.span() for m in self.other.finditer(text, start, end)]
@@ -116,13 +125,40 @@ class WordList:
                 spans.append((a, b))
         return sorted(spans)
 
-    def find(self, text: str, start: int, end: int) -> list[Hit]:
+    def _whole_spans(self, text: str) -> list[tuple[int, int]]:
+        """:meth:`_spans` of the whole text, chosen among every occurrence the scanner finds
+        the way the two patterns' ``finditer`` chooses: at the leftmost start the longest word,
+        then on from its end (for Latin words, from the lead character before the word)."""
+        spans: list[tuple[int, int]] = []
+        other_from = latin_from = 0
+        for a, b in self.scanner.spans(text):
+            if not is_latin(text[a]):
+                if a >= other_from:
+                    spans.append((a, b))
+                    other_from = b
+            elif a == 0:
+                if not spans or spans[-1][0] != 0:
+                    spans.append((a, b))  # latin_start: the longest word at the start
+            elif a > latin_from and _leads(text[a - 1]):
+                latin_from = b
+                if self.prefix or at_word_end(text, b):
+                    spans.append((a, b))
+        return sorted(spans)
+
+    def _hits(self, text: str, spans: list[tuple[int, int]]) -> list[Hit]:
         hits: list[Hit] = []
-        for a, b in self._spans(text, start, end):
+        for a, b in spans:
             categories = self.categories.get(text[a:b].lower())
             if categories:
                 hits.append((a, b, categories))
         return hits
+
+    def find(self, text: str, start: int, end: int) -> list[Hit]:
+        return self._hits(text, self._spans(text, start, end))
+
+    def find_all(self, text: str) -> list[Hit]:
+        """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article)."""
+        return self._hits(text, self._whole_spans(text))
 
     def search(self, text: str, start: int, end: int) -> bool:
         return bool(self.find(text, start, end))
@@ -208,6 +244,7 @@ def _word_list(
         other=re.compile(trie_pattern(w for w in spelled if not is_latin(w[0]))),
         categories={word: frozenset(cats) for word, cats in categories.items()},
         prefix=prefix,
+        scanner=WordScanner(spelled),
     )
 
 

@@ -638,7 +638,7 @@ def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sign
     sentences that state nothing cost almost nothing."""
     found = [_NO_SIGNALS] * len(sentences)
     index = 0
-    for hit in lexicon.triggers.find(text, 0, len(text)):
+    for hit in lexicon.triggers.find_all(text):
         while index < len(sentences) and sentences[index].end <= hit[0]:
             index += 1
         if index == len(sentences):

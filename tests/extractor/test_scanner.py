@@ -1,0 +1,86 @@
+"""Whole-text word scans: one Hyperscan pass finds what the prefix-tree regexes find.
+
+``WordList.find_all(text)`` is the cheap way to ask ``WordList.find(text, 0, len(text))``; the
+property tests hold it to that definition on texts made of the lexicon's own words, the
+characters that separate them, and the characters that change how a text is scanned (non-ASCII,
+emoji beyond the Basic Multilingual Plane, lone surrogates).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.extractor.lexicon import Lexicon, WordList, default_lexicon
+from services.extractor.scanner import WordScanner
+
+LEXICON: Lexicon = default_lexicon()
+_WORDS = sorted(LEXICON.triggers.categories) + sorted(LEXICON.references.categories)
+_PIECES = st.one_of(
+    st.sampled_from(_WORDS),
+    st.sampled_from([w.upper() for w in _WORDS] + [w.title() for w in _WORDS]),
+    st.sampled_from([" ", "  ", "\n", "\n\n", "(", "“", "-", ".", ",", "·", "/", "'"]),
+    st.sampled_from(["a", "s", "ed", "X", "9", "는", "을", "한", "é", "😀", "\ud800", "\u3000"]),
+    st.text(max_size=4),
+)
+_TEXTS = st.lists(_PIECES, max_size=40).map("".join)
+
+
+def _scans_agree(words: WordList, text: str) -> None:
+    assert words.find_all(text) == words.find(text, 0, len(text))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TEXTS)
+def test_trigger_words_found_in_one_scan_equal_the_regex_definition(text: str) -> None:
+    _scans_agree(LEXICON.triggers, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_reference_words_found_in_one_scan_equal_the_regex_definition(text: str) -> None:
+    _scans_agree(LEXICON.references, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Samsung signed a memorandum of understanding and will deploy GPUs.",
+        "삼성전자는 엔비디아와 공급받기로 한 GPU를 도입했다.",
+        "Nvidia 😀 will supply “up to” 50,000 GPUs — delivered.",
+        "up to 50,000 GPUs",  # a Latin word at the very start
+        "supplying supplied supplies",  # prefix words at the start of longer ones
+        "\ud800 deploy \udfff 도입",
+    ],
+)
+def test_named_texts_scan_like_the_regex(text: str) -> None:
+    _scans_agree(LEXICON.triggers, text)
+    _scans_agree(LEXICON.references, text)
+
+
+def _every_occurrence(words: list[str], text: str) -> list[tuple[int, int]]:
+    spans = [
+        (i, i + len(w)) for w in words for i in range(len(text)) if text.startswith(w, i)
+    ]
+    return sorted(spans, key=lambda span: (span[0], -span[1]))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["up to 5 GPU, up to 6 GPU", "한 GPU 도입, 도입 완료", "😀 GPU 도입 😀 up to", "\ud800GPU도입"],
+    ids=["ascii", "utf-16", "beyond the BMP", "lone surrogate"],
+)
+def test_spans_are_character_offsets_in_every_encoding(text: str) -> None:
+    words = ["GPU", "도입", "up to", "up"]
+    assert WordScanner(words).spans(text) == _every_occurrence(words, text)
+
+
+def test_overlapping_words_come_leftmost_then_longest_first() -> None:
+    scanner = WordScanner(["공급", "공급받", "급받"])
+    assert scanner.spans("공급받는다") == [(0, 3), (0, 2), (1, 3)]
+
+
+def test_a_scanner_of_no_words_finds_nothing() -> None:
+    assert WordScanner([]).spans("anything") == []
