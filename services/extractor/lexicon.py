@@ -24,7 +24,7 @@ from services.extractor.patterns import (
     trie_pattern,
     variants,
 )
-from services.extractor.scanner import WordScanner
+from services.extractor.scanner import WordScanner, word_scanner
 
 DATA_DIR = Path(__file__).parent / "data"
 ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
@@ -110,8 +110,8 @@ class WordList:
     other: re.Pattern[str]
     categories: Mapping[str, frozenset[str]]
     prefix: bool
-    scanner: WordScanner
-    """all the words, for :meth:`find_all`"""
+    scanner: WordScanner | None
+    """all the words, for :meth:`find_all` (``None`` without Hyperscan: the regexes serve)"""
 
     def _spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans = [m.span() for m in self.other.finditer(text, start, end)]
@@ -125,13 +125,13 @@ class WordList:
                 spans.append((a, b))
         return sorted(spans)
 
-    def _whole_spans(self, text: str) -> list[tuple[int, int]]:
+    def _whole_spans(self, scanner: WordScanner, text: str) -> list[tuple[int, int]]:
         """:meth:`_spans` of the whole text, chosen among every occurrence the scanner finds
         the way the two patterns' ``finditer`` chooses: at the leftmost start the longest word,
         then on from its end (for Latin words, from the lead character before the word)."""
         spans: list[tuple[int, int]] = []
         other_from = latin_from = 0
-        for a, b in self.scanner.spans(text):
+        for a, b in scanner.spans(text):
             if not is_latin(text[a]):
                 if a >= other_from:
                     spans.append((a, b))
@@ -158,7 +158,9 @@ class WordList:
 
     def find_all(self, text: str) -> list[Hit]:
         """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article)."""
-        return self._hits(text, self._whole_spans(text))
+        if self.scanner is None:
+            return self.find(text, 0, len(text))
+        return self._hits(text, self._whole_spans(self.scanner, text))
 
     def search(self, text: str, start: int, end: int) -> bool:
         return bool(self.find(text, start, end))
@@ -244,7 +246,7 @@ def _word_list(
         other=re.compile(trie_pattern(w for w in spelled if not is_latin(w[0]))),
         categories={word: frozenset(cats) for word, cats in categories.items()},
         prefix=prefix,
-        scanner=WordScanner(spelled),
+        scanner=word_scanner(spelled),
     )
 
 

@@ -10,6 +10,9 @@ overlapping — see :meth:`services.extractor.lexicon.WordList.find_all`).
 Which encoding is scanned: ASCII text as is (a byte is a character); other text as UTF-16
 (two bytes a character, unless it holds characters beyond the Basic Multilingual Plane, such as
 emoji); those few texts as UTF-8, whose byte offsets are converted by decoding.
+
+Hyperscan ships wheels for x86-64 Linux and for macOS, not for Linux on ARM; there
+:func:`word_scanner` gives ``None`` and callers use the regexes (slower, same results).
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 
-import hyperscan
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - only where no wheel exists (Linux on ARM)
+    AVAILABLE = False
+else:
+    AVAILABLE = True
 
 _SURROGATES = "surrogatepass"
 """Texts may hold lone surrogates; they round-trip like any other character."""
@@ -101,3 +109,8 @@ def _to_characters(data: bytes, spans: _Spans) -> _Spans:
         characters[offset] = position
         previous = offset
     return [(characters[start], characters[end]) for start, end in spans]
+
+
+def word_scanner(words: Iterable[str]) -> WordScanner | None:
+    """A scanner of ``words``, or ``None`` where Hyperscan is not installed."""
+    return WordScanner(words) if AVAILABLE else None

@@ -8,6 +8,8 @@ emoji beyond the Basic Multilingual Plane, lone surrogates).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,6 +82,12 @@ def test_spans_are_character_offsets_in_every_encoding(text: str) -> None:
 def test_overlapping_words_come_leftmost_then_longest_first() -> None:
     scanner = WordScanner(["공급", "공급받", "급받"])
     assert scanner.spans("공급받는다") == [(0, 3), (0, 2), (1, 3)]
+
+
+def test_without_hyperscan_the_regexes_answer_alike() -> None:
+    text = "Samsung will deploy up to 50,000 GPUs; 삼성전자는 GPU를 도입한다."
+    regexes_only = replace(LEXICON.triggers, scanner=None)
+    assert regexes_only.find_all(text) == LEXICON.triggers.find_all(text) != []
 
 
 def test_a_scanner_of_no_words_finds_nothing() -> None:
