@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,9 @@ class WordList:
     other: re.Pattern[str]
     categories: Mapping[str, frozenset[str]]
     prefix: bool
-    scanner: WordScanner | None
-    """all the words, for :meth:`find_all` (``None`` without Hyperscan: the regexes serve)"""
+    scanner: WordScanner[tuple[bool, frozenset[str]]] | None
+    """every spelling, with whether it starts with a Latin letter and its categories, for
+    :meth:`find_all` (``None`` without Hyperscan: the regexes serve)"""
 
     def _spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans = [m.span() for m in self.other.finditer(text, start, end)]
@@ -123,26 +125,6 @@ class WordList:
             a, b = match.span(1)
             if a >= start and (self.prefix or at_word_end(text, b)):
                 spans.append((a, b))
-        return sorted(spans)
-
-    def _whole_spans(self, scanner: WordScanner, text: str) -> list[tuple[int, int]]:
-        """:meth:`_spans` of the whole text, chosen among every occurrence the scanner finds
-        the way the two patterns' ``finditer`` chooses: at the leftmost start the longest word,
-        then on from its end (for Latin words, from the lead character before the word)."""
-        spans: list[tuple[int, int]] = []
-        other_from = latin_from = 0
-        for a, b in scanner.spans(text):
-            if not is_latin(text[a]):
-                if a >= other_from:
-                    spans.append((a, b))
-                    other_from = b
-            elif a == 0:
-                if not spans or spans[-1][0] != 0:
-                    spans.append((a, b))  # latin_start: the longest word at the start
-            elif a > latin_from and _leads(text[a - 1]):
-                latin_from = b
-                if self.prefix or at_word_end(text, b):
-                    spans.append((a, b))
         return sorted(spans)
 
     def _hits(self, text: str, spans: list[tuple[int, int]]) -> list[Hit]:
@@ -157,10 +139,32 @@ class WordList:
         return self._hits(text, self._spans(text, start, end))
 
     def find_all(self, text: str) -> list[Hit]:
-        """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article)."""
+        """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article): among
+        every occurrence the scanner finds, the choice the two patterns' ``finditer`` make —
+        at the leftmost start the longest word, then on from its end (for Latin words, from
+        the lead character before the word)."""
         if self.scanner is None:
             return self.find(text, 0, len(text))
-        return self._hits(text, self._whole_spans(self.scanner, text))
+        hits: list[Hit] = []
+        other_from = latin_from = 0
+        first = False
+        for a, b, (latin, categories) in self.scanner.occurrences(text):
+            if not latin:
+                if a >= other_from:
+                    other_from = b
+                    if categories:
+                        hits.append((a, b, categories))
+            elif a == 0:
+                if not first:
+                    first = True  # latin_start: the longest word at 0
+                    if categories:
+                        hits.append((a, b, categories))
+            elif a > latin_from and _leads(text[a - 1]):
+                latin_from = b
+                if categories and (self.prefix or at_word_end(text, b)):
+                    hits.append((a, b, categories))
+        hits.sort(key=itemgetter(0))  # two chains, each in order; no start is in both
+        return hits
 
     def search(self, text: str, start: int, end: int) -> bool:
         return bool(self.find(text, start, end))
@@ -240,13 +244,16 @@ def _word_list(
                     cats |= {c for c in inherited if sections[c] not in own}
     spelled = variants(categories)
     latin = trie_pattern(w for w in spelled if is_latin(w[0]))
+    frozen = {word: frozenset(cats) for word, cats in categories.items()}
     return WordList(
         latin=re.compile(_LEAD + "(" + latin + ")"),
         latin_start=re.compile(latin),
         other=re.compile(trie_pattern(w for w in spelled if not is_latin(w[0]))),
-        categories={word: frozenset(cats) for word, cats in categories.items()},
+        categories=frozen,
         prefix=prefix,
-        scanner=word_scanner(spelled),
+        scanner=word_scanner(
+            {w: (is_latin(w[0]), frozen.get(w.lower(), frozenset())) for w in spelled}
+        ),
     )
 
 

@@ -3,7 +3,7 @@
 Python's regex engine tries a prefix-tree pattern at each possible start of a word, about
 100 ns a try; an article has thousands.  Hyperscan matches all the words at once (SIMD literal
 matching), several times cheaper per article.  It reports every occurrence, overlapping ones
-included, as byte offsets into the encoded text; :meth:`WordScanner.spans` turns them into
+included, as byte offsets into the encoded text; :meth:`WordScanner.occurrences` turns them into
 character offsets, and the caller makes the choice a regex would (leftmost, longest, never
 overlapping — see :meth:`services.extractor.lexicon.WordList.find_all`).
 
@@ -18,8 +18,9 @@ Hyperscan ships wheels for x86-64 Linux and for macOS, not for Linux on ARM; the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
+from typing import Generic, TypeVar
 
 try:
     import hyperscan
@@ -31,14 +32,16 @@ else:
 _SURROGATES = "surrogatepass"
 """Texts may hold lone surrogates; they round-trip like any other character."""
 
-_Spans = list[tuple[int, int]]
+T = TypeVar("T")
+Occurrence = tuple[int, int, T]
+"""``(start, end, payload)``: where a word occurs, and what the caller attached to the word."""
 
 
-class _Words:
+class _Words(Generic[T]):
     """One compiled database of the words in one encoding, with a scratch space per thread."""
 
-    def __init__(self, encoded: Sequence[bytes]) -> None:
-        self.lengths = [len(word) for word in encoded]
+    def __init__(self, encoded: Sequence[bytes], payloads: Sequence[T]) -> None:
+        self._found = list(zip(map(len, encoded), payloads, strict=True))
         self._database = hyperscan.Database()
         # Escaped bytes rather than the literal API, which stops a word at a zero byte.
         self._database.compile(
@@ -49,48 +52,48 @@ class _Words:
         )
         self._local = threading.local()
 
-    def scan(self, data: bytes, on_match: Callable[[int, int, int, int, object], None]) -> None:
+    def occurrences(self, data: bytes) -> list[Occurrence[T]]:
+        """Byte spans of every occurrence, in the order their ends come."""
         scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._database)
-        self._database.scan(data, match_event_handler=on_match, scratch=scratch)
-
-    def spans(self, data: bytes) -> _Spans:
-        """Byte spans of every occurrence, in the order their ends come."""
-        lengths = self.lengths
-        found: _Spans = []
+        words = self._found
+        found: list[Occurrence[T]] = []
 
         def on_match(word: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            found.append((end - lengths[word], end))
+            length, payload = words[word]
+            found.append((end - length, end, payload))
 
-        self.scan(data, on_match)
+        self._database.scan(data, match_event_handler=on_match, scratch=scratch)
         return found
 
 
-class WordScanner:
-    """A compiled set of words, matched case-sensitively as written."""
+class WordScanner(Generic[T]):
+    """A compiled set of words (matched case-sensitively as written), each with a payload."""
 
-    def __init__(self, words: Iterable[str]) -> None:
-        unique = sorted({word for word in words if word})
+    def __init__(self, words: Mapping[str, T]) -> None:
+        unique = sorted(word for word in words if word)
         self._empty = not unique
         if unique:
-            self._utf8 = _Words([word.encode("utf-8", _SURROGATES) for word in unique])
-            self._utf16 = _Words([word.encode("utf-16-le", _SURROGATES) for word in unique])
+            payloads = [words[word] for word in unique]
+            self._utf8 = _Words([w.encode("utf-8", _SURROGATES) for w in unique], payloads)
+            self._utf16 = _Words([w.encode("utf-16-le", _SURROGATES) for w in unique], payloads)
 
-    def spans(self, text: str) -> _Spans:
-        """``(start, end)`` character offsets of every occurrence of every word, ordered by
-        start and, at one start, longest first."""
+    def occurrences(self, text: str) -> list[Occurrence[T]]:
+        """Every occurrence of every word, in character offsets, ordered by start and, at one
+        start, longest first."""
         if self._empty or not text:
             return []
         if text.isascii():
-            found = self._utf8.spans(text.encode("ascii"))
+            found = self._utf8.occurrences(text.encode("ascii"))
         else:
             data = text.encode("utf-16-le", _SURROGATES)
             if len(data) == 2 * len(text):
-                found = [(a >> 1, b >> 1) for a, b in self._utf16.spans(data) if not a & 1]
+                units = self._utf16.occurrences(data)
+                found = [(a >> 1, b >> 1, p) for a, b, p in units if not a & 1]
             else:  # characters beyond the BMP take two UTF-16 units: count in UTF-8 instead
                 data = text.encode("utf-8", _SURROGATES)
-                found = _to_characters(data, self._utf8.spans(data))
+                found = _to_characters(data, self._utf8.occurrences(data))
         # By end (they come so already: cheap), then by start descending — a stable sort keeps
         # shorter words first at one start — and reversed: by start, longest first.
         found.sort(key=itemgetter(1))
@@ -99,18 +102,18 @@ class WordScanner:
         return found
 
 
-def _to_characters(data: bytes, spans: _Spans) -> _Spans:
+def _to_characters(data: bytes, found: list[Occurrence[T]]) -> list[Occurrence[T]]:
     """UTF-8 byte spans as character spans.  Whole UTF-8 words start and end on character
     boundaries, so each offset is the length of the text decoded up to it."""
     characters: dict[int, int] = {}
     position = previous = 0
-    for offset in sorted({offset for span in spans for offset in span}):
+    for offset in sorted({offset for start, end, _ in found for offset in (start, end)}):
         position += len(data[previous:offset].decode("utf-8", _SURROGATES))
         characters[offset] = position
         previous = offset
-    return [(characters[start], characters[end]) for start, end in spans]
+    return [(characters[start], characters[end], payload) for start, end, payload in found]
 
 
-def word_scanner(words: Iterable[str]) -> WordScanner | None:
+def word_scanner(words: Mapping[str, T]) -> WordScanner[T] | None:
     """A scanner of ``words``, or ``None`` where Hyperscan is not installed."""
     return WordScanner(words) if AVAILABLE else None

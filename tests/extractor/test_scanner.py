@@ -76,12 +76,14 @@ def _every_occurrence(words: list[str], text: str) -> list[tuple[int, int]]:
 )
 def test_spans_are_character_offsets_in_every_encoding(text: str) -> None:
     words = ["GPU", "도입", "up to", "up"]
-    assert WordScanner(words).spans(text) == _every_occurrence(words, text)
+    found = WordScanner({w: w for w in words}).occurrences(text)
+    assert [(a, b) for a, b, _ in found] == _every_occurrence(words, text)
+    assert all(text[a:b] == word for a, b, word in found)
 
 
 def test_overlapping_words_come_leftmost_then_longest_first() -> None:
-    scanner = WordScanner(["공급", "공급받", "급받"])
-    assert scanner.spans("공급받는다") == [(0, 3), (0, 2), (1, 3)]
+    scanner = WordScanner({"공급": 1, "공급받": 2, "급받": 3})
+    assert scanner.occurrences("공급받는다") == [(0, 3, 2), (0, 2, 1), (1, 3, 3)]
 
 
 def test_without_hyperscan_the_regexes_answer_alike() -> None:
@@ -91,4 +93,4 @@ def test_without_hyperscan_the_regexes_answer_alike() -> None:
 
 
 def test_a_scanner_of_no_words_finds_nothing() -> None:
-    assert WordScanner([]).spans("anything") == []
+    assert WordScanner[int]({}).occurrences("anything") == []
