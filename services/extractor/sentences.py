@@ -19,9 +19,11 @@ from typing import NamedTuple
 
 MAX_SENTENCE = 1200
 
-_END = re.compile(r"""[.!?。…\n](?:(?<=\n)|[.!?。…]*["'”’」』)\]]*(?=\s|\Z))""")
+_END = r"""[.!?。…\n](?:(?<=\n)|[.!?。…]*["'”’」』)\]]*(?=\s|\Z))"""
 """Where a sentence can end: a line break (the sentence ends before it), or a run of terminators
 (and closing quotes) before white space or the end."""
+_BREAK = re.compile("(" + _END + r")\s*")
+"""A sentence end and the white space after it: the next piece starts where this ends."""
 _START = re.compile(r"\S")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:[A-Z]|U\.S|U\.K|Inc|Corp|Co|Ltd|Mr|Ms|Mrs|Dr|No|vs|approx|e\.g|i\.e|St|Jr|Sr|Gov|"
@@ -46,29 +48,35 @@ def _abbreviation(text: str, end: int) -> bool:
     )
 
 
-def _pieces_from(text: str, position: int) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each piece from ``position`` on: from a non-space character to the
-    first sentence end within :data:`MAX_SENTENCE` characters (else exactly that many)."""
+def _pieces(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each piece: from a non-space character to the first sentence end
+    within :data:`MAX_SENTENCE` characters (else exactly that many)."""
     length = len(text)
-    ends = _END.finditer(text, position + 1)
+    piece = _START.search(text)
+    if piece is None:
+        return
+    begin = piece.start()
+    ends = _BREAK.finditer(text, begin + 1)
     found = next(ends, None)  # the first sentence end after the current piece's start
-    piece = _START.search(text, position)
-    while piece is not None:
-        begin = piece.start()
+    while True:
         if found is not None and found.start() <= begin:
             # Passed by a cut piece or a terminator starting a piece: search again from here
             # (the iterator would skip an end overlapping the one it gave).
-            ends = _END.finditer(text, begin + 1)
+            ends = _BREAK.finditer(text, begin + 1)
             found = next(ends, None)
-        if found is None:
+        if found is None or found.start() - begin >= MAX_SENTENCE:
             end = min(begin + MAX_SENTENCE, length)
-        elif found.start() - begin >= MAX_SENTENCE:
-            end = begin + MAX_SENTENCE
+            yield begin, end
+            piece = _START.search(text, end)
+            if piece is None:
+                return
+            begin = piece.start()
         else:
-            end = found.end() if found.group() != "\n" else found.start()
+            yield begin, found.end(1) if text[found.start()] != "\n" else found.start()
+            begin = found.end()
+            if begin == length:
+                return
             found = next(ends, None)
-        yield begin, end
-        piece = _START.search(text, end)
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -79,7 +87,7 @@ def split_sentences(text: str) -> list[Sentence]:
     paragraph = 0
     start = -1  # start of a sentence continued after an abbreviation
     previous_end = end = 0
-    for begin, end in _pieces_from(text, 0):
+    for begin, end in _pieces(text):
         if text[end - 1].isspace():
             end = len(text[begin:end].rstrip()) + begin
         if start < 0:
