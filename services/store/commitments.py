@@ -89,10 +89,12 @@ class Seen:
 
 @dataclass(frozen=True)
 class Touched:
-    """What a batch did to the facts: new ones by key, and keys that lost some."""
+    """What a batch did to the facts: new ones by key, keys that lost some, and the articles
+    whose facts it replaced (every stored fact of theirs is one of ``added``)."""
 
     added: Mapping[str, Sequence[Seen]]
     lost: frozenset[str]
+    articles: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def recompute(
         for key in keys
         if key not in appendable and key not in touched.lost and key in stored
     }
-    writer.retail(session, late, window)
+    writer.retail(session, late, touched, window)
     writer.rederive(session, [k for k in keys if k not in appendable and k not in late], window)
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
@@ -231,11 +233,16 @@ class _Writer:
         )
 
     def retail(
-        self, session: Session, late: Mapping[str, tuple[Row[Any], Order]], window: timedelta
+        self,
+        session: Session,
+        late: Mapping[str, tuple[Row[Any], Order]],
+        touched: Touched,
+        window: timedelta,
     ) -> None:
         """Redo the history of each late key from its cut (the earliest new fact) on, folding
         the facts from there onto the stored version just before it.  A handful of statements
-        for all keys together, each reading only the tails (indexes on ``(key, effective_at)``).
+        for all keys together, each reading only the tails (indexes on ``(key, effective_at)``);
+        the batch's own facts are not read back.
         """
         if not late:
             return
@@ -272,8 +279,11 @@ class _Writer:
         }
         seen = _observations(
             session,
-            or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
-                  for k, (_, cut) in late.items())),
+            and_(
+                or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
+                      for k, (_, cut) in late.items())),
+                _FACTS.c.article_id.not_in(sorted(touched.articles)),
+            ),
         )  # fmt: skip
         session.execute(
             delete(_VERSIONS).where(
@@ -286,7 +296,7 @@ class _Writer:
             head = _version(head_row) if head_row is not None else None
             first_seq = first_seqs[key]
             recorded = {r.id: r.recorded_at for r in tails[key][len(prefix) :]}
-            facts = [s for s in seen[key] if s.observation.order >= cut]
+            facts = [s for s in seen[key] if s.observation.order >= cut] + list(touched.added[key])
             tail = extend_history(key, head, (s.observation for s in facts), window)
             added = new_versions(recorded, tail)
             self._write(

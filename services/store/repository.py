@@ -246,7 +246,7 @@ def _store_extractions(
     if any(article_id in old_keys for article_id in replaced):
         session.execute(delete(_FACTS).where(_FACTS.c.article_id.in_(sorted(replaced))))
     insert_rows(session, StoreFact, rows)
-    return replays, Touched(added=added, lost=frozenset(lost))
+    return replays, Touched(added=added, lost=frozenset(lost), articles=frozenset(replaced))
 
 
 def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:
