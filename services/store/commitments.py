@@ -33,7 +33,7 @@ from services.core.models import (
     FactV1,
     Quantity,
 )
-from services.store.bulk import insert_rows, table_of
+from services.store.bulk import among, insert_rows, table_of
 from services.store.diff import (
     Claim,
     Observation,
@@ -135,7 +135,7 @@ def recompute(
         row.key: row
         for row in session.execute(
             select(*_STORED)
-            .where(_COMMITMENTS.c.key.in_(keys))
+            .where(among(session, _COMMITMENTS.c.key, keys))
             .order_by(_COMMITMENTS.c.key)
             .with_for_update()
         )
@@ -164,7 +164,9 @@ def recompute(
     writer.rederive(session, [k for k in keys if k not in appendable and k not in late], window)
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
-        session.execute(delete(_COMMITMENTS).where(_COMMITMENTS.c.key.in_(sorted(stored))))
+        session.execute(
+            delete(_COMMITMENTS).where(among(session, _COMMITMENTS.c.key, sorted(stored)))
+        )
     insert_rows(session, StoreCommitment, writer.commitment_rows)
     return sorted(writer.emitted, key=lambda e: (e.version.observation.order, e.key))
 
@@ -282,7 +284,7 @@ class _Writer:
             and_(
                 or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
                       for k, (_, cut) in late.items())),
-                _FACTS.c.article_id.not_in(sorted(touched.articles)),
+                ~among(session, _FACTS.c.article_id, sorted(touched.articles)),
             ),
         )  # fmt: skip
         session.execute(
@@ -314,10 +316,11 @@ class _Writer:
     def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
         if not keys:
             return
-        seen = _observations(session, _FACTS.c.key.in_(keys))
-        known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(_VERSIONS.c.key.in_(keys))
+        seen = _observations(session, among(session, _FACTS.c.key, keys))
+        of_keys = among(session, _VERSIONS.c.key, keys)
+        known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(of_keys)
         recorded = {version_id: at for version_id, at in session.execute(known)}
-        session.execute(delete(_VERSIONS).where(_VERSIONS.c.key.in_(keys)))
+        session.execute(delete(_VERSIONS).where(of_keys))
         for key in keys:
             history = derive_history(key, (s.observation for s in seen[key]), window)
             if not history:
@@ -369,7 +372,7 @@ def _versions(session: Session, ids: Sequence[str]) -> dict[str, Version]:
     """Stored versions by id, as the fold produced them."""
     if not ids:
         return {}
-    rows = session.execute(select(_VERSIONS).where(_VERSIONS.c.id.in_(ids)))
+    rows = session.execute(select(_VERSIONS).where(among(session, _VERSIONS.c.id, ids)))
     return {row.id: _version(row) for row in rows}
 
 
