@@ -79,6 +79,7 @@ async def site() -> AsyncIterator[FakeSite]:
         for i in range(6):
             fake.route(h, f"/chain{i}", Response(302, [("Location", f"/chain{i + 1}")]))
         fake.route(h, "/hop", Response(302, [("Location", "/ok")]))
+        fake.route(h, "/login", Response(200, [("Set-Cookie", "session=s1; Path=/")], b"in"))
         fake.route(h, "/to-metadata", Response(302, [("Location", "http://169.254.169.254/")]))
         yield fake
 
@@ -95,6 +96,19 @@ async def test_plain_gzip_and_raw_deflate_bodies_are_decoded(site: FakeSite) -> 
     assert ok.status == 200 and ok.body == b"<p>hello</p>" and ok.header("content-type")
     assert gz.body == b"hello " * 1000 and gz.raw != gz.body
     assert de.body == b"abc" * 100
+
+
+async def test_requests_carry_the_crawler_headers_and_the_cookies_the_site_set(
+    site: FakeSite,
+) -> None:
+    async with _fetcher(site) as f:
+        await f.get(site.url("a.test", "/ok"))
+        await f.get(site.url("a.test", "/login"))
+        await f.get(site.url("a.test", "/ok"), {"If-None-Match": '"v1"'})
+    first, _, last = site.requests
+    assert first.headers["user-agent"] == "t/1" and first.headers["accept"] == "*/*"
+    assert first.headers["accept-encoding"] == "gzip, deflate" and "cookie" not in first.headers
+    assert last.headers["cookie"] == "session=s1" and last.headers["if-none-match"] == '"v1"'
 
 
 @pytest.mark.parametrize(
