@@ -85,6 +85,17 @@ def settings_for(bootstrap: str, url: str, prefix: str) -> Settings:
     )  # fmt: skip
 
 
+def vm_hwm_mb(pid: int) -> float:
+    """Peak resident set size of process ``pid`` so far (``VmHWM``), MB; 0 once it is gone.
+    Unlike the ``ru_maxrss`` that ``wait4`` reports, it starts afresh at ``exec``: Linux carries
+    the spawning parent's peak over a vfork+exec into the child's ``ru_maxrss``."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @dataclass
 class Service:
     """One ``python -m services.cli <name>`` process with its health port and log file."""
@@ -132,13 +143,7 @@ class Service:
 
     def peak_rss_mb(self) -> float:
         """Peak resident set size so far (``VmHWM``), MB."""
-        if self.process is None:
-            return 0.0
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+        return 0.0 if self.process is None else vm_hwm_mb(self.process.pid)
 
     def stop(self) -> None:
         process = self.process
