@@ -73,27 +73,29 @@ class WordScanner(Generic[T]):
 
     def __init__(self, words: Mapping[str, T]) -> None:
         unique = sorted(word for word in words if word)
-        self._empty = not unique
-        if unique:
-            payloads = [words[word] for word in unique]
-            self._utf8 = _Words([w.encode("utf-8", _SURROGATES) for w in unique], payloads)
-            self._utf16 = _Words([w.encode("utf-16-le", _SURROGATES) for w in unique], payloads)
+        payloads = [words[word] for word in unique]
+        # (UTF-8, UTF-16) databases; Hyperscan compiles no database of no words.
+        self._databases = (
+            _Words([w.encode("utf-8", _SURROGATES) for w in unique], payloads),
+            _Words([w.encode("utf-16-le", _SURROGATES) for w in unique], payloads),
+        ) if unique else None
 
     def occurrences(self, text: str) -> list[Occurrence[T]]:
         """Every occurrence of every word, in character offsets, ordered by start and, at one
         start, longest first."""
-        if self._empty or not text:
+        if self._databases is None or not text:
             return []
+        utf8, utf16 = self._databases
         if text.isascii():
-            found = self._utf8.occurrences(text.encode("ascii"))
+            found = utf8.occurrences(text.encode("ascii"))
         else:
             data = text.encode("utf-16-le", _SURROGATES)
             if len(data) == 2 * len(text):
-                units = self._utf16.occurrences(data)
+                units = utf16.occurrences(data)
                 found = [(a >> 1, b >> 1, p) for a, b, p in units if not a & 1]
             else:  # characters beyond the BMP take two UTF-16 units: count in UTF-8 instead
                 data = text.encode("utf-8", _SURROGATES)
-                found = _to_characters(data, self._utf8.occurrences(data))
+                found = _to_characters(data, utf8.occurrences(data))
         # By end (they come so already: cheap), then by start descending — a stable sort keeps
         # shorter words first at one start — and reversed: by start, longest first.
         found.sort(key=itemgetter(1))
