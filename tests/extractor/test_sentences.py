@@ -1,8 +1,8 @@
-"""Sentence splitting: the splitter equals its definition as one regular expression.
+"""Sentence splitting: the splitter equals its definition as regular expressions.
 
-The definition (``_DEFINITION`` below, the splitter's first implementation) matches a whole
-sentence with a lazy repetition; the splitter searches for sentence ends only, which is several
-times cheaper.  The property test checks they agree on any text.
+The definition (``_DEFINITION`` and ``_ABBREVIATION`` below, the splitter's first
+implementation) matches a whole sentence with a lazy repetition; the splitter is a C walk over
+the text that looks for sentence ends only.  The property tests check they agree on any text.
 """
 
 from __future__ import annotations
@@ -14,12 +14,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor.sentences import MAX_SENTENCE, Sentence, _abbreviation, split_sentences
+from services.extractor import _split
+from services.extractor.sentences import ABBREVIATIONS, MAX_SENTENCE, Sentence, split_sentences
 
 _DEFINITION = re.compile(
     r"\S(?:[^\n]{0," + str(MAX_SENTENCE - 2) + r"}?(?:[.!?。…]+[\"'”’」』)\]]*(?=\s|\Z)|(?=\n)|\Z)"
     r"|[^\n]{0," + str(MAX_SENTENCE - 1) + "})"
 )
+_ABBREVIATION = re.compile(r"\b(?:" + "|".join(map(re.escape, ABBREVIATIONS)) + r")\.$")
+_LONGEST = max(map(len, ABBREVIATIONS)) + 1
+
+
+def _abbreviation(text: str, end: int) -> bool:
+    """Whether ``text[:end]`` ends with an abbreviation's period after an ASCII letter."""
+    letter = text[end - 2 : end - 1]
+    return (
+        letter.isascii()
+        and letter.isalpha()
+        and _ABBREVIATION.search(text, max(0, end - _LONGEST), end) is not None
+    )
 
 
 def _by_definition(text: str) -> list[Sentence]:
@@ -105,7 +118,8 @@ def test_ten_megabytes_without_a_sentence_end_take_linear_time() -> None:
 
 _PIECES = st.sampled_from(
     ["a", "가", " ", "  ", "\n", "\n\n", "\t", ".", "!", "?", "…", "。", '"', "'", ")", "”", "」",
-     "U.S. ", "Inc. ", "Mr. ", "e.g. ", "1.5", ". ", "x" * 300, "다. "]
+     "U.S. ", "Inc. ", "Mr. ", "e.g. ", "1.5", ". ", "x" * 300, "다. ", "_X. ", "éA. ", "9Co. ",
+     "\u00a0", "\u2029", "\u3000", "\r", "😀", "Sept. "]
 )
 
 
@@ -123,3 +137,19 @@ def test_sentences_near_the_length_limit_split_as_the_definition_says(
 ) -> None:
     text = "y" * length + tail + " z" * 700
     assert split_sentences(text) == _by_definition(text)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (("text", dict, ".", ")", (), MAX_SENTENCE), ValueError),  # not a tuple type
+        (("text", Sentence, ".", ")", ("Inc", 7), MAX_SENTENCE), TypeError),
+        (("text", Sentence, ".", ")", (), 0), ValueError),
+        ((b"bytes", Sentence, ".", ")", (), MAX_SENTENCE), TypeError),
+    ],
+)
+def test_the_c_walker_rejects_wrong_arguments_with_an_error(
+    arguments: tuple[object, ...], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        _split.split(*arguments)  # type: ignore[arg-type]
