@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,7 @@ from services.core.netguard import BlockedAddress, check_address
 from services.crawler.decode import decode_document
 from services.crawler.discover import DiscoveryError, parse_feed, parse_sitemap, section_links
 from services.crawler.parse import parse_response
+from services.crawler.relevance import default_rules, judge
 from services.crawler.urls import UrlError, canonicalize
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -106,3 +108,22 @@ def test_discovery_never_crashes_on_garbage(body: bytes) -> None:
     with contextlib.suppress(DiscoveryError):
         parse_sitemap(body, "https://n.example/sitemap.xml")
     section_links(body.decode("utf-8", "replace"), "https://n.example/", None)
+
+
+_PIECES = ["HBM", "hbm3e", "hİgh", "high", " bandwidth memory", "ſocamm", "CXL", "AI", "aı",
+           " data center", "데이터센터", "고대역폭", " 메모리", "computing", " cluster", "100",
+           " MW", "전력망", "power grid", "K", "ſ", "İ", " ", "x", "-"]  # fmt: skip
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=30),
+    st.lists(st.sampled_from(_PIECES), max_size=6),
+)
+def test_relevance_prefilter_never_changes_a_verdict(body: list[str], head: list[str]) -> None:
+    rules = default_rules()
+    always = dataclasses.replace(
+        rules, rules=tuple(dataclasses.replace(r, needles=None) for r in rules.rules)
+    )
+    text, title = "".join(body), "".join(head)
+    assert judge(title, text, rules) == judge(title, text, always)
