@@ -75,9 +75,6 @@ def lowered(text: str) -> str:
     return text.translate(_ODD_FOLDS).lower()
 
 
-_ZERO_WIDTH = ("(?<!", "(?<=", "(?!", "(?=")
-
-
 def _skip(pattern: str, i: int) -> int:
     """Index after the atom at ``pattern[i]``: an escape, a character class, a group (with
     everything in it) or one character; ``-1`` when it is not closed."""
@@ -123,44 +120,57 @@ def _literal(char: str) -> bool:
 
 def needles(pattern: str) -> tuple[str, ...] | None:
     """Lower-cased literal texts, one of which occurs in :func:`lowered` text wherever
-    ``pattern`` matches case-insensitively: the literal start of each top-level alternative
-    (after look-arounds; inside a group that starts it).  ``None`` when an alternative starts
-    otherwise (``\\d``, a class, an optional group…)."""
+    ``pattern`` matches case-insensitively: for each top-level alternative, its first literal
+    that no match can lack (a run of literal characters, or the alternatives of a group that is
+    not optional).  ``None`` when an alternative has none (``\\d+``, ``[Hh]BM``, ``(ab)?c``)."""
     if re.compile(pattern).flags & re.VERBOSE:
         return None
-    found = _starts(pattern)
+    found = _required(pattern)
     return None if found is None else tuple(dict.fromkeys(found))
 
 
-def _starts(pattern: str) -> list[str] | None:
+def _quantified(pattern: str, i: int) -> tuple[int, bool]:
+    """Index after the quantifier at ``pattern[i]``, if any, and whether it lets the atom
+    before it be absent (``?``, ``*``, ``{…}``: a ``{`` counts as such even if literal)."""
+    if i >= len(pattern) or pattern[i] not in "?*+{":
+        return i, False
+    optional = pattern[i] != "+"
+    i = pattern.find("}", i) + 1 if pattern[i] == "{" else i + 1
+    if i == 0:  # a "{" never closed: a literal
+        return len(pattern), True
+    return i + (pattern[i : i + 1] in ("?", "+")), optional
+
+
+def _required(pattern: str) -> list[str] | None:
     alternatives = _alternatives(pattern)
     if alternatives is None:
         return None
-    found = []
+    found: list[str] = []
     for alternative in alternatives:
-        i = 0
-        while alternative.startswith(_ZERO_WIDTH, i):
-            i = _skip(alternative, i)
-            if i == -1:
-                return None
-        end = i
-        if alternative.startswith("(", i) and (
-            not alternative.startswith("(?", i) or alternative.startswith("(?:", i)
-        ):  # a group: the starts of its alternatives, unless the group is optional
+        i, needle = 0, None
+        while needle is None and i < len(alternative):
+            end = i
+            while end < len(alternative) and _literal(alternative[end]):
+                end += 1
+            if end > i:  # a literal run; a quantifier after it applies to its last character
+                after, optional = _quantified(alternative, end)
+                needle = [alternative[i : end - optional].lower()] if end - optional > i else None
+                i = after
+                continue
             end = _skip(alternative, i)
-            inner = alternative[i + (3 if alternative.startswith("(?:", i) else 1) : end - 1]
-            starts = _starts(inner) if end != -1 else None
-            if starts is None or alternative[end : end + 1] in ("?", "*", "{"):
+            if end == -1:
                 return None
-            found += starts
-            continue
-        while end < len(alternative) and _literal(alternative[end]):
-            end += 1
-        if alternative[end : end + 1] in ("?", "*", "{"):
-            end -= 1  # the last character is optional
-        if end <= i:
+            after, optional = _quantified(alternative, end)
+            group = alternative.startswith("(", i) and (
+                not alternative.startswith("(?", i) or alternative.startswith("(?:", i)
+            )
+            if group and not optional:
+                inner = alternative[i + (3 if alternative.startswith("(?:", i) else 1) : end - 1]
+                needle = _required(inner)
+            i = after
+        if needle is None:
             return None
-        found.append(alternative[i:end].lower())
+        found += needle
     return found
 
 

@@ -245,15 +245,17 @@ def test_users_extend_the_rules_with_a_file(tmp_path: Path) -> None:
     assert not judge("양자컴퓨터 도입", "연구소가 양자컴퓨터를 도입한다.").relevant
 
 
-def test_a_rule_skips_its_patterns_when_none_of_their_literal_starts_occurs() -> None:
-    # Where a case-insensitive pattern can match, one of these (lower-cased) occurs.
+def test_a_rule_skips_its_patterns_when_no_literal_they_require_occurs() -> None:
+    # Wherever a case-insensitive pattern matches, one of these (lower-cased) occurs.
     assert needles(r"(?<![A-Za-z])HBM\d?E?(?![A-Za-z])") == ("hbm",)
     assert needles("전력망|power grid|전력 수급") == ("전력망", "power grid", "전력 수급")
     assert needles(r"AI data ?cent(er|re)s?") == ("ai data",)  # " ?": the space is optional
     assert needles(r"(컴퓨팅|computing)\s?(센터|center)") == ("컴퓨팅", "computing")
+    assert needles(r"\d+(\.\d+)?\s?(MW|GW)(?![A-Za-z])") == ("mw", "gw")  # past \d+ and (…)?
+    assert needles(r"[Hh]BM|x(a|)y") == ("bm", "x")
     assert needles(r"a[|)]b|c") == ("a", "c")  # a "|" inside a class does not split
-    # A start that is not a literal, or may be absent: the pattern always runs.
-    for pattern in (r"\d+\s?MW", "[Hh]BM", "(ab)?c", "(?i)x|y", "(?x) a b", "a|", "(a|)b"):
+    # An alternative without a literal it cannot lack: the pattern always runs.
+    for pattern in (r"\d+\s?", "[Hh]", "(ab)?", "a*b?", "(?x) a b", "a|", "(a|)"):
         assert needles(pattern) is None, pattern
 
 

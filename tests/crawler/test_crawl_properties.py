@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import ipaddress
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from services.core.netguard import BlockedAddress, check_address
 from services.crawler.decode import decode_document
 from services.crawler.discover import DiscoveryError, parse_feed, parse_sitemap, section_links
 from services.crawler.parse import parse_response
-from services.crawler.relevance import default_rules, judge
+from services.crawler.relevance import default_rules, judge, lowered, needles
 from services.crawler.urls import UrlError, canonicalize
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,3 +128,27 @@ def test_relevance_prefilter_never_changes_a_verdict(body: list[str], head: list
     )
     text, title = "".join(body), "".join(head)
     assert judge(title, text, rules) == judge(title, text, always)
+
+
+_PATTERN_PIECES = ["a", "b", "K", "s", "i", " ", "가", "|", "(", ")", "(?:", "(?=a)", "(?<!b)",
+                   "?", "*", "+", "{2}", "\\d", "\\s", "[ab]", "[]|)]", "."]  # fmt: skip
+_TEXT_PIECES = ["a", "A", "b", "B", "k", "K", "\u212a", "s", "S", "\u017f", "i", "I", "\u0130",
+                "\u0131", " ", "가", "1", "|", ")", "."]  # fmt: skip
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(_PATTERN_PIECES), min_size=1, max_size=10),
+    st.lists(st.sampled_from(_TEXT_PIECES), max_size=20),
+)
+def test_a_pattern_matches_only_where_one_of_its_needles_occurs(
+    pieces: list[str], chars: list[str]
+) -> None:
+    pattern, text = "".join(pieces), "".join(chars)
+    try:
+        regex = re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return
+    found = needles(pattern)
+    if found is not None and regex.search(text):
+        assert any(needle in lowered(text) for needle in found), (pattern, text, found)
