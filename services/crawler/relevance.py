@@ -37,15 +37,21 @@ class Rule:
     """Lower-cased literal terms (single spaces), matched with :func:`count_term`."""
     regex: re.Pattern[str] | None = None
     """The rule's ``patterns``, if any."""
+    needles: tuple[str, ...] | None = None
+    """Texts of which one occurs in the :func:`lowered` text wherever ``regex`` matches (see
+    :func:`needles`): without any, the regex is not run.  ``None``: always run it."""
 
-    def hits(self, text: str, folded: str, cap: int) -> int:
-        """Matches in ``text`` (``folded`` = :func:`fold` of it), counted up to ``cap``."""
+    def hits(self, text: str, folded: str, low: str, cap: int) -> int:
+        """Matches in ``text`` (``folded`` = :func:`fold` of it, ``low`` = :func:`lowered`),
+        counted up to ``cap``."""
         total = 0
         for term in self.terms:
             total += count_term(folded, term, cap - total)
             if total >= cap:
                 return cap
-        if self.regex is not None:
+        if self.regex is not None and (
+            self.needles is None or any(needle in low for needle in self.needles)
+        ):
             for _ in self.regex.finditer(text):
                 total += 1
                 if total >= cap:
@@ -56,6 +62,116 @@ class Rule:
 def fold(text: str) -> str:
     """Lower case, whitespace runs collapsed to one space (what terms are matched against)."""
     return " ".join(text.lower().split())
+
+
+_ODD_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+"""The only non-ASCII characters that case-insensitive patterns match to ASCII letters
+(İ ı ſ K: ``re.fullmatch("i", "\u0131", re.IGNORECASE)``); ``"İ".lower()`` is two characters."""
+
+
+def lowered(text: str) -> str:
+    """``text`` lower-cased, İ ı ſ K made the ASCII letters they match: a text character that a
+    pattern's ASCII letter or uncased character matches case-insensitively is that literal here."""
+    return text.translate(_ODD_FOLDS).lower()
+
+
+def _skip(pattern: str, i: int) -> int:
+    """Index after the atom at ``pattern[i]``: an escape, a character class, a group (with
+    everything in it) or one character; ``-1`` when it is not closed."""
+    char = pattern[i]
+    if char == "\\":
+        return i + 2
+    if char == "[":
+        i += 1
+        i += pattern.startswith("^", i)
+        i += pattern.startswith("]", i)  # a "]" first is a member
+        while i < len(pattern) and pattern[i] != "]":
+            i += 2 if pattern[i] == "\\" else 1
+        return i + 1 if i < len(pattern) else -1
+    if char == "(":
+        i += 1
+        while i < len(pattern) and pattern[i] != ")":
+            i = _skip(pattern, i)
+            if i == -1:
+                return -1
+        return i + 1 if i < len(pattern) else -1
+    return i + 1
+
+
+def _alternatives(pattern: str) -> list[str] | None:
+    """``pattern`` split at its top-level ``|`` (``None``: unbalanced)."""
+    parts, start, i = [], 0, 0
+    while i < len(pattern):
+        if pattern[i] == "|":
+            parts.append(pattern[start:i])
+            start = i + 1
+        i = _skip(pattern, i)
+        if i == -1:
+            return None
+    return [*parts, pattern[start:]]
+
+
+def _literal(char: str) -> bool:
+    """Matched case-insensitively only by what :func:`lowered` makes ``char.lower()``."""
+    if char.isascii():
+        return char.isalnum() or char == " "
+    return char.lower() == char == char.upper() and not char.isspace()
+
+
+def needles(pattern: str) -> tuple[str, ...] | None:
+    """Lower-cased literal texts, one of which occurs in :func:`lowered` text wherever
+    ``pattern`` matches case-insensitively: for each top-level alternative, its first literal
+    that no match can lack (a run of literal characters, or the alternatives of a group that is
+    not optional).  ``None`` when an alternative has none (``\\d+``, ``[Hh]BM``, ``(ab)?c``)."""
+    if re.compile(pattern).flags & re.VERBOSE:
+        return None
+    found = _required(pattern)
+    return None if found is None else tuple(dict.fromkeys(found))
+
+
+def _quantified(pattern: str, i: int) -> tuple[int, bool]:
+    """Index after the quantifier at ``pattern[i]``, if any, and whether it lets the atom
+    before it be absent (``?``, ``*``, ``{…}``: a ``{`` counts as such even if literal)."""
+    if i >= len(pattern) or pattern[i] not in "?*+{":
+        return i, False
+    optional = pattern[i] != "+"
+    i = pattern.find("}", i) + 1 if pattern[i] == "{" else i + 1
+    if i == 0:  # a "{" never closed: a literal
+        return len(pattern), True
+    return i + (pattern[i : i + 1] in ("?", "+")), optional
+
+
+def _required(pattern: str) -> list[str] | None:
+    alternatives = _alternatives(pattern)
+    if alternatives is None:
+        return None
+    found: list[str] = []
+    for alternative in alternatives:
+        i, needle = 0, None
+        while needle is None and i < len(alternative):
+            end = i
+            while end < len(alternative) and _literal(alternative[end]):
+                end += 1
+            if end > i:  # a literal run; a quantifier after it applies to its last character
+                after, optional = _quantified(alternative, end)
+                needle = [alternative[i : end - optional].lower()] if end - optional > i else None
+                i = after
+                continue
+            end = _skip(alternative, i)
+            if end == -1:
+                return None
+            after, optional = _quantified(alternative, end)
+            group = alternative.startswith("(", i) and (
+                not alternative.startswith("(?", i) or alternative.startswith("(?:", i)
+            )
+            if group and not optional:
+                inner = alternative[i + (3 if alternative.startswith("(?:", i) else 1) : end - 1]
+                needle = _required(inner)
+            i = after
+        if needle is None:
+            return None
+        found += needle
+    return found
 
 
 def _latin(char: str) -> bool:
@@ -119,7 +235,9 @@ def _compile_rule(raw: Mapping[str, Any], where: str) -> Rule:
         )
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise RelevanceRulesError(f"{where}: bad rule {raw!r}: {exc}") from exc
-    return Rule(name=name, group=group, weight=weight, terms=terms, regex=regex)
+    found = [needles(p) for p in patterns]
+    hints = None if None in found else tuple(dict.fromkeys(n for g in found for n in g or ()))
+    return Rule(name=name, group=group, weight=weight, terms=terms, regex=regex, needles=hints)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -174,11 +292,11 @@ def judge(title: str, text: str, rules: RuleSet | None = None) -> Verdict:
     score = 0.0
     scored: list[tuple[float, str]] = []
     groups: set[str] = set()
-    folded_text = fold(text)
-    folded_title = fold(title)
+    folded_text, low_text = fold(text), lowered(text)
+    folded_title, low_title = fold(title), lowered(title)
     for rule in ruleset.rules:
-        hits = rule.hits(text, folded_text, ruleset.max_hits)
-        in_title = bool(title) and rule.hits(title, folded_title, 1) > 0
+        hits = rule.hits(text, folded_text, low_text, ruleset.max_hits)
+        in_title = bool(title) and rule.hits(title, folded_title, low_title, 1) > 0
         if not hits and not in_title:
             continue
         value = rule.weight * hits + (rule.weight * ruleset.title_bonus if in_title else 0)

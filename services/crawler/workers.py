@@ -54,8 +54,8 @@ def _alive(pid: int) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             return False
-        except PermissionError:
-            return True
+        except PermissionError:  # it exists, owned by someone else
+            pass
         return True
     return state not in (b"Z", b"X")
 

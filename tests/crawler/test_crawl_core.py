@@ -4,6 +4,7 @@ discovery, schedules, politeness, robots.txt and the WARC round trip."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import random
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,7 @@ from services.crawler.fingerprint import (
 )
 from services.crawler.parse import parse_response
 from services.crawler.politeness import HostGate, parse_retry_after
-from services.crawler.relevance import judge, load_rules
+from services.crawler.relevance import default_rules, judge, load_rules, needles
 from services.crawler.robots import parse_robots, rules_for_status
 from services.crawler.schedule import (
     backoff_seconds,
@@ -242,6 +243,40 @@ def test_users_extend_the_rules_with_a_file(tmp_path: Path) -> None:
     rules = load_rules([extra])
     assert judge("양자컴퓨터 도입", "연구소가 양자컴퓨터를 도입한다.", rules).relevant
     assert not judge("양자컴퓨터 도입", "연구소가 양자컴퓨터를 도입한다.").relevant
+
+
+def test_a_rule_skips_its_patterns_when_no_literal_they_require_occurs() -> None:
+    # Wherever a case-insensitive pattern matches, one of these (lower-cased) occurs.
+    assert needles(r"(?<![A-Za-z])HBM\d?E?(?![A-Za-z])") == ("hbm",)
+    assert needles("전력망|power grid|전력 수급") == ("전력망", "power grid", "전력 수급")
+    assert needles(r"AI data ?cent(er|re)s?") == ("ai data",)  # " ?": the space is optional
+    assert needles(r"(컴퓨팅|computing)\s?(센터|center)") == ("컴퓨팅", "computing")
+    assert needles(r"\d+(\.\d+)?\s?(MW|GW)(?![A-Za-z])") == ("mw", "gw")  # past \d+ and (…)?
+    assert needles(r"[Hh]BM|x(a|)y") == ("bm", "x")
+    assert needles(r"a[|)]b|c") == ("a", "c")  # a "|" inside a class does not split
+    # An alternative without a literal it cannot lack: the pattern always runs.
+    for pattern in (r"\d+\s?", "[Hh]", "(ab)?", "a*b?", "(?x) a b", "a|", "(a|)"):
+        assert needles(pattern) is None, pattern
+
+
+def test_skipping_patterns_changes_no_verdict() -> None:
+    # İ ı ſ K match i i s k case-insensitively: "hİgh bandwidth memory" is an HBM hit.
+    texts = [
+        "SK hynix ships HBM3E and hİgh bandwidth memory to the AI ſupercomputer; ſocamm, "
+        "cxl 2.0, 5.5 GW of power grid capacity.",
+        "AI데이터센터와 고대역폭 메모리, 하이퍼스케일 컴퓨팅 클러스터, 100MW 전력망",
+        "Nvidia GB200 racks with hİgh bandwidth memory and ſOCAMM2 modules.",
+        "Nvidia GPUs for training; no pattern of the rules starts here.",
+        "",
+    ]
+    rules = default_rules()
+    always = dataclasses.replace(
+        rules, rules=tuple(dataclasses.replace(r, needles=None) for r in rules.rules)
+    )
+    assert any(r.needles for r in rules.rules)
+    for text in texts:
+        for title in ("", text[:40]):
+            assert judge(title, text, rules) == judge(title, text, always)
 
 
 # --------------------------------------------------------------------------- discovery

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from services.core.netguard import BlockedAddress, check_address
 from services.crawler.decode import decode_document
 from services.crawler.discover import DiscoveryError, parse_feed, parse_sitemap, section_links
 from services.crawler.parse import parse_response
+from services.crawler.relevance import default_rules, judge, lowered, needles
 from services.crawler.urls import UrlError, canonicalize
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -106,3 +109,46 @@ def test_discovery_never_crashes_on_garbage(body: bytes) -> None:
     with contextlib.suppress(DiscoveryError):
         parse_sitemap(body, "https://n.example/sitemap.xml")
     section_links(body.decode("utf-8", "replace"), "https://n.example/", None)
+
+
+_PIECES = ["HBM", "hbm3e", "hİgh", "high", " bandwidth memory", "ſocamm", "CXL", "AI", "aı",
+           " data center", "데이터센터", "고대역폭", " 메모리", "computing", " cluster", "100",
+           " MW", "전력망", "power grid", "K", "ſ", "İ", " ", "x", "-"]  # fmt: skip
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=30),
+    st.lists(st.sampled_from(_PIECES), max_size=6),
+)
+def test_relevance_prefilter_never_changes_a_verdict(body: list[str], head: list[str]) -> None:
+    rules = default_rules()
+    always = dataclasses.replace(
+        rules, rules=tuple(dataclasses.replace(r, needles=None) for r in rules.rules)
+    )
+    text, title = "".join(body), "".join(head)
+    assert judge(title, text, rules) == judge(title, text, always)
+
+
+_PATTERN_PIECES = ["a", "b", "K", "s", "i", " ", "가", "|", "(", ")", "(?:", "(?=a)", "(?<!b)",
+                   "?", "*", "+", "{2}", "\\d", "\\s", "[ab]", "[]|)]", "."]  # fmt: skip
+_TEXT_PIECES = ["a", "A", "b", "B", "k", "K", "\u212a", "s", "S", "\u017f", "i", "I", "\u0130",
+                "\u0131", " ", "가", "1", "|", ")", "."]  # fmt: skip
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(_PATTERN_PIECES), min_size=1, max_size=10),
+    st.lists(st.sampled_from(_TEXT_PIECES), max_size=20),
+)
+def test_a_pattern_matches_only_where_one_of_its_needles_occurs(
+    pieces: list[str], chars: list[str]
+) -> None:
+    pattern, text = "".join(pieces), "".join(chars)
+    try:
+        regex = re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return
+    found = needles(pattern)
+    if found is not None and regex.search(text):
+        assert any(needle in lowered(text) for needle in found), (pattern, text, found)
