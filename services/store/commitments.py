@@ -67,16 +67,11 @@ class Seen:
         source: str,
         effective_at: datetime,
     ) -> Seen:
-        evidence = ChangeEvidence(
-            article_id=article_id,
-            url=url,
-            title=title,
-            source=source,
-            sentence=fact.evidence.sentence,
-            start=fact.evidence.start,
-            end=fact.evidence.end,
-        )
-        observation = Observation(fact_id, article_id, source, effective_at, stated(fact), evidence)
+        evidence = fact.evidence
+        observation = _observation(
+            fact_id, stated(fact), evidence.sentence, evidence.start, evidence.end,
+            article_id, url, title, source, effective_at,
+        )  # fmt: skip
         return cls(observation, fact, attach(fact))
 
     @classmethod
@@ -122,6 +117,9 @@ _STORED = tuple(
 )  # fmt: skip
 """What :func:`recompute` reads of a stored commitment.  Core statements on the tables
 throughout: plain rows, no ORM objects to build, track or synchronise."""
+_TAIL = ("key", "seq", "id", "article_id", "fact_id", "effective_at", "recorded_at")
+"""What a late fact's re-fold reads of the stored versions it redoes: where they stand and when
+they were recorded, none of their JSON (only the head it folds onto is read whole)."""
 
 
 def recompute(
@@ -251,7 +249,7 @@ class _Writer:
         versions = _VERSIONS.c
         tails: dict[str, list[Row[Any]]] = defaultdict(list)
         for version in session.execute(
-            select(_VERSIONS)
+            select(*(versions[name] for name in _TAIL))
             .where(
                 or_(*(and_(versions.key == k, versions.effective_at >= cut[0])
                       for k, (_, cut) in late.items()))
@@ -259,16 +257,17 @@ class _Writer:
             .order_by(versions.key, versions.seq)
         ):  # fmt: skip
             tails[version.key].append(version)
-        # the version before each cut: the last of the tail rows before it, else the one before
-        # the first tail row (``seq`` runs 0, 1, … per key without gaps)
-        prefixes: dict[str, list[Row[Any]]] = {}
+        # the first version redone: the first tail row from the cut on, else none (the cut is
+        # past the stored history); the one before it is the head the tail is folded onto
+        # (``seq`` runs 0, 1, … per key without gaps, in history order)
+        redone: dict[str, list[Row[Any]]] = {}
         first_seqs: dict[str, int] = {}
         for key, (row, cut) in late.items():
-            prefix = [r for r in tails[key] if (r.effective_at, r.article_id, r.fact_id) < cut]
-            redone = tails[key][len(prefix) :]
-            prefixes[key] = prefix
-            first_seqs[key] = redone[0].seq if redone else row.versions
-        before = [(k, first_seqs[k] - 1) for k in late if not prefixes[k] and first_seqs[k] > 0]
+            redone[key] = [
+                r for r in tails[key] if (r.effective_at, r.article_id, r.fact_id) >= cut
+            ]
+            first_seqs[key] = redone[key][0].seq if redone[key] else row.versions
+        before = [(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0]
         head_rows = {
             r.key: r
             for r in (
@@ -293,21 +292,21 @@ class _Writer:
             )
         )
         for key, (row, cut) in late.items():
-            prefix = prefixes[key]
-            head_row = prefix[-1] if prefix else head_rows.get(key)
+            head_row = head_rows.get(key)
             head = _version(head_row) if head_row is not None else None
-            first_seq = first_seqs[key]
-            recorded = {r.id: r.recorded_at for r in tails[key][len(prefix) :]}
-            facts = [s for s in seen[key] if s.observation.order >= cut] + list(touched.added[key])
-            tail = extend_history(key, head, (s.observation for s in facts), window)
+            recorded = {r.id: r.recorded_at for r in redone[key]}
+            kept = [s for s in seen[key] if s.observation.order >= cut]
+            new = touched.added[key]
+            observations = [s.observation for s in kept] + [s.observation for s in new]
+            tail = extend_history(key, head, observations, window)
             added = new_versions(recorded, tail)
             self._write(
                 key,
-                first_seq,
+                first_seqs[key],
                 tail,
                 added,
                 head,
-                max(facts, key=lambda s: s.observation.order),
+                _newest(kept, new),
                 first_effective_at=row.first_effective_at if head is not None else None,
                 recorded_at=self.now if added else row.recorded_at,
                 recorded=recorded,
@@ -325,7 +324,7 @@ class _Writer:
             history = derive_history(key, (s.observation for s in seen[key]), window)
             if not history:
                 continue  # every fact of the key is gone: so is the commitment
-            latest = max(seen[key], key=lambda s: s.observation.order)
+            latest = _newest(seen[key], ())
             self.version_rows += [
                 _version_row(key, i, v, recorded.get(v.id, self.now)) for i, v in enumerate(history)
             ]
@@ -342,7 +341,27 @@ class _Writer:
             )
 
 
-def _observations(session: Session, where: ColumnElement[bool]) -> dict[str, list[Seen]]:
+@dataclass(frozen=True)
+class _Stored:
+    """A stored fact read back for a fold: its observation, and the fact as stored (the fold
+    needs only the observation; the fact is parsed for the newest fact of a key alone)."""
+
+    observation: Observation
+    data: dict[str, Any]
+
+    def seen(self) -> Seen:
+        fact = FactV1.model_validate(self.data)
+        return Seen(self.observation, fact, attach(fact))
+
+
+def _newest(stored: Sequence[_Stored], added: Sequence[Seen]) -> Seen:
+    """The newest of a key's facts (stored or new) in history order, as a :class:`Seen`."""
+    facts: list[_Stored | Seen] = [*stored, *added]
+    newest = max(facts, key=lambda s: s.observation.order)
+    return newest if isinstance(newest, Seen) else newest.seen()
+
+
+def _observations(session: Session, where: ColumnElement[bool]) -> dict[str, list[_Stored]]:
     """The facts ``where`` selects, as observations by key."""
     facts, articles = _FACTS.c, _ARTICLES.c
     statement = (
@@ -359,13 +378,47 @@ def _observations(session: Session, where: ColumnElement[bool]) -> dict[str, lis
         .join_from(_FACTS, _ARTICLES, articles.id == facts.article_id)
         .where(where)
     )
-    seen: dict[str, list[Seen]] = defaultdict(list)
+    seen: dict[str, list[_Stored]] = defaultdict(list)
     for fact_id, key, data, article_id, url, title, source, effective_at in session.execute(
         statement
     ):
-        fact = FactV1.model_validate(data)
-        seen[key].append(Seen.of(fact_id, fact, article_id, url, title, source, effective_at))
+        state = CommitmentState.model_validate({n: data[n] for n in _STATED if n in data})
+        evidence = data["evidence"]
+        observation = _observation(
+            fact_id, state, evidence["sentence"], evidence["start"], evidence["end"],
+            article_id, url, title, source, effective_at,
+        )  # fmt: skip
+        seen[key].append(_Stored(observation, data))
     return seen
+
+
+_STATED = tuple(CommitmentState.model_fields)
+"""The fields of a fact that are what it states about its commitment (:func:`stated`)."""
+
+
+def _observation(
+    fact_id: str,
+    state: CommitmentState,
+    sentence: str,
+    start: int,
+    end: int,
+    article_id: str,
+    url: str,
+    title: str,
+    source: str,
+    effective_at: datetime,
+) -> Observation:
+    """A fact stating ``state`` (its evidence: ``sentence`` at ``start``-``end``) in an article."""
+    evidence = ChangeEvidence(
+        article_id=article_id,
+        url=url,
+        title=title,
+        source=source,
+        sentence=sentence,
+        start=start,
+        end=end,
+    )
+    return Observation(fact_id, article_id, source, effective_at, state, evidence)
 
 
 def _versions(session: Session, ids: Sequence[str]) -> dict[str, Version]:

@@ -43,6 +43,9 @@ DEFAULT_CONFLICT_WINDOW = timedelta(days=31)
 
 _UNIT_SCALE = {"GW": 1000.0}
 
+_IDENTITY = json.JSONEncoder(default=str)
+"""``json.dumps(…, default=str)`` without building an encoder per call (the same text)."""
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -169,15 +172,17 @@ def _step(
     key: str, previous: Version | None, observation: Observation, window: timedelta
 ) -> Version | None:
     if previous is None:
+        state = observation.state
         return _version(
-            key, "new", observation, None, observation.state, None, (observation.source,), ()
+            key, "new", observation, None, state, None, (observation.source,), (), essence(state)
         )
     before = previous.after
     after = merge(before, observation.state)
+    was, now = essence(before), essence(after)  # what the state asserted, and asserts now
     source = observation.source
     fresh_source = source not in previous.sources
     if after.status == "cancelled" and before.status != "cancelled":
-        return _version(key, "retracted", observation, before, after, None, (source,), ())
+        return _version(key, "retracted", observation, before, after, None, (source,), (), now, was)
     old, new = magnitude(before.quantity), magnitude(after.quantity)
     disputed = tuple(
         claim
@@ -191,16 +196,21 @@ def _step(
         if recent and fresh_source:
             assert before.quantity is not None
             claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
+            claims = (claim, *disputed)
             return _version(
-                key, "conflict", observation, before, after, delta, (source,), (claim, *disputed)
+                key, "conflict", observation, before, after, delta, (source,), claims, now, was
             )
         kind: ChangeKind = "increased" if new > old else "decreased"
-        return _version(key, kind, observation, before, after, delta, (source,), ())
+        return _version(key, kind, observation, before, after, delta, (source,), (), now, was)
     sources = (*previous.sources, source) if fresh_source else previous.sources
-    if essence(after) != essence(before):
-        return _version(key, "revised", observation, before, after, None, sources, disputed)
+    if now != was:
+        return _version(
+            key, "revised", observation, before, after, None, sources, disputed, now, was
+        )
     if fresh_source:
-        return _version(key, "reaffirmed", observation, before, after, None, sources, disputed)
+        return _version(
+            key, "reaffirmed", observation, before, after, None, sources, disputed, now, was
+        )
     return None
 
 
@@ -213,17 +223,20 @@ def _version(
     delta: Delta | None,
     sources: tuple[str, ...],
     disputed: tuple[Claim, ...],
+    after_essence: tuple[object, ...],
+    before_essence: tuple[object, ...] | None = None,
 ) -> Version:
-    identity = json.dumps(
+    """The version; its id from what it changes (``after_essence`` is ``essence(after)``,
+    ``before_essence`` is ``essence(before)`` or None: each computed once per step)."""
+    identity = _IDENTITY.encode(
         [
             key,
             observation.article_id,
             kind,
-            before and essence(before),
-            essence(after),
+            before_essence,
+            after_essence,
             delta and [delta.absolute, delta.relative],
-        ],
-        default=str,
+        ]
     )
     return Version(
         id=stable_id("change", identity),

@@ -129,15 +129,15 @@ class StoreCommitmentVersion(Base):
 
 
 class StoreChange(Base):
+    """The change log: read by ``seq`` and ``id``, filtered by organisation, effective time and
+    kind (no index on ``key`` or ``recorded_at``: no query reads by them, every row paid)."""
+
     __tablename__ = "store_changes"
-    __table_args__ = (
-        Index("ix_store_changes_effective", "effective_at"),
-        Index("ix_store_changes_recorded", "recorded_at"),
-    )
+    __table_args__ = (Index("ix_store_changes_effective", "effective_at"),)
 
     seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(Id, unique=True)
-    key: Mapped[str] = mapped_column(Key, index=True)
+    key: Mapped[str] = mapped_column(Key)
     kind: Mapped[str] = mapped_column(String(16), index=True)
     type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(200), index=True)
