@@ -24,7 +24,7 @@ from services.core.models import (
     Quantity,
     Timeframe,
 )
-from services.extractor.lexicon import Lexicon, default_lexicon
+from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
 from services.extractor.rules import (
     Context,
     Draft,
@@ -257,6 +257,7 @@ def _settle(
     text: str,
     sentences: list[Sentence],
     words: list[Signals],
+    cues: Cues,
     skipped: range,
     lexicon: Lexicon,
     ctx: Context,
@@ -269,7 +270,8 @@ def _settle(
         (
             i
             for i in reversed(skipped[-CONTEXT_REACH:])
-            if mentions_anything(text, sentences[i], lexicon)
+            if cues.may_name(sentences[i].start, sentences[i].end)
+            and mentions_anything(text, sentences[i], lexicon)
         ),
         None,
     )
@@ -293,10 +295,17 @@ class _Drafts:
         self.indexes.extend([index] * len(found))
 
     def complete_models(
-        self, text: str, sentences: list[Sentence], among: range, lexicon: Lexicon
+        self,
+        text: str,
+        sentences: list[Sentence],
+        cues: Cues,
+        among: range,
+        lexicon: Lexicon,
     ) -> None:
         """Sentences ``among`` that state nothing may name the model of a GPU figure before."""
         for index in range(among.start, min(among.stop, self.last_gpu + MODEL_REACH + 1)):
+            if not cues.may_model(sentences[index].start, sentences[index].end):
+                continue
             model = model_only(text, sentences[index], lexicon)
             if model is not None:
                 _attach_model(self.drafts, self.indexes, index, sentences[index], model)
@@ -310,19 +319,20 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     found = _Drafts()
     sentences = split_sentences(text)
     words = signals(text, sentences, lexicon)
+    cues = find_cues(lexicon, text)
     settled = 0  # sentences before this one are analysed or skipped
     for index in with_triggers(words):
         sentence = sentences[index]
         if not worth_analysing(text, sentence, words[index], lexicon):
             continue
-        found.complete_models(text, sentences, range(settled, index), lexicon)
-        _settle(text, sentences, words, range(settled, index), lexicon, ctx)
+        found.complete_models(text, sentences, cues, range(settled, index), lexicon)
+        _settle(text, sentences, words, cues, range(settled, index), lexicon, ctx)
         drafts = analyse_sentence(text, sentence, lexicon, ctx, words[index])
         if not drafts:
-            found.complete_models(text, sentences, range(index, index + 1), lexicon)
+            found.complete_models(text, sentences, cues, range(index, index + 1), lexicon)
         found.add(index, drafts)
         settled = index + 1
-    found.complete_models(text, sentences, range(settled, len(sentences)), lexicon)
+    found.complete_models(text, sentences, cues, range(settled, len(sentences)), lexicon)
     return found.drafts
 
 

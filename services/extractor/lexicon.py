@@ -6,6 +6,7 @@ one place that reads files, and caches what it builds.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import re
@@ -187,6 +188,54 @@ class Lexicon:
     references: WordList
     """pair, same_subject, distributive — whole words"""
     titles: re.Pattern[str]
+    cues: WordScanner[frozenset[str]] | None
+    """every spelling the patterns above match of an organisation or a reference word
+    (``"name"``) and of a GPU model (``"model"``), for :func:`find_cues`"""
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Where a text may name an organisation (or refer to one) and a GPU model: the starts of
+    every occurrence of one of their spellings, whole word or not (``None``: not known, any
+    place may).  A stretch holding none of them names none of them, which spares most sentences
+    of an article the per-sentence patterns."""
+
+    names: list[int] | None
+    models: list[int] | None
+
+    def may_name(self, start: int, end: int) -> bool:
+        return _any_between(self.names, start, end)
+
+    def may_model(self, start: int, end: int) -> bool:
+        return _any_between(self.models, start, end)
+
+
+def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
+    if starts is None:
+        return True
+    index = bisect.bisect_left(starts, start)
+    return index < len(starts) and starts[index] < end
+
+
+def find_cues(lexicon: Lexicon, text: str) -> Cues:
+    """The :class:`Cues` of ``text``, from one scan."""
+    if lexicon.cues is None:
+        return Cues(None, None)
+    found = lexicon.cues.occurrences(text)
+    return Cues(
+        [start for start, _, kinds in found if "name" in kinds],
+        [start for start, _, kinds in found if "model" in kinds],
+    )
+
+
+def _cue_scanner(
+    names: Iterable[str], models: Iterable[str]
+) -> WordScanner[frozenset[str]] | None:
+    kinds: dict[str, set[str]] = {}
+    for kind, words in (("name", names), ("model", models)):
+        for word in words:
+            kinds.setdefault(word, set()).add(kind)
+    return word_scanner({word: frozenset(found) for word, found in kinds.items()})
 
 
 def merge_organisations(
@@ -295,6 +344,7 @@ def build_lexicon(
         groups[flat] = list(triggers[flat])
         sections[flat] = flat
     references = {k: list(triggers[k]) for k in ("pair", "same_subject", "distributive")}
+    referring = variants(word.lower() for words in references.values() for word in words)
     return Lexicon(
         organisations=orgs,
         org_aliases=aliases,
@@ -310,6 +360,7 @@ def build_lexicon(
         triggers=_word_list(groups, prefix=True, sections=sections),
         references=_word_list(references, prefix=False),
         titles=re.compile(trie_pattern(triggers["person_titles"])),
+        cues=_cue_scanner([*aliases, *referring], models),
     )
 
 

@@ -1,0 +1,67 @@
+"""Cues: where a text may name an organisation or a GPU model, from one scan of the whole text.
+
+The extractor asks the per-sentence patterns only where a cue says a name may be; so a stretch
+without a cue must be a stretch where those patterns find nothing.  The property tests hold the
+cues to that on texts made of the lexicon's own names, reference words and models, pieces of
+them, and the characters around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.extractor.lexicon import Lexicon, default_lexicon, find_cues
+
+LEXICON: Lexicon = default_lexicon()
+_NAMES = sorted(LEXICON.org_aliases) + sorted(LEXICON.references.categories)
+_MODELS = sorted(LEXICON.gpu_models)
+_PIECES = st.one_of(
+    st.sampled_from(_NAMES),
+    st.sampled_from(_MODELS),
+    st.sampled_from([w.upper() for w in _NAMES] + [w.title() for w in _NAMES]),
+    st.sampled_from([w[: len(w) // 2] for w in _NAMES + _MODELS if len(w) > 1]),
+    st.sampled_from([" ", "\n", "(", "“", "-", ".", ",", "·", "'", "는", "와", "의", "X", "9"]),
+    st.text(max_size=3),
+)
+_TEXTS = st.lists(_PIECES, max_size=30).map("".join)
+
+
+def _ranges(text: str) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(0, len(text) + 1, 3) for b in range(a, len(text) + 1, 5)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_a_stretch_without_a_name_cue_names_no_organisation_and_refers_to_none(
+    text: str,
+) -> None:
+    cues = find_cues(LEXICON, text)
+    for a, b in _ranges(text):
+        if not cues.may_name(a, b):
+            assert not LEXICON.org_pattern.search(text, a, b)
+            assert not LEXICON.references.search(text, a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_a_stretch_without_a_model_cue_names_no_gpu_model(text: str) -> None:
+    cues = find_cues(LEXICON, text)
+    for a, b in _ranges(text):
+        if not cues.may_model(a, b):
+            assert not LEXICON.gpu_pattern.search(text, a, b)
+
+
+def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> None:
+    text = "Shares rose. 삼성전자는 GB200 5만 장을 도입한다. The rally went on."
+    cues = find_cues(LEXICON, text)
+    first, second, third = (0, 12), (13, 38), (39, len(text))
+    assert [cues.may_name(*s) for s in (first, second, third)] == [False, True, False]
+    assert [cues.may_model(*s) for s in (first, second, third)] == [False, True, False]
+
+
+def test_without_hyperscan_every_stretch_may_name_anything() -> None:
+    cues = find_cues(replace(LEXICON, cues=None), "Shares rose.")
+    assert cues.may_name(0, 12) and cues.may_model(0, 12)
