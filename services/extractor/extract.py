@@ -276,7 +276,7 @@ def _settle(
         None,
     )
     if named is not None:
-        remember(text, sentences[named], lexicon, ctx, words[named])
+        remember(text, sentences[named], lexicon, ctx, words[named], cues)
     remember_signals(text, sentences[skipped[-1]], words[skipped[-1]], lexicon, ctx)
 
 
@@ -327,7 +327,7 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
             continue
         found.complete_models(text, sentences, cues, range(settled, index), lexicon)
         _settle(text, sentences, words, cues, range(settled, index), lexicon, ctx)
-        drafts = analyse_sentence(text, sentence, lexicon, ctx, words[index])
+        drafts = analyse_sentence(text, sentence, lexicon, ctx, words[index], cues)
         if not drafts:
             found.complete_models(text, sentences, cues, range(index, index + 1), lexicon)
         found.add(index, drafts)

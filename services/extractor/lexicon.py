@@ -202,12 +202,16 @@ class Cues:
 
     names: list[int] | None
     models: list[int] | None
+    products: list[int] | None
 
     def may_name(self, start: int, end: int) -> bool:
         return _any_between(self.names, start, end)
 
     def may_model(self, start: int, end: int) -> bool:
         return _any_between(self.models, start, end)
+
+    def may_product(self, start: int, end: int) -> bool:
+        return _any_between(self.products, start, end)
 
 
 def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
@@ -220,19 +224,20 @@ def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
 def find_cues(lexicon: Lexicon, text: str) -> Cues:
     """The :class:`Cues` of ``text``, from one scan."""
     if lexicon.cues is None:
-        return Cues(None, None)
+        return Cues(None, None, None)
     found = lexicon.cues.occurrences(text)
     return Cues(
         [start for start, _, kinds in found if "name" in kinds],
         [start for start, _, kinds in found if "model" in kinds],
+        [start for start, _, kinds in found if "product" in kinds],
     )
 
 
 def _cue_scanner(
-    names: Iterable[str], models: Iterable[str]
+    names: Iterable[str], models: Iterable[str], products: Iterable[str]
 ) -> WordScanner[frozenset[str]] | None:
     kinds: dict[str, set[str]] = {}
-    for kind, words in (("name", names), ("model", models)):
+    for kind, words in (("name", names), ("model", models), ("product", products)):
         for word in words:
             kinds.setdefault(word, set()).add(kind)
     return word_scanner({word: frozenset(found) for word, found in kinds.items()})
@@ -360,7 +365,7 @@ def build_lexicon(
         triggers=_word_list(groups, prefix=True, sections=sections),
         references=_word_list(references, prefix=False),
         titles=re.compile(trie_pattern(triggers["person_titles"])),
-        cues=_cue_scanner([*aliases, *referring], models),
+        cues=_cue_scanner([*aliases, *referring], models, items),
     )
 
 

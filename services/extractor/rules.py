@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
-from services.extractor.lexicon import Hit, Lexicon
+from services.extractor.lexicon import Cues, Hit, Lexicon
 from services.extractor.numbers import QuantityMention, find_quantities
 from services.extractor.patterns import is_hangul
 from services.extractor.sentences import Sentence
@@ -147,7 +147,12 @@ def _reference_groups(
 
 
 def _view(
-    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, hits: Sequence[Hit] | None
+    text: str,
+    sentence: Sentence,
+    lexicon: Lexicon,
+    ctx: Context,
+    hits: Sequence[Hit] | None,
+    cues: Cues | None = None,
 ) -> _View:
     start, end = sentence.start, sentence.end
     named = group_mentions(text, find_mentions(text, start, end, lexicon))
@@ -163,13 +168,13 @@ def _view(
     models = [
         (lexicon.gpu_models[m.group()].name, m.start(), m.end())
         for m in lexicon.gpu_pattern.finditer(text, start, end)
-    ]
+    ] if cues is None or cues.may_model(start, end) else []
     if models:
         categories.add("gpu_words")
     products = [
         (lexicon.products[m.group()].name, m.start(), m.end())
         for m in lexicon.product_pattern.finditer(text, start, end)
-    ]
+    ] if cues is None or cues.may_product(start, end) else []
     return _View(
         text, sentence, lexicon, groups, hits, frozenset(categories), models, products,
         distributive, respectively,
@@ -693,18 +698,19 @@ def remember(
     lexicon: Lexicon,
     ctx: Context,
     signals: Signals | None = None,
+    cues: Cues | None = None,
 ) -> None:
     """Take the context (subject, pair, GPU talk) of a sentence that states no fact;
     ``signals``, when given, are its trigger words (else they are looked up)."""
     hits = signals.hits if signals is not None else None
-    _remember(_view(text, sentence, lexicon, ctx, hits), [], ctx)
+    _remember(_view(text, sentence, lexicon, ctx, hits, cues), [], ctx)
 
 
 def analyse_sentence(
-    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, signals: Signals
+    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, signals: Signals, cues: Cues
 ) -> list[Draft]:
     """The drafts ``text[sentence.start:sentence.end]`` states; updates ``ctx``."""
-    view = _view(text, sentence, lexicon, ctx, signals.hits)
+    view = _view(text, sentence, lexicon, ctx, signals.hits, cues)
     drafts: list[Draft] = []
     if view.categories & _TRIGGERS:
         drafts = _quantity_drafts(view, ctx)

@@ -14,15 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.extractor.lexicon import Lexicon, default_lexicon, find_cues
+from services.extractor.sentences import split_sentences
 
 LEXICON: Lexicon = default_lexicon()
 _NAMES = sorted(LEXICON.org_aliases) + sorted(LEXICON.references.categories)
 _MODELS = sorted(LEXICON.gpu_models)
+_PRODUCTS = sorted(LEXICON.products)
 _PIECES = st.one_of(
     st.sampled_from(_NAMES),
     st.sampled_from(_MODELS),
+    st.sampled_from(_PRODUCTS),
     st.sampled_from([w.upper() for w in _NAMES] + [w.title() for w in _NAMES]),
-    st.sampled_from([w[: len(w) // 2] for w in _NAMES + _MODELS if len(w) > 1]),
+    st.sampled_from([w[: len(w) // 2] for w in _NAMES + _MODELS + _PRODUCTS if len(w) > 1]),
     st.sampled_from([" ", "\n", "(", "“", "-", ".", ",", "·", "'", "는", "와", "의", "X", "9"]),
     st.text(max_size=3),
 )
@@ -47,21 +50,26 @@ def test_a_stretch_without_a_name_cue_names_no_organisation_and_refers_to_none(
 
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS)
-def test_a_stretch_without_a_model_cue_names_no_gpu_model(text: str) -> None:
+def test_a_stretch_without_a_model_or_product_cue_names_no_gpu_model_or_product(
+    text: str,
+) -> None:
     cues = find_cues(LEXICON, text)
     for a, b in _ranges(text):
         if not cues.may_model(a, b):
             assert not LEXICON.gpu_pattern.search(text, a, b)
+        if not cues.may_product(a, b):
+            assert not LEXICON.product_pattern.search(text, a, b)
 
 
 def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> None:
-    text = "Shares rose. 삼성전자는 GB200 5만 장을 도입한다. The rally went on."
+    text = "Shares rose. 삼성전자는 GB200 5만 장을 도입한다. The rally went on. HBM4 공급."
     cues = find_cues(LEXICON, text)
-    first, second, third = (0, 12), (13, 38), (39, len(text))
-    assert [cues.may_name(*s) for s in (first, second, third)] == [False, True, False]
-    assert [cues.may_model(*s) for s in (first, second, third)] == [False, True, False]
+    stretches = [(s.start, s.end) for s in split_sentences(text)]
+    assert [cues.may_name(*s) for s in stretches] == [False, True, False, False]
+    assert [cues.may_model(*s) for s in stretches] == [False, True, False, False]
+    assert [cues.may_product(*s) for s in stretches] == [False, False, False, True]
 
 
 def test_without_hyperscan_every_stretch_may_name_anything() -> None:
     cues = find_cues(replace(LEXICON, cues=None), "Shares rose.")
-    assert cues.may_name(0, 12) and cues.may_model(0, 12)
+    assert cues.may_name(0, 12) and cues.may_model(0, 12) and cues.may_product(0, 12)
