@@ -255,7 +255,7 @@ class _Writer:
                       for k, (_, cut) in late.items()))
             )
             .order_by(versions.key, versions.seq)
-        ):  # fmt: skip
+        ).all():  # fmt: skip
             tails[version.key].append(version)
         # the first version redone: the first tail row from the cut on, else none (the cut is
         # past the stored history); the one before it is the head the tail is folded onto
@@ -379,9 +379,10 @@ def _observations(session: Session, where: ColumnElement[bool]) -> dict[str, lis
         .where(where)
     )
     seen: dict[str, list[_Stored]] = defaultdict(list)
+    # all rows at once: the driver builds them in one call instead of one fetch per row
     for fact_id, key, data, article_id, url, title, source, effective_at in session.execute(
         statement
-    ):
+    ).all():
         state = CommitmentState.model_validate({n: data[n] for n in _STATED if n in data})
         evidence = data["evidence"]
         observation = _observation(

@@ -103,6 +103,9 @@ class StoreCommitment(Base):
 
 
 class StoreCommitmentVersion(Base):
+    """The history: read by key (``(key, seq)`` in order, ``(key, effective_at)`` for a late
+    fact's tail) and by ``id``; no index on ``article_id``, no query reads by it."""
+
     __tablename__ = "store_commitment_versions"
     __table_args__ = (
         UniqueConstraint("key", "seq"),
@@ -113,7 +116,7 @@ class StoreCommitmentVersion(Base):
     key: Mapped[str] = mapped_column(Key)
     seq: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))
-    article_id: Mapped[str] = mapped_column(Id, index=True)
+    article_id: Mapped[str] = mapped_column(Id)
     fact_id: Mapped[str] = mapped_column(Id)
     source: Mapped[str] = mapped_column(String(200))
     stated: Mapped[dict[str, Any]] = mapped_column(JSON)
