@@ -120,9 +120,11 @@ def _literal(char: str) -> bool:
 
 def needles(pattern: str) -> tuple[str, ...] | None:
     """Lower-cased literal texts, one of which occurs in :func:`lowered` text wherever
-    ``pattern`` matches case-insensitively: for each top-level alternative, its first literal
-    that no match can lack (a run of literal characters, or the alternatives of a group that is
-    not optional).  ``None`` when an alternative has none (``\\d+``, ``[Hh]BM``, ``(ab)?c``)."""
+    ``pattern`` matches case-insensitively: for each top-level alternative, the most selective
+    literal that no match can lack (a run of literal characters, or the alternatives of a group
+    that is not optional) — the one whose shortest text is longest, the first on a tie
+    (``high[- ]bandwidth memory``: ``bandwidth memory``, not ``high``).  ``None`` when an
+    alternative has none (``\\d+``, ``[Hh]BM``, ``(ab)?c``)."""
     if re.compile(pattern).flags & re.VERBOSE:
         return None
     found = _required(pattern)
@@ -147,30 +149,42 @@ def _required(pattern: str) -> list[str] | None:
         return None
     found: list[str] = []
     for alternative in alternatives:
-        i, needle = 0, None
-        while needle is None and i < len(alternative):
-            end = i
-            while end < len(alternative) and _literal(alternative[end]):
-                end += 1
-            if end > i:  # a literal run; a quantifier after it applies to its last character
-                after, optional = _quantified(alternative, end)
-                needle = [alternative[i : end - optional].lower()] if end - optional > i else None
-                i = after
-                continue
-            end = _skip(alternative, i)
-            if end == -1:
-                return None
-            after, optional = _quantified(alternative, end)
-            group = alternative.startswith("(", i) and (
-                not alternative.startswith("(?", i) or alternative.startswith("(?:", i)
-            )
-            if group and not optional:
-                inner = alternative[i + (3 if alternative.startswith("(?:", i) else 1) : end - 1]
-                needle = _required(inner)
-            i = after
-        if needle is None:
+        candidates = _candidates(alternative)
+        if not candidates:
             return None
-        found += needle
+        found += max(candidates, key=lambda texts: min(map(len, texts)))  # the first on a tie
+    return found
+
+
+def _candidates(alternative: str) -> list[list[str]] | None:
+    """Every literal that no match of ``alternative`` (no top-level ``|`` in it) can lack, in
+    pattern order: one text for a run of literal characters, the alternatives of a group that
+    is not optional; ``None`` when the alternative is not balanced."""
+    found: list[list[str]] = []
+    i = 0
+    while i < len(alternative):
+        end = i
+        while end < len(alternative) and _literal(alternative[end]):
+            end += 1
+        if end > i:  # a literal run; a quantifier after it applies to its last character
+            after, optional = _quantified(alternative, end)
+            if end - optional > i:
+                found.append([alternative[i : end - optional].lower()])
+            i = after
+            continue
+        end = _skip(alternative, i)
+        if end == -1:
+            return None
+        after, optional = _quantified(alternative, end)
+        group = alternative.startswith("(", i) and (
+            not alternative.startswith("(?", i) or alternative.startswith("(?:", i)
+        )
+        if group and not optional:
+            start = i + (3 if alternative.startswith("(?:", i) else 1)
+            inner = _required(alternative[start : end - 1])
+            if inner is not None:
+                found.append(inner)
+        i = after
     return found
 
 

@@ -254,6 +254,11 @@ def test_a_rule_skips_its_patterns_when_no_literal_they_require_occurs() -> None
     assert needles(r"\d+(\.\d+)?\s?(MW|GW)(?![A-Za-z])") == ("mw", "gw")  # past \d+ and (…)?
     assert needles(r"[Hh]BM|x(a|)y") == ("bm", "x")
     assert needles(r"a[|)]b|c") == ("a", "c")  # a "|" inside a class does not split
+    # Of the literals an alternative cannot lack, the one whose shortest text is longest.
+    assert needles("high[- ]bandwidth memory") == ("bandwidth memory",)  # not "high"
+    assert needles(r"AI\s?(인프라|infrastructure)") == ("인프라", "infrastructure")
+    assert needles(r"ab?(cd|ef)+g") == ("cd", "ef")  # "a" and "g" are shorter
+    assert needles(r"x(a|)yz") == ("yz",)  # "(a|)" may match nothing: not a candidate
     # An alternative without a literal it cannot lack: the pattern always runs.
     for pattern in (r"\d+\s?", "[Hh]", "(ab)?", "a*b?", "(?x) a b", "a|", "(a|)"):
         assert needles(pattern) is None, pattern
