@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    TextClause,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +48,7 @@ from services.crawler.fingerprint import (
 )
 from services.crawler.tables import (
     LIVE,
+    LIVE_CONTENT_INDEX,
     LIVE_SQL,
     CrawlerLsh,
     CrawlerSource,
@@ -54,11 +65,21 @@ LSH = cast(Table, CrawlerLsh.__table__)
 # ORM's per-statement work — building the clauses, its execute and result layers — cost more
 # CPU than SQLite itself.  The ``IN`` lists are expanding parameters.
 _KNOWN_IDS = select(URLS.c.id).where(URLS.c.id.in_(bindparam("ids", expanding=True)))
-_LIVE_HASHES = (
-    select(URLS.c.content_hash, URLS.c.id)
-    .where(URLS.c.content_hash.in_(bindparam("hashes", expanding=True)))
-    .where(LIVE_SQL)
-)
+
+
+def _live_hashes(hint: str) -> TextClause:
+    """(content hash, id) of the live articles with one of ``hashes``; the status predicate is
+    written out literally, so the partial unique index on live content hashes applies."""
+    return text(
+        f"SELECT content_hash, id FROM {URLS.name}{hint} "
+        f"WHERE content_hash IN :hashes AND {LIVE_SQL.text}"
+    ).bindparams(bindparam("hashes", expanding=True))
+
+
+_LIVE_HASHES = _live_hashes("")
+# Given more than two hashes, SQLite's planner (without statistics) prefers the status index: a
+# walk over every live row on each claim, ≈1 ms per thousand articles.  It is told the index.
+_LIVE_HASHES_SQLITE = _live_hashes(f" INDEXED BY {LIVE_CONTENT_INDEX}")
 _BANDS = select(LSH.c.band_key, LSH.c.url_id).where(
     LSH.c.band_key.in_(bindparam("keys", expanding=True))
 )
@@ -268,7 +289,7 @@ class _ClaimBatch:
     """The checks and inserts of :meth:`CrawlState.claim_many` inside one transaction.
 
     Three indexed look-ups for the whole batch — URL ids (primary key), live content hashes
-    (the partial unique index; its predicate is written out literally so SQLite uses it), LSH
+    (the partial unique index, see :func:`_live_hashes`), LSH
     band keys — then the candidates' signatures by primary key; decisions in order against
     those and the batch's own earlier articles; the new rows go in with two bulk inserts.
     """
@@ -307,8 +328,9 @@ class _ClaimBatch:
         for chunk in _chunks(list(dict.fromkeys(ids))):
             self.taken.update(execute(_KNOWN_IDS, {"ids": chunk}).scalars())
         hashes = list(dict.fromkeys(r.article.content_hash for r in self.requests))
+        live = _LIVE_HASHES_SQLITE if self.connection.dialect.name == "sqlite" else _LIVE_HASHES
         for part in _chunks(hashes):
-            rows = execute(_LIVE_HASHES, {"hashes": part})
+            rows = execute(live, {"hashes": part})
             self.live_hashes.update((h, i) for h, i in rows if h is not None)
         keys = list(dict.fromkeys(k for some in self.keys for k in some))
         for some in _chunks(keys):
