@@ -78,7 +78,8 @@ def _live_hashes(hint: str) -> TextClause:
 
 _LIVE_HASHES = _live_hashes("")
 # Given more than two hashes, SQLite's planner (without statistics) prefers the status index: a
-# walk over every live row on each claim, ≈1 ms per thousand articles.  It is told the index.
+# walk over every live row on each claim batch (1.1 ms at 600 live articles, 2.6 ms at 1,000,
+# growing with the table).  It is told the index.
 _LIVE_HASHES_SQLITE = _live_hashes(f" INDEXED BY {LIVE_CONTENT_INDEX}")
 _BANDS = select(LSH.c.band_key, LSH.c.url_id).where(
     LSH.c.band_key.in_(bindparam("keys", expanding=True))
