@@ -79,7 +79,18 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 def encoded_similarity(a: str, b: str) -> float:
     """:func:`similarity` of two :func:`encode_signature` strings, without decoding them
     (equal values have equal hex digits)."""
-    return _agreement(a.split(","), b.split(","), _EMPTY_HEX)
+    return parts_similarity(signature_parts(a), signature_parts(b))
+
+
+def signature_parts(encoded: str) -> tuple[str, ...]:
+    """The hex values of an :func:`encode_signature` string: split once, then compared with
+    :func:`parts_similarity` against as many candidates as need be."""
+    return tuple(encoded.split(","))
+
+
+def parts_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """:func:`similarity` of two signatures given as their :func:`signature_parts`."""
+    return _agreement(a, b, _EMPTY_HEX)
 
 
 def _agreement(a: Sequence[Hashable], b: Sequence[Hashable], empty: Hashable) -> float:

@@ -18,6 +18,7 @@ from services.core.db import Base
 
 LIVE = ("pending", "published")
 LIVE_SQL = text("status IN ('pending', 'published')")
+LIVE_CONTENT_INDEX = "ux_crawler_urls_live_content"
 
 
 class CrawlerUrl(Base):
@@ -42,7 +43,7 @@ class CrawlerUrl(Base):
 
     __table_args__ = (
         Index(
-            "ux_crawler_urls_live_content",
+            LIVE_CONTENT_INDEX,
             "content_hash",
             unique=True,
             sqlite_where=LIVE_SQL,

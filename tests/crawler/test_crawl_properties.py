@@ -13,6 +13,13 @@ from hypothesis import strategies as st
 from services.core.netguard import BlockedAddress, check_address
 from services.crawler.decode import decode_document
 from services.crawler.discover import DiscoveryError, parse_feed, parse_sitemap, section_links
+from services.crawler.fingerprint import (
+    encode_signature,
+    minhash,
+    parts_similarity,
+    signature_parts,
+    similarity,
+)
 from services.crawler.parse import parse_response
 from services.crawler.relevance import default_rules, judge, lowered, needles
 from services.crawler.urls import UrlError, canonicalize
@@ -152,3 +159,18 @@ def test_a_pattern_matches_only_where_one_of_its_needles_occurs(
     found = needles(pattern)
     if found is not None and regex.search(text):
         assert any(needle in lowered(text) for needle in found), (pattern, text, found)
+
+
+_SHINGLE_TEXT = st.text(alphabet="GPU 엔비디아 반도체 abc", max_size=120)
+
+
+@FAST
+@given(_SHINGLE_TEXT, _SHINGLE_TEXT)
+def test_signatures_split_once_compare_as_the_signatures_themselves(a: str, b: str) -> None:
+    """The claim path splits each stored signature once and compares the parts: the score is
+    the signatures' own similarity, short texts' empty bins included."""
+    x, y = minhash(a), minhash(b)
+    parts_x, parts_y = signature_parts(encode_signature(x)), signature_parts(encode_signature(y))
+    assert len(parts_x) == len(x)
+    assert parts_similarity(parts_x, parts_y) == similarity(x, y)
+    assert parts_similarity(parts_x, parts_x) == similarity(x, x)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
@@ -169,3 +170,29 @@ def test_a_batch_of_claims_costs_the_same_few_statements_however_big_it_is(
             assert len(statements) <= 8, statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_content_hash_check_uses_the_live_content_index_for_a_whole_batch(
+    engine: Engine,
+) -> None:
+    """SQLite's planner, given more than two hashes, would walk the status index over every live
+    row on each claim (slower as the table grows); the check names the partial unique index."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("INDEXED BY is SQLite's; PostgreSQL plans with its statistics")
+    state = CrawlState(engine)
+    items = [article(f"https://n.example/p/{i}", f"기사 {i} 엔비디아 GPU " * 40) for i in range(8)]
+    assert {c.kind for c in state.claim_many([ClaimRequest(a, minhash(a.text)) for a in items])}
+    plans: list[str] = []
+
+    def explain(conn: Any, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if "content_hash IN" in statement and statement.startswith("SELECT"):
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.extend(str(row[-1]) for row in rows)
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        later = [article(f"https://n.example/q/{i}", f"다른 기사 {i} HBM " * 40) for i in range(8)]
+        state.claim_many([ClaimRequest(a, minhash(a.text)) for a in later])
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    assert plans and all("ux_crawler_urls_live_content" in plan for plan in plans), plans
