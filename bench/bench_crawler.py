@@ -3,6 +3,10 @@ HTML-to-text ceiling (``parse_response`` alone on both cores).
 
     .venv/bin/python bench/bench_crawler.py [--quick | --pages N] [--in-process-site]
 
+The crawler does all its production work: fetch, decode, HTML-to-text, relevance, dedup and
+claims in SQLite, WARC writes, and publishing to ``articles.v1`` on a private Apache Kafka
+broker (one KRaft node, started before the first ceiling and not timed; it shares the two cores,
+as in production).  Until session 5 the crawl published to the in-memory bus.
 The site is a keep-alive HTTP/1.1 server in its own process, as a news site serves (one
 connection for many requests); ``--in-process-site`` serves it from the crawler's own event
 loop with the tests' FakeSite instead (a new connection per request, its CPU in the crawler's
@@ -30,7 +34,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -38,10 +42,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
+from bench_pipeline import kafka  # noqa: E402
 from results import entry, print_table, record  # noqa: E402
 
-from services.core.bus import MemoryBus  # noqa: E402
 from services.core.config import load_settings  # noqa: E402
+from services.core.kafka import ensure_topics, kafka_publisher  # noqa: E402
+from services.core.localkafka import LocalKafka  # noqa: E402
 from services.crawler.crawler import run_crawler  # noqa: E402
 from services.crawler.parse import parse_response  # noqa: E402
 from services.crawler.sources import parse_sources  # noqa: E402
@@ -239,8 +245,8 @@ async def resolve(host: str, port: int) -> list[str]:
     return ["127.0.0.1"]
 
 
-def descendants_rss_mb(root: int, exclude: int = 0) -> dict[int, float]:
-    """RSS (MB) of every descendant of process ``root`` but ``exclude`` (and its own)."""
+def descendants_rss_mb(root: int, exclude: Collection[int] = ()) -> dict[int, float]:
+    """RSS (MB) of every descendant of process ``root`` but those in ``exclude`` (and theirs)."""
     parents: dict[int, int] = {}
     rss: dict[int, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -252,15 +258,16 @@ def descendants_rss_mb(root: int, exclude: int = 0) -> dict[int, float]:
     found = {}
     for pid in rss:
         ancestor = parents.get(pid)
-        while ancestor and ancestor != root and ancestor != exclude:
+        while ancestor and ancestor != root and ancestor not in exclude:
             ancestor = parents.get(ancestor)
-        if ancestor == root and pid != exclude:
+        if ancestor == root and pid not in exclude:
             found[pid] = rss[pid]
     return found
 
 
-async def peak_children_rss(exclude: int, peak: dict[int, float]) -> None:
-    """Sample the crawler's child processes (parse workers) until cancelled."""
+async def peak_children_rss(exclude: Collection[int], peak: dict[int, float]) -> None:
+    """Sample the crawler's child processes (parse workers) until cancelled; ``exclude``: the
+    other processes this benchmark started (the site, the broker)."""
     while True:
         sample = await asyncio.to_thread(descendants_rss_mb, os.getpid(), exclude)
         for pid, mb in sample.items():
@@ -269,10 +276,11 @@ async def peak_children_rss(exclude: int, peak: dict[int, float]) -> None:
 
 
 async def crawl(
-    pages: list[tuple[str, bytes]], in_process: bool
+    pages: list[tuple[str, bytes]], in_process: bool, broker: LocalKafka
 ) -> tuple[float, int, float, float]:
-    """One crawl of ``pages``: pages/s, articles published, peak RSS (MB) of the crawler's
-    process and of its largest child process (the parse workers)."""
+    """One crawl of ``pages``, publishing to ``broker``: pages/s, articles
+    published, peak RSS (MB) of the crawler's process and of its largest child process (the
+    parse workers)."""
     async with contextlib.AsyncExitStack() as stack:
         if in_process:
             site_pid, port, lists = await stack.enter_async_context(site_in_process(pages))
@@ -291,20 +299,23 @@ async def crawl(
             }
         )
         children: dict[int, float] = {}
-        sampler = asyncio.create_task(peak_children_rss(site_pid, children))
+        sampler = asyncio.create_task(peak_children_rss({site_pid, *broker.pids()}, children))
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(
                 data_dir=Path(tmp),
                 database_url=f"sqlite:///{tmp}/bench.db",
                 allow_networks="127.0.0.0/8",
                 crawl_delay=0,
+                kafka_bootstrap=broker.bootstrap,
             )
-            bus = MemoryBus()
+            await ensure_topics(settings)
             started = time.perf_counter()
             try:
-                stats = await run_crawler(
-                    settings, bus, asyncio.Event(), once=True, sources=sources, resolver=resolve
-                )
+                async with kafka_publisher(settings) as bus:
+                    stats = await run_crawler(
+                        settings, bus, asyncio.Event(), once=True, sources=sources,
+                        resolver=resolve,
+                    )  # fmt: skip
             finally:
                 sampler.cancel()
             elapsed = time.perf_counter() - started
@@ -328,16 +339,19 @@ def main() -> None:
     pages = [(f"/a/{i}", article_html(i, rng)) for i in range(count)]
     workers = default_workers()
     urls_pages = [(f"http://{HOST}{p}", b) for p, b in pages]
-    before = ceiling(urls_pages, workers)
-    rate, published, rss_mb, worker_mb = asyncio.run(crawl(pages, args.in_process_site))
-    assert published == len(pages), (published, len(pages))
-    after = ceiling(urls_pages, workers)
+    with tempfile.TemporaryDirectory() as tmp, kafka(Path(tmp)) as broker:
+        before = ceiling(urls_pages, workers)
+        crawled = crawl(pages, args.in_process_site, broker)
+        rate, published, rss_mb, worker_mb = asyncio.run(crawled)
+        assert published == len(pages), (published, len(pages))
+        after = ceiling(urls_pages, workers)
     top = (before + after) / 2
     spread = abs(before - after) / top
     site = "in the crawler's process" if args.in_process_site else "keep-alive, own process"
     rows = [
         entry("crawler.pages_per_s", rate, "pages/s", ceiling=top, target=0.7,
-              target_is_ratio=True, note=f"{len(pages)} pages, politeness off, site {site}; "
+              target_is_ratio=True, note=f"{len(pages)} pages, politeness off, site {site}, "
+              f"published to Kafka; "
               f"ceiling = parse_response alone on {workers} processes, mean of "
               f"{before:.1f} before and {after:.1f} after the crawl (spread {spread:.0%})"),
         entry("crawler.rss_mb_after_pages", rss_mb, "MB", target=300.0, lower_is_better=True,
