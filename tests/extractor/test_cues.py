@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor.lexicon import Lexicon, default_lexicon, find_cues
+from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
 from services.extractor.sentences import split_sentences
 
 LEXICON: Lexicon = default_lexicon()
@@ -36,29 +37,24 @@ def _ranges(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a in range(0, len(text) + 1, 3) for b in range(a, len(text) + 1, 5)]
 
 
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS)
-def test_a_stretch_without_a_name_cue_names_no_organisation_and_refers_to_none(
-    text: str,
-) -> None:
-    cues = find_cues(LEXICON, text)
-    for a, b in _ranges(text):
-        if not cues.may_name(a, b):
-            assert not LEXICON.org_pattern.search(text, a, b)
-            assert not LEXICON.references.search(text, a, b)
+_LOOKED_FOR = {  # a kind of cue: whether a stretch may hold one, and the patterns it spares
+    "name": (Cues.may_name, (LEXICON.org_pattern, LEXICON.references)),
+    "model": (Cues.may_model, (LEXICON.gpu_pattern,)),
+    "product": (Cues.may_product, (LEXICON.product_pattern,)),
+}
 
 
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS)
-def test_a_stretch_without_a_model_or_product_cue_names_no_gpu_model_or_product(
-    text: str,
+@pytest.mark.parametrize("kind", sorted(_LOOKED_FOR))
+@settings(max_examples=200, deadline=None)
+@given(text=_TEXTS)
+def test_a_stretch_without_a_cue_holds_no_match_of_the_patterns_it_spares(
+    kind: str, text: str
 ) -> None:
+    may, patterns = _LOOKED_FOR[kind]
     cues = find_cues(LEXICON, text)
     for a, b in _ranges(text):
-        if not cues.may_model(a, b):
-            assert not LEXICON.gpu_pattern.search(text, a, b)
-        if not cues.may_product(a, b):
-            assert not LEXICON.product_pattern.search(text, a, b)
+        if not may(cues, a, b):
+            assert not any(pattern.search(text, a, b) for pattern in patterns), (kind, a, b)
 
 
 def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> None:
