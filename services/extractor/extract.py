@@ -24,7 +24,7 @@ from services.core.models import (
     Quantity,
     Timeframe,
 )
-from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
+from services.extractor.lexicon import EVERYWHERE, Cues, Lexicon, default_lexicon, find_cues
 from services.extractor.rules import (
     Context,
     Draft,
@@ -270,13 +270,12 @@ def _settle(
         (
             i
             for i in reversed(skipped[-CONTEXT_REACH:])
-            if cues.may_name(sentences[i].start, sentences[i].end)
-            and mentions_anything(text, sentences[i], lexicon)
+            if mentions_anything(text, sentences[i], lexicon, cues)
         ),
         None,
     )
     if named is not None:
-        remember(text, sentences[named], lexicon, ctx, words[named], cues)
+        remember(text, sentences[named], lexicon, ctx, cues, words[named])
     remember_signals(text, sentences[skipped[-1]], words[skipped[-1]], lexicon, ctx)
 
 
@@ -314,8 +313,8 @@ class _Drafts:
 def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     ctx = Context()
     for sentence in split_sentences(title):  # context only: facts need offsets into the text
-        if mentions_anything(title, sentence, lexicon):
-            remember(title, sentence, lexicon, ctx)
+        if mentions_anything(title, sentence, lexicon, EVERYWHERE):
+            remember(title, sentence, lexicon, ctx, EVERYWHERE)
     found = _Drafts()
     sentences = split_sentences(text)
     words = signals(text, sentences, lexicon)

@@ -190,15 +190,16 @@ class Lexicon:
     titles: re.Pattern[str]
     cues: WordScanner[frozenset[str]] | None
     """every spelling the patterns above match of an organisation or a reference word
-    (``"name"``) and of a GPU model (``"model"``), for :func:`find_cues`"""
+    (``"name"``), a GPU model (``"model"``) and a product (``"product"``), for
+    :func:`find_cues`"""
 
 
 @dataclass(frozen=True)
 class Cues:
-    """Where a text may name an organisation (or refer to one) and a GPU model: the starts of
-    every occurrence of one of their spellings, whole word or not (``None``: not known, any
-    place may).  A stretch holding none of them names none of them, which spares most sentences
-    of an article the per-sentence patterns."""
+    """Where a text may name an organisation (or refer to one), a GPU model and a product: the
+    starts of every occurrence of one of their spellings, whole word or not (``None``: not
+    known, any place may).  A stretch holding none of them names none of them, which spares
+    most sentences of an article the per-sentence patterns."""
 
     names: list[int] | None
     models: list[int] | None
@@ -214,6 +215,10 @@ class Cues:
         return _any_between(self.products, start, end)
 
 
+EVERYWHERE = Cues(None, None, None)
+"""Cues that rule nothing out: without Hyperscan, and for texts too short to be worth a scan."""
+
+
 def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
     if starts is None:
         return True
@@ -224,7 +229,7 @@ def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
 def find_cues(lexicon: Lexicon, text: str) -> Cues:
     """The :class:`Cues` of ``text``, from one scan."""
     if lexicon.cues is None:
-        return Cues(None, None, None)
+        return EVERYWHERE
     found = lexicon.cues.occurrences(text)
     return Cues(
         [start for start, _, kinds in found if "name" in kinds],

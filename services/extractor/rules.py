@@ -152,7 +152,7 @@ def _view(
     lexicon: Lexicon,
     ctx: Context,
     hits: Sequence[Hit] | None,
-    cues: Cues | None = None,
+    cues: Cues,
 ) -> _View:
     start, end = sentence.start, sentence.end
     named = group_mentions(text, find_mentions(text, start, end, lexicon))
@@ -168,13 +168,13 @@ def _view(
     models = [
         (lexicon.gpu_models[m.group()].name, m.start(), m.end())
         for m in lexicon.gpu_pattern.finditer(text, start, end)
-    ] if cues is None or cues.may_model(start, end) else []
+    ] if cues.may_model(start, end) else []
     if models:
         categories.add("gpu_words")
     products = [
         (lexicon.products[m.group()].name, m.start(), m.end())
         for m in lexicon.product_pattern.finditer(text, start, end)
-    ] if cues is None or cues.may_product(start, end) else []
+    ] if cues.may_product(start, end) else []
     return _View(
         text, sentence, lexicon, groups, hits, frozenset(categories), models, products,
         distributive, respectively,
@@ -684,11 +684,12 @@ def remember_signals(
     ctx.previous_relevant = "relevance" in categories
 
 
-def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon) -> bool:
-    """Whether the sentence names an organisation or refers to one (양사, "the company")."""
-    return (
-        lexicon.org_pattern.search(text, sentence.start, sentence.end)
-        or lexicon.references.search(text, sentence.start, sentence.end)
+def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon, cues: Cues) -> bool:
+    """Whether the sentence names an organisation or refers to one (양사, "the company");
+    ``cues``: the text's (where none is, the patterns are not asked)."""
+    start, end = sentence.start, sentence.end
+    return cues.may_name(start, end) and (
+        lexicon.org_pattern.search(text, start, end) or lexicon.references.search(text, start, end)
     )
 
 
@@ -697,11 +698,11 @@ def remember(
     sentence: Sentence,
     lexicon: Lexicon,
     ctx: Context,
+    cues: Cues,
     signals: Signals | None = None,
-    cues: Cues | None = None,
 ) -> None:
-    """Take the context (subject, pair, GPU talk) of a sentence that states no fact;
-    ``signals``, when given, are its trigger words (else they are looked up)."""
+    """Take the context (subject, pair, GPU talk) of a sentence that states no fact (``cues``:
+    the text's); ``signals``, when given, are its trigger words (else they are looked up)."""
     hits = signals.hits if signals is not None else None
     _remember(_view(text, sentence, lexicon, ctx, hits, cues), [], ctx)
 
