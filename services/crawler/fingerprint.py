@@ -76,15 +76,10 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return _agreement(a, b, EMPTY)
 
 
-def encoded_similarity(a: str, b: str) -> float:
-    """:func:`similarity` of two :func:`encode_signature` strings, without decoding them
-    (equal values have equal hex digits)."""
-    return parts_similarity(signature_parts(a), signature_parts(b))
-
-
 def signature_parts(encoded: str) -> tuple[str, ...]:
     """The hex values of an :func:`encode_signature` string: split once, then compared with
-    :func:`parts_similarity` against as many candidates as need be."""
+    :func:`parts_similarity` against as many candidates as need be, without decoding them
+    (equal values have equal hex digits)."""
     return tuple(encoded.split(","))
 
 

@@ -24,10 +24,11 @@ from services.crawler.errors import HostDeferred, SourcesError
 from services.crawler.fingerprint import (
     content_hash,
     encode_signature,
-    encoded_similarity,
     is_near_duplicate,
     lsh_keys,
     minhash,
+    parts_similarity,
+    signature_parts,
     similarity,
 )
 from services.crawler.parse import parse_response
@@ -208,7 +209,10 @@ def test_syndicated_copies_are_near_duplicates_and_other_stories_are_not() -> No
     assert not is_near_duplicate(a, minhash(half))  # half a story is not the story
     short = minhash("짧은 글")  # mostly empty bins: those count only where one side uses them
     for x, y in ((a, b), (a, minhash(other)), (a, short), (short, short)):
-        assert encoded_similarity(encode_signature(x), encode_signature(y)) == similarity(x, y)
+        encoded_x, encoded_y = encode_signature(x), encode_signature(y)
+        assert parts_similarity(signature_parts(encoded_x), signature_parts(encoded_y)) == (
+            similarity(x, y)
+        )
     assert minhash("") == minhash("!!!")
 
 

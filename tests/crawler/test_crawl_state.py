@@ -16,6 +16,7 @@ from services.core.migrate import upgrade
 from services.core.models import ArticleV1, stable_id
 from services.crawler.fingerprint import content_hash, minhash
 from services.crawler.state import ClaimRequest, CrawlState, Remembered, Validators
+from services.crawler.tables import LIVE_CONTENT_INDEX
 
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
     encoding="utf-8"
@@ -190,7 +191,8 @@ def test_on_sqlite_the_content_hash_check_uses_the_live_content_index_for_a_whol
     engine = sqlite_engine
     state = CrawlState(engine)
     items = [article(f"https://n.example/p/{i}", f"기사 {i} 엔비디아 GPU " * 40) for i in range(8)]
-    assert {c.kind for c in state.claim_many([ClaimRequest(a, minhash(a.text)) for a in items])}
+    claims = state.claim_many([ClaimRequest(a, minhash(a.text)) for a in items])
+    assert {c.kind for c in claims} == {"claimed"}
     plans: list[str] = []
 
     def explain(conn: Any, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
@@ -204,4 +206,4 @@ def test_on_sqlite_the_content_hash_check_uses_the_live_content_index_for_a_whol
         state.claim_many([ClaimRequest(a, minhash(a.text)) for a in later])
     finally:
         event.remove(engine, "before_cursor_execute", explain)
-    assert plans and all("ux_crawler_urls_live_content" in plan for plan in plans), plans
+    assert plans and all(LIVE_CONTENT_INDEX in plan for plan in plans), plans
