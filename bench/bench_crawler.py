@@ -7,6 +7,7 @@ The crawler does all its production work: fetch, decode, HTML-to-text, relevance
 claims in SQLite, WARC writes, and publishing to ``articles.v1`` on a private Apache Kafka
 broker (one KRaft node, started before the first ceiling and not timed; it shares the two cores,
 as in production).  Until session 5 the crawl published to the in-memory bus.
+
 The site is a keep-alive HTTP/1.1 server in its own process, as a news site serves (one
 connection for many requests); ``--in-process-site`` serves it from the crawler's own event
 loop with the tests' FakeSite instead (a new connection per request, its CPU in the crawler's
@@ -278,9 +279,8 @@ async def peak_children_rss(exclude: Collection[int], peak: dict[int, float]) ->
 async def crawl(
     pages: list[tuple[str, bytes]], in_process: bool, broker: LocalKafka
 ) -> tuple[float, int, float, float]:
-    """One crawl of ``pages``, publishing to ``broker``: pages/s, articles
-    published, peak RSS (MB) of the crawler's process and of its largest child process (the
-    parse workers)."""
+    """One crawl of ``pages``, publishing to ``broker``: pages/s, articles published, peak RSS
+    (MB) of the crawler's process and of its largest child process (the parse workers)."""
     async with contextlib.AsyncExitStack() as stack:
         if in_process:
             site_pid, port, lists = await stack.enter_async_context(site_in_process(pages))
