@@ -57,7 +57,7 @@ def _later_status(first: str, later: str) -> str:
     if later in _STATUS_NEWS and _STATUS_RANK[later] > _STATUS_RANK[first]:
         return later
     return first
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")  # mypyc: no surrogate literals
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 _LATIN = re.compile("[A-Za-z]")
 
