@@ -335,6 +335,16 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     return found.drafts
 
 
+def _without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (which no encoder takes) replaced.  Nearly every text
+    has none, which one pass of the UTF-8 encoder tells faster than the regex."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def extract(
     text: str, *, lang: str = "auto", title: str = "", lexicon: Lexicon | None = None
 ) -> list[FactV1]:
@@ -346,8 +356,8 @@ def extract(
     """
     del lang  # both scripts are always handled; see the docstring
     lexicon = lexicon or default_lexicon()
-    text = _SURROGATE.sub("\ufffd", text)
-    title = _SURROGATE.sub("\ufffd", title)
+    text = _without_surrogates(text)
+    title = _without_surrogates(title)
     drafts = list(_drafts(text, title, lexicon))
     if not drafts:
         return []

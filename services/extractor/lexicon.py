@@ -70,15 +70,40 @@ class Dictionary:
     hangul_edge: bool = False
     """also reject matches right after a Hangul syllable (organisation names)"""
 
-    def finditer(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
-        for match in self.pattern.finditer(text, start, end):
+    def finditer(
+        self, text: str, start: int, end: int, starts: Sequence[int] | None = None
+    ) -> Iterator[re.Match[str]]:
+        """The whole-word terms in ``text[start:end]``.  ``starts``, if given: the sorted
+        positions where a term may start (:class:`Cues`), each then tried alone instead of the
+        engine trying every position — the same matches, since no other position can hold one."""
+        for match in self._matches(text, start, end, starts):
             if at_word_start(text, match.start(), hangul=self.hangul_edge) and (
                 self.prefix or at_word_end(text, match.end())
             ):
                 yield match
 
-    def search(self, text: str, start: int, end: int) -> bool:
-        return next(self.finditer(text, start, end), None) is not None
+    def _matches(
+        self, text: str, start: int, end: int, starts: Sequence[int] | None
+    ) -> Iterator[re.Match[str]]:
+        """What ``pattern.finditer`` finds: non-overlapping, each from the previous one's end."""
+        if starts is None:
+            yield from self.pattern.finditer(text, start, end)
+            return
+        position = start
+        for index in range(bisect.bisect_left(starts, start), len(starts)):
+            at = starts[index]
+            if at >= end:
+                return
+            if at >= position:
+                match = self.pattern.match(text, at, end)
+                if match is not None:
+                    position = match.end()
+                    yield match
+
+    def search(
+        self, text: str, start: int, end: int, starts: Sequence[int] | None = None
+    ) -> bool:
+        return next(self.finditer(text, start, end, starts), None) is not None
 
     def match(self, text: str, at: int, end: int) -> bool:
         """Whether a term starts exactly at ``at``."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
 from services.extractor.lexicon import Cues, Hit, Lexicon
-from services.extractor.numbers import QuantityMention, find_quantities
+from services.extractor.numbers import QuantityMention, find_quantities, may_have_number_words
 from services.extractor.patterns import is_hangul
 from services.extractor.sentences import Sentence
 from services.extractor.timeframes import TimeframeMention, find_scope, find_timeframe
@@ -45,12 +45,18 @@ _NUMBER_LIST = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
 class Party:
     org_id: str
     name: str
     mention: str
     span: Span
+
+    def __init__(self, org_id: str, name: str, mention: str, span: Span) -> None:
+        self.org_id = org_id
+        self.name = name
+        self.mention = mention
+        self.span = span
 
 
 @dataclass
@@ -65,7 +71,7 @@ class Context:
     previous_relevant: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
 class Draft:
     """A fact before it becomes a :class:`services.core.models.FactV1`."""
 
@@ -84,8 +90,40 @@ class Draft:
     rule: str
     trigger: Span | None
 
+    def __init__(
+        self,
+        type: str,
+        subject: Party,
+        counterparty: Party | None,
+        quantity: QuantityMention | None,
+        unit: str | None,
+        gpu_model: tuple[str, Span] | None,
+        products: tuple[str, ...],
+        timeframe: TimeframeMention | None,
+        scope: str | None,
+        status: str,
+        confidence: float,
+        sentence: Sentence,
+        rule: str,
+        trigger: Span | None,
+    ) -> None:
+        self.type = type
+        self.subject = subject
+        self.counterparty = counterparty
+        self.quantity = quantity
+        self.unit = unit
+        self.gpu_model = gpu_model
+        self.products = products
+        self.timeframe = timeframe
+        self.scope = scope
+        self.status = status
+        self.confidence = confidence
+        self.sentence = sentence
+        self.rule = rule
+        self.trigger = trigger
 
-@dataclass
+
+@dataclass(init=False)  # a written __init__: see services.extractor.entities
 class _View:
     """Everything found in one sentence."""
 
@@ -97,9 +135,34 @@ class _View:
     categories: frozenset[str]
     models: list[tuple[str, int, int]]
     products: list[tuple[str, int, int]]
-    distributive: bool = False
-    respectively: bool = False
-    extra: list[Group] = field(default_factory=list)
+    distributive: bool
+    respectively: bool
+    extra: list[Group]
+
+    def __init__(
+        self,
+        text: str,
+        sentence: Sentence,
+        lexicon: Lexicon,
+        groups: list[Group],
+        hits: Sequence[Hit],
+        categories: frozenset[str],
+        models: list[tuple[str, int, int]],
+        products: list[tuple[str, int, int]],
+        distributive: bool = False,
+        respectively: bool = False,
+    ) -> None:
+        self.text = text
+        self.sentence = sentence
+        self.lexicon = lexicon
+        self.groups = groups
+        self.hits = hits
+        self.categories = categories
+        self.models = models
+        self.products = products
+        self.distributive = distributive
+        self.respectively = respectively
+        self.extra = []
 
     def hits_of(self, names: frozenset[str]) -> list[tuple[int, int]]:
         return [(a, b) for a, b, cats in self.hits if cats & names]
@@ -155,7 +218,7 @@ def _view(
     cues: Cues,
 ) -> _View:
     start, end = sentence.start, sentence.end
-    named = group_mentions(text, find_mentions(text, start, end, lexicon))
+    named = group_mentions(text, find_mentions(text, start, end, lexicon, cues.names))
     references, distributive, respectively = _reference_groups(
         text, sentence, lexicon, ctx, named
     )
@@ -167,13 +230,13 @@ def _view(
         categories |= cats
     models = [
         (lexicon.gpu_models[m.group()].name, m.start(), m.end())
-        for m in lexicon.gpu_pattern.finditer(text, start, end)
+        for m in lexicon.gpu_pattern.finditer(text, start, end, cues.models)
     ] if cues.may_model(start, end) else []
     if models:
         categories.add("gpu_words")
     products = [
         (lexicon.products[m.group()].name, m.start(), m.end())
-        for m in lexicon.product_pattern.finditer(text, start, end)
+        for m in lexicon.product_pattern.finditer(text, start, end, cues.products)
     ] if cues.may_product(start, end) else []
     return _View(
         text, sentence, lexicon, groups, hits, frozenset(categories), models, products,
@@ -182,6 +245,11 @@ def _view(
 
 
 # --------------------------------------------------------------------------- quantities
+
+
+_LIST_BREAK = re.compile(r"[,;]|\s[및과와]\s")
+_WORDS_BREAK = re.compile(r"[,;.]|\s(?:and|or)\s")
+_PUNCTUATION = re.compile(r"[,;.]")
 
 
 def _words_between(text: str, start: int, end: int) -> int:
@@ -194,15 +262,15 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
     for start, end in gpu_spans:
         if q.end <= start:
             gap = text[q.end : start]
-            if q.unit and len(gap) <= 24 and not re.search(r"[,;]|\s[및과와]\s", gap):
+            if q.unit and len(gap) <= 24 and not _LIST_BREAK.search(gap):
                 return True
             listed = _NUMBER_LIST.match(text, q.number_end, start)  # "30,000 and 20,000 GPUs"
             begin = listed.end() if listed else q.number_end
-            if not q.unit and _words_between(text, begin, start) <= 4 and not re.search(
-                r"[,;.]|\s(?:and|or)\s", text[begin:start]
+            if not q.unit and _words_between(text, begin, start) <= 4 and not _WORDS_BREAK.search(
+                text, begin, start
             ):
                 return True
-        elif end <= q.start and q.start - end <= 8 and not re.search(r"[,;.]", text[end : q.start]):
+        elif end <= q.start and q.start - end <= 8 and not _PUNCTUATION.search(text, end, q.start):
             return q.kind != "count" or bool(q.unit) or q.start - end <= 2
     if q.kind == "count" and not q.unit:
         return False
@@ -405,12 +473,20 @@ def _products(view: _View) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name, _, _ in view.products))
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
 class _Resolved:
     group: Group | None
     members: tuple[Mention, ...]
     carried: bool
     anchor: int
+
+    def __init__(
+        self, group: Group | None, members: tuple[Mention, ...], carried: bool, anchor: int
+    ) -> None:
+        self.group = group
+        self.members = members
+        self.carried = carried
+        self.anchor = anchor
 
 
 def _resolve(view: _View, position: int, ctx: Context) -> _Resolved:
@@ -624,15 +700,21 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
     ctx.previous_relevant = "relevance" in view.categories
 
 
-_NUMBERISH = re.compile(r"[0-9]+|수\s?(?:십|백|천)?\s?[만억조천백십]|illion|ILLION|housand|HOUSAND")
+_NUMBERISH = re.compile(r"[0-9]|수\s?(?:십|백|천)?\s?[만억조천백십]")
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
 class Signals:
     """The trigger words of one sentence, from one scan of the whole text."""
 
-    hits: tuple[Hit, ...] = ()
-    categories: frozenset[str] = frozenset()
+    hits: tuple[Hit, ...]
+    categories: frozenset[str]
+
+    def __init__(
+        self, hits: tuple[Hit, ...] = (), categories: frozenset[str] = frozenset()
+    ) -> None:
+        self.hits = hits
+        self.categories = categories
 
 
 _NO_SIGNALS = Signals()
@@ -641,7 +723,7 @@ _NO_SIGNALS = Signals()
 def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Signals]:
     """The trigger words of each sentence — from one scan of the whole text, so that the many
     sentences that state nothing cost almost nothing."""
-    found = [_NO_SIGNALS] * len(sentences)
+    hits: dict[int, list[Hit]] = {}
     index = 0
     for hit in lexicon.triggers.find_all(text):
         while index < len(sentences) and sentences[index].end <= hit[0]:
@@ -649,8 +731,10 @@ def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sign
         if index == len(sentences):
             break
         if sentences[index].start <= hit[0]:
-            known = found[index]
-            found[index] = Signals((*known.hits, hit), known.categories | hit[2])
+            hits.setdefault(index, []).append(hit)
+    found = [_NO_SIGNALS] * len(sentences)
+    for index, held in hits.items():
+        found[index] = Signals(tuple(held), frozenset().union(*(hit[2] for hit in held)))
     return found
 
 
@@ -665,7 +749,11 @@ def worth_analysing(text: str, sentence: Sentence, signals: Signals, lexicon: Le
     categories = signals.categories
     if not categories & _TRIGGERS:
         return False
-    if "partnership" in categories or _NUMBERISH.search(text, sentence.start, sentence.end):
+    if (
+        "partnership" in categories
+        or _NUMBERISH.search(text, sentence.start, sentence.end)
+        or may_have_number_words(text, sentence.start, sentence.end)
+    ):
         return True
     return bool(categories & {"supply", "receive"}) and (
         lexicon.product_pattern.search(text, sentence.start, sentence.end)
@@ -689,7 +777,8 @@ def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon, cues: Cue
     ``cues``: the text's (where none is, the patterns are not asked)."""
     start, end = sentence.start, sentence.end
     return cues.may_name(start, end) and (
-        lexicon.org_pattern.search(text, start, end) or lexicon.references.search(text, start, end)
+        lexicon.org_pattern.search(text, start, end, cues.names)
+        or lexicon.references.search(text, start, end)
     )
 
 

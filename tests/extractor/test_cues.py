@@ -57,6 +57,26 @@ def test_a_stretch_without_a_cue_holds_no_match_of_the_patterns_it_spares(
             assert not any(pattern.search(text, a, b) for pattern in patterns), (kind, a, b)
 
 
+_STARTS = {  # a kind of cue: the dictionary matched only where that kind of cue starts
+    "name": (lambda cues: cues.names, LEXICON.org_pattern),
+    "model": (lambda cues: cues.models, LEXICON.gpu_pattern),
+    "product": (lambda cues: cues.products, LEXICON.product_pattern),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_STARTS))
+@settings(max_examples=200, deadline=None)
+@given(text=_TEXTS)
+def test_matching_only_where_cues_start_finds_what_matching_everywhere_finds(
+    kind: str, text: str
+) -> None:
+    starts_of, dictionary = _STARTS[kind]
+    starts = starts_of(find_cues(LEXICON, text))
+    for a, b in _ranges(text):
+        everywhere = [m.span() for m in dictionary.finditer(text, a, b)]
+        assert [m.span() for m in dictionary.finditer(text, a, b, starts)] == everywhere
+
+
 def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> None:
     text = "Shares rose. 삼성전자는 GB200 5만 장을 도입한다. The rally went on. HBM4 공급."
     cues = find_cues(LEXICON, text)
