@@ -54,5 +54,5 @@ bench: setup kafka postgres ## benchmarks (QUICK=1 for a tenth of the size)
 	@for script in bench/bench_*.py; do \
 	  echo "== $$script"; $(BIN)/python $$script $(if $(QUICK),--quick,) || exit 1; done
 
-clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+clean: ## also the compiled extractor (setup rebuilds it)
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache build *__mypyc.*.so services/extractor/*.so $(STAMP)

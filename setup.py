@@ -4,10 +4,11 @@
   ``sentences.py``).
 - The extractor's pure rule modules, compiled to C by mypyc (it ships with mypy).  The Python
   source stays the definition: the compiled modules are the same code with its type annotations
-  enforced, ``tests/extractor/test_compiled.py`` holds their output to the source's, and
-  ``services/extractor/__init__.py`` refuses a compiled module older than its source.  mypyc
-  reads the project's mypy configuration (``[tool.mypy]`` in pyproject.toml), so it builds
-  exactly the code ``mypy --strict`` checks.
+  enforced.  Python imports a compiled module in place of the source beside it, so ``make``
+  reinstalls after an edit to any extractor module, and ``tests/extractor/test_compiled.py``
+  fails on a compiled module older than its source and holds the compiled facts to the
+  source's.  mypyc reads the project's mypy configuration (``[tool.mypy]`` in pyproject.toml),
+  so it builds exactly the code ``mypy --strict`` checks.
 """
 
 from mypyc.build import mypycify

@@ -137,7 +137,6 @@ class _View:
     products: list[tuple[str, int, int]]
     distributive: bool
     respectively: bool
-    extra: list[Group]
 
     def __init__(
         self,
@@ -162,7 +161,6 @@ class _View:
         self.products = products
         self.distributive = distributive
         self.respectively = respectively
-        self.extra = []
 
     def hits_of(self, names: frozenset[str]) -> list[tuple[int, int]]:
         return [(a, b) for a, b, cats in self.hits if cats & names]
