@@ -173,22 +173,13 @@ def test_a_batch_of_claims_costs_the_same_few_statements_however_big_it_is(
         event.remove(engine, "before_cursor_execute", count)
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'crawler.db'}"
-    upgrade(url)
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
-
-
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_on_sqlite_the_content_hash_check_uses_the_live_content_index_for_a_whole_batch(
-    sqlite_engine: Engine,
+    engine: Engine,
 ) -> None:
     """SQLite's planner, given more than two hashes, would walk the status index over every live
     row on each claim (slower as the table grows); the check names the partial unique index.
     (SQLite only: ``INDEXED BY`` is SQLite's, and PostgreSQL plans with its statistics.)"""
-    engine = sqlite_engine
     state = CrawlState(engine)
     items = [article(f"https://n.example/p/{i}", f"기사 {i} 엔비디아 GPU " * 40) for i in range(8)]
     claims = state.claim_many([ClaimRequest(a, minhash(a.text)) for a in items])
