@@ -74,14 +74,40 @@ _QUALIFIER_AFTER = re.compile(
     r"\s?(?:(?P<at_least>이상|초과|넘는|넘게|넘은|넘어|\+|\s?plus(?![a-z])|\s?or\smore)"
     r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지))",
 )
-_QUALIFIER_BEFORE = re.compile(
-    r"(?:(?P<up_to>최대|up\sto|as\smany\sas|as\smuch\sas|no\smore\sthan|at\smost)"
-    r"|(?P<at_least>최소|적어도|more\sthan|over|at\sleast|upwards\sof|in\sexcess\sof)"
-    r"|(?P<about>약|대략|어림잡아|about|around|roughly|nearly|approximately|some|almost|close\sto"
-    r"|an\sestimated|an\sestimate\sof|approx\.?))"
-    r"\s{0,2}(?:총\s?)?$",
+QUALIFIER_WORDS: dict[Qualifier, tuple[str, ...]] = {
+    "up_to": ("최대", "up to", "as many as", "as much as", "no more than", "at most"),
+    "at_least": ("최소", "적어도", "more than", "over", "at least", "upwards of", "in excess of"),
+    "about": ("약", "대략", "어림잡아", "about", "around", "roughly", "nearly", "approximately",
+              "some", "almost", "close to", "an estimated", "an estimate of", "approx.", "approx"),
+}  # fmt: skip
+"""Words before a number that qualify it (a space stands for any one whitespace character,
+letters match in any case); after the word come at most two spaces and an optional 총."""
+_BY_LENGTH = sorted(
+    ((word, kind) for kind, words in QUALIFIER_WORDS.items() for word in words),
+    key=lambda item: len(item[0]),
+    reverse=True,
+)
+_LOOK_BACK = 24
+"""How far before a number its qualifier may start (the longest word, two spaces and 총)."""
+
+
+def _reversed(word: str) -> str:
+    """``word`` spelt backwards, as a pattern (a space: any one whitespace character)."""
+    return re.escape(word[::-1]).replace(r"\ ", r"\s")
+
+
+_QUALIFIER_BEFORE_REVERSED = re.compile(
+    r"(?:\s?총)?\s{0,2}(?:"
+    + "|".join(f"(?P<w{index}>{_reversed(word)})" for index, (word, _) in enumerate(_BY_LENGTH))
+    + ")",
     re.IGNORECASE,
 )
+"""The qualifier before a number, matched once on the reversed text before it: a pattern
+anchored at the number's start, searched forwards, would be tried at every position of the
+look-back.  Longer words first, so that "no more than" wins over "more than"."""
+_KIND_OF_GROUP: dict[str | None, Qualifier] = {
+    f"w{index}": kind for index, (_, kind) in enumerate(_BY_LENGTH)
+}
 _BARE_FOLLOWS = re.compile(  # "install up to 50,000.", "secure 30,000 by 2027"
     r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b"
     r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
@@ -187,11 +213,12 @@ _ORDINAL_AFTER = re.compile(r"(?:st|nd|rd|th)(?![A-Za-z])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
-def _qualifier_before(text: str, start: int) -> tuple[Qualifier | None, int]:
-    match = _QUALIFIER_BEFORE.search(text, max(0, start - 24), start)
+def qualifier_before(text: str, start: int) -> tuple[Qualifier | None, int]:
+    """The qualifier ending just before ``text[start]`` and where it starts, or (None, start)."""
+    match = _QUALIFIER_BEFORE_REVERSED.match(text[max(0, start - _LOOK_BACK) : start][::-1])
     if match is None:
         return None, start
-    return _QUALIFIERS[match.lastgroup], match.start()
+    return _KIND_OF_GROUP[match.lastgroup], start - match.end()
 
 
 def _is_label(text: str, match: re.Match[str], end: int) -> bool:
@@ -278,7 +305,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
         kind, unit_name, unit_end, inner = unit
         if kind in ("count", "bare") and not unit_name and _is_label(text, match, end):
             continue
-        before, q_start = _qualifier_before(text, match.start())
+        before, q_start = qualifier_before(text, match.start())
         after = _QUALIFIER_AFTER.match(text, unit_end, end)
         q_end = unit_end
         qualifier: Qualifier = "exact"
