@@ -80,6 +80,7 @@ def test_the_qualifier_before_a_number_is_the_plain_patterns_at_every_position(
         ("APPROX. ", ("about", 0)),
         ("approximately\t", ("about", 0)),
         ("moreover ", ("at_least", 4)),
+        ("an estimate of  총 ", ("about", 0)),
         ("up to   ", (None, 8)),
         ("", (None, 0)),
     ],
@@ -88,6 +89,21 @@ def test_qualifier_words_and_where_they_start(
     before: str, expected: tuple[Qualifier | None, int]
 ) -> None:
     assert qualifier_before(before + "5만 개", len(before)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("deliveries by 2027, with 2026년 orders", "by 2027"),
+        ("2026년 주문, deliveries by 2027", "2026년"),
+        ("향후 3년간 over the next five years", "향후 3년간"),
+        ("Q3 2026 상반기", "Q3 2026"),
+        ("현대차는 GPU 5만 개를 도입한다", None),
+    ],
+)
+def test_the_earlier_of_a_korean_and_an_english_timeframe(text: str, expected: str | None) -> None:
+    found = find_timeframe(text, 0, len(text))
+    assert (found.text if found else None) == expected
 
 
 _PLAIN_TIMEFRAME = re.compile(
