@@ -424,15 +424,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             # minutes, so the baseline is the mean of a run before and one after the others
             again = measure(server, f"store_growth_{growth[0]}_after", growth_batches, growth[0])
             small = (runs[0].rate + again.rate) / 2
-            for background, run in zip(growth, runs, strict=True):
+            for index, (background, run) in enumerate(zip(growth, runs, strict=True)):
                 label = f"{background // 1000}k" if background < 1_000_000 else "1M"
                 rows.append(
                     entry(f"store.growth.facts_per_s.{label}", run.rate, "facts/s",
-                          ceiling=small, target=0.8, target_is_ratio=True,
+                          ceiling=small, target=0.8 if index else None, target_is_ratio=True,
                           note=f"{background:,} background facts, {run.facts:,} facts measured; "
                                f"ceiling = the {growth[0]:,} rate, mean of {runs[0].rate:,.0f} "
                                f"before and {again.rate:,.0f} after the others (flat means "
-                               "ratio ≥ 0.8)")
+                               "ratio ≥ 0.8; the first size is the baseline)")
                 )  # fmt: skip
     print_table(rows, "store (issue #10 items 3 and 7)")
     record(rows)
