@@ -81,14 +81,16 @@ QUALIFIER_WORDS: dict[Qualifier, tuple[str, ...]] = {
               "some", "almost", "close to", "an estimated", "an estimate of", "approx.", "approx"),
 }  # fmt: skip
 """Words before a number that qualify it (a space stands for any one whitespace character,
-letters match in any case); after the word come at most two spaces and an optional 총."""
+letters match in any case); after the word come at most two spaces, an optional 총 and its
+space, and a line break."""
 _BY_LENGTH = sorted(
     ((word, kind) for kind, words in QUALIFIER_WORDS.items() for word in words),
     key=lambda item: len(item[0]),
     reverse=True,
 )
 _LOOK_BACK = 24
-"""How far before a number its qualifier may start (the longest word, two spaces and 총)."""
+"""How far before a number its qualifier may start: more than the longest word (14
+characters), two spaces, 총 and its space, and a line break."""
 
 
 def _reversed(word: str) -> str:
@@ -97,14 +99,15 @@ def _reversed(word: str) -> str:
 
 
 _QUALIFIER_BEFORE_REVERSED = re.compile(
-    r"(?:\s?총)?\s{0,2}(?:"
+    r"\n?(?:\s?총)?\s{0,2}(?:"
     + "|".join(f"(?P<w{index}>{_reversed(word)})" for index, (word, _) in enumerate(_BY_LENGTH))
     + ")",
     re.IGNORECASE,
 )
 """The qualifier before a number, matched once on the reversed text before it: a pattern
 anchored at the number's start, searched forwards, would be tried at every position of the
-look-back.  Longer words first, so that "no more than" wins over "more than"."""
+look-back.  Longer words first, so that "no more than" wins over "more than".  The line break
+is what the forward pattern's ``$`` allowed: it matches before a final newline too."""
 _KIND_OF_GROUP: dict[str | None, Qualifier] = {
     f"w{index}": kind for index, (_, kind) in enumerate(_BY_LENGTH)
 }

@@ -54,14 +54,15 @@ _PLAIN_QUALIFIER = re.compile(
 
 def _plain_qualifier(text: str, start: int) -> tuple[Qualifier | None, int]:
     """The definition: the leftmost qualifier word in the 24 characters before ``start`` that
-    is followed by at most two spaces, an optional 총, and then ``start``."""
+    is followed by at most two spaces, an optional 총 and its space, and then ``start`` (or a
+    line break just before it: ``$``)."""
     match = _PLAIN_QUALIFIER.search(text, max(0, start - 24), start)
     if match is None or match.lastgroup is None:
         return None, start
     return _KINDS[int(match.lastgroup[1:])][1], match.start()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None, derandomize=True)
 @given(_TEXTS)
 def test_the_qualifier_before_a_number_is_the_plain_patterns_at_every_position(
     text: str,
@@ -81,6 +82,9 @@ def test_the_qualifier_before_a_number_is_the_plain_patterns_at_every_position(
         ("approximately\t", ("about", 0)),
         ("moreover ", ("at_least", 4)),
         ("an estimate of  총 ", ("about", 0)),
+        ("about  \n", ("about", 0)),
+        ("최대 총 \n", ("up_to", 0)),
+        ("over\t \n", ("at_least", 0)),
         ("up to   ", (None, 8)),
         ("", (None, 0)),
     ],
@@ -106,12 +110,43 @@ def test_the_earlier_of_a_korean_and_an_english_timeframe(text: str, expected: s
     assert (found.text if found else None) == expected
 
 
+_EVERY_TIMEFRAME = [
+    "향후 3년간", "향후 수년간", "향후 6개월간", "1분기", "하반기", "2026년 하반기", "연말까지",
+    "연초", "2027년까지", "내년", "올해 말", "연내", "by 2027", "through the end of 2026",
+    "starting in 2030", "in 2025", "over the next five years", "over the coming months",
+    "next year", "this year", "by year-end", "the first quarter", "first quarter of 2025", "Q4",
+    "Q3 2026",
+]  # fmt: skip
+"""One of each kind, each alone: every string the shortcut looks for is the only one present in
+at least one of them."""
+
+
+@pytest.mark.parametrize("written", _EVERY_TIMEFRAME)
+def test_every_kind_of_timeframe_alone_is_found(written: str) -> None:
+    text = f"GPU 5만 개 ({written})"
+    found = find_timeframe(text, 0, len(text))
+    plain = _PLAIN_TIMEFRAME.search(text)
+    assert found is not None and plain is not None
+    assert (found.text, found.start) == (plain.group(), plain.start())
+
+
+@pytest.mark.parametrize(
+    ("written", "phase"),
+    [("1단계", "phase 1"), ("2차 사업", "phase 2"), ("3차분", "phase 3"), ("Phase 4", "phase 4"),
+     ("phase 5", "phase 5"), ("second phase", "phase 2")],
+)  # fmt: skip
+def test_every_kind_of_phase_alone_is_found(written: str, phase: str) -> None:
+    text = f"GPU 5만 개 ({written})"
+    found = find_scope(text, 0, len(text))
+    assert found is not None and found[0] == phase
+
+
 _PLAIN_TIMEFRAME = re.compile(
     timeframes._TIMEFRAME_KO.pattern + "|" + timeframes._TIMEFRAME_EN.pattern
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None, derandomize=True)
 @given(_TEXTS, st.integers(0, 30), st.integers(0, 30))
 def test_timeframe_and_phase_are_the_plain_patterns_first_matches(
     text: str, cut: int, trim: int
