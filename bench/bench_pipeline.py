@@ -16,7 +16,7 @@ their own processes (``python -m services.cli extractor|store|alerts``) exactly 
 3. **Latency** — a fresh slice of the corpus published at 10 %, 50 % and 90 % of the sustained
    rate; per article, publish → first change naming it (``evidence.article_id``); p50 and p99.
 4. **Memory** — peak RSS (``VmHWM``) of each service process over the whole run.
-5. **Growth** — on a ledger with services of its own (warmed up by a few hundred articles),
+5. **Growth** — on a ledger with services of its own (warmed up by 200 articles, 30 quick),
    the sustained measurement after preloading background facts (10k, 100k; ``--full`` adds
    1M); then the smallest size once more on a fresh ledger, the same way and with the same
    articles, and the rows compare with the mean of the two: the host's speed drifts within
