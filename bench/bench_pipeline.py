@@ -15,7 +15,7 @@ their own processes (``python -m services.cli extractor|store|alerts``) exactly 
    first publish to the last change on ``ledger.changes.v1`` (after every lag is 0).
 3. **Latency** — a fresh slice of the corpus published at 10 %, 50 % and 90 % of the sustained
    rate; per article, publish → first change naming it (``evidence.article_id``); p50 and p99.
-4. **Memory** — peak RSS (``VmHWM``) of each service process over the whole run.
+4. **Memory** — peak RSS (``VmHWM``) of each service process over 2 and 3.
 5. **Growth** — on a ledger with services of its own (warmed up by 200 articles, 30 quick),
    the sustained measurement after preloading background facts (10k, 100k; ``--full`` adds
    1M); then the smallest size once more on a fresh ledger, the same way and with the same
@@ -577,26 +577,6 @@ async def run(
             ]  # fmt: skip
 
         record(rows)
-        # 5. growth, on ledgers of their own: the series, then its smallest size once more on
-        # a fresh ledger (the same articles), as the host's speed drifts within minutes
-        if not skip_growth:
-            size = max(100, count // 3)
-            series = await growth_series(bootstrap, pg, logs, "growth", growth, size)
-            (_, again), = await growth_series(bootstrap, pg, logs, "again", growth[:1], size)
-            base = (series[0][1] + again) / 2
-            for index, (target, (total, rate)) in enumerate(zip(growth, series, strict=True)):
-                label = f"{target // 1000}k" if target < 1_000_000 else "1M"
-                print(f"  growth {label} ({total:,} facts stored): {rate:,.0f} articles/s")
-                rows.append(
-                    entry(f"pipeline.growth.articles_per_s.{label}", rate, "articles/s",
-                          ceiling=base, target=0.8 if index else None, target_is_ratio=True,
-                          note=f"{total:,} facts stored; ceiling = the {growth[0]:,} rate, "
-                               f"mean of {series[0][1]:,.0f} before and {again:,.0f} after "
-                               "(a fresh ledger, the same articles); the first size is the "
-                               "baseline")
-                )  # fmt: skip
-            print(f"  growth {growth[0] // 1000}k again, fresh ledger: {again:,.0f} articles/s")
-
         for proc in procs:
             peak = proc.peak_rss_mb()
             print(f"  peak RSS {proc.name}: {peak:,.0f} MB")
@@ -609,6 +589,27 @@ async def run(
                     lower_is_better=True,
                 )
             )
+
+    # 5. growth, on ledgers with services of their own (the pipeline's are stopped): the
+    # series, then its smallest size once more on a fresh ledger (the same articles), as the
+    # host's speed drifts within minutes
+    if not skip_growth:
+        size = max(100, count // 3)
+        series = await growth_series(bootstrap, pg, logs, "growth", growth, size)
+        (_, again), = await growth_series(bootstrap, pg, logs, "again", growth[:1], size)
+        base = (series[0][1] + again) / 2
+        for index, (target, (total, rate)) in enumerate(zip(growth, series, strict=True)):
+            label = f"{target // 1000}k" if target < 1_000_000 else "1M"
+            print(f"  growth {label} ({total:,} facts stored): {rate:,.0f} articles/s")
+            rows.append(
+                entry(f"pipeline.growth.articles_per_s.{label}", rate, "articles/s",
+                      ceiling=base, target=0.8 if index else None, target_is_ratio=True,
+                      note=f"{total:,} facts stored; ceiling = the {growth[0]:,} rate, "
+                           f"mean of {series[0][1]:,.0f} before and {again:,.0f} after "
+                           "(a fresh ledger, the same articles); the first size is the "
+                           "baseline")
+            )  # fmt: skip
+        print(f"  growth {growth[0] // 1000}k again, fresh ledger: {again:,.0f} articles/s")
     return rows
 
 
