@@ -197,6 +197,15 @@ class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
         self.generation += 1
 
 
+
+async def _behind(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+    """Whether ``tp`` had records past the consumer's position at its last fetch."""
+    if tp not in consumer.assignment():
+        return False  # revoked since the poll
+    end = consumer.highwater(tp)
+    return end is not None and bool(end > await consumer.position(tp))
+
+
 @dataclass
 class ConsumerLoop:
     """Consume ``topics`` in group ``group``; hand batches to ``handler``; commit after it."""
@@ -256,7 +265,7 @@ class ConsumerLoop:
         next_lag_report = 0.0
         try:
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=self.poll_ms)
+                batches = await self._poll(consumer)
                 slices = (
                     [[r for records in batches.values() for r in records]]
                     if self.whole_poll and batches
@@ -274,6 +283,42 @@ class ConsumerLoop:
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
+        """One poll of at most ``batch_size`` records; a whole poll takes at most an equal share
+        of each assigned partition.
+
+        aiokafka's ``getmany`` drains the fetched partitions one after the other, so a poll of a
+        backlog would be the next ``batch_size`` records of one partition, far more time than
+        the other partitions' share: the store would then meet every other partition's facts
+        late, each a re-fold of its commitment's history.  Equal shares keep a poll a slice of
+        the same stretch of time on every partition, as they were published.
+        """
+        polled: dict[TopicPartition, list[Any]]
+        if not self.whole_poll:
+            polled = await consumer.getmany(timeout_ms=self.poll_ms)
+            return polled
+        polled = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self._share())
+        share = self._share()  # the poll may have joined the group: the assignment is new
+        for tp, records in polled.items():
+            if len(records) > share:
+                consumer.seek(tp, records[share].offset)  # the rest comes with later polls
+                del records[share:]
+        if not polled:
+            return polled
+        for tp in sorted(self.listener.assigned):
+            room = share - len(polled.get(tp, ()))
+            if room <= 0:
+                continue
+            more = await consumer.getmany(tp, max_records=room)
+            if not more and await _behind(consumer, tp):  # its next records are on the way
+                more = await consumer.getmany(tp, timeout_ms=self.poll_ms, max_records=room)
+            for part, records in more.items():
+                polled.setdefault(part, []).extend(records)
+        return polled
+
+    def _share(self) -> int:
+        return max(1, self.batch_size // max(1, len(self.listener.assigned)))
 
     async def _report_lag(self) -> None:
         try:

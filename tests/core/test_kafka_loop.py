@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer
@@ -91,6 +92,38 @@ async def test_whole_poll_hands_several_partitions_at_once_and_commits_them_all(
     assert sorted(seen) == sorted(f"m{i}".encode() for i in range(50))
     assert max(len({m.partition for m in batch}) for batch in batches) > 1
     assert await committed_lag(settings, "g-whole", [topic]) == 0
+
+
+async def test_whole_poll_of_a_backlog_takes_an_equal_share_of_every_partition(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    """A backlog published in order is consumed as slices of the same stretch on every
+    partition, not as one partition's next batch after another's (the store would meet every
+    other partition's facts late)."""
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    topic = Topics(settings.topic_prefix).articles
+    await ensure_topics(settings)
+    batches: list[Sequence[Message]] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        batches.append(batch)
+
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many(
+            [Outgoing(topic, f"key-{i}", f"m{i}".encode()) for i in range(300)]
+        )
+        loop = ConsumerLoop(
+            settings, "store", [topic], "g-fair", handler, publisher, batch_size=30,
+            whole_poll=True,
+        )  # fmt: skip
+        await run_until(loop, lambda: sum(map(len, batches)) >= 300)
+
+    shares = [Counter(m.partition for m in batch) for batch in batches]
+    assert max(count for share in shares for count in share.values()) <= 30 // 3
+    assert max(len(share) for share in shares) == 3
+    seen = [m.value for batch in batches for m in batch]
+    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(300))
+    assert await committed_lag(settings, "g-fair", [topic]) == 0
 
 
 async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
