@@ -11,9 +11,8 @@ the consumer loop hands them over:
 
 - ``partitioned``: keyed by article id over 6 partitions, one partition's slice of a 500-record
   ``getmany`` per batch (≈83 messages) — how a per-partition consumer loop hands them over;
-- ``whole poll``: polls of the same equal shares, each handed over as one batch up to the
-  earliest of its partitions' newest records, the rest held for the next poll — how the store
-  service consumes ``facts.v1`` (``ConsumerLoop(whole_poll=True)``, since session 8);
+- ``whole poll``: the same, but each 500-record ``getmany`` (6 slices) handed over as one batch
+  — how the store service consumes ``facts.v1`` (``ConsumerLoop(whole_poll=True)``);
 - ``in order``: one partition, 500 messages a batch — every batch extends the histories at
   their end (the store's append path), the best case.
 
@@ -53,7 +52,6 @@ from services.core.bus import Message  # noqa: E402
 from services.core.db import make_engine, session_factory  # noqa: E402
 from services.core.localpg import LocalPostgres  # noqa: E402
 from services.core.models import ArticleV1, ExtractionV1  # noqa: E402
-from services.core.polling import time_aligned  # noqa: E402
 from services.core.topics import Topics  # noqa: E402
 from services.testing.corpus import generate  # noqa: E402
 
@@ -261,34 +259,23 @@ def deliveries(
     whole_poll: bool = False,
 ) -> list[list[Message]]:
     """The batches a consumer loop hands the handler for ``items`` published in order: one
-    partition's slice of a poll each, or (``whole_poll``) a poll as the services consume one —
-    an equal share of each partition, handed on up to the earliest of the partitions' newest
-    records (:func:`services.core.polling.time_aligned`), the rest held for the next poll."""
+    partition's slice of a poll each, or (``whole_poll``) every slice of a poll together."""
     logs: dict[int, list[Message]] = {p: [] for p in range(partitions)}
-    for index, item in enumerate(items):
+    for item in items:
         p = partition_of(item.article_id, partitions)
         log = logs[p]
-        log.append(
-            Message("facts.v1", p, len(log), item.article_id.encode(), item.value,
-                    timestamp_ms=index)
-        )  # fmt: skip
+        log.append(Message("facts.v1", p, len(log), item.article_id.encode(), item.value))
     share = max(1, poll // partitions)
-    batches: list[list[Message]] = []
+    batches = []
     cursor = dict.fromkeys(logs, 0)
-    held: dict[int, list[Message]] = {}
-    while held or any(cursor[p] < len(logs[p]) for p in logs):
-        polled: dict[int, list[Message]] = {}
+    while any(cursor[p] < len(logs[p]) for p in logs):
+        polled = []
         for p, log in logs.items():
-            have = held.get(p, [])
-            taken = log[cursor[p] : cursor[p] + share - len(have)]
-            cursor[p] += len(taken)
-            if have or taken:
-                polled[p] = have + taken
-        if whole_poll:
-            hand, held = time_aligned(polled, lambda m: m.timestamp_ms)
-            batches.append([m for p in sorted(hand) for m in hand[p]])
-        else:
-            batches += polled.values()
+            batch = log[cursor[p] : cursor[p] + share]
+            cursor[p] += len(batch)
+            if batch:
+                polled.append(batch)
+        batches += [[m for batch in polled for m in batch]] if whole_poll else polled
     return batches
 
 
