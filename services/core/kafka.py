@@ -35,7 +35,6 @@ from services.core.bus import BatchHandler, Message, Outgoing
 from services.core.config import Settings
 from services.core.errors import RetryableError
 from services.core.models import DeadLetterError, DeadLetterV1
-from services.core.polling import time_aligned
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -199,17 +198,12 @@ class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 
-def _created(record: Any) -> int:
-    return int(record.timestamp)
-
-
 async def _behind(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
-    """Whether ``tp`` had records past the consumer's position at its last fetch (or has not
-    been fetched yet)."""
+    """Whether ``tp`` had records past the consumer's position at its last fetch."""
     if tp not in consumer.assignment():
         return False  # revoked since the poll
     end = consumer.highwater(tp)
-    return end is None or bool(end > await consumer.position(tp))
+    return end is not None and bool(end > await consumer.position(tp))
 
 
 @dataclass
@@ -231,10 +225,6 @@ class ConsumerLoop:
     listener: _Assignment = field(default_factory=_Assignment)
     consumed: int = 0
     _consumer: AIOKafkaConsumer | None = None
-    _held: dict[TopicPartition, list[Any]] = field(default_factory=dict, init=False, repr=False)
-    """Records of a whole poll past its horizon (:func:`time_aligned`), for the next poll."""
-    _held_in: int = field(default=0, init=False, repr=False)
-    """The assignment's generation when ``_held`` was filled."""
 
     @property
     def ready(self) -> bool:
@@ -295,26 +285,20 @@ class ConsumerLoop:
             await consumer.stop()
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
-        """One poll of at most ``batch_size`` records.  A whole poll takes at most an equal share
-        of each assigned partition, and hands on the same stretch of time of each.
+        """One poll of at most ``batch_size`` records; a whole poll takes at most an equal share
+        of each assigned partition.
 
         aiokafka's ``getmany`` drains the fetched partitions one after the other, so a poll of a
         backlog would be the next ``batch_size`` records of one partition, far more time than
         the other partitions' share: the store would then meet every other partition's facts
-        late, each a re-fold of its commitment's history.  Equal shares keep the partitions
-        near each other; :func:`time_aligned` hands on the records up to the earliest of their
-        last timestamps and holds the rest (uncommitted) for the next poll.
+        late, each a re-fold of its commitment's history.  Equal shares keep a poll a slice of
+        the same stretch of time on every partition, as they were published.
         """
         polled: dict[TopicPartition, list[Any]]
         if not self.whole_poll:
             polled = await consumer.getmany(timeout_ms=self.poll_ms)
             return polled
-        polled, self._held = self._held, {}
-        if self._held_in != self.listener.generation:
-            polled = {}  # a rebalance since: the partitions go on from their committed offsets
-        if not polled:
-            polled = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self._share())
-        generation = self.listener.generation  # the assignment these records came with
+        polled = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self._share())
         share = self._share()  # the poll may have joined the group: the assignment is new
         for tp, records in polled.items():
             if len(records) > share:
@@ -331,10 +315,7 @@ class ConsumerLoop:
                 more = await consumer.getmany(tp, timeout_ms=self.poll_ms, max_records=room)
             for part, records in more.items():
                 polled.setdefault(part, []).extend(records)
-        hand, held = time_aligned(polled, _created)
-        if self.listener.generation == generation:  # else refetched from the committed offsets
-            self._held, self._held_in = held, generation
-        return hand
+        return polled
 
     def _share(self) -> int:
         return max(1, self.batch_size // max(1, len(self.listener.assigned)))

@@ -126,39 +126,6 @@ async def test_whole_poll_of_a_backlog_takes_an_equal_share_of_every_partition(
     assert await committed_lag(settings, "g-fair", [topic]) == 0
 
 
-async def test_whole_polls_hand_a_backlog_on_in_the_order_it_was_published(
-    kafka_bootstrap: str, make_settings: Callable[..., Settings]
-) -> None:
-    """Every batch starts no earlier than the one before it ended, across partitions: what a
-    poll brings past the earliest partition's newest record waits for the next poll."""
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
-    topic = Topics(settings.topic_prefix).articles
-    await ensure_topics(settings)
-    batches: list[Sequence[Message]] = []
-
-    async def handler(batch: Sequence[Message]) -> None:
-        batches.append(batch)
-
-    async with kafka_publisher(settings) as publisher:
-        for start in range(0, 300, 20):  # twenty at a time: the timestamps move on
-            await publisher.publish_many(
-                [Outgoing(topic, f"key-{i}", f"m{i}".encode()) for i in range(start, start + 20)]
-            )
-        loop = ConsumerLoop(
-            settings, "store", [topic], "g-ordered", handler, publisher, batch_size=30,
-            whole_poll=True,
-        )  # fmt: skip
-        await run_until(loop, lambda: sum(map(len, batches)) >= 300)
-
-    ended = 0
-    for batch in batches:
-        assert min(m.timestamp_ms for m in batch) >= ended
-        ended = max(m.timestamp_ms for m in batch)
-    seen = [m.value for batch in batches for m in batch]
-    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(300))
-    assert await committed_lag(settings, "g-ordered", [topic]) == 0
-
-
 async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:
