@@ -70,37 +70,11 @@ async def test_every_message_is_handled_and_committed(
     assert await committed_lag(settings, "g-all", [topic]) == 0
 
 
-async def test_whole_poll_hands_several_partitions_at_once_and_commits_them_all(
-    kafka_bootstrap: str, make_settings: Callable[..., Settings]
-) -> None:
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
-    topic = Topics(settings.topic_prefix).articles
-    await ensure_topics(settings)
-    batches: list[Sequence[Message]] = []
-
-    async def handler(batch: Sequence[Message]) -> None:
-        batches.append(batch)
-
-    async with kafka_publisher(settings) as publisher:
-        await publisher.publish_many([Outgoing(topic, str(i), f"m{i}".encode()) for i in range(50)])
-        loop = ConsumerLoop(
-            settings, "store", [topic], "g-whole", handler, publisher, whole_poll=True
-        )
-        await run_until(loop, lambda: sum(map(len, batches)) >= 50)
-
-    seen = [m.value for batch in batches for m in batch]
-    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(50))
-    assert max(len({m.partition for m in batch}) for batch in batches) > 1
-    assert await committed_lag(settings, "g-whole", [topic]) == 0
-
-
-async def test_whole_poll_of_a_backlog_takes_an_equal_share_of_every_partition(
-    kafka_bootstrap: str, make_settings: Callable[..., Settings]
-) -> None:
-    """A backlog published in order is consumed as slices of the same stretch on every
-    partition, not as one partition's next batch after another's (the store would meet every
-    other partition's facts late)."""
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+async def whole_polls(
+    settings: Settings, group: str, count: int, batch_size: int = 500
+) -> list[Sequence[Message]]:
+    """The batches a whole-poll loop in ``group`` hands over for ``count`` messages published
+    before it starts (values ``m0``, ``m1``, …), once all of them are handled and committed."""
     topic = Topics(settings.topic_prefix).articles
     await ensure_topics(settings)
     batches: list[Sequence[Message]] = []
@@ -110,20 +84,37 @@ async def test_whole_poll_of_a_backlog_takes_an_equal_share_of_every_partition(
 
     async with kafka_publisher(settings) as publisher:
         await publisher.publish_many(
-            [Outgoing(topic, f"key-{i}", f"m{i}".encode()) for i in range(300)]
+            [Outgoing(topic, f"key-{i}", f"m{i}".encode()) for i in range(count)]
         )
         loop = ConsumerLoop(
-            settings, "store", [topic], "g-fair", handler, publisher, batch_size=30,
+            settings, "store", [topic], group, handler, publisher, batch_size=batch_size,
             whole_poll=True,
         )  # fmt: skip
-        await run_until(loop, lambda: sum(map(len, batches)) >= 300)
+        await run_until(loop, lambda: sum(map(len, batches)) >= count)
+    seen = [m.value for batch in batches for m in batch]
+    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(count))
+    assert await committed_lag(settings, group, [topic]) == 0
+    return batches
 
+
+async def test_whole_poll_hands_several_partitions_at_once_and_commits_them_all(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    batches = await whole_polls(make_settings(kafka_bootstrap=kafka_bootstrap), "g-whole", 50)
+    assert max(len({m.partition for m in batch}) for batch in batches) > 1
+
+
+async def test_whole_poll_of_a_backlog_takes_an_equal_share_of_every_partition(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    """A backlog published in order is consumed as slices of the same stretch on every
+    partition, not as one partition's next batch after another's (the store would meet every
+    other partition's facts late)."""
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    batches = await whole_polls(settings, "g-fair", 300, batch_size=30)
     shares = [Counter(m.partition for m in batch) for batch in batches]
     assert max(count for share in shares for count in share.values()) <= 30 // 3
     assert max(len(share) for share in shares) == 3
-    seen = [m.value for batch in batches for m in batch]
-    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(300))
-    assert await committed_lag(settings, "g-fair", [topic]) == 0
 
 
 async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
