@@ -198,12 +198,20 @@ class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 
-async def _behind(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
-    """Whether ``tp`` had records past the consumer's position at its last fetch."""
+async def behind_last_fetch(consumer: AIOKafkaConsumer, tp: TopicPartition, timeout: float) -> bool:
+    """Whether ``tp`` had records past the consumer's position at its last fetch.  False when
+    that cannot be told within ``timeout`` seconds (the position is being reset) or the
+    partition went away meanwhile: the poll goes on without it."""
     if tp not in consumer.assignment():
         return False  # revoked since the poll
     end = consumer.highwater(tp)
-    return end is not None and bool(end > await consumer.position(tp))
+    if end is None or timeout <= 0:
+        return False
+    try:
+        position = await asyncio.wait_for(consumer.position(tp), timeout)
+    except (KafkaError, TimeoutError):
+        return False
+    return bool(end > position)
 
 
 @dataclass
@@ -292,7 +300,8 @@ class ConsumerLoop:
         backlog would be the next ``batch_size`` records of one partition, far more time than
         the other partitions' share: the store would then meet every other partition's facts
         late, each a re-fold of its commitment's history.  Equal shares keep a poll a slice of
-        the same stretch of time on every partition, as they were published.
+        the same stretch of time on every partition, as they were published.  A partition
+        whose next records are on the way is waited for, all of them within one ``poll_ms``.
         """
         polled: dict[TopicPartition, list[Any]]
         if not self.whole_poll:
@@ -306,13 +315,16 @@ class ConsumerLoop:
                 del records[share:]
         if not polled:
             return polled
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.poll_ms / 1000  # one wait for all the partitions together
         for tp in sorted(self.listener.assigned):
             room = share - len(polled.get(tp, ()))
             if room <= 0:
                 continue
             more = await consumer.getmany(tp, max_records=room)
-            if not more and await _behind(consumer, tp):  # its next records are on the way
-                more = await consumer.getmany(tp, timeout_ms=self.poll_ms, max_records=room)
+            if not more and await behind_last_fetch(consumer, tp, deadline - clock()):  # on the way
+                wait_ms = max(0, int((deadline - clock()) * 1000))
+                more = await consumer.getmany(tp, timeout_ms=wait_ms, max_records=room)
             for part, records in more.items():
                 polled.setdefault(part, []).extend(records)
         return polled

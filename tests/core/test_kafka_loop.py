@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from services.core.bus import Message, Outgoing
 from services.core.config import Settings
 from services.core.errors import RetryableError
-from services.core.kafka import ConsumerLoop, committed_lag, ensure_topics, kafka_publisher
+from services.core.kafka import (
+    ConsumerLoop,
+    behind_last_fetch,
+    committed_lag,
+    ensure_topics,
+    kafka_publisher,
+)
 from services.core.models import DeadLetterV1
 from services.core.topics import Topics
 
@@ -115,6 +122,49 @@ async def test_whole_poll_of_a_backlog_takes_an_equal_share_of_every_partition(
     shares = [Counter(m.partition for m in batch) for batch in batches]
     assert max(count for share in shares for count in share.values()) <= 30 // 3
     assert max(len(share) for share in shares) == 3
+
+
+class PartitionBehind:
+    """A consumer whose partition 0 had records up to offset 10 at its last fetch; asking its
+    position runs ``position``."""
+
+    def __init__(self, position: Callable[[], Awaitable[int]]) -> None:
+        self.tp = TopicPartition("t", 0)
+        self._position = position
+
+    def assignment(self) -> set[TopicPartition]:
+        return {self.tp}
+
+    def highwater(self, tp: TopicPartition) -> int:
+        return 10
+
+    async def position(self, tp: TopicPartition) -> int:
+        return await self._position()
+
+
+async def test_a_partition_behind_its_last_fetch_is_waited_for() -> None:
+    async def at_four() -> int:
+        return 4
+
+    consumer = PartitionBehind(at_four)
+    assert await behind_last_fetch(consumer, consumer.tp, 0.2)
+    assert not await behind_last_fetch(consumer, consumer.tp, 0)
+
+
+async def test_a_partition_revoked_or_resetting_mid_poll_is_not_waited_for() -> None:
+    """The poll goes on without it: no exception escapes, no wait past the poll's own."""
+
+    async def revoked() -> int:
+        raise IllegalStateError("No current assignment for partition t-0")
+
+    async def resetting() -> int:
+        await asyncio.sleep(60)
+        return 0
+
+    for position in (revoked, resetting):
+        consumer = PartitionBehind(position)
+        async with asyncio.timeout(5):
+            assert not await behind_last_fetch(consumer, consumer.tp, 0.1)
 
 
 async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
