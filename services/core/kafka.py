@@ -327,7 +327,31 @@ class ConsumerLoop:
                 more = await consumer.getmany(tp, timeout_ms=wait_ms, max_records=room)
             for part, records in more.items():
                 polled.setdefault(part, []).extend(records)
+        await self._share_out_room(consumer, polled, share)
         return polled
+
+    async def _share_out_room(
+        self, consumer: AIOKafkaConsumer, polled: dict[TopicPartition, list[Any]], share: int
+    ) -> None:
+        """Give the room that partitions without records left to those that filled their share
+        (records already fetched only, in equal parts): a lone partition's backlog still moves
+        ``batch_size`` records a poll, and several backlogged partitions stay abreast."""
+        room = self.batch_size - sum(map(len, polled.values()))
+        full = [tp for tp in sorted(polled) if len(polled[tp]) >= share]
+        while room > 0 and full:
+            each = max(1, room // len(full))
+            still = []
+            for tp in full:
+                wanted = min(each, room)
+                if wanted <= 0:
+                    break
+                got = [r for records in (await consumer.getmany(tp, max_records=wanted)).values()
+                       for r in records]  # fmt: skip
+                polled[tp].extend(got)
+                room -= len(got)
+                if len(got) == wanted:
+                    still.append(tp)
+            full = still
 
     def _share(self) -> int:
         return max(1, self.batch_size // max(1, len(self.listener.assigned)))
