@@ -293,8 +293,8 @@ class ConsumerLoop:
             await consumer.stop()
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
-        """One poll of at most ``batch_size`` records; a whole poll takes at most an equal share
-        of each assigned partition.
+        """One poll of at most ``batch_size`` records; a whole poll takes an equal share of each
+        assigned partition (and shares out the room that idle partitions leave).
 
         aiokafka's ``getmany`` drains the fetched partitions one after the other, so a poll of a
         backlog would be the next ``batch_size`` records of one partition, far more time than
