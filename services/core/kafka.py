@@ -197,7 +197,6 @@ class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
         self.generation += 1
 
 
-
 async def behind_last_fetch(consumer: AIOKafkaConsumer, tp: TopicPartition, timeout: float) -> bool:
     """Whether ``tp`` had records past the consumer's position at its last fetch.  False when
     that cannot be told within ``timeout`` seconds (the position is being reset) or the
@@ -212,6 +211,15 @@ async def behind_last_fetch(consumer: AIOKafkaConsumer, tp: TopicPartition, time
     except (KafkaError, TimeoutError):
         return False
     return bool(end > position)
+
+
+async def _fetched(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, limit: int, wait: float = 0.0
+) -> list[Any]:
+    """Up to ``limit`` records of ``tp``: those fetched already, or the first to arrive within
+    ``wait`` seconds."""
+    got = await consumer.getmany(tp, timeout_ms=max(0, int(wait * 1000)), max_records=limit)
+    return list(got.get(tp, ()))
 
 
 @dataclass
@@ -308,25 +316,24 @@ class ConsumerLoop:
             polled = await consumer.getmany(timeout_ms=self.poll_ms)
             return polled
         polled = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self._share())
+        if not polled:
+            return polled
         share = self._share()  # the poll may have joined the group: the assignment is new
         for tp, records in polled.items():
             if len(records) > share:
                 consumer.seek(tp, records[share].offset)  # the rest comes with later polls
                 del records[share:]
-        if not polled:
-            return polled
         clock = asyncio.get_running_loop().time
         deadline = clock() + self.poll_ms / 1000  # one wait for all the partitions together
         for tp in sorted(self.listener.assigned):
             room = share - len(polled.get(tp, ()))
             if room <= 0:
                 continue
-            more = await consumer.getmany(tp, max_records=room)
+            more = await _fetched(consumer, tp, room)
             if not more and await behind_last_fetch(consumer, tp, deadline - clock()):  # on the way
-                wait_ms = max(0, int((deadline - clock()) * 1000))
-                more = await consumer.getmany(tp, timeout_ms=wait_ms, max_records=room)
-            for part, records in more.items():
-                polled.setdefault(part, []).extend(records)
+                more = await _fetched(consumer, tp, room, wait=deadline - clock())
+            if more:
+                polled.setdefault(tp, []).extend(more)
         await self._share_out_room(consumer, polled, share)
         return polled
 
@@ -345,8 +352,7 @@ class ConsumerLoop:
                 wanted = min(each, room)
                 if wanted <= 0:
                     break
-                got = [r for records in (await consumer.getmany(tp, max_records=wanted)).values()
-                       for r in records]  # fmt: skip
+                got = await _fetched(consumer, tp, wanted)
                 polled[tp].extend(got)
                 room -= len(got)
                 if len(got) == wanted:
