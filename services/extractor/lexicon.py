@@ -26,7 +26,7 @@ from services.extractor.patterns import (
     trie_pattern,
     variants,
 )
-from services.extractor.scanner import WordScanner, word_scanner
+from services.extractor.scanner import Occurrence, WordScanner, word_scanner
 
 DATA_DIR = Path(__file__).parent / "data"
 ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
@@ -125,6 +125,45 @@ def _leads(char: str) -> bool:
     return char.isspace() or char in _LEAD_PUNCTUATION
 
 
+Spelling = tuple[bool, frozenset[str]]
+"""A spelling of a :class:`WordList`'s word: whether it starts with a Latin letter, and the
+word's categories (none for a spelling whose lower case is not a word)."""
+
+
+Cue = tuple[frozenset[str], Spelling | None]
+"""What a spelling the cue scanner finds is: its kinds of cue, and, for a reference word's
+spelling, that spelling in :attr:`Lexicon.references`."""
+
+
+def chosen_hits(
+    text: str, occurrences: Iterable[Occurrence[Spelling]], prefix: bool
+) -> list[Hit]:
+    """Among every occurrence of a :class:`WordList`'s spellings in ``text`` (ordered by start,
+    longest first), the choice its two patterns' ``finditer`` make over the whole text: at the
+    leftmost start the longest word, then on from its end (for Latin words, from the lead
+    character before the word)."""
+    hits: list[Hit] = []
+    other_from = latin_from = 0
+    first = False
+    for a, b, (latin, categories) in occurrences:
+        if not latin:
+            if a >= other_from:
+                other_from = b
+                if categories:
+                    hits.append((a, b, categories))
+        elif a == 0:
+            if not first:
+                first = True  # latin_start: the longest word at 0
+                if categories:
+                    hits.append((a, b, categories))
+        elif a > latin_from and _leads(text[a - 1]):
+            latin_from = b
+            if categories and (prefix or at_word_end(text, b)):
+                hits.append((a, b, categories))
+    hits.sort(key=itemgetter(0))  # two chains, each in order; no start is in both
+    return hits
+
+
 @dataclass(frozen=True)
 class WordList:
     """Words of several categories; a match maps to its categories.  Words starting with a Latin
@@ -137,7 +176,9 @@ class WordList:
     other: re.Pattern[str]
     categories: Mapping[str, frozenset[str]]
     prefix: bool
-    scanner: WordScanner[tuple[bool, frozenset[str]]] | None
+    spellings: Mapping[str, Spelling]
+    """every spelling matched (each word in lower case, capitalised, title and upper case)"""
+    scanner: WordScanner[Spelling] | None
     """every spelling, with whether it starts with a Latin letter and its categories, for
     :meth:`find_all` (``None`` without Hyperscan: the regexes serve)"""
 
@@ -165,32 +206,10 @@ class WordList:
         return self._hits(text, self._spans(text, start, end))
 
     def find_all(self, text: str) -> list[Hit]:
-        """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article): among
-        every occurrence the scanner finds, the choice the two patterns' ``finditer`` make —
-        at the leftmost start the longest word, then on from its end (for Latin words, from
-        the lead character before the word)."""
+        """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article)."""
         if self.scanner is None:
             return self.find(text, 0, len(text))
-        hits: list[Hit] = []
-        other_from = latin_from = 0
-        first = False
-        for a, b, (latin, categories) in self.scanner.occurrences(text):
-            if not latin:
-                if a >= other_from:
-                    other_from = b
-                    if categories:
-                        hits.append((a, b, categories))
-            elif a == 0:
-                if not first:
-                    first = True  # latin_start: the longest word at 0
-                    if categories:
-                        hits.append((a, b, categories))
-            elif a > latin_from and _leads(text[a - 1]):
-                latin_from = b
-                if categories and (self.prefix or at_word_end(text, b)):
-                    hits.append((a, b, categories))
-        hits.sort(key=itemgetter(0))  # two chains, each in order; no start is in both
-        return hits
+        return chosen_hits(text, self.scanner.occurrences(text), self.prefix)
 
     def search(self, text: str, start: int, end: int) -> bool:
         return bool(self.find(text, start, end))
@@ -213,7 +232,7 @@ class Lexicon:
     references: WordList
     """pair, same_subject, distributive — whole words"""
     titles: re.Pattern[str]
-    cues: WordScanner[frozenset[str]] | None
+    cues: WordScanner[Cue] | None
     """every spelling the patterns above match of an organisation or a reference word
     (``"name"``), a GPU model (``"model"``) and a product (``"product"``), for
     :func:`find_cues`"""
@@ -229,6 +248,10 @@ class Cues:
     names: list[int] | None
     models: list[int] | None
     products: list[int] | None
+    references: list[Hit] | None = None
+    """the reference words (양사, "the company", 각각) the text's :attr:`Lexicon.references`
+    finds, from the same scan"""
+    reference_starts: list[int] | None = None
 
     def may_name(self, start: int, end: int) -> bool:
         return _any_between(self.names, start, end)
@@ -241,7 +264,17 @@ class Cues:
 
 
 EVERYWHERE = Cues(None, None, None)
-"""Cues that rule nothing out: without Hyperscan, and for texts too short to be worth a scan."""
+"""Cues that rule nothing out: without Hyperscan."""
+
+
+def find_references(lexicon: Lexicon, cues: Cues, text: str, start: int, end: int) -> list[Hit]:
+    """The reference words in ``text[start:end]`` (a sentence): from the cues' scan of the
+    whole text where there is one, else from the patterns."""
+    if cues.references is None or cues.reference_starts is None:
+        return lexicon.references.find(text, start, end)
+    first = bisect.bisect_left(cues.reference_starts, start)
+    last = bisect.bisect_left(cues.reference_starts, end, first)
+    return [hit for hit in cues.references[first:last] if hit[1] <= end]
 
 
 def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
@@ -256,21 +289,33 @@ def find_cues(lexicon: Lexicon, text: str) -> Cues:
     if lexicon.cues is None:
         return EVERYWHERE
     found = lexicon.cues.occurrences(text)
+    references = chosen_hits(
+        text,
+        [(start, end, spelling) for start, end, (_, spelling) in found if spelling is not None],
+        lexicon.references.prefix,
+    )
     return Cues(
-        [start for start, _, kinds in found if "name" in kinds],
-        [start for start, _, kinds in found if "model" in kinds],
-        [start for start, _, kinds in found if "product" in kinds],
+        [start for start, _, (kinds, _) in found if "name" in kinds],
+        [start for start, _, (kinds, _) in found if "model" in kinds],
+        [start for start, _, (kinds, _) in found if "product" in kinds],
+        references,
+        [hit[0] for hit in references],
     )
 
 
 def _cue_scanner(
-    names: Iterable[str], models: Iterable[str], products: Iterable[str]
-) -> WordScanner[frozenset[str]] | None:
+    names: Iterable[str],
+    models: Iterable[str],
+    products: Iterable[str],
+    references: Mapping[str, Spelling],
+) -> WordScanner[Cue] | None:
     kinds: dict[str, set[str]] = {}
-    for kind, words in (("name", names), ("model", models), ("product", products)):
+    for kind, words in (("name", [*names, *references]), ("model", models), ("product", products)):
         for word in words:
             kinds.setdefault(word, set()).add(kind)
-    return word_scanner({word: frozenset(found) for word, found in kinds.items()})
+    return word_scanner(
+        {word: (frozenset(found), references.get(word)) for word, found in kinds.items()}
+    )
 
 
 def merge_organisations(
@@ -329,15 +374,15 @@ def _word_list(
     spelled = variants(categories)
     latin = trie_pattern(w for w in spelled if is_latin(w[0]))
     frozen = {word: frozenset(cats) for word, cats in categories.items()}
+    spellings = {w: (is_latin(w[0]), frozen.get(w.lower(), frozenset())) for w in spelled}
     return WordList(
         latin=re.compile(_LEAD + "(" + latin + ")"),
         latin_start=re.compile(latin),
         other=re.compile(trie_pattern(w for w in spelled if not is_latin(w[0]))),
         categories=frozen,
         prefix=prefix,
-        scanner=word_scanner(
-            {w: (is_latin(w[0]), frozen.get(w.lower(), frozenset())) for w in spelled}
-        ),
+        spellings=spellings,
+        scanner=word_scanner(spellings),
     )
 
 
@@ -378,8 +423,9 @@ def build_lexicon(
     for flat in ("non_commitment", "relevance", "gpu_words"):
         groups[flat] = list(triggers[flat])
         sections[flat] = flat
-    references = {k: list(triggers[k]) for k in ("pair", "same_subject", "distributive")}
-    referring = variants(word.lower() for words in references.values() for word in words)
+    references = _word_list(
+        {k: list(triggers[k]) for k in ("pair", "same_subject", "distributive")}, prefix=False
+    )
     return Lexicon(
         organisations=orgs,
         org_aliases=aliases,
@@ -393,9 +439,9 @@ def build_lexicon(
         products=items,
         product_pattern=_dictionary(items),
         triggers=_word_list(groups, prefix=True, sections=sections),
-        references=_word_list(references, prefix=False),
+        references=references,
         titles=re.compile(trie_pattern(triggers["person_titles"])),
-        cues=_cue_scanner([*aliases, *referring], models, items),
+        cues=_cue_scanner(aliases, models, items, references.spellings),
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
-from services.extractor.lexicon import Cues, Hit, Lexicon
+from services.extractor.lexicon import Cues, Hit, Lexicon, find_references
 from services.extractor.numbers import QuantityMention, find_quantities, may_have_number_words
 from services.extractor.patterns import is_hangul
 from services.extractor.sentences import Sentence
@@ -171,13 +171,13 @@ def _party(mention: Mention) -> Party:
 
 
 def _reference_groups(
-    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, named: list[Group]
+    text: str, sentence: Sentence, references: list[Hit], ctx: Context, named: list[Group]
 ) -> tuple[list[Group], bool, bool]:
     """Groups for 양사/"the two companies" (the pair named before) and "it"/이 회사 (the subject
     before: earlier in this sentence — "Nvidia said it would" — or in an earlier one)."""
     groups: list[Group] = []
     distributive = respectively = False
-    for start, end, categories in lexicon.references.find(text, sentence.start, sentence.end):
+    for start, end, categories in references:
         if "distributive" in categories:
             distributive = True
             respectively = respectively or text[start:end].lower() in ("respectively", "각각")
@@ -218,7 +218,7 @@ def _view(
     start, end = sentence.start, sentence.end
     named = group_mentions(text, find_mentions(text, start, end, lexicon, cues.names))
     references, distributive, respectively = _reference_groups(
-        text, sentence, lexicon, ctx, named
+        text, sentence, find_references(lexicon, cues, text, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
     if hits is None:
@@ -776,7 +776,7 @@ def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon, cues: Cue
     start, end = sentence.start, sentence.end
     return cues.may_name(start, end) and (
         lexicon.org_pattern.search(text, start, end, cues.names)
-        or lexicon.references.search(text, start, end)
+        or bool(find_references(lexicon, cues, text, start, end))
     )
 
 

@@ -1,7 +1,9 @@
-"""Cues: where a text may name an organisation or a GPU model, from one scan of the whole text.
+"""Cues: where a text may name an organisation or a GPU model, and the reference words it holds
+(양사, "the company"), from one scan of the whole text.
 
 The extractor asks the per-sentence patterns only where a cue says a name may be; so a stretch
-without a cue must be a stretch where those patterns find nothing.  The property tests hold the
+without a cue must be a stretch where those patterns find nothing.  A sentence's reference words
+come from the same scan, and must be what the reference patterns find in it.  The property tests hold the
 cues to that on texts made of the lexicon's own names, reference words and models, pieces of
 them, and the characters around them.
 """
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
+from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues, find_references
 from services.extractor.sentences import split_sentences
 
 LEXICON: Lexicon = default_lexicon()
@@ -77,6 +79,33 @@ def test_matching_only_where_cues_start_finds_what_matching_everywhere_finds(
         assert [m.span() for m in dictionary.finditer(text, a, b, starts)] == everywhere
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXTS)
+def test_the_reference_words_of_a_sentence_from_the_cue_scan_equal_the_patterns(
+    text: str,
+) -> None:
+    cues = find_cues(LEXICON, text)
+    for sentence in split_sentences(text):
+        a, b = sentence.start, sentence.end
+        assert find_references(LEXICON, cues, text, a, b) == LEXICON.references.find(text, a, b)
+
+
+def test_the_cue_scan_finds_reference_words_whole_and_with_their_kinds() -> None:
+    text = "양사는 각각 GPU를 도입한다. The company said. Companies rose. 이 회사는 동의했다."
+    cues = find_cues(LEXICON, text)
+    found = [
+        (text[a:b], sorted(kinds))
+        for s in split_sentences(text)
+        for a, b, kinds in find_references(LEXICON, cues, text, s.start, s.end)
+    ]
+    assert found == [
+        ("양사", ["pair"]),
+        ("각각", ["distributive"]),
+        ("The company", ["same_subject"]),
+        ("이 회사", ["same_subject"]),
+    ]
+
+
 def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> None:
     text = "Shares rose. 삼성전자는 GB200 5만 장을 도입한다. The rally went on. HBM4 공급."
     cues = find_cues(LEXICON, text)
@@ -87,5 +116,9 @@ def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> 
 
 
 def test_without_hyperscan_every_stretch_may_name_anything() -> None:
-    cues = find_cues(replace(LEXICON, cues=None), "Shares rose.")
+    lexicon = replace(LEXICON, cues=None)
+    cues = find_cues(lexicon, "Shares rose. 양사는 합의했다.")
     assert cues.may_name(0, 12) and cues.may_model(0, 12) and cues.may_product(0, 12)
+    assert find_references(lexicon, cues, "Shares rose. 양사는 합의했다.", 13, 21) == [
+        (13, 15, frozenset({"pair"}))
+    ]
