@@ -13,18 +13,18 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Final, Literal
 
 from services.extractor.lexicon import Lexicon
 from services.extractor.patterns import is_hangul, is_latin
 
 Role = Literal["topic", "subj", "with", "to", "from", "of", "obj", "by", "in", "bare", "other"]
 
-_PARTICLE = re.compile(
+_PARTICLE: Final = re.compile(
     r"(?:와\s?함께|과\s?함께|와의|과의|으로부터|로부터|에게서|에게|에서|에는|에도|와는|과는|와도|과도"
     r"|으로|은|는|이|가|도|와|과|의|에|을|를|로|만|측은|측이|측과|측도)(?![가-힣])"
 )
-_PARTICLE_ROLE: dict[str, Role] = {
+_PARTICLE_ROLE: Final[dict[str, Role]] = {
     "은": "topic", "는": "topic", "도": "topic", "측은": "topic", "측도": "topic",
     "이": "subj", "가": "subj", "측이": "subj",
     "와": "with", "과": "with", "와의": "with", "과의": "with", "와는": "with", "과는": "with",
@@ -33,37 +33,39 @@ _PARTICLE_ROLE: dict[str, Role] = {
     "으로부터": "from", "로부터": "from", "에게서": "from", "에서": "from",
     "의": "of", "을": "obj", "를": "obj", "만": "other",
 }
-_TOGETHER = re.compile(r"[와과]\s?함께")
-_PERSON_NAME = re.compile(r"\s?(?:[가-힣]{2,4}\s)?")
-_TITLE_TAIL = re.compile(r"(?:\([A-Za-z]{2,5}\))?")
-_PARENTHESIS = re.compile(r"\([^()\n]{1,30}\)")
-_POSSESSIVE = re.compile(r"['’]s?(?![A-Za-z])")
-_PREPOSITION = re.compile(
+_TOGETHER: Final = re.compile(r"[와과]\s?함께")
+_PERSON_NAME: Final = re.compile(r"\s?(?:[가-힣]{2,4}\s)?")
+_TITLE_TAIL: Final = re.compile(r"(?:\([A-Za-z]{2,5}\))?")
+_PARENTHESIS: Final = re.compile(r"\([^()\n]{1,30}\)")
+_POSSESSIVE: Final = re.compile(r"['’]s?(?![A-Za-z])")
+_PREPOSITION: Final = re.compile(
     r"(?:^|[\s(])(with|to|from|by|in|into|for|of|at|via|alongside|between|among|including|"
     r"like|as|than|versus|vs\.?)\s+(?:the\s+|its\s+|their\s+|a\s+)?$",
     re.IGNORECASE,
 )
-_PREPOSITION_ROLE: dict[str, Role] = {
+_PREPOSITION_ROLE: Final[dict[str, Role]] = {
     "with": "with", "alongside": "with", "between": "with", "to": "to", "for": "to",
     "into": "in", "in": "in", "from": "from", "by": "by", "of": "of",
 }
-_CONNECTOR = re.compile(r"\s*(?:,|·|ㆍ|、|/|및|그리고|and|&|as well as|, and)?\s*", re.IGNORECASE)
-_KO_COMPANY_WORD = (
+_CONNECTOR: Final = re.compile(
+    r"\s*(?:,|·|ㆍ|、|/|및|그리고|and|&|as well as|, and)?\s*", re.IGNORECASE
+)
+_KO_COMPANY_WORD: Final = (
     r"(?:그룹|전자|텔레콤|클라우드|통신|은행|증권|테크|랩스|시스템즈|모빌리티|홀딩스|네트웍스|디스플레이"
     r"|중공업|하이텍|케미칼|인베스트먼트|파트너스|컴퓨팅)"
 )
-_KO_SUBJECT_NEXT = r"(?=은|는|이|가|도|와|과)"
-_KO_UNKNOWN = re.compile(
+_KO_SUBJECT_NEXT: Final = r"(?=은|는|이|가|도|와|과)"
+_KO_UNKNOWN: Final = re.compile(
     rf"(?<![A-Za-z0-9가-힣])([A-Za-z가-힣][A-Za-z0-9가-힣&]{{1,16}}{_KO_COMPANY_WORD}){_KO_SUBJECT_NEXT}"
 )
-_KO_UNKNOWN_HINT = re.compile(_KO_COMPANY_WORD + _KO_SUBJECT_NEXT)
+_KO_UNKNOWN_HINT: Final = re.compile(_KO_COMPANY_WORD + _KO_SUBJECT_NEXT)
 """What every ``_KO_UNKNOWN`` match holds: found faster, it spares most sentences that pattern."""
-_EN_UNKNOWN = re.compile(
+_EN_UNKNOWN: Final = re.compile(
     r"([A-Z][A-Za-z0-9&\-]{1,24}(?:\s(?:[A-Z][A-Za-z0-9&\-]{0,24}|of|de)){0,3})"
     r"(?=,?\s(?:will|plans|planned|has|have|had|said|says|signed|agreed|is|was|announced|would|"
     r"intends|aims|agreed|unveiled|struck|inked|ordered|bought|committed|and\s[A-Z]))"
 )
-_EN_NOT_NAMES = frozenset(
+_EN_NOT_NAMES: Final = frozenset(
     [
         "The", "It", "In", "On", "At", "This", "That", "These", "Those", "A", "An", "But",
         "And", "However", "Meanwhile", "Also", "According", "Separately", "Last", "Next",
@@ -264,7 +266,7 @@ def _unknown(text: str, start: int, end: int, known: list[Mention]) -> list[Ment
     return found
 
 
-MAX_MENTIONS = 24
+MAX_MENTIONS: Final = 24
 """Organisations read per sentence; real sentences name far fewer, junk may name thousands."""
 
 

@@ -14,6 +14,7 @@ import functools
 import re
 from collections import Counter
 from dataclasses import replace
+from typing import Final
 
 from services.core.models import (
     ArticleV1,
@@ -43,13 +44,15 @@ from services.extractor.rules import (
 from services.extractor.sentences import Sentence, split_sentences
 from services.extractor.version import EXTRACTOR_VERSION
 
-CONTEXT_REACH = 8
+CONTEXT_REACH: Final = 8
 """Sentences skipped by the cheap test are searched this far back for the current subject."""
-MODEL_REACH = 5
+MODEL_REACH: Final = 5
 """A sentence naming only a GPU model completes a GPU figure at most this many sentences back."""
 
-_STATUS_RANK = {"cancelled": 4, "completed": 3, "negotiating": 2, "planned": 1, "announced": 0}
-_STATUS_NEWS = frozenset({"cancelled", "completed", "negotiating"})
+_STATUS_RANK: Final = {
+    "cancelled": 4, "completed": 3, "negotiating": 2, "planned": 1, "announced": 0
+}
+_STATUS_NEWS: Final = frozenset({"cancelled", "completed", "negotiating"})
 """A restatement with one of these statuses updates the first statement's status."""
 
 
@@ -57,9 +60,9 @@ def _later_status(first: str, later: str) -> str:
     if later in _STATUS_NEWS and _STATUS_RANK[later] > _STATUS_RANK[first]:
         return later
     return first
-_SURROGATE = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")  # mypyc: no surrogate literals
-_HANGUL = re.compile("[\uac00-\ud7a3]")
-_LATIN = re.compile("[A-Za-z]")
+_SURROGATE: Final = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")  # mypyc: no surrogate literals
+_HANGUL: Final = re.compile("[\uac00-\ud7a3]")
+_LATIN: Final = re.compile("[A-Za-z]")
 
 
 def detect_language(text: str) -> str:

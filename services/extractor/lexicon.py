@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -28,10 +28,10 @@ from services.extractor.patterns import (
 )
 from services.extractor.scanner import Occurrence, WordScanner, word_scanner
 
-DATA_DIR = Path(__file__).parent / "data"
-ORGANISATIONS_ENV = "INFRALEDGER_ORGANISATIONS_FILE"
+DATA_DIR: Final = Path(__file__).parent / "data"
+ORGANISATIONS_ENV: Final = "INFRALEDGER_ORGANISATIONS_FILE"
 
-_LIST_FIELDS = ("names_ko", "aliases", "people")
+_LIST_FIELDS: Final = ("names_ko", "aliases", "people")
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ class Dictionary:
 Hit = tuple[int, int, frozenset[str]]
 """A word found by a :class:`WordList`: its span and categories."""
 
-_LEAD_PUNCTUATION = "(\"'“‘[/-–,.:;·"
-_LEAD = "[\\s" + re.escape(_LEAD_PUNCTUATION) + "]"
+_LEAD_PUNCTUATION: Final = "(\"'“‘[/-–,.:;·"
+_LEAD: Final = "[\\s" + re.escape(_LEAD_PUNCTUATION) + "]"
 """What precedes an English word (white space or :data:`_LEAD_PUNCTUATION`): matching English
 words only there keeps the engine from trying every letter of a text as the start of a word."""
 
@@ -263,7 +263,7 @@ class Cues:
         return _any_between(self.products, start, end)
 
 
-EVERYWHERE = Cues(None, None, None)
+EVERYWHERE: Final = Cues(None, None, None)
 """Cues that rule nothing out: without Hyperscan."""
 
 

@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 Kind = Literal["count", "money", "power", "bare"]
 Qualifier = Literal["exact", "about", "up_to", "at_least"]
 
-_NUM = r"(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,13})(?:\.\d{1,4})?(?![\d,]\d)"
-_KO_GROUP = _NUM + r"\s?(?:[십백천](?:\s?[조억만])?|[조억만])"
-_KO_NUMBER = r"(?:" + _KO_GROUP + r"\s?){1,4}(?:\d{1,4}(?![\d.]))?"
-_KO_VAGUE = r"수\s?(?:십|백|천)?\s?(?:조|억|만|천|백|십)"
-_EN_MAGNITUDE = r"thousand|million|billion|trillion|bn|mn|tn|[kKmMbBT](?![A-Za-z0-9])"
-_EN_NUMBER = _NUM + r"(?:\s?(?:" + _EN_MAGNITUDE + r"))?"
-_EN_WORDS = (
+_NUM: Final = r"(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,13})(?:\.\d{1,4})?(?![\d,]\d)"
+_KO_GROUP: Final = _NUM + r"\s?(?:[십백천](?:\s?[조억만])?|[조억만])"
+_KO_NUMBER: Final = r"(?:" + _KO_GROUP + r"\s?){1,4}(?:\d{1,4}(?![\d.]))?"
+_KO_VAGUE: Final = r"수\s?(?:십|백|천)?\s?(?:조|억|만|천|백|십)"
+_EN_MAGNITUDE: Final = r"thousand|million|billion|trillion|bn|mn|tn|[kKmMbBT](?![A-Za-z0-9])"
+_EN_NUMBER: Final = _NUM + r"(?:\s?(?:" + _EN_MAGNITUDE + r"))?"
+_EN_WORDS: Final = (
     r"(?:a|one)\s(?:quarter|third)\sof\sa\s(?:million|billion)|half\sa\s(?:million|billion)"
     r"|(?:a|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|a\shundred)"
     r"\s(?:hundred\s)?(?:thousand|million|billion|trillion)"
 )
-_EN_VAGUE = (
+_EN_VAGUE: Final = (
     r"(?:tens|hundreds)\sof\s(?:thousands|millions|billions)(?:\sof)?"
     r"|(?:thousands|millions|billions)\sof"
 )
-_CURRENCY_BEFORE = r"US\$|\$|₩|€|£|USD\s?|KRW\s?|EUR\s?|GBP\s?|JPY\s?"
+_CURRENCY_BEFORE: Final = r"US\$|\$|₩|€|£|USD\s?|KRW\s?|EUR\s?|GBP\s?|JPY\s?"
 
-_NEVER = "(?!)"
+_NEVER: Final = "(?!)"
 
 
 def _number_pattern(
@@ -51,18 +51,20 @@ def _number_pattern(
 
 # Figures in digits, and (only where "million" or "thousand" occurs) figures in words: one
 # pattern with both would have to try words at every letter.
-_DIGITS = _number_pattern(_KO_NUMBER, _KO_VAGUE, _EN_NUMBER, _NEVER, _NEVER, r"0-9$₩€£수UKEGJ")
-_WORDS = _number_pattern(_NEVER, _NEVER, _NEVER, _EN_WORDS, _EN_VAGUE, r"aohtfsenUKEGJ$₩€£")
-_WORD_HINTS = ("illion", "ILLION", "housand", "HOUSAND")
+_DIGITS: Final = _number_pattern(
+    _KO_NUMBER, _KO_VAGUE, _EN_NUMBER, _NEVER, _NEVER, r"0-9$₩€£수UKEGJ"
+)
+_WORDS: Final = _number_pattern(_NEVER, _NEVER, _NEVER, _EN_WORDS, _EN_VAGUE, r"aohtfsenUKEGJ$₩€£")
+_WORD_HINTS: Final = ("illion", "ILLION", "housand", "HOUSAND")
 """What every number in words (``_WORDS``) has; ``str.find`` looks for them faster than a regex."""
-_NOT_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,-_/")
+_NOT_AFTER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,-_/")
 
-_KO_AFTER_NUMBER = r"(?P<q1>여|남짓)?\s?"
-_PARTICLE_FOLLOWS = (
+_KO_AFTER_NUMBER: Final = r"(?P<q1>여|남짓)?\s?"
+_PARTICLE_FOLLOWS: Final = (
     r"(?=[^가-힣]|$|(?:을|를|의|이|가|은|는|에|과|와|도|씩|로|으로|까지|규모|분|어치|이상|이하|미만|초과"
     r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대))"
 )
-_UNIT_AFTER = re.compile(
+_UNIT_AFTER: Final = re.compile(
     _KO_AFTER_NUMBER
     + r"(?:(?P<power>MW|GW|메가와트|기가와트|megawatts?|gigawatts?)"
     r"|(?P<money>달러|원|유로|엔|위안|파운드)" + _PARTICLE_FOLLOWS
@@ -70,11 +72,11 @@ _UNIT_AFTER = re.compile(
     + r"|(?P<enmoney>dollars|won|euros|yen|USD|KRW|EUR)(?![A-Za-z]))",
     re.IGNORECASE,
 )
-_QUALIFIER_AFTER = re.compile(
+_QUALIFIER_AFTER: Final = re.compile(
     r"\s?(?:(?P<at_least>이상|초과|넘는|넘게|넘은|넘어|\+|\s?plus(?![a-z])|\s?or\smore)"
     r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지))",
 )
-QUALIFIER_WORDS: dict[Qualifier, tuple[str, ...]] = {
+QUALIFIER_WORDS: Final[dict[Qualifier, tuple[str, ...]]] = {
     "up_to": ("최대", "up to", "as many as", "as much as", "no more than", "at most"),
     "at_least": ("최소", "적어도", "more than", "over", "at least", "upwards of", "in excess of"),
     "about": ("약", "대략", "어림잡아", "about", "around", "roughly", "nearly", "approximately",
@@ -83,12 +85,12 @@ QUALIFIER_WORDS: dict[Qualifier, tuple[str, ...]] = {
 """Words before a number that qualify it (a space stands for any one whitespace character,
 letters match in any case); after the word come at most two spaces, an optional 총 and its
 space, and a line break."""
-_BY_LENGTH = sorted(
+_BY_LENGTH: Final = sorted(
     ((word, kind) for kind, words in QUALIFIER_WORDS.items() for word in words),
     key=lambda item: len(item[0]),
     reverse=True,
 )
-_LOOK_BACK = 24
+_LOOK_BACK: Final = 24
 """How far before a number its qualifier may start: more than the longest word (14
 characters), two spaces, 총 and its space, and a line break."""
 
@@ -98,7 +100,7 @@ def _reversed(word: str) -> str:
     return re.escape(word[::-1]).replace(r"\ ", r"\s")
 
 
-_QUALIFIER_BEFORE_REVERSED = re.compile(
+_QUALIFIER_BEFORE_REVERSED: Final = re.compile(
     r"\n?(?:\s?총)?\s{0,2}(?:"
     + "|".join(f"(?P<w{index}>{_reversed(word)})" for index, (word, _) in enumerate(_BY_LENGTH))
     + ")",
@@ -108,35 +110,35 @@ _QUALIFIER_BEFORE_REVERSED = re.compile(
 anchored at the number's start, searched forwards, would be tried at every position of the
 look-back.  Longer words first, so that "no more than" wins over "more than".  The line break
 is what the forward pattern's ``$`` allowed: it matches before a final newline too."""
-_KIND_OF_GROUP: dict[str | None, Qualifier] = {
+_KIND_OF_GROUP: Final[dict[str | None, Qualifier]] = {
     f"w{index}": kind for index, (_, kind) in enumerate(_BY_LENGTH)
 }
-_BARE_FOLLOWS = re.compile(  # "install up to 50,000.", "secure 30,000 by 2027"
+_BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by 2027"
     r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b"
     r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
 )
 
-_KO_DIGIT = {"십": 10, "백": 100, "천": 1000}
-_KO_BIG = {"만": 10**4, "억": 10**8, "조": 10**12}
-_EN_SCALE = {
+_KO_DIGIT: Final = {"십": 10, "백": 100, "천": 1000}
+_KO_BIG: Final = {"만": 10**4, "억": 10**8, "조": 10**12}
+_EN_SCALE: Final = {
     "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
     "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12,
 }
-_EN_WORD_VALUE = {
+_EN_WORD_VALUE: Final = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "fifty": 50, "a hundred": 100,
 }
-_EN_FRACTION = {"quarter": 0.25, "third": 1 / 3, "half": 0.5}
-_CURRENCY = {
+_EN_FRACTION: Final = {"quarter": 0.25, "third": 1 / 3, "half": 0.5}
+_CURRENCY: Final = {
     "$": "USD", "us$": "USD", "usd": "USD", "달러": "USD", "dollars": "USD",
     "₩": "KRW", "krw": "KRW", "원": "KRW", "won": "KRW",
     "€": "EUR", "eur": "EUR", "유로": "EUR", "euros": "EUR",
     "£": "GBP", "gbp": "GBP", "파운드": "GBP", "¥": "JPY", "jpy": "JPY", "엔": "JPY", "yen": "JPY",
     "위안": "CNY",
 }
-_POWER = {"mw": "MW", "메가와트": "MW", "megawatt": "MW", "megawatts": "MW",
+_POWER: Final = {"mw": "MW", "메가와트": "MW", "megawatt": "MW", "megawatts": "MW",
           "gw": "GW", "기가와트": "GW", "gigawatt": "GW", "gigawatts": "GW"}
-_KO_GROUP_RE = re.compile(r"(" + _NUM + r")\s?([십백천])?\s?([조억만])?")
+_KO_GROUP_RE: Final = re.compile(r"(" + _NUM + r")\s?([십백천])?\s?([조억만])?")
 
 
 @dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
@@ -183,7 +185,7 @@ def korean_value(text: str) -> float:
     return total
 
 
-_EN_NUMBER_WORD = re.compile(r"(" + _NUM + r")\s?([A-Za-z]*)")
+_EN_NUMBER_WORD: Final = re.compile(r"(" + _NUM + r")\s?([A-Za-z]*)")
 
 
 def english_value(number: str) -> float:
@@ -207,13 +209,13 @@ def english_words_value(words: str) -> float:
     return value * scale
 
 
-_QUALIFIERS: dict[str | None, Qualifier] = {
+_QUALIFIERS: Final[dict[str | None, Qualifier]] = {
     "up_to": "up_to", "at_least": "at_least", "about": "about", None: "exact"
 }
-_MODEL_BEFORE = re.compile(r"[A-Z]{2,}\s?$")
-_RANK_BEFORE = re.compile(r"(?:No\.|#|[Nn]umber|[Rr]ank(?:ed)?)\s?$")
-_ORDINAL_AFTER = re.compile(r"(?:st|nd|rd|th)(?![A-Za-z])")
-_YEAR = re.compile(r"(?:19|20)\d\d")
+_MODEL_BEFORE: Final = re.compile(r"[A-Z]{2,}\s?$")
+_RANK_BEFORE: Final = re.compile(r"(?:No\.|#|[Nn]umber|[Rr]ank(?:ed)?)\s?$")
+_ORDINAL_AFTER: Final = re.compile(r"(?:st|nd|rd|th)(?![A-Za-z])")
+_YEAR: Final = re.compile(r"(?:19|20)\d\d")
 
 
 def qualifier_before(text: str, start: int) -> tuple[Qualifier | None, int]:
@@ -280,7 +282,7 @@ def _unit(
     return "count", unit.group("counter"), unit.end(), inner
 
 
-MAX_QUANTITIES = 24
+MAX_QUANTITIES: Final = 24
 """Quantities read per call; a sentence of real news has a handful."""
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Final
 
 _Trie = dict[str, "_Trie"]
-_END = ""
+_END: Final = ""
 
 
 def _insert(trie: _Trie, word: str) -> None:

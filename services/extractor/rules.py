@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
 from services.extractor.lexicon import Cues, Hit, Lexicon, find_references
@@ -23,24 +24,26 @@ from services.extractor.timeframes import TimeframeMention, find_scope, find_tim
 
 Span = tuple[int, int]
 
-_COMPUTE = frozenset({"gpu", "MW", "GW"})
-_STATUS_ORDER = ("cancelled", "completed", "negotiating", "planned")
-_TYPE_TRIGGERS = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
-_STATUS_TRIGGERS = frozenset({"cancelled", "completed", "negotiating", "planned"})
-_TRIGGERS = _TYPE_TRIGGERS | _STATUS_TRIGGERS
-_COUNTERPARTY_ROLES: dict[str, tuple[str, ...]] = {
+_COMPUTE: Final = frozenset({"gpu", "MW", "GW"})
+_STATUS_ORDER: Final = ("cancelled", "completed", "negotiating", "planned")
+_TYPE_TRIGGERS: Final = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
+_STATUS_TRIGGERS: Final = frozenset({"cancelled", "completed", "negotiating", "planned"})
+_TRIGGERS: Final = _TYPE_TRIGGERS | _STATUS_TRIGGERS
+_COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "gpu_commitment": ("from", "vendor", "with", "pair", "model", "to"),
     "supply": ("to", "with", "pair", "obj", "of", "vendor"),
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
-_CLAUSE_BREAK = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
-_RANGE_GAP = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
-_FROM_BEFORE = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
-_PHRASE_END = re.compile(r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$")
-_RELATIVE = re.compile(r",?\s(?:which|who)\s")
-_WORD = re.compile(r"[^\s,.;:]+")
-_NUMBER_LIST = re.compile(
+_CLAUSE_BREAK: Final = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
+_RANGE_GAP: Final = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
+_FROM_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
+_PHRASE_END: Final = re.compile(
+    r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$"
+)
+_RELATIVE: Final = re.compile(r",?\s(?:which|who)\s")
+_WORD: Final = re.compile(r"[^\s,.;:]+")
+_NUMBER_LIST: Final = re.compile(
     r"(?:\s*(?:,|and|or|to|~|-|–)\s*\d[\d.,]*(?:\s?(?:thousand|million|[kKmM]))?)+", re.IGNORECASE
 )
 
@@ -245,9 +248,9 @@ def _view(
 # --------------------------------------------------------------------------- quantities
 
 
-_LIST_BREAK = re.compile(r"[,;]|\s[및과와]\s")
-_WORDS_BREAK = re.compile(r"[,;.]|\s(?:and|or)\s")
-_PUNCTUATION = re.compile(r"[,;.]")
+_LIST_BREAK: Final = re.compile(r"[,;]|\s[및과와]\s")
+_WORDS_BREAK: Final = re.compile(r"[,;.]|\s(?:and|or)\s")
+_PUNCTUATION: Final = re.compile(r"[,;.]")
 
 
 def _words_between(text: str, start: int, end: int) -> int:
@@ -698,7 +701,7 @@ def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:
     ctx.previous_relevant = "relevance" in view.categories
 
 
-_NUMBERISH = re.compile(r"[0-9]|수\s?(?:십|백|천)?\s?[만억조천백십]")
+_NUMBERISH: Final = re.compile(r"[0-9]|수\s?(?:십|백|천)?\s?[만억조천백십]")
 
 
 @dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
@@ -715,7 +718,7 @@ class Signals:
         self.categories = categories
 
 
-_NO_SIGNALS = Signals()
+_NO_SIGNALS: Final = Signals()
 
 
 def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Signals]:

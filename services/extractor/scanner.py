@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 try:
     import hyperscan
@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - only where no wheel exists (Linux on A
 else:
     AVAILABLE = True
 
-_SURROGATES = "surrogatepass"
+_SURROGATES: Final = "surrogatepass"
 """Texts may hold lone surrogates; they round-trip like any other character."""
 
 T = TypeVar("T")

@@ -13,16 +13,16 @@ every article is split whole, and an interpreted loop per sentence was a fifth o
 from __future__ import annotations
 
 import string
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from services.extractor import _split
 
-MAX_SENTENCE = 1200
-TERMINATORS = ".!?。…"
+MAX_SENTENCE: Final = 1200
+TERMINATORS: Final = ".!?。…"
 """A run of these before white space (or the end) ends a sentence; so does a line break."""
-CLOSERS = "\"'”’」』)]"
+CLOSERS: Final = "\"'”’」』)]"
 """Closing quotes and brackets after the terminators belong to the sentence."""
-ABBREVIATIONS = (
+ABBREVIATIONS: Final = (
     *string.ascii_uppercase,
     *("U.S", "U.K", "Inc", "Corp", "Co", "Ltd", "Mr", "Ms", "Mrs", "Dr", "No", "vs", "approx"),
     *("e.g", "i.e", "St", "Jr", "Sr", "Gov", "Rep", "Sen", "Jan", "Feb", "Mar", "Apr", "Jun"),

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
-_TIMEFRAME_KO = re.compile(
+_TIMEFRAME_KO: Final = re.compile(
     r"향후\s?(?:\d{1,2}|수|몇)\s?(?:년|개월)(?:간|동안)?"
     r"|(?:(?:19|20)\d\d년\s?)?(?:[1-4]분기|상반기|하반기|연말|연초)(?:까지|부터)?"
     r"|(?:19|20)\d\d년(?:까지|부터|말|초|중)?"
     r"|(?:내년|올해|연내)(?:까지|부터|초|말|중)?"
 )
-_TIMEFRAME_EN = re.compile(
+_TIMEFRAME_EN: Final = re.compile(
     r"(?:by|through|until|in|from|starting(?:\sin)?)\s(?:the\send\sof\s)?(?:19|20)\d\d"
     r"|over\sthe\s(?:next|coming)\s(?:\w+\s)?(?:years|months)"
     r"|(?:next|this)\syear|by\syear[-\s]end"
     r"|(?:first|second|third|fourth)\squarter(?:\sof\s(?:19|20)\d\d)?|Q[1-4](?:\s(?:19|20)\d\d)?"
 )
-_NEEDLES = (
+_NEEDLES: Final = (
     (_TIMEFRAME_KO, ("향후", "분기", "반기", "연말", "연초", "년", "올해", "연내")),
     (_TIMEFRAME_EN, ("19", "20", "over", "year", "quarter", "Q")),
 )
@@ -25,14 +26,14 @@ _NEEDLES = (
 hold none of them, and ``str.find`` rules that out faster than the pattern would.  A Korean
 match starts with a digit or a Hangul syllable, an English one with a Latin letter, so the two
 never start at the same place."""
-_YEAR = re.compile(r"(?:19|20)\d\d")
-_UNTIL = re.compile(r"까지|by|through|until|말", re.IGNORECASE)
-_SCOPE = re.compile(
+_YEAR: Final = re.compile(r"(?:19|20)\d\d")
+_UNTIL: Final = re.compile(r"까지|by|through|until|말", re.IGNORECASE)
+_SCOPE: Final = re.compile(
     r"(?<![\d.])(\d)\s?(?:단계|차\s?(?:사업|구축|분))|[Pp]hase\s(\d)|(first|second|third) phase"
 )
-_SCOPE_NEEDLES = ("단계", "차", "hase")
+_SCOPE_NEEDLES: Final = ("단계", "차", "hase")
 """Every match of ``_SCOPE`` contains one of these."""
-_ORDINAL = {"first": "1", "second": "2", "third": "3"}
+_ORDINAL: Final = {"first": "1", "second": "2", "third": "3"}
 
 
 @dataclass(frozen=True)
