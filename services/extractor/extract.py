@@ -25,7 +25,7 @@ from services.core.models import (
     Quantity,
     Timeframe,
 )
-from services.extractor.lexicon import EVERYWHERE, Cues, Lexicon, default_lexicon, find_cues
+from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
 from services.extractor.rules import (
     Context,
     Draft,
@@ -315,9 +315,12 @@ class _Drafts:
 
 def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     ctx = Context()
-    for sentence in split_sentences(title):  # context only: facts need offsets into the text
-        if mentions_anything(title, sentence, lexicon, EVERYWHERE):
-            remember(title, sentence, lexicon, ctx, EVERYWHERE)
+    headline = split_sentences(title)  # context only: facts need offsets into the text
+    headline_words = signals(title, headline, lexicon)
+    headline_cues = find_cues(lexicon, title)
+    for index, sentence in enumerate(headline):
+        if mentions_anything(title, sentence, lexicon, headline_cues):
+            remember(title, sentence, lexicon, ctx, headline_cues, headline_words[index])
     found = _Drafts()
     sentences = split_sentences(text)
     words = signals(text, sentences, lexicon)

@@ -211,9 +211,6 @@ class WordList:
             return self.find(text, 0, len(text))
         return chosen_hits(text, self.scanner.occurrences(text), self.prefix)
 
-    def search(self, text: str, start: int, end: int) -> bool:
-        return bool(self.find(text, start, end))
-
 
 @dataclass(frozen=True)
 class Lexicon:

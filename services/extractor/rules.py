@@ -215,7 +215,7 @@ def _view(
     sentence: Sentence,
     lexicon: Lexicon,
     ctx: Context,
-    hits: Sequence[Hit] | None,
+    hits: Sequence[Hit],
     cues: Cues,
 ) -> _View:
     start, end = sentence.start, sentence.end
@@ -224,8 +224,6 @@ def _view(
         text, sentence, find_references(lexicon, cues, text, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
-    if hits is None:
-        hits = lexicon.triggers.find(text, start, end)
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats
@@ -710,12 +708,15 @@ class Signals:
 
     hits: tuple[Hit, ...]
     categories: frozenset[str]
+    triggered: bool
+    """whether a category is a type or status trigger"""
 
     def __init__(
         self, hits: tuple[Hit, ...] = (), categories: frozenset[str] = frozenset()
     ) -> None:
         self.hits = hits
         self.categories = categories
+        self.triggered = bool(categories & _TRIGGERS)
 
 
 _NO_SIGNALS: Final = Signals()
@@ -741,15 +742,15 @@ def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sign
 
 def with_triggers(found: list[Signals]) -> list[int]:
     """The indexes of the sentences with a type or status trigger word."""
-    return [index for index, signals in enumerate(found) if signals.categories & _TRIGGERS]
+    return [index for index, signals in enumerate(found) if signals.triggered]
 
 
 def worth_analysing(text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon) -> bool:
     """Whether a sentence can state a fact at all: a trigger word, and a number, a partnership
     word, or a supply word with a product."""
-    categories = signals.categories
-    if not categories & _TRIGGERS:
+    if not signals.triggered:
         return False
+    categories = signals.categories
     if (
         "partnership" in categories
         or _NUMBERISH.search(text, sentence.start, sentence.end)
@@ -784,17 +785,11 @@ def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon, cues: Cue
 
 
 def remember(
-    text: str,
-    sentence: Sentence,
-    lexicon: Lexicon,
-    ctx: Context,
-    cues: Cues,
-    signals: Signals | None = None,
+    text: str, sentence: Sentence, lexicon: Lexicon, ctx: Context, cues: Cues, signals: Signals
 ) -> None:
-    """Take the context (subject, pair, GPU talk) of a sentence that states no fact (``cues``:
-    the text's); ``signals``, when given, are its trigger words (else they are looked up)."""
-    hits = signals.hits if signals is not None else None
-    _remember(_view(text, sentence, lexicon, ctx, hits, cues), [], ctx)
+    """Take the context (subject, pair, GPU talk) of a sentence that states no fact (``cues``
+    and ``signals``: the text's, and the sentence's trigger words)."""
+    _remember(_view(text, sentence, lexicon, ctx, signals.hits, cues), [], ctx)
 
 
 def analyse_sentence(

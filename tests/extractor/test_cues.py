@@ -3,9 +3,9 @@
 
 The extractor asks the per-sentence patterns only where a cue says a name may be; so a stretch
 without a cue must be a stretch where those patterns find nothing.  A sentence's reference words
-come from the same scan, and must be what the reference patterns find in it.  The property tests hold the
-cues to that on texts made of the lexicon's own names, reference words and models, pieces of
-them, and the characters around them.
+come from the same scan, and must be what the reference patterns find in it.  The property tests
+hold the cues to that on texts made of the lexicon's own names, reference words and models,
+pieces of them, and the characters around them.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def _ranges(text: str) -> list[tuple[int, int]]:
 
 
 _LOOKED_FOR = {  # a kind of cue: whether a stretch may hold one, and the patterns it spares
-    "name": (Cues.may_name, (LEXICON.org_pattern, LEXICON.references)),
-    "model": (Cues.may_model, (LEXICON.gpu_pattern,)),
-    "product": (Cues.may_product, (LEXICON.product_pattern,)),
+    "name": (Cues.may_name, (LEXICON.org_pattern.search, LEXICON.references.find)),
+    "model": (Cues.may_model, (LEXICON.gpu_pattern.search,)),
+    "product": (Cues.may_product, (LEXICON.product_pattern.search,)),
 }
 
 
@@ -56,7 +56,7 @@ def test_a_stretch_without_a_cue_holds_no_match_of_the_patterns_it_spares(
     cues = find_cues(LEXICON, text)
     for a, b in _ranges(text):
         if not may(cues, a, b):
-            assert not any(pattern.search(text, a, b) for pattern in patterns), (kind, a, b)
+            assert not any(search(text, a, b) for search in patterns), (kind, a, b)
 
 
 _STARTS = {  # a kind of cue: the dictionary matched only where that kind of cue starts
