@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Final
 
 from services.core.models import ArticleV1, FactV1
-from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues
+from services.extractor.lexicon import Cues, Lexicon, default_lexicon, scan_text
 from services.extractor.rules import (
     Context,
     Draft,
@@ -306,15 +306,16 @@ class _Drafts:
 def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     ctx = Context()
     headline = split_sentences(title)  # context only: facts need offsets into the text
-    headline_words = signals(title, headline, lexicon)
-    headline_cues = find_cues(lexicon, title)
+    headline_scan = scan_text(lexicon, title)
+    headline_words = signals(headline, headline_scan.triggers)
     for index, sentence in enumerate(headline):
-        if mentions_anything(title, sentence, lexicon, headline_cues):
-            remember(title, sentence, lexicon, ctx, headline_cues, headline_words[index])
+        if mentions_anything(title, sentence, lexicon, headline_scan.cues):
+            remember(title, sentence, lexicon, ctx, headline_scan.cues, headline_words[index])
     found = _Drafts()
     sentences = split_sentences(text)
-    words = signals(text, sentences, lexicon)
-    cues = find_cues(lexicon, text)
+    scan = scan_text(lexicon, text)
+    words = signals(sentences, scan.triggers)
+    cues = scan.cues
     settled = 0  # sentences before this one are analysed or skipped
     for index in with_triggers(words):
         sentence = sentences[index]

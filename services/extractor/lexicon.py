@@ -130,9 +130,10 @@ Spelling = tuple[bool, frozenset[str]]
 word's categories (none for a spelling whose lower case is not a word)."""
 
 
-Cue = tuple[frozenset[str], Spelling | None]
-"""What a spelling the cue scanner finds is: its kinds of cue, and, for a reference word's
-spelling, that spelling in :attr:`Lexicon.references`."""
+Word = tuple[Spelling | None, frozenset[str], Spelling | None]
+"""What a spelling :func:`scan_text` finds is: the spelling of a trigger word (or ``None``), its
+kinds of cue (``"name"``, ``"model"``, ``"product"``; maybe none), and the spelling of a reference
+word (or ``None``)."""
 
 
 def chosen_hits(
@@ -178,9 +179,6 @@ class WordList:
     prefix: bool
     spellings: Mapping[str, Spelling]
     """every spelling matched (each word in lower case, capitalised, title and upper case)"""
-    scanner: WordScanner[Spelling] | None
-    """every spelling, with whether it starts with a Latin letter and its categories, for
-    :meth:`find_all` (``None`` without Hyperscan: the regexes serve)"""
 
     def _spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans = [m.span() for m in self.other.finditer(text, start, end)]
@@ -205,12 +203,6 @@ class WordList:
     def find(self, text: str, start: int, end: int) -> list[Hit]:
         return self._hits(text, self._spans(text, start, end))
 
-    def find_all(self, text: str) -> list[Hit]:
-        """``find(text, 0, len(text))``, from one scan (much cheaper on a whole article)."""
-        if self.scanner is None:
-            return self.find(text, 0, len(text))
-        return chosen_hits(text, self.scanner.occurrences(text), self.prefix)
-
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -229,10 +221,10 @@ class Lexicon:
     references: WordList
     """pair, same_subject, distributive — whole words"""
     titles: re.Pattern[str]
-    cues: WordScanner[Cue] | None
-    """every spelling the patterns above match of an organisation or a reference word
-    (``"name"``), a GPU model (``"model"``) and a product (``"product"``), for
-    :func:`find_cues`"""
+    scanner: WordScanner[Word] | None
+    """every spelling of a trigger word, and every spelling the patterns above match of an
+    organisation or a reference word, a GPU model and a product, for :func:`scan_text`
+    (``None`` without Hyperscan: the patterns serve)"""
 
 
 @dataclass(frozen=True)
@@ -281,37 +273,66 @@ def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
     return index < len(starts) and starts[index] < end
 
 
-def find_cues(lexicon: Lexicon, text: str) -> Cues:
-    """The :class:`Cues` of ``text``, from one scan."""
-    if lexicon.cues is None:
-        return EVERYWHERE
-    found = lexicon.cues.occurrences(text)
-    references = chosen_hits(
-        text,
-        [(start, end, spelling) for start, end, (_, spelling) in found if spelling is not None],
-        lexicon.references.prefix,
-    )
-    return Cues(
-        [start for start, _, (kinds, _) in found if "name" in kinds],
-        [start for start, _, (kinds, _) in found if "model" in kinds],
-        [start for start, _, (kinds, _) in found if "product" in kinds],
-        references,
-        [hit[0] for hit in references],
+@dataclass(frozen=True)
+class TextScan:
+    """What one scan of a whole text finds."""
+
+    triggers: list[Hit]
+    """the trigger words: ``lexicon.triggers.find(text, 0, len(text))``"""
+    cues: Cues
+
+
+def scan_text(lexicon: Lexicon, text: str) -> TextScan:
+    """The trigger words and the :class:`Cues` of ``text``, from one scan (without Hyperscan:
+    the trigger words from the patterns, and cues that rule nothing out)."""
+    if lexicon.scanner is None:
+        return TextScan(lexicon.triggers.find(text, 0, len(text)), EVERYWHERE)
+    found = lexicon.scanner.occurrences(text)
+    triggers: list[Occurrence[Spelling]] = []
+    references: list[Occurrence[Spelling]] = []
+    names: list[int] = []
+    models: list[int] = []
+    products: list[int] = []
+    for start, end, (trigger, kinds, reference) in found:
+        if trigger is not None:
+            triggers.append((start, end, trigger))
+        if kinds:
+            if "name" in kinds:
+                names.append(start)
+            if "model" in kinds:
+                models.append(start)
+            if "product" in kinds:
+                products.append(start)
+        if reference is not None:
+            references.append((start, end, reference))
+    chosen = chosen_hits(text, references, lexicon.references.prefix)
+    return TextScan(
+        chosen_hits(text, triggers, lexicon.triggers.prefix),
+        Cues(names, models, products, chosen, [hit[0] for hit in chosen]),
     )
 
 
-def _cue_scanner(
+def _word_scanner(
+    triggers: WordList,
+    references: WordList,
     names: Iterable[str],
     models: Iterable[str],
     products: Iterable[str],
-    references: Mapping[str, Spelling],
-) -> WordScanner[Cue] | None:
+) -> WordScanner[Word] | None:
     kinds: dict[str, set[str]] = {}
-    for kind, words in (("name", [*names, *references]), ("model", models), ("product", products)):
+    cues = (("name", [*names, *references.spellings]), ("model", models), ("product", products))
+    for kind, words in cues:
         for word in words:
             kinds.setdefault(word, set()).add(kind)
     return word_scanner(
-        {word: (frozenset(found), references.get(word)) for word, found in kinds.items()}
+        {
+            word: (
+                triggers.spellings.get(word),
+                frozenset(kinds.get(word, ())),
+                references.spellings.get(word),
+            )
+            for word in {*triggers.spellings, *kinds}
+        }
     )
 
 
@@ -379,7 +400,6 @@ def _word_list(
         categories=frozen,
         prefix=prefix,
         spellings=spellings,
-        scanner=word_scanner(spellings),
     )
 
 
@@ -420,7 +440,8 @@ def build_lexicon(
     for flat in ("non_commitment", "relevance", "gpu_words"):
         groups[flat] = list(triggers[flat])
         sections[flat] = flat
-    references = _word_list(
+    trigger_words = _word_list(groups, prefix=True, sections=sections)
+    reference_words = _word_list(
         {k: list(triggers[k]) for k in ("pair", "same_subject", "distributive")}, prefix=False
     )
     return Lexicon(
@@ -435,10 +456,10 @@ def build_lexicon(
         gpu_pattern=_dictionary(models),
         products=items,
         product_pattern=_dictionary(items),
-        triggers=_word_list(groups, prefix=True, sections=sections),
-        references=references,
+        triggers=trigger_words,
+        references=reference_words,
         titles=re.compile(trie_pattern(triggers["person_titles"])),
-        cues=_cue_scanner(aliases, models, items, references.spellings),
+        scanner=_word_scanner(trigger_words, reference_words, aliases, models, items),
     )
 
 

@@ -722,12 +722,12 @@ class Signals:
 _NO_SIGNALS: Final = Signals()
 
 
-def signals(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Signals]:
-    """The trigger words of each sentence — from one scan of the whole text, so that the many
-    sentences that state nothing cost almost nothing."""
+def signals(sentences: list[Sentence], triggers: list[Hit]) -> list[Signals]:
+    """The trigger words of each sentence, from the text's (:func:`scan_text`) — so that the
+    many sentences that state nothing cost almost nothing."""
     hits: dict[int, list[Hit]] = {}
     index = 0
-    for hit in lexicon.triggers.find_all(text):
+    for hit in triggers:
         while index < len(sentences) and sentences[index].end <= hit[0]:
             index += 1
         if index == len(sentences):

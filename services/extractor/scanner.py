@@ -5,7 +5,7 @@ Python's regex engine tries a prefix-tree pattern at each possible start of a wo
 matching), several times cheaper per article.  It reports every occurrence, overlapping ones
 included, as byte offsets into the encoded text; :meth:`WordScanner.occurrences` turns them into
 character offsets, and the caller makes the choice a regex would (leftmost, longest, never
-overlapping — see :meth:`services.extractor.lexicon.WordList.find_all`).
+overlapping — see :func:`services.extractor.lexicon.chosen_hits`).
 
 Which encoding is scanned: ASCII text as is (a byte is a character); other text as UTF-16
 (two bytes a character, unless it holds characters beyond the Basic Multilingual Plane, such as

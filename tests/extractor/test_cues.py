@@ -16,7 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor.lexicon import Cues, Lexicon, default_lexicon, find_cues, find_references
+from services.extractor.lexicon import (
+    Cues,
+    Lexicon,
+    default_lexicon,
+    find_references,
+    scan_text,
+)
 from services.extractor.sentences import split_sentences
 
 LEXICON: Lexicon = default_lexicon()
@@ -53,7 +59,7 @@ def test_a_stretch_without_a_cue_holds_no_match_of_the_patterns_it_spares(
     kind: str, text: str
 ) -> None:
     may, patterns = _LOOKED_FOR[kind]
-    cues = find_cues(LEXICON, text)
+    cues = scan_text(LEXICON, text).cues
     for a, b in _ranges(text):
         if not may(cues, a, b):
             assert not any(search(text, a, b) for search in patterns), (kind, a, b)
@@ -73,7 +79,7 @@ def test_matching_only_where_cues_start_finds_what_matching_everywhere_finds(
     kind: str, text: str
 ) -> None:
     starts_of, dictionary = _STARTS[kind]
-    starts = starts_of(find_cues(LEXICON, text))
+    starts = starts_of(scan_text(LEXICON, text).cues)
     for a, b in _ranges(text):
         everywhere = [m.span() for m in dictionary.finditer(text, a, b)]
         assert [m.span() for m in dictionary.finditer(text, a, b, starts)] == everywhere
@@ -84,7 +90,7 @@ def test_matching_only_where_cues_start_finds_what_matching_everywhere_finds(
 def test_the_reference_words_of_a_sentence_from_the_cue_scan_equal_the_patterns(
     text: str,
 ) -> None:
-    cues = find_cues(LEXICON, text)
+    cues = scan_text(LEXICON, text).cues
     for sentence in split_sentences(text):
         a, b = sentence.start, sentence.end
         assert find_references(LEXICON, cues, text, a, b) == LEXICON.references.find(text, a, b)
@@ -92,7 +98,7 @@ def test_the_reference_words_of_a_sentence_from_the_cue_scan_equal_the_patterns(
 
 def test_the_cue_scan_finds_reference_words_whole_and_with_their_kinds() -> None:
     text = "양사는 각각 GPU를 도입한다. The company said. Companies rose. 이 회사는 동의했다."
-    cues = find_cues(LEXICON, text)
+    cues = scan_text(LEXICON, text).cues
     found = [
         (text[a:b], sorted(kinds))
         for s in split_sentences(text)
@@ -108,7 +114,7 @@ def test_the_cue_scan_finds_reference_words_whole_and_with_their_kinds() -> None
 
 def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> None:
     text = "Shares rose. 삼성전자는 GB200 5만 장을 도입한다. The rally went on. HBM4 공급."
-    cues = find_cues(LEXICON, text)
+    cues = scan_text(LEXICON, text).cues
     stretches = [(s.start, s.end) for s in split_sentences(text)]
     assert [cues.may_name(*s) for s in stretches] == [False, True, False, False]
     assert [cues.may_model(*s) for s in stretches] == [False, True, False, False]
@@ -116,8 +122,8 @@ def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> 
 
 
 def test_without_hyperscan_every_stretch_may_name_anything() -> None:
-    lexicon = replace(LEXICON, cues=None)
-    cues = find_cues(lexicon, "Shares rose. 양사는 합의했다.")
+    lexicon = replace(LEXICON, scanner=None)
+    cues = scan_text(lexicon, "Shares rose. 양사는 합의했다.").cues
     assert cues.may_name(0, 12) and cues.may_model(0, 12) and cues.may_product(0, 12)
     assert find_references(lexicon, cues, "Shares rose. 양사는 합의했다.", 13, 21) == [
         (13, 15, frozenset({"pair"}))

@@ -1,9 +1,10 @@
 """Whole-text word scans: one Hyperscan pass finds what the prefix-tree regexes find.
 
-``WordList.find_all(text)`` is the cheap way to ask ``WordList.find(text, 0, len(text))``; the
-property tests hold it to that definition on texts made of the lexicon's own words, the
-characters that separate them, and the characters that change how a text is scanned (non-ASCII,
-emoji beyond the Basic Multilingual Plane, lone surrogates).
+``scan_text(lexicon, text)`` is the cheap way to ask ``lexicon.triggers.find(text, 0, len(text))``
+and ``lexicon.references.find(text, 0, len(text))``, in one pass with the cues; the property
+tests hold it to those definitions on texts made of the lexicon's own words, the characters that
+separate them, and the characters that change how a text is scanned (non-ASCII, emoji beyond the
+Basic Multilingual Plane, lone surrogates).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor.lexicon import Lexicon, WordList, default_lexicon
+from services.extractor.lexicon import Lexicon, default_lexicon, scan_text
 from services.extractor.scanner import WordScanner
 
 LEXICON: Lexicon = default_lexicon()
@@ -29,20 +30,18 @@ _PIECES = st.one_of(
 _TEXTS = st.lists(_PIECES, max_size=40).map("".join)
 
 
-def _scans_agree(words: WordList, text: str) -> None:
-    assert words.find_all(text) == words.find(text, 0, len(text))
+def _scans_agree(text: str) -> None:
+    scan = scan_text(LEXICON, text)
+    assert scan.triggers == LEXICON.triggers.find(text, 0, len(text))
+    assert scan.cues.references == LEXICON.references.find(text, 0, len(text))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(_TEXTS)
-def test_trigger_words_found_in_one_scan_equal_the_regex_definition(text: str) -> None:
-    _scans_agree(LEXICON.triggers, text)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS)
-def test_reference_words_found_in_one_scan_equal_the_regex_definition(text: str) -> None:
-    _scans_agree(LEXICON.references, text)
+def test_trigger_and_reference_words_found_in_one_scan_equal_the_regex_definitions(
+    text: str,
+) -> None:
+    _scans_agree(text)
 
 
 @pytest.mark.parametrize(
@@ -58,8 +57,7 @@ def test_reference_words_found_in_one_scan_equal_the_regex_definition(text: str)
     ],
 )
 def test_named_texts_scan_like_the_regex(text: str) -> None:
-    _scans_agree(LEXICON.triggers, text)
-    _scans_agree(LEXICON.references, text)
+    _scans_agree(text)
 
 
 def _every_occurrence(words: list[str], text: str) -> list[tuple[int, int]]:
@@ -88,8 +86,8 @@ def test_overlapping_words_come_leftmost_then_longest_first() -> None:
 
 def test_without_hyperscan_the_regexes_answer_alike() -> None:
     text = "Samsung will deploy up to 50,000 GPUs; 삼성전자는 GPU를 도입한다."
-    regexes_only = replace(LEXICON.triggers, scanner=None)
-    assert regexes_only.find_all(text) == LEXICON.triggers.find_all(text) != []
+    regexes_only = scan_text(replace(LEXICON, scanner=None), text)
+    assert regexes_only.triggers == scan_text(LEXICON, text).triggers != []
 
 
 def test_a_scanner_of_no_words_finds_nothing() -> None:
