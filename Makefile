@@ -14,9 +14,10 @@ run: setup kafka ## run every service, replay seeds/, print the ledger, keep mon
 
 setup: $(STAMP)
 
-# setup.py builds the extractor's C parts (the sentence splitter, and its rule modules compiled by
-# mypyc): an edit to any of them reinstalls, so no stale compiled module outlives its source.
-$(STAMP): pyproject.toml setup.py services/extractor/_split.c $(wildcard services/extractor/*.py)
+# setup.py builds the extractor's C parts (the sentence splitter, the word scan, and its rule
+# modules compiled by mypyc): an edit to any of them reinstalls, so no stale compiled module
+# outlives its source.
+$(STAMP): pyproject.toml setup.py $(wildcard services/extractor/*.c services/extractor/*.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -2,6 +2,8 @@
 
 - ``services/extractor/_split.c``: the C sentence splitter (the rules it walks by are in
   ``sentences.py``).
+- ``services/extractor/_scan.c``: the C walk of the word scanner's automaton (built in
+  ``scanner.py``).
 - The extractor's pure rule modules, compiled to C by mypyc (it ships with mypy).  The Python
   source stays the definition: the compiled modules are the same code with its type annotations
   enforced.  Python imports a compiled module in place of the source beside it, so ``make``
@@ -28,10 +30,13 @@ COMPILED = [
 
 setup(
     ext_modules=[
-        Extension(
-            "services.extractor._split",
-            ["services/extractor/_split.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror"],
+        *(
+            Extension(
+                f"services.extractor.{name}",
+                [f"services/extractor/{name}.c"],
+                extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror"],
+            )
+            for name in ("_split", "_scan")
         ),
         *mypycify(COMPILED, opt_level="3"),
     ]

@@ -271,10 +271,10 @@ MAX_MENTIONS: Final = 24
 
 
 def find_mentions(
-    text: str, start: int, end: int, lexicon: Lexicon, names: Sequence[int] | None = None
+    text: str, start: int, end: int, lexicon: Lexicon, names: Sequence[int]
 ) -> list[Mention]:
     """Organisations named in ``text[start:end]``, in order of appearance (``names``: where a
-    name may start, as :attr:`services.extractor.lexicon.Cues.names`; ``None``: anywhere)."""
+    name may start, as :attr:`services.extractor.lexicon.Cues.names`)."""
     mentions: list[Mention] = []
     for match in lexicon.org_pattern.finditer(text, start, end, names):
         mention = _mention(text, match, start, end, lexicon)

@@ -26,7 +26,7 @@ from services.extractor.patterns import (
     trie_pattern,
     variants,
 )
-from services.extractor.scanner import Occurrence, WordScanner, word_scanner
+from services.extractor.scanner import Occurrence, WordScanner
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 ORGANISATIONS_ENV: Final = "INFRALEDGER_ORGANISATIONS_FILE"
@@ -221,26 +221,25 @@ class Lexicon:
     references: WordList
     """pair, same_subject, distributive — whole words"""
     titles: re.Pattern[str]
-    scanner: WordScanner[Word] | None
+    scanner: WordScanner[Word]
     """every spelling of a trigger word, and every spelling the patterns above match of an
-    organisation or a reference word, a GPU model and a product, for :func:`scan_text`
-    (``None`` without Hyperscan: the patterns serve)"""
+    organisation or a reference word, a GPU model and a product, for :func:`scan_text`"""
 
 
 @dataclass(frozen=True)
 class Cues:
     """Where a text may name an organisation (or refer to one), a GPU model and a product: the
-    starts of every occurrence of one of their spellings, whole word or not (``None``: not
-    known, any place may).  A stretch holding none of them names none of them, which spares
-    most sentences of an article the per-sentence patterns."""
+    starts of every occurrence of one of their spellings, whole word or not.  A stretch holding
+    none of them names none of them, which spares most sentences of an article the per-sentence
+    patterns."""
 
-    names: list[int] | None
-    models: list[int] | None
-    products: list[int] | None
-    references: list[Hit] | None = None
+    names: list[int]
+    models: list[int]
+    products: list[int]
+    references: list[Hit]
     """the reference words (양사, "the company", 각각) the text's :attr:`Lexicon.references`
     finds, from the same scan"""
-    reference_starts: list[int] | None = None
+    reference_starts: list[int]
 
     def may_name(self, start: int, end: int) -> bool:
         return _any_between(self.names, start, end)
@@ -252,23 +251,14 @@ class Cues:
         return _any_between(self.products, start, end)
 
 
-EVERYWHERE: Final = Cues(None, None, None)
-"""Cues that rule nothing out: without Hyperscan."""
-
-
-def find_references(lexicon: Lexicon, cues: Cues, text: str, start: int, end: int) -> list[Hit]:
-    """The reference words in ``text[start:end]`` (a sentence): from the cues' scan of the
-    whole text where there is one, else from the patterns."""
-    if cues.references is None or cues.reference_starts is None:
-        return lexicon.references.find(text, start, end)
+def find_references(cues: Cues, start: int, end: int) -> list[Hit]:
+    """The reference words in ``text[start:end]`` (a sentence), from the scan of the text."""
     first = bisect.bisect_left(cues.reference_starts, start)
     last = bisect.bisect_left(cues.reference_starts, end, first)
     return [hit for hit in cues.references[first:last] if hit[1] <= end]
 
 
-def _any_between(starts: list[int] | None, start: int, end: int) -> bool:
-    if starts is None:
-        return True
+def _any_between(starts: list[int], start: int, end: int) -> bool:
     index = bisect.bisect_left(starts, start)
     return index < len(starts) and starts[index] < end
 
@@ -283,10 +273,7 @@ class TextScan:
 
 
 def scan_text(lexicon: Lexicon, text: str) -> TextScan:
-    """The trigger words and the :class:`Cues` of ``text``, from one scan (without Hyperscan:
-    the trigger words from the patterns, and cues that rule nothing out)."""
-    if lexicon.scanner is None:
-        return TextScan(lexicon.triggers.find(text, 0, len(text)), EVERYWHERE)
+    """The trigger words and the :class:`Cues` of ``text``, from one scan."""
     found = lexicon.scanner.occurrences(text)
     triggers: list[Occurrence[Spelling]] = []
     references: list[Occurrence[Spelling]] = []
@@ -318,13 +305,13 @@ def _word_scanner(
     names: Iterable[str],
     models: Iterable[str],
     products: Iterable[str],
-) -> WordScanner[Word] | None:
+) -> WordScanner[Word]:
     kinds: dict[str, set[str]] = {}
     cues = (("name", [*names, *references.spellings]), ("model", models), ("product", products))
     for kind, words in cues:
         for word in words:
             kinds.setdefault(word, set()).add(kind)
-    return word_scanner(
+    return WordScanner(
         {
             word: (
                 triggers.spellings.get(word),

@@ -221,7 +221,7 @@ def _view(
     start, end = sentence.start, sentence.end
     named = group_mentions(text, find_mentions(text, start, end, lexicon, cues.names))
     references, distributive, respectively = _reference_groups(
-        text, sentence, find_references(lexicon, cues, text, start, end), ctx, named
+        text, sentence, find_references(cues, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
     categories: set[str] = set()
@@ -780,7 +780,7 @@ def mentions_anything(text: str, sentence: Sentence, lexicon: Lexicon, cues: Cue
     start, end = sentence.start, sentence.end
     return cues.may_name(start, end) and (
         lexicon.org_pattern.search(text, start, end, cues.names)
-        or bool(find_references(lexicon, cues, text, start, end))
+        or bool(find_references(cues, start, end))
     )
 
 

@@ -1,71 +1,128 @@
-"""Every occurrence of a list of words in a whole text, from one pass of Hyperscan.
+"""Every occurrence of a set of words in a whole text, from one pass of an Aho-Corasick automaton.
 
 Python's regex engine tries a prefix-tree pattern at each possible start of a word, about
-100 ns a try; an article has thousands.  Hyperscan matches all the words at once (SIMD literal
-matching), several times cheaper per article.  It reports every occurrence, overlapping ones
-included, as byte offsets into the encoded text; :meth:`WordScanner.occurrences` turns them into
-character offsets, and the caller makes the choice a regex would (leftmost, longest, never
-overlapping — see :func:`services.extractor.lexicon.chosen_hits`).
+100 ns a try; an article has thousands.  An Aho-Corasick automaton reads the text once, a
+character at a time, and is in a state that names every word ending there.  It is built here,
+from the words (pure Python, the definition); the walk over a text is C (``_scan.c``, built with
+the package), which reads the str's code points as they are, so that its offsets are character
+offsets for any text.  It reports every occurrence, overlapping ones included; the caller makes
+the choice a regex would (leftmost, longest, never overlapping — see
+:func:`services.extractor.lexicon.chosen_hits`).
 
-Which encoding is scanned: ASCII text as is (a byte is a character); other text as UTF-16
-(two bytes a character, unless it holds characters beyond the Basic Multilingual Plane, such as
-emoji); those few texts as UTF-8, whose byte offsets are converted by decoding.
-
-Hyperscan ships wheels for x86-64 Linux and for macOS, not for Linux on ARM; there
-:func:`word_scanner` gives ``None`` and callers use the regexes (slower, same results).
+Why not a library: Hyperscan matched the words in one SIMD pass, but its binding reported each
+occurrence through a Python callback, which cost more than the scan; ``pyahocorasick`` took 4.6×
+Hyperscan's time on the same words (see the README's dependency table).
 """
 
 from __future__ import annotations
 
-import threading
+from array import array
+from collections import deque
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
 from typing import Final, Generic, TypeVar
 
-try:
-    import hyperscan
-except ImportError:  # pragma: no cover - only where no wheel exists (Linux on ARM)
-    AVAILABLE = False
-else:
-    AVAILABLE = True
-
-_SURROGATES: Final = "surrogatepass"
-"""Texts may hold lone surrogates; they round-trip like any other character."""
+from services.extractor import _scan
 
 T = TypeVar("T")
 Occurrence = tuple[int, int, T]
 """``(start, end, payload)``: where a word occurs, and what the caller attached to the word."""
 
+_BMP: Final = 65536
 
-class _Words(Generic[T]):
-    """One compiled database of the words in one encoding, with a scratch space per thread."""
 
-    def __init__(self, encoded: Sequence[bytes], payloads: Sequence[T]) -> None:
-        self._found = list(zip(map(len, encoded), payloads, strict=True))
-        self._database = hyperscan.Database()
-        # Escaped bytes rather than the literal API, which stops a word at a zero byte.
-        self._database.compile(
-            expressions=[b"".join(b"\\x%02x" % byte for byte in word) for word in encoded],
-            ids=list(range(len(encoded))),
-            elements=len(encoded),
-            flags=0,
-        )
-        self._local = threading.local()
+class Automaton:
+    """An Aho-Corasick automaton of words, as tables (states are numbered from the root, 0)."""
 
-    def occurrences(self, data: bytes) -> list[Occurrence[T]]:
-        """Byte spans of every occurrence, in the order their ends come."""
-        scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._database)
-        words = self._found
-        found: list[Occurrence[T]] = []
+    def __init__(self, words: Sequence[str]) -> None:
+        goto: list[dict[int, int]] = [{}]
+        ends: list[list[int]] = [[]]
+        for index, word in enumerate(words):
+            state = 0
+            for char in word:
+                code = ord(char)
+                following = goto[state].get(code)
+                if following is None:
+                    following = len(goto)
+                    goto[state][code] = following
+                    goto.append({})
+                    ends.append([])
+                state = following
+            ends[state].append(index)
+        fail = [0] * len(goto)
+        order: list[int] = []
+        queue = deque(goto[0].values())
+        while queue:  # breadth first: a state's suffix is done before the state
+            state = queue.popleft()
+            order.append(state)
+            for code, following in goto[state].items():
+                suffix = fail[state]
+                while suffix and code not in goto[suffix]:
+                    suffix = fail[suffix]
+                fail[following] = goto[suffix].get(code, 0) if state else 0
+                queue.append(following)
+        outputs: list[list[int]] = [[] for _ in goto]
+        for state in order:  # its own word (the longest) first, then its suffixes'
+            outputs[state] = ends[state] + outputs[fail[state]]
+        self.goto = goto
+        self.fail = fail
+        self.outputs = outputs
+        self.lengths = [len(word) for word in words]
 
-        def on_match(word: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            length, payload = words[word]
-            found.append((end - length, end, payload))
+    def transitions(self) -> tuple[bytes, bytes, int]:
+        """The transitions as ``_scan.c`` looks them up: the root's on the Basic Multilingual
+        Plane by code point, the others in a hash table of (state + 1, code point, next state)
+        at most a quarter full; and the table's mask."""
+        root = array("I", [0]) * _BMP
+        others = [
+            (state, code, following)
+            for state, moves in enumerate(self.goto)
+            for code, following in moves.items()
+            if state or code >= _BMP
+        ]
+        for code, following in self.goto[0].items():
+            if code < _BMP:
+                root[code] = following
+        size = 4
+        while size < 4 * len(others) + 1:
+            size *= 2
+        mask = size - 1
+        slots = array("I", [0]) * (3 * size)
+        for state, code, following in others:
+            slot = _slot(state, code, mask)
+            while slots[3 * slot]:
+                slot = (slot + 1) & mask
+            slots[3 * slot : 3 * slot + 3] = array("I", [state + 1, code, following])
+        return _little_endian(root), _little_endian(slots), mask
 
-        self._database.scan(data, match_event_handler=on_match, scratch=scratch)
-        return found
+    def tables(self) -> tuple[tuple[bytes, ...], int]:
+        """Every table ``_scan.Automaton`` takes, and the transitions' mask."""
+        first = [0]
+        words: list[int] = []
+        for found in self.outputs:
+            words += found
+            first.append(len(words))
+        root, slots, mask = self.transitions()
+        return (
+            root,
+            slots,
+            _little_endian(array("I", self.fail)),
+            _little_endian(array("I", first)),
+            _little_endian(array("I", words)),
+            _little_endian(array("I", self.lengths)),
+        ), mask
+
+
+def _slot(state: int, code: int, mask: int) -> int:
+    """``slot_of`` in ``_scan.c``: the first slot a transition is looked for in."""
+    return (((state * 2654435761) & 0xFFFFFFFF) ^ ((code * 2246822519) & 0xFFFFFFFF)) & mask
+
+
+def _little_endian(values: array[int]) -> bytes:
+    if values.itemsize != 4:
+        raise ValueError("uint32 tables need a 4-byte array type")
+    if array("I", [1]).tobytes()[0] != 1:
+        values.byteswap()
+    return values.tobytes()
 
 
 class WordScanner(Generic[T]):
@@ -73,49 +130,11 @@ class WordScanner(Generic[T]):
 
     def __init__(self, words: Mapping[str, T]) -> None:
         unique = sorted(word for word in words if word)
-        payloads = [words[word] for word in unique]
-        # (UTF-8, UTF-16) databases; Hyperscan compiles no database of no words.
-        self._databases = (
-            _Words([w.encode("utf-8", _SURROGATES) for w in unique], payloads),
-            _Words([w.encode("utf-16-le", _SURROGATES) for w in unique], payloads),
-        ) if unique else None
+        tables, mask = Automaton(unique).tables()
+        self._automaton = _scan.Automaton(tables, mask, tuple(words[word] for word in unique))
 
     def occurrences(self, text: str) -> list[Occurrence[T]]:
         """Every occurrence of every word, in character offsets, ordered by start and, at one
         start, longest first."""
-        if self._databases is None or not text:
-            return []
-        utf8, utf16 = self._databases
-        if text.isascii():
-            found = utf8.occurrences(text.encode("ascii"))
-        else:
-            data = text.encode("utf-16-le", _SURROGATES)
-            if len(data) == 2 * len(text):
-                units = utf16.occurrences(data)
-                found = [(a >> 1, b >> 1, p) for a, b, p in units if not a & 1]
-            else:  # characters beyond the BMP take two UTF-16 units: count in UTF-8 instead
-                data = text.encode("utf-8", _SURROGATES)
-                found = _to_characters(data, utf8.occurrences(data))
-        # By end (they come so already: cheap), then by start descending — a stable sort keeps
-        # shorter words first at one start — and reversed: by start, longest first.
-        found.sort(key=itemgetter(1))
-        found.sort(key=itemgetter(0), reverse=True)
-        found.reverse()
+        found: list[Occurrence[T]] = self._automaton.occurrences(text)
         return found
-
-
-def _to_characters(data: bytes, found: list[Occurrence[T]]) -> list[Occurrence[T]]:
-    """UTF-8 byte spans as character spans.  Whole UTF-8 words start and end on character
-    boundaries, so each offset is the length of the text decoded up to it."""
-    characters: dict[int, int] = {}
-    position = previous = 0
-    for offset in sorted({offset for start, end, _ in found for offset in (start, end)}):
-        position += len(data[previous:offset].decode("utf-8", _SURROGATES))
-        characters[offset] = position
-        previous = offset
-    return [(characters[start], characters[end], payload) for start, end, payload in found]
-
-
-def word_scanner(words: Mapping[str, T]) -> WordScanner[T] | None:
-    """A scanner of ``words``, or ``None`` where Hyperscan is not installed."""
-    return WordScanner(words) if AVAILABLE else None

@@ -10,8 +10,6 @@ pieces of them, and the characters around them.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,7 +91,7 @@ def test_the_reference_words_of_a_sentence_from_the_cue_scan_equal_the_patterns(
     cues = scan_text(LEXICON, text).cues
     for sentence in split_sentences(text):
         a, b = sentence.start, sentence.end
-        assert find_references(LEXICON, cues, text, a, b) == LEXICON.references.find(text, a, b)
+        assert find_references(cues, a, b) == LEXICON.references.find(text, a, b)
 
 
 def test_the_cue_scan_finds_reference_words_whole_and_with_their_kinds() -> None:
@@ -102,7 +100,7 @@ def test_the_cue_scan_finds_reference_words_whole_and_with_their_kinds() -> None
     found = [
         (text[a:b], sorted(kinds))
         for s in split_sentences(text)
-        for a, b, kinds in find_references(LEXICON, cues, text, s.start, s.end)
+        for a, b, kinds in find_references(cues, s.start, s.end)
     ]
     assert found == [
         ("양사", ["pair"]),
@@ -119,12 +117,3 @@ def test_cues_point_at_the_names_and_models_of_a_sentence_and_nowhere_else() -> 
     assert [cues.may_name(*s) for s in stretches] == [False, True, False, False]
     assert [cues.may_model(*s) for s in stretches] == [False, True, False, False]
     assert [cues.may_product(*s) for s in stretches] == [False, False, False, True]
-
-
-def test_without_hyperscan_every_stretch_may_name_anything() -> None:
-    lexicon = replace(LEXICON, scanner=None)
-    cues = scan_text(lexicon, "Shares rose. 양사는 합의했다.").cues
-    assert cues.may_name(0, 12) and cues.may_model(0, 12) and cues.may_product(0, 12)
-    assert find_references(lexicon, cues, "Shares rose. 양사는 합의했다.", 13, 21) == [
-        (13, 15, frozenset({"pair"}))
-    ]

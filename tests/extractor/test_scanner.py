@@ -1,4 +1,4 @@
-"""Whole-text word scans: one Hyperscan pass finds what the prefix-tree regexes find.
+"""Whole-text word scans: one pass of an automaton finds what the prefix-tree regexes find.
 
 ``scan_text(lexicon, text)`` is the cheap way to ask ``lexicon.triggers.find(text, 0, len(text))``
 and ``lexicon.references.find(text, 0, len(text))``, in one pass with the cues; the property
@@ -9,14 +9,13 @@ Basic Multilingual Plane, lone surrogates).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.extractor import _scan
 from services.extractor.lexicon import Lexicon, default_lexicon, scan_text
-from services.extractor.scanner import WordScanner
+from services.extractor.scanner import Automaton, WordScanner
 
 LEXICON: Lexicon = default_lexicon()
 _WORDS = sorted(LEXICON.triggers.categories) + sorted(LEXICON.references.categories)
@@ -84,11 +83,40 @@ def test_overlapping_words_come_leftmost_then_longest_first() -> None:
     assert scanner.occurrences("공급받는다") == [(0, 3, 2), (0, 2, 1), (1, 3, 3)]
 
 
-def test_without_hyperscan_the_regexes_answer_alike() -> None:
-    text = "Samsung will deploy up to 50,000 GPUs; 삼성전자는 GPU를 도입한다."
-    regexes_only = scan_text(replace(LEXICON, scanner=None), text)
-    assert regexes_only.triggers == scan_text(LEXICON, text).triggers != []
-
 
 def test_a_scanner_of_no_words_finds_nothing() -> None:
     assert WordScanner[int]({}).occurrences("anything") == []
+
+
+_ALPHABET = st.sampled_from(["a", "b", "ab", "가", "나", "😀", "\ud800", " "])
+_SMALL_WORDS = st.lists(st.lists(_ALPHABET, min_size=1, max_size=4).map("".join), max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=_SMALL_WORDS, text=st.lists(_ALPHABET, max_size=30).map("".join))
+def test_every_occurrence_of_every_word_is_found_overlapping_ones_included(
+    words: list[str], text: str
+) -> None:
+    unique = sorted(set(words))
+    found = WordScanner({w: w for w in unique}).occurrences(text)
+    assert [(a, b) for a, b, _ in found] == _every_occurrence(unique, text)
+    assert all(text[a:b] == word for a, b, word in found)
+
+
+def test_a_malformed_automaton_is_refused_with_a_reason() -> None:
+    tables, mask = Automaton(["GPU", "도입"]).tables()
+    root, slots, fail, first, words, lengths = tables
+    far = (len(fail) // 4 + 7).to_bytes(4, "little")
+    for broken, reason in [
+        ((root, slots, fail, first, words), "six tables"),
+        ((root[:-4], slots, fail, first, words, lengths), "uint32"),
+        ((root, slots, far + fail[4:], first, words, lengths), "failure link"),
+        ((root, slots, fail, first, far + words[4:], lengths), "word index"),
+        ((root, slots, fail, first, words, lengths[:-4]), "uint32 expected"),
+        ((root, far + slots[4:], fail, first, words, lengths), "leaves"),
+        ((root, b"\x01\x00\x00\x00" * (len(slots) // 4), fail, first, words, lengths), "empty"),
+    ]:
+        with pytest.raises(ValueError, match=reason):
+            _scan.Automaton(broken, mask, ("GPU", "도입"))
+    with pytest.raises(TypeError):
+        _scan.Automaton(tables, mask, ("GPU", "도입")).occurrences(b"GPU")  # type: ignore[arg-type]
