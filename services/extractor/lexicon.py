@@ -130,23 +130,31 @@ Spelling = tuple[bool, frozenset[str]]
 word's categories (none for a spelling whose lower case is not a word)."""
 
 
-Word = tuple[Spelling | None, frozenset[str], Spelling | None]
-"""What a spelling :func:`scan_text` finds is: the spelling of a trigger word (or ``None``), its
-kinds of cue (``"name"``, ``"model"``, ``"product"``; maybe none), and the spelling of a reference
-word (or ``None``)."""
+Word = tuple[Spelling | None, Spelling | None, int]
+"""What a spelling :func:`scan_text` finds is: the spelling of a trigger word (or ``None``), the
+spelling of a reference word (or ``None``), and its kinds of cue (:data:`NAME`, :data:`MODEL`,
+:data:`PRODUCT`, or'ed; maybe none)."""
+NAME: Final = 1
+MODEL: Final = 2
+PRODUCT: Final = 4
 
 
 def chosen_hits(
-    text: str, occurrences: Iterable[Occurrence[Spelling]], prefix: bool
+    text: str, occurrences: list[Occurrence[Word]], references: bool, prefix: bool
 ) -> list[Hit]:
-    """Among every occurrence of a :class:`WordList`'s spellings in ``text`` (ordered by start,
+    """Among every occurrence of a :class:`WordList`'s spellings in ``text`` (those holding the
+    spelling of a trigger word, or with ``references`` of a reference word; ordered by start,
     longest first), the choice its two patterns' ``finditer`` make over the whole text: at the
     leftmost start the longest word, then on from its end (for Latin words, from the lead
     character before the word)."""
     hits: list[Hit] = []
     other_from = latin_from = 0
     first = False
-    for a, b, (latin, categories) in occurrences:
+    for a, b, word in occurrences:
+        spelling = word[1] if references else word[0]
+        if spelling is None:
+            continue
+        latin, categories = spelling
         if not latin:
             if a >= other_from:
                 other_from = b
@@ -275,27 +283,22 @@ class TextScan:
 def scan_text(lexicon: Lexicon, text: str) -> TextScan:
     """The trigger words and the :class:`Cues` of ``text``, from one scan."""
     found = lexicon.scanner.occurrences(text)
-    triggers: list[Occurrence[Spelling]] = []
-    references: list[Occurrence[Spelling]] = []
     names: list[int] = []
     models: list[int] = []
     products: list[int] = []
-    for start, end, (trigger, kinds, reference) in found:
-        if trigger is not None:
-            triggers.append((start, end, trigger))
+    for start, _, word in found:
+        kinds = word[2]
         if kinds:
-            if "name" in kinds:
+            if kinds & NAME:
                 names.append(start)
-            if "model" in kinds:
+            if kinds & MODEL:
                 models.append(start)
-            if "product" in kinds:
+            if kinds & PRODUCT:
                 products.append(start)
-        if reference is not None:
-            references.append((start, end, reference))
-    chosen = chosen_hits(text, references, lexicon.references.prefix)
+    references = chosen_hits(text, found, True, lexicon.references.prefix)
     return TextScan(
-        chosen_hits(text, triggers, lexicon.triggers.prefix),
-        Cues(names, models, products, chosen, [hit[0] for hit in chosen]),
+        chosen_hits(text, found, False, lexicon.triggers.prefix),
+        Cues(names, models, products, references, [hit[0] for hit in references]),
     )
 
 
@@ -306,17 +309,17 @@ def _word_scanner(
     models: Iterable[str],
     products: Iterable[str],
 ) -> WordScanner[Word]:
-    kinds: dict[str, set[str]] = {}
-    cues = (("name", [*names, *references.spellings]), ("model", models), ("product", products))
+    kinds: dict[str, int] = {}
+    cues = ((NAME, [*names, *references.spellings]), (MODEL, models), (PRODUCT, products))
     for kind, words in cues:
         for word in words:
-            kinds.setdefault(word, set()).add(kind)
+            kinds[word] = kinds.get(word, 0) | kind
     return WordScanner(
         {
             word: (
                 triggers.spellings.get(word),
-                frozenset(kinds.get(word, ())),
                 references.spellings.get(word),
+                kinds.get(word, 0),
             )
             for word in {*triggers.spellings, *kinds}
         }
