@@ -736,7 +736,10 @@ def signals(sentences: list[Sentence], triggers: list[Hit]) -> list[Signals]:
             hits.setdefault(index, []).append(hit)
     found = [_NO_SIGNALS] * len(sentences)
     for index, held in hits.items():
-        found[index] = Signals(tuple(held), frozenset().union(*(hit[2] for hit in held)))
+        categories = held[0][2]  # most sentences hold one trigger word
+        for hit in held[1:]:
+            categories = categories | hit[2]
+        found[index] = Signals(tuple(held), categories)
     return found
 
 
