@@ -269,7 +269,7 @@ def _settle(
     )
     if named is not None:
         remember(text, sentences[named], lexicon, ctx, cues, words[named])
-    remember_signals(text, sentences[skipped[-1]], words[skipped[-1]], lexicon, ctx)
+    remember_signals(text, sentences[skipped[-1]], words[skipped[-1]], lexicon, ctx, cues)
 
 
 class _Drafts:
@@ -319,7 +319,7 @@ def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
     settled = 0  # sentences before this one are analysed or skipped
     for index in with_triggers(words):
         sentence = sentences[index]
-        if not worth_analysing(text, sentence, words[index], lexicon):
+        if not worth_analysing(text, sentence, words[index], lexicon, cues):
             continue
         found.complete_models(text, sentences, cues, range(settled, index), lexicon)
         _settle(text, sentences, words, cues, range(settled, index), lexicon, ctx)

@@ -748,9 +748,11 @@ def with_triggers(found: list[Signals]) -> list[int]:
     return [index for index, signals in enumerate(found) if signals.triggered]
 
 
-def worth_analysing(text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon) -> bool:
+def worth_analysing(
+    text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon, cues: Cues
+) -> bool:
     """Whether a sentence can state a fact at all: a trigger word, and a number, a partnership
-    word, or a supply word with a product."""
+    word, or a supply word with a product (``cues``: the text's)."""
     if not signals.triggered:
         return False
     categories = signals.categories
@@ -760,19 +762,22 @@ def worth_analysing(text: str, sentence: Sentence, signals: Signals, lexicon: Le
         or may_have_number_words(text, sentence.start, sentence.end)
     ):
         return True
+    start, end = sentence.start, sentence.end
     return bool(categories & {"supply", "receive"}) and (
-        lexicon.product_pattern.search(text, sentence.start, sentence.end)
-        or lexicon.gpu_pattern.search(text, sentence.start, sentence.end)
+        (cues.may_product(start, end) and lexicon.product_pattern.search(text, start, end))
+        or (cues.may_model(start, end) and lexicon.gpu_pattern.search(text, start, end))
     )
 
 
 def remember_signals(
-    text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon, ctx: Context
+    text: str, sentence: Sentence, signals: Signals, lexicon: Lexicon, ctx: Context, cues: Cues
 ) -> None:
-    """What a skipped sentence just talked about: GPUs, AI infrastructure."""
+    """What a skipped sentence just talked about: GPUs, AI infrastructure (``cues``: the
+    text's)."""
     categories = signals.categories
-    ctx.previous_gpu = "gpu_words" in categories or lexicon.gpu_pattern.search(
-        text, sentence.start, sentence.end
+    start, end = sentence.start, sentence.end
+    ctx.previous_gpu = "gpu_words" in categories or (
+        cues.may_model(start, end) and lexicon.gpu_pattern.search(text, start, end)
     )
     ctx.previous_relevant = "relevance" in categories
 
