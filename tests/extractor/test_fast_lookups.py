@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor import timeframes
+from services.extractor import rules, timeframes
 from services.extractor.numbers import QUALIFIER_WORDS, Qualifier, qualifier_before
 from services.extractor.timeframes import find_scope, find_timeframe
 
@@ -158,3 +158,20 @@ def test_timeframe_and_phase_are_the_plain_patterns_first_matches(
     phase = timeframes._SCOPE.search(text, start, end)
     scope = find_scope(text, start, end)
     assert ((scope[1], scope[2]) if scope else None) == (phase.span() if phase else None)
+
+
+_NUMBERISH = re.compile(r"[0-9]|수\s?(?:십|백|천)?\s?[만억조천백십]")
+"""The definition of a sentence that may hold a number in figures (what ``_numberish`` tests)."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(["수", "십", "만", "억", " ", "\n", "7", "0", "x", "는", "수만", "٣"]),
+        max_size=16,
+    ).map("".join)
+)
+def test_a_sentence_holds_a_figure_exactly_where_the_plain_pattern_finds_one(text: str) -> None:
+    for a in range(len(text) + 1):
+        for b in range(a, len(text) + 1):
+            assert rules._numberish(text, a, b) == bool(_NUMBERISH.search(text, a, b)), (a, b)
