@@ -5,7 +5,7 @@
  * (no encoding), so offsets are character offsets and any str, lone surrogates and characters
  * beyond the Basic Multilingual Plane included, is read as it is.
  *
- * Tables (little-endian uint32 arrays in bytes objects):
+ * Tables (uint32 arrays in the machine's byte order, in bytes objects):
  *   root     per code point below 65536, the state the root moves to on it (0: none)
  *   slots    the other transitions, a hash table of (state + 1, code point, next state) triples;
  *            state + 1 == 0 marks an empty slot; slot = hash(state, code point) & mask, then on
@@ -61,9 +61,20 @@ static const uint32_t *table(PyObject *tables, Py_ssize_t index, Py_ssize_t coun
     return (const uint32_t *)PyBytes_AS_STRING(item);
 }
 
+static int automaton_traverse(Automaton *self, visitproc visit, void *arg) {
+    Py_VISIT(self->payloads);
+    return 0;
+}
+
+static int automaton_clear(Automaton *self) {
+    Py_CLEAR(self->payloads);
+    return 0;
+}
+
 static void automaton_dealloc(Automaton *self) {
+    PyObject_GC_UnTrack(self);
     Py_XDECREF(self->tables);
-    Py_XDECREF(self->payloads);
+    automaton_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -134,6 +145,33 @@ static PyObject *automaton_new(PyTypeObject *type, PyObject *args, PyObject *kwa
             return NULL;
         }
     }
+    /* Failure links lead to the root (the walk follows them without reading a character):
+     * each state's chain is followed until it meets a state known to reach the root, in
+     * linear time; a chain longer than the states has a cycle. */
+    unsigned char *reaches = PyMem_Calloc((size_t)states, 1);
+    if (reaches == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    reaches[0] = 1;
+    for (Py_ssize_t s = 1; s < states; s++) {
+        uint32_t t = (uint32_t)s;
+        Py_ssize_t steps = 0;
+        while (!reaches[t] && steps <= states) {
+            t = self->fail[t];
+            steps++;
+        }
+        if (!reaches[t]) {
+            PyMem_Free(reaches);
+            PyErr_SetString(PyExc_ValueError, "a failure link cycle");
+            Py_DECREF(self);
+            return NULL;
+        }
+        for (t = (uint32_t)s; !reaches[t]; t = self->fail[t]) {
+            reaches[t] = 1;
+        }
+    }
+    PyMem_Free(reaches);
     if (states == 0 || self->first[states] > (uint32_t)outputs) {
         PyErr_SetString(PyExc_ValueError, "word ranges beyond the word table");
         Py_DECREF(self);
@@ -142,6 +180,13 @@ static PyObject *automaton_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     for (Py_ssize_t k = 0; k < outputs; k++) {
         if (self->words[k] >= (uint32_t)words) {
             PyErr_SetString(PyExc_ValueError, "a word index beyond the payloads");
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    for (Py_ssize_t w = 0; w < words; w++) {
+        if (self->lengths[w] == 0) {
+            PyErr_SetString(PyExc_ValueError, "a word of no characters");
             Py_DECREF(self);
             return NULL;
         }
@@ -164,6 +209,13 @@ static int by_start_longest_first(const void *left, const void *right) {
 static PyObject *occurrences(Automaton *self, PyObject *text) {
     if (!PyUnicode_Check(text)) {
         PyErr_SetString(PyExc_TypeError, "a str expected");
+        return NULL;
+    }
+    if (PyUnicode_READY(text) < 0) {
+        return NULL;
+    }
+    if (self->payloads == NULL) {
+        PyErr_SetString(PyExc_ValueError, "a cleared automaton");
         return NULL;
     }
     int kind = PyUnicode_KIND(text);
@@ -201,6 +253,11 @@ static PyObject *occurrences(Automaton *self, PyObject *text) {
                 capacity *= 2;
             }
             uint32_t word = self->words[k];
+            if ((Py_ssize_t)self->lengths[word] > i + 1) {
+                PyMem_Free(found);
+                PyErr_SetString(PyExc_ValueError, "a word longer than the text it ends in");
+                return NULL;
+            }
             found[count].start = i + 1 - (Py_ssize_t)self->lengths[word];
             found[count].end = i + 1;
             found[count].word = word;
@@ -241,7 +298,9 @@ static PyTypeObject AutomatonType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "services.extractor._scan.Automaton",
     .tp_basicsize = sizeof(Automaton),
     .tp_dealloc = (destructor)automaton_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)automaton_traverse,
+    .tp_clear = (inquiry)automaton_clear,
     .tp_doc = "Automaton(tables, mask, payloads): see services/extractor/scanner.py",
     .tp_methods = automaton_methods,
     .tp_new = automaton_new,

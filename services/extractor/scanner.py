@@ -92,7 +92,7 @@ class Automaton:
             while slots[3 * slot]:
                 slot = (slot + 1) & mask
             slots[3 * slot : 3 * slot + 3] = array("I", [state + 1, code, following])
-        return _little_endian(root), _little_endian(slots), mask
+        return _uint32(root), _uint32(slots), mask
 
     def tables(self) -> tuple[tuple[bytes, ...], int]:
         """Every table ``_scan.Automaton`` takes, and the transitions' mask."""
@@ -105,10 +105,10 @@ class Automaton:
         return (
             root,
             slots,
-            _little_endian(array("I", self.fail)),
-            _little_endian(array("I", first)),
-            _little_endian(array("I", words)),
-            _little_endian(array("I", self.lengths)),
+            _uint32(array("I", self.fail)),
+            _uint32(array("I", first)),
+            _uint32(array("I", words)),
+            _uint32(array("I", self.lengths)),
         ), mask
 
 
@@ -117,11 +117,10 @@ def _slot(state: int, code: int, mask: int) -> int:
     return (((state * 2654435761) & 0xFFFFFFFF) ^ ((code * 2246822519) & 0xFFFFFFFF)) & mask
 
 
-def _little_endian(values: array[int]) -> bytes:
+def _uint32(values: array[int]) -> bytes:
+    """The table as ``_scan.c`` reads it: uint32 in the machine's byte order."""
     if values.itemsize != 4:
         raise ValueError("uint32 tables need a 4-byte array type")
-    if array("I", [1]).tobytes()[0] != 1:
-        values.byteswap()
     return values.tobytes()
 
 

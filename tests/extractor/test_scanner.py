@@ -9,6 +9,10 @@ Basic Multilingual Plane, lone surrogates).
 
 from __future__ import annotations
 
+import gc
+import sys
+import weakref
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,12 +110,15 @@ def test_every_occurrence_of_every_word_is_found_overlapping_ones_included(
 def test_a_malformed_automaton_is_refused_with_a_reason() -> None:
     tables, mask = Automaton(["GPU", "도입"]).tables()
     root, slots, fail, first, words, lengths = tables
-    far = (len(fail) // 4 + 7).to_bytes(4, "little")
+    far = (len(fail) // 4 + 7).to_bytes(4, sys.byteorder)
     for broken, reason in [
         ((root, slots, fail, first, words), "six tables"),
         ((root[:-4], slots, fail, first, words, lengths), "uint32"),
         ((root, slots, far + fail[4:], first, words, lengths), "failure link"),
         ((root, slots, fail, first, far + words[4:], lengths), "word index"),
+        ((root, slots, fail[:4] + (1).to_bytes(4, sys.byteorder) + fail[8:], first, words, lengths),
+         "cycle"),
+        ((root, slots, fail, first, words, bytes(4) + lengths[4:]), "no characters"),
         ((root, slots, fail, first, words, lengths[:-4]), "uint32 expected"),
         ((root, far + slots[4:], fail, first, words, lengths), "leaves"),
         ((root, b"\x01\x00\x00\x00" * (len(slots) // 4), fail, first, words, lengths), "empty"),
@@ -120,3 +127,26 @@ def test_a_malformed_automaton_is_refused_with_a_reason() -> None:
             _scan.Automaton(broken, mask, ("GPU", "도입"))
     with pytest.raises(TypeError):
         _scan.Automaton(tables, mask, ("GPU", "도입")).occurrences(b"GPU")  # type: ignore[arg-type]
+    too_long = lengths[:4] + (50).to_bytes(4, sys.byteorder)
+    scanner = _scan.Automaton((root, slots, fail, first, words, too_long), mask, ("GPU", "도입"))
+    with pytest.raises(ValueError, match="longer than the text"):
+        scanner.occurrences("도입")
+
+
+class _Payload:
+    scanner: object = None
+
+
+def test_an_automaton_and_its_payloads_are_collected_together() -> None:
+    tables, mask = Automaton(["GPU"]).tables()
+    payload = _Payload()
+    payload.scanner = _scan.Automaton(tables, mask, (payload,))
+    alive = weakref.ref(payload)
+    del payload
+    gc.collect()
+    assert alive() is None
+
+
+def test_a_long_word_builds_and_is_found() -> None:
+    word = "가" * 50_000
+    assert WordScanner({word: 1}).occurrences("나" + word) == [(1, 50_001, 1)]
