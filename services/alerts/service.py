@@ -36,6 +36,7 @@ from services.alerts.errors import AlertsRetryable, BadChange
 from services.alerts.schedule import (
     Decision,
     Jitter,
+    Verdict,
     decide,
     parse_retry_after,
     proportional_jitter,
@@ -149,6 +150,13 @@ class Deliverer:
         return recorded
 
 
+def disabled_by(recorded: repository.Recorded) -> str:
+    """Why an attempt disabled its endpoint, as the metric counts it: ``gone`` (the receiver
+    answered 410) or ``failing`` (no success for too long) — from the verdict, not the reason's
+    text, which holds a timestamp that may contain "410"."""
+    return "gone" if recorded.verdict is Verdict.DISABLE else "failing"
+
+
 def report(sent: Sent, recorded: repository.Recorded) -> None:
     """Log and count one recorded attempt."""
     claim, result = sent.claim, sent.result
@@ -168,8 +176,7 @@ def report(sent: Sent, recorded: repository.Recorded) -> None:
         },
     )
     if recorded.disabled_reason is not None:
-        reason = "gone" if "410" in recorded.disabled_reason else "failing"
-        metrics.ENDPOINTS_DISABLED.labels(reason=reason).inc()
+        metrics.ENDPOINTS_DISABLED.labels(reason=disabled_by(recorded)).inc()
         log.warning(
             "webhook endpoint disabled",
             extra={"endpoint_id": claim.endpoint_id, "reason": recorded.disabled_reason},

@@ -29,7 +29,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.alerts import metrics, repository
 from services.alerts.payload import webhook_id
-from services.alerts.service import wait_settled
+from services.alerts.schedule import Verdict
+from services.alerts.service import disabled_by, wait_settled
 from services.core.config import Settings
 from services.core.db import transaction, utcnow
 
@@ -237,6 +238,20 @@ async def test_an_endpoint_failing_longer_than_the_window_is_disabled_visibly(
     assert endpoint.disabled_reason is not None and "failing" in endpoint.disabled_reason
     assert 3 <= len(receiver.requests) <= 4  # 0, 0.2, 0.4, (0.6 ≥ 0.5 → disabled)
     assert metrics.ENDPOINTS_DISABLED.labels(reason="failing")._value.get() == before + 1
+
+
+@pytest.mark.parametrize(
+    ("verdict", "reason", "counted_as"),
+    [
+        (Verdict.GIVE_UP, "failing without a success since 2026-11-29T07:41:05.410123", "failing"),
+        (Verdict.RETRY, "failing without a success since 2026-04-10T10:00:00", "failing"),
+        (Verdict.DISABLE, "the endpoint answered 410 Gone", "gone"),
+    ],
+)
+def test_a_disabling_is_counted_by_its_verdict_not_by_digits_in_its_reason(
+    verdict: Verdict, reason: str, counted_as: str
+) -> None:
+    assert disabled_by(repository.Recorded(verdict, reason)) == counted_as
 
 
 async def test_a_success_resets_the_failing_clock(
