@@ -303,19 +303,21 @@ class _Drafts:
                 _attach_model(self.drafts, self.indexes, index, sentences[index], model)
 
 
-def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
-    ctx = Context()
-    headline = split_sentences(title)  # context only: facts need offsets into the text
-    headline_scan = scan_text(lexicon, title)
-    headline_words = signals(headline, headline_scan.triggers)
-    for index, sentence in enumerate(headline):
-        if mentions_anything(title, sentence, lexicon, headline_scan.cues):
-            remember(title, sentence, lexicon, ctx, headline_scan.cues, headline_words[index])
-    found = _Drafts()
+def _read(text: str, lexicon: Lexicon) -> tuple[list[Sentence], list[Signals], Cues]:
+    """A text's sentences, each one's trigger words, and the text's cues."""
     sentences = split_sentences(text)
     scan = scan_text(lexicon, text)
-    words = signals(sentences, scan.triggers)
-    cues = scan.cues
+    return sentences, signals(sentences, scan.triggers), scan.cues
+
+
+def _drafts(text: str, title: str, lexicon: Lexicon) -> list[Draft]:
+    ctx = Context()
+    headline, headline_words, headline_cues = _read(title, lexicon)
+    for index, sentence in enumerate(headline):  # context only: facts need offsets into the text
+        if mentions_anything(title, sentence, lexicon, headline_cues):
+            remember(title, sentence, lexicon, ctx, headline_cues, headline_words[index])
+    found = _Drafts()
+    sentences, words, cues = _read(text, lexicon)
     settled = 0  # sentences before this one are analysed or skipped
     for index in with_triggers(words):
         sentence = sentences[index]

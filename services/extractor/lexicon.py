@@ -247,7 +247,6 @@ class Cues:
     references: list[Hit]
     """the reference words (양사, "the company", 각각) the text's :attr:`Lexicon.references`
     finds, from the same scan"""
-    reference_starts: list[int]
 
     def may_name(self, start: int, end: int) -> bool:
         return _any_between(self.names, start, end)
@@ -261,8 +260,8 @@ class Cues:
 
 def find_references(cues: Cues, start: int, end: int) -> list[Hit]:
     """The reference words in ``text[start:end]`` (a sentence), from the scan of the text."""
-    first = bisect.bisect_left(cues.reference_starts, start)
-    last = bisect.bisect_left(cues.reference_starts, end, first)
+    first = bisect.bisect_left(cues.references, start, key=itemgetter(0))
+    last = bisect.bisect_left(cues.references, end, first, key=itemgetter(0))
     return [hit for hit in cues.references[first:last] if hit[1] <= end]
 
 
@@ -298,7 +297,7 @@ def scan_text(lexicon: Lexicon, text: str) -> TextScan:
     references = chosen_hits(text, found, True, lexicon.references.prefix)
     return TextScan(
         chosen_hits(text, found, False, lexicon.triggers.prefix),
-        Cues(names, models, products, references, [hit[0] for hit in references]),
+        Cues(names, models, products, references),
     )
 
 
