@@ -215,9 +215,7 @@ class _Writer:
         new): versions (``recorded`` keeps the times of those written before), changes, and
         the commitment row."""
         recorded = recorded or {}
-        self.version_rows += [
-            _version_row(key, seq + i, v, recorded.get(v.id, self.now)) for i, v in enumerate(tail)
-        ]
+        self.version_rows += _version_rows(key, seq, tail, recorded, self.now)
         self.emitted += [Emitted(key, v, latest.fact) for v in added]
         current = tail[-1] if tail else head
         assert current is not None
@@ -325,9 +323,7 @@ class _Writer:
             if not history:
                 continue  # every fact of the key is gone: so is the commitment
             latest = _newest(seen[key], ())
-            self.version_rows += [
-                _version_row(key, i, v, recorded.get(v.id, self.now)) for i, v in enumerate(history)
-            ]
+            self.version_rows += _version_rows(key, 0, history, recorded, self.now)
             self.emitted += [Emitted(key, v, latest.fact) for v in new_versions(recorded, history)]
             self.commitment_rows.append(
                 _commitment_row(
@@ -465,26 +461,46 @@ def claims(version: Version) -> list[dict[str, Any]]:
     ]
 
 
-def _version_row(key: str, seq: int, version: Version, recorded_at: datetime) -> dict[str, Any]:
-    observation = version.observation
-    return {
-        "id": version.id,
-        "key": key,
-        "seq": seq,
-        "kind": version.kind,
-        "article_id": observation.article_id,
-        "fact_id": observation.fact_id,
-        "source": observation.source,
-        "stated": observation.state.model_dump(mode="json"),
-        "before": version.before.model_dump(mode="json") if version.before else None,
-        "after": version.after.model_dump(mode="json"),
-        "delta": version.delta.model_dump(mode="json") if version.delta else None,
-        "sources": list(version.sources),
-        "disputed": claims(version),
-        "evidence": observation.evidence.model_dump(mode="json"),
-        "effective_at": observation.effective_at,
-        "recorded_at": recorded_at,
-    }
+def _version_rows(
+    key: str,
+    seq: int,
+    versions: Sequence[Version],
+    recorded: Mapping[str, datetime],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The rows of ``key``'s ``versions``, numbered from ``seq``, recorded at ``recorded`` (by
+    id) or else ``now``.  A state is dumped once: a version's ``before`` is its predecessor's
+    ``after``, and often the very state its fact stated."""
+    dumped: dict[int, tuple[CommitmentState, dict[str, Any]]] = {}
+
+    def dump(state: CommitmentState) -> dict[str, Any]:
+        known = dumped.get(id(state))  # the state is kept with its dump: ids stay unique
+        if known is None:
+            known = dumped[id(state)] = (state, state.model_dump(mode="json"))
+        return known[1]
+
+    rows = []
+    for offset, version in enumerate(versions):
+        observation = version.observation
+        rows.append({
+            "id": version.id,
+            "key": key,
+            "seq": seq + offset,
+            "kind": version.kind,
+            "article_id": observation.article_id,
+            "fact_id": observation.fact_id,
+            "source": observation.source,
+            "stated": dump(observation.state),
+            "before": dump(version.before) if version.before else None,
+            "after": dump(version.after),
+            "delta": version.delta.model_dump(mode="json") if version.delta else None,
+            "sources": list(version.sources),
+            "disputed": claims(version),
+            "evidence": observation.evidence.model_dump(mode="json"),
+            "effective_at": observation.effective_at,
+            "recorded_at": recorded.get(version.id, now),
+        })  # fmt: skip
+    return rows
 
 
 def _commitment_row(

@@ -156,10 +156,13 @@ def extend_history(
     history extended this way equals the one derived from all observations at once.
     """
     versions: list[Version] = []
+    previous = current
+    was = essence(current.after) if current is not None else None  # what ``previous`` asserts
     for observation in sorted(observations, key=lambda o: o.order):
-        version = _step(key, versions[-1] if versions else current, observation, window)
-        if version is not None:
-            versions.append(version)
+        step = _step(key, previous, was, observation, window)
+        if step is not None:
+            previous, was = step
+            versions.append(previous)
     return tuple(versions)
 
 
@@ -169,49 +172,56 @@ def new_versions(known: Container[str], history: Sequence[Version]) -> tuple[Ver
 
 
 def _step(
-    key: str, previous: Version | None, observation: Observation, window: timedelta
-) -> Version | None:
-    if previous is None:
+    key: str,
+    previous: Version | None,
+    was: tuple[object, ...] | None,
+    observation: Observation,
+    window: timedelta,
+) -> tuple[Version, tuple[object, ...]] | None:
+    """The version ``observation`` adds after ``previous``, whose state asserts ``was`` (its
+    :func:`essence`), and what the new state asserts; None when it adds no version."""
+    if previous is None or was is None:
         state = observation.state
-        return _version(
-            key, "new", observation, None, state, None, (observation.source,), (), essence(state)
-        )
+        now = essence(state)
+        first = _version(key, "new", observation, None, state, None, (observation.source,), (), now)
+        return first, now
     before = previous.after
     after = merge(before, observation.state)
-    was, now = essence(before), essence(after)  # what the state asserted, and asserts now
+    now = essence(after)  # what the state asserts now
     source = observation.source
     fresh_source = source not in previous.sources
+    kind: ChangeKind
+    delta: Delta | None
+    sources: tuple[str, ...]
+    claims: tuple[Claim, ...]
     if after.status == "cancelled" and before.status != "cancelled":
-        return _version(key, "retracted", observation, before, after, None, (source,), (), now, was)
-    old, new = magnitude(before.quantity), magnitude(after.quantity)
-    disputed = tuple(
-        claim
-        for claim in previous.disputed
-        if observation.effective_at - claim.asserted_at <= window
-        and magnitude(claim.quantity) != new
-    )
-    if old is not None and new is not None and old != new:
-        delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
-        recent = observation.effective_at - previous.observation.effective_at <= window
-        if recent and fresh_source:
-            assert before.quantity is not None
-            claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
-            claims = (claim, *disputed)
-            return _version(
-                key, "conflict", observation, before, after, delta, (source,), claims, now, was
-            )
-        kind: ChangeKind = "increased" if new > old else "decreased"
-        return _version(key, kind, observation, before, after, delta, (source,), (), now, was)
-    sources = (*previous.sources, source) if fresh_source else previous.sources
-    if now != was:
-        return _version(
-            key, "revised", observation, before, after, None, sources, disputed, now, was
+        kind, delta, sources, claims = "retracted", None, (source,), ()
+    else:
+        old, new = magnitude(before.quantity), magnitude(after.quantity)
+        disputed = tuple(
+            claim
+            for claim in previous.disputed
+            if observation.effective_at - claim.asserted_at <= window
+            and magnitude(claim.quantity) != new
         )
-    if fresh_source:
-        return _version(
-            key, "reaffirmed", observation, before, after, None, sources, disputed, now, was
-        )
-    return None
+        if old is not None and new is not None and old != new:
+            delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
+            sources, claims = (source,), ()
+            recent = observation.effective_at - previous.observation.effective_at <= window
+            if recent and fresh_source:
+                assert before.quantity is not None
+                claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
+                kind, claims = "conflict", (claim, *disputed)
+            else:
+                kind = "increased" if new > old else "decreased"
+        elif now != was or fresh_source:
+            kind = "revised" if now != was else "reaffirmed"
+            delta, claims = None, disputed
+            sources = (*previous.sources, source) if fresh_source else previous.sources
+        else:
+            return None
+    version = _version(key, kind, observation, before, after, delta, sources, claims, now, was)
+    return version, now
 
 
 def _version(
