@@ -10,12 +10,15 @@ are adapted by the columns' types (JSON with the engine's serialiser: orjson).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, any_, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import IdentifierPreparer
 
 from services.core.db import Base
 
@@ -44,11 +47,9 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     if connection.dialect.name != "postgresql":
         session.execute(insert(table), rows)
         return
-    names = list(rows[0])
-    quote = connection.dialect.identifier_preparer.quote
-    statement = (
-        f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN (FORMAT BINARY)"
-    )
+    names = tuple(rows[0])
+    values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    statement = _copy_statement(connection.dialect.identifier_preparer, table.name, names)
     driver = connection.connection.driver_connection
     assert driver is not None
     dbapi = connection.dialect.loaded_dbapi
@@ -57,7 +58,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             copy.set_types([types[name] for name in names])
             for row in rows:
-                copy.write_row([row[name] for name in names])
+                copy.write_row(values(row))
     except dbapi.Error as exc:
         # as SQLAlchemy reports driver errors: IntegrityError, OperationalError, …
         raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
@@ -82,6 +83,14 @@ def insert_numbered(
     numbered = [{**row, column: n} for row, (n,) in zip(rows, numbers, strict=True)]
     insert_rows(session, model, numbered)
     return [row[column] for row in numbered]
+
+
+@lru_cache(maxsize=256)
+def _copy_statement(preparer: IdentifierPreparer, table: str, names: tuple[str, ...]) -> str:
+    """``COPY table (names) FROM STDIN (FORMAT BINARY)``, quoted once per table and columns
+    (quoting every name again cost ≈4 % of a store batch)."""
+    quote = preparer.quote
+    return f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN (FORMAT BINARY)"
 
 
 _TYPES: dict[str, dict[str, str]] = {}

@@ -381,5 +381,5 @@ def pending(session: Session, topic: str, limit: int = 500) -> list[Pending]:
 
 
 def mark_published(session: Session, seqs: Sequence[int], now: datetime | None = None) -> None:
-    published = update(_OUTBOX).where(_OUTBOX.c.seq.in_(list(seqs)))
+    published = update(_OUTBOX).where(among(session, _OUTBOX.c.seq, seqs))
     session.execute(published.values(published_at=now or utcnow()))
