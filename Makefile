@@ -17,7 +17,7 @@ setup: $(STAMP)
 # setup.py builds the extractor's C parts (the sentence splitter, the word scan, and its rule
 # modules compiled by mypyc): an edit to any of them reinstalls, so no stale compiled module
 # outlives its source.
-$(STAMP): pyproject.toml setup.py $(wildcard services/extractor/*.c services/extractor/*.py)
+$(STAMP): pyproject.toml setup.py $(wildcard services/extractor/*.c services/extractor/*.py services/core/_scan.c services/core/scanner.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -1,10 +1,11 @@
-"""The build steps pyproject.toml does not declare: the extractor's compiled parts.
+"""The build steps pyproject.toml does not declare: the compiled parts.
 
 - ``services/extractor/_split.c``: the C sentence splitter (the rules it walks by are in
   ``sentences.py``).
-- ``services/extractor/_scan.c``: the C walk of the word scanner's automaton (built in
-  ``scanner.py``).
-- The extractor's pure rule modules, compiled to C by mypyc (it ships with mypy).  The Python
+- ``services/core/_scan.c``: the C walk of the word scanner's automaton (built in
+  ``services/core/scanner.py``; the extractor's lexicon and the crawler's relevance rules scan
+  with it).
+- The extractor's pure rule modules and the scanner's builder, compiled to C by mypyc (it ships with mypy).  The Python
   source stays the definition: the compiled modules are the same code with its type annotations
   enforced.  Python imports a compiled module in place of the source beside it, so ``make``
   reinstalls after an edit to any extractor module, and ``tests/extractor/test_compiled.py``
@@ -17,13 +18,13 @@ from mypyc.build import mypycify
 from setuptools import Extension, setup
 
 COMPILED = [
+    "services/core/scanner.py",
     "services/extractor/entities.py",
     "services/extractor/extract.py",
     "services/extractor/lexicon.py",
     "services/extractor/numbers.py",
     "services/extractor/patterns.py",
     "services/extractor/rules.py",
-    "services/extractor/scanner.py",
     "services/extractor/sentences.py",
     "services/extractor/timeframes.py",
 ]
@@ -32,11 +33,11 @@ setup(
     ext_modules=[
         *(
             Extension(
-                f"services.extractor.{name}",
-                [f"services/extractor/{name}.c"],
+                f"services.{package}.{name}",
+                [f"services/{package}/{name}.c"],
                 extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror"],
             )
-            for name in ("_split", "_scan")
+            for package, name in (("extractor", "_split"), ("core", "_scan"))
         ),
         *mypycify(COMPILED, opt_level="3"),
     ]

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from services.core.scanner import WordScanner
 from services.crawler.errors import CrawlerTerminal
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("data") / "relevance.yaml"
@@ -34,21 +35,19 @@ class Rule:
     group: str
     weight: float
     terms: tuple[str, ...] = ()
-    """Lower-cased literal terms (single spaces), matched with :func:`count_term`."""
+    """Lower-cased literal terms (single spaces), counted by :func:`term_counts`."""
     regex: re.Pattern[str] | None = None
     """The rule's ``patterns``, if any."""
     needles: tuple[str, ...] | None = None
     """Texts of which one occurs in the :func:`lowered` text wherever ``regex`` matches (see
     :func:`needles`): without any, the regex is not run.  ``None``: always run it."""
 
-    def hits(self, text: str, folded: str, low: str, cap: int) -> int:
-        """Matches in ``text`` (``folded`` = :func:`fold` of it, ``low`` = :func:`lowered`),
-        counted up to ``cap``."""
-        total = 0
-        for term in self.terms:
-            total += count_term(folded, term, cap - total)
-            if total >= cap:
-                return cap
+    def hits(self, text: str, low: str, terms: Mapping[str, int], cap: int) -> int:
+        """Matches in ``text`` (``low`` = :func:`lowered` of it; ``terms``: the
+        :func:`term_counts` of its :func:`fold`), counted up to ``cap``."""
+        total = sum(terms.get(term, 0) for term in self.terms)
+        if total >= cap:
+            return cap
         if self.regex is not None and (
             self.needles is None or any(needle in low for needle in self.needles)
         ):
@@ -192,26 +191,26 @@ def _latin(char: str) -> bool:
     return ("a" <= char <= "z") or ("A" <= char <= "Z")
 
 
-def count_term(folded: str, term: str, cap: int) -> int:
-    """Occurrences of ``term`` in ``folded`` that are not part of a longer Latin-letter word.
+def term_counts(folded: str, terms: WordScanner[str]) -> dict[str, int]:
+    """Occurrences of each of the ``terms`` in ``folded`` (overlapping ones too) that are not part
+    of a longer Latin-letter word.  Korean terms match inside words (particles attach:
+    ``GPU를``, ``엔비디아가``).  One pass over the text finds every term."""
+    counts: dict[str, int] = {}
+    length = len(folded)
+    for start, end, term in terms.occurrences(folded):
+        if (start > 0 and _latin(term[0]) and _latin(folded[start - 1])) or (
+            end < length and _latin(term[-1]) and _latin(folded[end])
+        ):
+            continue
+        counts[term] = counts.get(term, 0) + 1
+    return counts
 
-    Korean terms match inside words (particles attach: ``GPU를``, ``엔비디아가``).
-    """
-    if cap <= 0 or not term:
-        return 0
-    check_start = _latin(term[0])
-    check_end = _latin(term[-1])
-    count = 0
-    start = folded.find(term)
-    while start != -1 and count < cap:
-        end = start + len(term)
-        ok = not (check_start and start > 0 and _latin(folded[start - 1])) and not (
-            check_end and end < len(folded) and _latin(folded[end])
-        )
-        if ok:
-            count += 1
-        start = folded.find(term, start + 1)
-    return count
+
+@lru_cache(maxsize=8)
+def term_scanner(terms: tuple[str, ...]) -> WordScanner[str]:
+    """The scanner of ``terms``, built once per process (a :class:`RuleSet` travels to the parse
+    workers pickled; the scanner, a C object, is made where it is used)."""
+    return WordScanner({term: term for term in terms})
 
 
 @dataclass(frozen=True)
@@ -221,6 +220,11 @@ class RuleSet:
     title_bonus: float = 2.0
     max_hits: int = 3
     require_groups: tuple[str, ...] = ("core",)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Every rule's terms, each once."""
+        return tuple(dict.fromkeys(term for rule in self.rules for term in rule.terms))
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,7 @@ def _compile_rule(raw: Mapping[str, Any], where: str) -> Rule:
         name = str(raw["name"])
         weight = float(raw.get("weight", 1))
         group = str(raw.get("group", "context"))
-        terms = tuple(dict.fromkeys(fold(str(t)) for t in raw.get("terms", []) or [] if str(t)))
+        terms = tuple(dict.fromkeys(f for t in raw.get("terms", []) or [] if (f := fold(str(t)))))
         patterns = [str(p) for p in raw.get("patterns", []) or []]
         if not terms and not patterns:
             raise RelevanceRulesError(f"{where}: rule {name!r} has no terms or patterns")
@@ -306,11 +310,12 @@ def judge(title: str, text: str, rules: RuleSet | None = None) -> Verdict:
     score = 0.0
     scored: list[tuple[float, str]] = []
     groups: set[str] = set()
-    folded_text, low_text = fold(text), lowered(text)
-    folded_title, low_title = fold(title), lowered(title)
+    scanner = term_scanner(ruleset.terms)
+    text_terms, low_text = term_counts(fold(text), scanner), lowered(text)
+    title_terms, low_title = term_counts(fold(title), scanner), lowered(title)
     for rule in ruleset.rules:
-        hits = rule.hits(text, folded_text, low_text, ruleset.max_hits)
-        in_title = bool(title) and rule.hits(title, folded_title, low_title, 1) > 0
+        hits = rule.hits(text, low_text, text_terms, ruleset.max_hits)
+        in_title = bool(title) and rule.hits(title, low_title, title_terms, 1) > 0
         if not hits and not in_title:
             continue
         value = rule.weight * hits + (rule.weight * ruleset.title_bonus if in_title else 0)

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import yaml
 
+from services.core.scanner import Occurrence, WordScanner
 from services.extractor.errors import ExtractorTerminal
 from services.extractor.patterns import (
     at_word_end,
@@ -26,7 +27,6 @@ from services.extractor.patterns import (
     trie_pattern,
     variants,
 )
-from services.extractor.scanner import Occurrence, WordScanner
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 ORGANISATIONS_ENV: Final = "INFRALEDGER_ORGANISATIONS_FILE"

@@ -21,7 +21,15 @@ from services.crawler.fingerprint import (
     similarity,
 )
 from services.crawler.parse import parse_response
-from services.crawler.relevance import default_rules, judge, lowered, needles
+from services.crawler.relevance import (
+    default_rules,
+    fold,
+    judge,
+    lowered,
+    needles,
+    term_counts,
+    term_scanner,
+)
 from services.crawler.urls import UrlError, canonicalize
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -135,6 +143,40 @@ def test_relevance_prefilter_never_changes_a_verdict(body: list[str], head: list
     )
     text, title = "".join(body), "".join(head)
     assert judge(title, text, rules) == judge(title, text, always)
+
+
+def _counted_by_find(folded: str, term: str) -> int:
+    """The definition :func:`term_counts` keeps: each occurrence found by ``str.find`` (one
+    character on from the last), unless a Latin letter on either side continues a Latin word."""
+
+    def latin(char: str) -> bool:
+        return "a" <= char <= "z" or "A" <= char <= "Z"
+
+    count, start = 0, folded.find(term)
+    while start != -1:
+        end = start + len(term)
+        inside = (latin(term[0]) and start > 0 and latin(folded[start - 1])) or (
+            latin(term[-1]) and end < len(folded) and latin(folded[end])
+        )
+        count += not inside
+        start = folded.find(term, start + 1)
+    return count
+
+
+_TERM_PIECES = ["gpu", "gpus", "gpu를", "nvidia", "엔비디아", "엔비디아가", "ai", "aı",
+                "data center", "데이터센터", "데이터 센터", "hbm", "x", "s", " ", "  ", "-", "1",
+                "é", "😀", "\ud800"]  # fmt: skip
+
+
+@FAST
+@given(st.lists(st.sampled_from(_TERM_PIECES), max_size=40))
+def test_one_scan_counts_every_term_as_a_find_per_term_does(pieces: list[str]) -> None:
+    rules = default_rules()
+    folded = fold("".join(pieces))
+    counts = term_counts(folded, term_scanner(rules.terms))
+    assert counts == {
+        term: n for term in rules.terms if (n := _counted_by_find(folded, term))
+    }
 
 
 _PATTERN_PIECES = ["a", "b", "K", "s", "i", " ", "가", "|", "(", ")", "(?:", "(?=a)", "(?<!b)",

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.extractor import _scan
+from services.core import _scan
+from services.core.scanner import Automaton, WordScanner
 from services.extractor.lexicon import Lexicon, default_lexicon, scan_text
-from services.extractor.scanner import Automaton, WordScanner
 
 LEXICON: Lexicon = default_lexicon()
 _WORDS = sorted(LEXICON.triggers.categories) + sorted(LEXICON.references.categories)

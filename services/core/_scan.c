@@ -1,4 +1,4 @@
-/* Every occurrence of a set of words in a text, in C: the walk of services/extractor/scanner.py.
+/* Every occurrence of a set of words in a text, in C: the walk of services/core/scanner.py.
  *
  * The automaton (an Aho-Corasick machine over code points) is built in scanner.py, which
  * defines it; this file only walks a text through it.  The walk reads the str's own code units
@@ -301,13 +301,13 @@ static PyTypeObject AutomatonType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)automaton_traverse,
     .tp_clear = (inquiry)automaton_clear,
-    .tp_doc = "Automaton(tables, mask, payloads): see services/extractor/scanner.py",
+    .tp_doc = "Automaton(tables, mask, payloads): see services/core/scanner.py",
     .tp_methods = automaton_methods,
     .tp_new = automaton_new,
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "_scan", "Word scans (see services/extractor/scanner.py).",
+    PyModuleDef_HEAD_INIT, "_scan", "Word scans (see services/core/scanner.py).",
     -1, NULL, NULL, NULL, NULL, NULL,
 };
 

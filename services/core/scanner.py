@@ -6,8 +6,9 @@ character at a time, and is in a state that names every word ending there.  It i
 from the words (pure Python, the definition); the walk over a text is C (``_scan.c``, built with
 the package), which reads the str's code points as they are, so that its offsets are character
 offsets for any text.  It reports every occurrence, overlapping ones included; the caller makes
-the choice a regex would (leftmost, longest, never overlapping — see
-:func:`services.extractor.lexicon.chosen_hits`).
+the choice it needs: the extractor's lexicon the one a regex would (leftmost, longest, never
+overlapping — :func:`services.extractor.lexicon.chosen_hits`), the crawler's relevance rules a
+count per term (:func:`services.crawler.relevance.term_counts`).
 
 Why not a library: Hyperscan matched the words in one SIMD pass, but its binding reported each
 occurrence through a Python callback, which cost more than the scan; ``pyahocorasick`` took 4.6×
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Final, Generic, TypeVar
 
-from services.extractor import _scan
+from services.core import _scan
 
 T = TypeVar("T")
 Occurrence = tuple[int, int, T]
