@@ -36,26 +36,47 @@ class Rule:
     weight: float
     terms: tuple[str, ...] = ()
     """Lower-cased literal terms (single spaces), counted by :func:`term_counts`."""
-    regex: re.Pattern[str] | None = None
-    """The rule's ``patterns``, if any."""
-    needles: tuple[str, ...] | None = None
-    """Texts of which one occurs in the :func:`lowered` text wherever ``regex`` matches (see
-    :func:`needles`): without any, the regex is not run.  ``None``: always run it."""
+    patterns: tuple[str, ...] = ()
+    """Regular expressions, matched case-insensitively as one alternation (each in its own
+    non-capturing group, in order)."""
+    needles: tuple[tuple[str, ...] | None, ...] = ()
+    """Per pattern, texts of which one occurs in the :func:`lowered` text wherever the pattern
+    matches (see :func:`needles`); ``None``: the pattern may match anywhere."""
+    separable: bool = True
+    """Whether the alternation of any subset of the patterns matches as the whole one does where
+    the others cannot match (no backreference numbers a group of another pattern)."""
 
     def hits(self, text: str, low: str, terms: Mapping[str, int], cap: int) -> int:
         """Matches in ``text`` (``low`` = :func:`lowered` of it; ``terms``: the
-        :func:`term_counts` of its :func:`fold`), counted up to ``cap``."""
+        :func:`term_counts` of its :func:`fold`), counted up to ``cap``.
+
+        The patterns none of whose needles occur cannot match: the alternation of the others
+        finds the same matches, and without any the regex is not run at all."""
         total = sum(terms.get(term, 0) for term in self.terms)
-        if total >= cap:
-            return cap
-        if self.regex is not None and (
-            self.needles is None or any(needle in low for needle in self.needles)
-        ):
-            for _ in self.regex.finditer(text):
-                total += 1
-                if total >= cap:
-                    return cap
+        if total >= cap or not self.patterns:
+            return min(total, cap)
+        live = tuple(
+            pattern
+            for pattern, found in zip(self.patterns, self.needles, strict=True)
+            if found is None or any(needle in low for needle in found)
+        )
+        if not live:
+            return total
+        for _ in alternation(live if self.separable else self.patterns).finditer(text):
+            total += 1
+            if total >= cap:
+                return cap
         return total
+
+
+@lru_cache(maxsize=256)
+def alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """``patterns`` as one case-insensitive regular expression, compiled once per process."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+"""A numbered or named backreference (or something like one: a false alarm only costs speed)."""
 
 
 def fold(text: str) -> str:
@@ -245,17 +266,22 @@ def _compile_rule(raw: Mapping[str, Any], where: str) -> Rule:
         weight = float(raw.get("weight", 1))
         group = str(raw.get("group", "context"))
         terms = tuple(dict.fromkeys(f for t in raw.get("terms", []) or [] if (f := fold(str(t)))))
-        patterns = [str(p) for p in raw.get("patterns", []) or []]
+        patterns = tuple(str(p) for p in raw.get("patterns", []) or [])
         if not terms and not patterns:
             raise RelevanceRulesError(f"{where}: rule {name!r} has no terms or patterns")
-        regex = (
-            re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
-        )
+        if patterns:
+            alternation(patterns)  # a pattern that does not compile is reported here
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise RelevanceRulesError(f"{where}: bad rule {raw!r}: {exc}") from exc
-    found = [needles(p) for p in patterns]
-    hints = None if None in found else tuple(dict.fromkeys(n for g in found for n in g or ()))
-    return Rule(name=name, group=group, weight=weight, terms=terms, regex=regex, needles=hints)
+    return Rule(
+        name=name,
+        group=group,
+        weight=weight,
+        terms=terms,
+        patterns=patterns,
+        needles=tuple(needles(p) for p in patterns),
+        separable=not any(_BACKREFERENCE.search(p) for p in patterns),
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
