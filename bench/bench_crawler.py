@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_pipeline import kafka  # noqa: E402
+from cpu import CpuMeter, breakdown, tree_cpu  # noqa: E402
 from results import entry, print_table, record  # noqa: E402
 
 from services.core.config import load_settings  # noqa: E402
@@ -276,11 +278,22 @@ async def peak_children_rss(exclude: Collection[int], peak: dict[int, float]) ->
         await asyncio.sleep(0.5)
 
 
-async def crawl(
-    pages: list[tuple[str, bytes]], in_process: bool, broker: LocalKafka
-) -> tuple[float, int, float, float]:
-    """One crawl of ``pages``, publishing to ``broker``: pages/s, articles published, peak RSS
-    (MB) of the crawler's process and of its largest child process (the parse workers)."""
+@dataclass(frozen=True)
+class Crawl:
+    rate: float
+    """Pages/s."""
+    published: int
+    rss_mb: float
+    """Peak RSS of the crawler's process."""
+    worker_rss_mb: float
+    """Peak RSS of its largest child process (a parse worker)."""
+    cpu: dict[str, float]
+    """CPU seconds of each part during the crawl (:mod:`cpu`)."""
+    seconds: float
+
+
+async def crawl(pages: list[tuple[str, bytes]], in_process: bool, broker: LocalKafka) -> Crawl:
+    """One crawl of ``pages``, publishing to ``broker``."""
     async with contextlib.AsyncExitStack() as stack:
         if in_process:
             site_pid, port, lists = await stack.enter_async_context(site_in_process(pages))
@@ -309,6 +322,12 @@ async def crawl(
                 kafka_bootstrap=broker.bootstrap,
             )
             await ensure_topics(settings)
+            meter = CpuMeter({
+                "kafka": lambda: broker.nodes[0].process.pid if broker.nodes[0].process else None,
+                **({} if in_process else {"site": lambda: site_pid}),
+            })  # fmt: skip
+            whole = tree_cpu(os.getpid())  # this process and all it started
+            meter.start()
             started = time.perf_counter()
             try:
                 async with kafka_publisher(settings) as bus:
@@ -319,8 +338,16 @@ async def crawl(
             finally:
                 sampler.cancel()
             elapsed = time.perf_counter() - started
+            used = meter.stop()
+            whole = tree_cpu(os.getpid()) - whole
+            cpu = {"crawler main process": used.pop("benchmark"), **used}
+            # the rest of this process's tree: the parse workers (and their fork server)
+            cpu["parse workers"] = max(0.0, whole - sum(cpu.values()))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return len(pages) / elapsed, stats.published, rss_mb, max(children.values(), default=0.0)
+    return Crawl(
+        len(pages) / elapsed, stats.published, rss_mb, max(children.values(), default=0.0), cpu,
+        meter.wall,
+    )
 
 
 def main() -> None:
@@ -341,9 +368,9 @@ def main() -> None:
     urls_pages = [(f"http://{HOST}{p}", b) for p, b in pages]
     with tempfile.TemporaryDirectory() as tmp, kafka(Path(tmp)) as broker:
         before = ceiling(urls_pages, workers)
-        crawled = crawl(pages, args.in_process_site, broker)
-        rate, published, rss_mb, worker_mb = asyncio.run(crawled)
-        assert published == len(pages), (published, len(pages))
+        crawled = asyncio.run(crawl(pages, args.in_process_site, broker))
+        rate, rss_mb, worker_mb = crawled.rate, crawled.rss_mb, crawled.worker_rss_mb
+        assert crawled.published == len(pages), (crawled.published, len(pages))
         after = ceiling(urls_pages, workers)
     top = (before + after) / 2
     spread = abs(before - after) / top
@@ -358,9 +385,14 @@ def main() -> None:
               note=f"max RSS of the crawler's process after {len(pages)} pages"),
         entry("crawler.parse_worker_rss_mb", worker_mb, "MB", target=300.0,
               lower_is_better=True, note="max RSS of a parse worker (largest child process)"),
+        *(entry(f"crawler.cpu_ms_per_page.{name.replace(' ', '_')}", used / len(pages) * 1000,
+                "ms", note="CPU time per page during the crawl")
+          for name, used in crawled.cpu.items()),
     ]  # fmt: skip
     print_table(rows, "crawler (issue #10 item 2)")
     print(f"ceiling {before:.1f} pages/s before the crawl, {after:.1f} after (spread {spread:.0%})")
+    cores = os.cpu_count() or 1
+    print(f"CPU per page (ms): {breakdown(crawled.cpu, len(pages), crawled.seconds, cores)}")
     record(rows)
 
 

@@ -50,6 +50,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 from bench_store import postgres, preload, prepare_database, scratch, stored_facts  # noqa: E402
+from cpu import CpuMeter, breakdown, postmaster_pid  # noqa: E402
 from results import entry, machine, print_table, record, stop_on_sigterm  # noqa: E402
 
 from services.core.config import Settings, load_settings  # noqa: E402
@@ -532,11 +533,20 @@ async def run(
     prepare_database(url)
     settings = settings_for(bootstrap, url, "e2e.")
     with services(("extractor", "store", "alerts"), settings, logs) as procs:
+        meter = CpuMeter({
+            **{proc.name: (lambda p=proc: p.process.pid if p.process else None) for proc in procs},
+            "kafka": lambda: broker.nodes[0].process.pid if broker.nodes[0].process else None,
+            "postgres": lambda: postmaster_pid(pg.data_dir),
+        })  # fmt: skip
+        meter.start()
         full = await sustained(settings, articles)
+        cpu = meter.stop()
         print(
             f"  sustained:       {full.rate:,.0f} articles/s "
             f"({full.articles} articles, {full.changes} changes, {full.seconds:.1f}s)"
         )
+        print(f"  CPU per article (ms): "
+              f"{breakdown(cpu, full.articles, meter.wall, os.cpu_count() or 1)}")  # fmt: skip
         after = await stages(bootstrap, pg, items, logs, "a")
         raw, extractor_rate, store_rate = (
             (b + a) / 2 for b, a in zip(before, after, strict=True)
@@ -558,6 +568,10 @@ async def run(
             entry("pipeline.stage.kafka_msgs_per_s", raw, "msgs/s"),
             entry("pipeline.stage.extractor_articles_per_s", extractor_rate, "articles/s"),
             entry("pipeline.stage.store_articles_per_s", store_rate, "articles/s"),
+            *(entry(f"pipeline.cpu_ms_per_article.{name}", used / full.articles * 1000, "ms",
+                    note="CPU time of the process tree per article during the sustained run "
+                         "(publishing included: the benchmark)")
+              for name, used in cpu.items()),
         ]  # fmt: skip
         record(rows)  # kept even if a later phase fails
         for phase, share in enumerate((0.1, 0.5, 0.9), start=1):

@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from bench_pipeline import (  # noqa: E402
     wait_caught_up,
 )
 from bench_store import postgres, prepare_database, scratch  # noqa: E402
+from cpu import CpuMeter, breakdown, postmaster_pid  # noqa: E402
 from results import entry, machine, print_table, record, stop_on_sigterm  # noqa: E402
 
 from services.core.models import ArticleV1  # noqa: E402
@@ -133,11 +135,22 @@ def replay_process(settings: Any, archive: Path, log: Path) -> subprocess.Popen[
         )  # fmt: skip
 
 
-def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, float, float]:
-    """Wait for ``process`` (bounded): exit status, when (perf_counter), its peak RSS and the
-    peak RSS of its largest descendant (a parse worker), in MB.  Its own peak is sampled from
-    ``VmHWM`` while it runs (the ``ru_maxrss`` of ``wait4`` would report this benchmark's own
-    peak, which holds the whole corpus, carried over the spawn)."""
+@dataclass(frozen=True)
+class Exit:
+    status: int
+    at: float
+    """When it exited (``perf_counter``)."""
+    rss_mb: float
+    """Its peak RSS, sampled from ``VmHWM`` while it ran (the ``ru_maxrss`` of ``wait4`` would
+    report this benchmark's own peak, which holds the whole corpus, carried over the spawn)."""
+    worker_rss_mb: float
+    """The peak RSS of its largest descendant (a parse worker)."""
+    cpu_s: float
+    """Its CPU seconds with its workers' (``wait4``: the children it reaped count)."""
+
+
+def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> Exit:
+    """Wait for ``process`` (bounded) and say how it went."""
     deadline = time.monotonic() + timeout
     children: dict[int, float] = {}
     own = 0.0
@@ -148,11 +161,12 @@ def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, fl
             own = max(own, vm_hwm_mb(process.pid))
             for child, mb in descendants_rss_mb(process.pid).items():
                 children[child] = max(children.get(child, 0.0), mb)
-        pid, status, _ = os.wait4(process.pid, os.WNOHANG)
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
             worker = max(children.values(), default=0.0)
-            return process.returncode, time.perf_counter(), own, worker
+            cpu = usage.ru_utime + usage.ru_stime
+            return Exit(process.returncode, time.perf_counter(), own, worker, cpu)
         time.sleep(0.05)
     process.kill()
     raise TimeoutError(f"replay still running after {timeout:.0f}s")
@@ -206,16 +220,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             logs = root / "logs"
             logs.mkdir()
             with services(("extractor", "store", "alerts"), settings, logs) as procs:
+                meter = CpuMeter({
+                    **{proc.name: (lambda p=proc: p.process.pid if p.process else None)
+                       for proc in procs},
+                    "kafka": lambda: broker.nodes[0].process.pid if broker.nodes[0].process
+                    else None,
+                    "postgres": lambda: postmaster_pid(pg.data_dir),
+                })  # fmt: skip
+                meter.start()
                 began = time.perf_counter()
                 process = replay_process(settings, archive, logs / "replay.log")
                 try:
-                    status, exited, replay_rss, worker_rss = wait_exit(process, STAGE_TIMEOUT * 4)
+                    ended = wait_exit(process, STAGE_TIMEOUT * 4)
                 finally:
                     if process.poll() is None:
                         process.kill()
-                if status != 0:
+                if ended.status != 0:
                     tail = (logs / "replay.log").read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"replay exited with {status}:\n{tail}")
+                    raise RuntimeError(f"replay exited with {ended.status}:\n{tail}")
+                exited, replay_rss, worker_rss = ended.at, ended.rss_mb, ended.worker_rss_mb
 
                 async def settle() -> float:
                     await wait_caught_up(settings, "extractor", topics.articles, STAGE_TIMEOUT)
@@ -223,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 done = asyncio.run(settle())
                 seconds = done - began
+                cpu = {"publisher and parse workers": ended.cpu_s, **meter.stop()}
+                where = breakdown(cpu, count, meter.wall, os.cpu_count() or 1)
                 after = ceiling(sample)  # the services are idle now
                 top = (before + after) / 2
                 drift = (f"ceiling = parse_response on {WORKERS} processes, mean of "
@@ -237,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 print(f"  peak RSS publisher: {replay_rss:,.0f} MB, parse worker "
                       f"{worker_rss:,.0f} MB")  # fmt: skip
+                print(f"  CPU per record (ms): {where}")
                 if stored != count:
                     print(f"WARNING: the ledger holds {stored} articles, expected {count}")
                 rows += [
@@ -250,6 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                f"parsed and published in {exited - began:,.1f}s"),
                     entry("replay.seconds", seconds, "s",
                           note=f"{count:,} articles; {stored:,} stored"),
+                    *(entry(f"replay.cpu_ms_per_record.{name.replace(' ', '_')}",
+                            used / count * 1000, "ms",
+                            note="CPU time of the process tree per record, from the start of "
+                                 "the replay until the ledger caught up")
+                      for name, used in cpu.items()),
                     entry("memory.replay.publisher_peak_rss_mb", replay_rss, "MB",
                           target=TARGET_RSS_MB, lower_is_better=True),
                     entry("memory.replay.parse_worker_peak_rss_mb", worker_rss, "MB",

@@ -1,0 +1,121 @@
+"""CPU time of process trees during a benchmark: where the cores went (Linux ``/proc``).
+
+A ratio against a ceiling says how far a run is from it, not why.  The replay and pipeline
+benchmarks therefore also report the CPU time each part of the system used per item, from the
+kernel's accounting rather than a profiler's samples:
+
+- a *tree* is a process and its descendants: its processes' own user and system time, plus the
+  time of children that exited and were reaped (``cutime`` and ``cstime``), so a parse worker or
+  a database backend that ends within the window still counts;
+- :class:`CpuMeter` reads every named tree at :meth:`~CpuMeter.start` and at
+  :meth:`~CpuMeter.stop` and returns the difference, in seconds per name.
+
+Trees must not overlap: name the services, the broker and the database server, not the
+benchmark's own process (whose tree holds them all); :func:`own_cpu` is the benchmark's own time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class _Stat:
+    parent: int
+    own: float
+    """User and system seconds of the process itself."""
+    reaped: float
+    """User and system seconds of its children that exited and were waited for."""
+
+
+def _stats() -> dict[int, _Stat]:
+    found = {}
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = path.read_text().rsplit(")", 1)[1].split()
+            found[int(path.parent.name)] = _Stat(
+                parent=int(fields[1]),
+                own=(int(fields[11]) + int(fields[12])) / _TICK,
+                reaped=(int(fields[13]) + int(fields[14])) / _TICK,
+            )
+    return found
+
+
+def tree_cpu(root: int, stats: Mapping[int, _Stat] | None = None) -> float:
+    """CPU seconds of process ``root`` and its descendants so far (0 once it is gone)."""
+    stats = _stats() if stats is None else stats
+    children: dict[int, list[int]] = {}
+    for pid, stat in stats.items():
+        children.setdefault(stat.parent, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        stat = stats.get(pid)
+        if stat is not None:
+            total += stat.own + stat.reaped
+            todo += children.get(pid, [])
+    return total
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process alone (its threads included, its children not)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The PostgreSQL server's pid from its ``postmaster.pid`` (None when it is not running)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int((data_dir / "postmaster.pid").read_text().split()[0])
+    return None
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds of named process trees between :meth:`start` and :meth:`stop`."""
+
+    roots: Mapping[str, Callable[[], int | None]]
+    """Name → the tree's root pid (asked at each reading: None when it is not running)."""
+    wall: float = 0.0
+    """Seconds between :meth:`start` and :meth:`stop`."""
+    _before: dict[str, float] = field(default_factory=dict)
+    _started: float = 0.0
+
+    def _read(self) -> dict[str, float]:
+        stats = _stats()
+        readings = {}
+        for name, root in self.roots.items():
+            pid = root()
+            readings[name] = 0.0 if pid is None else tree_cpu(pid, stats)
+        readings["benchmark"] = own_cpu()
+        return readings
+
+    def start(self) -> None:
+        self._before = self._read()
+        self._started = time.perf_counter()
+
+    def stop(self) -> dict[str, float]:
+        after = self._read()
+        self.wall = time.perf_counter() - self._started
+        return {name: max(0.0, after[name] - self._before.get(name, 0.0)) for name in after}
+
+
+def breakdown(seconds: Mapping[str, float], items: int, wall: float, cpus: int) -> str:
+    """``name 1.23`` (ms per item) for each tree, largest first, with their total and the share
+    of what ``cpus`` cores gave over ``wall`` seconds (the meter's)."""
+    total = sum(seconds.values())
+    parts = ", ".join(
+        f"{name} {cpu / items * 1000:.2f}"
+        for name, cpu in sorted(seconds.items(), key=lambda pair: -pair[1])
+    )
+    return (
+        f"{parts} — {total / items * 1000:.2f} ms of CPU per item in all, "
+        f"{total / (wall * cpus):.0%} of {cpus} cores over {wall:.1f} s"
+    )
