@@ -44,7 +44,14 @@ class Rule:
     matches (see :func:`needles`); ``None``: the pattern may match anywhere."""
     separable: bool = True
     """Whether the alternation of any subset of the patterns matches as the whole one does where
-    the others cannot match (no backreference numbers a group of another pattern)."""
+    the others cannot match (no backreference or conditional numbers a group of another
+    pattern)."""
+
+    def __post_init__(self) -> None:
+        if not self.needles:  # none given: every pattern may match anywhere
+            object.__setattr__(self, "needles", (None,) * len(self.patterns))
+        elif len(self.needles) != len(self.patterns):
+            raise ValueError(f"rule {self.name!r}: one needles entry per pattern")
 
     def hits(self, text: str, low: str, terms: Mapping[str, int], cap: int) -> int:
         """Matches in ``text`` (``low`` = :func:`lowered` of it; ``terms``: the
@@ -53,8 +60,10 @@ class Rule:
         The patterns none of whose needles occur cannot match: the alternation of the others
         finds the same matches, and without any the regex is not run at all."""
         total = sum(terms.get(term, 0) for term in self.terms)
-        if total >= cap or not self.patterns:
-            return min(total, cap)
+        if self.terms and total >= cap:
+            return cap
+        if not self.patterns:
+            return total
         live = tuple(
             pattern
             for pattern, found in zip(self.patterns, self.needles, strict=True)
@@ -75,8 +84,9 @@ def alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
-"""A numbered or named backreference (or something like one: a false alarm only costs speed)."""
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+"""A numbered or named backreference or a conditional group (or something like one: a false
+alarm only costs speed)."""
 
 
 def fold(text: str) -> str:
@@ -265,9 +275,10 @@ def _compile_rule(raw: Mapping[str, Any], where: str) -> Rule:
         name = str(raw["name"])
         weight = float(raw.get("weight", 1))
         group = str(raw.get("group", "context"))
-        terms = tuple(dict.fromkeys(f for t in raw.get("terms", []) or [] if (f := fold(str(t)))))
+        given = [str(t) for t in raw.get("terms", []) or [] if str(t)]
+        terms = tuple(dict.fromkeys(folded for t in given if (folded := fold(t))))
         patterns = tuple(str(p) for p in raw.get("patterns", []) or [])
-        if not terms and not patterns:
+        if not given and not patterns:
             raise RelevanceRulesError(f"{where}: rule {name!r} has no terms or patterns")
         if patterns:
             alternation(patterns)  # a pattern that does not compile is reported here

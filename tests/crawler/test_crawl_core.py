@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import gzip
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from services.crawler.fingerprint import (
 )
 from services.crawler.parse import parse_response
 from services.crawler.politeness import HostGate, parse_retry_after
-from services.crawler.relevance import default_rules, judge, load_rules, needles
+from services.crawler.relevance import Rule, RuleSet, default_rules, judge, load_rules, needles
 from services.crawler.robots import parse_robots, rules_for_status
 from services.crawler.schedule import (
     backoff_seconds,
@@ -287,6 +288,37 @@ def test_skipping_patterns_changes_no_verdict() -> None:
     for text in texts:
         for title in ("", text[:40]):
             assert judge(title, text, rules) == judge(title, text, always)
+
+
+
+def _with_rules(tmp_path: Path, text: str) -> RuleSet:
+    extra = tmp_path / "mine.yaml"
+    extra.write_text(text, encoding="utf-8")
+    return load_rules([extra])
+
+
+def test_patterns_that_number_each_others_groups_are_matched_as_one_alternation(
+    tmp_path: Path,
+) -> None:
+    # "(?(1)…)" asks about group 1, the first pattern's: leaving that pattern out (its needle
+    # "nvidia" is absent) would renumber the groups and change what matches.
+    rule = Rule(
+        name="paired", group="core", weight=3.0, patterns=("(nvidia)", "(gpu)?(?(1)s|z)x"),
+        needles=(("nvidia",), None), separable=False,
+    )  # fmt: skip
+    whole = re.compile("(?:(nvidia))|(?:(gpu)?(?(1)s|z)x)", re.IGNORECASE)
+    assert rule.hits("gpusx", "gpusx", {}, 3) == len(whole.findall("gpusx")) == 0
+    loaded = _with_rules(
+        tmp_path, "rules:\n  - name: paired\n    patterns: ['(nvidia)', '(gpu)?(?(1)s|z)x']\n"
+    )
+    assert [r.separable for r in loaded.rules if r.name == "paired"] == [False]
+
+
+def test_a_rule_of_blank_terms_loads_and_matches_nothing(tmp_path: Path) -> None:
+    rules = _with_rules(tmp_path, "rules:\n  - name: blank\n    terms: ['  ']\n")
+    blank = next(r for r in rules.rules if r.name == "blank")
+    assert blank.terms == ()
+    assert "blank" not in " ".join(judge("  ", "a  b", rules).reasons)
 
 
 # --------------------------------------------------------------------------- discovery

@@ -26,14 +26,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "000_579068ff91aef37f.txt"
 
 # Runs the extractor from its .py files: a finder ahead of the standard ones that answers every
-# extractor module with a .py source by that source (the C sentence splitter has none).
+# extractor module with a .py source, and the word scanner it uses, by that source (the C
+# sentence splitter and the C walk of the scanner have none).
 _FROM_SOURCE = """
 import importlib.util, json, sys
 from pathlib import Path
 
 class FromSource:
     def find_spec(self, name, path=None, target=None):
-        if not name.startswith("services.extractor.") or not path:
+        compiled = name.startswith("services.extractor.") or name == "services.core.scanner"
+        if not compiled or not path:
             return None
         for folder in path:
             source = Path(folder) / (name.rpartition(".")[2] + ".py")
@@ -45,8 +47,8 @@ sys.meta_path.insert(0, FromSource())
 from services.extractor.extract import extract
 
 texts = json.load(sys.stdin)
-module = sys.modules["services.extractor.rules"]
-assert module.__file__.endswith(".py"), module.__file__
+for module in (sys.modules["services.extractor.rules"], sys.modules["services.core.scanner"]):
+    assert module.__file__.endswith(".py"), module.__file__
 json.dump([[f.model_dump(mode="json") for f in extract(t, title=h)] for h, t in texts], sys.stdout)
 """
 
