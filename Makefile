@@ -14,9 +14,9 @@ run: setup kafka ## run every service, replay seeds/, print the ledger, keep mon
 
 setup: $(STAMP)
 
-# setup.py builds the extractor's C parts (the sentence splitter, the word scan, and its rule
-# modules compiled by mypyc): an edit to any of them reinstalls, so no stale compiled module
-# outlives its source.
+# setup.py builds the compiled parts (the extractor's sentence splitter and rule modules, the
+# shared word scan in services/core, and mypyc's output): an edit to any of them reinstalls, so
+# no stale compiled module outlives its source.
 $(STAMP): pyproject.toml setup.py $(wildcard services/extractor/*.c services/extractor/*.py services/core/_scan.c services/core/scanner.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -252,9 +252,9 @@ class RuleSet:
     max_hits: int = 3
     require_groups: tuple[str, ...] = ("core",)
 
-    @property
+    @cached_property
     def terms(self) -> tuple[str, ...]:
-        """Every rule's terms, each once."""
+        """Every rule's terms, each once (worked out once, not per verdict)."""
         return tuple(dict.fromkeys(term for rule in self.rules for term in rule.terms))
 
 

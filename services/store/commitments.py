@@ -470,7 +470,7 @@ def _version_rows(
 ) -> list[dict[str, Any]]:
     """The rows of ``key``'s ``versions``, numbered from ``seq``, recorded at ``recorded`` (by
     id) or else ``now``.  A state is dumped once: a version's ``before`` is its predecessor's
-    ``after``, and often the very state its fact stated."""
+    ``after``, and a first version's ``after`` is the state its fact stated."""
     dumped: dict[int, tuple[CommitmentState, dict[str, Any]]] = {}
 
     def dump(state: CommitmentState) -> dict[str, Any]:

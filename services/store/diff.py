@@ -190,38 +190,36 @@ def _step(
     now = essence(after)  # what the state asserts now
     source = observation.source
     fresh_source = source not in previous.sources
-    kind: ChangeKind
-    delta: Delta | None
-    sources: tuple[str, ...]
-    claims: tuple[Claim, ...]
     if after.status == "cancelled" and before.status != "cancelled":
-        kind, delta, sources, claims = "retracted", None, (source,), ()
-    else:
-        old, new = magnitude(before.quantity), magnitude(after.quantity)
-        disputed = tuple(
-            claim
-            for claim in previous.disputed
-            if observation.effective_at - claim.asserted_at <= window
-            and magnitude(claim.quantity) != new
+        retracted = _version(
+            key, "retracted", observation, before, after, None, (source,), (), now, was
         )
-        if old is not None and new is not None and old != new:
-            delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
-            sources, claims = (source,), ()
-            recent = observation.effective_at - previous.observation.effective_at <= window
-            if recent and fresh_source:
-                assert before.quantity is not None
-                claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
-                kind, claims = "conflict", (claim, *disputed)
-            else:
-                kind = "increased" if new > old else "decreased"
-        elif now != was or fresh_source:
-            kind = "revised" if now != was else "reaffirmed"
-            delta, claims = None, disputed
-            sources = (*previous.sources, source) if fresh_source else previous.sources
-        else:
-            return None
-    version = _version(key, kind, observation, before, after, delta, sources, claims, now, was)
-    return version, now
+        return retracted, now
+    old, new = magnitude(before.quantity), magnitude(after.quantity)
+    disputed = tuple(
+        claim
+        for claim in previous.disputed
+        if observation.effective_at - claim.asserted_at <= window
+        and magnitude(claim.quantity) != new
+    )
+    if old is not None and new is not None and old != new:
+        delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
+        recent = observation.effective_at - previous.observation.effective_at <= window
+        if recent and fresh_source:
+            assert before.quantity is not None
+            claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
+            claims = (claim, *disputed)
+            conflict = _version(
+                key, "conflict", observation, before, after, delta, (source,), claims, now, was
+            )
+            return conflict, now
+        kind: ChangeKind = "increased" if new > old else "decreased"
+        return _version(key, kind, observation, before, after, delta, (source,), (), now, was), now
+    if now == was and not fresh_source:
+        return None  # the same source says the same again
+    kind = "revised" if now != was else "reaffirmed"
+    sources = (*previous.sources, source) if fresh_source else previous.sources
+    return _version(key, kind, observation, before, after, None, sources, disputed, now, was), now
 
 
 def _version(
