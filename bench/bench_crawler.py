@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from bench_pipeline import kafka  # noqa: E402
+from bench_pipeline import cpu_roots, kafka  # noqa: E402
 from cpu import CpuMeter, breakdown, tree_cpu  # noqa: E402
 from results import entry, print_table, record  # noqa: E402
 
@@ -322,11 +322,10 @@ async def crawl(pages: list[tuple[str, bytes]], in_process: bool, broker: LocalK
                 kafka_bootstrap=broker.bootstrap,
             )
             await ensure_topics(settings)
-            meter = CpuMeter({
-                "kafka": lambda: broker.nodes[0].process.pid if broker.nodes[0].process else None,
-                **({} if in_process else {"site": lambda: site_pid}),
-            })  # fmt: skip
-            whole = tree_cpu(os.getpid())  # this process and all it started
+            meter = CpuMeter(
+                {**cpu_roots(broker), **({} if in_process else {"site": lambda: site_pid})}
+            )
+            everything = tree_cpu(os.getpid())  # this process and all it started
             meter.start()
             started = time.perf_counter()
             try:
@@ -339,10 +338,10 @@ async def crawl(pages: list[tuple[str, bytes]], in_process: bool, broker: LocalK
                 sampler.cancel()
             elapsed = time.perf_counter() - started
             used = meter.stop()
-            whole = tree_cpu(os.getpid()) - whole
+            everything = tree_cpu(os.getpid()) - everything
             cpu = {"crawler main process": used.pop("benchmark"), **used}
             # the rest of this process's tree: the parse workers (and their fork server)
-            cpu["parse workers"] = max(0.0, whole - sum(cpu.values()))
+            cpu["parse workers"] = max(0.0, everything - sum(cpu.values()))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return Crawl(
         len(pages) / elapsed, stats.published, rss_mb, max(children.values(), default=0.0), cpu,

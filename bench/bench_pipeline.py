@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,6 +160,21 @@ class Service:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def cpu_roots(
+    broker: LocalKafka, procs: Sequence[Service] = (), pg: LocalPostgres | None = None
+) -> dict[str, Callable[[], int | None]]:
+    """The process trees of a running system, for a :class:`cpu.CpuMeter`: the broker, each
+    service and the database server (each pid asked at the reading: None once it is gone)."""
+    roots: dict[str, Callable[[], int | None]] = {
+        "kafka": lambda: next(iter(broker.pids()), None),
+    }
+    for proc in procs:
+        roots[proc.name] = lambda proc=proc: proc.process.pid if proc.process else None
+    if pg is not None:
+        roots["postgres"] = lambda: postmaster_pid(pg.data_dir)
+    return roots
 
 
 @contextlib.contextmanager
@@ -533,11 +548,7 @@ async def run(
     prepare_database(url)
     settings = settings_for(bootstrap, url, "e2e.")
     with services(("extractor", "store", "alerts"), settings, logs) as procs:
-        meter = CpuMeter({
-            **{proc.name: (lambda p=proc: p.process.pid if p.process else None) for proc in procs},
-            "kafka": lambda: broker.nodes[0].process.pid if broker.nodes[0].process else None,
-            "postgres": lambda: postmaster_pid(pg.data_dir),
-        })  # fmt: skip
+        meter = CpuMeter(cpu_roots(broker, procs, pg))
         meter.start()
         full = await sustained(settings, articles)
         cpu = meter.stop()

@@ -47,6 +47,7 @@ from bench_pipeline import (  # noqa: E402
     STAGE_TIMEOUT,
     TARGET_RATIO,
     TARGET_RSS_MB,
+    cpu_roots,
     kafka,
     services,
     settings_for,
@@ -54,7 +55,7 @@ from bench_pipeline import (  # noqa: E402
     wait_caught_up,
 )
 from bench_store import postgres, prepare_database, scratch  # noqa: E402
-from cpu import CpuMeter, breakdown, postmaster_pid, tree_cpu  # noqa: E402
+from cpu import CpuMeter, breakdown, tree_cpu  # noqa: E402
 from results import entry, machine, print_table, record, stop_on_sigterm  # noqa: E402
 
 from services.core.models import ArticleV1  # noqa: E402
@@ -224,13 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             logs = root / "logs"
             logs.mkdir()
             with services(("extractor", "store", "alerts"), settings, logs) as procs:
-                meter = CpuMeter({
-                    **{proc.name: (lambda p=proc: p.process.pid if p.process else None)
-                       for proc in procs},
-                    "kafka": lambda: broker.nodes[0].process.pid if broker.nodes[0].process
-                    else None,
-                    "postgres": lambda: postmaster_pid(pg.data_dir),
-                })  # fmt: skip
+                meter = CpuMeter(cpu_roots(broker, procs, pg))
                 meter.start()
                 began = time.perf_counter()
                 process = replay_process(settings, archive, logs / "replay.log")
