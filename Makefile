@@ -15,9 +15,9 @@ run: setup kafka ## run every service, replay seeds/, print the ledger, keep mon
 setup: $(STAMP)
 
 # setup.py builds the compiled parts (the extractor's sentence splitter and rule modules, the
-# shared word scan in services/core, and mypyc's output): an edit to any of them reinstalls, so
-# no stale compiled module outlives its source.
-$(STAMP): pyproject.toml setup.py $(wildcard services/extractor/*.c services/extractor/*.py services/core/_scan.c services/core/scanner.py)
+# shared word scan in services/core, the crawler's MinHash, and mypyc's output): an edit to any
+# of them reinstalls, so no stale compiled module outlives its source.
+$(STAMP): pyproject.toml setup.py $(wildcard services/extractor/*.c services/extractor/*.py services/core/_scan.c services/core/scanner.py services/crawler/_minhash.c)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -55,5 +55,5 @@ bench: setup kafka postgres ## benchmarks (QUICK=1 for a tenth of the size)
 	@for script in bench/bench_*.py; do \
 	  echo "== $$script"; $(BIN)/python $$script $(if $(QUICK),--quick,) || exit 1; done
 
-clean: ## also the compiled extractor (setup rebuilds it)
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache build *__mypyc.*.so services/extractor/*.so $(STAMP)
+clean: ## also the compiled parts (setup rebuilds them)
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache build *__mypyc.*.so services/*/*.so $(STAMP)

@@ -5,6 +5,9 @@
 - ``services/core/_scan.c``: the C walk of the word scanner's automaton (built in
   ``services/core/scanner.py``; the extractor's lexicon and the crawler's relevance rules scan
   with it).
+- ``services/crawler/_minhash.c``: the crawler's MinHash signatures (defined in
+  ``services/crawler/fingerprint.py``), one BLAKE2b compression per shingle without a Python
+  object for it.
 - The extractor's pure rule modules and the scanner's builder, compiled to C by mypyc (it ships with mypy).  The Python
   source stays the definition: the compiled modules are the same code with its type annotations
   enforced.  Python imports a compiled module in place of the source beside it, so ``make``
@@ -37,7 +40,7 @@ setup(
                 [f"services/{package}/{name}.c"],
                 extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror"],
             )
-            for package, name in (("extractor", "_split"), ("core", "_scan"))
+            for package, name in (("extractor", "_split"), ("core", "_scan"), ("crawler", "_minhash"))
         ),
         *mypycify(COMPILED, opt_level="3"),
     ]

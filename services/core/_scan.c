@@ -295,7 +295,7 @@ static PyMethodDef automaton_methods[] = {
 };
 
 static PyTypeObject AutomatonType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "services.extractor._scan.Automaton",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "services.core._scan.Automaton",
     .tp_basicsize = sizeof(Automaton),
     .tp_dealloc = (destructor)automaton_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,

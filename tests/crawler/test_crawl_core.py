@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from services.crawler import _minhash
 from services.crawler.decode import decode_document
 from services.crawler.discover import (
     DiscoveryError,
@@ -23,6 +24,7 @@ from services.crawler.discover import (
 )
 from services.crawler.errors import HostDeferred, SourcesError
 from services.crawler.fingerprint import (
+    EMPTY,
     content_hash,
     encode_signature,
     is_near_duplicate,
@@ -215,6 +217,12 @@ def test_syndicated_copies_are_near_duplicates_and_other_stories_are_not() -> No
             similarity(x, y)
         )
     assert minhash("") == minhash("!!!")
+
+
+@pytest.mark.parametrize(("shingle", "bins"), [(0, 64), (33, 64), (5, 0), (5, 48), (5, 2048)])
+def test_a_signature_of_impossible_shape_is_refused(shingle: int, bins: int) -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        _minhash.signature("엔비디아 GPU", shingle, bins, EMPTY)
 
 
 # --------------------------------------------------------------------------- relevance

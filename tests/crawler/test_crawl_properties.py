@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import ipaddress
 import re
 
@@ -11,9 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.core.netguard import BlockedAddress, check_address
+from services.crawler import _minhash
 from services.crawler.decode import decode_document
 from services.crawler.discover import DiscoveryError, parse_feed, parse_sitemap, section_links
 from services.crawler.fingerprint import (
+    EMPTY,
+    NUM_PERM,
+    SHINGLE,
     encode_signature,
     minhash,
     parts_similarity,
@@ -205,6 +210,45 @@ def test_a_pattern_matches_only_where_one_of_its_needles_occurs(
 
 
 _SHINGLE_TEXT = st.text(alphabet="GPU 엔비디아 반도체 abc", max_size=120)
+_ANY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("GPU gpu_엔비디아 반도체 é\u0301İ😀𝔘\ud800.,-\n")), st.characters()
+    ),
+    max_size=60,
+)
+
+
+def _signature_by_definition(
+    text: str, shingle: int = SHINGLE, bins: int = NUM_PERM
+) -> tuple[int, ...]:
+    """:func:`minhash` as its docstring defines it, one hashlib BLAKE2b per distinct shingle."""
+    compact = re.sub(r"[\W_]+", "", text.lower())
+    runs = range(max(1, len(compact) - shingle + 1)) if compact else range(0)
+    mins = [EMPTY] * bins
+    for run in {compact[i : i + shingle] for i in runs}:
+        h = int.from_bytes(hashlib.blake2b(run.encode("utf-8"), digest_size=8).digest(), "big")
+        mins[h % bins] = min(mins[h % bins], h >> (bins.bit_length() - 1))
+    return tuple(mins)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ANY_TEXT)
+def test_the_c_signature_is_the_defined_one(text: str) -> None:
+    """The C hashing computes the signature the fingerprints stored by earlier versions were
+    made with: short texts, characters of one to four UTF-8 bytes, combining marks, case
+    foldings that lengthen a text, lone surrogates (removed with the punctuation)."""
+    assert minhash(text) == _signature_by_definition(text)
+
+
+@FAST
+@given(_ANY_TEXT, st.sampled_from([1, 2, 7, 32]), st.sampled_from([1, 2, 16, 1024]))
+def test_the_c_signature_holds_for_any_shingle_and_bin_count(
+    text: str, shingle: int, bins: int
+) -> None:
+    """Up to 32 characters a shingle (128 UTF-8 bytes: one BLAKE2b block) and 1,024 bins."""
+    compact = re.sub(r"[\W_]+", "", text.lower())
+    signature = _minhash.signature(compact, shingle, bins, EMPTY)
+    assert signature == _signature_by_definition(text, shingle, bins)
 
 
 @FAST
