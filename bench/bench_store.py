@@ -303,13 +303,13 @@ class StoreRun:
 
 def apply_messages(url: str, batches: Sequence[Sequence[Message]]) -> StoreRun:
     """Hand ``batches`` to the store's real handler, one after the other, and time it."""
-    from services.runtime import settle_heap
+    from services.runtime import settle_interpreter
     from services.store.service import make_handler
 
     engine = make_engine(url)
     try:
         handler = make_handler(session_factory(engine), Topics())
-        settle_heap()  # as services.runtime.running does once the services are up
+        settle_interpreter()  # as services.runtime.running does once the services are up
         counts = [
             sum(ExtractionV1.model_validate_json(m.value).facts.__len__() for m in b)
             for b in batches
