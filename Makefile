@@ -35,7 +35,7 @@ chromium: ## Debian's Chromium and Noto CJK fonts (the dashboard's browser tests
 	bash tests/dashboard/ensure_chromium.sh
 
 lint: setup
-	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff check services tests bench setup.py
 
 typecheck: setup
 	$(BIN)/mypy --strict services

@@ -8,13 +8,13 @@
 - ``services/crawler/_minhash.c``: the crawler's MinHash signatures (defined in
   ``services/crawler/fingerprint.py``), one BLAKE2b compression per shingle without a Python
   object for it.
-- The extractor's pure rule modules and the scanner's builder, compiled to C by mypyc (it ships with mypy).  The Python
-  source stays the definition: the compiled modules are the same code with its type annotations
-  enforced.  Python imports a compiled module in place of the source beside it, so ``make``
-  reinstalls after an edit to any extractor module, and ``tests/extractor/test_compiled.py``
-  fails on a compiled module older than its source and holds the compiled facts to the
-  source's.  mypyc reads the project's mypy configuration (``[tool.mypy]`` in pyproject.toml),
-  so it builds exactly the code ``mypy --strict`` checks.
+- The extractor's pure rule modules and the scanner's builder, compiled to C by mypyc (it
+  ships with mypy).  The Python source stays the definition: the compiled modules are the same
+  code with its type annotations enforced.  Python imports a compiled module in place of the
+  source beside it, so ``make`` reinstalls after an edit to any extractor module, and
+  ``tests/extractor/test_compiled.py`` fails on a compiled module older than its source and
+  holds the compiled facts to the source's.  mypyc reads the project's mypy configuration
+  (``[tool.mypy]`` in pyproject.toml), so it builds exactly the code ``mypy --strict`` checks.
 """
 
 from mypyc.build import mypycify
@@ -40,7 +40,11 @@ setup(
                 [f"services/{package}/{name}.c"],
                 extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror"],
             )
-            for package, name in (("extractor", "_split"), ("core", "_scan"), ("crawler", "_minhash"))
+            for package, name in (
+                ("extractor", "_split"),
+                ("core", "_scan"),
+                ("crawler", "_minhash"),
+            )
         ),
         *mypycify(COMPILED, opt_level="3"),
     ]

@@ -155,6 +155,7 @@ async def running(settings: Settings, services: tuple[str, ...], stop: asyncio.E
     await asyncio.to_thread(upgrade, settings.database_url)
     await ensure_topics(settings)
     engine = make_engine(settings.database_url)
+    switch_interval = sys.getswitchinterval()
     try:
         async with kafka_publisher(settings) as publisher:
             rt = Runtime(settings, engine, session_factory(engine), publisher, stop, services)
@@ -168,6 +169,7 @@ async def running(settings: Settings, services: tuple[str, ...], stop: asyncio.E
                 await _drain(rt, settings.grace_period)
     finally:
         engine.dispose()
+        sys.setswitchinterval(switch_interval)  # the process may go on (tests, `up --once`)
 
 
 SWITCH_INTERVAL = 0.0005

@@ -4,7 +4,8 @@
  * whitespace removed); this file computes it without a Python object per shingle.  For each
  * run of `shingle` consecutive characters (the whole text when it is not longer), the 8-byte
  * BLAKE2b digest of its UTF-8 bytes, read as a big-endian integer h, puts h >> log2(bins) into
- * bin h & (bins - 1), which keeps its minimum.  A shingle that occurs twice changes nothing, so
+ * bin h & (bins - 1), which keeps its minimum (starting from `empty`, which fingerprint.py
+ * chooses above every value of its 64 bins).  A shingle that occurs twice changes nothing, so
  * the runs are not deduplicated first.
  *
  * BLAKE2b (RFC 7693) with an 8-byte digest, no key: a shingle of at most 32 characters is at
@@ -17,6 +18,7 @@
 
 #define MAX_SHINGLE 32 /* 4 bytes per character at most: one 128-byte block */
 #define MAX_BINS 1024
+_Static_assert(MAX_SHINGLE * 4 <= 128, "a shingle must fit one BLAKE2b block");
 
 static const uint64_t IV[8] = {
     0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
@@ -114,11 +116,15 @@ static inline Py_ssize_t char_bytes(unsigned char lead) {
 }
 
 static PyObject *signature(PyObject *module, PyObject *args) {
-    PyObject *text;
+    PyObject *text, *empty_value;
     Py_ssize_t shingle, bins;
-    unsigned long long empty;
     (void)module;
-    if (!PyArg_ParseTuple(args, "UnnK:signature", &text, &shingle, &bins, &empty)) {
+    if (!PyArg_ParseTuple(args, "UnnO!:signature", &text, &shingle, &bins, &PyLong_Type,
+                          &empty_value)) {
+        return NULL;
+    }
+    const unsigned long long empty = PyLong_AsUnsignedLongLong(empty_value);
+    if (empty == (unsigned long long)-1 && PyErr_Occurred()) { /* negative, or 2**64 and up */
         return NULL;
     }
     if (shingle < 1 || shingle > MAX_SHINGLE || bins < 1 || bins > MAX_BINS ||
@@ -185,8 +191,9 @@ static PyObject *signature(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"signature", signature, METH_VARARGS,
-     "signature(text, shingle, bins, empty) -> the MinHash signature, one value per bin "
-     "(empty for a bin no shingle fell into); see services/crawler/fingerprint.py"},
+     "signature(text, shingle, bins, empty, /) -> the MinHash signature, one value per bin: "
+     "the smallest below `empty` that fell into it, else `empty`; see "
+     "services/crawler/fingerprint.py"},
     {NULL, NULL, 0, NULL},
 };
 

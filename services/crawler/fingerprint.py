@@ -58,7 +58,7 @@ def minhash(text: str) -> tuple[int, ...]:
     integer ``h`` —; the low 6 bits of ``h`` choose the bin, ``h >> 6`` is the value, and each
     bin keeps its minimum (:data:`EMPTY` when no shingle fell into it): one pass instead of 64
     permutations, with the same Jaccard estimator (Li, Owen & Zhang, "One Permutation Hashing",
-    NIPS 2012).  The hashing runs in C (``_minhash.c``): in Python it was 1.3 ms of a 4 KB
+    NIPS 2012).  The hashing runs in C (``_minhash.c``): in Python it was 1.3 ms of a 4.4 KB
     page's parse (one hash object per shingle).
     """
     return _minhash.signature(_NON_WORD.sub("", text.lower()), SHINGLE, NUM_PERM, EMPTY)

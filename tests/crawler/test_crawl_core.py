@@ -225,6 +225,12 @@ def test_a_signature_of_impossible_shape_is_refused(shingle: int, bins: int) -> 
         _minhash.signature("엔비디아 GPU", shingle, bins, EMPTY)
 
 
+@pytest.mark.parametrize("empty", [-1, 1 << 64])
+def test_an_empty_value_beyond_64_bits_is_refused(empty: int) -> None:
+    with pytest.raises(OverflowError):
+        _minhash.signature("엔비디아 GPU", 5, 64, empty)
+
+
 # --------------------------------------------------------------------------- relevance
 
 
