@@ -304,7 +304,6 @@ def test_skipping_patterns_changes_no_verdict() -> None:
             assert judge(title, text, rules) == judge(title, text, always)
 
 
-
 def _with_rules(tmp_path: Path, text: str) -> RuleSet:
     extra = tmp_path / "mine.yaml"
     extra.write_text(text, encoding="utf-8")
