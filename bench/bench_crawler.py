@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_pipeline import cpu_roots, kafka  # noqa: E402
-from cpu import CpuMeter, breakdown, tree_cpu  # noqa: E402
+from cpu import CpuMeter, breakdown, descendants_rss_mb, tree_cpu  # noqa: E402
 from results import entry, print_table, record  # noqa: E402
 
 from services.core.config import load_settings  # noqa: E402
@@ -246,26 +246,6 @@ async def site_in_process(
 
 async def resolve(host: str, port: int) -> list[str]:
     return ["127.0.0.1"]
-
-
-def descendants_rss_mb(root: int, exclude: Collection[int] = ()) -> dict[int, float]:
-    """RSS (MB) of every descendant of process ``root`` but those in ``exclude`` (and theirs)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            pid = int(stat.parent.name)
-            parents[pid] = int(fields[1])
-            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    found = {}
-    for pid in rss:
-        ancestor = parents.get(pid)
-        while ancestor and ancestor != root and ancestor not in exclude:
-            ancestor = parents.get(ancestor)
-        if ancestor == root and pid not in exclude:
-            found[pid] = rss[pid]
-    return found
 
 
 async def peak_children_rss(exclude: Collection[int], peak: dict[int, float]) -> None:

@@ -41,7 +41,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
-from bench_crawler import descendants_rss_mb  # noqa: E402
 from bench_extractor import render_html  # noqa: E402
 from bench_pipeline import (  # noqa: E402
     STAGE_TIMEOUT,
@@ -55,7 +54,7 @@ from bench_pipeline import (  # noqa: E402
     wait_caught_up,
 )
 from bench_store import postgres, prepare_database, scratch  # noqa: E402
-from cpu import CpuMeter, breakdown, tree_cpu  # noqa: E402
+from cpu import CpuMeter, breakdown, descendants_rss_mb, tree_cpu  # noqa: E402
 from results import entry, machine, print_table, record, stop_on_sigterm  # noqa: E402
 
 from services.core.models import ArticleV1  # noqa: E402

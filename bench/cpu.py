@@ -1,4 +1,5 @@
-"""CPU time of process trees during a benchmark: where the cores went (Linux ``/proc``).
+"""Process trees during a benchmark (Linux ``/proc``): their CPU time — where the cores went —
+and their descendants' memory.
 
 A ratio against a ceiling says how far a run is from it, not why.  The replay and pipeline
 benchmarks therefore also report the CPU time each part of the system used per item, from the
@@ -19,11 +20,12 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _TICK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class _Stat:
     """User and system seconds of the process itself."""
     reaped: float
     """User and system seconds of its children that exited and were waited for."""
+    rss_mb: float
+    """Resident memory now."""
 
 
 def _stats() -> dict[int, _Stat]:
@@ -44,7 +48,22 @@ def _stats() -> dict[int, _Stat]:
                 parent=int(fields[1]),
                 own=(int(fields[11]) + int(fields[12])) / _TICK,
                 reaped=(int(fields[13]) + int(fields[14])) / _TICK,
+                rss_mb=int(fields[21]) * _PAGE / 2**20,
             )
+    return found
+
+
+def descendants_rss_mb(root: int, exclude: Collection[int] = ()) -> dict[int, float]:
+    """RSS (MB) of every descendant of process ``root`` but those in ``exclude`` (and theirs)."""
+    stats = _stats()
+    found = {}
+    for pid, stat in stats.items():
+        ancestor = stat.parent
+        while ancestor and ancestor != root and ancestor not in exclude:
+            parent = stats.get(ancestor)
+            ancestor = parent.parent if parent is not None else 0
+        if ancestor == root and pid not in exclude:
+            found[pid] = stat.rss_mb
     return found
 
 
