@@ -303,13 +303,12 @@ class StoreRun:
 
 def apply_messages(url: str, batches: Sequence[Sequence[Message]]) -> StoreRun:
     """Hand ``batches`` to the store's real handler, one after the other, and time it."""
-    from services.runtime import settle_interpreter
+    from services.runtime import settled_interpreter
     from services.store.service import make_handler
 
     engine = make_engine(url)
     try:
         handler = make_handler(session_factory(engine), Topics())
-        settle_interpreter()  # as services.runtime.running does once the services are up
         counts = [
             sum(ExtractionV1.model_validate_json(m.value).facts.__len__() for m in b)
             for b in batches
@@ -322,7 +321,8 @@ def apply_messages(url: str, batches: Sequence[Sequence[Message]]) -> StoreRun:
                 await handler(batch)
                 took.append(time.perf_counter() - started)
 
-        asyncio.run(run())
+        with settled_interpreter():  # as services.runtime.running does once they are up
+            asyncio.run(run())
     finally:
         engine.dispose()
     polls = _polls(batches)

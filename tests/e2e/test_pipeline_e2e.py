@@ -165,9 +165,11 @@ async def test_feed_article_becomes_ledger_rows_and_a_signed_webhook_in_one_proc
     secret = subscribe(settings, receiver.url)
 
     stop = asyncio.Event()
+    switch_interval = sys.getswitchinterval()
     async with running(settings, ALL_SERVICES, stop):
         await wait_for(lambda: headline_delivery(receiver) is not None)
 
+    assert sys.getswitchinterval() == switch_interval  # the test process goes on as it was
     assert SEED_PATH in site.requests and "/rss/it.xml" in site.requests
     assert_seed_ledger(settings)
     assert_signed_headline(receiver, secret)
