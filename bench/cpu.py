@@ -53,34 +53,30 @@ def _stats() -> dict[int, _Stat]:
     return found
 
 
+def _tree(stats: Mapping[int, _Stat], root: int, exclude: Collection[int] = ()) -> list[int]:
+    """Process ``root`` and its descendants in ``stats``, but those in ``exclude`` and theirs."""
+    children: dict[int, list[int]] = {}
+    for pid, stat in stats.items():
+        children.setdefault(stat.parent, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats and pid not in exclude:
+            found.append(pid)
+            todo += children.get(pid, [])
+    return found
+
+
 def descendants_rss_mb(root: int, exclude: Collection[int] = ()) -> dict[int, float]:
     """RSS (MB) of every descendant of process ``root`` but those in ``exclude`` (and theirs)."""
     stats = _stats()
-    found = {}
-    for pid, stat in stats.items():
-        ancestor = stat.parent
-        while ancestor and ancestor != root and ancestor not in exclude:
-            parent = stats.get(ancestor)
-            ancestor = parent.parent if parent is not None else 0
-        if ancestor == root and pid not in exclude:
-            found[pid] = stat.rss_mb
-    return found
+    return {pid: stats[pid].rss_mb for pid in _tree(stats, root, exclude) if pid != root}
 
 
 def tree_cpu(root: int, stats: Mapping[int, _Stat] | None = None) -> float:
     """CPU seconds of process ``root`` and its descendants so far (0 once it is gone)."""
     stats = _stats() if stats is None else stats
-    children: dict[int, list[int]] = {}
-    for pid, stat in stats.items():
-        children.setdefault(stat.parent, []).append(pid)
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        stat = stats.get(pid)
-        if stat is not None:
-            total += stat.own + stat.reaped
-            todo += children.get(pid, [])
-    return total
+    return sum((stats[pid].own + stats[pid].reaped for pid in _tree(stats, root)), 0.0)
 
 
 def own_cpu() -> float:
