@@ -32,6 +32,7 @@ from services.core.bus import BatchHandler
 from services.core.config import Settings
 from services.core.db import make_engine, session_factory
 from services.core.kafka import ConsumerLoop, KafkaPublisher, ensure_topics, kafka_publisher
+from services.core.polling import header_time
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,16 @@ class Runtime:
         ready["tasks"] = all(not t.done() for t in self.tasks)
         return ready
 
-    def consumer(self, service: str, handler: BatchHandler) -> ConsumerLoop:
+    def consumer(
+        self,
+        service: str,
+        handler: BatchHandler,
+        event_time: Callable[[object], int | None] | None = None,
+    ) -> ConsumerLoop:
         """The service's consumer loop.  Each poll goes to the handler whole (every partition in
         one batch, committed together): the handlers' cost is mostly per batch — a transaction,
-        a round of broker acknowledgements — and all of them take batches of any partitions."""
+        a round of broker acknowledgements — and all of them take batches of any partitions.
+        With ``event_time``, polls are taken in it (:attr:`ConsumerLoop.event_time`)."""
         topic = getattr(self.topics, CONSUMED_TOPIC[service])
         loop = ConsumerLoop(
             settings=self.settings,
@@ -80,6 +87,7 @@ class Runtime:
             handler=handler,
             dead_letters=self.publisher,
             whole_poll=True,
+            event_time=event_time,
         )
         self.loops[service] = loop
         return loop
@@ -101,7 +109,8 @@ class Runtime:
 def _start_extractor(rt: Runtime) -> None:
     from services.extractor.service import make_handler
 
-    loop = rt.consumer("extractor", make_handler(rt.publisher, rt.topics))
+    # the store keeps histories in the articles' time order: keep the facts in it too
+    loop = rt.consumer("extractor", make_handler(rt.publisher, rt.topics), header_time())
     rt.spawn("extractor", loop.run(rt.stop))
 
 
@@ -111,7 +120,8 @@ def _start_store(rt: Runtime) -> None:
     window = timedelta(seconds=rt.settings.conflict_window)
     feed = OutboxFeed()
     handler = make_handler(rt.factory, rt.topics, window=window, feed=feed)
-    loop = rt.consumer("store", handler)
+    # histories are kept in the articles' time order: polls go in step with it
+    loop = rt.consumer("store", handler, header_time())
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",

@@ -20,7 +20,7 @@ import base64
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +35,7 @@ from services.core.bus import BatchHandler, Message, Outgoing
 from services.core.config import Settings
 from services.core.errors import RetryableError
 from services.core.models import DeadLetterError, DeadLetterV1
+from services.core.polling import EventTimeMerge
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -238,9 +239,18 @@ class ConsumerLoop:
     """Hand the handler everything one poll returned, from every partition, as one batch (and
     commit the partitions together): for handlers whose cost is mostly per batch, such as the
     store's one transaction.  Otherwise one batch per partition."""
+    event_time: Callable[[Any], int | None] | None = None
+    """A record's event time (:func:`services.core.polling.header_time`): a whole poll then
+    takes its records in event-time order across the partitions, :attr:`merge_step` at a time
+    (:meth:`_poll_in_event_time`), for handlers that keep histories in time order and the
+    stages before them.  Otherwise each partition gives an equal share."""
+    merge_step: int = 16
+    """Records taken from one partition at a time by a poll in event time."""
     listener: _Assignment = field(default_factory=_Assignment)
     consumed: int = 0
     _consumer: AIOKafkaConsumer | None = None
+    _merge: EventTimeMerge[TopicPartition, Any] | None = None
+    """How far in event time each partition has been read (polls in event time)."""
 
     @property
     def ready(self) -> bool:
@@ -310,11 +320,15 @@ class ConsumerLoop:
         late, each a re-fold of its commitment's history.  Equal shares keep a poll a slice of
         the same stretch of time on every partition, as they were published.  A partition
         whose next records are on the way is waited for, all of them within one ``poll_ms``.
+        With an :attr:`event_time`, a poll takes its records in event time instead
+        (:meth:`_poll_in_event_time`).
         """
         polled: dict[TopicPartition, list[Any]]
         if not self.whole_poll:
             polled = await consumer.getmany(timeout_ms=self.poll_ms)
             return polled
+        if self.event_time is not None:
+            return await self._poll_in_event_time(consumer, self.event_time)
         polled = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self._share())
         if not polled:
             return polled
@@ -336,6 +350,41 @@ class ConsumerLoop:
                 polled.setdefault(tp, []).extend(more)
         await self._share_out_room(consumer, polled, share)
         return polled
+
+    async def _poll_in_event_time(
+        self, consumer: AIOKafkaConsumer, event_time: Callable[[Any], int | None]
+    ) -> dict[TopicPartition, list[Any]]:
+        """One poll of at most ``batch_size`` records, taken :attr:`merge_step` at a time from
+        the partition furthest behind in event time (:class:`EventTimeMerge`, kept from poll
+        to poll): the partitions stay abreast in the news, not in record counts.  A partition
+        whose next records are on the way is waited for, all of them within one ``poll_ms``;
+        one that has nothing more is left out of the rest of the poll."""
+        # the first record to come, from any partition (a longer wait when there is none)
+        first = await consumer.getmany(timeout_ms=self.poll_ms, max_records=1)
+        if not first:
+            return {}
+        if self._merge is None:
+            self._merge = EventTimeMerge(event_time)
+        merge = self._merge
+        merge.start()
+        for tp, records in first.items():
+            merge.add(tp, records)
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.poll_ms / 1000  # one wait for all the partitions together
+        open_ = sorted(self.listener.assigned)
+        while merge.total < self.batch_size:
+            tp = merge.furthest_behind(open_)
+            if tp is None:
+                break
+            wanted = min(self.merge_step, self.batch_size - merge.total)
+            more = await _fetched(consumer, tp, wanted) if tp in consumer.assignment() else []
+            if not more and await behind_last_fetch(consumer, tp, deadline - clock()):
+                more = await _fetched(consumer, tp, wanted, wait=deadline - clock())
+            if more:
+                merge.add(tp, more)
+            else:
+                open_.remove(tp)  # nothing more for now
+        return merge.polled
 
     async def _share_out_room(
         self, consumer: AIOKafkaConsumer, polled: dict[TopicPartition, list[Any]], share: int

@@ -11,6 +11,9 @@ CHANGES = "ledger.changes.v1"
 # Headers every service understands.
 HEADER_REPLAY_ID = "infraledger-replay-id"
 HEADER_REPLAY_ALERTS = "infraledger-replay-alerts"
+HEADER_EFFECTIVE_AT = "infraledger-effective-at"
+"""On ``facts.v1``: the article's effective time (publication, else fetch) in epoch
+milliseconds, the order of the store's histories; its consumer aligns full polls by it."""
 
 
 @dataclass(frozen=True)

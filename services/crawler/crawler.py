@@ -27,6 +27,7 @@ from services.core.httpfetch import Fetcher, FetchError, FetchLimits, FetchResul
 from services.core.migrate import upgrade
 from services.core.models import ArticleV1, WarcRef, stable_id
 from services.core.netguard import BlockedAddress, Resolver
+from services.core.polling import effective_at_header
 from services.core.topics import Topics
 from services.crawler import metrics
 from services.crawler.decode import decode_document
@@ -490,6 +491,7 @@ class Crawler:
                             topic=self.topics.articles,
                             key=a.id,
                             value=a.model_dump_json().encode(),
+                            headers=effective_at_header(a),
                         )
                         for a in articles
                     ]

@@ -1,8 +1,9 @@
 """The extractor service: ``articles.v1`` in, one ``facts.v1`` extraction per article out.
 
 The batch handler parses each article, runs the pure :func:`extract_article`, and publishes the
-extractions (keyed by article id, replay headers passed on) before the consumer loop commits the
-batch's offsets.  A redelivered article yields the same extraction, which the store ignores.
+extractions (keyed by article id, replay headers passed on, the article's effective time in a
+header) before the consumer loop commits the batch's offsets.  A redelivered article yields the
+same extraction, which the store ignores.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from pydantic import ValidationError
 from services.core.bus import BatchHandler, Message, Outgoing, Publisher
 from services.core.errors import MessageError
 from services.core.models import ArticleV1, ExtractionV1, FactV1
-from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
+from services.core.polling import effective_at_header
+from services.core.topics import (
+    HEADER_EFFECTIVE_AT,
+    HEADER_REPLAY_ALERTS,
+    HEADER_REPLAY_ID,
+    Topics,
+)
 from services.extractor.extract import extract_article
 from services.extractor.lexicon import default_lexicon
 from services.extractor.version import EXTRACTOR_VERSION
@@ -73,9 +80,12 @@ def make_handler(
                     topics.facts,
                     article.id,
                     extraction.model_dump_json().encode(),
-                    passed_on(message),
+                    {**passed_on(message), **effective_at_header(article)},
                 )
             )
+        # in the articles' time, not partition after partition: the producer sends each
+        # partition's batches as they fill, and the store reads what has arrived of each
+        outgoing.sort(key=lambda out: int(out.headers[HEADER_EFFECTIVE_AT]))
         await publisher.publish_many(outgoing)
 
     return handle

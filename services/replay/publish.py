@@ -17,6 +17,7 @@ from typing import TextIO
 
 from services.core.bus import Outgoing, Publisher
 from services.core.models import ArticleV1, stable_id
+from services.core.polling import effective_at_header
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
 from services.replay.sources import ReplayRecord
 
@@ -97,7 +98,8 @@ async def publish_records(
     async def flush() -> None:
         if publisher is not None and pending:
             await publisher.publish_many(
-                [Outgoing(topics.articles, a.id, a.model_dump_json().encode(), headers)
+                [Outgoing(topics.articles, a.id, a.model_dump_json().encode(),
+                          {**headers, **effective_at_header(a)})
                  for a in pending]
             )  # fmt: skip
         summary.published += len(pending)

@@ -7,7 +7,7 @@ import base64
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError
 
 from services.core.bus import Message, Outgoing
@@ -21,7 +21,8 @@ from services.core.kafka import (
     kafka_publisher,
 )
 from services.core.models import DeadLetterV1
-from services.core.topics import Topics
+from services.core.polling import header_time
+from services.core.topics import HEADER_EFFECTIVE_AT, Topics
 
 
 async def read_all(
@@ -142,6 +143,59 @@ async def test_a_lone_partitions_backlog_still_moves_a_whole_batch_a_poll(
     batches = await whole_polls(settings, "g-lone", 300, batch_size=30, key=lambda i: "same")
     assert len({m.partition for batch in batches for m in batch}) == 1
     assert len(batches) <= 12
+
+
+async def lateness(
+    settings: Settings, topic: str, group: str, event_time: Callable[[object], int | None] | None
+) -> int:
+    """How late the records a whole-poll loop (batches of 30, steps of 3) in ``group`` hands
+    over come at worst: how much older than the newest record of an earlier batch, by their
+    ``infraledger-effective-at`` header — late facts make the store re-fold a history that
+    far back.  Every record is handled once and committed."""
+    batches: list[Sequence[Message]] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        batches.append(batch)
+
+    async with kafka_publisher(settings) as publisher:
+        loop = ConsumerLoop(
+            settings, "store", [topic], group, handler, publisher, batch_size=30,
+            whole_poll=True, event_time=event_time, merge_step=3,
+        )  # fmt: skip
+        await run_until(loop, lambda: sum(map(len, batches)) >= 300)
+    seen = [m.value for batch in batches for m in batch]
+    assert sorted(seen) == sorted(f"m{i}".encode() for i in range(300))
+    assert await committed_lag(settings, group, [topic]) == 0
+    worst, newest = 0, 0
+    for batch in batches:
+        times = [int(m.header(HEADER_EFFECTIVE_AT) or 0) for m in batch]
+        worst = max(worst, newest - min(times))
+        newest = max(newest, *times)
+    return worst
+
+
+async def test_polls_in_event_time_keep_the_partitions_abreast_in_the_news(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    """Partition 0 carries twice the news per hour of partitions 1 and 2.  Equal shares of a
+    backlog take partitions 1 and 2 further ahead of partition 0 with every poll, and its
+    records reach the handler ever later; taken in event time, none is later than the news
+    in one step of another partition."""
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    topic = Topics(settings.topic_prefix).facts
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        news = [(0, at) for at in range(150)] + [(p, at) for p in (1, 2) for at in range(0, 150, 2)]
+        for i, (partition, at) in enumerate(sorted(news, key=lambda item: item[1])):
+            header = [(HEADER_EFFECTIVE_AT, str(at).encode())]
+            await producer.send(topic, f"m{i}".encode(), partition=partition, headers=header)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    assert await lateness(settings, topic, "g-shares", None) >= 40
+    assert await lateness(settings, topic, "g-event-time", header_time()) <= 8
 
 
 class PartitionBehind:

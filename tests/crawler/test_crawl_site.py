@@ -21,6 +21,7 @@ import pytest
 from services.core.bus import MemoryBus
 from services.core.config import Settings
 from services.core.models import ArticleV1
+from services.core.polling import header_time
 from services.core.topics import Topics
 from services.crawler.crawler import CrawlStats, Decision, run_crawler
 from services.crawler.sources import parse_sources
@@ -338,8 +339,13 @@ async def test_one_crawl_publishes_exactly_the_new_relevant_articles_once(env: E
         assert article.warc is not None and article.published_at is not None
         record = read_response(env.settings.warc_dir, article.warc)
         assert record.status == 200 and record.body
-    keys = [m.key_text for m in bus.topics[Topics(env.settings.topic_prefix).articles]]
-    assert keys == [a.id for a in articles]
+    messages = bus.topics[Topics(env.settings.topic_prefix).articles]
+    assert [m.key_text for m in messages] == [a.id for a in articles]
+    # each in its place in the news: the consumers take their polls in event time
+    event_time = header_time()
+    assert [event_time(m) for m in messages] == [
+        int(a.published_at.timestamp() * 1000) for a in articles if a.published_at
+    ]
     # What was dropped, and why.
     outcomes = {(d.url.split(":", 2)[-1].split("/", 1)[-1], d.outcome) for d in decisions}
     assert ("article/3", "irrelevant") in outcomes

@@ -15,7 +15,12 @@ from warcio.warcwriter import WARCWriter
 
 from services.core.bus import MemoryBus
 from services.core.models import ArticleV1
-from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
+from services.core.topics import (
+    HEADER_EFFECTIVE_AT,
+    HEADER_REPLAY_ALERTS,
+    HEADER_REPLAY_ID,
+    Topics,
+)
 from services.crawler.workers import ParsePool
 from services.replay.publish import publish_records
 from services.replay.sources import ParseJob, ReplayRecord, parse_records, read_path
@@ -138,6 +143,8 @@ async def test_publishing_marks_replays_and_publishes_each_article_once(alerts: 
     assert summary.published == 1 and summary.duplicates == 1 and not summary.errors
     assert message.header(HEADER_REPLAY_ID) == "r1"
     assert message.header(HEADER_REPLAY_ALERTS) == ("true" if alerts else "false")
+    published = datetime(2025, 10, 31, 10, 30, tzinfo=UTC)
+    assert message.header(HEADER_EFFECTIVE_AT) == str(int(published.timestamp() * 1000))
     assert ArticleV1.model_validate_json(message.value).id == summary.article_ids[0]
 
 
