@@ -57,6 +57,7 @@ from services.core.config import Settings, load_settings  # noqa: E402
 from services.core.localkafka import LocalKafka, free_port  # noqa: E402
 from services.core.localpg import LocalPostgres  # noqa: E402
 from services.core.models import ArticleV1  # noqa: E402
+from services.core.polling import effective_at_header  # noqa: E402
 from services.core.topics import Topics  # noqa: E402
 from services.testing.corpus import generate  # noqa: E402
 
@@ -344,7 +345,12 @@ class ChangeWatcher:
 
 
 def article_items(articles: Sequence[ArticleV1]) -> list[Item]:
-    return [(a.id.encode(), a.model_dump_json().encode(), []) for a in articles]
+    """The ``articles.v1`` messages of ``articles``, with the headers the crawler sets."""
+    return [
+        (a.id.encode(), a.model_dump_json().encode(),
+         [(k, v.encode()) for k, v in effective_at_header(a).items()])
+        for a in articles
+    ]  # fmt: skip
 
 
 def corpus_slice(count: int, phase: int) -> list[ArticleV1]:

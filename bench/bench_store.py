@@ -12,7 +12,11 @@ the consumer loop hands them over:
 - ``partitioned``: keyed by article id over 6 partitions, one partition's slice of a 500-record
   ``getmany`` per batch (≈83 messages) — how a per-partition consumer loop hands them over;
 - ``whole poll``: the same, but each 500-record ``getmany`` (6 slices) handed over as one batch
-  — how the store service consumes ``facts.v1`` (``ConsumerLoop(whole_poll=True)``);
+  — how the store service consumed ``facts.v1`` until session 13;
+- ``event-time poll``: 500 records a poll taken 16 at a time from the partition furthest
+  behind in the articles' time (``services.core.polling.EventTimeMerge`` on the
+  ``infraledger-effective-at`` header) — how the store service consumes ``facts.v1``
+  (``ConsumerLoop(whole_poll=True, event_time=…)``);
 - ``in order``: one partition, 500 messages a batch — every batch extends the histories at
   their end (the store's append path), the best case.
 
@@ -52,6 +56,7 @@ from services.core.bus import Message  # noqa: E402
 from services.core.db import make_engine, session_factory  # noqa: E402
 from services.core.localpg import LocalPostgres  # noqa: E402
 from services.core.models import ArticleV1, ExtractionV1  # noqa: E402
+from services.core.polling import EventTimeMerge, effective_at_header, header_time  # noqa: E402
 from services.core.topics import Topics  # noqa: E402
 from services.testing.corpus import generate  # noqa: E402
 
@@ -230,6 +235,7 @@ class Extracted:
     article_id: str
     value: bytes
     facts: int
+    headers: tuple[tuple[str, bytes], ...]
 
 
 def extract_all(articles: Sequence[ArticleV1]) -> list[Extracted]:
@@ -243,7 +249,10 @@ def extract_all(articles: Sequence[ArticleV1]) -> list[Extracted]:
         extraction = ExtractionV1(
             article=article, extractor_version=EXTRACTOR_VERSION, facts=facts, extracted_at=now
         )
-        out.append(Extracted(article.id, extraction.model_dump_json().encode(), len(facts)))
+        headers = tuple((k, v.encode()) for k, v in effective_at_header(article).items())
+        out.append(
+            Extracted(article.id, extraction.model_dump_json().encode(), len(facts), headers)
+        )
     return out
 
 
@@ -257,18 +266,24 @@ def deliveries(
     partitions: int = PARTITIONS,
     poll: int = POLL_RECORDS,
     whole_poll: bool = False,
+    in_event_time: bool = False,
 ) -> list[list[Message]]:
     """The batches a consumer loop hands the handler for ``items`` published in order: one
-    partition's slice of a poll each, or (``whole_poll``) every slice of a poll together."""
+    partition's slice of a poll each, or (``whole_poll``) every slice of a poll together, or
+    (``in_event_time``) whole polls taken as ``ConsumerLoop._poll_in_event_time`` takes them."""
     logs: dict[int, list[Message]] = {p: [] for p in range(partitions)}
     for item in items:
         p = partition_of(item.article_id, partitions)
         log = logs[p]
-        log.append(Message("facts.v1", p, len(log), item.article_id.encode(), item.value))
+        key = item.article_id.encode()
+        log.append(Message("facts.v1", p, len(log), key, item.value, item.headers))
     share = max(1, poll // partitions)
     batches = []
     cursor = dict.fromkeys(logs, 0)
     while any(cursor[p] < len(logs[p]) for p in logs):
+        if in_event_time:
+            batches.append(_poll_in_event_time(logs, cursor, poll))
+            continue
         polled = []
         for p, log in logs.items():
             batch = log[cursor[p] : cursor[p] + share]
@@ -277,6 +292,24 @@ def deliveries(
                 polled.append(batch)
         batches += [[m for batch in polled for m in batch]] if whole_poll else polled
     return batches
+
+
+def _poll_in_event_time(
+    logs: dict[int, list[Message]], cursor: dict[int, int], poll: int, step: int = 16
+) -> list[Message]:
+    """One poll of a backlog in event time, advancing ``cursor``."""
+    merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time())
+    open_ = [p for p in logs if cursor[p] < len(logs[p])]
+    while merge.total < poll:
+        p = merge.furthest_behind(open_)
+        if p is None:
+            break
+        taken = logs[p][cursor[p] : cursor[p] + min(step, poll - merge.total)]
+        cursor[p] += len(taken)
+        merge.add(p, taken)
+        if cursor[p] == len(logs[p]):
+            open_.remove(p)
+    return [m for records in merge.polled.values() for m in records]
 
 
 # --------------------------------------------------------------------------- measurement
@@ -391,6 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"in {time.perf_counter() - started:.0f}s (not timed)")  # fmt: skip
     partitioned = deliveries(extracted)
     whole_poll = deliveries(extracted, whole_poll=True)
+    event_time_poll = deliveries(extracted, in_event_time=True)
     in_order = deliveries(extracted, partitions=1)
     growth_batches = deliveries(extracted[: len(extracted) * 2 // 5])
 
@@ -398,6 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with scratch("bench-store-") as root, postgres(root) as server:
         main_run = measure(server, "store_partitioned", partitioned)
         whole_run = measure(server, "store_whole_poll", whole_poll)
+        event_time_run = measure(server, "store_event_time_poll", event_time_poll)
         order_run = measure(server, "store_in_order", in_order)
         rows += [
             entry("store.facts_per_s", main_run.rate, "facts/s", target=TARGET_FACTS_PER_S,
@@ -406,7 +441,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             entry("store.facts_per_s.whole_poll", whole_run.rate, "facts/s",
                   target=TARGET_FACTS_PER_S,
                   note=f"6 partitions, a whole poll per batch ≈{whole_run.batch_size:.0f} "
-                       "messages (how the store service consumes)"),
+                       "messages (how the store service consumed until session 13)"),
+            entry("store.facts_per_s.event_time_poll", event_time_run.rate, "facts/s",
+                  target=TARGET_FACTS_PER_S,
+                  note=f"6 partitions, a whole poll taken in the articles' time per batch "
+                       f"≈{event_time_run.batch_size:.0f} messages (how the store service "
+                       "consumes since session 13)"),
             entry("store.facts_per_s.in_order", order_run.rate, "facts/s",
                   target=TARGET_FACTS_PER_S,
                   note=f"1 partition, batch {order_run.batch_size:.0f} messages (append path)"),
