@@ -280,9 +280,10 @@ def deliveries(
     share = max(1, poll // partitions)
     batches = []
     cursor = dict.fromkeys(logs, 0)
+    merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time())
     while any(cursor[p] < len(logs[p]) for p in logs):
         if in_event_time:
-            batches.append(_poll_in_event_time(logs, cursor, poll))
+            batches.append(_poll_in_event_time(logs, cursor, merge, poll))
             continue
         polled = []
         for p, log in logs.items():
@@ -295,11 +296,21 @@ def deliveries(
 
 
 def _poll_in_event_time(
-    logs: dict[int, list[Message]], cursor: dict[int, int], poll: int, step: int = 16
+    logs: dict[int, list[Message]],
+    cursor: dict[int, int],
+    merge: EventTimeMerge[int, Message],
+    poll: int,
+    step: int = 16,
 ) -> list[Message]:
-    """One poll of a backlog in event time, advancing ``cursor``."""
-    merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time())
+    """One poll of a backlog in event time, advancing ``cursor``: the first record of the
+    first partition with any (the broker's choice in the service), then ``step`` records at
+    a time from the partition furthest behind, as ``ConsumerLoop._poll_in_event_time``."""
+    merge.start()
     open_ = [p for p in logs if cursor[p] < len(logs[p])]
+    merge.add(open_[0], logs[open_[0]][cursor[open_[0]] : cursor[open_[0]] + 1])
+    cursor[open_[0]] += 1
+    if cursor[open_[0]] == len(logs[open_[0]]):
+        open_.remove(open_[0])
     while merge.total < poll:
         p = merge.furthest_behind(open_)
         if p is None:

@@ -241,16 +241,23 @@ class ConsumerLoop:
     store's one transaction.  Otherwise one batch per partition."""
     event_time: Callable[[Any], int | None] | None = None
     """A record's event time (:func:`services.core.polling.header_time`): a whole poll then
-    takes its records in event-time order across the partitions, :attr:`merge_step` at a time
-    (:meth:`_poll_in_event_time`), for handlers that keep histories in time order and the
-    stages before them.  Otherwise each partition gives an equal share."""
+    chooses the partition of each :attr:`merge_step` records it takes by their event time
+    (:meth:`_poll_in_event_time`; the batch stays grouped by partition), for handlers that
+    keep histories in time order and the stages before them.  Otherwise, and without
+    ``whole_poll``, each partition gives an equal share."""
     merge_step: int = 16
     """Records taken from one partition at a time by a poll in event time."""
     listener: _Assignment = field(default_factory=_Assignment)
     consumed: int = 0
     _consumer: AIOKafkaConsumer | None = None
     _merge: EventTimeMerge[TopicPartition, Any] | None = None
-    """How far in event time each partition has been read (polls in event time)."""
+    """Where each partition is in event time (polls in event time), for the assignment of
+    :attr:`_merge_generation`."""
+    _merge_generation: int = -1
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.merge_step < 1:
+            raise ValueError(f"batch_size and merge_step must be ≥ 1: {self}")
 
     @property
     def ready(self) -> bool:
@@ -356,15 +363,17 @@ class ConsumerLoop:
     ) -> dict[TopicPartition, list[Any]]:
         """One poll of at most ``batch_size`` records, taken :attr:`merge_step` at a time from
         the partition furthest behind in event time (:class:`EventTimeMerge`, kept from poll
-        to poll): the partitions stay abreast in the news, not in record counts.  A partition
-        whose next records are on the way is waited for, all of them within one ``poll_ms``;
-        one that has nothing more is left out of the rest of the poll."""
+        to poll while the assignment stands): the partitions stay abreast in the news, not in
+        record counts.  A partition whose next records are on the way is waited for, all of
+        them within one ``poll_ms``; one that has nothing more is left out of the rest of the
+        poll; a rebalance ends the poll (the partitions may restart from other offsets)."""
         # the first record to come, from any partition (a longer wait when there is none)
         first = await consumer.getmany(timeout_ms=self.poll_ms, max_records=1)
         if not first:
             return {}
-        if self._merge is None:
-            self._merge = EventTimeMerge(event_time)
+        generation = self.listener.generation
+        if self._merge is None or self._merge_generation != generation:
+            self._merge, self._merge_generation = EventTimeMerge(event_time), generation
         merge = self._merge
         merge.start()
         for tp, records in first.items():
@@ -372,7 +381,7 @@ class ConsumerLoop:
         clock = asyncio.get_running_loop().time
         deadline = clock() + self.poll_ms / 1000  # one wait for all the partitions together
         open_ = sorted(self.listener.assigned)
-        while merge.total < self.batch_size:
+        while merge.total < self.batch_size and self.listener.generation == generation:
             tp = merge.furthest_behind(open_)
             if tp is None:
                 break

@@ -75,6 +75,11 @@ class ArticleV1(Contract):
     )
     warc: WarcRef | None = None
 
+    @property
+    def effective_at(self) -> datetime:
+        """Where the article sits in the ledger's histories: its publication, else its fetch."""
+        return self.published_at or self.fetched_at
+
 
 # --------------------------------------------------------------------------- facts
 

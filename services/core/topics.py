@@ -12,8 +12,9 @@ CHANGES = "ledger.changes.v1"
 HEADER_REPLAY_ID = "infraledger-replay-id"
 HEADER_REPLAY_ALERTS = "infraledger-replay-alerts"
 HEADER_EFFECTIVE_AT = "infraledger-effective-at"
-"""On ``facts.v1``: the article's effective time (publication, else fetch) in epoch
-milliseconds, the order of the store's histories; its consumer aligns full polls by it."""
+"""On ``articles.v1`` and ``facts.v1``: the article's effective time (publication, else fetch)
+in epoch milliseconds, the order of the store's histories; the extractor's and the store's
+consumers take their polls in it (:mod:`services.core.polling`)."""
 
 
 @dataclass(frozen=True)

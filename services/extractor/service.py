@@ -17,12 +17,7 @@ from services.core.bus import BatchHandler, Message, Outgoing, Publisher
 from services.core.errors import MessageError
 from services.core.models import ArticleV1, ExtractionV1, FactV1
 from services.core.polling import effective_at_header
-from services.core.topics import (
-    HEADER_EFFECTIVE_AT,
-    HEADER_REPLAY_ALERTS,
-    HEADER_REPLAY_ID,
-    Topics,
-)
+from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
 from services.extractor.extract import extract_article
 from services.extractor.lexicon import default_lexicon
 from services.extractor.version import EXTRACTOR_VERSION
@@ -57,6 +52,15 @@ def passed_on(message: Message) -> dict[str, str]:
     return headers
 
 
+def in_news_time(outgoing: Sequence[tuple[datetime, Outgoing]]) -> list[Outgoing]:
+    """The extractions of a batch in their articles' time, not partition after partition:
+    the producer sends each partition's batches as they fill, and the store reads what has
+    arrived of each.  Extractions of one article keep their order (the store keeps the last):
+    each goes at the time of the article's last one."""
+    last = {out.key: at for at, out in outgoing}
+    return [out for _, out in sorted(outgoing, key=lambda pair: last[pair[1].key])]
+
+
 def make_handler(
     publisher: Publisher,
     topics: Topics,
@@ -66,7 +70,7 @@ def make_handler(
     default_lexicon()  # read (and check) the data files now, not on the first article
 
     async def handle(batch: Sequence[Message]) -> None:
-        outgoing = []
+        outgoing: list[tuple[datetime, Outgoing]] = []
         for message in batch:
             article = parse_article(message)
             extraction = ExtractionV1(
@@ -75,17 +79,10 @@ def make_handler(
                 facts=tuple(extract(article)),
                 extracted_at=datetime.now(UTC),
             )
-            outgoing.append(
-                Outgoing(
-                    topics.facts,
-                    article.id,
-                    extraction.model_dump_json().encode(),
-                    {**passed_on(message), **effective_at_header(article)},
-                )
-            )
-        # in the articles' time, not partition after partition: the producer sends each
-        # partition's batches as they fill, and the store reads what has arrived of each
-        outgoing.sort(key=lambda out: int(out.headers[HEADER_EFFECTIVE_AT]))
-        await publisher.publish_many(outgoing)
+            headers = {**passed_on(message), **effective_at_header(article)}
+            value = extraction.model_dump_json().encode()
+            message_out = Outgoing(topics.facts, article.id, value, headers)
+            outgoing.append((article.effective_at, message_out))
+        await publisher.publish_many(in_news_time(outgoing))
 
     return handle

@@ -76,10 +76,10 @@ class Seen:
 
     @classmethod
     def in_article(cls, fact_id: str, fact: FactV1, article: ArticleV1) -> Seen:
-        effective_at = article.published_at or article.fetched_at
         return cls.of(
-            fact_id, fact, article.id, article.url, article.title, article.source, effective_at
-        )
+            fact_id, fact, article.id, article.url, article.title, article.source,
+            article.effective_at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -260,7 +260,7 @@ def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:
         "published_at": article.published_at,
         "updated_at": article.updated_at,
         "fetched_at": article.fetched_at,
-        "effective_at": article.published_at or article.fetched_at,
+        "effective_at": article.effective_at,
         "content_hash": article.content_hash,
         "text": article.text,
         "warc": article.warc.model_dump() if article.warc else None,
