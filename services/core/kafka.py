@@ -241,10 +241,11 @@ class ConsumerLoop:
     store's one transaction.  Otherwise one batch per partition."""
     event_time: Callable[[Any], int | None] | None = None
     """A record's event time (:func:`services.core.polling.header_time`): a whole poll then
-    chooses the partition of each :attr:`merge_step` records it takes by their event time
-    (:meth:`_poll_in_event_time`; the batch stays grouped by partition), for handlers that
-    keep histories in time order and the stages before them.  Otherwise, and without
-    ``whole_poll``, each partition gives an equal share."""
+    takes each :attr:`merge_step` records from the partition furthest behind, by the event
+    time of the last record taken from it (:meth:`_poll_in_event_time`; the batch stays
+    grouped by partition), for handlers that keep histories in time order and the stages
+    before them.  Without it a whole poll takes an equal share of each partition; without
+    ``whole_poll`` it is not used (a plain ``getmany``, one batch per partition)."""
     merge_step: int = 16
     """Records taken from one partition at a time by a poll in event time."""
     listener: _Assignment = field(default_factory=_Assignment)
@@ -257,7 +258,9 @@ class ConsumerLoop:
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.merge_step < 1:
-            raise ValueError(f"batch_size and merge_step must be ≥ 1: {self}")
+            raise ValueError(
+                f"batch_size={self.batch_size}, merge_step={self.merge_step}: both must be ≥ 1"
+            )
 
     @property
     def ready(self) -> bool:
@@ -361,12 +364,14 @@ class ConsumerLoop:
     async def _poll_in_event_time(
         self, consumer: AIOKafkaConsumer, event_time: Callable[[Any], int | None]
     ) -> dict[TopicPartition, list[Any]]:
-        """One poll of at most ``batch_size`` records, taken :attr:`merge_step` at a time from
-        the partition furthest behind in event time (:class:`EventTimeMerge`, kept from poll
-        to poll while the assignment stands): the partitions stay abreast in the news, not in
-        record counts.  A partition whose next records are on the way is waited for, all of
-        them within one ``poll_ms``; one that has nothing more is left out of the rest of the
-        poll; a rebalance ends the poll (the partitions may restart from other offsets)."""
+        """One poll of at most ``batch_size`` records: the first to come, alone, from whichever
+        partition the broker gives, then :attr:`merge_step` at a time from the partition
+        furthest behind in event time (:class:`EventTimeMerge`, kept from poll to poll while
+        the assignment stands): the partitions stay abreast in the news, not in record counts.
+        A partition whose next records are on the way is waited for, all of them within one
+        ``poll_ms``; one that has nothing more is left out of the rest of the poll.  A
+        rebalance during the poll hands nothing on: the partitions restart from their committed
+        offsets (aiokafka rebalances eagerly), where the records taken are fetched again."""
         # the first record to come, from any partition (a longer wait when there is none)
         first = await consumer.getmany(timeout_ms=self.poll_ms, max_records=1)
         if not first:
@@ -393,7 +398,7 @@ class ConsumerLoop:
                 merge.add(tp, more)
             else:
                 open_.remove(tp)  # nothing more for now
-        return merge.polled
+        return merge.polled if self.listener.generation == generation else {}
 
     async def _share_out_room(
         self, consumer: AIOKafkaConsumer, polled: dict[TopicPartition, list[Any]], share: int

@@ -6,15 +6,17 @@ that keeps histories in time order (the store) then meets A's next records late 
 what it just wrote from B — and re-folds the histories they fall into.  A poll in event time
 takes its records a few at a time, each step from the partition *furthest behind*
 (:class:`EventTimeMerge`), so the partitions stay abreast in the news however unevenly they
-fill — much as Kafka Streams picks its next record by its partitions' head timestamps.
+fill — much as Kafka Streams picks its next record by its partitions' head timestamps (here:
+by the time of the last record taken from each).
 
 The event time is the record's own — a header the producer sets from the data, the article's
 publication time (:func:`effective_at_header`) — not the time it was produced: input published
 partition by partition (a re-publish, a replay) carries the same event times as news that
-arrived in order.  Two rules bound what a bad time can do: every partition with records gives
-one step to each poll before the merge chooses, so a misdated article (a year ahead) slows its
-partition to a step a poll instead of stopping it; and records without an event time do not
-move their partition's place.
+arrived in order.  A partition is placed by its last record taken, and every partition with
+records gives one step to each poll before the merge chooses, so a misdated article (a year
+ahead) holds its partition back for the rest of one poll at most: the next step places it
+again.  Records without an event time do not move their partition's place; a partition with
+none so far (since the merge was made) is read before the others, in equal shares.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class EventTimeMerge(Generic[Partition, Record]):
     def __init__(self, event_time: Callable[[Record], int | None]) -> None:
         self.event_time = event_time
         self.at: dict[Partition, int] = {}
-        """Per partition, the event time of the last record taken that had one (any poll)."""
+        """Per partition, the event time of the last record taken that had one (any poll since
+        this merge was made; the consumer loop makes a new one at each rebalance)."""
         self.polled: dict[Partition, list[Record]] = {}
         self.total = 0
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from services.core.config import Settings
 from services.core.kafka import ConsumerLoop
@@ -30,7 +31,8 @@ def record(partition: int, offset: int, at: int | None) -> SimpleNamespace:
 
 @dataclass
 class Consumer:
-    """Partitions whose records have all been fetched: ``getmany`` hands them out in order."""
+    """Partitions whose records have all been fetched: ``getmany`` hands them out in order, and
+    refuses a partition no longer assigned, as aiokafka does."""
 
     logs: dict[TopicPartition, list[SimpleNamespace]]
     positions: dict[TopicPartition, int] = field(default_factory=dict)
@@ -56,7 +58,7 @@ class Consumer:
         got: dict[TopicPartition, list[SimpleNamespace]] = {}
         for tp in partitions or sorted(self.assigned):
             if tp not in self.assigned:
-                continue
+                raise IllegalStateError(f"No current assignment for partition {tp}")
             start = self.positions.get(tp, 0)
             records = self.logs[tp][start : start + max_records - sum(map(len, got.values()))]
             if records:
@@ -114,6 +116,22 @@ async def test_a_misdated_record_does_not_hold_its_partition_back() -> None:
     assert [len(p.get(0, [])) for p in taken] == [4, 4, 0]
 
 
+async def test_a_record_misdated_at_the_end_of_a_step_holds_its_partition_for_that_poll_only() -> (
+    None
+):
+    consumer = Consumer(logs([0, 1, 10**12, *range(3, 20)], range(100)))
+    consumer_loop = loop(batch_size=8, merge_step=2)
+    first = await poll(consumer_loop, consumer)
+    assert first == {0: [0, 1, 2], 1: [0, 1, 2, 3, 4]}  # nothing of partition 0 after 10**12
+    second = await poll(consumer_loop, consumer)
+    assert second[0][:1] == [3] and len(second[0]) >= 3  # placed by its next records again
+
+
+async def test_partitions_without_the_header_are_read_before_those_with_it() -> None:
+    consumer = Consumer(logs(range(20), [None] * 20))
+    assert await poll(loop(batch_size=8, merge_step=2), consumer) == {0: [0], 1: list(range(7))}
+
+
 async def test_records_without_the_header_are_taken_in_equal_shares() -> None:
     consumer = Consumer(logs([None] * 20, [None] * 20, [None] * 20))
     assert {p: len(o) for p, o in (await poll(loop(batch_size=12), consumer)).items()} == {
@@ -133,7 +151,8 @@ async def test_a_one_record_batch_takes_the_first_record_to_come() -> None:
     assert await poll(loop(batch_size=1), consumer) == {0: [0]}
 
 
-async def test_a_rebalance_mid_poll_ends_the_poll_and_forgets_where_the_partitions_were() -> None:
+async def test_a_partition_the_consumer_lost_mid_poll_is_not_asked_for_more() -> None:
+    """Revoked before the rebalance listener ran: aiokafka would refuse to fetch it."""
     consumer = Consumer(logs(range(50), range(50)))
     consumer_loop = loop(batch_size=20, merge_step=2)
     calls = 0
@@ -143,12 +162,35 @@ async def test_a_rebalance_mid_poll_ends_the_poll_and_forgets_where_the_partitio
         calls += 1
         if calls == 3:
             consumer.assigned.discard(tp(1))
-            consumer_loop.listener.generation += 1
 
     consumer.on_getmany = revoke_partition_1_at_the_third_fetch
     polled = await poll(consumer_loop, consumer)
-    assert sum(map(len, polled.values())) < 20  # ended early: the assignment changed
-    assert all(offsets == list(range(len(offsets))) for offsets in polled.values())
+    assert sum(map(len, polled.values())) == 20 and len(polled[1]) < 10
+
+
+async def test_a_rebalance_mid_poll_hands_nothing_on_and_forgets_where_the_partitions_were() -> (
+    None
+):
+    """The partitions restart from their committed offsets: what the poll took comes again."""
+    consumer = Consumer(logs(range(50), range(50)))
+    consumer_loop = loop(batch_size=20, merge_step=2)
+    calls = 0
+
+    def rebalance_at_the_third_fetch() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            consumer_loop.listener.generation += 1
+
+    consumer.on_getmany = rebalance_at_the_third_fetch
+    assert await poll(consumer_loop, consumer) == {}
+    consumer.on_getmany = lambda: None
+    consumer.positions.clear()  # back to the committed offsets
+    again = await poll(consumer_loop, consumer)
+    assert again[0][0] == 0 and again[1][0] == 0
+    # placed by this poll's records alone (times equal offsets here)
+    assert consumer_loop._merge is not None
+    assert consumer_loop._merge.at == {tp(p): offsets[-1] for p, offsets in again.items()}
 
 
 def test_a_step_of_no_records_is_refused() -> None:
