@@ -218,7 +218,9 @@ async def _fetched(
     consumer: AIOKafkaConsumer, tp: TopicPartition, limit: int, wait: float = 0.0
 ) -> list[Any]:
     """Up to ``limit`` records of ``tp``: those fetched already, or the first to arrive within
-    ``wait`` seconds."""
+    ``wait`` seconds; none if the consumer no longer holds ``tp`` (revoked during the poll)."""
+    if tp not in consumer.assignment():
+        return []
     got = await consumer.getmany(tp, timeout_ms=max(0, int(wait * 1000)), max_records=limit)
     return list(got.get(tp, ()))
 
@@ -329,9 +331,9 @@ class ConsumerLoop:
         the other partitions' share: the store would then meet every other partition's facts
         late, each a re-fold of its commitment's history.  Equal shares keep a poll a slice of
         the same stretch of time on every partition, as they were published.  A partition
-        whose next records are on the way is waited for, all of them within one ``poll_ms``.
-        With an :attr:`event_time`, a poll takes its records in event time instead
-        (:meth:`_poll_in_event_time`).
+        whose next records are on the way is waited for, all of them within one ``poll_ms``; a
+        rebalance during the poll hands nothing on (see :meth:`_poll_in_event_time`).  With an
+        :attr:`event_time`, a poll takes its records in event time instead.
         """
         polled: dict[TopicPartition, list[Any]]
         if not self.whole_poll:
@@ -342,6 +344,7 @@ class ConsumerLoop:
         polled = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self._share())
         if not polled:
             return polled
+        generation = self.listener.generation
         share = self._share()  # the poll may have joined the group: the assignment is new
         for tp, records in polled.items():
             if len(records) > share:
@@ -359,7 +362,7 @@ class ConsumerLoop:
             if more:
                 polled.setdefault(tp, []).extend(more)
         await self._share_out_room(consumer, polled, share)
-        return polled
+        return polled if self.listener.generation == generation else {}  # as in event time
 
     async def _poll_in_event_time(
         self, consumer: AIOKafkaConsumer, event_time: Callable[[Any], int | None]
@@ -391,7 +394,7 @@ class ConsumerLoop:
             if tp is None:
                 break
             wanted = min(self.merge_step, self.batch_size - merge.total)
-            more = await _fetched(consumer, tp, wanted) if tp in consumer.assignment() else []
+            more = await _fetched(consumer, tp, wanted)
             if not more and await behind_last_fetch(consumer, tp, deadline - clock()):
                 more = await _fetched(consumer, tp, wanted, wait=deadline - clock())
             if more:
