@@ -218,9 +218,7 @@ async def _fetched(
     consumer: AIOKafkaConsumer, tp: TopicPartition, limit: int, wait: float = 0.0
 ) -> list[Any]:
     """Up to ``limit`` records of ``tp``: those fetched already, or the first to arrive within
-    ``wait`` seconds; none if the consumer no longer holds ``tp`` (revoked during the poll)."""
-    if tp not in consumer.assignment():
-        return []
+    ``wait`` seconds (none for a partition the consumer no longer holds)."""
     got = await consumer.getmany(tp, timeout_ms=max(0, int(wait * 1000)), max_records=limit)
     return list(got.get(tp, ()))
 
