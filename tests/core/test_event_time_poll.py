@@ -79,6 +79,19 @@ def loop(batch_size: int = 12, merge_step: int = 2, in_event_time: bool = True) 
     return looped
 
 
+def at_fetch(n: int, action: Callable[[Any], object], argument: Any) -> Callable[[], None]:
+    """For :attr:`Consumer.on_getmany`: ``action(argument)`` at the ``n``-th fetch."""
+    calls = 0
+
+    def count() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            action(argument)
+
+    return count
+
+
 def tp(partition: int) -> TopicPartition:
     return TopicPartition(TOPIC, partition)
 
@@ -160,15 +173,8 @@ async def test_a_partition_the_consumer_lost_mid_poll_gives_nothing_more_and_the
     from the partition still held."""
     consumer = Consumer(logs(range(50), range(50)))
     consumer_loop = loop(batch_size=20, merge_step=2, in_event_time=in_event_time)
-    calls = 0
-
-    def revoke_partition_1() -> None:
-        nonlocal calls
-        calls += 1
-        if calls == (3 if in_event_time else 1):  # before partition 1's share is asked for
-            consumer.assigned.discard(tp(1))
-
-    consumer.on_getmany = revoke_partition_1
+    # before partition 1 is asked for its step (its share)
+    consumer.on_getmany = at_fetch(3 if in_event_time else 1, consumer.assigned.discard, tp(1))
     polled = await poll(consumer_loop, consumer)
     assert sum(map(len, polled.values())) <= 20 and len(polled.get(1, [])) < 10
 
@@ -178,15 +184,11 @@ async def test_a_rebalance_mid_poll_hands_nothing_on(in_event_time: bool) -> Non
     """The partitions restart from their committed offsets: what the poll took comes again."""
     consumer = Consumer(logs(range(50), range(50)))
     consumer_loop = loop(batch_size=20, merge_step=2, in_event_time=in_event_time)
-    calls = 0
 
-    def rebalance() -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            consumer_loop.listener.generation += 1
+    def rebalance(listener: Any) -> None:
+        listener.generation += 1
 
-    consumer.on_getmany = rebalance
+    consumer.on_getmany = at_fetch(2, rebalance, consumer_loop.listener)
     assert await poll(consumer_loop, consumer) == {}
     consumer.on_getmany = lambda: None
     consumer.positions.clear()  # back to the committed offsets
