@@ -223,6 +223,19 @@ async def _fetched(
     return list(got.get(tp, ()))
 
 
+async def _fetched_or_on_the_way(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, limit: int, deadline: float
+) -> list[Any]:
+    """:func:`_fetched` now, or — when ``tp``'s last fetch showed records past the position
+    that have not arrived yet — the first of them to arrive before ``deadline`` (the event
+    loop's clock: one wait shared by every partition of a poll)."""
+    more = await _fetched(consumer, tp, limit)
+    clock = asyncio.get_running_loop().time
+    if not more and await behind_last_fetch(consumer, tp, deadline - clock()):
+        more = await _fetched(consumer, tp, limit, wait=deadline - clock())
+    return more
+
+
 @dataclass
 class ConsumerLoop:
     """Consume ``topics`` in group ``group``; hand batches to ``handler``; commit after it."""
@@ -348,15 +361,12 @@ class ConsumerLoop:
             if len(records) > share:
                 consumer.seek(tp, records[share].offset)  # the rest comes with later polls
                 del records[share:]
-        clock = asyncio.get_running_loop().time
-        deadline = clock() + self.poll_ms / 1000  # one wait for all the partitions together
+        deadline = asyncio.get_running_loop().time() + self.poll_ms / 1000
         for tp in sorted(self.listener.assigned):
             room = share - len(polled.get(tp, ()))
             if room <= 0:
                 continue
-            more = await _fetched(consumer, tp, room)
-            if not more and await behind_last_fetch(consumer, tp, deadline - clock()):  # on the way
-                more = await _fetched(consumer, tp, room, wait=deadline - clock())
+            more = await _fetched_or_on_the_way(consumer, tp, room, deadline)
             if more:
                 polled.setdefault(tp, []).extend(more)
         await self._share_out_room(consumer, polled, share)
@@ -384,17 +394,14 @@ class ConsumerLoop:
         merge.start()
         for tp, records in first.items():
             merge.add(tp, records)
-        clock = asyncio.get_running_loop().time
-        deadline = clock() + self.poll_ms / 1000  # one wait for all the partitions together
+        deadline = asyncio.get_running_loop().time() + self.poll_ms / 1000
         open_ = sorted(self.listener.assigned)
         while merge.total < self.batch_size and self.listener.generation == generation:
             tp = merge.furthest_behind(open_)
             if tp is None:
                 break
             wanted = min(self.merge_step, self.batch_size - merge.total)
-            more = await _fetched(consumer, tp, wanted)
-            if not more and await behind_last_fetch(consumer, tp, deadline - clock()):
-                more = await _fetched(consumer, tp, wanted, wait=deadline - clock())
+            more = await _fetched_or_on_the_way(consumer, tp, wanted, deadline)
             if more:
                 merge.add(tp, more)
             else:
