@@ -280,7 +280,7 @@ def deliveries(
     share = max(1, poll // partitions)
     batches = []
     cursor = dict.fromkeys(logs, 0)
-    merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time())
+    merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time)
     while any(cursor[p] < len(logs[p]) for p in logs):
         if in_event_time:
             batches.append(_poll_in_event_time(logs, cursor, merge, poll))

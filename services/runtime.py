@@ -110,7 +110,7 @@ def _start_extractor(rt: Runtime) -> None:
     from services.extractor.service import make_handler
 
     # the store keeps histories in the articles' time order: keep the facts in it too
-    loop = rt.consumer("extractor", make_handler(rt.publisher, rt.topics), header_time())
+    loop = rt.consumer("extractor", make_handler(rt.publisher, rt.topics), header_time)
     rt.spawn("extractor", loop.run(rt.stop))
 
 
@@ -121,7 +121,7 @@ def _start_store(rt: Runtime) -> None:
     feed = OutboxFeed()
     handler = make_handler(rt.factory, rt.topics, window=window, feed=feed)
     # histories are kept in the articles' time order: polls go in step with it
-    loop = rt.consumer("store", handler, header_time())
+    loop = rt.consumer("store", handler, header_time)
     rt.spawn("store", loop.run(rt.stop))
     rt.spawn(
         "store-outbox",

@@ -81,17 +81,13 @@ def effective_at_header(article: ArticleV1) -> dict[str, str]:
     return {HEADER_EFFECTIVE_AT: str((article.effective_at - _EPOCH) // timedelta(milliseconds=1))}
 
 
-def header_time() -> Callable[[object], int | None]:
+def header_time(record: object) -> int | None:
     """The event time of a Kafka record from its ``infraledger-effective-at`` header (epoch
     milliseconds, decimal); None when the header is absent or not a number."""
-
-    def event_time(record: object) -> int | None:
-        for header, value in getattr(record, "headers", None) or ():
-            if header == HEADER_EFFECTIVE_AT:
-                try:
-                    return int(value)
-                except (TypeError, ValueError):
-                    return None
-        return None
-
-    return event_time
+    for header, value in getattr(record, "headers", None) or ():
+        if header == HEADER_EFFECTIVE_AT:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+    return None

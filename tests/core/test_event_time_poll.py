@@ -73,7 +73,7 @@ def loop(batch_size: int = 12, merge_step: int = 2, in_event_time: bool = True) 
 
     looped = ConsumerLoop(
         Settings(), "store", [TOPIC], "g", handler, None, batch_size=batch_size,
-        whole_poll=True, event_time=header_time() if in_event_time else None,
+        whole_poll=True, event_time=header_time if in_event_time else None,
         merge_step=merge_step,
     )  # fmt: skip
     return looped

@@ -195,7 +195,7 @@ async def test_polls_in_event_time_keep_the_partitions_abreast_in_the_news(
     finally:
         await producer.stop()
     assert await lateness(settings, topic, "g-shares", None) >= 40
-    assert await lateness(settings, topic, "g-event-time", header_time()) <= 8
+    assert await lateness(settings, topic, "g-event-time", header_time) <= 8
 
 
 class PartitionBehind:

@@ -151,12 +151,11 @@ def test_what_a_poll_leaves_for_later_is_older_than_at_most_a_step_of_any_other_
 
 
 def test_the_event_time_of_a_record_is_read_from_its_header() -> None:
-    event_time = header_time()
     record = SimpleNamespace(headers=[("x", b"1"), ("infraledger-effective-at", b"1764400000000")])
-    assert event_time(record) == 1764400000000
-    assert event_time(SimpleNamespace(headers=[("infraledger-effective-at", b"soon")])) is None
-    assert event_time(SimpleNamespace(headers=[])) is None
-    assert event_time(SimpleNamespace(headers=None)) is None
+    assert header_time(record) == 1764400000000
+    assert header_time(SimpleNamespace(headers=[("infraledger-effective-at", b"soon")])) is None
+    assert header_time(SimpleNamespace(headers=[])) is None
+    assert header_time(SimpleNamespace(headers=None)) is None
 
 
 def test_an_articles_event_time_is_its_publication_else_its_fetch_to_the_millisecond() -> None:

@@ -342,8 +342,7 @@ async def test_one_crawl_publishes_exactly_the_new_relevant_articles_once(env: E
     messages = bus.topics[Topics(env.settings.topic_prefix).articles]
     assert [m.key_text for m in messages] == [a.id for a in articles]
     # each in its place in the news: the consumers take their polls in event time
-    event_time = header_time()
-    assert [event_time(m) for m in messages] == [
+    assert [header_time(m) for m in messages] == [
         int(a.published_at.timestamp() * 1000) for a in articles if a.published_at
     ]
     # What was dropped, and why.

@@ -48,9 +48,8 @@ async def test_an_extraction_carries_its_articles_effective_time_and_the_replay_
 
     first, second = await extract(published, unpublished)
 
-    event_time = header_time()
-    assert event_time(first) == 1761906600000  # 2025-10-31 10:30 UTC, its publication
-    assert event_time(second) == 1761908400000  # 11:00, when it was fetched
+    assert header_time(first) == 1761906600000  # 2025-10-31 10:30 UTC, its publication
+    assert header_time(second) == 1761908400000  # 11:00, when it was fetched
     assert first.header(HEADER_REPLAY_ID) == second.header(HEADER_REPLAY_ID) == "r9"
     assert ExtractionV1.model_validate_json(first.value).facts  # the seed's facts
 
