@@ -54,11 +54,13 @@ from results import entry, machine, print_table, record, stop_on_sigterm  # noqa
 
 from services.core.bus import Message  # noqa: E402
 from services.core.db import make_engine, session_factory  # noqa: E402
+from services.core.kafka import ConsumerLoop  # noqa: E402
 from services.core.localpg import LocalPostgres  # noqa: E402
 from services.core.models import ArticleV1, ExtractionV1  # noqa: E402
 from services.core.polling import EventTimeMerge, effective_at_header, header_time  # noqa: E402
 from services.core.topics import Topics  # noqa: E402
 from services.testing.corpus import generate  # noqa: E402
+from services.testing.polls import poll_in_event_time  # noqa: E402
 
 TARGET_FACTS_PER_S = 5000.0
 PARTITIONS = 6
@@ -277,14 +279,16 @@ def deliveries(
         log = logs[p]
         key = item.article_id.encode()
         log.append(Message("facts.v1", p, len(log), key, item.value, item.headers))
-    share = max(1, poll // partitions)
     batches = []
+    if in_event_time:
+        merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time)
+        while any(logs.values()):
+            polled_in_time = poll_in_event_time(merge, logs, poll, ConsumerLoop.merge_step)
+            batches.append([m for records in polled_in_time.values() for m in records])
+        return batches
+    share = max(1, poll // partitions)
     cursor = dict.fromkeys(logs, 0)
-    merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time)
     while any(cursor[p] < len(logs[p]) for p in logs):
-        if in_event_time:
-            batches.append(_poll_in_event_time(logs, cursor, merge, poll))
-            continue
         polled = []
         for p, log in logs.items():
             batch = log[cursor[p] : cursor[p] + share]
@@ -293,34 +297,6 @@ def deliveries(
                 polled.append(batch)
         batches += [[m for batch in polled for m in batch]] if whole_poll else polled
     return batches
-
-
-def _poll_in_event_time(
-    logs: dict[int, list[Message]],
-    cursor: dict[int, int],
-    merge: EventTimeMerge[int, Message],
-    poll: int,
-    step: int = 16,
-) -> list[Message]:
-    """One poll of a backlog in event time, advancing ``cursor``: the first record of the
-    first partition with any (the broker's choice in the service), then ``step`` records at
-    a time from the partition furthest behind, as ``ConsumerLoop._poll_in_event_time``."""
-    merge.start()
-    open_ = [p for p in logs if cursor[p] < len(logs[p])]
-    merge.add(open_[0], logs[open_[0]][cursor[open_[0]] : cursor[open_[0]] + 1])
-    cursor[open_[0]] += 1
-    if cursor[open_[0]] == len(logs[open_[0]]):
-        open_.remove(open_[0])
-    while merge.total < poll:
-        p = merge.furthest_behind(open_)
-        if p is None:
-            break
-        taken = logs[p][cursor[p] : cursor[p] + min(step, poll - merge.total)]
-        cursor[p] += len(taken)
-        merge.add(p, taken)
-        if cursor[p] == len(logs[p]):
-            open_.remove(p)
-    return [m for records in merge.polled.values() for m in records]
 
 
 # --------------------------------------------------------------------------- measurement

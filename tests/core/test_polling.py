@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from services.core.models import ArticleV1
 from services.core.polling import EventTimeMerge, effective_at_header, header_time
+from services.testing.polls import poll_in_event_time
 
 Record = tuple[str, int | None]
 Logs = dict[str, list[Record]]
@@ -19,30 +20,13 @@ def stamp(record: Record) -> int | None:
     return record[1]
 
 
-def poll(merge: EventTimeMerge[str, Record], left: Logs, limit: int, step: int) -> Logs:
-    """One poll of ``limit`` records from what is ``left`` of each partition (taken from it),
-    as the consumer loop takes it: the first record of the first partition with any, then
-    ``step`` records at a time from the partition furthest behind."""
-    merge.start()
-    open_ = sorted(partition for partition, records in left.items() if records)
-    while open_ and merge.total < limit:
-        partition = merge.furthest_behind(open_) if merge.total else open_[0]
-        assert partition is not None
-        taken = left[partition][: 1 if not merge.total else min(step, limit - merge.total)]
-        del left[partition][: len(taken)]
-        merge.add(partition, taken)
-        if not left[partition]:
-            open_.remove(partition)
-    return merge.polled
-
-
 def polls(logs: Logs, limit: int, step: int) -> list[Logs]:
     """Every poll until ``logs`` are read, with one merge throughout."""
     merge: EventTimeMerge[str, Record] = EventTimeMerge(stamp)
     left = {partition: list(records) for partition, records in logs.items()}
     taken = []
     while any(left.values()):
-        taken.append(poll(merge, left, limit, step))
+        taken.append(poll_in_event_time(merge, left, limit, step))
     return taken
 
 
@@ -142,7 +126,7 @@ def test_what_a_poll_leaves_for_later_is_older_than_at_most_a_step_of_any_other_
     merge: EventTimeMerge[str, Record] = EventTimeMerge(stamp)
     left = {partition: list(records) for partition, records in logs.items()}
     while any(left.values()):
-        taken = poll(merge, left, limit, step)
+        taken = poll_in_event_time(merge, left, limit, step)
         for partition, rest in left.items():
             for other, records in taken.items():
                 if other != partition and rest:
