@@ -18,9 +18,22 @@ would compare unlike with like; both, and their spread, are printed and kept in 
 3,000 pages by default, 300 with ``--quick`` (a tenth; at 30 the start-up — migrations, parse
 workers — dominated).
 
+Two page sets are crawled, each against its own ceiling.  The *bench pages* (the headline row,
+measured the same way since session 2) are 4.4 KB: a bare template and 40-word sentences
+drawn from a 30-word vocabulary per language.  The *news pages* (since session 14) are
+shaped like a news site's article pages: a site header and menu, byline, share buttons,
+photo, tags, related and most-read lists, footer, JSON-LD and scripts around an article
+text of 1–10 KB, 6–16 KB in all (the issue's scale example is an 18 KB Korean page); their
+words come from a 12,000-word vocabulary per language with a Zipf distribution, so their
+texts share shingles the way unrelated news stories do.  On the bench pages the per-page costs
+(fetch, claims, WARC, publishing) weigh more against HTML→text than on news pages, and their
+few-word vocabulary makes each claim compare dozens of near-duplicate candidates; both rows are
+kept so neither hides the other.
+
 Merges ``crawler.pages_per_s`` (with the ceiling and ratio), ``crawler.rss_mb_after_pages`` (the
-crawler's process) and ``crawler.parse_worker_rss_mb`` (its largest child process) into
-``bench/results.json`` through ``bench/results.py``.
+crawler's process), ``crawler.parse_worker_rss_mb`` (its largest child process) and
+``crawler.cpu_ms_per_page.*``, and the same for the news pages under ``crawler.news_pages.*``,
+into ``bench/results.json`` through ``bench/results.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +41,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import html
+import itertools
+import json
 import multiprocessing
 import os
 import random
@@ -35,11 +51,12 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
@@ -146,6 +163,115 @@ def article_html(i: int, rng: random.Random) -> bytes:
         + "</article><aside>관련 기사 목록</aside><footer>Copyright</footer></body></html>"
     )
     return body.encode()
+
+
+VOCABULARY = 12_000
+"""Words per language of the news pages."""
+ZIPF = 1.05
+
+
+def _vocabulary(rng: random.Random, syllables: Sequence[str]) -> list[str]:
+    """``VOCABULARY`` distinct pseudo-words of 1–4 ``syllables``, in a fixed order (rank)."""
+    words: set[str] = set()
+    while len(words) < VOCABULARY:
+        words.add("".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))))
+    ranked = sorted(words)
+    rng.shuffle(ranked)
+    return ranked
+
+
+def _news_vocabularies() -> tuple[list[str], list[str]]:
+    rng = random.Random(11)
+    hangul = [chr(0xAC00 + rng.randrange(11_172)) for _ in range(600)]
+    latin = [c + v for c in "bcdfghjklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
+    return _vocabulary(rng, hangul), _vocabulary(rng, latin)
+
+
+NEWS_KO, NEWS_EN = _news_vocabularies()
+_ZIPF_CUMULATIVE = list(itertools.accumulate(1 / rank**ZIPF for rank in range(1, VOCABULARY + 1)))
+LEAD = {"ko": "엔비디아 GPU 데이터센터", "en": "Nvidia GPUs data center"}
+"""Every news page's first words: each is about AI infrastructure (the relevance rules require
+a core term), as the bench pages are."""
+
+
+def _words(rng: random.Random, vocabulary: list[str], topical: list[str], n: int) -> str:
+    """``n`` words, Zipf-distributed over ``vocabulary``, one in twelve a ``topical`` term."""
+    chosen = rng.choices(vocabulary, cum_weights=_ZIPF_CUMULATIVE, k=n)
+    for _ in range(max(1, n // 12)):
+        chosen[rng.randrange(n)] = rng.choice(topical)
+    return " ".join(chosen)
+
+
+def news_html(i: int, rng: random.Random) -> bytes:
+    """Page ``i`` of the news pages (see the module docstring), 6–16 KB."""
+    lang = "ko" if i % 2 == 0 else "en"
+    vocabulary, topical = (NEWS_KO, WORDS_KO) if lang == "ko" else (NEWS_EN, WORDS_EN)
+
+    def words(n: int) -> str:
+        return _words(rng, vocabulary, topical, n)
+
+    size, paragraphs = rng.randint(1_000, 10_000), [LEAD[lang]]
+    while sum(len(p.encode()) for p in paragraphs) < size:
+        sentences = (words(rng.randint(8, 20)) + "." for _ in range(rng.randint(2, 4)))
+        paragraphs.append(" ".join(sentences))
+    paragraphs[:2] = [" ".join(paragraphs[:2])]
+    title = html.escape(words(7))
+    reporter = f"Reporter {i % 40}"
+    photo = (f"<figure class='photo'><img src='/img/{i}.jpg' alt='{title}'>"
+             f"<figcaption>{words(8)}</figcaption></figure>")  # fmt: skip
+    body = [f"<p>{p}</p>" for p in paragraphs]
+    body.insert(min(2, len(body)), photo)
+    menu = "".join(f"<li><a href='/section/{k}'>{words(1)}</a></li>" for k in range(24))
+    related = "".join(f"<li><a href='/r/{i}-{k}'>{words(6)}</a></li>" for k in range(6))
+    ranking = "".join(
+        f"<li><span class='rank'>{k}</span><a href='/t/{k}'>{words(6)}</a></li>"
+        for k in range(1, 11)
+    )
+    tags = "".join(f"<a href='/tag/{t}'>#{t}</a>" for t in rng.sample(topical, 5))
+    published = "2025-10-31T10:00:00+09:00"
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
+                     "datePublished": published, "author": {"@type": "Person", "name": reporter}},
+                    ensure_ascii=False)  # fmt: skip
+    page = (
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>{title} - Bench News</title>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<meta property='og:type' content='article'><meta property='og:title' content='{title}'>"
+        f"<meta property='og:site_name' content='Bench News'>"
+        f"<meta property='og:image' content='/img/{i}.jpg'>"
+        "<meta name='twitter:card' content='summary_large_image'>"
+        f"<meta property='article:published_time' content='{published}'>"
+        f"<meta name='author' content='{reporter}'>"
+        "<link rel='stylesheet' href='/css/common.css?v=20251031'>"
+        "<link rel='stylesheet' href='/css/article.css?v=20251031'>"
+        f"<script type='application/ld+json'>{ld}</script>"
+        "<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}"
+        "gtag('js',new Date());gtag('config','G-BENCH01');(function(w,d){var s=d.createElement("
+        "'script');s.async=true;s.src='/js/ads.js';d.head.appendChild(s)})(window,document);"
+        "</script></head><body><header class='site-header'><div class='logo'><a href='/'>"
+        f"Bench News</a></div><nav class='gnb'><ul>{menu}</ul></nav><form class='search' "
+        "action='/search'><input type='text' name='q'><button>검색</button></form></header>"
+        "<div class='breadcrumb'><a href='/'>홈</a> &gt; <a href='/section/it'>IT</a></div>"
+        f"<main><article class='article-view'><h1 class='headline'>{title}</h1>"
+        f"<div class='byline'><span>{reporter}</span> <span>입력 2025.10.31 10:00</span></div>"
+        "<div class='share'><a href='#'>facebook</a><a href='#'>x</a><a href='#'>link</a></div>"
+        f"<div class='article-body'>{''.join(body)}</div><div class='tags'>{tags}</div>"
+        "<div class='copyright'>저작권자 © Bench News 무단전재 및 재배포 금지</div></article>"
+        f"<aside><section class='related'><h2>관련기사</h2><ul>{related}</ul></section>"
+        f"<section class='ranking'><h2>많이 본 뉴스</h2><ol>{ranking}</ol></section></aside>"
+        "</main><footer><p>Bench News · 서울특별시 중구 세종대로 1 · 대표전화 02-000-0000</p>"
+        "<p>Copyright © Bench News. All rights reserved.</p></footer>"
+        "<script src='/js/jquery.min.js'></script><script src='/js/article.js'></script>"
+        "</body></html>"
+    )
+    return page.encode()
+
+
+PAGE_SETS: dict[str, Callable[[int, random.Random], bytes]] = {
+    "bench pages": article_html,
+    "news pages": news_html,
+}
+"""The page sets crawled, each with its own ceiling (see the module docstring)."""
 
 
 def _parse(item: tuple[str, bytes]) -> bool:
@@ -329,9 +455,60 @@ async def crawl(pages: list[tuple[str, bytes]], in_process: bool, broker: LocalK
     )
 
 
+@dataclass(frozen=True)
+class Measured:
+    crawl: Crawl
+    pages: int
+    before: float
+    """The ceiling (pages/s) just before the crawl."""
+    after: float
+
+    @property
+    def ceiling(self) -> float:
+        return (self.before + self.after) / 2
+
+    @property
+    def spread(self) -> float:
+        return abs(self.before - self.after) / self.ceiling
+
+
+def measure(
+    make_page: Callable[[int, random.Random], bytes],
+    count: int,
+    in_process: bool,
+    broker: LocalKafka,
+    workers: int,
+) -> Measured:
+    """The ceiling, a crawl of ``count`` pages of ``make_page`` and the ceiling again."""
+    rng = random.Random(7)
+    pages = [(f"/a/{i}", make_page(i, rng)) for i in range(count)]
+    urls_pages = [(f"http://{HOST}{p}", b) for p, b in pages]
+    before = ceiling(urls_pages, workers)
+    crawled = asyncio.run(crawl(pages, in_process, broker))
+    assert crawled.published == len(pages), (crawled.published, len(pages))
+    return Measured(crawled, len(pages), before, ceiling(urls_pages, workers))
+
+
+def rate_rows(
+    prefix: str, label: str, measured: Measured, site: str, workers: int
+) -> list[dict[str, Any]]:
+    """The rate (against the ceiling) and CPU-per-page rows of one page set."""
+    m, n = measured, measured.pages
+    return [
+        entry(f"{prefix}pages_per_s", m.crawl.rate, "pages/s", ceiling=m.ceiling, target=0.7,
+              target_is_ratio=True, note=f"{n} {label}, politeness off, site {site}, "
+              f"published to Kafka; ceiling = parse_response alone on {workers} processes, "
+              f"mean of {m.before:.1f} before and {m.after:.1f} after the crawl "
+              f"(spread {m.spread:.0%})"),
+        *(entry(f"{prefix}cpu_ms_per_page.{name.replace(' ', '_')}", used / n * 1000, "ms",
+                note=f"CPU time per page during the crawl of the {label}")
+          for name, used in m.crawl.cpu.items()),
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pages", type=int, default=None)
+    parser.add_argument("--pages", type=int, default=None, help="pages of each set")
     parser.add_argument("--quick", action="store_true", help="a tenth of the pages")
     parser.add_argument(
         "--in-process-site",
@@ -341,37 +518,31 @@ def main() -> None:
     )
     args = parser.parse_args()
     count = args.pages or (300 if args.quick else 3_000)
-    rng = random.Random(7)
-    pages = [(f"/a/{i}", article_html(i, rng)) for i in range(count)]
     workers = default_workers()
-    urls_pages = [(f"http://{HOST}{p}", b) for p, b in pages]
-    with tempfile.TemporaryDirectory() as tmp, kafka(Path(tmp)) as broker:
-        before = ceiling(urls_pages, workers)
-        crawled = asyncio.run(crawl(pages, args.in_process_site, broker))
-        rate, rss_mb, worker_mb = crawled.rate, crawled.rss_mb, crawled.worker_rss_mb
-        assert crawled.published == len(pages), (crawled.published, len(pages))
-        after = ceiling(urls_pages, workers)
-    top = (before + after) / 2
-    spread = abs(before - after) / top
     site = "in the crawler's process" if args.in_process_site else "keep-alive, own process"
+    with tempfile.TemporaryDirectory() as tmp, kafka(Path(tmp)) as broker:
+        measured = {
+            label: measure(make_page, count, args.in_process_site, broker, workers)
+            for label, make_page in PAGE_SETS.items()
+        }
+    bench, news = measured["bench pages"], measured["news pages"]
     rows = [
-        entry("crawler.pages_per_s", rate, "pages/s", ceiling=top, target=0.7,
-              target_is_ratio=True, note=f"{len(pages)} pages, politeness off, site {site}, "
-              f"published to Kafka; "
-              f"ceiling = parse_response alone on {workers} processes, mean of "
-              f"{before:.1f} before and {after:.1f} after the crawl (spread {spread:.0%})"),
-        entry("crawler.rss_mb_after_pages", rss_mb, "MB", target=300.0, lower_is_better=True,
-              note=f"max RSS of the crawler's process after {len(pages)} pages"),
-        entry("crawler.parse_worker_rss_mb", worker_mb, "MB", target=300.0,
-              lower_is_better=True, note="max RSS of a parse worker (largest child process)"),
-        *(entry(f"crawler.cpu_ms_per_page.{name.replace(' ', '_')}", used / len(pages) * 1000,
-                "ms", note="CPU time per page during the crawl")
-          for name, used in crawled.cpu.items()),
+        *rate_rows("crawler.", "bench pages", bench, site, workers),
+        *rate_rows("crawler.news_pages.", "news pages", news, site, workers),
+        entry("crawler.rss_mb_after_pages", max(m.crawl.rss_mb for m in measured.values()),
+              "MB", target=300.0, lower_is_better=True,
+              note=f"max RSS of the crawler's process over both crawls of {count} pages"),
+        entry("crawler.parse_worker_rss_mb",
+              max(m.crawl.worker_rss_mb for m in measured.values()), "MB", target=300.0,
+              lower_is_better=True, note="max RSS of a parse worker (largest child process) "
+              "over both crawls"),
     ]  # fmt: skip
     print_table(rows, "crawler (issue #10 item 2)")
-    print(f"ceiling {before:.1f} pages/s before the crawl, {after:.1f} after (spread {spread:.0%})")
     cores = os.cpu_count() or 1
-    print(f"CPU per page (ms): {breakdown(crawled.cpu, len(pages), crawled.seconds, cores)}")
+    for label, m in measured.items():
+        print(f"{label}: ceiling {m.before:.1f} pages/s before the crawl, {m.after:.1f} after "
+              f"(spread {m.spread:.0%}); CPU per page (ms): "
+              f"{breakdown(m.crawl.cpu, m.pages, m.crawl.seconds, cores)}")  # fmt: skip
     record(rows)
 
 
