@@ -89,7 +89,11 @@ def producer_for(settings: Settings) -> AIOKafkaProducer:
         bootstrap_servers=bootstrap_of(settings),
         enable_idempotence=True,
         acks="all",
-        linger_ms=5,
+        # No linger: every publisher here hands a whole batch to the producer at once and then
+        # waits for its acknowledgement, so a linger only delayed each hop (measured in session
+        # 14, three alternated pairs end to end: p50 at 10 % load 110 → 77 ms, at 50 % 275 →
+        # 193 ms; the sustained rate and the CPU per article unchanged).
+        linger_ms=0,
         max_batch_size=256 * 1024,
         max_request_size=MAX_MESSAGE_BYTES,
         # zstd: 8× cheaper to compress than gzip (level 9 in aiokafka) for the same size on
