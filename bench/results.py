@@ -26,9 +26,15 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+
+GROWTH_REPEATS = 3
+"""Runs at each size of a growth series (issue #10 item 7); its row is their median.  One run
+lasts about a second, and this host's speed moves ±20 % between such runs minutes apart: a
+single run per size missed the target or met it by the moment it came at (sessions 10–14)."""
 
 
 def entry(
@@ -61,6 +67,29 @@ def entry(
     if note:
         row["note"] = note
     return row
+
+
+def growth_rows(
+    name: str, unit: str, series: Sequence[tuple[int, str, Sequence[float]]], again: Sequence[float]
+) -> list[dict[str, Any]]:
+    """The rows of a growth series: for each ``(size, what was stored, rates of its runs)``, the
+    median of the runs against the first size's — the mean of its median before the others and
+    of ``again``, its runs after them, as the host's speed drifts within minutes.  Flat (indexes
+    doing their job) means a ratio ≥ 0.8; the first size is the baseline."""
+    before, after = median(series[0][2]), median(again)
+    base = (before + after) / 2
+    rows = []
+    for index, (size, stored, rates) in enumerate(series):
+        label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+        runs = ", ".join(f"{rate:,.0f}" for rate in rates)
+        rows.append(
+            entry(f"{name}.{label}", median(rates), unit, ceiling=base,
+                  target=0.8 if index else None, target_is_ratio=True,
+                  note=f"{stored}; median of {len(rates)} runs ({runs}); ceiling = the "
+                       f"{series[0][0]:,} median, mean of {before:,.0f} before and {after:,.0f} "
+                       f"after the others ({', '.join(f'{r:,.0f}' for r in again)})")
+        )  # fmt: skip
+    return rows
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
