@@ -280,16 +280,19 @@ def deliveries(
     poll: int = POLL_RECORDS,
     whole_poll: bool = False,
     in_event_time: bool = False,
+    first_offset: int = 0,
 ) -> list[list[Message]]:
     """The batches a consumer loop hands the handler for ``items`` published in order: one
     partition's slice of a poll each, or (``whole_poll``) every slice of a poll together, or
-    (``in_event_time``) whole polls taken as ``ConsumerLoop._poll_in_event_time`` takes them."""
+    (``in_event_time``) whole polls taken as ``ConsumerLoop._poll_in_event_time`` takes them.
+    Each partition's offsets start at ``first_offset``: the store skips a position at or below
+    the one it recorded, so items handed to a database after others need offsets above theirs."""
     logs: dict[int, list[Message]] = {p: [] for p in range(partitions)}
     for item in items:
         p = partition_of(item.article_id, partitions)
         log = logs[p]
         key = item.article_id.encode()
-        log.append(Message("facts.v1", p, len(log), key, item.value, item.headers))
+        log.append(Message("facts.v1", p, first_offset + len(log), key, item.value, item.headers))
     batches = []
     if in_event_time:
         merge: EventTimeMerge[int, Message] = EventTimeMerge(header_time)
@@ -396,7 +399,13 @@ def fresh_database(server: LocalPostgres, name: str, background: int = 0) -> str
 
 
 def timed(url: str, name: str, batches: Sequence[Sequence[Message]]) -> StoreRun:
+    """:func:`apply_messages`, checked: a fact the store did not keep (a position it took for a
+    redelivery, say) would make the rate of work it did not do."""
+    before = stored_facts(url)
     run = apply_messages(url, batches)
+    kept = stored_facts(url) - before
+    if kept != run.facts:
+        raise SystemExit(f"{name}: the store kept {kept:,} of the {run.facts:,} facts handed over")
     print(
         f"  {name}: {run.facts:,} facts in {run.seconds:.1f}s = {run.rate:,.0f} facts/s "
         f"(batch {run.batch_size:.0f} msgs; first poll {run.first_poll:,.0f}/s, "
@@ -420,11 +429,12 @@ def growth_runs(
 
 def growth_corpus(articles: int) -> list[list[list[Message]]]:
     """The batches of :data:`GROWTH_REPEATS` runs of ``articles`` new corpus articles each; each
-    run's articles are later than the previous run's, so no run re-folds another's facts."""
+    run's articles are later than the previous run's, so no run re-folds another's facts, and
+    its offsets follow the previous run's, so the store takes none for a redelivery."""
     return [
         deliveries(extract_all([c.article for c in generate(
             articles, seed=100 + run, start=datetime(2030 + 3 * run, 1, 1, tzinfo=UTC),
-        )]))
+        )]), first_offset=run * articles)
         for run in range(GROWTH_REPEATS)
     ]  # fmt: skip
 
