@@ -52,6 +52,7 @@ eval: setup ## extractor accuracy on the labelled set
 	$(BIN)/python -m services.extractor.evaluate
 
 bench: setup kafka postgres ## benchmarks (QUICK=1 for a tenth of the size)
+	@rm -f bench/results.json  # this run's rows only: a quick run leaves no full-size row behind
 	@for script in bench/bench_*.py; do \
 	  echo "== $$script"; $(BIN)/python $$script $(if $(QUICK),--quick,) || exit 1; done
 
