@@ -43,7 +43,6 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +50,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
-from bench_store import postgres, preload, prepare_database, scratch, stored_facts  # noqa: E402
+from bench_store import (  # noqa: E402
+    corpus_slice,
+    postgres,
+    preload,
+    prepare_database,
+    scratch,
+    stored_facts,
+)
 from cpu import CpuMeter, breakdown, postmaster_pid  # noqa: E402
 from results import (  # noqa: E402
     GROWTH_REPEATS,
     entry,
     growth_rows,
+    listed,
     machine,
     print_table,
     record,
@@ -69,7 +76,6 @@ from services.core.localpg import LocalPostgres  # noqa: E402
 from services.core.models import ArticleV1  # noqa: E402
 from services.core.polling import effective_at_header  # noqa: E402
 from services.core.topics import Topics  # noqa: E402
-from services.testing.corpus import generate  # noqa: E402
 
 PARTITIONS = 6
 TARGET_RATIO = 0.7
@@ -363,12 +369,6 @@ def article_items(articles: Sequence[ArticleV1]) -> list[Item]:
     ]  # fmt: skip
 
 
-def corpus_slice(count: int, phase: int) -> list[ArticleV1]:
-    """``count`` corpus articles of their own seed, later than every earlier phase."""
-    start = datetime(2030 + 3 * phase, 1, 1, tzinfo=UTC)
-    return [c.article for c in generate(count, seed=1000 + phase, start=start)]
-
-
 # --------------------------------------------------------------------------- the stages
 
 
@@ -645,10 +645,8 @@ async def run(
         series = await growth_series(bootstrap, pg, logs, "growth", growth, size)
         (_, again), = await growth_series(bootstrap, pg, logs, "again", growth[:1], size)
         for target, (total, rates) in zip(growth, series, strict=True):
-            print(f"  growth {target:,} ({total:,} facts stored): "
-                  f"{', '.join(f'{r:,.0f}' for r in rates)} articles/s")  # fmt: skip
-        print(f"  growth {growth[0]:,} again, fresh ledger: "
-              f"{', '.join(f'{r:,.0f}' for r in again)} articles/s")  # fmt: skip
+            print(f"  growth {target:,} ({total:,} facts stored): {listed(rates)} articles/s")
+        print(f"  growth {growth[0]:,} again, fresh ledger: {listed(again)} articles/s")
         rows += growth_rows(
             "pipeline.growth.articles_per_s", "articles/s",
             [(target, f"{total:,} facts stored, runs of {size:,} articles", rates)

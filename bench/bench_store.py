@@ -428,16 +428,20 @@ def growth_runs(
     return [timed(url, f"{name} run {n}", batches) for n, batches in enumerate(runs, 1)]
 
 
+def corpus_slice(count: int, phase: int) -> list[ArticleV1]:
+    """``count`` corpus articles of their own seed, later than every earlier phase."""
+    start = datetime(2030 + 3 * phase, 1, 1, tzinfo=UTC)
+    return [c.article for c in generate(count, seed=1000 + phase, start=start)]
+
+
 def growth_corpus(articles: int) -> list[list[list[Message]]]:
     """The batches of :data:`GROWTH_REPEATS` runs of ``articles`` new corpus articles each; each
     run's articles are later than the previous run's, so no run re-folds another's facts, and
     its offsets follow the previous run's, so the store takes none for a redelivery."""
     return [
-        deliveries(extract_all([c.article for c in generate(
-            articles, seed=100 + run, start=datetime(2030 + 3 * run, 1, 1, tzinfo=UTC),
-        )]), first_offset=run * articles)
+        deliveries(extract_all(corpus_slice(articles, run)), first_offset=run * articles)
         for run in range(GROWTH_REPEATS)
-    ]  # fmt: skip
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -81,15 +81,19 @@ def growth_rows(
     rows = []
     for index, (size, stored, rates) in enumerate(series):
         label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
-        runs = ", ".join(f"{rate:,.0f}" for rate in rates)
         rows.append(
             entry(f"{name}.{label}", median(rates), unit, ceiling=base,
                   target=0.8 if index else None, target_is_ratio=True,
-                  note=f"{stored}; median of {len(rates)} runs ({runs}); ceiling = the "
-                       f"{series[0][0]:,} median, mean of {before:,.0f} before and {after:,.0f} "
-                       f"after the others ({', '.join(f'{r:,.0f}' for r in again)})")
+                  note=f"{stored}; median of {len(rates)} runs ({listed(rates)}); ceiling = "
+                       f"the {series[0][0]:,} median, mean of {before:,.0f} before and "
+                       f"{after:,.0f} after the others ({listed(again)})")
         )  # fmt: skip
     return rows
+
+
+def listed(rates: Sequence[float]) -> str:
+    """``1,234, 1,301, 1,187``: the runs of a measurement, for a note or a printed line."""
+    return ", ".join(f"{rate:,.0f}" for rate in rates)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
