@@ -55,9 +55,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _json_text(value: Any) -> str:
+    """A JSON column's text on SQLite, whose driver binds text: orjson's, as on PostgreSQL."""
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
+
+    JSON columns are written and read by orjson on both (psycopg's loads/dumps took most of
+    the time spent in ``json``), so a column value may be pre-serialised JSON
+    (:class:`orjson.Fragment`, see :mod:`services.store.jsontext`).
+    """
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
+        kwargs.setdefault("json_serializer", _json_text)
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -74,9 +86,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    # orjson for JSON columns: psycopg's loads/dumps take most of the time spent in ``json``.
     kwargs.setdefault("json_serializer", orjson.dumps)
-    kwargs.setdefault("json_deserializer", orjson.loads)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     return create_engine(url, **kwargs)

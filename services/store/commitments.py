@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Row, and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,7 @@ from services.store.diff import (
     new_versions,
     stated,
 )
+from services.store.jsontext import column_json
 from services.store.keys import Attachment, attach
 from services.store.tables import StoreArticle, StoreCommitment, StoreCommitmentVersion, StoreFact
 
@@ -471,12 +473,12 @@ def _version_rows(
     """The rows of ``key``'s ``versions``, numbered from ``seq``, recorded at ``recorded`` (by
     id) or else ``now``.  A state is dumped once: a version's ``before`` is its predecessor's
     ``after``, and a first version's ``after`` is the state its fact stated."""
-    dumped: dict[int, tuple[CommitmentState, dict[str, Any]]] = {}
+    dumped: dict[int, tuple[CommitmentState, orjson.Fragment]] = {}
 
-    def dump(state: CommitmentState) -> dict[str, Any]:
+    def dump(state: CommitmentState) -> orjson.Fragment:
         known = dumped.get(id(state))  # the state is kept with its dump: ids stay unique
         if known is None:
-            known = dumped[id(state)] = (state, state.model_dump(mode="json"))
+            known = dumped[id(state)] = (state, column_json(state))
         return known[1]
 
     rows = []
@@ -493,10 +495,10 @@ def _version_rows(
             "stated": dump(observation.state),
             "before": dump(version.before) if version.before else None,
             "after": dump(version.after),
-            "delta": version.delta.model_dump(mode="json") if version.delta else None,
+            "delta": column_json(version.delta) if version.delta else None,
             "sources": list(version.sources),
             "disputed": claims(version),
-            "evidence": observation.evidence.model_dump(mode="json"),
+            "evidence": column_json(observation.evidence),
             "effective_at": observation.effective_at,
             "recorded_at": recorded.get(version.id, now),
         })  # fmt: skip
@@ -523,7 +525,7 @@ def _commitment_row(
         "counterparty_name": fact.counterparty.name if fact.counterparty else None,
         "what": commitment_key.what,
         "scope": commitment_key.scope,
-        "state": current.after.model_dump(mode="json"),
+        "state": column_json(current.after),
         "value": magnitude(quantity),
         "unit": "MW" if quantity and quantity.unit == "GW" else quantity and quantity.unit,
         "last_kind": current.kind,

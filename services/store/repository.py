@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
 from services.store.bulk import among, insert_numbered, insert_rows, table_of
 from services.store.commitments import Emitted, Seen, Touched, recompute
 from services.store.diff import DEFAULT_CONFLICT_WINDOW
+from services.store.jsontext import extraction_json, model_json
 from services.store.tables import (
     StoreArticle,
     StoreChange,
@@ -184,10 +186,11 @@ class _Replays:
         return self.by_article.get(article_id) or self.by_key.get(key, Replay())
 
 
-def _digest(extraction: ExtractionV1) -> str:
+def _digest(extraction: ExtractionV1, facts: Sequence[bytes]) -> str:
+    """What an extraction says of its article (``facts``: the JSON of each of its facts)."""
     article = extraction.article
     return stable_id(
-        extraction.model_dump_json(include={"extractor_version", "facts"}),
+        extraction_json(extraction.extractor_version, facts),
         article.url,
         article.source,
         article.title,
@@ -212,11 +215,12 @@ def _store_extractions(
         if key is not None:
             old_keys[article_id].add(key)
     replays = _Replays()
-    replaced: dict[str, ExtractionV1] = {}
+    replaced: dict[str, tuple[ExtractionV1, tuple[bytes, ...]]] = {}
     inserted: dict[str, dict[str, Any]] = {}
     for item in fresh:
         extraction = item.extraction
-        article_id, digest = extraction.article.id, _digest(extraction)
+        facts = tuple(model_json(fact) for fact in extraction.facts)
+        article_id, digest = extraction.article.id, _digest(extraction, facts)
         before = stored.get(article_id)
         if before is not None and (
             before[0] == digest
@@ -229,16 +233,19 @@ def _store_extractions(
         else:
             session.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values))
         stored[article_id] = (digest, extraction.extractor_version)
-        replaced[article_id] = extraction
+        replaced[article_id] = (extraction, facts)
         replays.by_article[article_id] = item.replay
     added: dict[str, list[Seen]] = defaultdict(list)
     lost: set[str] = set()
     rows: list[dict[str, Any]] = []
-    for article_id, extraction in replaced.items():
+    for article_id, (extraction, facts) in replaced.items():
         seen = _seen(extraction)
         for each in seen:
             added[each.attachment.key.text].append(each)
-        rows += [_fact_row(extraction, position, each) for position, each in enumerate(seen)]
+        rows += [
+            _fact_row(extraction, position, each, fact)
+            for position, (each, fact) in enumerate(zip(seen, facts, strict=True))
+        ]
         lost |= old_keys.get(article_id, set())
         touched = old_keys.get(article_id, set()) | {each.attachment.key.text for each in seen}
         replays.by_key.update(dict.fromkeys(touched, replays.by_article[article_id]))
@@ -278,7 +285,9 @@ def _seen(extraction: ExtractionV1) -> list[Seen]:
     ]
 
 
-def _fact_row(extraction: ExtractionV1, position: int, seen: Seen) -> dict[str, Any]:
+def _fact_row(
+    extraction: ExtractionV1, position: int, seen: Seen, fact_json: bytes
+) -> dict[str, Any]:
     fact = seen.fact
     return {
         "id": seen.observation.fact_id,
@@ -296,7 +305,7 @@ def _fact_row(extraction: ExtractionV1, position: int, seen: Seen) -> dict[str, 
         "key": seen.attachment.key.text,
         "key_reason": seen.attachment.reason,
         "effective_at": seen.observation.effective_at,
-        "fact": fact.model_dump(mode="json"),
+        "fact": orjson.Fragment(fact_json),
     }
 
 
