@@ -63,11 +63,12 @@ def _json_text(value: Any) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
 
-    JSON columns are written and read by orjson on both (psycopg's loads/dumps took most of
-    the time spent in ``json``), so a column value may be pre-serialised JSON
-    (:class:`orjson.Fragment`, see :mod:`services.store.jsontext`).
+    JSON columns are written by orjson on both (psycopg's loads/dumps took most of the time
+    spent in ``json``), so a column value may be pre-serialised JSON (:class:`orjson.Fragment`,
+    see :mod:`services.store.jsontext`): a ``json_serializer`` given here must accept it.
+    PostgreSQL's are read by orjson too; SQLite's by the standard library, which also reads
+    what it wrote there before orjson did (``NaN`` included).
     """
-    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         kwargs.setdefault("json_serializer", _json_text)
         path = url.split("///", 1)[-1]
@@ -87,6 +88,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("json_serializer", orjson.dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     return create_engine(url, **kwargs)

@@ -21,9 +21,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Contract(BaseModel):
-    """Base of every message model: immutable, strict about unknown fields."""
+    """Base of every message model: immutable, strict about unknown fields, and about numbers:
+    ``NaN`` and infinities (which JSON cannot hold, but a parser may accept) are invalid."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 FactType = Literal["gpu_commitment", "investment", "partnership", "supply"]

@@ -3,8 +3,9 @@
 A JSON column's value used to be ``model.model_dump(mode="json")``: pydantic built a tree of
 Python dicts and lists, then the driver's serialiser (orjson) walked it again to write its
 text.  :func:`column_json` hands the column pydantic's own JSON text instead, wrapped in
-:class:`orjson.Fragment`, which orjson writes as it is: the same value, one pass.  The engines'
-JSON serialiser is orjson on every dialect (:func:`services.core.db.make_engine`).
+:class:`orjson.Fragment`, which orjson writes as it is: the same value, one pass (the two differ
+only for ``NaN`` and infinities, which the contracts reject).  The engines' JSON serialiser is
+orjson on every dialect (:func:`services.core.db.make_engine`).
 
 A fact's JSON is also part of its extraction's digest (:func:`extraction_json`), so it is made
 once for both.

@@ -227,3 +227,15 @@ async def test_malformed_messages_are_terminal(ledger: LedgerHarness) -> None:
         with pytest.raises(InvalidExtraction) as caught:
             await ledger.handle([message(value, 0)])
         assert isinstance(caught.value, MessageError)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+async def test_a_quantity_json_cannot_hold_is_terminal_and_stores_nothing(
+    ledger: LedgerHarness, number: str
+) -> None:
+    valid = extraction(article("a"), fact(50_000)).model_dump_json()
+    assert '"value":50000.0' in valid
+    value = valid.replace('"value":50000.0', f'"value":{number}').encode()
+    with pytest.raises(InvalidExtraction, match="finite"):
+        await ledger.handle([message(value, 0)])
+    assert ledger.counts() == (0, 0, 0)

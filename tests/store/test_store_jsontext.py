@@ -25,7 +25,7 @@ EXTRACTIONS = [
         fact(3e9, type="investment", unit="USD", scope='phase "one" / \\ 1단계'),
         fact(4.5e12, type="investment", unit="KRW", qualifier="about"),
         fact(1.5, type="supply", unit="GW", counterparty=None, products=("HBM3E", "HBM4")),
-        fact(type="partnership", quantity=False, status="negotiating", sentence="\t\"quoted\"\n"),
+        fact(type="partnership", quantity=False, status="negotiating", sentence='\t"quoted"\n'),
         version="2.0.0+lab/é",
     ),
 ]
