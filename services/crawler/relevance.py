@@ -105,6 +105,19 @@ def lowered(text: str) -> str:
     return text.translate(_ODD_FOLDS).lower()
 
 
+def _odd(text: str) -> bool:
+    """Whether ``text`` has one of İ ı ſ K (four substring searches: ``str.translate`` walks the
+    text a character at a time, ≈18 ns each)."""
+    return any(char in text for char in "\u0130\u0131\u017f\u212a")
+
+
+def views(text: str) -> tuple[str, str]:
+    """``(fold(text), lowered(text))``, lower-casing ``text`` once where it has none of İ ı ſ K
+    (there the two lower-case the same)."""
+    lower = text.lower()
+    return " ".join(lower.split()), lowered(text) if _odd(text) else lower
+
+
 def _skip(pattern: str, i: int) -> int:
     """Index after the atom at ``pattern[i]``: an escape, a character class, a group (with
     everything in it) or one character; ``-1`` when it is not closed."""
@@ -348,8 +361,9 @@ def judge(title: str, text: str, rules: RuleSet | None = None) -> Verdict:
     scored: list[tuple[float, str]] = []
     groups: set[str] = set()
     scanner = term_scanner(ruleset.terms)
-    text_terms, low_text = term_counts(fold(text), scanner), lowered(text)
-    title_terms, low_title = term_counts(fold(title), scanner), lowered(title)
+    folded_text, low_text = views(text)
+    folded_title, low_title = views(title)
+    text_terms, title_terms = term_counts(folded_text, scanner), term_counts(folded_title, scanner)
     for rule in ruleset.rules:
         hits = rule.hits(text, low_text, text_terms, ruleset.max_hits)
         in_title = bool(title) and rule.hits(title, low_title, title_terms, 1) > 0

@@ -34,6 +34,7 @@ from services.crawler.relevance import (
     needles,
     term_counts,
     term_scanner,
+    views,
 )
 from services.crawler.urls import UrlError, canonicalize
 
@@ -207,6 +208,16 @@ def test_a_pattern_matches_only_where_one_of_its_needles_occurs(
     found = needles(pattern)
     if found is not None and regex.search(text):
         assert any(needle in lowered(text) for needle in found), (pattern, text, found)
+
+
+_CASED_PIECES = [*_TEXT_PIECES, "\n", "\t ", "\u00a0", "Σ", "ẞ", "Ǆ"]
+
+
+@FAST
+@given(st.lists(st.sampled_from(_CASED_PIECES), max_size=40))
+def test_both_lower_cased_views_are_what_their_definitions_give(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert views(text) == (fold(text), lowered(text))
 
 
 _SHINGLE_TEXT = st.text(alphabet="GPU 엔비디아 반도체 abc", max_size=120)
