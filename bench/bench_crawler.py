@@ -65,7 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_pipeline import cpu_roots, kafka, vm_hwm_mb  # noqa: E402
-from cpu import CpuMeter, breakdown, descendants_rss_mb, tree_cpu  # noqa: E402
+from cpu import CpuMeter, TreeWatch, breakdown, tree_cpu  # noqa: E402
 from results import entry, print_table, record  # noqa: E402
 
 from services.core.config import load_settings  # noqa: E402
@@ -385,10 +385,10 @@ async def resolve(host: str, port: int) -> list[str]:
 async def peak_children_rss(exclude: Collection[int], peak: dict[int, float]) -> None:
     """Sample the crawler's child processes (parse workers) until cancelled; ``exclude``: the
     other processes this benchmark started (the site, the broker)."""
+    tree = TreeWatch(os.getpid(), exclude)
     while True:
-        sample = await asyncio.to_thread(descendants_rss_mb, os.getpid(), exclude)
-        for pid, mb in sample.items():
-            peak[pid] = max(peak.get(pid, 0.0), mb)
+        await asyncio.to_thread(tree.sample)
+        peak.update(tree.peak_rss_mb)
         await asyncio.sleep(0.5)
 
 

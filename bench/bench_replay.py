@@ -55,7 +55,7 @@ from bench_pipeline import (  # noqa: E402
     wait_caught_up,
 )
 from bench_store import postgres, prepare_database, scratch  # noqa: E402
-from cpu import CpuMeter, breakdown, descendants_rss_mb, tree_cpu  # noqa: E402
+from cpu import CpuMeter, TreeWatch, breakdown  # noqa: E402
 from results import entry, machine, print_table, record, stop_on_sigterm  # noqa: E402
 
 from services.core.models import ArticleV1  # noqa: E402
@@ -154,23 +154,18 @@ class Exit:
 def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> Exit:
     """Wait for ``process`` (bounded) and say how it went."""
     deadline = time.monotonic() + timeout
-    children: dict[int, float] = {}
-    own = cpu = 0.0
-    sampled = timed = 0.0
+    tree = TreeWatch(process.pid)
+    own, sampled = 0.0, 0.0
     while time.monotonic() < deadline:
-        if time.monotonic() - sampled > 0.5:
+        if time.monotonic() - sampled > 0.2:
             sampled = time.monotonic()
+            tree.sample()
             own = max(own, vm_hwm_mb(process.pid))
-            for child, mb in descendants_rss_mb(process.pid).items():
-                children[child] = max(children.get(child, 0.0), mb)
-        if time.monotonic() - timed > 0.2:
-            timed = time.monotonic()
-            cpu = max(cpu, tree_cpu(process.pid))
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            worker = max(children.values(), default=0.0)
-            cpu = max(cpu, usage.ru_utime + usage.ru_stime)
+            worker = max(tree.peak_rss_mb.values(), default=0.0)
+            cpu = max(tree.cpu, usage.ru_utime + usage.ru_stime)
             return Exit(process.returncode, time.perf_counter(), own, worker, cpu)
         time.sleep(0.05)
     process.kill()

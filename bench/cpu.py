@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,18 +39,26 @@ class _Stat:
     """Resident memory now."""
 
 
-def _stats() -> dict[int, _Stat]:
-    found = {}
-    for path in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = path.read_text().rsplit(")", 1)[1].split()
-            found[int(path.parent.name)] = _Stat(
-                parent=int(fields[1]),
-                own=(int(fields[11]) + int(fields[12])) / _TICK,
-                reaped=(int(fields[13]) + int(fields[14])) / _TICK,
-                rss_mb=int(fields[21]) * _PAGE / 2**20,
-            )
-    return found
+def _stat(pid: int) -> _Stat | None:
+    """Process ``pid``'s ``/proc/<pid>/stat`` (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return _Stat(
+            parent=int(fields[1]),
+            own=(int(fields[11]) + int(fields[12])) / _TICK,
+            reaped=(int(fields[13]) + int(fields[14])) / _TICK,
+            rss_mb=int(fields[21]) * _PAGE / 2**20,
+        )
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stats(pids: Iterable[int] | None = None) -> dict[int, _Stat]:
+    """The stat of every process (of ``pids`` only, when given)."""
+    if pids is None:
+        pids = (int(name) for name in os.listdir("/proc") if name.isdigit())
+    return {pid: stat for pid in pids if (stat := _stat(pid)) is not None}
 
 
 def _tree(stats: Mapping[int, _Stat], root: int, exclude: Collection[int] = ()) -> list[int]:
@@ -67,16 +75,41 @@ def _tree(stats: Mapping[int, _Stat], root: int, exclude: Collection[int] = ()) 
     return found
 
 
-def descendants_rss_mb(root: int, exclude: Collection[int] = ()) -> dict[int, float]:
-    """RSS (MB) of every descendant of process ``root`` but those in ``exclude`` (and theirs)."""
-    stats = _stats()
-    return {pid: stats[pid].rss_mb for pid in _tree(stats, root, exclude) if pid != root}
-
-
 def tree_cpu(root: int, stats: Mapping[int, _Stat] | None = None) -> float:
     """CPU seconds of process ``root`` and its descendants so far (0 once it is gone)."""
     stats = _stats() if stats is None else stats
     return sum((stats[pid].own + stats[pid].reaped for pid in _tree(stats, root)), 0.0)
+
+
+class TreeWatch:
+    """Process ``root``'s tree, sampled often and cheaply: the CPU seconds of the whole tree
+    and the peak RSS of each descendant.  Its members are found by reading every process's stat
+    at most every ``rescan`` seconds, and in between only theirs are read: reading them all five
+    times a second took ≈2 % of a core from what was measured (≈4 ms a time with 70 processes
+    until session 17, ≈1 ms since).  Processes in ``exclude`` and their descendants are not part
+    of the tree."""
+
+    def __init__(self, root: int, exclude: Collection[int] = (), rescan: float = 2.0) -> None:
+        self.root, self.exclude, self.rescan = root, exclude, rescan
+        self.cpu = 0.0
+        """The most CPU seconds a sample found (a tree loses its members' time as they end
+        unless its own processes reap them)."""
+        self.peak_rss_mb: dict[int, float] = {}
+        self._members: list[int] = []
+        self._found_at = -float("inf")
+
+    def sample(self) -> None:
+        if time.monotonic() - self._found_at >= self.rescan:
+            stats = _stats()
+            self._members = _tree(stats, self.root, self.exclude)
+            self._found_at = time.monotonic()
+        else:
+            stats = _stats(self._members)
+        members = [stats[pid] for pid in self._members if pid in stats]
+        self.cpu = max(self.cpu, sum(stat.own + stat.reaped for stat in members))
+        for pid in self._members:
+            if pid != self.root and pid in stats:
+                self.peak_rss_mb[pid] = max(self.peak_rss_mb.get(pid, 0.0), stats[pid].rss_mb)
 
 
 def own_cpu() -> float:
