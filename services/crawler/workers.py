@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import threading
 import time
@@ -101,9 +102,11 @@ class ParsePool:
         self._initializer = initializer
         self._initargs = initargs
         self._context = multiprocessing.get_context("forkserver")
-        # Imported once by the fork server (when it starts), so a new worker starts in
-        # milliseconds instead of importing trafilatura and lxml again.
+        # Imported once by the fork server, so a new worker starts in milliseconds instead of
+        # importing trafilatura and lxml again.  The server starts now and imports them while
+        # this process goes on (the first worker waits for it); one already running keeps its.
         self._context.set_forkserver_preload(list(preload))
+        multiprocessing.forkserver.ensure_running()
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:

@@ -8,13 +8,16 @@ import sys
 from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.core.config import Settings, load_settings
 from services.core.errors import ConfigError
 from services.core.topics import Topics
 from services.crawler.workers import ParsePool
 from services.replay.publish import Progress, ReplaySummary, new_replay_id, publish_records
-from services.replay.sources import ReplayRecord, parse_records
+
+if TYPE_CHECKING:
+    from services.replay.sources import ReplayRecord
 
 
 def _parse_time(text: str) -> datetime:
@@ -61,18 +64,17 @@ def _report(summary: ReplaySummary) -> int:
 def cmd_archive(args: argparse.Namespace) -> int:
     settings = load_settings()
     paths = [Path(p) for p in args.paths]
+    # HTML-to-text in worker processes on every core, in order, while this process reads the
+    # archives and publishes.  The pool's fork server imports the parsers while this process
+    # does (the import is the first half second of a replay).
+    pool = ParsePool(preload=("services.replay.sources",))
+    try:
+        from services.replay.sources import parse_records
 
-    async def run() -> ReplaySummary:
-        # HTML-to-text in worker processes on every core, in order, while this process reads
-        # the archives and publishes.
-        pool = ParsePool(preload=("services.replay.sources",))
-        try:
-            records = parse_records(paths, pool)
-            return await _publish(settings, records, args, " ".join(args.paths))
-        finally:
-            pool.close()
-
-    return _report(asyncio.run(run()))
+        records = parse_records(paths, pool)
+        return _report(asyncio.run(_publish(settings, records, args, " ".join(args.paths))))
+    finally:
+        pool.close()
 
 
 def cmd_stored(args: argparse.Namespace) -> int:

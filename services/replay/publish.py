@@ -13,13 +13,15 @@ import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from services.core.bus import Outgoing, Publisher
 from services.core.models import ArticleV1, stable_id
 from services.core.polling import effective_at_header
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
-from services.replay.sources import ReplayRecord
+
+if TYPE_CHECKING:  # the parsers' module: a replay imports it while its fork server does
+    from services.replay.sources import ReplayRecord
 
 CHUNK = 200
 
