@@ -84,10 +84,10 @@ def tree_cpu(root: int, stats: Mapping[int, _Stat] | None = None) -> float:
 class TreeWatch:
     """Process ``root``'s tree, sampled often and cheaply: the CPU seconds of the whole tree
     and the peak RSS of each descendant.  Its members are found by reading every process's stat
-    at most every ``rescan`` seconds, and in between only theirs are read: reading them all five
-    times a second took ≈2 % of a core from what was measured (≈4 ms a time with 70 processes
-    until session 17, ≈1 ms since).  Processes in ``exclude`` and their descendants are not part
-    of the tree."""
+    at most every ``rescan`` seconds, and in between only theirs are read: reading them all seven
+    times a second (the replay benchmark's wait) took ≈3 % of a core from what was measured
+    (≈4.4 ms a time with 67 processes until session 17, ≈1.1 ms since).  Processes in
+    ``exclude`` and their descendants are not part of the tree."""
 
     def __init__(self, root: int, exclude: Collection[int] = (), rescan: float = 2.0) -> None:
         self.root, self.exclude, self.rescan = root, exclude, rescan
