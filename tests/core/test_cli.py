@@ -61,3 +61,16 @@ def test_running_a_command_imports_no_other_tools_module(command: str, own: set[
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert set(result.stdout.split()) == own
+
+
+def test_help_from_the_command_line_lists_every_tools_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from services.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = {line.split()[0] for line in lines if line.startswith("    ") and line.strip()}
+    assert {name for names in TOOLS.values() for name in names} <= listed
