@@ -234,11 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise RuntimeError(f"replay exited with {ended.status}:\n{tail}")
                 exited, replay_rss, worker_rss = ended.at, ended.rss_mb, ended.worker_rss_mb
 
-                async def settle() -> float:
-                    await wait_caught_up(settings, "extractor", topics.articles, STAGE_TIMEOUT)
-                    return await wait_caught_up(settings, "store", topics.facts, STAGE_TIMEOUT)
-
-                done = asyncio.run(settle())
+                done = asyncio.run(wait_caught_up(
+                    settings, [("extractor", topics.articles), ("store", topics.facts)],
+                    STAGE_TIMEOUT,
+                ))  # fmt: skip
                 seconds = done - began
                 cpu = {"publisher and parse workers": ended.cpu_s, **meter.stop()}
                 where = breakdown(cpu, count, meter.wall, os.cpu_count() or 1)

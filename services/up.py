@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.core.config import Settings
-from services.core.kafka import committed_lag
+from services.core.kafka import LagProbe
 from services.core.localkafka import LocalKafka, default_local
 from services.replay.publish import Progress, ReplaySummary, new_replay_id, publish_records
 from services.replay.sources import read_path
@@ -62,11 +62,11 @@ def _unrelayed_changes(rt: Runtime) -> int:
         return len(pending(session, rt.topics.changes, limit=1000))
 
 
-async def pipeline_backlog(rt: Runtime) -> int:
+async def pipeline_backlog(rt: Runtime, probe: LagProbe) -> int:
     """Messages not yet durably handled by extractor, store and alerts, plus unrelayed changes."""
     backlog = await asyncio.to_thread(_unrelayed_changes, rt)
     for loop in rt.loops.values():
-        backlog += await committed_lag(rt.settings, loop.group, loop.topics)
+        backlog += await probe.lag(loop.group, loop.topics)
     return backlog
 
 
@@ -74,19 +74,20 @@ async def wait_drained(rt: Runtime, *, alerts: bool, timeout: float = 600.0) -> 
     """Wait until the pipeline has nothing left to do (twice in a row); return the seconds."""
     began = time.monotonic()
     quiet = 0
-    while quiet < 2:
-        if rt.stop.is_set():
-            raise RuntimeError("stopped before the pipeline drained")
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(f"pipeline not drained after {timeout:.0f}s")
-        backlog = await pipeline_backlog(rt)
-        if backlog == 0 and alerts and "alerts" in rt.services:
-            from services.alerts.service import wait_settled
+    async with LagProbe(rt.settings) as probe:
+        while quiet < 2:
+            if rt.stop.is_set():
+                raise RuntimeError("stopped before the pipeline drained")
+            if time.monotonic() - began > timeout:
+                raise TimeoutError(f"pipeline not drained after {timeout:.0f}s")
+            backlog = await pipeline_backlog(rt, probe)
+            if backlog == 0 and alerts and "alerts" in rt.services:
+                from services.alerts.service import wait_settled
 
-            settled = await wait_settled(rt.factory, timeout=max(1.0, timeout))
-            backlog = 0 if settled else 1
-        quiet = quiet + 1 if backlog == 0 else 0
-        await asyncio.sleep(0.3)
+                settled = await wait_settled(rt.factory, timeout=max(1.0, timeout))
+                backlog = 0 if settled else 1
+            quiet = quiet + 1 if backlog == 0 else 0
+            await asyncio.sleep(0.3)
     return time.monotonic() - began
 
 

@@ -40,7 +40,7 @@ from services.core.bus import Outgoing
 from services.core.config import Settings, load_settings
 from services.core.db import make_engine, session_factory, transaction, utcnow
 from services.core.errors import RetryableError
-from services.core.kafka import committed_lag, ensure_topics, kafka_publisher
+from services.core.kafka import LagProbe, ensure_topics, kafka_publisher
 from services.core.localkafka import free_port
 from services.core.localpg import LocalPostgres
 from services.core.migrate import upgrade
@@ -460,10 +460,11 @@ class Pipeline:
     def lag(self) -> int:
         async def total() -> int:
             lag = 0
-            for service in CONSUMERS:
-                topic = getattr(self.topics, CONSUMED[service])
-                group = f"{self.settings.group_prefix}-{service}"
-                lag += await committed_lag(self.settings, group, [topic])
+            async with LagProbe(self.settings) as probe:
+                for service in CONSUMERS:
+                    topic = getattr(self.topics, CONSUMED[service])
+                    group = f"{self.settings.group_prefix}-{service}"
+                    lag += await probe.lag(group, [topic])
             return lag
 
         async def bounded() -> int:
