@@ -70,34 +70,16 @@ async def test_every_message_is_handled_and_committed(
     async def handler(batch: Sequence[Message]) -> None:
         seen.extend(m.value for m in batch)
 
-    async with kafka_publisher(settings) as publisher:
+    async with kafka_publisher(settings) as publisher, LagProbe(settings) as probe:
         await publisher.publish_many([Outgoing(topic, str(i), f"m{i}".encode()) for i in range(50)])
+        assert await probe.lag("g-all", [topic]) == 50  # the group has committed nothing yet
+        assert await probe.lag("g-all", [f"{topic}.absent"]) == 0  # no such topic
         loop = ConsumerLoop(settings, "extractor", [topic], "g-all", handler, publisher)
         await run_until(loop, lambda: len(seen) >= 50)
+        assert await probe.lag("g-all", [topic]) == 0  # asked again over the same clients
 
     assert sorted(seen) == sorted(f"m{i}".encode() for i in range(50))
     assert await committed_lag(settings, "g-all", [topic]) == 0
-
-
-async def test_one_lag_probe_follows_a_group_from_nothing_committed_to_caught_up(
-    kafka_bootstrap: str, make_settings: Callable[..., Settings]
-) -> None:
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
-    topic = Topics(settings.topic_prefix).articles
-    await ensure_topics(settings)
-    seen: list[bytes] = []
-
-    async def handler(batch: Sequence[Message]) -> None:
-        seen.extend(m.value for m in batch)
-
-    async with kafka_publisher(settings) as publisher, LagProbe(settings) as probe:
-        await publisher.publish_many([Outgoing(topic, str(i), f"m{i}".encode()) for i in range(30)])
-        assert await probe.lag("g-probe", [topic]) == 30  # the group has committed nothing
-        assert await probe.lag("g-probe", [f"{topic}.absent"]) == 0  # no such topic
-        loop = ConsumerLoop(settings, "extractor", [topic], "g-probe", handler, publisher)
-        await run_until(loop, lambda: len(seen) >= 30)
-        assert await probe.lag("g-probe", [topic]) == 0  # asked again over the same clients
-    assert await committed_lag(settings, "g-probe", [topic]) == 0
 
 
 async def whole_polls(
