@@ -297,10 +297,10 @@ async def wait_caught_up(
     in their order) first had nothing left to commit.
 
     One :class:`~services.core.kafka.LagProbe` asks every :data:`CAUGHT_UP_EVERY` seconds.
-    Until session 18 each question opened and closed its own clients (≈120 ms and ≈7.5 ms of
-    CPU each) every 0.2 s, so the time came ≈0.3 s late at worst, twice when a replay waited
-    for the extractor and then the store.  Bounded twice: by ``timeout`` overall, and by
-    ``stall`` seconds without any progress.
+    Until session 18 each question opened and closed its own clients (≈120 ms of wall time,
+    ≈7.5 ms of CPU) with 0.2 s of sleep between questions, so the time came ≈0.3 s late at
+    worst, twice when a replay waited for the extractor and then the store.  Bounded twice:
+    by ``timeout`` overall, and by ``stall`` seconds without any progress.
     """
     from services.core.kafka import LagProbe
 
