@@ -91,7 +91,11 @@ alarm only costs speed)."""
 
 def fold(text: str) -> str:
     """Lower case, whitespace runs collapsed to one space (what terms are matched against)."""
-    return " ".join(text.lower().split())
+    return _collapsed(text.lower())
+
+
+def _collapsed(text: str) -> str:
+    return " ".join(text.split())
 
 
 _ODD_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
@@ -115,7 +119,7 @@ def views(text: str) -> tuple[str, str]:
     """``(fold(text), lowered(text))``, lower-casing ``text`` once where it has none of İ ı ſ K
     (there the two lower-case the same)."""
     lower = text.lower()
-    return " ".join(lower.split()), lowered(text) if _odd(text) else lower
+    return _collapsed(lower), (lowered(text) if _odd(text) else lower)
 
 
 def _skip(pattern: str, i: int) -> int:
