@@ -322,7 +322,7 @@ async def wait_caught_up(
                     f"{group} made no progress on {topic} for {stall:.0f}s (lag {lag}); see its log"
                 )
             await asyncio.sleep(CAUGHT_UP_EVERY)
-    raise TimeoutError(f"{group} still behind on {topic} after {timeout:.0f}s")
+    raise TimeoutError(f"still behind after {timeout:.0f}s (lag {last_lag}): {consumers}")
 
 
 class ChangeWatcher:
