@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import httpx  # noqa: E402
-from results import entry, print_table, record, run_loop  # noqa: E402
+from results import entry, print_table, record  # noqa: E402
 
 from services.alerts.matching import Filter  # noqa: E402
 from services.alerts.repository import create_endpoint, enqueue_changes  # noqa: E402
@@ -234,11 +234,11 @@ def main() -> None:
         throughput_db = postgres.create_database("throughput")
         upgrade(throughput_db)
         settings = load_settings(**base, database_url=throughput_db)
-        ceiling = run_loop(baseline_posts(url, deliveries, settings.webhook_concurrency))
-        rate = run_loop(delivery_throughput(settings, url, deliveries))
+        ceiling = asyncio.run(baseline_posts(url, deliveries, settings.webhook_concurrency))
+        rate = asyncio.run(delivery_throughput(settings, url, deliveries))
         latency_db = postgres.create_database("latency")
         upgrade(latency_db)
-        latencies = run_loop(
+        latencies = asyncio.run(
             fact_to_webhook(load_settings(**base, database_url=latency_db), url, arrivals, facts)
         )
     finally:

@@ -66,7 +66,7 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_pipeline import cpu_roots, kafka, vm_hwm_mb  # noqa: E402
 from cpu import CpuMeter, TreeWatch, breakdown, tree_cpu  # noqa: E402
-from results import entry, print_table, record, run_loop  # noqa: E402
+from results import entry, print_table, record  # noqa: E402
 
 from services.core.config import load_settings  # noqa: E402
 from services.core.kafka import ensure_topics, kafka_publisher  # noqa: E402
@@ -500,7 +500,7 @@ def measure(
     pages = [(f"/a/{i}", make_page(i, rng)) for i in range(count)]
     urls_pages = [(f"http://{HOST}{p}", b) for p, b in pages]
     before = ceiling(urls_pages, workers)
-    crawled = run_loop(crawl(pages, in_process, broker))
+    crawled = asyncio.run(crawl(pages, in_process, broker))
     assert crawled.published == len(pages), (crawled.published, len(pages))
     return Measured(crawled, len(pages), before, ceiling(urls_pages, workers))
 
@@ -543,7 +543,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, kafka(Path(tmp)) as broker:
         warm = random.Random(3)  # untimed: the broker warms up, the fork server starts
         warm_pages = [(f"/a/{i}", article_html(i, warm)) for i in range(max(1, count // 10))]
-        run_loop(crawl(warm_pages, args.in_process_site, broker))
+        asyncio.run(crawl(warm_pages, args.in_process_site, broker))
         measured = {
             label: measure(make_page, count, args.in_process_site, broker, workers)
             for label, (_, make_page) in PAGE_SETS.items()

@@ -67,7 +67,6 @@ from results import (  # noqa: E402
     machine,
     print_table,
     record,
-    run_loop,
     stop_on_sigterm,
 )
 
@@ -499,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     growth = [int(n * scale) for n in (10_000, 100_000, 1_000_000)]
     print(f"pipeline benchmark: {count} articles, machine {machine()}")
     with scratch("bench-pipeline-") as root, postgres(root) as pg, kafka(root) as broker:
-        rows = run_loop(run(root, pg, broker, count, growth, args.no_growth))
+        rows = asyncio.run(run(root, pg, broker, count, growth, args.no_growth))
     print_table(rows, "pipeline (issue #10 items 4, 6 and 7)")
     record(rows)
     return 0

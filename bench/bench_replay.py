@@ -25,6 +25,7 @@ compares unlike with like).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import html
 import os
@@ -55,14 +56,7 @@ from bench_pipeline import (  # noqa: E402
 )
 from bench_store import postgres, prepare_database, scratch  # noqa: E402
 from cpu import CpuMeter, TreeWatch, breakdown  # noqa: E402
-from results import (  # noqa: E402
-    entry,
-    machine,
-    print_table,
-    record,
-    run_loop,
-    stop_on_sigterm,
-)
+from results import entry, machine, print_table, record, stop_on_sigterm  # noqa: E402
 
 from services.core.models import ArticleV1  # noqa: E402
 from services.core.topics import Topics  # noqa: E402
@@ -240,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise RuntimeError(f"replay exited with {ended.status}:\n{tail}")
                 exited, replay_rss, worker_rss = ended.at, ended.rss_mb, ended.worker_rss_mb
 
-                done = run_loop(wait_caught_up(
+                done = asyncio.run(wait_caught_up(
                     settings, [("extractor", topics.articles), ("store", topics.facts)],
                     STAGE_TIMEOUT,
                 ))  # fmt: skip

@@ -37,6 +37,7 @@ had one run, of the corpus's first 40 %.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import shutil
 import sys
@@ -59,7 +60,6 @@ from results import (  # noqa: E402
     machine,
     print_table,
     record,
-    run_loop,
     stop_on_sigterm,
 )
 
@@ -356,7 +356,7 @@ def apply_messages(url: str, batches: Sequence[Sequence[Message]]) -> StoreRun:
                 took.append(time.perf_counter() - started)
 
         with settled_interpreter():  # as services.runtime.running does once they are up
-            run_loop(run())
+            asyncio.run(run())
     finally:
         engine.dispose()
     polls = _polls(batches)

@@ -24,10 +24,10 @@ import platform
 import signal
 import sys
 import time
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from statistics import median
-from typing import Any, TypeVar
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -187,15 +187,3 @@ def stop_on_sigterm() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupt)
-
-
-T = TypeVar("T")
-
-
-def run_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main`` on the event loop the services run on (``INFRALEDGER_EVENT_LOOP``, uvloop
-    by default), so that what a benchmark measures in its own process runs as deployed."""
-    from services.core.config import load_settings
-    from services.core.eventloop import run
-
-    return run(main, load_settings().event_loop)

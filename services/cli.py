@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from services.core import eventloop, logs
+from services.core import logs
 from services.core.config import Settings, load_settings
 from services.core.errors import ConfigError, InfraledgerError
 
@@ -35,9 +35,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from services.up import up
 
     settings = _settings("up")
-    return eventloop.run(
-        up(settings, once=args.once, replay=[Path(p) for p in args.replay], alerts=args.alerts),
-        settings.event_loop,
+    return asyncio.run(
+        up(settings, once=args.once, replay=[Path(p) for p in args.replay], alerts=args.alerts)
     )
 
 
@@ -65,8 +64,7 @@ async def _run_one(settings: Settings, service: str) -> int:
 
 
 def cmd_service(args: argparse.Namespace) -> int:
-    settings = _settings(args.command)
-    return eventloop.run(_run_one(settings, args.command), settings.event_loop)
+    return asyncio.run(_run_one(_settings(args.command), args.command))
 
 
 # --------------------------------------------------------------------------- operations
@@ -97,7 +95,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
         await stop.wait()
 
     try:
-        eventloop.run(wait(), settings.event_loop)
+        asyncio.run(wait())
     finally:
         broker.stop()
     return 0

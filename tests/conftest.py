@@ -6,7 +6,6 @@ Set ``INFRALEDGER_TEST_KAFKA_BOOTSTRAP`` / ``INFRALEDGER_TEST_POSTGRES_URL`` to 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import re
@@ -15,20 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvloop
 
 from services.core.config import Settings, load_settings
 from services.core.localkafka import LocalKafka
 from services.core.localpg import LocalPostgres
 
 _counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
-    """Async tests run on the event loop the services run on (``INFRALEDGER_EVENT_LOOP``'s
-    default, uvloop)."""
-    return uvloop.EventLoopPolicy()
 
 
 @pytest.fixture(scope="session")

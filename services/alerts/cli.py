@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 from services.alerts import repository
 from services.alerts.matching import ALL_KINDS, make_filter
 from services.alerts.service import send_test
-from services.core import eventloop
 from services.core.config import Settings, load_settings, parse_duration
 from services.core.db import transaction, utcnow
 from services.core.migrate import migrated
@@ -117,8 +117,7 @@ def cmd_rotate_secret(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     settings = load_settings()
     with migrated(settings.database_url) as factory:
-        sent = send_test(factory, settings, args.id)
-        delivery, attempts = eventloop.run(sent, settings.event_loop)
+        delivery, attempts = asyncio.run(send_test(factory, settings, args.id))
     _print_json({**delivery.as_dict(), "attempt_log": [a.as_dict() for a in attempts]})
     return 0 if delivery.state == "delivered" else 1
 

@@ -6,7 +6,6 @@ offending variable.  Durations accept ``500ms``, ``5s``, ``5m``, ``2h``, ``5d`` 
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import re
 from pathlib import Path
@@ -16,7 +15,6 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.core.errors import ConfigError
-from services.core.eventloop import EventLoop
 
 ENV_PREFIX = "INFRALEDGER_"
 
@@ -114,9 +112,6 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     grace_period: Duration = Field(default=20.0, ge=0)
-    event_loop: EventLoop = Field(
-        default="uvloop", description="uvloop, or asyncio's own loop (for debugging)"
-    )
 
     @field_validator("database_url")
     @classmethod
@@ -125,13 +120,6 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
-        return value
-
-    @field_validator("event_loop")
-    @classmethod
-    def _loop_installed(cls, value: EventLoop) -> EventLoop:
-        if value == "uvloop" and importlib.util.find_spec("uvloop") is None:
-            raise ValueError("uvloop is not installed (pip install uvloop, or use asyncio)")
         return value
 
     @field_validator("organisations_file", "relevance_file", "accelerators_file")

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from services.core import eventloop
 from services.core.bus import Outgoing, Publisher
-from services.core.config import Settings, load_settings
+from services.core.config import load_settings
 from services.core.errors import InfraledgerError
 from services.crawler.crawler import CrawlStats, Decision, run_crawler
 from services.crawler.relevance import load_rules, rules_from_environment
@@ -41,7 +40,9 @@ def _explain(decision: Decision) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-async def _crawl(args: argparse.Namespace, settings: Settings) -> CrawlStats:
+async def _crawl(args: argparse.Namespace) -> CrawlStats:
+    overrides = {"sources": Path(args.sources)} if args.sources else {}
+    settings = load_settings(**overrides)
     rules = load_rules([Path(args.relevance)]) if args.relevance else rules_from_environment()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -64,9 +65,7 @@ async def _crawl(args: argparse.Namespace, settings: Settings) -> CrawlStats:
 
 def crawl_command(args: argparse.Namespace) -> int:
     try:
-        overrides = {"sources": Path(args.sources)} if args.sources else {}
-        settings = load_settings(**overrides)
-        stats = eventloop.run(_crawl(args, settings), settings.event_loop)
+        stats = asyncio.run(_crawl(args))
     except InfraledgerError as exc:
         print(f"infraledger crawl: {exc}", file=sys.stderr)
         return 2

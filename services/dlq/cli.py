@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 
-from services.core import eventloop
 from services.core.config import load_settings
 from services.core.errors import ConfigError
 from services.dlq.reader import DeadLetterEntry, read_dead_letters, retry
@@ -16,7 +16,7 @@ def _entries() -> list[DeadLetterEntry]:
     settings = load_settings()
     if not settings.kafka_bootstrap:
         raise ConfigError("INFRALEDGER_KAFKA_BOOTSTRAP: needed to read dead-letter topics")
-    return eventloop.run(read_dead_letters(settings), settings.event_loop)
+    return asyncio.run(read_dead_letters(settings))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -56,8 +56,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
         async with kafka_publisher(settings) as publisher:
             return await retry(chosen, publisher)
 
-    count = eventloop.run(run(), settings.event_loop)
-    print(f"re-published {count} message(s) to their original topics")
+    print(f"re-published {asyncio.run(run())} message(s) to their original topics")
     return 0
 
 

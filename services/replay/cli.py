@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.core import eventloop
 from services.core.config import Settings, load_settings
 from services.core.errors import ConfigError
 from services.core.topics import Topics
@@ -72,8 +72,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
         from services.replay.sources import parse_records
 
         records = parse_records(paths, pool)
-        published = _publish(settings, records, args, " ".join(args.paths))
-        return _report(eventloop.run(published, settings.event_loop))
+        return _report(asyncio.run(_publish(settings, records, args, " ".join(args.paths))))
     finally:
         pool.close()
 
@@ -86,7 +85,7 @@ def cmd_stored(args: argparse.Namespace) -> int:
         settings.database_url, since=args.since, until=args.until, source=args.source,
         extractor_version_below=args.extractor_version_below,
     )  # fmt: skip
-    return _report(eventloop.run(_publish(settings, records, args, "stored"), settings.event_loop))
+    return _report(asyncio.run(_publish(settings, records, args, "stored")))
 
 
 def cmd_offsets(args: argparse.Namespace) -> int:
@@ -104,7 +103,7 @@ def cmd_offsets(args: argparse.Namespace) -> int:
             print("applied")
         return 0
 
-    return eventloop.run(run(), settings.event_loop)
+    return asyncio.run(run())
 
 
 def _publishing_options(parser: argparse.ArgumentParser) -> None:

@@ -31,7 +31,6 @@ def test_the_default_webhook_schedule_is_the_documented_one() -> None:
         ("INFRALEDGER_DATABASE_URL", "mysql://db/x"),
         ("INFRALEDGER_RELEVANCE_FILE", "/no/such/rules.yaml"),
         ("INFRALEDGER_LOG_FORMAT", "xml"),
-        ("INFRALEDGER_EVENT_LOOP", "trio"),
     ],
 )
 def test_a_bad_variable_stops_start_up_with_its_name(
