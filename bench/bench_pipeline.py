@@ -297,19 +297,17 @@ async def wait_caught_up(
     in their order) first had nothing left to commit.
 
     One :class:`~services.core.kafka.LagProbe` asks every :data:`CAUGHT_UP_EVERY` seconds.
-    Until session 18 each question opened and closed its own clients (≈120 ms of wall time,
-    ≈7.5 ms of CPU) with 0.2 s of sleep between questions, so the time came ≈0.3 s late at
-    worst, twice when a replay waited for the extractor and then the store.  Bounded twice:
-    by ``timeout`` overall, and by ``stall`` seconds without any progress.
+    Bounded twice: by ``timeout`` overall, and by ``stall`` seconds without any progress.
     """
     from services.core.kafka import LagProbe
+    from services.runtime import group_of
 
     deadline = time.monotonic() + timeout
     last_lag, moved = -1, time.monotonic()
     async with LagProbe(settings) as probe:
         while time.monotonic() < deadline:
             for service, topic in consumers:
-                group = f"{settings.group_prefix}-{service}"
+                group = group_of(settings, service)
                 lag = await probe.lag(group, [topic])
                 if lag:
                     break

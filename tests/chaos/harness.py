@@ -46,10 +46,10 @@ from services.core.localpg import LocalPostgres
 from services.core.migrate import upgrade
 from services.core.models import ArticleV1
 from services.core.topics import Topics
+from services.runtime import CONSUMED_TOPIC, group_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONSUMERS = ("extractor", "store", "alerts")
-CONSUMED = {"extractor": "articles", "store": "facts", "alerts": "changes"}
 RETRY_SCHEDULE = "0,1s,2s,4s,8s,15s,30s,30s,30s"
 """Cumulatively 120 s: a receiver down for 60 s is reached again within the schedule."""
 
@@ -462,9 +462,8 @@ class Pipeline:
             lag = 0
             async with LagProbe(self.settings) as probe:
                 for service in CONSUMERS:
-                    topic = getattr(self.topics, CONSUMED[service])
-                    group = f"{self.settings.group_prefix}-{service}"
-                    lag += await probe.lag(group, [topic])
+                    topic = getattr(self.topics, CONSUMED_TOPIC[service])
+                    lag += await probe.lag(group_of(self.settings, service), [topic])
             return lag
 
         async def bounded() -> int:
