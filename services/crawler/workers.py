@@ -127,10 +127,21 @@ class ParsePool:
             return executor, executor.submit(fn, *args)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """A fresh executor, unless another caller already replaced ``broken``."""
+        """A fresh executor, unless another caller already replaced ``broken``; what is left of
+        ``broken``'s workers is killed.
+
+        CPython's manager thread terminates a broken pool's workers and then waits for them,
+        but a submission that raced with the breakage can start one more worker after that
+        (``ProcessPoolExecutor.submit`` checks ``_broken`` before the manager thread sets it):
+        the thread would then wait for it for ever, and so would the interpreter at exit.
+        Every submission to ``broken`` happened before this call, on this event loop.
+        """
         if self._executor is broken:
             self._executor = self._new_executor()
+            workers = list(broken._processes.values())
             broken.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
         for attempt in (1, 2):
