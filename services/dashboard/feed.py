@@ -1,17 +1,16 @@
 """Where a reader of the change log stands, so that the live feed shows each change once.
 
-The store pages its change log by a cursor that only the *full* pages carry (the seq of their
-last row).  A position is therefore that cursor plus how many rows of the partial page after it
-were already seen; the page renders its position into the HTML and the browser polls with it.
+A position is the ``seq`` of the newest change the reader was shown (its cursor): the page
+renders it into the HTML, the browser polls with it, and the poll answers with the changes
+written after it.  Positions of the earlier form also carry how many changes after the cursor
+were already seen (``skip``: when the feed read the log by pages, only a full page had a
+cursor); a page still open with one is answered the same way, past those changes.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from services.core.models import ChangeV1
-from services.store.queries import Page
 
 _TOKEN = re.compile(r"^(\d*)\.(\d+)$")
 
@@ -32,11 +31,3 @@ class Position:
         if match is None:
             raise ValueError(f"not a feed position: {token!r}")
         return cls(match.group(1) or None, int(match.group(2)))
-
-
-def advance(position: Position, page: Page[ChangeV1]) -> tuple[list[ChangeV1], Position]:
-    """The unseen changes of ``page`` (read at ``position.cursor``) and the position after it."""
-    unseen = page.items[position.skip :]
-    if page.next_cursor is not None:
-        return unseen, Position(page.next_cursor, 0)
-    return unseen, Position(position.cursor, len(page.items))

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from services.core.models import ChangeV1
 from services.dashboard import views
-from services.dashboard.feed import Position, advance
+from services.dashboard.feed import Position
 from services.extractor.lexicon import load_lexicon
 from services.store import queries
 from services.store.directory import Directory, load_directory
@@ -43,17 +42,6 @@ def commitments(session: Session, org_ids: set[str] | None = None) -> list[queri
         cursor = page.next_cursor
 
 
-def changes_after(session: Session, position: Position) -> tuple[list[ChangeV1], Position]:
-    """Every change after ``position`` in the order written, and the position after them."""
-    found: list[ChangeV1] = []
-    while True:
-        page = queries.changes(session, cursor=position.cursor)
-        unseen, position = advance(position, page)
-        found += unseen
-        if page.next_cursor is None:
-            return found, position
-
-
 def ledger(session: Session, names: Names, filters: views.Filters) -> views.Ledger:
     return views.ledger(
         commitments(session), queries.totals(session, names.directory), names.korean, filters
@@ -77,6 +65,17 @@ def organisation_timelines(session: Session, names: Names, org: str) -> tuple[vi
 def feed(
     session: Session, names: Names, position: Position, newest: int
 ) -> tuple[list[views.Change], Position]:
-    """Up to ``newest`` changes after ``position``, newest first, and the position after them."""
-    found, position = changes_after(session, position)
-    return [views.change(c, names.korean) for c in reversed(found[-newest:])], position
+    """Up to ``newest`` changes after ``position``, newest first, and the position after them.
+
+    Only those rows are read, however long the change log has grown (a page load once read all
+    of it); changes older than the newest ``newest`` are in the ledger and the timelines.
+    """
+    after = int(position.cursor) if position.cursor else None
+    if position.skip:
+        after = queries.change_seq_after(session, after, position.skip)
+        if after is None:  # fewer changes than it says it saw: nothing new for it yet
+            return [], position
+    found, last = queries.latest_changes(session, after=after, limit=newest)
+    if last is None:
+        return [], position
+    return [views.change(c, names.korean) for c in reversed(found)], Position(str(last))

@@ -337,6 +337,29 @@ def changes(
     return Page(items=items, next_cursor=str(rows[size - 1][0]) if len(rows) > size else None)
 
 
+def latest_changes(
+    session: Session, *, after: int | None = None, limit: int | None = None
+) -> tuple[list[ChangeV1], int | None]:
+    """The newest ``limit`` changes written after seq ``after`` (of the whole log when None),
+    oldest first, and the newest one's seq (None when there is none).  Read backwards on the
+    primary key: the cost is the rows returned, however long the log has grown."""
+    statement = select(StoreChange.seq, StoreChange.value)
+    if after is not None:
+        statement = statement.where(StoreChange.seq > after)
+    rows = list(session.execute(statement.order_by(StoreChange.seq.desc()).limit(_limit(limit))))
+    return [ChangeV1.model_validate_json(value) for _, value in reversed(rows)], (
+        rows[0][0] if rows else None
+    )
+
+
+def change_seq_after(session: Session, after: int | None, skip: int) -> int | None:
+    """The seq of the ``skip``-th change written after seq ``after`` (None: there are fewer)."""
+    statement = select(StoreChange.seq)
+    if after is not None:
+        statement = statement.where(StoreChange.seq > after)
+    return session.scalar(statement.order_by(StoreChange.seq).offset(skip - 1).limit(1))
+
+
 def _int_cursor(cursor: str) -> int:
     if not cursor.isdigit():
         raise ValueError(f"not a cursor of this list: {cursor!r}")

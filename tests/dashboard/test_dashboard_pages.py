@@ -13,8 +13,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.core.db import Base, make_engine, session_factory
-from services.dashboard import build_router
+from services.core.db import Base, make_engine, session_factory, transaction
+from services.core.models import ChangeV1
+from services.dashboard import build_router, reads
+from services.dashboard.feed import Position
+from services.store import queries
 from services.store.tables import TABLES
 
 from .ledger_data import SAMSUNG_GPUS, follow_up_article, seed_articles, store
@@ -101,6 +104,48 @@ async def test_a_follow_up_reaches_the_poll_once_and_gives_the_timeline_a_second
     assert timeline.status_code == 200
     assert re.findall(r'class="point (\w+)"', timeline.text) == ["new", "increased"]
     assert timeline.text.count('<li id="v') == 2
+
+
+async def test_the_feed_reads_only_the_newest_changes_however_long_the_log(
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = reads.load_names()
+    with transaction(dashboard.factory) as session:
+        log = queries.changes(session).items  # the whole log, oldest first
+        assert len(log) >= 8
+        parsed: list[str | bytes] = []
+        parse = ChangeV1.model_validate_json
+
+        def counted(value: str | bytes) -> ChangeV1:
+            parsed.append(value)
+            return parse(value)
+
+        monkeypatch.setattr(ChangeV1, "model_validate_json", counted)
+        shown, position = reads.feed(session, names, Position(), 3)
+    assert [c.id for c in shown] == [c.id for c in reversed(log[-3:])]
+    assert len(parsed) == 3  # the other rows of the log were not read
+    assert position.skip == 0 and position.cursor is not None
+    with transaction(dashboard.factory) as session:
+        assert reads.feed(session, names, position, 3) == ([], position)
+
+
+async def test_a_position_of_the_earlier_form_is_answered_past_what_it_saw(
+    dashboard: Dashboard,
+) -> None:
+    names = reads.load_names()
+    with transaction(dashboard.factory) as session:
+        log = queries.changes(session).items
+        shown, position = reads.feed(session, names, Position(None, 5), 200)
+        assert [c.id for c in shown] == [c.id for c in reversed(log[5:])]
+        assert reads.feed(session, names, position, 200) == ([], position)
+        assert reads.feed(session, names, Position(None, len(log)), 200) == (
+            [],
+            Position(None, len(log)),
+        )
+    await store(dashboard.factory, follow_up_article())
+    with transaction(dashboard.factory) as session:
+        [follow_up] = reads.feed(session, names, Position(None, len(log)), 200)[0]
+    assert follow_up.kind == "increased"
 
 
 async def test_an_organisations_timeline_holds_each_of_its_commitments(
