@@ -89,11 +89,13 @@ _BANDS = select(LSH.c.band_key, LSH.c.url_id).where(
 _SIGNATURES = select(URLS.c.id, URLS.c.status, URLS.c.signature).where(
     URLS.c.id.in_(bindparam("ids", expanding=True))
 )
+# A published article's payload goes: it was kept only to publish again after a crash (the
+# text is in the store and the WARC), and at 10–20 KB an article it would grow the state for ever.
 _PUBLISHED = (
     update(URLS)
     .where(URLS.c.id.in_(bindparam("ids", expanding=True)))
     .where(URLS.c.status == "pending")
-    .values(status="published", updated_at=bindparam("now"))
+    .values(status="published", updated_at=bindparam("now"), payload=None)
 )
 ClaimKind = Literal["claimed", "duplicate_url", "duplicate_exact", "duplicate_near"]
 

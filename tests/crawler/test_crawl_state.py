@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
+from sqlalchemy import text as sql
 
 from services.core.db import make_engine
 from services.core.migrate import upgrade
@@ -56,6 +57,31 @@ def test_claim_publish_and_recover_pending(engine: Engine) -> None:
         first.id,
         stable_id("https://n.example/a/1?x=1"),
     }
+
+
+def test_a_published_article_leaves_no_payload_behind_and_the_migration_clears_older_ones(
+    db_url: str,
+) -> None:
+    upgrade(db_url, "0005")
+    engine = make_engine(db_url)
+    try:
+        state = CrawlState(engine)
+        old = article("https://n.example/a/1", SEED)
+        new = article("https://n.example/a/2", "삼성전자는 엔비디아 GPU를 더 들여오기로 했다.")
+        for published in (old, new):
+            state.claim(published, minhash(published.text))
+        with engine.begin() as connection:  # published as the crawler did before 0006
+            connection.execute(
+                sql("UPDATE crawler_urls SET status = 'published' WHERE id = :id"), {"id": old.id}
+            )
+        upgrade(db_url)
+        state.mark_published([new.id])
+        with engine.connect() as connection:
+            payloads = connection.execute(sql("SELECT id, payload FROM crawler_urls")).all()
+        assert dict(payloads) == {old.id: None, new.id: None}
+        assert state.status_of(old.url) == state.status_of(new.url) == "published"
+    finally:
+        engine.dispose()
 
 
 def test_duplicates_by_url_exact_text_and_near_text(engine: Engine) -> None:
