@@ -121,6 +121,11 @@ class Decision:
 Explain = Callable[[Decision], None]
 
 
+def body_hash(body: bytes) -> str:
+    """What a listing's body is remembered by (:class:`Validators`): unchanged when equal."""
+    return hashlib.sha256(body).hexdigest()
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A downloaded and parsed candidate, waiting for its claim."""
@@ -209,9 +214,15 @@ class Crawler:
         return rules.allowed(self.agent, url)
 
     async def fetch(
-        self, url: str, kind: str, headers: dict[str, str] | None = None
+        self,
+        url: str,
+        kind: str,
+        headers: dict[str, str] | None = None,
+        *,
+        archived_body: str | None = None,
     ) -> tuple[FetchResult, WarcRef | None]:
-        """GET ``url`` politely (robots, per-host gate, Retry-After, backoff) and archive it.
+        """GET ``url`` politely (robots, per-host gate, Retry-After, backoff) and archive it;
+        a body whose :func:`body_hash` is ``archived_body`` (archived before) as a revisit.
 
         Raises :class:`FetchError`, :class:`HttpStatusError` (after retries) or
         :class:`BlockedAddress`; returns responses with status < 400 (incl. 304).
@@ -232,8 +243,9 @@ class Crawler:
             metrics.LATENCY.labels(host=host).observe(result.elapsed)
             self.stats.fetched += 1
             metrics.FETCHED.labels(kind=kind).inc()
+            unchanged = archived_body is not None and body_hash(result.body) == archived_body
             ref = await asyncio.to_thread(
-                self.warc.write_response,
+                self.warc.write_revisit if unchanged else self.warc.write_response,
                 result.final_url,
                 result.status,
                 result.headers,
@@ -270,7 +282,8 @@ class Crawler:
             headers["If-None-Match"] = old.etag
         if old is not None and old.last_modified:
             headers["If-Modified-Since"] = old.last_modified
-        result, _ref = await self.fetch(url, kind, headers)
+        archived = old.body_hash if old is not None else None
+        result, _ref = await self.fetch(url, kind, headers, archived_body=archived)
         if result.status == 304:
             self.stats.not_modified += 1
             metrics.NOT_MODIFIED.inc()
@@ -278,7 +291,7 @@ class Crawler:
         new = Validators(
             etag=result.header("etag"),
             last_modified=result.header("last-modified"),
-            body_hash=hashlib.sha256(result.body).hexdigest(),
+            body_hash=body_hash(result.body),
         )
         return result, new
 

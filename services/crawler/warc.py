@@ -4,15 +4,20 @@
 exactly as received — still content-encoded) and returns a :class:`WarcRef` (file name relative
 to the archive directory, byte offset and length of the record's gzip member), so a record can
 be read back on its own.  Files rotate at ``max_bytes``.  ``Transfer-Encoding`` is dropped from
-the stored headers because the body is stored de-chunked.
+the stored headers because the body is stored de-chunked.  A response whose body was archived
+before for the same URL (a feed or sitemap polled unchanged) is written as a ``revisit`` record
+instead: its headers and the body's digest, a few hundred bytes instead of the whole listing.
 
 :func:`scan`, :func:`iter_responses` and :func:`read_response` are the reader side, used by
-replay too: they yield :class:`WarcResponse` items with the headers, raw and decoded body (decoded
-with the same output cap as a live fetch) and the WARC-Date; :func:`scan` also reports defects.
+replay too: they yield the response records (revisits have no body to replay) as
+:class:`WarcResponse` items with the headers, raw and decoded body (decoded with the same output
+cap as a live fetch) and the WARC-Date; :func:`scan` also reports defects.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import logging
 import os
@@ -95,6 +100,34 @@ class WarcWriter:
         fetched_at: datetime | None = None,
         http_version: str = "HTTP/1.1",
     ) -> WarcRef:
+        return self._write(url, status, headers, raw, fetched_at, http_version, revisit=False)
+
+    def write_revisit(
+        self,
+        url: str,
+        status: int,
+        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+        raw: bytes,
+        *,
+        fetched_at: datetime | None = None,
+        http_version: str = "HTTP/1.1",
+    ) -> WarcRef:
+        """A response whose body is the same as one archived before for ``url``, as a
+        ``revisit`` record (WARC's identical-payload-digest profile): the status line, the
+        headers and the body's digest — the digest of that earlier record — without the body."""
+        return self._write(url, status, headers, raw, fetched_at, http_version, revisit=True)
+
+    def _write(
+        self,
+        url: str,
+        status: int,
+        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+        raw: bytes,
+        fetched_at: datetime | None,
+        http_version: str,
+        *,
+        revisit: bool,
+    ) -> WarcRef:
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
@@ -104,17 +137,29 @@ class WarcWriter:
             f"{status} {reason}", kept, protocol=http_version or "HTTP/1.1"
         )
         when = (fetched_at or datetime.now(UTC)).astimezone(UTC)
+        warc_headers = {"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
         with self._lock:
             handle = self._open()
             writer = WARCWriter(handle, gzip=True)
-            record = writer.create_warc_record(
-                url,
-                "response",
-                payload=io.BytesIO(raw),
-                length=len(raw),
-                http_headers=http_headers,
-                warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
-            )
+            if revisit:
+                record = writer.create_warc_record(
+                    url, "revisit", http_headers=http_headers, warc_headers_dict=warc_headers
+                )
+                for name, value in (
+                    ("WARC-Profile", writer.REVISIT_PROFILE),
+                    ("WARC-Refers-To-Target-URI", url),
+                    ("WARC-Payload-Digest", payload_digest(raw)),
+                ):
+                    record.rec_headers.add_header(name, value)
+            else:
+                record = writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(raw),
+                    length=len(raw),
+                    http_headers=http_headers,
+                    warc_headers_dict=warc_headers,
+                )
             offset = handle.tell()
             writer.write_record(record)
             handle.flush()
@@ -130,6 +175,11 @@ class WarcWriter:
                 except OSError as exc:
                     log.error("closing the WARC file failed: %s", exc)
                 self._file = None
+
+
+def payload_digest(raw: bytes) -> str:
+    """``WARC-Payload-Digest`` of a body stored as ``raw``, as warcio writes it (SHA-1, base32)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(raw).digest()).decode("ascii")
 
 
 def _parse_date(value: str | None) -> datetime | None:

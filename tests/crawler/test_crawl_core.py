@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
+from services.core.models import stable_id
 from services.crawler import _minhash
 from services.crawler.decode import decode_document
 from services.crawler.discover import (
@@ -46,7 +48,7 @@ from services.crawler.schedule import (
 )
 from services.crawler.sources import load_sources, parse_sources
 from services.crawler.urls import canonicalize
-from services.crawler.warc import WarcWriter, iter_responses, read_response
+from services.crawler.warc import WarcWriter, iter_responses, read_response, scan
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = (ROOT / "seeds" / "000_579068ff91aef37f.txt").read_text(encoding="utf-8")
@@ -514,3 +516,28 @@ def test_warc_records_round_trip_exactly(tmp_path: Path) -> None:
     assert parsed is not None and "엔비디아" in parsed.text
     listed = [r for path in sorted(tmp_path.glob("*.warc.gz")) for r in iter_responses(path)]
     assert [r.ref for r in listed] == refs
+
+
+def test_an_unchanged_body_is_archived_again_as_a_small_revisit_of_the_first(
+    tmp_path: Path,
+) -> None:
+    writer = WarcWriter(tmp_path)
+    loc = "<url><loc>https://n.example/a/{}</loc></url>"
+    urls = "".join(loc.format(stable_id(str(i))) for i in range(500))
+    listing = f"<urlset>{urls}</urlset>"
+    raw, headers = listing.encode(), [("content-type", "application/xml")]
+    first = writer.write_response("https://n.example/sitemap.xml", 200, headers, raw)
+    again = writer.write_revisit("https://n.example/sitemap.xml", 200, headers, raw)
+    writer.close()
+    assert again.length < 600 and first.length > 10_000
+    [path] = tmp_path.glob("*.warc.gz")
+    with open(path, "rb") as handle:
+        records = {r.rec_type: r.rec_headers for r in ArchiveIterator(handle)}
+    revisit = records["revisit"]
+    assert revisit.get_header("WARC-Payload-Digest") == records["response"].get_header(
+        "WARC-Payload-Digest"
+    )
+    assert revisit.get_header("WARC-Refers-To-Target-URI") == "https://n.example/sitemap.xml"
+    assert revisit.get_header("WARC-Profile").endswith("/revisit/identical-payload-digest")
+    # readers (replay among them) see the one response, and no defect in the revisit
+    assert [r.ref for r in scan(path)] == [first]

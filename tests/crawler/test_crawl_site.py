@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from services.core.bus import MemoryBus
 from services.core.config import Settings
@@ -306,6 +307,18 @@ async def crawl(env: Env, bus: MemoryBus, decisions: list[Decision] | None = Non
     )
 
 
+def archived_records(directory: Path) -> list[tuple[str, str]]:
+    """(record type, target URI) of every record in the WARC files of ``directory``."""
+    records: list[tuple[str, str]] = []
+    for path in sorted(directory.glob("*.warc.gz")):
+        with open(path, "rb") as handle:
+            records += [
+                (r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+                for r in ArchiveIterator(handle)
+            ]
+    return records
+
+
 def published(bus: MemoryBus, settings: Settings) -> list[ArticleV1]:
     topic = Topics(settings.topic_prefix).articles
     return [ArticleV1.model_validate_json(m.value) for m in bus.topics.get(topic, [])]
@@ -382,6 +395,19 @@ async def test_a_second_crawl_publishes_nothing_and_sends_conditional_requests(e
     assert stats.not_modified == 2
     refetched = {r.path for r in later if r.host == "news.test"}
     assert not any(p.startswith("/article/") for p in refetched), refetched
+
+
+async def test_a_listing_polled_unchanged_is_archived_again_as_a_revisit_not_in_full(
+    env: Env,
+) -> None:
+    for _ in range(2):
+        await crawl(env, MemoryBus())
+    records = archived_records(env.settings.warc_dir)
+    for listing in ("/sitemap_index.xml", "/news-sitemap.xml.gz"):  # no ETag, no Last-Modified
+        url = env.site.url("news.test", listing)
+        assert records.count(("response", url)) == records.count(("revisit", url)) == 1, url
+    rss = env.site.url("news.test", "/rss.xml")  # answered 304 the second time: no body
+    assert records.count(("response", rss)) == 2 and ("revisit", rss) not in records
 
 
 async def test_a_restart_with_a_pending_claim_republishes_it(env: Env) -> None:
