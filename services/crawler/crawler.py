@@ -245,13 +245,14 @@ class Crawler:
             metrics.FETCHED.labels(kind=kind).inc()
             unchanged = archived_body is not None and body_hash(result.body) == archived_body
             ref = await asyncio.to_thread(
-                self.warc.write_revisit if unchanged else self.warc.write_response,
+                self.warc.write_response,
                 result.final_url,
                 result.status,
                 result.headers,
                 result.raw,
                 fetched_at=utcnow(),
                 http_version=result.http_version,
+                revisit=unchanged,
             )
             if result.status in (429, 503):
                 wait = parse_retry_after(result.header("retry-after"))

@@ -99,35 +99,12 @@ class WarcWriter:
         *,
         fetched_at: datetime | None = None,
         http_version: str = "HTTP/1.1",
+        revisit: bool = False,
     ) -> WarcRef:
-        return self._write(url, status, headers, raw, fetched_at, http_version, revisit=False)
-
-    def write_revisit(
-        self,
-        url: str,
-        status: int,
-        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]],
-        raw: bytes,
-        *,
-        fetched_at: datetime | None = None,
-        http_version: str = "HTTP/1.1",
-    ) -> WarcRef:
-        """A response whose body is the same as one archived before for ``url``, as a
-        ``revisit`` record (WARC's identical-payload-digest profile): the status line, the
-        headers and the body's digest — the digest of that earlier record — without the body."""
-        return self._write(url, status, headers, raw, fetched_at, http_version, revisit=True)
-
-    def _write(
-        self,
-        url: str,
-        status: int,
-        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]],
-        raw: bytes,
-        fetched_at: datetime | None,
-        http_version: str,
-        *,
-        revisit: bool,
-    ) -> WarcRef:
+        """A ``response`` record; with ``revisit``, for a body archived before for ``url``, a
+        ``revisit`` record instead (WARC's identical-payload-digest profile): the status line,
+        the headers and the body's digest — the digest of that earlier record — without the
+        body."""
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:

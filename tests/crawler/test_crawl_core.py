@@ -527,7 +527,7 @@ def test_an_unchanged_body_is_archived_again_as_a_small_revisit_of_the_first(
     listing = f"<urlset>{urls}</urlset>"
     raw, headers = listing.encode(), [("content-type", "application/xml")]
     first = writer.write_response("https://n.example/sitemap.xml", 200, headers, raw)
-    again = writer.write_revisit("https://n.example/sitemap.xml", 200, headers, raw)
+    again = writer.write_response("https://n.example/sitemap.xml", 200, headers, raw, revisit=True)
     writer.close()
     assert again.length < 600 and first.length > 10_000
     [path] = tmp_path.glob("*.warc.gz")
