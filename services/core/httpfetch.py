@@ -19,10 +19,12 @@ subclasses with a short ``kind`` used for metrics.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -122,6 +124,11 @@ class FetchResult:
             if key == name:
                 return value
         return None
+
+    @cached_property
+    def body_sha256(self) -> str:
+        """SHA-256 of the decoded body (hex), computed once: what a listing is remembered by."""
+        return hashlib.sha256(self.body).hexdigest()
 
     @property
     def header_map(self) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 from collections import Counter, deque
@@ -121,11 +120,6 @@ class Decision:
 Explain = Callable[[Decision], None]
 
 
-def body_hash(body: bytes) -> str:
-    """What a listing's body is remembered by (:class:`Validators`): unchanged when equal."""
-    return hashlib.sha256(body).hexdigest()
-
-
 @dataclass(frozen=True)
 class Prepared:
     """A downloaded and parsed candidate, waiting for its claim."""
@@ -222,7 +216,7 @@ class Crawler:
         archived_body: str | None = None,
     ) -> tuple[FetchResult, WarcRef | None]:
         """GET ``url`` politely (robots, per-host gate, Retry-After, backoff) and archive it;
-        a body whose :func:`body_hash` is ``archived_body`` (archived before) as a revisit.
+        a body whose SHA-256 is ``archived_body`` (archived before) as a revisit.
 
         Raises :class:`FetchError`, :class:`HttpStatusError` (after retries) or
         :class:`BlockedAddress`; returns responses with status < 400 (incl. 304).
@@ -243,7 +237,7 @@ class Crawler:
             metrics.LATENCY.labels(host=host).observe(result.elapsed)
             self.stats.fetched += 1
             metrics.FETCHED.labels(kind=kind).inc()
-            unchanged = archived_body is not None and body_hash(result.body) == archived_body
+            unchanged = archived_body is not None and result.body_sha256 == archived_body
             ref = await asyncio.to_thread(
                 self.warc.write_response,
                 result.final_url,
@@ -292,7 +286,7 @@ class Crawler:
         new = Validators(
             etag=result.header("etag"),
             last_modified=result.header("last-modified"),
-            body_hash=body_hash(result.body),
+            body_hash=result.body_sha256,
         )
         return result, new
 

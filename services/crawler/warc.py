@@ -16,8 +16,6 @@ cap as a live fetch) and the WARC-Date; :func:`scan` also reports defects.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import logging
 import os
@@ -34,6 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from services.core.httpfetch import decode_content
@@ -122,10 +121,12 @@ class WarcWriter:
                 record = writer.create_warc_record(
                     url, "revisit", http_headers=http_headers, warc_headers_dict=warc_headers
                 )
+                digest = Digester("sha1")  # as warcio digests the payload of a response
+                digest.update(raw)
                 for name, value in (
                     ("WARC-Profile", writer.REVISIT_PROFILE),
                     ("WARC-Refers-To-Target-URI", url),
-                    ("WARC-Payload-Digest", payload_digest(raw)),
+                    ("WARC-Payload-Digest", str(digest)),
                 ):
                     record.rec_headers.add_header(name, value)
             else:
@@ -152,11 +153,6 @@ class WarcWriter:
                 except OSError as exc:
                     log.error("closing the WARC file failed: %s", exc)
                 self._file = None
-
-
-def payload_digest(raw: bytes) -> str:
-    """``WARC-Payload-Digest`` of a body stored as ``raw``, as warcio writes it (SHA-1, base32)."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(raw).digest()).decode("ascii")
 
 
 def _parse_date(value: str | None) -> datetime | None:

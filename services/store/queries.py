@@ -329,8 +329,7 @@ def changes(
         statement = statement.where(StoreChange.kind == kind)
     if type:
         statement = statement.where(StoreChange.type == type)
-    if cursor:
-        statement = statement.where(StoreChange.seq > _int_cursor(cursor))
+    statement = _after(statement, _int_cursor(cursor) if cursor else None)
     size = _limit(limit)
     rows = list(session.execute(statement.order_by(StoreChange.seq).limit(size + 1)))
     items = [ChangeV1.model_validate_json(value) for _, value in rows[:size]]
@@ -343,9 +342,7 @@ def latest_changes(
     """The newest ``limit`` changes written after seq ``after`` (of the whole log when None),
     oldest first, and the newest one's seq (None when there is none).  Read backwards on the
     primary key: the cost is the rows returned, however long the log has grown."""
-    statement = select(StoreChange.seq, StoreChange.value)
-    if after is not None:
-        statement = statement.where(StoreChange.seq > after)
+    statement = _after(select(StoreChange.seq, StoreChange.value), after)
     rows = list(session.execute(statement.order_by(StoreChange.seq.desc()).limit(_limit(limit))))
     return [ChangeV1.model_validate_json(value) for _, value in reversed(rows)], (
         rows[0][0] if rows else None
@@ -354,10 +351,13 @@ def latest_changes(
 
 def change_seq_after(session: Session, after: int | None, skip: int) -> int | None:
     """The seq of the ``skip``-th change written after seq ``after`` (None: there are fewer)."""
-    statement = select(StoreChange.seq)
-    if after is not None:
-        statement = statement.where(StoreChange.seq > after)
-    return session.scalar(statement.order_by(StoreChange.seq).offset(skip - 1).limit(1))
+    statement = _after(select(StoreChange.seq), after).order_by(StoreChange.seq)
+    return session.scalar(statement.offset(skip - 1).limit(1))
+
+
+def _after(statement: Select[*Ts], seq: int | None) -> Select[*Ts]:
+    """``statement`` narrowed to the changes written after ``seq`` (all of them when None)."""
+    return statement if seq is None else statement.where(StoreChange.seq > seq)
 
 
 def _int_cursor(cursor: str) -> int:
