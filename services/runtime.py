@@ -24,6 +24,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +34,7 @@ from services.core.config import Settings
 from services.core.db import make_engine, session_factory
 from services.core.kafka import ConsumerLoop, KafkaPublisher, ensure_topics, kafka_publisher
 from services.core.polling import header_time
+from services.core.retention import Prune, run_retention
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,13 @@ class Runtime:
 
         self.tasks.append(asyncio.create_task(guarded(), name=name))
 
+    def keep_for_retention(self, service: str, delete: Prune) -> None:
+        """Prune ``service``'s settled rows older than the retention (unless it is 0)."""
+        if self.settings.retention > 0:
+            work = run_retention(self.factory, delete, self.settings.retention, self.stop,
+                                 service=service)  # fmt: skip
+            self.spawn(f"{service}-retention", work)
+
 
 def _start_extractor(rt: Runtime) -> None:
     from services.extractor.service import make_handler
@@ -115,6 +124,7 @@ def _start_extractor(rt: Runtime) -> None:
 
 
 def _start_store(rt: Runtime) -> None:
+    from services.store.repository import prune_published
     from services.store.service import OutboxFeed, make_handler, run_outbox_relay
 
     window = timedelta(seconds=rt.settings.conflict_window)
@@ -127,9 +137,11 @@ def _start_store(rt: Runtime) -> None:
         "store-outbox",
         run_outbox_relay(rt.factory, rt.publisher, rt.topics, rt.stop, feed=feed),
     )
+    rt.keep_for_retention("store", partial(prune_published, topic=rt.topics.changes))
 
 
 def _start_alerts(rt: Runtime) -> None:
+    from services.alerts.repository import prune_settled
     from services.alerts.service import make_handler, run_delivery_worker
 
     loop = rt.consumer("alerts", make_handler(rt.factory, rt.settings, wake=rt.delivery_wake))
@@ -138,6 +150,7 @@ def _start_alerts(rt: Runtime) -> None:
         "alerts-delivery",
         run_delivery_worker(rt.factory, rt.settings, rt.stop, wake=rt.delivery_wake),
     )
+    rt.keep_for_retention("alerts", prune_settled)
 
 
 def _start_crawler(rt: Runtime) -> None:

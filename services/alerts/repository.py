@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.alerts import payload
@@ -392,6 +392,22 @@ def unsettled_count(session: Session) -> int:
         select(func.count()).select_from(Delivery).where(Delivery.state.in_((PENDING, SENDING)))
     )
     return int(count or 0)
+
+
+def prune_settled(session: Session, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` deliveries settled (delivered or failed) before ``before``, with
+    their attempts; returns how many deliveries went (a :data:`services.core.retention.Prune`)."""
+    ids = list(
+        session.scalars(
+            select(Delivery.webhook_id)
+            .where(Delivery.updated_at < before, Delivery.state.in_((DELIVERED, FAILED)))
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(delete(Attempt).where(Attempt.webhook_id.in_(ids)))
+        session.execute(delete(Delivery).where(Delivery.webhook_id.in_(ids)))
+    return len(ids)
 
 
 # --------------------------------------------------------------------------- redelivery

@@ -48,6 +48,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_alerts_deliveries_due", "state", "next_attempt_at"),
         Index("ix_alerts_deliveries_endpoint", "endpoint_id", "created_at"),
+        Index("ix_alerts_deliveries_updated", "updated_at"),  # the retention's prune
     )
 
     webhook_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -47,6 +47,8 @@ def _networks(text: str | list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+MIN_RETENTION = 31 * 86400.0
+"""A redelivered change must find its webhook delivery: ``ledger.changes.v1`` keeps 30 days."""
 
 
 class Settings(BaseSettings):
@@ -112,6 +114,11 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     grace_period: Duration = Field(default=20.0, ge=0)
+    retention: Duration = Field(
+        default=90 * 86400.0, ge=0,
+        description="Settled webhook deliveries and published outbox rows older than this are "
+        "deleted (0: kept for ever); longer than ledger.changes.v1's retention",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +127,16 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("retention")
+    @classmethod
+    def _outlives_the_changes_topic(cls, value: float) -> float:
+        if 0 < value < MIN_RETENTION:
+            raise ValueError(
+                "keep settled rows longer than ledger.changes.v1's 30 days (at least 31d), "
+                "or 0 to keep them for ever"
+            )
         return value
 
     @field_validator("organisations_file", "relevance_file", "accelerators_file")

@@ -24,3 +24,8 @@ DB_TRANSACTION_SECONDS = Histogram(
     "infraledger_db_transaction_seconds", "Time of one database transaction", ["service"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )  # fmt: skip
+PRUNED = Counter(
+    "infraledger_rows_pruned_total",
+    "Settled rows deleted once older than the retention (webhook deliveries, outbox rows)",
+    ["service"],
+)

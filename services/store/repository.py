@@ -392,3 +392,18 @@ def pending(session: Session, topic: str, limit: int = 500) -> list[Pending]:
 def mark_published(session: Session, seqs: Sequence[int], now: datetime | None = None) -> None:
     published = update(_OUTBOX).where(among(session, _OUTBOX.c.seq, seqs))
     session.execute(published.values(published_at=now or utcnow()))
+
+
+def prune_published(session: Session, before: datetime, limit: int, *, topic: str) -> int:
+    """Delete up to ``limit`` of ``topic``'s outbox rows published before ``before``; returns how
+    many went.  The change itself stays in the change log."""
+    seqs = list(
+        session.scalars(
+            select(StoreOutbox.seq)
+            .where(StoreOutbox.topic == topic, StoreOutbox.published_at < before)
+            .limit(limit)
+        )
+    )
+    if seqs:
+        session.execute(delete(_OUTBOX).where(among(session, _OUTBOX.c.seq, seqs)))
+    return len(seqs)

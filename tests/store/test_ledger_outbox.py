@@ -1,16 +1,23 @@
-"""The outbox relay: publishes what the handler recorded, in order, and survives a broker outage."""
+"""The outbox relay: publishes what the handler recorded, in order, and survives a broker outage;
+the rows it published go once older than the retention."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.bus import MemoryBus, Outgoing
+from services.core.db import transaction, utcnow
 from services.core.errors import RetryableError
+from services.core.retention import prune
+from services.store.repository import mark_published, pending, prune_published
 from services.store.service import OutboxFeed, make_handler, run_outbox_relay
+from services.store.tables import StoreOutbox
 
 from .builders import OCT_30, article, extraction, fact
 from .ledger import TOPICS, LedgerHarness
@@ -82,3 +89,29 @@ async def test_the_feed_publishes_once_and_the_database_read_finds_what_it_misse
     await asyncio.wait_for(relay, 5)
     assert len(bus.topics[TOPICS.changes]) == 3
     assert ledger.counts()[1] == 3
+
+
+async def test_outbox_rows_published_before_the_retention_go_and_the_change_log_stays(
+    factory: sessionmaker[Session],
+) -> None:
+    ledger = LedgerHarness(factory)
+    changes = []
+    for name in "abcd":
+        changes += await ledger.deliver(extraction(article(name), fact(1, scope=name)))
+    now = utcnow()
+    with transaction(factory) as session:
+        seqs = [row.seq for row in pending(session, TOPICS.changes)]
+        mark_published(session, seqs[:2], now - timedelta(days=100))
+        mark_published(session, seqs[2:3], now - timedelta(days=1))
+        # seqs[3]: not yet published
+
+    prune_changes = partial(prune_published, topic=TOPICS.changes)
+    deleted = prune(factory, prune_changes, now - timedelta(days=90))
+
+    assert deleted == 2
+    with transaction(factory) as session:
+        left = session.execute(select(StoreOutbox.seq, StoreOutbox.published_at)).all()
+        assert sorted(seq for seq, _ in left) == seqs[2:]
+        assert [row.seq for row in pending(session, TOPICS.changes)] == seqs[3:]
+    assert len(changes) == 4
+    assert [c.id for c in ledger.changes()] == [c.id for c in changes]  # the change log is whole
