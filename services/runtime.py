@@ -60,6 +60,8 @@ class Runtime:
     loops: dict[str, ConsumerLoop] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     delivery_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    """Further readiness checks by name (the crawler's archive)."""
 
     @property
     def topics(self) -> Topics:
@@ -68,6 +70,7 @@ class Runtime:
     def readiness(self) -> dict[str, bool]:
         ready = {name: loop.ready for name, loop in self.loops.items()}
         ready["tasks"] = all(not t.done() for t in self.tasks)
+        ready.update((name, check()) for name, check in self.checks.items())
         return ready
 
     def consumer(
@@ -157,7 +160,7 @@ def _start_crawler(rt: Runtime) -> None:
     from services.crawler.crawler import run_crawler
 
     async def crawl() -> None:
-        await run_crawler(rt.settings, rt.publisher, rt.stop)
+        await run_crawler(rt.settings, rt.publisher, rt.stop, checks=rt.checks)
 
     rt.spawn("crawler", crawl())
 

@@ -1,7 +1,8 @@
 """The HTTP face of a process: health, readiness, metrics, and (for ``up``/``api``) the API.
 
 ``/healthz``  alive (the event loop answers)
-``/readyz``   200 when Kafka consumers have partitions and the database answers, else 503
+``/readyz``   200 when Kafka consumers have partitions, the database answers and the crawler's
+            archive takes records, else 503
 ``/metrics``  Prometheus text format
 ``/api/v1/…`` the read API of the store, the compute view and the webhook API of alerts
             (OpenAPI at ``/docs``)

@@ -234,7 +234,7 @@ class Crawler:
                 if isinstance(exc, RetryableError):
                     self.gate.failed(host)
                 raise
-            metrics.LATENCY.labels(host=host).observe(result.elapsed)
+            metrics.LATENCY.labels(kind=kind).observe(result.elapsed)
             self.stats.fetched += 1
             metrics.FETCHED.labels(kind=kind).inc()
             unchanged = archived_body is not None and result.body_sha256 == archived_body
@@ -704,12 +704,20 @@ async def run_crawler(
     rules: RuleSet | None = None,
     resolver: Resolver | None = None,
     explain: Explain | None = None,
+    checks: dict[str, Callable[[], bool]] | None = None,
 ) -> CrawlStats:
-    """Run the crawler until ``stop`` is set (or one poll of every source with ``once``)."""
+    """Run the crawler until ``stop`` is set (or one poll of every source with ``once``).
+
+    ``checks`` (the process's readiness checks) gets ``archive``: false while the WARC archive
+    refuses records (a full disk); the crawler goes on, its sources backing off, until it takes
+    them again.
+    """
     chosen = tuple(sources) if sources is not None else load_sources(settings.sources)
     ruleset = rules if rules is not None else await asyncio.to_thread(rules_from_environment)
     engine = make_engine(settings.database_url)
     warc = WarcWriter(settings.warc_dir)
+    if checks is not None:
+        checks["archive"] = lambda: warc.failure is None
     pool = ParsePool(initializer=install_rules, initargs=(ruleset,))
     try:
         await asyncio.to_thread(upgrade, settings.database_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 FETCHED = Counter(
     "infraledger_crawler_fetched", "Responses received", ["kind"]
@@ -20,7 +20,11 @@ ROBOTS_BLOCKED = Counter("infraledger_crawler_robots_blocked", "URLs forbidden b
 ERRORS = Counter("infraledger_crawler_errors", "Fetch and processing errors", ["kind"])
 LATENCY = Histogram(
     "infraledger_crawler_fetch_seconds",
-    "Fetch latency per host",
-    ["host"],
+    "Fetch latency per kind of fetch (per host would grow with every host a feed links to)",
+    ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+ARCHIVE_WRITABLE = Gauge(
+    "infraledger_crawler_archive_writable",
+    "1 while the WARC archive takes records, 0 since a write failed (a full disk, say)",
 )

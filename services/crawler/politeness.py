@@ -16,6 +16,10 @@ from services.crawler.errors import HostDeferred
 MAX_CRAWL_DELAY = 60.0
 ERROR_BACKOFF_BASE = 2.0
 ERROR_BACKOFF_CAP = 600.0
+FORGET_AFTER = 7200.0
+"""Seconds after its last turn that an idle host is forgotten: longer than robots.txt rules are
+cached (1 h), so a host's ``Crawl-delay`` is set again from its rules before its next turn."""
+SWEEP_MIN = 256
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -59,9 +63,32 @@ class HostGate:
         self._clock = clock
         self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
+        self._sweep_at = SWEEP_MIN
+
+    def __len__(self) -> int:
+        """Hosts tracked: those with a turn, deferral or error in the last :data:`FORGET_AFTER`
+        seconds (and fewer than twice that many others, not yet swept)."""
+        return len(self._hosts)
 
     def _host(self, host: str) -> _Host:
-        return self._hosts.setdefault(host.lower(), _Host())
+        key = host.lower()
+        state = self._hosts.get(key)
+        if state is None:
+            if len(self._hosts) >= self._sweep_at:
+                self._sweep()
+            state = self._hosts[key] = _Host()
+        return state
+
+    def _sweep(self) -> None:
+        """Forget the idle hosts (links may name any host, and a months-long crawl meets many):
+        not held, not deferred, last turn over :data:`FORGET_AFTER` seconds ago."""
+        horizon = self._clock() - FORGET_AFTER
+        self._hosts = {
+            key: state
+            for key, state in self._hosts.items()
+            if state.lock.locked() or state.ready_at > horizon
+        }
+        self._sweep_at = max(SWEEP_MIN, 2 * len(self._hosts))
 
     def delay_of(self, host: str) -> float:
         state = self._host(host)

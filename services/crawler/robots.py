@@ -98,19 +98,45 @@ def agent_token(user_agent: str) -> str:
 RobotsFetch = Callable[[str], Awaitable[tuple[RobotsRules, float]]]
 
 
+SWEEP_MIN = 256
+
+
 class RobotsCache:
+    """Each site's rules until they expire, fetched once however many ask at a time.
+
+    Expired rules are swept out whenever the cache has doubled since the last sweep: it holds the
+    sites met within the last TTL, not every site a months-long crawl has met.
+    """
+
     def __init__(self, fetch: RobotsFetch, clock: Callable[[], float] = time.monotonic) -> None:
         self._fetch = fetch
         self._clock = clock
         self._cache: dict[str, tuple[RobotsRules, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._sweep_at = SWEEP_MIN
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
     async def rules(self, url: str) -> RobotsRules:
         key = robots_url(url)
-        async with self._locks.setdefault(key, asyncio.Lock()):
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
             hit = self._cache.get(key)
             if hit is not None and hit[1] > self._clock():
                 return hit[0]
             rules, ttl = await self._fetch(key)
             self._cache[key] = (rules, self._clock() + ttl)
-            return rules
+        if len(self._locks) >= self._sweep_at:
+            self._sweep()
+        return rules
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        self._cache = {key: hit for key, hit in self._cache.items() if hit[1] > now}
+        self._locks = {
+            key: lock for key, lock in self._locks.items() if lock.locked() or key in self._cache
+        }
+        self._sweep_at = max(SWEEP_MIN, 2 * len(self._locks))

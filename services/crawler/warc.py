@@ -37,6 +37,7 @@ from warcio.warcwriter import WARCWriter
 
 from services.core.httpfetch import decode_content
 from services.core.models import WarcRef
+from services.crawler import metrics
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class WarcWriter:
         self._file: BinaryIO | None = None
         self._name = ""
         self._seq = 0
+        self.failure: str | None = None
+        """Why the last write failed (a full disk, say); ``None`` once a write succeeds."""
+        metrics.ARCHIVE_WRITABLE.set(1)
 
     def _open(self) -> BinaryIO:
         if self._file is not None and self._file.tell() < self.max_bytes:
@@ -114,6 +118,24 @@ class WarcWriter:
         )
         when = (fetched_at or datetime.now(UTC)).astimezone(UTC)
         warc_headers = {"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        try:
+            ref = self._write(url, http_headers, raw, warc_headers, revisit)
+        except OSError as exc:
+            self.failure = f"{type(exc).__name__}: {exc}"
+            metrics.ARCHIVE_WRITABLE.set(0)
+            raise
+        self.failure = None
+        metrics.ARCHIVE_WRITABLE.set(1)
+        return ref
+
+    def _write(
+        self,
+        url: str,
+        http_headers: StatusAndHeaders,
+        raw: bytes,
+        warc_headers: dict[str, str],
+        revisit: bool,
+    ) -> WarcRef:
         with self._lock:
             handle = self._open()
             writer = WARCWriter(handle, gzip=True)

@@ -281,12 +281,22 @@ class Proc:
     health_port: int
 
     def ready(self) -> bool:
-        """``/readyz`` answers 200: its consumer has partitions and the database answers."""
+        """``/readyz`` answers 200: its consumer has partitions and the database answers (and the
+        crawler's archive takes records)."""
         try:
             answer = httpx.get(f"http://127.0.0.1:{self.health_port}/readyz", timeout=2.0)
         except httpx.HTTPError:
             return False
         return answer.status_code == 200
+
+    def checks(self) -> dict[str, bool]:
+        """``/readyz``'s checks by name (none while it does not answer)."""
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{self.health_port}/readyz", timeout=2.0)
+        except httpx.HTTPError:
+            return {}
+        checks: dict[str, bool] = answer.json()["checks"]
+        return checks
 
 
 class Pipeline:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from warcio.archiveiterator import ArchiveIterator
 
 from services.core.models import stable_id
@@ -37,9 +38,16 @@ from services.crawler.fingerprint import (
     similarity,
 )
 from services.crawler.parse import parse_response
-from services.crawler.politeness import HostGate, parse_retry_after
+from services.crawler.politeness import FORGET_AFTER, HostGate, parse_retry_after
+from services.crawler.politeness import SWEEP_MIN as GATE_SWEEP_MIN
 from services.crawler.relevance import Rule, RuleSet, default_rules, judge, load_rules, needles
-from services.crawler.robots import parse_robots, rules_for_status
+from services.crawler.robots import (
+    SWEEP_MIN,
+    RobotsCache,
+    RobotsRules,
+    parse_robots,
+    rules_for_status,
+)
 from services.crawler.schedule import (
     backoff_seconds,
     first_due,
@@ -474,6 +482,62 @@ async def test_host_gate_serialises_and_spaces_requests() -> None:
     assert gate.delay_of("b.example") == 60.0
 
 
+async def _turns(gate: HostGate, hosts: range) -> None:
+    for n in hosts:
+        async with gate.slot(f"h{n}.example"):
+            pass
+
+
+async def test_idle_hosts_are_forgotten_so_a_months_long_crawl_tracks_only_recent_ones() -> None:
+    clock = [0.0]
+    gate = HostGate(1.0, clock=lambda: clock[0])
+    for n in range(5000):  # a feed linking to a new host every minute for three and a half days
+        clock[0] = 60.0 * n
+        await _turns(gate, range(n, n + 1))
+
+    assert len(gate) <= GATE_SWEEP_MIN  # the last two hours' 120 hosts and some not yet swept
+
+
+async def test_a_deferred_host_and_one_with_a_recent_turn_are_kept_when_idle_ones_go() -> None:
+    clock = [0.0]
+    gate = HostGate(1.0, clock=lambda: clock[0])
+    gate.defer("away.example", 6 * 3600)  # Retry-After: six hours
+    await _turns(gate, range(1000))
+    clock[0] = FORGET_AFTER + 10
+    gate.set_delay("slow.example", 30)  # robots.txt's Crawl-delay
+    async with gate.slot("slow.example"):
+        pass
+
+    await _turns(gate, range(1000, 2000))
+
+    assert len(gate) == 1000 + 2  # the first thousand, idle for two hours, are forgotten
+    assert gate.delay_of("slow.example") == 30.0
+    assert gate.wait_time("away.example") == pytest.approx(6 * 3600 - FORGET_AFTER - 10)
+
+
+async def test_robots_rules_are_fetched_once_per_ttl_and_expired_ones_swept_out() -> None:
+    clock = [0.0]
+    fetched: list[str] = []
+
+    async def fetch(url: str) -> tuple[RobotsRules, float]:
+        fetched.append(url)
+        return RobotsRules(parser=None, allow_all=True), 3600.0
+
+    cache = RobotsCache(fetch, clock=lambda: clock[0])
+    await asyncio.gather(*(cache.rules("https://a.example/x") for _ in range(5)))
+    assert fetched == ["https://a.example/robots.txt"]
+    for n in range(10_000):  # a new site every ten seconds for a day
+        clock[0] = 10.0 * n
+        await cache.rules(f"https://s{n}.example/article/1")
+
+    assert len(cache) <= 2 * 360 + SWEEP_MIN  # the last hour's sites (and some not yet swept)
+    await cache.rules("https://s9999.example/other")  # still cached
+    clock[0] += 3600
+    await cache.rules("https://s9999.example/other")  # expired: asked again
+    assert fetched[-2:] == ["https://s9999.example/robots.txt"] * 2
+    assert len(fetched) == 1 + 10_000 + 1
+
+
 def test_retry_after_accepts_seconds_and_dates() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_retry_after("7") == 7
@@ -496,6 +560,26 @@ def test_robots_rules_and_status_handling() -> None:
 
 
 # --------------------------------------------------------------------------- WARC
+
+
+def test_a_failing_archive_says_so_until_a_record_is_written_again(tmp_path: Path) -> None:
+    def writable() -> float | None:
+        return REGISTRY.get_sample_value("infraledger_crawler_archive_writable")
+
+    blocked = tmp_path / "warc"
+    blocked.write_bytes(b"")  # a file where the directory should be: every write fails
+    writer = WarcWriter(blocked)
+    assert writer.failure is None and writable() == 1
+
+    with pytest.raises(OSError):
+        writer.write_response("https://n.example/a/1", 200, [], b"<p>x</p>")
+    assert writer.failure is not None and "FileExistsError" in writer.failure
+    assert writable() == 0
+
+    blocked.unlink()  # room again
+    writer.write_response("https://n.example/a/1", 200, [], b"<p>x</p>")
+    writer.close()
+    assert writer.failure is None and writable() == 1
 
 
 def test_warc_records_round_trip_exactly(tmp_path: Path) -> None:
