@@ -10,6 +10,12 @@ every call in flight fails with :class:`BrokenProcessPool`.  The pool is then re
 of those calls is tried once more; a call that breaks the replacement too raises
 :class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  So a bad
 page can neither hang the caller nor take other pages down with it.
+
+Every :data:`RECYCLE_AFTER` tasks the pool is replaced by a fresh one while the old one finishes
+what it holds: whatever a worker accumulates over months of pages (parser caches, fragmented
+heaps) goes with it.  CPython's own ``max_tasks_per_child`` is not used: from 3.11 on, a worker
+that leaves at its limit with tasks queued may never be replaced, and the queued tasks then wait
+for ever (CPython gh-115634, fixed in 2025–26 releases, not in 3.11's).
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ R = TypeVar("R")
 
 DEFAULT_WORKERS = 2
 """Both cores of the target machine; ``os.cpu_count()`` would overcommit a big shared host."""
+RECYCLE_AFTER = 20_000
+"""Tasks (a page, or a chunk of :meth:`ParsePool.map`) a pool runs before it is replaced: at
+5,000 articles a day about once a day, each costing a worker's start (milliseconds: forked from
+the fork server with the parser's modules imported)."""
 
 
 class ParseWorkerCrashed(CrawlerRetryable):
@@ -97,8 +107,12 @@ class ParsePool:
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
         preload: Sequence[str] = ("services.crawler.page",),
+        recycle_after: int = RECYCLE_AFTER,
     ) -> None:
         self.workers = workers or default_workers()
+        self.recycle_after = recycle_after
+        self._tasks = 0
+        """Tasks submitted to the current executor."""
         self._initializer = initializer
         self._initargs = initargs
         self._context = multiprocessing.get_context("forkserver")
@@ -118,6 +132,9 @@ class ParsePool:
         )
 
     def _submit(self, fn: Callable[..., R], *args: Any) -> tuple[ProcessPoolExecutor, Future[R]]:
+        self._tasks += 1
+        if self._tasks > self.recycle_after:
+            self._recycle()
         executor = self._executor
         try:
             return executor, executor.submit(fn, *args)
@@ -125,6 +142,12 @@ class ParsePool:
             self._replace(executor)
             executor = self._executor
             return executor, executor.submit(fn, *args)
+
+    def _recycle(self) -> None:
+        """A fresh executor for what comes next; the old one runs what it was given (its
+        callers await those futures as before), then its workers exit."""
+        old, self._executor, self._tasks = self._executor, self._new_executor(), 1
+        old.shutdown(wait=False)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A fresh executor, unless another caller already replaced ``broken``; what is left of
@@ -137,7 +160,7 @@ class ParsePool:
         Every submission to ``broken`` happened before this call, on this event loop.
         """
         if self._executor is broken:
-            self._executor = self._new_executor()
+            self._executor, self._tasks = self._new_executor(), 0
             workers = list(broken._processes.values())
             broken.shutdown(wait=False, cancel_futures=True)
             for worker in workers:

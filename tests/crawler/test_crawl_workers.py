@@ -120,3 +120,27 @@ def test_workers_leave_when_their_owner_is_killed_and_release_its_output(
         time.sleep(0.1)
     assert not [p for p in workers if os.path.exists(f"/proc/{p}")]
     assert owner.returncode == -signal.SIGKILL
+
+
+def worker_pid(_: int) -> int:
+    return os.getpid()
+
+
+async def test_the_pool_is_renewed_every_so_many_tasks_and_the_old_workers_leave() -> None:
+    pool = ParsePool(2, preload=(), recycle_after=10)
+    try:
+        first = pool._executor
+        pids = {await pool.call(worker_pid, n) for n in range(10)}
+        old_workers = list(first._processes.values())
+        assert pool._executor is first
+        values = [v for v in range(40) if v != 13]  # tasks of one item, many in flight
+        got = [r async for r in pool.map(double, values, crashed=crashed, chunk=1, ahead=4)]
+        assert got == [2 * v for v in values]
+        later = {await pool.call(worker_pid, n) for n in range(4)}
+    finally:
+        pool.close()
+
+    assert pool._executor is not first
+    assert not later & pids  # the workers now are new ones
+    await asyncio.to_thread(lambda: [worker.join(10) for worker in old_workers])
+    assert not [worker.pid for worker in old_workers if worker.is_alive()]
