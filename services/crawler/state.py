@@ -280,6 +280,13 @@ class CrawlState:
 
 MAX_NEAR_CANDIDATES = 1000
 """Stored near-duplicate candidates verified per article (those sharing an LSH band key)."""
+BAND_CAP = 200
+"""Articles indexed under one LSH band key.  A key shared by this many articles that are not
+near-duplicates of one another is a source's boilerplate (a footer, a disclaimer: four of its
+shingles won a band's four bins), not evidence: every article of that source would load all of
+them, more every day.  Later articles are indexed under their other band keys only; a true
+near-duplicate (similarity 0.6 or more) shares one of the 15 other bands with its original with
+a probability of at least 0.875, against 0.891 for all 16."""
 _CHUNK = 500
 
 
@@ -388,8 +395,10 @@ class _ClaimBatch:
                 self.live_hashes[article.content_hash] = article.id
                 self.signatures[article.id] = parts
                 for key in dict.fromkeys(keys):
-                    self.lsh.append({"band_key": key, "url_id": article.id})
-                    self.bands.setdefault(key, []).append(article.id)
+                    indexed = self.bands.setdefault(key, [])
+                    if len(indexed) < BAND_CAP:
+                        self.lsh.append({"band_key": key, "url_id": article.id})
+                        indexed.append(article.id)
             else:
                 self._row(article.id, article.url, article.source, "duplicate",
                           article_id=claim.other_id, reason=claim.kind)  # fmt: skip

@@ -15,8 +15,8 @@ from sqlalchemy import text as sql
 from services.core.db import make_engine
 from services.core.migrate import upgrade
 from services.core.models import ArticleV1, stable_id
-from services.crawler.fingerprint import content_hash, minhash
-from services.crawler.state import ClaimRequest, CrawlState, Remembered, Validators
+from services.crawler.fingerprint import BANDS, NUM_PERM, content_hash, lsh_keys, minhash
+from services.crawler.state import BAND_CAP, ClaimRequest, CrawlState, Remembered, Validators
 from services.crawler.tables import LIVE_CONTENT_INDEX
 
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
@@ -224,3 +224,41 @@ def test_on_sqlite_the_content_hash_check_uses_the_live_content_index_for_a_whol
     finally:
         event.remove(engine, "before_cursor_execute", explain)
     assert plans and all(LIVE_CONTENT_INDEX in plan for plan in plans), plans
+
+
+def _template_signature(n: int) -> tuple[int, ...]:
+    """Article ``n`` of a source whose boilerplate won the first band's four bins: that band
+    key is every such article's, nothing else is shared (similarity 4/64 between any two)."""
+    return (1, 2, 3, 4, *(10_000 * n + i for i in range(4, NUM_PERM)))
+
+
+def test_a_band_key_that_every_article_of_a_source_shares_stops_growing_at_its_cap(
+    engine: Engine,
+) -> None:
+    state = CrawlState(engine)
+    boilerplate = lsh_keys(_template_signature(0))[0]
+    count = BAND_CAP + 40
+    items = [article(f"https://t.example/a/{n}", f"템플릿 기사 {n} " * 30) for n in range(count)]
+    for start in range(0, count, 8):
+        claims = state.claim_many(
+            [ClaimRequest(a, _template_signature(n)) for n, a in enumerate(items)][start:start + 8]
+        )
+        assert {c.kind for c in claims} == {"claimed"}  # alike in boilerplate only
+
+    with engine.connect() as connection:
+        indexed = connection.execute(
+            sql("SELECT count(*) FROM crawler_lsh WHERE band_key = :k"), {"k": boilerplate}
+        ).scalar_one()
+        last_keys = connection.execute(
+            sql("SELECT count(*) FROM crawler_lsh WHERE url_id = :u"), {"u": items[-1].id}
+        ).scalar_one()
+    assert indexed == BAND_CAP  # not one per article of the source
+    assert last_keys == BANDS - 1  # the later ones under their own bands only
+
+    copy = list(_template_signature(count - 1))
+    copy[10:20] = range(7, 17)  # a lightly edited copy of the last article: 54 of 64 bins equal
+    original = items[-1]
+    [claim] = state.claim_many(
+        [ClaimRequest(article("https://mirror.example/x", original.text + " 수정"), tuple(copy))]
+    )
+    assert (claim.kind, claim.other_id) == ("duplicate_near", original.id)
