@@ -32,9 +32,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import BatchHandler
 from services.core.config import Settings
 from services.core.db import make_engine, session_factory
-from services.core.kafka import ConsumerLoop, KafkaPublisher, ensure_topics, kafka_publisher
+from services.core.kafka import (
+    ConsumerLoop,
+    KafkaPublisher,
+    ensure_topics,
+    kafka_publisher,
+    record_lifetime,
+)
 from services.core.polling import header_time
-from services.core.retention import Prune, run_retention
+from services.core.retention import Floor, Prune, run_retention
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -110,11 +116,12 @@ class Runtime:
 
         self.tasks.append(asyncio.create_task(guarded(), name=name))
 
-    def keep_for_retention(self, service: str, delete: Prune) -> None:
-        """Prune ``service``'s settled rows older than the retention (unless it is 0)."""
+    def keep_for_retention(self, service: str, delete: Prune, floor: Floor | None = None) -> None:
+        """Prune ``service``'s settled rows older than the retention (unless it is 0), or than
+        ``floor()`` if longer."""
         if self.settings.retention > 0:
             work = run_retention(self.factory, delete, self.settings.retention, self.stop,
-                                 service=service)  # fmt: skip
+                                 service=service, floor=floor)  # fmt: skip
             self.spawn(f"{service}-retention", work)
 
 
@@ -153,7 +160,9 @@ def _start_alerts(rt: Runtime) -> None:
         "alerts-delivery",
         run_delivery_worker(rt.factory, rt.settings, rt.stop, wake=rt.delivery_wake),
     )
-    rt.keep_for_retention("alerts", prune_settled)
+    # a delivery row stops a redelivered change from being sent twice: kept while Kafka has it
+    lifetime = partial(record_lifetime, rt.settings, rt.topics.changes)
+    rt.keep_for_retention("alerts", prune_settled, lifetime)
 
 
 def _start_crawler(rt: Runtime) -> None:

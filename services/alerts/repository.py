@@ -396,12 +396,19 @@ def unsettled_count(session: Session) -> int:
 
 def prune_settled(session: Session, before: datetime, limit: int) -> int:
     """Delete up to ``limit`` deliveries settled (delivered or failed) before ``before``, with
-    their attempts; returns how many deliveries went (a :data:`services.core.retention.Prune`)."""
+    their attempts; returns how many deliveries went (a :data:`services.core.retention.Prune`).
+
+    The rows are locked as they are chosen, and rows locked by others are skipped (PostgreSQL;
+    SQLite's writer holds the whole database): a redelivery that moved one back to pending
+    keeps it, and one that comes while the prune holds it fails (the row is gone) instead of
+    being silently deleted with it.
+    """
     ids = list(
         session.scalars(
             select(Delivery.webhook_id)
             .where(Delivery.updated_at < before, Delivery.state.in_((DELIVERED, FAILED)))
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
     if ids:

@@ -47,8 +47,8 @@ def _networks(text: str | list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
-MIN_RETENTION = 31 * 86400.0
-"""A redelivered change must find its webhook delivery: ``ledger.changes.v1`` keeps 30 days."""
+MIN_RETENTION = 86400.0
+"""Less would leave no trail of a day's deliveries to look into."""
 
 
 class Settings(BaseSettings):
@@ -117,7 +117,8 @@ class Settings(BaseSettings):
     retention: Duration = Field(
         default=90 * 86400.0, ge=0,
         description="Settled webhook deliveries and published outbox rows older than this are "
-        "deleted (0: kept for ever); longer than ledger.changes.v1's retention",
+        "deleted (0: kept for ever); deliveries at least as long as ledger.changes.v1 keeps "
+        "records",
     )
 
     @field_validator("database_url")
@@ -131,12 +132,9 @@ class Settings(BaseSettings):
 
     @field_validator("retention")
     @classmethod
-    def _outlives_the_changes_topic(cls, value: float) -> float:
+    def _at_least_a_day(cls, value: float) -> float:
         if 0 < value < MIN_RETENTION:
-            raise ValueError(
-                "keep settled rows longer than ledger.changes.v1's 30 days (at least 31d), "
-                "or 0 to keep them for ever"
-            )
+            raise ValueError("keep settled rows at least 1d, or 0 to keep them for ever")
         return value
 
     @field_validator("organisations_file", "relevance_file", "accelerators_file")

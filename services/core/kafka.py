@@ -28,6 +28,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.core import metrics
@@ -156,6 +157,29 @@ async def ensure_topics(settings: Settings) -> list[str]:
         return []
     finally:
         await admin.close()
+
+
+async def record_lifetime(settings: Settings, topic: str) -> float | None:
+    """The longest a record of ``topic`` may stay readable, in seconds, from the broker: its
+    ``retention.ms`` plus ``segment.ms`` (a segment goes only once its newest record expired, and
+    the active segment only after it rolled); ``None`` if the topic keeps records for ever
+    (``retention.ms`` -1, or compaction).  Raises :class:`KafkaError` if the broker cannot say."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic)]
+        )
+    finally:
+        await admin.close()
+    [(error_code, error_message, _type, _name, entries)] = response.resources
+    if error_code:
+        raise KafkaError(f"describing {topic}: {error_code} {error_message}")
+    config = {entry[0]: entry[1] for entry in entries}
+    retention = int(config["retention.ms"])
+    if retention < 0 or "compact" in config.get("cleanup.policy", ""):
+        return None
+    return (retention + int(config["segment.ms"])) / 1000
 
 
 async def _create_missing(

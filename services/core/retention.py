@@ -3,11 +3,14 @@
 Two kinds of rows grow with every change and are never read by the pipeline once settled: a
 webhook delivery with its attempts, once delivered or given up (the alerts service), and an
 outbox row, once Kafka acknowledged it (the store).  Each service deletes its own rows older
-than ``INFRALEDGER_RETENTION`` — hourly, a batch per transaction, so no transaction holds its
-locks for long.  The ledger, its history, the change log and the articles are never pruned.
+than ``INFRALEDGER_RETENTION`` — hourly, a batch per transaction with a pause between batches,
+so no transaction holds its locks for long and a stop is never kept waiting.  The ledger, its
+history, the change log and the articles are never pruned.
 
-The retention must outlive ``ledger.changes.v1``'s (30 days): a change redelivered by Kafka must
-still find its delivery row, or its endpoints would be sent it a second time.
+A delivery row is what stops a change that Kafka delivers again from being sent again, so the
+alerts service keeps it at least as long as ``ledger.changes.v1`` may still hold the change
+(:func:`services.core.kafka.record_lifetime`, read from the broker at every prune): a shorter
+setting is raised to that, and a topic that keeps records for ever keeps the deliveries too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,23 +32,64 @@ log = logging.getLogger(__name__)
 Prune = Callable[[Session, datetime, int], int]
 """``(session, before, limit) → rows deleted``: deletes at most ``limit`` settled rows (and what
 belongs to them) last changed before ``before``."""
+Floor = Callable[[], Awaitable[float | None]]
+"""The least retention in seconds that keeps idempotency (``None``: keep everything)."""
 
 BATCH = 1000
+PAUSE = 0.05
+"""Seconds between two batches: the service's own writers get the database in between."""
 EVERY = 3600.0
 """Seconds between two prunes."""
+FLOOR_MARGIN = 86400.0
+"""Added to a :data:`Floor`: clocks and a consumer's lag are not exact."""
 
 
-def prune(
+def prune_batch(
     factory: sessionmaker[Session], delete: Prune, before: datetime, batch: int = BATCH
 ) -> int:
-    """Run ``delete`` a transaction at a time until a batch comes back short; returns the total."""
+    """One transaction of ``delete``; returns the rows it deleted."""
+    with transaction(factory) as session:
+        return delete(session, before, batch)
+
+
+async def prune(
+    factory: sessionmaker[Session],
+    delete: Prune,
+    before: datetime,
+    stop: asyncio.Event,
+    *,
+    batch: int = BATCH,
+    pause: float = PAUSE,
+) -> int:
+    """Delete batch after batch until one comes back short or ``stop`` is set; returns the total."""
     total = 0
-    while True:
-        with transaction(factory) as session:
-            deleted = delete(session, before, batch)
+    while not stop.is_set():
+        deleted = await asyncio.to_thread(prune_batch, factory, delete, before, batch)
         total += deleted
         if deleted < batch:
-            return total
+            break
+        await asyncio.sleep(pause)
+    return total
+
+
+async def _retention(retention: float, floor: Floor | None, service: str) -> float | None:
+    """This turn's retention: the setting, raised to the floor; ``None`` to skip the turn."""
+    if floor is None:
+        return retention
+    try:
+        least = await floor()
+    except Exception as exc:  # the broker away, a refused request: never prune blind
+        log.warning("retention: cannot read the floor (%r); not pruning now", exc,
+                    extra={"service": service})  # fmt: skip
+        return None
+    if least is None:
+        log.info("retention: the topic keeps records for ever, so settled rows are kept too",
+                 extra={"service": service})  # fmt: skip
+        return None
+    if least + FLOOR_MARGIN > retention:
+        log.info("retention: raised to %.1f days, beyond the topic's records",
+                 (least + FLOOR_MARGIN) / 86400, extra={"service": service})  # fmt: skip
+    return max(retention, least + FLOOR_MARGIN)
 
 
 async def run_retention(
@@ -55,25 +99,26 @@ async def run_retention(
     stop: asyncio.Event,
     *,
     service: str,
+    floor: Floor | None = None,
     every: float = EVERY,
 ) -> None:
-    """Until ``stop`` is set: prune the rows older than ``retention`` seconds, then wait ``every``
-    seconds.  A failed prune is logged and tried again at the next turn: it is housekeeping,
-    never a reason to stop the service."""
+    """Until ``stop`` is set: prune the rows older than ``retention`` seconds (raised to
+    ``floor()``), then wait ``every`` seconds.  A failed prune is logged and tried again at the
+    next turn: it is housekeeping, never a reason to stop the service."""
     while not stop.is_set():
-        before = utcnow() - timedelta(seconds=retention)
-        try:
-            deleted = await asyncio.to_thread(prune, factory, delete, before)
-        except RetryableError as exc:
-            log.warning("retention: %s; trying again later", exc, extra={"service": service})
-        except Exception:
-            log.exception("retention: prune failed", extra={"service": service})
-        else:
-            PRUNED.labels(service).inc(deleted)
-            if deleted:
-                log.info(
-                    "retention: pruned %d rows settled before %s", deleted, before.isoformat(),
-                    extra={"service": service},
-                )  # fmt: skip
+        kept = await _retention(retention, floor, service)
+        if kept is not None:
+            before = utcnow() - timedelta(seconds=kept)
+            try:
+                deleted = await prune(factory, delete, before, stop)
+            except RetryableError as exc:
+                log.warning("retention: %s; trying again later", exc, extra={"service": service})
+            except Exception:
+                log.exception("retention: prune failed", extra={"service": service})
+            else:
+                PRUNED.labels(service).inc(deleted)
+                if deleted:
+                    log.info("retention: pruned %d rows settled before %s", deleted,
+                             before.isoformat(), extra={"service": service})  # fmt: skip
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

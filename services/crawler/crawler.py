@@ -708,16 +708,16 @@ async def run_crawler(
 ) -> CrawlStats:
     """Run the crawler until ``stop`` is set (or one poll of every source with ``once``).
 
-    ``checks`` (the process's readiness checks) gets ``archive``: false while the WARC archive
-    refuses records (a full disk); the crawler goes on, its sources backing off, until it takes
-    them again.
+    ``checks`` (the process's readiness checks) gets ``archive``: false within a minute of a
+    record the WARC archive refused (a full disk); the crawler goes on meanwhile, its sources
+    backing off.
     """
     chosen = tuple(sources) if sources is not None else load_sources(settings.sources)
     ruleset = rules if rules is not None else await asyncio.to_thread(rules_from_environment)
     engine = make_engine(settings.database_url)
     warc = WarcWriter(settings.warc_dir)
     if checks is not None:
-        checks["archive"] = lambda: warc.failure is None
+        checks["archive"] = warc.writable
     pool = ParsePool(initializer=install_rules, initargs=(ruleset,))
     try:
         await asyncio.to_thread(upgrade, settings.database_url)

@@ -26,5 +26,5 @@ LATENCY = Histogram(
 )
 ARCHIVE_WRITABLE = Gauge(
     "infraledger_crawler_archive_writable",
-    "1 while the WARC archive takes records, 0 since a write failed (a full disk, say)",
+    "0 within a minute of a WARC write that failed (a full disk, say), else 1",
 )

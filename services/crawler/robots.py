@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.robotparser
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -113,6 +114,9 @@ class RobotsCache:
         self._clock = clock
         self._cache: dict[str, tuple[RobotsRules, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[str] = Counter()
+        """Callers holding or waiting for each key's lock (a released lock with a waiter about
+        to wake is not ``locked()``)."""
         self._sweep_at = SWEEP_MIN
 
     def __len__(self) -> int:
@@ -123,12 +127,18 @@ class RobotsCache:
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[1] > self._clock():
-                return hit[0]
-            rules, ttl = await self._fetch(key)
-            self._cache[key] = (rules, self._clock() + ttl)
+        self._users[key] += 1
+        try:
+            async with lock:
+                hit = self._cache.get(key)
+                if hit is not None and hit[1] > self._clock():
+                    return hit[0]
+                rules, ttl = await self._fetch(key)
+                self._cache[key] = (rules, self._clock() + ttl)
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
         if len(self._locks) >= self._sweep_at:
             self._sweep()
         return rules
@@ -137,6 +147,8 @@ class RobotsCache:
         now = self._clock()
         self._cache = {key: hit for key, hit in self._cache.items() if hit[1] > now}
         self._locks = {
-            key: lock for key, lock in self._locks.items() if lock.locked() or key in self._cache
+            key: lock
+            for key, lock in self._locks.items()
+            if key in self._users or key in self._cache
         }
         self._sweep_at = max(SWEEP_MIN, 2 * len(self._locks))

@@ -20,8 +20,9 @@ import io
 import logging
 import os
 import threading
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -40,6 +41,9 @@ from services.core.models import WarcRef
 from services.crawler import metrics
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+FAILURE_HOLD = 60.0
+"""Seconds the archive counts as failing after a write failed: on a nearly full disk a small
+record still fits now and then between failures, and the signal must not flicker."""
 log = logging.getLogger(__name__)
 
 MAX_DECODED = 50 * 1024 * 1024
@@ -62,7 +66,12 @@ class WarcWriter:
     """Thread-safe rotating writer; ``close()`` when done."""
 
     def __init__(
-        self, directory: Path, prefix: str = "infraledger", max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        directory: Path,
+        prefix: str = "infraledger",
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
@@ -71,9 +80,11 @@ class WarcWriter:
         self._file: BinaryIO | None = None
         self._name = ""
         self._seq = 0
+        self._clock = clock
         self.failure: str | None = None
-        """Why the last write failed (a full disk, say); ``None`` once a write succeeds."""
-        metrics.ARCHIVE_WRITABLE.set(1)
+        """Why the last failed write failed (a full disk, say)."""
+        self._failed_at: float | None = None
+        metrics.ARCHIVE_WRITABLE.set_function(lambda: float(self.writable()))
 
     def _open(self) -> BinaryIO:
         if self._file is not None and self._file.tell() < self.max_bytes:
@@ -118,15 +129,17 @@ class WarcWriter:
         )
         when = (fetched_at or datetime.now(UTC)).astimezone(UTC)
         warc_headers = {"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-        try:
-            ref = self._write(url, http_headers, raw, warc_headers, revisit)
-        except OSError as exc:
-            self.failure = f"{type(exc).__name__}: {exc}"
-            metrics.ARCHIVE_WRITABLE.set(0)
-            raise
-        self.failure = None
-        metrics.ARCHIVE_WRITABLE.set(1)
-        return ref
+        with self._lock:
+            try:
+                return self._write(url, http_headers, raw, warc_headers, revisit)
+            except OSError as exc:
+                self.failure = f"{type(exc).__name__}: {exc}"
+                self._failed_at = self._clock()
+                raise
+
+    def writable(self) -> bool:
+        """No write failed in the last :data:`FAILURE_HOLD` seconds."""
+        return self._failed_at is None or self._clock() - self._failed_at > FAILURE_HOLD
 
     def _write(
         self,
@@ -136,35 +149,35 @@ class WarcWriter:
         warc_headers: dict[str, str],
         revisit: bool,
     ) -> WarcRef:
-        with self._lock:
-            handle = self._open()
-            writer = WARCWriter(handle, gzip=True)
-            if revisit:
-                record = writer.create_warc_record(
-                    url, "revisit", http_headers=http_headers, warc_headers_dict=warc_headers
-                )
-                digest = Digester("sha1")  # as warcio digests the payload of a response
-                digest.update(raw)
-                for name, value in (
-                    ("WARC-Profile", writer.REVISIT_PROFILE),
-                    ("WARC-Refers-To-Target-URI", url),
-                    ("WARC-Payload-Digest", str(digest)),
-                ):
-                    record.rec_headers.add_header(name, value)
-            else:
-                record = writer.create_warc_record(
-                    url,
-                    "response",
-                    payload=io.BytesIO(raw),
-                    length=len(raw),
-                    http_headers=http_headers,
-                    warc_headers_dict=warc_headers,
-                )
-            offset = handle.tell()
-            writer.write_record(record)
-            handle.flush()
-            length = handle.tell() - offset
-            return WarcRef(filename=self._name, offset=offset, length=length)
+        """Under the lock."""
+        handle = self._open()
+        writer = WARCWriter(handle, gzip=True)
+        if revisit:
+            record = writer.create_warc_record(
+                url, "revisit", http_headers=http_headers, warc_headers_dict=warc_headers
+            )
+            digest = Digester("sha1")  # as warcio digests the payload of a response
+            digest.update(raw)
+            for name, value in (
+                ("WARC-Profile", writer.REVISIT_PROFILE),
+                ("WARC-Refers-To-Target-URI", url),
+                ("WARC-Payload-Digest", str(digest)),
+            ):
+                record.rec_headers.add_header(name, value)
+        else:
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(raw),
+                length=len(raw),
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        offset = handle.tell()
+        writer.write_record(record)
+        handle.flush()
+        length = handle.tell() - offset
+        return WarcRef(filename=self._name, offset=offset, length=length)
 
     def close(self) -> None:
         """Close the current file; a full disk at this point is logged, never raised."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from alerts_helpers import (
     Reply,
     StartReceiver,
@@ -77,7 +78,7 @@ async def test_settled_deliveries_older_than_the_retention_go_with_their_attempt
     _age(factory, ids[3:4], old, state="pending")  # due again: still to be sent
     # ids[4]: delivered recently
 
-    deleted = prune(factory, prune_settled, utcnow() - RETENTION, batch=2)
+    deleted = await prune(factory, prune_settled, utcnow() - RETENTION, asyncio.Event(), batch=2)
 
     assert deleted == 3
     states, attempts = _rows(factory)
@@ -90,7 +91,7 @@ async def test_a_prune_with_nothing_old_enough_deletes_nothing(
 ) -> None:
     await _delivered(factory, settings, receivers)
 
-    assert prune(factory, prune_settled, utcnow() - RETENTION) == 0
+    assert await prune(factory, prune_settled, utcnow() - RETENTION, asyncio.Event()) == 0
     states, attempts = _rows(factory)
     assert (len(states), attempts) == (5, 5)
 
@@ -142,15 +143,57 @@ async def test_a_database_outage_during_a_prune_is_waited_out_not_fatal(
     assert "retention: connection refused; trying again later" in caplog.text
 
 
-@pytest.mark.parametrize("value", ["7d", "30d"])
-def test_a_retention_shorter_than_the_change_topics_is_refused(
-    make_settings: MakeSettings, value: str
+async def test_deliveries_outlive_the_changes_topic_whatever_the_setting(
+    factory: Factory, settings: Settings, receivers: StartReceiver
 ) -> None:
-    with pytest.raises(ConfigError, match=r"INFRALEDGER_RETENTION: .*at least 31d"):
+    """A delivery row is what keeps a change redelivered by Kafka from being sent twice: while
+    the topic may hold the change, its deliveries stay, however short the setting."""
+    await _delivered(factory, settings, receivers)
+    ids = [make_change(n).id for n in range(5)]
+    _age(factory, ids[:2], utcnow() - timedelta(days=40))
+    _age(factory, ids[2:4], utcnow() - timedelta(days=20))
+    stop = asyncio.Event()
+    lifetimes: list[float | None] = [37 * 86400.0, None]  # 30 days + a 7-day segment; for ever
+
+    async def lifetime() -> float | None:
+        answer = lifetimes.pop(0)
+        if not lifetimes:
+            stop.set()
+        return answer
+
+    await run_retention(factory, prune_settled, 7 * 86400.0, stop, service="alerts",
+                        floor=lifetime, every=0)  # fmt: skip
+
+    states, _ = _rows(factory)
+    assert sorted(states) == sorted(ids[2:])  # 40 days old: gone; 20 days: kept (37 + 1 days)
+
+
+async def test_no_prune_while_the_topic_cannot_say_how_long_it_keeps_records(
+    factory: Factory, settings: Settings, receivers: StartReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    await _delivered(factory, settings, receivers)
+    _age(factory, [make_change(n).id for n in range(5)], utcnow() - timedelta(days=400))
+    stop = asyncio.Event()
+
+    async def broker_away() -> float | None:
+        stop.set()
+        raise KafkaConnectionError("no broker")
+
+    await run_retention(factory, prune_settled, RETENTION.total_seconds(), stop,
+                        service="alerts", floor=broker_away)  # fmt: skip
+
+    assert len(_rows(factory)[0]) == 5
+    assert "cannot read the floor" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["1h", "23h"])
+def test_a_retention_under_a_day_is_refused(make_settings: MakeSettings, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"INFRALEDGER_RETENTION: .*at least 1d"):
         make_settings(retention=value)
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("31d", 31 * 86400.0), ("1y", None)])
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("1d", 86400.0), ("1y", None)])
 def test_the_retention_is_a_duration_or_zero_for_keeping_rows_for_ever(
     make_settings: MakeSettings, value: str, seconds: float | None
 ) -> None:

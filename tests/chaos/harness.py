@@ -289,6 +289,14 @@ class Proc:
             return False
         return answer.status_code == 200
 
+    def metric(self, name: str) -> str:
+        """The value of the unlabelled metric ``name`` on ``/metrics`` (``""`` if absent)."""
+        answer = httpx.get(f"http://127.0.0.1:{self.health_port}/metrics", timeout=2.0)
+        for line in answer.text.splitlines():
+            if line.startswith(name + " "):
+                return line.split(" ", 1)[1]
+        return ""
+
     def checks(self) -> dict[str, bool]:
         """``/readyz``'s checks by name (none while it does not answer)."""
         try:

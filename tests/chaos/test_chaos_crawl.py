@@ -374,8 +374,12 @@ def test_a_full_warc_disk_pauses_crawling_visibly_and_loses_nothing_published(
             def archive_ready() -> bool | None:
                 return pipeline.procs["crawler"].checks().get("archive")
 
+            def archive_gauge() -> str:
+                return pipeline.procs["crawler"].metric("infraledger_crawler_archive_writable")
+
             wait_until(disk_full_reported, 120, "the crawler reporting the full disk", 0.5)
             wait_until(lambda: archive_ready() is False, 60, "/readyz: archive false", 0.2)
+            assert archive_gauge() == "0.0"
             published_while_full = stored_urls(pipeline) & good_urls.keys()
             assert len(published_while_full) < len(good_urls), "the disk never filled up"
             # Still running, still saying why, and not re-crawling around the problem:
@@ -385,7 +389,9 @@ def test_a_full_warc_disk_pauses_crawling_visibly_and_loses_nothing_published(
             pipeline.wait_drained(len(good_urls), timeout=180)
             wait_until(lambda: good_urls.keys() <= stored_urls(pipeline), 60, "all stored")
             recovery = time.monotonic() - freed
-            wait_until(lambda: archive_ready() is True, 30, "/readyz: archive true", 0.2)
+            # a minute after the last refused record
+            wait_until(lambda: archive_ready() is True, 120, "/readyz: archive true", 0.5)
+            assert archive_gauge() == "1.0"
             assert published_while_full <= stored_urls(pipeline)
         finally:
             codes = pipeline.stop_all()

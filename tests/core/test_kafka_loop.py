@@ -7,8 +7,10 @@ import base64
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import IllegalStateError
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import IllegalStateError, KafkaError
 
 from services.core.bus import Message, Outgoing
 from services.core.config import Settings
@@ -20,6 +22,7 @@ from services.core.kafka import (
     committed_lag,
     ensure_topics,
     kafka_publisher,
+    record_lifetime,
 )
 from services.core.models import DeadLetterV1
 from services.core.polling import header_time
@@ -298,3 +301,31 @@ async def test_retryable_failure_is_retried_not_dead_lettered(
     assert handled == [b"only"] and failures == 0
     assert await committed_lag(settings, "g-retry", [topics.articles]) == 0
     assert await committed_lag(settings, "g-none", [topics.dead_letter("extractor")]) == 0
+
+
+async def test_a_topics_record_lifetime_is_its_retention_plus_a_segment_or_for_ever(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap)
+    day, hour = 86_400_000, 3_600_000
+    kinds = {
+        "changes": {"retention.ms": str(30 * day), "segment.ms": str(7 * day)},
+        "forever": {"retention.ms": "-1"},
+        "compacted": {"cleanup.policy": "compact"},
+        "short": {"retention.ms": str(hour), "segment.ms": str(hour)},
+    }
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(settings.topic_prefix + k, 1, 1, topic_configs=c) for k, c in kinds.items()]
+        )
+    finally:
+        await admin.close()
+
+    lifetimes = {k: await record_lifetime(settings, settings.topic_prefix + k) for k in kinds}
+
+    assert lifetimes == {"changes": 37 * 86_400.0, "forever": None, "compacted": None,
+                         "short": 7_200.0}  # fmt: skip
+    with pytest.raises(KafkaError):
+        await record_lifetime(settings, settings.topic_prefix + "no-such-topic")

@@ -498,7 +498,7 @@ async def test_idle_hosts_are_forgotten_so_a_months_long_crawl_tracks_only_recen
     assert len(gate) <= GATE_SWEEP_MIN  # the last two hours' 120 hosts and some not yet swept
 
 
-async def test_a_deferred_host_and_one_with_a_recent_turn_are_kept_when_idle_ones_go() -> None:
+async def test_a_deferred_host_a_held_one_and_one_with_a_recent_turn_outlast_idle_ones() -> None:
     clock = [0.0]
     gate = HostGate(1.0, clock=lambda: clock[0])
     gate.defer("away.example", 6 * 3600)  # Retry-After: six hours
@@ -508,9 +508,10 @@ async def test_a_deferred_host_and_one_with_a_recent_turn_are_kept_when_idle_one
     async with gate.slot("slow.example"):
         pass
 
-    await _turns(gate, range(1000, 2000))
+    async with gate.slot("h0.example"):  # idle for two hours, now held through the sweeps
+        await _turns(gate, range(1000, 2000))
 
-    assert len(gate) == 1000 + 2  # the first thousand, idle for two hours, are forgotten
+    assert len(gate) == 1000 + 3  # the other 999 of the first thousand are forgotten
     assert gate.delay_of("slow.example") == 30.0
     assert gate.wait_time("away.example") == pytest.approx(6 * 3600 - FORGET_AFTER - 10)
 
@@ -562,24 +563,31 @@ def test_robots_rules_and_status_handling() -> None:
 # --------------------------------------------------------------------------- WARC
 
 
-def test_a_failing_archive_says_so_until_a_record_is_written_again(tmp_path: Path) -> None:
-    def writable() -> float | None:
+def test_a_failing_archive_says_so_for_a_minute_after_its_last_refused_record(
+    tmp_path: Path,
+) -> None:
+    clock = [0.0]
+
+    def gauge() -> float | None:
         return REGISTRY.get_sample_value("infraledger_crawler_archive_writable")
 
     blocked = tmp_path / "warc"
     blocked.write_bytes(b"")  # a file where the directory should be: every write fails
-    writer = WarcWriter(blocked)
-    assert writer.failure is None and writable() == 1
+    writer = WarcWriter(blocked, clock=lambda: clock[0])
+    assert writer.writable() and gauge() == 1
 
     with pytest.raises(OSError):
         writer.write_response("https://n.example/a/1", 200, [], b"<p>x</p>")
     assert writer.failure is not None and "FileExistsError" in writer.failure
-    assert writable() == 0
+    assert not writer.writable() and gauge() == 0
 
-    blocked.unlink()  # room again
+    blocked.unlink()  # room again: a record fits, as a small one might on a nearly full disk
+    clock[0] = 30.0
     writer.write_response("https://n.example/a/1", 200, [], b"<p>x</p>")
+    assert not writer.writable()  # no flicker: still failing within the minute
+    clock[0] = 61.0
+    assert writer.writable() and gauge() == 1
     writer.close()
-    assert writer.failure is None and writable() == 1
 
 
 def test_warc_records_round_trip_exactly(tmp_path: Path) -> None:

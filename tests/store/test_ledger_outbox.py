@@ -106,7 +106,8 @@ async def test_outbox_rows_published_before_the_retention_go_and_the_change_log_
         # seqs[3]: not yet published
 
     prune_changes = partial(prune_published, topic=TOPICS.changes)
-    deleted = prune(factory, prune_changes, now - timedelta(days=90))
+    before = now - timedelta(days=90)
+    deleted = await prune(factory, prune_changes, before, asyncio.Event(), batch=1)
 
     assert deleted == 2
     with transaction(factory) as session:

@@ -3,6 +3,13 @@
 The alerts service deletes deliveries settled (delivered or failed) longer ago than
 ``INFRALEDGER_RETENTION`` every hour; the index lets it find them without reading every row.
 
+The migrations run in one transaction, where PostgreSQL cannot build an index ``CONCURRENTLY``:
+this one holds off the table's writers while it is built.  Where the deliveries table is already
+large, build the index by hand first, without the lock, and the migration leaves it be::
+
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_alerts_deliveries_updated
+        ON alerts_deliveries (updated_at);
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 15:10:00
@@ -21,7 +28,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_alerts_deliveries_updated", "alerts_deliveries", ["updated_at"])
+    op.create_index(
+        "ix_alerts_deliveries_updated", "alerts_deliveries", ["updated_at"], if_not_exists=True
+    )
 
 
 def downgrade() -> None:
