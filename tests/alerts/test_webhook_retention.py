@@ -86,6 +86,31 @@ async def test_settled_deliveries_older_than_the_retention_go_with_their_attempt
     assert attempts == 2  # the kept deliveries' attempts
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_delivery_being_redelivered_while_the_prune_runs_is_left_alone(
+    factory: Factory, settings: Settings, receivers: StartReceiver
+) -> None:
+    """(PostgreSQL: SQLite's writer holds the whole database, so nothing runs beside a prune.)"""
+    await _delivered(factory, settings, receivers)
+    ids = [make_change(n).id for n in range(5)]
+    _age(factory, ids, utcnow() - RETENTION - timedelta(days=1))
+    operator = factory()
+    try:  # an operator's redelivery of ids[0], not yet committed, holds its row
+        row = operator.scalars(
+            select(Delivery).where(Delivery.event_id == ids[0]).with_for_update()
+        ).one()
+
+        pruning = prune(factory, prune_settled, utcnow() - RETENTION, asyncio.Event())
+        deleted = await asyncio.wait_for(pruning, 10)  # not waiting for the operator's lock
+
+        row.state, row.updated_at = "pending", utcnow()
+        operator.commit()
+    finally:
+        operator.close()
+    assert deleted == 4
+    assert _rows(factory) == ({ids[0]: "pending"}, 1)
+
+
 async def test_a_prune_with_nothing_old_enough_deletes_nothing(
     factory: Factory, settings: Settings, receivers: StartReceiver
 ) -> None:

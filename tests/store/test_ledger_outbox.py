@@ -107,6 +107,8 @@ async def test_outbox_rows_published_before_the_retention_go_and_the_change_log_
 
     prune_changes = partial(prune_published, topic=TOPICS.changes)
     before = now - timedelta(days=90)
+    elsewhere = partial(prune_published, topic="another.topic")
+    assert await prune(factory, elsewhere, before, asyncio.Event()) == 0  # only its own topic's
     deleted = await prune(factory, prune_changes, before, asyncio.Event(), batch=1)
 
     assert deleted == 2
