@@ -396,7 +396,8 @@ def unsettled_count(session: Session) -> int:
 
 def prune_settled(session: Session, before: datetime, limit: int) -> int:
     """Delete up to ``limit`` deliveries settled (delivered or failed) before ``before``, with
-    their attempts; returns how many deliveries went (a :data:`services.core.retention.Prune`).
+    their attempts (the foreign key cascades); returns how many deliveries went (a
+    :data:`services.core.retention.Prune`).
 
     The rows are locked as they are chosen, and rows locked by others are skipped (PostgreSQL;
     SQLite's writer holds the whole database): a redelivery that moved one back to pending
@@ -412,7 +413,6 @@ def prune_settled(session: Session, before: datetime, limit: int) -> int:
         )
     )
     if ids:
-        session.execute(delete(Attempt).where(Attempt.webhook_id.in_(ids)))
         session.execute(delete(Delivery).where(Delivery.webhook_id.in_(ids)))
     return len(ids)
 

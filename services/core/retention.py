@@ -44,7 +44,7 @@ FLOOR_MARGIN = 86400.0
 """Added to a :data:`Floor`: clocks and a consumer's lag are not exact."""
 
 
-def prune_batch(
+def _prune_batch(
     factory: sessionmaker[Session], delete: Prune, before: datetime, batch: int = BATCH
 ) -> int:
     """One transaction of ``delete``; returns the rows it deleted."""
@@ -64,7 +64,7 @@ async def prune(
     """Delete batch after batch until one comes back short or ``stop`` is set; returns the total."""
     total = 0
     while not stop.is_set():
-        deleted = await asyncio.to_thread(prune_batch, factory, delete, before, batch)
+        deleted = await asyncio.to_thread(_prune_batch, factory, delete, before, batch)
         total += deleted
         if deleted < batch:
             break

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from services.crawler.errors import HostDeferred
+from services.crawler.sweep import SWEEP_MIN, sweep
 
 MAX_CRAWL_DELAY = 60.0
 ERROR_BACKOFF_BASE = 2.0
@@ -19,7 +20,6 @@ ERROR_BACKOFF_CAP = 600.0
 FORGET_AFTER = 7200.0
 """Seconds after its last turn that an idle host is forgotten: longer than robots.txt rules are
 cached (1 h), so a host's ``Crawl-delay`` is set again from its rules before its next turn."""
-SWEEP_MIN = 256
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -83,12 +83,9 @@ class HostGate:
         """Forget the idle hosts (links may name any host, and a months-long crawl meets many):
         not held, not deferred, last turn over :data:`FORGET_AFTER` seconds ago."""
         horizon = self._clock() - FORGET_AFTER
-        self._hosts = {
-            key: state
-            for key, state in self._hosts.items()
-            if state.lock.locked() or state.ready_at > horizon
-        }
-        self._sweep_at = max(SWEEP_MIN, 2 * len(self._hosts))
+        self._hosts, self._sweep_at = sweep(
+            self._hosts, lambda _host, state: state.lock.locked() or state.ready_at > horizon
+        )
 
     def delay_of(self, host: str) -> float:
         state = self._host(host)

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from services.crawler.sweep import SWEEP_MIN, sweep
+
 MAX_ROBOTS_BYTES = 500 * 1024
 TTL_OK = 3600.0
 TTL_UNAVAILABLE = 600.0
@@ -99,14 +101,12 @@ def agent_token(user_agent: str) -> str:
 RobotsFetch = Callable[[str], Awaitable[tuple[RobotsRules, float]]]
 
 
-SWEEP_MIN = 256
-
-
 class RobotsCache:
     """Each site's rules until they expire, fetched once however many ask at a time.
 
     Expired rules are swept out whenever the cache has doubled since the last sweep: it holds the
-    sites met within the last TTL, not every site a months-long crawl has met.
+    sites met within the last TTL, not every site a months-long crawl has met.  A site's lock
+    lives while someone holds or waits for it.
     """
 
     def __init__(self, fetch: RobotsFetch, clock: Callable[[], float] = time.monotonic) -> None:
@@ -138,17 +138,8 @@ class RobotsCache:
         finally:
             self._users[key] -= 1
             if not self._users[key]:
-                del self._users[key]
-        if len(self._locks) >= self._sweep_at:
-            self._sweep()
+                del self._users[key], self._locks[key]
+        if len(self._cache) >= self._sweep_at:
+            now = self._clock()
+            self._cache, self._sweep_at = sweep(self._cache, lambda _key, hit: hit[1] > now)
         return rules
-
-    def _sweep(self) -> None:
-        now = self._clock()
-        self._cache = {key: hit for key, hit in self._cache.items() if hit[1] > now}
-        self._locks = {
-            key: lock
-            for key, lock in self._locks.items()
-            if key in self._users or key in self._cache
-        }
-        self._sweep_at = max(SWEEP_MIN, 2 * len(self._locks))

@@ -81,9 +81,8 @@ class WarcWriter:
         self._name = ""
         self._seq = 0
         self._clock = clock
-        self.failure: str | None = None
-        """Why the last failed write failed (a full disk, say)."""
         self._failed_at: float | None = None
+        """When a write last failed (a full disk, say)."""
         metrics.ARCHIVE_WRITABLE.set_function(lambda: float(self.writable()))
 
     def _open(self) -> BinaryIO:
@@ -132,8 +131,7 @@ class WarcWriter:
         with self._lock:
             try:
                 return self._write(url, http_headers, raw, warc_headers, revisit)
-            except OSError as exc:
-                self.failure = f"{type(exc).__name__}: {exc}"
+            except OSError:
                 self._failed_at = self._clock()
                 raise
 

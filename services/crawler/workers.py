@@ -134,9 +134,9 @@ class ParsePool:
         )
 
     def _submit(self, fn: Callable[..., R], *args: Any) -> tuple[ProcessPoolExecutor, Future[R]]:
-        self._tasks += 1
-        if self._tasks > self.recycle_after:
+        if self._tasks >= self.recycle_after:
             self._recycle()
+        self._tasks += 1
         executor = self._executor
         try:
             return executor, executor.submit(fn, *args)
@@ -148,7 +148,7 @@ class ParsePool:
     def _recycle(self) -> None:
         """A fresh executor for what comes next; the old one runs what it was given (its
         callers await those futures as before), then its workers exit."""
-        old, self._executor, self._tasks = self._executor, self._new_executor(), 1
+        old, self._executor, self._tasks = self._executor, self._new_executor(), 0
         old.shutdown(wait=False)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
