@@ -167,11 +167,13 @@ def _start_alerts(rt: Runtime) -> None:
 
 def _start_crawler(rt: Runtime) -> None:
     from services.crawler.crawler import run_crawler
+    from services.crawler.state import forget_fingerprints
 
     async def crawl() -> None:
         await run_crawler(rt.settings, rt.publisher, rt.stop, checks=rt.checks)
 
     rt.spawn("crawler", crawl())
+    rt.keep_for_retention("crawler", forget_fingerprints)
 
 
 STARTERS: dict[str, Callable[[Runtime], None]] = {

@@ -117,8 +117,8 @@ class Settings(BaseSettings):
     retention: Duration = Field(
         default=90 * 86400.0, ge=0,
         description="Settled webhook deliveries and published outbox rows older than this are "
-        "deleted (0: kept for ever); deliveries at least as long as ledger.changes.v1 keeps "
-        "records",
+        "deleted, and the crawler forgets older articles' near-duplicate fingerprints (0: kept "
+        "for ever); deliveries at least as long as ledger.changes.v1 keeps records",
     )
 
     @field_validator("database_url")

@@ -26,6 +26,7 @@ DB_TRANSACTION_SECONDS = Histogram(
 )  # fmt: skip
 PRUNED = Counter(
     "infraledger_rows_pruned_total",
-    "Settled rows deleted once older than the retention (webhook deliveries, outbox rows)",
+    "Rows deleted once older than the retention (webhook deliveries, outbox rows; the "
+    "crawler counts articles whose fingerprints it forgot)",
     ["service"],
 )

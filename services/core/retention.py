@@ -1,11 +1,14 @@
-"""Retention: deleting rows that are kept only while a redelivery or an audit may need them.
+"""Retention: deleting rows that are kept only while a redelivery, an audit or a copy may need them.
 
-Two kinds of rows grow with every change and are never read by the pipeline once settled: a
-webhook delivery with its attempts, once delivered or given up (the alerts service), and an
-outbox row, once Kafka acknowledged it (the store).  Each service deletes its own rows older
-than ``INFRALEDGER_RETENTION`` — hourly, a batch per transaction with a pause between batches,
-so no transaction holds its locks for long and a stop is never kept waiting.  The ledger, its
-history, the change log and the articles are never pruned.
+Three kinds of rows grow with every change or article and are never read by the pipeline once
+settled: a webhook delivery with its attempts, once delivered or given up (the alerts service);
+an outbox row, once Kafka acknowledged it (the store); and an article's near-duplicate
+fingerprint — its MinHash signature and up to 16 LSH band keys — which finds copies of it
+published within days, not months (the crawler).  Each service deletes its own rows older than
+``INFRALEDGER_RETENTION`` — hourly, a batch per transaction with a pause between batches, so no
+transaction holds its locks for long and a stop is never kept waiting.  The ledger, its history,
+the change log, the articles and the crawler's URLs and content hashes (its dedup of the same
+URL and the same text) are never pruned.
 
 A delivery row is what stops a change that Kafka delivers again from being sent again, so the
 alerts service keeps it at least as long as ``ledger.changes.v1`` may still hold the change

@@ -114,3 +114,8 @@ def lsh_keys(signature: tuple[int, ...]) -> tuple[int, ...]:
 
 def encode_signature(signature: tuple[int, ...]) -> str:
     return ",".join(format(v, "x") for v in signature)
+
+
+def decode_signature(encoded: str) -> tuple[int, ...]:
+    """The signature of an :func:`encode_signature` string."""
+    return tuple(int(part, 16) for part in encoded.split(","))

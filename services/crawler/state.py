@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     TextClause,
     bindparam,
+    delete,
     insert,
     select,
     text,
@@ -41,6 +42,7 @@ from services.core.db import session_factory, transaction, utcnow
 from services.core.models import ArticleV1, stable_id
 from services.crawler.fingerprint import (
     NEAR_DUPLICATE_SIMILARITY,
+    decode_signature,
     encode_signature,
     lsh_keys,
     parts_similarity,
@@ -96,6 +98,19 @@ _PUBLISHED = (
     .where(URLS.c.id.in_(bindparam("ids", expanding=True)))
     .where(URLS.c.status == "pending")
     .values(status="published", updated_at=bindparam("now"), payload=None)
+)
+# The retention's statements: the oldest fingerprinted rows (by the partial index on claim time),
+# and one band key of one article, by the primary key.
+_FINGERPRINTED = (
+    select(URLS.c.id, URLS.c.signature)
+    .where(URLS.c.signature.is_not(None), URLS.c.created_at < bindparam("before"))
+    .order_by(URLS.c.created_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)  # PostgreSQL: two crawlers' prunes take turns by row
+)
+_UNBAND = delete(LSH).where(LSH.c.band_key == bindparam("key"), LSH.c.url_id == bindparam("id"))
+_UNSIGN = (
+    update(URLS).where(URLS.c.id.in_(bindparam("ids", expanding=True))).values(signature=None)
 )
 ClaimKind = Literal["claimed", "duplicate_url", "duplicate_exact", "duplicate_near"]
 
@@ -407,3 +422,26 @@ class _ClaimBatch:
             if alias_id not in self.taken:
                 self._row(alias_id, alias, article.source, "alias", article_id=article.id)
         return claim
+
+
+def forget_fingerprints(session: Session, before: datetime, limit: int) -> int:
+    """Forget the near-duplicate fingerprints — signature and LSH band keys — of up to ``limit``
+    articles claimed before ``before``; returns how many (a :data:`services.core.retention.Prune`).
+
+    The index of band keys would otherwise grow by up to 16 rows an article for ever, and a copy
+    of an article is published within days of it, not months.  The URL and the content hash stay:
+    the same URL or the same text is still a duplicate however old.
+    """
+    connection = session.connection()
+    rows = connection.execute(_FINGERPRINTED, {"before": before, "limit": limit}).all()
+    if rows:
+        keys = [
+            {"key": key, "id": url_id}
+            for url_id, signature in rows
+            for key in dict.fromkeys(lsh_keys(decode_signature(signature)))
+        ]
+        if keys:
+            connection.execute(_UNBAND, keys)
+        for chunk in _chunks([url_id for url_id, _ in rows]):
+            connection.execute(_UNSIGN, {"ids": chunk})
+    return len(rows)

@@ -4,7 +4,9 @@
 URL id (primary key), plus a unique partial index on ``content_hash`` over live articles
 (``pending``/``published``) so exact-duplicate text cannot be published twice either, even by
 two instances racing.  Near-duplicates are found through ``crawler_lsh``: the MinHash LSH band
-keys of live articles, indexed, so a lookup touches only candidates that share a band.
+keys of live articles, indexed, so a lookup touches only candidates that share a band.  The
+signatures and band keys of articles claimed longer ago than ``INFRALEDGER_RETENTION`` are
+forgotten (``ix_crawler_urls_fingerprinted`` finds them); their URL and content hash stay.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from services.core.db import Base
 LIVE = ("pending", "published")
 LIVE_SQL = text("status IN ('pending', 'published')")
 LIVE_CONTENT_INDEX = "ux_crawler_urls_live_content"
+FINGERPRINTED_SQL = text("signature IS NOT NULL")
+FINGERPRINTED_INDEX = "ix_crawler_urls_fingerprinted"
 
 
 class CrawlerUrl(Base):
@@ -35,7 +39,8 @@ class CrawlerUrl(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     signature: Mapped[str | None] = mapped_column(Text, default=None)
-    """MinHash signature (comma-separated hex) of live articles."""
+    """MinHash signature (comma-separated hex) of live articles, until the retention forgets
+    it (:func:`services.crawler.state.forget_fingerprints`)."""
     payload: Mapped[str | None] = mapped_column(Text, default=None)
     """The ``ArticleV1`` JSON, so a pending article can be re-published after a crash."""
     created_at: Mapped[datetime]
@@ -50,6 +55,12 @@ class CrawlerUrl(Base):
             postgresql_where=LIVE_SQL,
         ),
         Index("ix_crawler_urls_status", "status"),
+        Index(
+            FINGERPRINTED_INDEX,
+            "created_at",
+            sqlite_where=FINGERPRINTED_SQL,
+            postgresql_where=FINGERPRINTED_SQL,
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -12,12 +13,20 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy import text as sql
 
-from services.core.db import make_engine
+from services.core.db import make_engine, session_factory, utcnow
 from services.core.migrate import upgrade
 from services.core.models import ArticleV1, stable_id
+from services.core.retention import prune
 from services.crawler.fingerprint import BANDS, NUM_PERM, content_hash, lsh_keys, minhash
-from services.crawler.state import BAND_CAP, ClaimRequest, CrawlState, Remembered, Validators
-from services.crawler.tables import LIVE_CONTENT_INDEX
+from services.crawler.state import (
+    BAND_CAP,
+    ClaimRequest,
+    CrawlState,
+    Remembered,
+    Validators,
+    forget_fingerprints,
+)
+from services.crawler.tables import FINGERPRINTED_INDEX, LIVE_CONTENT_INDEX
 
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
     encoding="utf-8"
@@ -30,6 +39,10 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+COPY_OF_SEED = "[통신] " + SEED.replace("(사진=연합뉴스)", "") + "\n\n제공: 와이어"
+"""A wire service's lightly edited copy of the seed article: a near-duplicate of it."""
 
 
 def article(url: str, text: str) -> ArticleV1:
@@ -92,8 +105,7 @@ def test_duplicates_by_url_exact_text_and_near_text(engine: Engine) -> None:
     same_text = article("https://mirror.example/x", SEED)
     exact = state.claim(same_text, minhash(same_text.text))
     assert (exact.kind, exact.other_id) == ("duplicate_exact", original.id)
-    copy_text = "[통신] " + SEED.replace("(사진=연합뉴스)", "") + "\n\n제공: 와이어"
-    copy = article("https://wire.example/s/9", copy_text)
+    copy = article("https://wire.example/s/9", COPY_OF_SEED)
     near = state.claim(copy, minhash(copy.text))
     assert (near.kind, near.other_id) == ("duplicate_near", original.id)
     other = article("https://n.example/a/2", "완전히 다른 HBM 기사입니다. " * 40)
@@ -151,12 +163,11 @@ def test_a_batch_of_claims_checks_each_against_the_stored_and_its_own_earlier_on
     stored = article("https://n.example/a/0", "이미 저장된 데이터센터 기사입니다. " * 40)
     state.claim(stored, minhash(stored.text))
     original = article("https://n.example/a/1", SEED)
-    copy_text = "[통신] " + SEED.replace("(사진=연합뉴스)", "") + "\n\n제공: 와이어"
     batch = [
         ClaimRequest(original, minhash(SEED), ("https://n.example/a/1?x=1",)),
         ClaimRequest(original, minhash(SEED)),
         ClaimRequest(article("https://mirror.example/x", SEED), minhash(SEED)),
-        ClaimRequest(article("https://wire.example/s/9", copy_text), minhash(copy_text)),
+        ClaimRequest(article("https://wire.example/s/9", COPY_OF_SEED), minhash(COPY_OF_SEED)),
         ClaimRequest(article("https://n.example/b/0", stored.text), minhash(stored.text)),
         ClaimRequest(article("https://n.example/a/2", "다른 HBM 기사. " * 40),
                      minhash("다른 HBM 기사. " * 40)),
@@ -262,3 +273,83 @@ def test_a_band_key_that_every_article_of_a_source_shares_stops_growing_at_its_c
         [ClaimRequest(article("https://mirror.example/x", original.text + " 수정"), tuple(copy))]
     )
     assert (claim.kind, claim.other_id) == ("duplicate_near", original.id)
+
+
+def _distinct_words(topic: str) -> str:
+    """A text of 300 words, none another topic's: unlike any other such text."""
+    return " ".join(stable_id(f"{topic} {n}")[:8] for n in range(300))
+
+
+def _claimed_days_ago(engine: Engine, article_id: str, days: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sql("UPDATE crawler_urls SET created_at = :at WHERE id = :id"),
+            {"at": utcnow() - timedelta(days=days), "id": article_id},
+        )
+
+
+def _band_rows(engine: Engine, article_id: str) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sql("SELECT count(*) FROM crawler_lsh WHERE url_id = :id"), {"id": article_id}
+            ).scalar_one()
+        )
+
+
+async def test_the_retention_forgets_old_articles_fingerprints_but_not_their_url_or_text(
+    engine: Engine,
+) -> None:
+    state = CrawlState(engine)
+    old = article("https://n.example/a/1", SEED)
+    recent = article("https://n.example/a/2", _distinct_words("최근 데이터센터"))
+    older = [article(f"https://n.example/o/{i}", _distinct_words(f"HBM {i}")) for i in range(3)]
+    for each in (old, recent, *older):
+        assert state.claim(each, minhash(each.text)).kind == "claimed"
+    for each in (old, *older):
+        _claimed_days_ago(engine, each.id, 100)
+    assert _band_rows(engine, old.id) == BANDS
+
+    forgotten = await prune(
+        session_factory(engine), forget_fingerprints, utcnow() - timedelta(days=90),
+        asyncio.Event(), batch=2,
+    )  # fmt: skip
+
+    assert forgotten == 4  # in batches of two: the three older ones and the seed's
+    assert [_band_rows(engine, each.id) for each in (old, *older)] == [0] * 4
+    assert _band_rows(engine, recent.id) == len(set(lsh_keys(minhash(recent.text))))
+    with engine.connect() as connection:
+        signed = connection.execute(
+            sql("SELECT id FROM crawler_urls WHERE signature IS NOT NULL")
+        ).scalars()
+        assert list(signed) == [recent.id]
+    assert state.claim(old, minhash(old.text)).kind == "duplicate_url"  # however old
+    same_text = state.claim(article("https://mirror.example/x", SEED), minhash(SEED))
+    assert (same_text.kind, same_text.other_id) == ("duplicate_exact", old.id)
+    copy = article("https://wire.example/s/9", COPY_OF_SEED)
+    assert state.claim(copy, minhash(copy.text)).kind == "claimed"  # a copy months later: news
+    recent_copy = article("https://wire.example/s/10", "[통신] " + recent.text)
+    near = state.claim(recent_copy, minhash(recent_copy.text))
+    assert (near.kind, near.other_id) == ("duplicate_near", recent.id)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_on_sqlite_the_retention_finds_the_oldest_fingerprints_by_their_partial_index(
+    engine: Engine,
+) -> None:
+    """Only the rows that still have a signature are in the index, so a prune does not walk
+    the rows forgotten before.  (SQLite's plan; PostgreSQL plans with its statistics.)"""
+    plans: list[str] = []
+
+    def explain(conn: Any, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if statement.startswith("SELECT") and "signature IS NOT NULL" in statement:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.extend(str(row[-1]) for row in rows)
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        with session_factory(engine).begin() as session:
+            forget_fingerprints(session, utcnow(), 10)
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    assert plans and any(FINGERPRINTED_INDEX in plan for plan in plans), plans
