@@ -40,7 +40,7 @@ from services.core.kafka import (
     record_lifetime,
 )
 from services.core.polling import header_time
-from services.core.retention import Floor, Prune, run_retention
+from services.core.retention import BATCH, Floor, Prune, run_retention
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -116,12 +116,14 @@ class Runtime:
 
         self.tasks.append(asyncio.create_task(guarded(), name=name))
 
-    def keep_for_retention(self, service: str, delete: Prune, floor: Floor | None = None) -> None:
+    def keep_for_retention(
+        self, service: str, delete: Prune, floor: Floor | None = None, batch: int = BATCH
+    ) -> None:
         """Prune ``service``'s settled rows older than the retention (unless it is 0), or than
-        ``floor()`` if longer."""
+        ``floor()`` if longer, ``batch`` rows a transaction."""
         if self.settings.retention > 0:
             work = run_retention(self.factory, delete, self.settings.retention, self.stop,
-                                 service=service, floor=floor)  # fmt: skip
+                                 service=service, floor=floor, batch=batch)  # fmt: skip
             self.spawn(f"{service}-retention", work)
 
 
@@ -167,13 +169,15 @@ def _start_alerts(rt: Runtime) -> None:
 
 def _start_crawler(rt: Runtime) -> None:
     from services.crawler.crawler import run_crawler
-    from services.crawler.state import forget_fingerprints
+    from services.crawler.state import FORGET_BATCH, forget_fingerprints
 
     async def crawl() -> None:
         await run_crawler(rt.settings, rt.publisher, rt.stop, checks=rt.checks)
 
     rt.spawn("crawler", crawl())
-    rt.keep_for_retention("crawler", forget_fingerprints)
+    # a smaller batch than the others': SQLite's one writer lock is the claims' too, and the
+    # first prune of a long-running database forgets months of articles
+    rt.keep_for_retention("crawler", forget_fingerprints, batch=FORGET_BATCH)
 
 
 STARTERS: dict[str, Callable[[Runtime], None]] = {

@@ -33,8 +33,9 @@ from services.core.metrics import PRUNED
 log = logging.getLogger(__name__)
 
 Prune = Callable[[Session, datetime, int], int]
-"""``(session, before, limit) → rows deleted``: deletes at most ``limit`` settled rows (and what
-belongs to them) last changed before ``before``."""
+"""``(session, before, limit) → how many``: deletes at most ``limit`` settled rows (and what
+belongs to them) older than ``before``, or (the crawler) forgets the fingerprints of at most
+``limit`` articles claimed before it."""
 Floor = Callable[[], Awaitable[float | None]]
 """The least retention in seconds that keeps idempotency (``None``: keep everything)."""
 
@@ -104,6 +105,7 @@ async def run_retention(
     service: str,
     floor: Floor | None = None,
     every: float = EVERY,
+    batch: int = BATCH,
 ) -> None:
     """Until ``stop`` is set: prune the rows older than ``retention`` seconds (raised to
     ``floor()``), then wait ``every`` seconds.  A failed prune is logged and tried again at the
@@ -113,7 +115,7 @@ async def run_retention(
         if kept is not None:
             before = utcnow() - timedelta(seconds=kept)
             try:
-                deleted = await prune(factory, delete, before, stop)
+                deleted = await prune(factory, delete, before, stop, batch=batch)
             except RetryableError as exc:
                 log.warning("retention: %s; trying again later", exc, extra={"service": service})
             except Exception:
@@ -121,7 +123,7 @@ async def run_retention(
             else:
                 PRUNED.labels(service).inc(deleted)
                 if deleted:
-                    log.info("retention: pruned %d rows settled before %s", deleted,
+                    log.info("retention: pruned %d older than %s", deleted,
                              before.isoformat(), extra={"service": service})  # fmt: skip
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

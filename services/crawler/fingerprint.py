@@ -100,7 +100,11 @@ def is_near_duplicate(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 
 
 def lsh_keys(signature: tuple[int, ...]) -> tuple[int, ...]:
-    """One signed 64-bit key per band (band index included, so bands never collide)."""
+    """One signed 64-bit key per band (band index included, so bands never collide).
+
+    The retention finds an article's rows of ``crawler_lsh`` by computing its keys again from
+    its stored signature: a change to the keys (bands, rows, hash, the empty-bin rule) needs a
+    migration that rebuilds that table."""
     keys = []
     for band in range(BANDS):
         part = signature[band * ROWS : (band + 1) * ROWS]

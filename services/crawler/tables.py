@@ -65,7 +65,8 @@ class CrawlerUrl(Base):
 
 
 class CrawlerLsh(Base):
-    """MinHash LSH band keys of live articles (near-duplicate candidates by key equality)."""
+    """MinHash LSH band keys of the live articles claimed within ``INFRALEDGER_RETENTION``
+    (near-duplicate candidates by key equality)."""
 
     __tablename__ = "crawler_lsh"
 

@@ -274,6 +274,13 @@ def test_a_band_key_that_every_article_of_a_source_shares_stops_growing_at_its_c
     )
     assert (claim.kind, claim.other_id) == ("duplicate_near", original.id)
 
+    with session_factory(engine).begin() as session:  # the retention forgets them all
+        assert forget_fingerprints(session, utcnow() + timedelta(seconds=1), 2 * count) == count
+    assert _band_rows(engine, original.id) == 0
+    later = article("https://t.example/a/later", "템플릿 기사 later " * 30)
+    assert state.claim(later, _template_signature(count)).kind == "claimed"
+    assert _band_rows(engine, later.id) == BANDS  # the boilerplate key indexes articles again
+
 
 def _distinct_words(topic: str) -> str:
     """A text of 300 words, none another topic's: unlike any other such text."""
@@ -304,10 +311,17 @@ async def test_the_retention_forgets_old_articles_fingerprints_but_not_their_url
     old = article("https://n.example/a/1", SEED)
     recent = article("https://n.example/a/2", _distinct_words("최근 데이터센터"))
     older = [article(f"https://n.example/o/{i}", _distinct_words(f"HBM {i}")) for i in range(3)]
-    for each in (old, recent, *older):
+    short = article("https://n.example/s/1", "짧은 GPU 기사")  # too short for most bands' keys
+    assert len(lsh_keys(minhash(short.text))) < BANDS
+    for each in (old, recent, *older, short):
         assert state.claim(each, minhash(each.text)).kind == "claimed"
-    for each in (old, *older):
+    alias = "https://n.example/a/1?from=rss"
+    duplicate = article("https://other.example/a/1", SEED)
+    state.claim(old, minhash(SEED), [alias])  # an alias row, and
+    state.claim(duplicate, minhash(SEED))  # a duplicate's: neither has a fingerprint
+    for each in (old, *older, short, duplicate):
         _claimed_days_ago(engine, each.id, 100)
+    _claimed_days_ago(engine, stable_id(alias), 100)
     assert _band_rows(engine, old.id) == BANDS
 
     forgotten = await prune(
@@ -315,8 +329,8 @@ async def test_the_retention_forgets_old_articles_fingerprints_but_not_their_url
         asyncio.Event(), batch=2,
     )  # fmt: skip
 
-    assert forgotten == 4  # in batches of two: the three older ones and the seed's
-    assert [_band_rows(engine, each.id) for each in (old, *older)] == [0] * 4
+    assert forgotten == 5  # in batches of two: the seed's, the three older ones, the short one
+    assert [_band_rows(engine, each.id) for each in (old, *older, short)] == [0] * 5
     assert _band_rows(engine, recent.id) == len(set(lsh_keys(minhash(recent.text))))
     with engine.connect() as connection:
         signed = connection.execute(

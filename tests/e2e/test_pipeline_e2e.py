@@ -167,8 +167,9 @@ async def test_feed_article_becomes_ledger_rows_and_a_signed_webhook_in_one_proc
     stop = asyncio.Event()
     switch_interval = sys.getswitchinterval()
     async with running(settings, ALL_SERVICES, stop) as rt:
-        # the settled rows' retention runs beside the store and the alerts (INFRALEDGER_RETENTION)
-        assert {"store-retention", "alerts-retention"} <= {t.get_name() for t in rt.tasks}
+        # the retention (INFRALEDGER_RETENTION) runs beside the crawler, the store and the alerts
+        retention = {"crawler-retention", "store-retention", "alerts-retention"}
+        assert retention <= {t.get_name() for t in rt.tasks}
         await wait_for(lambda: headline_delivery(receiver) is not None)
         assert all(rt.readiness().values())
 
