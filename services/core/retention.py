@@ -49,7 +49,7 @@ FLOOR_MARGIN = 86400.0
 
 
 def _prune_batch(
-    factory: sessionmaker[Session], delete: Prune, before: datetime, batch: int = BATCH
+    factory: sessionmaker[Session], delete: Prune, before: datetime, batch: int
 ) -> int:
     """One transaction of ``delete``; returns the rows it deleted."""
     with transaction(factory) as session:

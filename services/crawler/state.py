@@ -436,14 +436,13 @@ def forget_fingerprints(session: Session, before: datetime, limit: int) -> int:
     """
     connection = session.connection()
     rows = connection.execute(_FINGERPRINTED, {"before": before, "limit": limit}).all()
-    if rows:
-        keys = [
-            {"key": key, "id": url_id}
-            for url_id, signature in rows
-            for key in dict.fromkeys(lsh_keys(decode_signature(signature)))
-        ]
-        if keys:
-            connection.execute(_UNBAND, keys)
-        for chunk in _chunks([url_id for url_id, _ in rows]):
-            connection.execute(_UNSIGN, {"ids": chunk})
+    keys = [
+        {"key": key, "id": url_id}
+        for url_id, signature in rows
+        for key in dict.fromkeys(lsh_keys(decode_signature(signature)))
+    ]
+    if keys:  # none for a text too short to fill any band
+        connection.execute(_UNBAND, keys)
+    for chunk in _chunks([url_id for url_id, _ in rows]):
+        connection.execute(_UNSIGN, {"ids": chunk})
     return len(rows)

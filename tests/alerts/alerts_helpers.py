@@ -31,6 +31,10 @@ from services.core.models import (
     stable_id,
 )
 
+Factory = sessionmaker[Session]
+MakeSettings = Callable[..., Settings]
+"""The ``make_settings`` fixture: settings isolated to one test."""
+
 
 def make_change(n: int = 0, **overrides: Any) -> ChangeV1:
     """A valid ``ChangeV1``; keyword arguments override fields (``n`` varies the id)."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alerts_helpers import make_change, publish, threaded_receiver
+from alerts_helpers import Factory, MakeSettings, make_change, publish, threaded_receiver
 from fastapi import FastAPI
-from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -25,7 +24,6 @@ with warnings.catch_warnings():
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-Factory = sessionmaker[Session]
 
 
 def _client(factory: Factory, settings: Settings) -> TestClient:
@@ -36,7 +34,7 @@ def _client(factory: Factory, settings: Settings) -> TestClient:
 
 
 @pytest.fixture
-def client(factory: Factory, make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+def client(factory: Factory, make_settings: MakeSettings) -> Iterator[TestClient]:
     with _client(factory, make_settings(api_token=TOKEN)) as test_client:
         yield test_client
 
@@ -79,7 +77,7 @@ def test_every_route_needs_the_bearer_token(client: TestClient) -> None:
 
 
 def test_without_a_configured_token_writes_refuse_with_503_and_reads_work(
-    factory: Factory, make_settings: Callable[..., Settings]
+    factory: Factory, make_settings: MakeSettings
 ) -> None:
     with _client(factory, make_settings()) as client:
         response = client.post("/api/v1/webhooks", json={"url": "https://h.example/"})
@@ -147,7 +145,7 @@ def test_test_sends_a_signed_test_event_and_logs_the_attempt(client: TestClient)
 
 
 async def test_deliveries_are_listed_shown_and_redelivered(
-    factory: Factory, make_settings: Callable[..., Settings]
+    factory: Factory, make_settings: MakeSettings
 ) -> None:
     settings = make_settings(api_token=TOKEN)
     with _client(factory, settings) as client:

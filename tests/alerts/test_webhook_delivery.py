@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from alerts_helpers import (
+    Factory,
+    MakeSettings,
     Reply,
     StartReceiver,
     always,
@@ -24,7 +25,6 @@ from alerts_helpers import (
     script,
     subscribe,
 )
-from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.alerts import metrics, repository
@@ -33,9 +33,6 @@ from services.alerts.schedule import Verdict
 from services.alerts.service import disabled_by, wait_settled
 from services.core.config import Settings
 from services.core.db import transaction, utcnow
-
-Factory = sessionmaker[Session]
-MakeSettings = Callable[..., Settings]
 
 
 @pytest.fixture

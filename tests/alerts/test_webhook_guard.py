@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 from alerts_helpers import (
+    Factory,
     Reply,
     StartReceiver,
     always,
@@ -16,7 +17,6 @@ from alerts_helpers import (
     subscribe,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.errors import InvalidSubscription
 from services.alerts.repository import validate_url
@@ -24,8 +24,6 @@ from services.alerts.service import wait_settled
 from services.alerts.tables import Delivery
 from services.core.config import Settings
 from services.core.netguard import BlockedAddress, GuardedTransport, check_address
-
-Factory = sessionmaker[Session]
 
 
 @pytest.mark.parametrize(

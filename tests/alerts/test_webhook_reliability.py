@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from alerts_helpers import (
+    Factory,
+    MakeSettings,
     Received,
     Receiver,
     Reply,
@@ -23,7 +25,6 @@ from alerts_helpers import (
     running_worker,
     subscribe,
 )
-from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts import repository
 from services.alerts.errors import BadChange
@@ -34,8 +35,6 @@ from services.core.config import Settings
 from services.core.db import DatabaseUnavailable, transaction, utcnow
 from services.core.models import Delta
 
-Factory = sessionmaker[Session]
-MakeSettings = Callable[..., Settings]
 REPO = Path(__file__).resolve().parents[2]
 
 

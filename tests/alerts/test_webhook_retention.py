@@ -4,12 +4,13 @@ that may still be sent or redelivered goes with them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from alerts_helpers import (
+    Factory,
+    MakeSettings,
     Reply,
     StartReceiver,
     always,
@@ -19,7 +20,7 @@ from alerts_helpers import (
     subscribe,
 )
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from services.alerts.repository import prune_settled
 from services.alerts.service import wait_settled
@@ -29,8 +30,6 @@ from services.core.db import DatabaseUnavailable, transaction, utcnow
 from services.core.errors import ConfigError
 from services.core.retention import prune, run_retention
 
-Factory = sessionmaker[Session]
-MakeSettings = Callable[..., Settings]
 RETENTION = timedelta(days=90)
 
 
