@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from services.core.bus import Outgoing, Publisher
+from services.core.bus import Publisher
 from services.core.config import Settings
 from services.core.db import make_engine, utcnow
 from services.core.errors import RetryableError
@@ -26,7 +26,6 @@ from services.core.httpfetch import Fetcher, FetchError, FetchLimits, FetchResul
 from services.core.migrate import upgrade
 from services.core.models import ArticleV1, WarcRef, stable_id
 from services.core.netguard import BlockedAddress, Resolver
-from services.core.polling import effective_at_header
 from services.core.topics import Topics
 from services.crawler import metrics
 from services.crawler.decode import decode_document
@@ -41,6 +40,7 @@ from services.crawler.discover import (
 from services.crawler.errors import HostDeferred, HttpStatusError
 from services.crawler.page import Page, PageOutcome, install_rules, parse_page
 from services.crawler.politeness import HostGate, parse_retry_after
+from services.crawler.publication import Publication
 from services.crawler.relevance import RuleSet, Verdict, rules_from_environment
 from services.crawler.robots import (
     TTL_UNAVAILABLE,
@@ -147,21 +147,17 @@ class Crawler:
         rng: random.Random | None = None,
     ) -> None:
         self.sources = tuple(sources)
-        self.publisher = publisher
         self.state = state
         self.fetcher = fetcher
         self.warc = warc
         self.pool = pool
         self.gate = gate
-        self.topics = topics
         self.agent = agent_token(user_agent)
         self.explain = explain
         self.rng = rng or random.Random()
         self.stats = CrawlStats()
         self.robots = RobotsCache(self._fetch_robots)
-        self._publish_lock = asyncio.Lock()
-        self._claimed_ids: set[str] = set()
-        """Ids this process claimed and has not published yet."""
+        self.publication = Publication(publisher, state, topics)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -475,7 +471,6 @@ class Crawler:
     ) -> tuple[Decision, ArticleV1 | None]:
         verdict = item.outcome.verdict
         if claim.kind == "claimed":
-            self._claimed_ids.add(article.id)  # its poll publishes it; republish_pending must not
             decision = Decision(item.link.url, source.name, "published", verdict=verdict,
                                 article=article)  # fmt: skip
             return self._decide(decision), article
@@ -488,38 +483,13 @@ class Crawler:
         decision = Decision(item.link.url, source.name, claim.kind, detail, verdict=verdict)
         return self._decide(decision), None
 
-    async def publish(self, articles: Sequence[ArticleV1]) -> None:
-        if not articles:
-            return
-        async with self._publish_lock:
-            try:
-                await self.publisher.publish_many(
-                    [
-                        Outgoing(
-                            topic=self.topics.articles,
-                            key=a.id,
-                            value=a.model_dump_json().encode(),
-                            headers=effective_at_header(a),
-                        )
-                        for a in articles
-                    ]
-                )
-                await asyncio.to_thread(self.state.mark_published, [a.id for a in articles])
-            finally:
-                # Published, or left pending for republish_pending to retry.
-                self._claimed_ids.difference_update(a.id for a in articles)
-
     async def republish_pending(self) -> int:
-        """Publish claims left pending by a crash (not those a running poll is publishing)."""
-        pending = [
-            a for a in await asyncio.to_thread(self.state.pending) if a.id not in self._claimed_ids
-        ]
-        if pending:
-            await self.publish(pending)
-            self.stats.republished += len(pending)
-            self.stats.published += len(pending)
-            metrics.PUBLISHED.inc(len(pending))
-        return len(pending)
+        """Publish the claims left pending by a crash or a failed publish."""
+        republished = await self.publication.republish_pending()
+        self.stats.republished += republished
+        self.stats.published += republished
+        metrics.PUBLISHED.inc(republished)
+        return republished
 
     # ------------------------------------------------------------------ polling
 
@@ -580,9 +550,9 @@ class Crawler:
                 transient = transient or any(d.outcome == "error" for d, _ in settled)
                 articles = [article for _, article in settled if article is not None]
                 # Published as soon as they are claimed: articles reach the pipeline quickly.
-                await self.publish(articles)
-                self.stats.published += len(articles)
-                metrics.PUBLISHED.inc(len(articles))
+                published = await self.publication.publish(articles)
+                self.stats.published += published
+                metrics.PUBLISHED.inc(published)
         finally:
             for pending_task in ahead:
                 pending_task.cancel()

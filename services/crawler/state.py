@@ -91,6 +91,7 @@ _BANDS = select(LSH.c.band_key, LSH.c.url_id).where(
 _SIGNATURES = select(URLS.c.id, URLS.c.status, URLS.c.signature).where(
     URLS.c.id.in_(bindparam("ids", expanding=True))
 )
+_STATUSES = select(URLS.c.id, URLS.c.status).where(URLS.c.id.in_(bindparam("ids", expanding=True)))
 # A published article's payload goes: it was kept only to publish again after a crash (the
 # text is in the store and the WARC), and at 10–20 KB an article it would grow the state for ever.
 _PUBLISHED = (
@@ -233,6 +234,14 @@ class CrawlState:
             return
         with transaction(self._factory) as session:
             session.connection().execute(_PUBLISHED, {"ids": ids, "now": utcnow()})
+
+    def still_pending(self, article_ids: Sequence[str]) -> set[str]:
+        """Those of ``article_ids`` claimed and not yet marked published."""
+        if not article_ids:
+            return set()
+        with transaction(self._factory) as session:
+            rows = session.connection().execute(_STATUSES, {"ids": list(article_ids)})
+            return {id_ for id_, status in rows if status == "pending"}
 
     def pending(self) -> list[ArticleV1]:
         """Claimed but not acknowledged articles (a crash happened): publish them again."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,9 +14,9 @@ from sqlalchemy import text as sql
 
 from services.core.db import make_engine, session_factory, utcnow
 from services.core.migrate import upgrade
-from services.core.models import ArticleV1, stable_id
+from services.core.models import stable_id
 from services.core.retention import prune
-from services.crawler.fingerprint import BANDS, NUM_PERM, content_hash, lsh_keys, minhash
+from services.crawler.fingerprint import BANDS, NUM_PERM, lsh_keys, minhash
 from services.crawler.state import (
     BAND_CAP,
     ClaimRequest,
@@ -28,34 +27,15 @@ from services.crawler.state import (
 )
 from services.crawler.tables import FINGERPRINTED_INDEX, LIVE_CONTENT_INDEX
 
+from .claims import article, distinct_words
+
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_579068ff91aef37f.txt").read_text(
     encoding="utf-8"
 )
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    upgrade(db_url)
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
-
-
 COPY_OF_SEED = "[통신] " + SEED.replace("(사진=연합뉴스)", "") + "\n\n제공: 와이어"
 """A wire service's lightly edited copy of the seed article: a near-duplicate of it."""
-
-
-def article(url: str, text: str) -> ArticleV1:
-    return ArticleV1(
-        id=stable_id(url),
-        url=url,
-        source="s",
-        lang="ko",
-        title="t",
-        fetched_at=datetime.now(UTC),
-        text=text,
-        content_hash=content_hash(text),
-    )
 
 
 def test_claim_publish_and_recover_pending(engine: Engine) -> None:
@@ -282,11 +262,6 @@ def test_a_band_key_that_every_article_of_a_source_shares_stops_growing_at_its_c
     assert _band_rows(engine, later.id) == BANDS  # the boilerplate key indexes articles again
 
 
-def _distinct_words(topic: str) -> str:
-    """A text of 300 words, none another topic's: unlike any other such text."""
-    return " ".join(stable_id(f"{topic} {n}")[:8] for n in range(300))
-
-
 def _claimed_days_ago(engine: Engine, article_id: str, days: int) -> None:
     with engine.begin() as connection:
         connection.execute(
@@ -309,8 +284,8 @@ async def test_the_retention_forgets_old_articles_fingerprints_but_not_their_url
 ) -> None:
     state = CrawlState(engine)
     old = article("https://n.example/a/1", SEED)
-    recent = article("https://n.example/a/2", _distinct_words("최근 데이터센터"))
-    older = [article(f"https://n.example/o/{i}", _distinct_words(f"HBM {i}")) for i in range(3)]
+    recent = article("https://n.example/a/2", distinct_words("최근 데이터센터"))
+    older = [article(f"https://n.example/o/{i}", distinct_words(f"HBM {i}")) for i in range(3)]
     short = article("https://n.example/s/1", "짧은 GPU 기사")  # too short for most bands' keys
     assert len(lsh_keys(minhash(short.text))) < BANDS
     for each in (old, recent, *older, short):
