@@ -21,10 +21,11 @@ none so far (since the merge was made) is read before the others, in equal share
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
+from services.core.bus import Outgoing
 from services.core.models import ArticleV1
 from services.core.topics import HEADER_EFFECTIVE_AT
 
@@ -79,6 +80,17 @@ def effective_at_header(article: ArticleV1) -> dict[str, str]:
     """The ``infraledger-effective-at`` header of a message about ``article``: its effective
     time in epoch milliseconds, the order of the ledger's histories."""
     return {HEADER_EFFECTIVE_AT: str((article.effective_at - _EPOCH) // timedelta(milliseconds=1))}
+
+
+def article_message(
+    topic: str, article: ArticleV1, headers: Mapping[str, str] | None = None
+) -> Outgoing:
+    """The message of ``article`` on ``topic`` (``articles.v1``): keyed by its id, with its
+    effective-time header after ``headers``."""
+    return Outgoing(
+        topic, article.id, article.model_dump_json().encode(),
+        {**(headers or {}), **effective_at_header(article)},
+    )  # fmt: skip
 
 
 def header_time(record: object) -> int | None:

@@ -9,7 +9,6 @@ The I/O shell around the pure pieces (:mod:`~services.crawler.parse`,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import Counter, deque
@@ -79,6 +78,8 @@ class CrawlStats:
     not_modified: int = 0
     published: int = 0
     republished: int = 0
+    """Of ``published``, those sent by a republish of pending claims: left by a crash or a
+    failed send, or claimed by a poll that the republish reached the lock before."""
     duplicates: Counter[str] = field(default_factory=Counter)
     irrelevant: int = 0
     not_article: int = 0
@@ -643,8 +644,10 @@ class Crawler:
                         state = await asyncio.to_thread(self.state.source_state, name)
                         if state is not None:
                             due[name] = state.next_poll_at
-                        with contextlib.suppress(Exception):
+                        try:
                             await self.republish_pending()
+                        except Exception as exc:  # the claims stay pending: tried after each poll
+                            log.warning("republishing pending claims failed: %r", exc)
         finally:
             stopper.cancel()
             for task in running.values():

@@ -3,10 +3,16 @@
 A claim stays ``pending`` in the crawler's database until its article is on the broker, so a
 crash between the two leaves it pending and :meth:`Publication.republish_pending` sends it at
 the next start or the next end of a poll.  A republish may read a claim that a running poll is
-about to publish itself, or has just published: both paths therefore take one lock, publish only
-what the database still says is pending, and mark it published before letting go.  Whichever
-takes the lock first sends the article; the other finds it no longer pending.  (The crawler
-runs as one instance: the lock is the process's.)
+about to publish itself, or has just published: both paths therefore take one lock and publish
+only what the database still says is pending.  Whichever takes the lock first sends the article;
+the other finds it no longer pending.  (The crawler runs as one instance: the lock is the
+process's.)
+
+Articles the broker acknowledged are remembered until the database has marked them published:
+a mark that failed (the database away) or was cancelled is made again before anything else is
+published, and they are not sent a second time meanwhile.  Only a process that stops or dies
+between the broker's acknowledgement and the mark, or a batch the broker acknowledged in part,
+sends an article twice (with the same key and id: downstream is idempotent by article id).
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from services.core.bus import Outgoing, Publisher
+from services.core.bus import Publisher
 from services.core.models import ArticleV1
-from services.core.polling import effective_at_header
+from services.core.polling import article_message
 from services.core.topics import Topics
 from services.crawler.state import CrawlState
+
+REPUBLISH_BATCH = 500
+"""Pending claims republished per batch (one read of their states, one send, one mark)."""
 
 
 class Publication:
@@ -29,30 +38,34 @@ class Publication:
         self.state = state
         self.topics = topics
         self._lock = asyncio.Lock()
+        self._sent: set[str] = set()
+        """Ids the broker acknowledged that the database has not yet marked published."""
 
     async def publish(self, articles: Sequence[ArticleV1]) -> int:
         """Publish those of ``articles`` whose claims are still pending, then mark them
-        published; how many went out.  On a failure the claims stay pending."""
+        published; how many went out.  On a failure to send, the claims stay pending."""
         if not articles:
             return 0
         async with self._lock:
+            await self._mark_sent()
             pending = await asyncio.to_thread(self.state.still_pending, [a.id for a in articles])
             due = [a for a in articles if a.id in pending]
             if due:
-                await self.publisher.publish_many(
-                    [
-                        Outgoing(
-                            topic=self.topics.articles,
-                            key=a.id,
-                            value=a.model_dump_json().encode(),
-                            headers=effective_at_header(a),
-                        )
-                        for a in due
-                    ]
-                )
-                await asyncio.to_thread(self.state.mark_published, [a.id for a in due])
+                topic = self.topics.articles
+                await self.publisher.publish_many([article_message(topic, a) for a in due])
+                self._sent.update(a.id for a in due)
+                await self._mark_sent()
         return len(due)
 
     async def republish_pending(self) -> int:
-        """Publish the claims left pending (by a crash, or a failed publish); how many."""
-        return await self.publish(await asyncio.to_thread(self.state.pending))
+        """Publish the claims left pending (by a crash, or a failed send); how many."""
+        pending = await asyncio.to_thread(self.state.pending)
+        republished = 0
+        for start in range(0, len(pending), REPUBLISH_BATCH):
+            republished += await self.publish(pending[start : start + REPUBLISH_BATCH])
+        return republished
+
+    async def _mark_sent(self) -> None:
+        if self._sent:
+            await asyncio.to_thread(self.state.mark_published, sorted(self._sent))
+            self._sent.clear()

@@ -7,13 +7,14 @@ Publish-once protocol:
    MinHash signature is similar enough to one's (LSH band lookup); otherwise insert the row
    as ``pending`` with the full ``ArticleV1`` JSON.  Two instances racing on the same URL or
    text: one insert wins, the other gets an integrity error and reports a duplicate.
-2. publish to Kafka and wait for the acknowledgement;
+2. publish to Kafka and wait for the acknowledgement, if :meth:`CrawlState.still_pending` still
+   says the claim is pending (:mod:`services.crawler.publication`: one lock for this and 3);
 3. :meth:`CrawlState.mark_published`.
 
 A crash between 1 and 3 leaves the row ``pending``; :meth:`CrawlState.pending` returns those
-articles and the crawler re-publishes them at start-up.  So every article is published **at
-least once and, apart from that crash window, exactly once**; a re-publish carries the same
-article id and key, and downstream consumers are idempotent by article id.
+articles and the crawler re-publishes them at start-up and after every poll.  So every article
+is published **at least once and, apart from that crash window, exactly once**; a re-publish
+carries the same article id and key, and downstream consumers are idempotent by article id.
 """
 
 from __future__ import annotations
@@ -244,7 +245,8 @@ class CrawlState:
             return {id_ for id_, status in rows if status == "pending"}
 
     def pending(self) -> list[ArticleV1]:
-        """Claimed but not acknowledged articles (a crash happened): publish them again."""
+        """Claimed articles not marked published: left by a crash or a failed send, or about to
+        be published by a running poll (:mod:`services.crawler.publication` sorts them out)."""
         with transaction(self._factory) as session:
             payloads = session.scalars(
                 select(CrawlerUrl.payload).where(CrawlerUrl.status == "pending")

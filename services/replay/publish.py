@@ -15,9 +15,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from services.core.bus import Outgoing, Publisher
+from services.core.bus import Publisher
 from services.core.models import ArticleV1, stable_id
-from services.core.polling import effective_at_header
+from services.core.polling import article_message
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
 
 if TYPE_CHECKING:  # the parsers' module: a replay imports it while its fork server does
@@ -99,11 +99,8 @@ async def publish_records(
 
     async def flush() -> None:
         if publisher is not None and pending:
-            await publisher.publish_many(
-                [Outgoing(topics.articles, a.id, a.model_dump_json().encode(),
-                          {**headers, **effective_at_header(a)})
-                 for a in pending]
-            )  # fmt: skip
+            messages = [article_message(topics.articles, a, headers) for a in pending]
+            await publisher.publish_many(messages)
         summary.published += len(pending)
         summary.article_ids.extend(a.id for a in pending)
         pending.clear()

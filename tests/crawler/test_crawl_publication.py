@@ -1,18 +1,21 @@
-"""Publishing claims to ``articles.v1`` once, when a republish and a poll meet, on SQLite and
-PostgreSQL (the bus is in memory: what is under test is the crawler's bookkeeping)."""
+"""Publishing claims to ``articles.v1`` once — when a republish and a poll meet, when the database
+fails after the broker acknowledged — on SQLite and PostgreSQL (the bus is in memory: what is
+under test is the crawler's bookkeeping)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from services.core.bus import MemoryBus, Outgoing
 from services.core.models import ArticleV1
 from services.core.topics import Topics
+from services.crawler import publication as publication_module
 from services.crawler.fingerprint import minhash
 from services.crawler.publication import Publication
 from services.crawler.state import CrawlState
@@ -22,11 +25,19 @@ from .claims import article, distinct_words
 TOPICS = Topics("t")
 
 
-class YieldingBus(MemoryBus):
-    """A bus that lets the event loop run other tasks while it sends, as a broker's does."""
+class GatedBus(MemoryBus):
+    """A bus whose sends wait at a gate: a test holds one publish inside the broker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.batches = 0
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        await asyncio.sleep(0)
+        self.batches += 1
+        self.inside.set()
+        await self.gate.wait()
         await super().publish_many(messages)
 
 
@@ -44,7 +55,7 @@ def claimed(state: CrawlState, count: int) -> list[ArticleV1]:
 
 
 def sent(bus: MemoryBus) -> Counter[str]:
-    return Counter(m.key.decode() for m in bus.topics[TOPICS.articles])
+    return Counter(m.key_text for m in bus.topics[TOPICS.articles])
 
 
 async def test_a_claim_a_republish_sent_first_is_not_sent_again_by_its_poll(
@@ -68,19 +79,34 @@ async def test_a_republish_after_its_poll_published_sends_nothing(engine: Engine
     assert sent(bus) == Counter({a.id: 1 for a in articles})
 
 
-@pytest.mark.parametrize("republish_first", [True, False])
-async def test_polls_and_republishes_at_the_same_time_send_each_claim_once(
-    engine: Engine, republish_first: bool
+async def test_a_poll_waiting_while_a_republish_sends_its_claims_sends_nothing(
+    engine: Engine,
 ) -> None:
-    state, bus = CrawlState(engine), YieldingBus()
+    state, bus = CrawlState(engine), GatedBus()
     publication = Publication(bus, state, TOPICS)
-    articles = claimed(state, 12)
-    polls = [publication.publish(articles[i : i + 4]) for i in range(0, 12, 4)]
-    republishes = [publication.republish_pending() for _ in range(3)]
-    runs = [*republishes, *polls] if republish_first else [*polls, *republishes]
-    assert sum(await asyncio.gather(*runs)) == 12
-    assert sent(bus) == Counter({a.id: 1 for a in articles})
-    assert state.pending() == []
+    articles = claimed(state, 3)
+    republish = asyncio.create_task(publication.republish_pending())
+    await bus.inside.wait()  # the republish is inside the broker, holding the lock
+    poll = asyncio.create_task(publication.publish(articles))
+    await asyncio.sleep(0.05)
+    bus.gate.set()
+    assert (await republish, await poll) == (3, 0)
+    assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 1
+
+
+async def test_a_republish_waiting_while_a_poll_sends_its_claims_sends_nothing(
+    engine: Engine,
+) -> None:
+    state, bus = CrawlState(engine), GatedBus()
+    publication = Publication(bus, state, TOPICS)
+    articles = claimed(state, 3)
+    poll = asyncio.create_task(publication.publish(articles))
+    await bus.inside.wait()
+    republish = asyncio.create_task(publication.republish_pending())  # reads them pending
+    await asyncio.sleep(0.05)
+    bus.gate.set()
+    assert (await poll, await republish) == (3, 0)
+    assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 1
 
 
 async def test_a_failed_publish_leaves_its_claims_pending_for_the_next_republish(
@@ -94,6 +120,43 @@ async def test_a_failed_publish_leaves_its_claims_pending_for_the_next_republish
     bus = MemoryBus()
     assert await Publication(bus, state, TOPICS).republish_pending() == 2
     assert sent(bus) == Counter({a.id: 1 for a in articles})
+
+
+class MarkFailingOnce(CrawlState):
+    """The database goes away once, just after the broker acknowledged a batch."""
+
+    failed = False
+
+    def mark_published(self, article_ids: Iterable[str]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise OperationalError("UPDATE crawler_urls", None, ConnectionError("server closed"))
+        super().mark_published(article_ids)
+
+
+async def test_a_batch_sent_but_not_marked_is_marked_later_and_never_sent_again(
+    engine: Engine,
+) -> None:
+    state, bus = MarkFailingOnce(engine), MemoryBus()
+    publication = Publication(bus, state, TOPICS)
+    articles = claimed(state, 2)
+    with pytest.raises(OperationalError):
+        await publication.publish(articles)
+    assert {a.id for a in state.pending()} == {a.id for a in articles}  # not marked yet
+    assert await publication.republish_pending() == 0  # marks them first, then finds none
+    assert state.pending() == []
+    assert sent(bus) == Counter({a.id: 1 for a in articles})
+
+
+async def test_a_backlog_of_pending_claims_is_republished_in_batches(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publication_module, "REPUBLISH_BATCH", 2)
+    state, bus = CrawlState(engine), GatedBus()
+    bus.gate.set()
+    articles = claimed(state, 5)
+    assert await Publication(bus, state, TOPICS).republish_pending() == 5
+    assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 3
 
 
 def test_still_pending_names_the_claims_not_yet_published(engine: Engine) -> None:
