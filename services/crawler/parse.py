@@ -39,6 +39,11 @@ from services.crawler.fingerprint import content_hash, minhash
 from services.crawler.urls import same_site, try_canonicalize
 
 MIN_TEXT_CHARS = 150
+MAX_TEXT_CHARS = 500_000
+"""A longer main text is not a news article (those run to a few tens of thousands).  The bound
+keeps an article's message (≤ 6 bytes a character in JSON) and the facts message that carries it far
+below the broker's limit (``services.core.kafka.MAX_MESSAGE_BYTES``, 8 MiB): a page of 9 MB of
+text would otherwise be refused by the broker at every attempt to publish it."""
 KST = timezone(timedelta(hours=9), "KST")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -275,7 +280,7 @@ def parse_html(
     )
     data: dict[str, Any] = doc.as_dict() if doc is not None and hasattr(doc, "as_dict") else {}
     text = _paragraphs(str(data.get("text") or ""))
-    if len(text) < MIN_TEXT_CHARS:
+    if not MIN_TEXT_CHARS <= len(text) <= MAX_TEXT_CHARS:
         return None
     if not title:
         title = str(data.get("title") or "").strip()
@@ -328,8 +333,8 @@ def parse_response(
 
     ``url`` is the URL that answered (after redirects), ``headers`` the response headers (any
     case), ``body`` the content-decoded bytes.  ``None`` means "not an article": not HTML, or no
-    main text of at least :data:`MIN_TEXT_CHARS` characters.  Pure: safe for replaying WARC
-    records and saved HTML files.
+    main text of :data:`MIN_TEXT_CHARS` to :data:`MAX_TEXT_CHARS` characters.  Pure: safe for
+    replaying WARC records and saved HTML files.
     """
     lowered = _lower(headers)
     content_type = lowered.get("content-type", "")

@@ -16,8 +16,11 @@ import pytest
 from prometheus_client import REGISTRY
 from warcio.archiveiterator import ArchiveIterator
 
-from services.core.models import stable_id
+from services.core.kafka import MAX_MESSAGE_BYTES
+from services.core.models import ArticleV1, stable_id
+from services.core.polling import article_message
 from services.crawler import _minhash
+from services.crawler import parse as parse_module
 from services.crawler.decode import decode_document
 from services.crawler.discover import (
     DiscoveryError,
@@ -37,7 +40,7 @@ from services.crawler.fingerprint import (
     signature_parts,
     similarity,
 )
-from services.crawler.parse import parse_response
+from services.crawler.parse import MAX_TEXT_CHARS, parse_response
 from services.crawler.politeness import FORGET_AFTER, HostGate, parse_retry_after
 from services.crawler.relevance import Rule, RuleSet, default_rules, judge, load_rules, needles
 from services.crawler.robots import (
@@ -188,6 +191,27 @@ def test_parse_ignores_cross_site_canonicals_and_non_html() -> None:
         )
         is None
     )
+
+
+def test_a_main_text_longer_than_any_news_article_is_not_an_article(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    page = seed_html().encode()
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    parsed = parse_response("https://n.example/a/1", headers, page, lang_hint="ko", source="s")
+    assert parsed is not None
+    monkeypatch.setattr(parse_module, "MAX_TEXT_CHARS", len(parsed.text) - 1)
+    too_long = parse_response("https://n.example/a/1", headers, page, lang_hint="ko", source="s")
+    assert too_long is None
+
+
+def test_the_longest_article_allowed_leaves_the_broker_room_for_its_facts() -> None:
+    widest = "\x01" * MAX_TEXT_CHARS  # the widest character in JSON: escaped, 6 bytes
+    article = ArticleV1(
+        id="0" * 32, url="https://n.example/a/1", source="s", lang="ko", title="t" * 500,
+        fetched_at=datetime.now(UTC), text=widest, content_hash=content_hash(widest),
+    )  # fmt: skip
+    assert len(article_message("articles.v1", article).value) < MAX_MESSAGE_BYTES / 2
 
 
 def test_visible_dates_are_found_without_metadata() -> None:
