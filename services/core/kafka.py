@@ -11,6 +11,10 @@ Delivery semantics, stated plainly:
 - Any other error makes the loop handle the batch one message at a time; a message that still
   fails goes to the consumer's dead-letter topic with the reason and its original bytes, and the
   loop moves on.  Nothing escapes the loop and nothing is dropped silently.
+- A message larger than the broker takes (:data:`MAX_MESSAGE_BYTES`) is refused before anything
+  of its batch is sent (:class:`MessageTooLarge`, terminal: no retry could send it), so a handler
+  whose output outgrows its input dead-letters that input instead of retrying it for ever.  A
+  dead-letter record that could not carry its original says so and points to it.
 """
 
 from __future__ import annotations
@@ -29,12 +33,17 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from services.core import metrics
 from services.core.bus import BatchHandler, Message, Outgoing
 from services.core.config import Settings
-from services.core.errors import RetryableError
+from services.core.errors import RetryableError, TerminalError
 from services.core.models import DeadLetterError, DeadLetterV1
 from services.core.polling import EventTimeMerge
 from services.core.topics import Topics
@@ -42,6 +51,9 @@ from services.core.topics import Topics
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+"""The largest message the producers send and the topics take (``max.message.bytes``)."""
+DEAD_LETTER_ROOM = 64 * 1024
+"""What a dead-letter record needs besides its original's bytes (the reason, ids, times)."""
 LAG_REPORT_EVERY = 5.0
 
 
@@ -61,6 +73,16 @@ class BusUnavailable(RetryableError):
     """The broker did not acknowledge a publish in time; the work is retried."""
 
 
+class MessageTooLarge(TerminalError):
+    """A message larger than the broker takes: no retry can send it."""
+
+
+def record_size(out: Outgoing) -> int:
+    """An upper bound of ``out``'s size in a record batch, as the producer checks it."""
+    headers = sum(len(k.encode()) + len(v.encode()) + 10 for k, v in out.headers.items())
+    return len(out.key.encode()) + len(out.value) + headers + 128
+
+
 class KafkaPublisher:
     """A :class:`~services.core.bus.Publisher` over an idempotent aiokafka producer."""
 
@@ -68,6 +90,15 @@ class KafkaPublisher:
         self._producer = producer
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        """Send ``messages`` and wait for the broker's acknowledgements.  Raises
+        :class:`MessageTooLarge` before sending any of them if one is too large for the broker,
+        :class:`BusUnavailable` when the broker does not acknowledge them."""
+        for out in messages:
+            if (size := record_size(out)) > MAX_MESSAGE_BYTES:
+                raise MessageTooLarge(
+                    f"a message to {out.topic} (key {out.key}) of {size} bytes is over the "
+                    f"broker's limit of {MAX_MESSAGE_BYTES}; none of its batch was sent"
+                )
         try:
             futures = []
             for out in messages:
@@ -79,6 +110,8 @@ class KafkaPublisher:
                 )
             if futures:
                 await asyncio.gather(*futures)
+        except (MessageSizeTooLargeError, RecordTooLargeError) as exc:  # a topic's own lower limit
+            raise MessageTooLarge(f"the broker refused a message as too large: {exc!r}") from exc
         except KafkaError as exc:
             raise BusUnavailable(f"publishing failed: {exc!r}") from exc
         for out in messages:
@@ -199,16 +232,23 @@ async def _create_missing(
 
 
 def dead_letter(message: Message, service: str, error: BaseException) -> DeadLetterV1:
-    """The dead-letter record of ``message``: original bytes, headers and the reason."""
+    """The dead-letter record of ``message``: original bytes, headers and the reason; without
+    the original when it would not fit a message (base64 takes 4 bytes for 3; a header byte
+    decoded and escaped at most 6), which then stays at its topic, partition and offset."""
+    key = message.key or b""
+    headers = sum(len(k) + len(v) for k, v in message.headers)
+    copied = (len(message.value) + len(key) + 4) // 3 * 4 + 6 * headers + len(key)
+    fits = copied <= MAX_MESSAGE_BYTES - DEAD_LETTER_ROOM
     return DeadLetterV1(
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        key_b64=None if message.key is None else base64.b64encode(message.key).decode(),
-        value_b64=base64.b64encode(message.value).decode(),
-        headers={k: v.decode("utf-8", "replace") for k, v in message.headers},
+        key_b64=None if message.key is None or not fits else base64.b64encode(key).decode(),
+        value_b64=base64.b64encode(message.value).decode() if fits else "",
+        headers={k: v.decode("utf-8", "replace") for k, v in message.headers} if fits else {},
         error=DeadLetterError(service=service, kind=type(error).__name__, reason=str(error)[:2000]),
         failed_at=datetime.now(UTC),
+        original_omitted=not fits,
     )
 
 
@@ -550,8 +590,9 @@ class ConsumerLoop:
                        "key": message.key_text, "reason": record.error.reason},
             )  # fmt: skip
             dlq = Topics(self.settings.topic_prefix).dead_letter(self.service)
+            key = "" if record.original_omitted else message.key_text or ""
             await self.dead_letters.publish_many(
-                [Outgoing(dlq, message.key_text or "", record.model_dump_json().encode())]
+                [Outgoing(dlq, key, record.model_dump_json().encode())]
             )
             metrics.DEAD_LETTERED.labels(service=self.service, topic=message.topic).inc()
 

@@ -221,6 +221,11 @@ class DeadLetterV1(Contract):
     headers: dict[str, str] = Field(default_factory=dict)
     error: DeadLetterError
     failed_at: datetime
+    original_omitted: bool = Field(
+        default=False,
+        description="The original was too large to copy here (value_b64 is empty, headers too): "
+        "it stays at topic/partition/offset for the topic's retention",
+    )
 
 
 # --------------------------------------------------------------------------- replay input

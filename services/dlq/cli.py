@@ -50,6 +50,11 @@ def cmd_retry(args: argparse.Namespace) -> int:
     if not chosen:
         print("nothing to retry")
         return 1
+    for entry in chosen:
+        record = entry.record
+        if record is not None and record.original_omitted:
+            print(f"{entry.ref}: left out, its original was too large to copy; it is at "
+                  f"{record.topic}:{record.partition}:{record.offset}")  # fmt: skip
     from services.core.kafka import kafka_publisher
 
     async def run() -> int:

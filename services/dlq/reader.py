@@ -77,12 +77,13 @@ def _entry(ref: str, value: bytes | None) -> DeadLetterEntry:
 
 
 async def retry(entries: list[DeadLetterEntry], publisher: Publisher) -> int:
-    """Publish each record's original bytes back to its original topic; return the count."""
+    """Publish each record's original bytes back to its original topic; return the count (a
+    record without its original, too large to copy, is left out)."""
     outgoing = []
     for entry in entries:
         record = entry.record
-        if record is None:
-            continue
+        if record is None or record.original_omitted:
+            continue  # nothing to send: not a record, or its original is at its topic only
         key = base64.b64decode(record.key_b64).decode("utf-8", "replace") if record.key_b64 else ""
         headers = {**record.headers, HEADER_DLQ_RETRY: entry.ref}
         outgoing.append(Outgoing(record.topic, key, base64.b64decode(record.value_b64), headers))

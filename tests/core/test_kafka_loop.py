@@ -16,10 +16,13 @@ from services.core.bus import Message, Outgoing
 from services.core.config import Settings
 from services.core.errors import RetryableError
 from services.core.kafka import (
+    MAX_MESSAGE_BYTES,
     ConsumerLoop,
     LagProbe,
+    MessageTooLarge,
     behind_last_fetch,
     committed_lag,
+    dead_letter,
     ensure_topics,
     kafka_publisher,
     record_lifetime,
@@ -275,6 +278,62 @@ async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
     assert base64.b64decode(record.value_b64) == b"poison \xff\xfe"
     assert record.topic == topics.articles and record.offset == 1
     assert await committed_lag(settings, "g-dlq", [topics.articles]) == 0
+
+
+def test_a_dead_letter_too_large_to_carry_its_original_points_to_it_instead() -> None:
+    huge = Message("t.articles.v1", 3, 41, b"k" * 100, b"x" * (7 * 1024 * 1024), (("h", b"v"),))
+    record = dead_letter(huge, "extractor", MessageTooLarge("its facts are over the limit"))
+    assert record.original_omitted and record.value_b64 == "" and record.headers == {}
+    assert record.key_b64 is None and (record.topic, record.partition, record.offset) == (
+        "t.articles.v1", 3, 41,
+    )  # fmt: skip
+    assert record.error.kind == "MessageTooLarge"
+    small = Message("t.articles.v1", 0, 1, b"k", b"x" * (5 * 1024 * 1024), (("h", b"v"),))
+    kept = dead_letter(small, "extractor", ValueError("bad"))
+    assert not kept.original_omitted and base64.b64decode(kept.value_b64) == small.value
+    assert len(kept.model_dump_json()) < MAX_MESSAGE_BYTES
+
+
+async def test_a_batch_holding_a_message_too_large_for_the_broker_sends_none_of_it(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
+    topic = Topics(settings.topic_prefix).articles
+    await ensure_topics(settings)
+    async with kafka_publisher(settings) as publisher:
+        batch = [Outgoing(topic, "a", b"fine"), Outgoing(topic, "b", b"x" * MAX_MESSAGE_BYTES)]
+        with pytest.raises(MessageTooLarge, match="none of its batch was sent"):
+            await publisher.publish_many(batch)
+        await publisher.publish_many([Outgoing(topic, "c", b"after")])
+    assert await read_all(settings, topic, 1) == [b"after"]
+
+
+async def test_a_message_whose_output_outgrows_the_broker_is_dead_lettered_not_retried(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
+    topics = Topics(settings.topic_prefix)
+    await ensure_topics(settings)
+    big = b"x" * (6 * 1024 * 1024)  # taken on the input topic; doubled, too large for the output
+
+    async with kafka_publisher(settings) as publisher:
+
+        async def handler(batch: Sequence[Message]) -> None:
+            await publisher.publish_many(
+                [Outgoing(topics.facts, m.key_text or "", m.value * 2) for m in batch]
+            )
+
+        values = [b"ok-1", big, b"ok-2"]
+        await publisher.publish_many([Outgoing(topics.articles, "k", v) for v in values])
+        loop = ConsumerLoop(settings, "extractor", [topics.articles], "g-big", handler, publisher)
+        await run_until(loop, lambda: loop.consumed >= 3)
+
+    assert set(await read_all(settings, topics.facts, 2)) == {b"ok-1" * 2, b"ok-2" * 2}
+    (raw,) = await read_all(settings, topics.dead_letter("extractor"), 1)
+    record = DeadLetterV1.model_validate_json(raw)
+    assert record.error.kind == "MessageTooLarge" and record.offset == 1
+    assert record.original_omitted  # 6 MiB in base64 would not fit: it points to offset 1
+    assert await committed_lag(settings, "g-big", [topics.articles]) == 0
 
 
 async def test_retryable_failure_is_retried_not_dead_lettered(
