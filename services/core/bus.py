@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from services.core.errors import MessageError
+from services.core.errors import MessageError, TerminalError
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,30 @@ class Outgoing:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+"""The largest message the producers send and the topics take (``max.message.bytes``)."""
+
+
+class MessageTooLarge(TerminalError):
+    """A message larger than the broker takes: no retry can send it."""
+
+
+def record_size(out: Outgoing) -> int:
+    """An upper bound of ``out``'s size in a record batch, as the producer checks it."""
+    headers = sum(len(k.encode()) + len(v.encode()) + 10 for k, v in out.headers.items())
+    return len(out.key.encode()) + len(out.value) + headers + 128
+
+
+def check_sizes(messages: Sequence[Outgoing]) -> None:
+    """Raise :class:`MessageTooLarge` if one of ``messages`` is larger than the broker takes."""
+    for out in messages:
+        if (size := record_size(out)) > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(
+                f"a message to {out.topic} (key {out.key[:200]}) of {size} bytes is over the "
+                f"broker's limit of {MAX_MESSAGE_BYTES}; none of its batch was sent"
+            )
+
+
 class Publisher(Protocol):
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         """Publish all messages and return once every one is acknowledged."""
@@ -75,6 +99,7 @@ class MemoryBus:
         self.topics: dict[str, list[Message]] = defaultdict(list)
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        check_sizes(messages)
         for out in messages:
             log = self.topics[out.topic]
             log.append(

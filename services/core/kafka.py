@@ -33,27 +33,26 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import (
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    TopicAlreadyExistsError,
-)
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
 
 from services.core import metrics
-from services.core.bus import BatchHandler, Message, Outgoing
+from services.core.bus import (
+    MAX_MESSAGE_BYTES,
+    BatchHandler,
+    Message,
+    MessageTooLarge,
+    Outgoing,
+    check_sizes,
+    record_size,
+)
 from services.core.config import Settings
-from services.core.errors import RetryableError, TerminalError
+from services.core.errors import RetryableError
 from services.core.models import DeadLetterError, DeadLetterV1
 from services.core.polling import EventTimeMerge
 from services.core.topics import Topics
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-"""The largest message the producers send and the topics take (``max.message.bytes``)."""
-DEAD_LETTER_ROOM = 64 * 1024
-"""What a dead-letter record needs besides its original's bytes (the reason, ids, times)."""
 LAG_REPORT_EVERY = 5.0
 
 
@@ -73,16 +72,6 @@ class BusUnavailable(RetryableError):
     """The broker did not acknowledge a publish in time; the work is retried."""
 
 
-class MessageTooLarge(TerminalError):
-    """A message larger than the broker takes: no retry can send it."""
-
-
-def record_size(out: Outgoing) -> int:
-    """An upper bound of ``out``'s size in a record batch, as the producer checks it."""
-    headers = sum(len(k.encode()) + len(v.encode()) + 10 for k, v in out.headers.items())
-    return len(out.key.encode()) + len(out.value) + headers + 128
-
-
 class KafkaPublisher:
     """A :class:`~services.core.bus.Publisher` over an idempotent aiokafka producer."""
 
@@ -93,12 +82,7 @@ class KafkaPublisher:
         """Send ``messages`` and wait for the broker's acknowledgements.  Raises
         :class:`MessageTooLarge` before sending any of them if one is too large for the broker,
         :class:`BusUnavailable` when the broker does not acknowledge them."""
-        for out in messages:
-            if (size := record_size(out)) > MAX_MESSAGE_BYTES:
-                raise MessageTooLarge(
-                    f"a message to {out.topic} (key {out.key}) of {size} bytes is over the "
-                    f"broker's limit of {MAX_MESSAGE_BYTES}; none of its batch was sent"
-                )
+        check_sizes(messages)
         try:
             futures = []
             for out in messages:
@@ -110,7 +94,7 @@ class KafkaPublisher:
                 )
             if futures:
                 await asyncio.gather(*futures)
-        except (MessageSizeTooLargeError, RecordTooLargeError) as exc:  # a topic's own lower limit
+        except MessageSizeTooLargeError as exc:  # a topic made elsewhere with a lower limit
             raise MessageTooLarge(f"the broker refused a message as too large: {exc!r}") from exc
         except KafkaError as exc:
             raise BusUnavailable(f"publishing failed: {exc!r}") from exc
@@ -232,24 +216,33 @@ async def _create_missing(
 
 
 def dead_letter(message: Message, service: str, error: BaseException) -> DeadLetterV1:
-    """The dead-letter record of ``message``: original bytes, headers and the reason; without
-    the original when it would not fit a message (base64 takes 4 bytes for 3; a header byte
-    decoded and escaped at most 6), which then stays at its topic, partition and offset."""
-    key = message.key or b""
-    headers = sum(len(k) + len(v) for k, v in message.headers)
-    copied = (len(message.value) + len(key) + 4) // 3 * 4 + 6 * headers + len(key)
-    fits = copied <= MAX_MESSAGE_BYTES - DEAD_LETTER_ROOM
+    """The dead-letter record of ``message``: original bytes, headers and the reason."""
     return DeadLetterV1(
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        key_b64=None if message.key is None or not fits else base64.b64encode(key).decode(),
-        value_b64=base64.b64encode(message.value).decode() if fits else "",
-        headers={k: v.decode("utf-8", "replace") for k, v in message.headers} if fits else {},
+        key_b64=None if message.key is None else base64.b64encode(message.key).decode(),
+        value_b64=base64.b64encode(message.value).decode(),
+        headers={k: v.decode("utf-8", "replace") for k, v in message.headers},
         error=DeadLetterError(service=service, kind=type(error).__name__, reason=str(error)[:2000]),
         failed_at=datetime.now(UTC),
-        original_omitted=not fits,
     )
+
+
+def without_original(record: DeadLetterV1) -> DeadLetterV1:
+    """``record`` pointing to its original (topic, partition, offset) instead of carrying it."""
+    omitted: dict[str, object] = {"key_b64": None, "value_b64": "", "headers": {}}
+    return record.model_copy(update={**omitted, "original_omitted": True})
+
+
+def dead_letter_message(topic: str, record: DeadLetterV1) -> Outgoing:
+    """The message of ``record`` on the dead-letter ``topic``, keyed as its original was; the
+    record :func:`without_original` when it would be larger than the broker takes."""
+    key = base64.b64decode(record.key_b64).decode("utf-8", "replace") if record.key_b64 else ""
+    out = Outgoing(topic, key, record.model_dump_json().encode())
+    if record_size(out) <= MAX_MESSAGE_BYTES or record.original_omitted:
+        return out
+    return dead_letter_message(topic, without_original(record))
 
 
 @dataclass
@@ -587,13 +580,14 @@ class ConsumerLoop:
                 "dead-lettered message",
                 extra={"service": self.service, "topic": message.topic,
                        "partition": message.partition, "offset": message.offset,
-                       "key": message.key_text, "reason": record.error.reason},
+                       "key": (message.key_text or "")[:200], "reason": record.error.reason},
             )  # fmt: skip
             dlq = Topics(self.settings.topic_prefix).dead_letter(self.service)
-            key = "" if record.original_omitted else message.key_text or ""
-            await self.dead_letters.publish_many(
-                [Outgoing(dlq, key, record.model_dump_json().encode())]
-            )
+            try:
+                await self.dead_letters.publish_many([dead_letter_message(dlq, record)])
+            except MessageTooLarge:  # a dead-letter topic made elsewhere, with a lower limit
+                omitted = without_original(record)
+                await self.dead_letters.publish_many([dead_letter_message(dlq, omitted)])
             metrics.DEAD_LETTERED.labels(service=self.service, topic=message.topic).inc()
 
 

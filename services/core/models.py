@@ -211,7 +211,8 @@ class DeadLetterError(Contract):
 
 
 class DeadLetterV1(Contract):
-    """A message a consumer could not handle, with the original bytes (base64)."""
+    """A message a consumer could not handle, with the original bytes (base64), or where they
+    are when too large to copy."""
 
     topic: str
     partition: int = Field(ge=0)
@@ -223,8 +224,8 @@ class DeadLetterV1(Contract):
     failed_at: datetime
     original_omitted: bool = Field(
         default=False,
-        description="The original was too large to copy here (value_b64 is empty, headers too): "
-        "it stays at topic/partition/offset for the topic's retention",
+        description="The original was too large to copy here (value_b64 is empty, headers too, "
+        "key_b64 null): it stays at topic/partition/offset for that topic's retention",
     )
 
 

@@ -484,6 +484,13 @@ class Crawler:
         decision = Decision(item.link.url, source.name, claim.kind, detail, verdict=verdict)
         return self._decide(decision), None
 
+    async def close(self) -> None:
+        """Make the marks of published articles still owed (a failed or cancelled one)."""
+        try:
+            await self.publication.close()
+        except Exception as exc:  # the database away: those articles are sent again next start
+            log.warning("marking published articles failed at stop: %r", exc)
+
     async def republish_pending(self) -> int:
         """Publish the claims left pending by a crash or a failed publish."""
         republished = await self.publication.republish_pending()
@@ -714,7 +721,10 @@ async def run_crawler(
                 user_agent=settings.user_agent,
                 explain=explain,
             )
-            return await crawler.run(stop, once=once)
+            try:
+                return await crawler.run(stop, once=once)
+            finally:
+                await crawler.close()
     finally:
         pool.close()
         warc.close()

@@ -10,21 +10,27 @@ process's.)
 
 Articles the broker acknowledged are remembered until the database has marked them published:
 a mark that failed (the database away) or was cancelled is made again before anything else is
-published, and they are not sent a second time meanwhile.  Only a process that stops or dies
-between the broker's acknowledgement and the mark, or a batch the broker acknowledged in part,
-sends an article twice (with the same key and id: downstream is idempotent by article id).
+published, and at the crawler's stop (:meth:`Publication.close`); they are not sent a second
+time meanwhile.  Only a process that dies between the broker's acknowledgement and the mark, or
+a batch the broker acknowledged in part, sends an article twice (with the same key and id:
+downstream is idempotent by article id).  An article whose message is larger than the broker
+takes (a hostile page's giant canonical URL, say) is set aside as ``too_large`` with an error in
+the log, so that it cannot hold back the others for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
-from services.core.bus import Publisher
+from services.core.bus import MAX_MESSAGE_BYTES, Publisher, record_size
 from services.core.models import ArticleV1
 from services.core.polling import article_message
 from services.core.topics import Topics
 from services.crawler.state import CrawlState
+
+log = logging.getLogger("infraledger.crawler")
 
 REPUBLISH_BATCH = 500
 """Pending claims republished per batch (one read of their states, one send, one mark)."""
@@ -49,11 +55,15 @@ class Publication:
         async with self._lock:
             await self._mark_sent()
             pending = await asyncio.to_thread(self.state.still_pending, [a.id for a in articles])
-            due = [a for a in articles if a.id in pending]
+            topic = self.topics.articles
+            due = [(a.id, article_message(topic, a)) for a in articles if a.id in pending]
+            too_large = [id_ for id_, out in due if record_size(out) > MAX_MESSAGE_BYTES]
+            if too_large:
+                await self._set_aside(too_large)
+                due = [(id_, out) for id_, out in due if id_ not in too_large]
             if due:
-                topic = self.topics.articles
-                await self.publisher.publish_many([article_message(topic, a) for a in due])
-                self._sent.update(a.id for a in due)
+                await self.publisher.publish_many([out for _, out in due])
+                self._sent.update(id_ for id_, _ in due)
                 await self._mark_sent()
         return len(due)
 
@@ -64,6 +74,18 @@ class Publication:
         for start in range(0, len(pending), REPUBLISH_BATCH):
             republished += await self.publish(pending[start : start + REPUBLISH_BATCH])
         return republished
+
+    async def close(self) -> None:
+        """Make the marks still owed (a failed or cancelled one): at the crawler's stop."""
+        async with self._lock:
+            await self._mark_sent()
+
+    async def _set_aside(self, ids: Sequence[str]) -> None:
+        log.error(
+            "articles too large for the broker (over %d bytes), set aside as too_large: %s",
+            MAX_MESSAGE_BYTES, ", ".join(ids),
+        )  # fmt: skip
+        await asyncio.to_thread(self.state.set_aside, ids, "too_large")
 
     async def _mark_sent(self) -> None:
         if self._sent:

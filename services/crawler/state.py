@@ -92,6 +92,12 @@ _BANDS = select(LSH.c.band_key, LSH.c.url_id).where(
 _SIGNATURES = select(URLS.c.id, URLS.c.status, URLS.c.signature).where(
     URLS.c.id.in_(bindparam("ids", expanding=True))
 )
+_SET_ASIDE = (
+    update(URLS)
+    .where(URLS.c.id.in_(bindparam("ids", expanding=True)))
+    .where(URLS.c.status == "pending")
+    .values(status=bindparam("status"), updated_at=bindparam("now"), payload=None)
+)
 _STATUSES = select(URLS.c.id, URLS.c.status).where(URLS.c.id.in_(bindparam("ids", expanding=True)))
 # A published article's payload goes: it was kept only to publish again after a crash (the
 # text is in the store and the WARC), and at 10–20 KB an article it would grow the state for ever.
@@ -235,6 +241,14 @@ class CrawlState:
             return
         with transaction(self._factory) as session:
             session.connection().execute(_PUBLISHED, {"ids": ids, "now": utcnow()})
+
+    def set_aside(self, article_ids: Sequence[str], status: str) -> None:
+        """Give up on pending claims that cannot be published: ``status`` (not live), no
+        message kept; the URL stays known, so the page is not fetched again."""
+        with transaction(self._factory) as session:
+            session.connection().execute(
+                _SET_ASIDE, {"ids": list(article_ids), "status": status, "now": utcnow()}
+            )
 
     def still_pending(self, article_ids: Sequence[str]) -> set[str]:
         """Those of ``article_ids`` claimed and not yet marked published."""

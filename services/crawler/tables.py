@@ -33,7 +33,7 @@ class CrawlerUrl(Base):
     url: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
-    """pending | published | duplicate | alias | irrelevant | not_article"""
+    """pending | published | too_large | duplicate | alias | irrelevant | not_article"""
     article_id: Mapped[str | None] = mapped_column(String(32), default=None)
     """For ``duplicate``/``alias`` rows: the live article this URL resolves to."""
     reason: Mapped[str | None] = mapped_column(Text, default=None)

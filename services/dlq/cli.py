@@ -51,8 +51,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
         print("nothing to retry")
         return 1
     for entry in chosen:
-        record = entry.record
-        if record is not None and record.original_omitted:
+        if entry.record is not None and not entry.redrivable:
+            record = entry.record
             print(f"{entry.ref}: left out, its original was too large to copy; it is at "
                   f"{record.topic}:{record.partition}:{record.offset}")  # fmt: skip
     from services.core.kafka import kafka_publisher

@@ -29,6 +29,11 @@ class DeadLetterEntry:
     raw: bytes
 
     @property
+    def redrivable(self) -> bool:
+        """Whether :func:`retry` can send it: a record carrying its original."""
+        return self.record is not None and not self.record.original_omitted
+
+    @property
     def reason(self) -> str:
         return self.record.error.reason if self.record else "unreadable dead-letter record"
 
@@ -82,8 +87,8 @@ async def retry(entries: list[DeadLetterEntry], publisher: Publisher) -> int:
     outgoing = []
     for entry in entries:
         record = entry.record
-        if record is None or record.original_omitted:
-            continue  # nothing to send: not a record, or its original is at its topic only
+        if record is None or not entry.redrivable:
+            continue
         key = base64.b64decode(record.key_b64).decode("utf-8", "replace") if record.key_b64 else ""
         headers = {**record.headers, HEADER_DLQ_RETRY: entry.ref}
         outgoing.append(Outgoing(record.topic, key, base64.b64decode(record.value_b64), headers))

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from services.core.bus import Publisher
-from services.core.models import ArticleV1, stable_id
+from services.core.bus import MAX_MESSAGE_BYTES, Outgoing, Publisher, record_size
+from services.core.models import stable_id
 from services.core.polling import article_message
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
 
@@ -95,14 +95,13 @@ async def publish_records(
     headers = replay_headers(replay_id, alerts)
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
-    pending: list[ArticleV1] = []
+    pending: list[Outgoing] = []
 
     async def flush() -> None:
         if publisher is not None and pending:
-            messages = [article_message(topics.articles, a, headers) for a in pending]
-            await publisher.publish_many(messages)
+            await publisher.publish_many(pending)
         summary.published += len(pending)
-        summary.article_ids.extend(a.id for a in pending)
+        summary.article_ids.extend(out.key for out in pending)
         pending.clear()
         if progress is not None:
             progress.update(summary)
@@ -115,10 +114,17 @@ async def publish_records(
             summary.skipped += 1
         elif record.article.id in seen_ids or record.article.content_hash in seen_hashes:
             summary.duplicates += 1
+        elif record_size(out := article_message(topics.articles, record.article, headers)) > (
+            MAX_MESSAGE_BYTES
+        ):
+            summary.errors.append(
+                f"{record.origin}: its message is over the broker's limit of {MAX_MESSAGE_BYTES}"
+                " bytes"
+            )
         else:
             seen_ids.add(record.article.id)
             seen_hashes.add(record.article.content_hash)
-            pending.append(record.article)
+            pending.append(out)
         if len(pending) >= CHUNK or (rate and pending):
             await flush()
         if rate:

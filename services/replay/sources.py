@@ -92,7 +92,7 @@ def article_from_response(
     """The crawler's path for one archived response: parse, then the relevance rules."""
     parsed = parse_response(url, headers, body, lang_hint=None, source=source)
     if parsed is None:
-        return ReplayRecord(origin, skipped="not an article (no main text or not HTML)")
+        return ReplayRecord(origin, skipped="not an article (no main text, too long or not HTML)")
     verdict = judge(parsed.title, parsed.text)
     if not verdict.relevant:
         return ReplayRecord(origin, skipped=verdict.explain())
@@ -175,7 +175,7 @@ def record_from_line(line: ReplayLineV1, origin: str) -> ReplayRecord:
         decoded = decode_document(line.html.encode("utf-8"), "text/html; charset=utf-8")
         parsed = parse_html(url, decoded.text, lang_hint=line.lang, source="replay")
         if parsed is None:
-            return ReplayRecord(origin, skipped="not an article (no main text)")
+            return ReplayRecord(origin, skipped="not an article (no main text, or too long)")
         title, text, lang, url = line.title or parsed.title, parsed.text, parsed.lang, parsed.url
     elif line.text is not None and line.text.strip():
         title, text, lang = line.title or "", line.text, line.lang or _guess_lang(line.text)

@@ -12,17 +12,21 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import IllegalStateError, KafkaError
 
-from services.core.bus import Message, Outgoing
+from services.core.bus import (
+    MAX_MESSAGE_BYTES,
+    BatchHandler,
+    MemoryBus,
+    Message,
+    MessageTooLarge,
+    Outgoing,
+)
 from services.core.config import Settings
 from services.core.errors import RetryableError
 from services.core.kafka import (
-    MAX_MESSAGE_BYTES,
     ConsumerLoop,
     LagProbe,
-    MessageTooLarge,
     behind_last_fetch,
     committed_lag,
-    dead_letter,
     ensure_topics,
     kafka_publisher,
     record_lifetime,
@@ -49,6 +53,26 @@ async def read_all(
     finally:
         await consumer.stop()
     return values
+
+
+async def one_partition(
+    make_settings: Callable[..., Settings], kafka_bootstrap: str
+) -> tuple[Settings, Topics]:
+    """Settings of a test's own topics, of one partition each, created on the broker."""
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
+    await ensure_topics(settings)
+    return settings, Topics(settings.topic_prefix)
+
+
+def failing_on_poison(handled: list[bytes]) -> BatchHandler:
+    """A handler that cannot parse a message starting with ``poison`` and keeps the others."""
+
+    async def handler(batch: Sequence[Message]) -> None:
+        if any(m.value.startswith(b"poison") for m in batch):
+            raise ValueError("cannot parse this")
+        handled.extend(m.value for m in batch)
+
+    return handler
 
 
 async def run_until(loop: ConsumerLoop, condition: Callable[[], bool], timeout: float = 60) -> None:
@@ -254,16 +278,9 @@ async def test_a_partition_revoked_or_resetting_mid_poll_is_not_waited_for() -> 
 async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
-    topics = Topics(settings.topic_prefix)
-    await ensure_topics(settings)
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
     handled: list[bytes] = []
-
-    async def handler(batch: Sequence[Message]) -> None:
-        for message in batch:
-            if message.value.startswith(b"poison"):
-                raise ValueError("cannot parse this")
-        handled.extend(m.value for m in batch)
+    handler = failing_on_poison(handled)
 
     async with kafka_publisher(settings) as publisher:
         values = [b"ok-1", b"poison \xff\xfe", b"ok-2", b"ok-3"]
@@ -280,26 +297,11 @@ async def test_poison_message_goes_to_dead_letter_topic_and_the_rest_flows(
     assert await committed_lag(settings, "g-dlq", [topics.articles]) == 0
 
 
-def test_a_dead_letter_too_large_to_carry_its_original_points_to_it_instead() -> None:
-    huge = Message("t.articles.v1", 3, 41, b"k" * 100, b"x" * (7 * 1024 * 1024), (("h", b"v"),))
-    record = dead_letter(huge, "extractor", MessageTooLarge("its facts are over the limit"))
-    assert record.original_omitted and record.value_b64 == "" and record.headers == {}
-    assert record.key_b64 is None and (record.topic, record.partition, record.offset) == (
-        "t.articles.v1", 3, 41,
-    )  # fmt: skip
-    assert record.error.kind == "MessageTooLarge"
-    small = Message("t.articles.v1", 0, 1, b"k", b"x" * (5 * 1024 * 1024), (("h", b"v"),))
-    kept = dead_letter(small, "extractor", ValueError("bad"))
-    assert not kept.original_omitted and base64.b64decode(kept.value_b64) == small.value
-    assert len(kept.model_dump_json()) < MAX_MESSAGE_BYTES
-
-
 async def test_a_batch_holding_a_message_too_large_for_the_broker_sends_none_of_it(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
-    topic = Topics(settings.topic_prefix).articles
-    await ensure_topics(settings)
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    topic = topics.articles
     async with kafka_publisher(settings) as publisher:
         batch = [Outgoing(topic, "a", b"fine"), Outgoing(topic, "b", b"x" * MAX_MESSAGE_BYTES)]
         with pytest.raises(MessageTooLarge, match="none of its batch was sent"):
@@ -311,9 +313,7 @@ async def test_a_batch_holding_a_message_too_large_for_the_broker_sends_none_of_
 async def test_a_message_whose_output_outgrows_the_broker_is_dead_lettered_not_retried(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
-    topics = Topics(settings.topic_prefix)
-    await ensure_topics(settings)
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
     big = b"x" * (6 * 1024 * 1024)  # taken on the input topic; doubled, too large for the output
 
     async with kafka_publisher(settings) as publisher:
@@ -336,12 +336,40 @@ async def test_a_message_whose_output_outgrows_the_broker_is_dead_lettered_not_r
     assert await committed_lag(settings, "g-big", [topics.articles]) == 0
 
 
+class SmallDeadLetterTopic(MemoryBus):
+    """Dead letters to a topic made elsewhere, that takes at most 1 MiB a message."""
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        if any(len(out.value) > 1024 * 1024 for out in messages):
+            raise MessageTooLarge("the broker refused a message as too large")
+        await super().publish_many(messages)
+
+
+async def test_a_dead_letter_its_topic_refuses_as_too_large_goes_without_its_original(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    handled: list[bytes] = []
+    handler = failing_on_poison(handled)
+    dead_letters = SmallDeadLetterTopic()
+    async with kafka_publisher(settings) as publisher:
+        values = [b"poison" + b"x" * (2 * 1024 * 1024), b"ok"]
+        await publisher.publish_many([Outgoing(topics.articles, "k", v) for v in values])
+        loop = ConsumerLoop(
+            settings, "extractor", [topics.articles], "g-small", handler, dead_letters
+        )
+        await run_until(loop, lambda: handled == [b"ok"])
+
+    (sent,) = dead_letters.topics[topics.dead_letter("extractor")]
+    record = DeadLetterV1.model_validate_json(sent.value)
+    assert record.original_omitted and (record.topic, record.offset) == (topics.articles, 0)
+    assert record.error.kind == "ValueError"
+
+
 async def test_retryable_failure_is_retried_not_dead_lettered(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
-    topics = Topics(settings.topic_prefix)
-    await ensure_topics(settings)
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
     failures = 2
     handled: list[bytes] = []
 

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 from warcio.archiveiterator import ArchiveIterator
 
-from services.core.kafka import MAX_MESSAGE_BYTES
+from services.core.bus import MAX_MESSAGE_BYTES
 from services.core.models import ArticleV1, stable_id
 from services.core.polling import article_message
 from services.crawler import _minhash

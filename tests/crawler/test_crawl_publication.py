@@ -5,6 +5,7 @@ under test is the crawler's bookkeeping)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from services.core.bus import MemoryBus, Outgoing
+from services.core.bus import MAX_MESSAGE_BYTES, MemoryBus, Outgoing
 from services.core.models import ArticleV1
 from services.core.topics import Topics
 from services.crawler import publication as publication_module
@@ -39,6 +40,19 @@ class GatedBus(MemoryBus):
         self.inside.set()
         await self.gate.wait()
         await super().publish_many(messages)
+
+
+class ReadingState(CrawlState):
+    """Says when a republish has read the pending claims."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.read = threading.Event()
+
+    def pending(self) -> list[ArticleV1]:
+        found = super().pending()
+        self.read.set()
+        return found
 
 
 class FailingBus(MemoryBus):
@@ -79,33 +93,24 @@ async def test_a_republish_after_its_poll_published_sends_nothing(engine: Engine
     assert sent(bus) == Counter({a.id: 1 for a in articles})
 
 
-async def test_a_poll_waiting_while_a_republish_sends_its_claims_sends_nothing(
-    engine: Engine,
+@pytest.mark.parametrize("first", ["republish", "poll"])
+async def test_whichever_of_a_republish_and_a_poll_sends_first_the_other_finds_nothing(
+    engine: Engine, first: str
 ) -> None:
-    state, bus = CrawlState(engine), GatedBus()
+    state, bus = ReadingState(engine), GatedBus()
     publication = Publication(bus, state, TOPICS)
     articles = claimed(state, 3)
-    republish = asyncio.create_task(publication.republish_pending())
-    await bus.inside.wait()  # the republish is inside the broker, holding the lock
-    poll = asyncio.create_task(publication.publish(articles))
-    await asyncio.sleep(0.05)
+    republish, poll = publication.republish_pending, lambda: publication.publish(articles)
+    leader = asyncio.create_task(republish() if first == "republish" else poll())
+    await bus.inside.wait()  # the first is inside the broker, holding the lock
+    if first == "republish":
+        follower = asyncio.create_task(poll())
+        await asyncio.sleep(0.05)  # the poll waits for the lock
+    else:
+        follower = asyncio.create_task(republish())
+        await asyncio.to_thread(state.read.wait, 10)  # it read them pending; waits for the lock
     bus.gate.set()
-    assert (await republish, await poll) == (3, 0)
-    assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 1
-
-
-async def test_a_republish_waiting_while_a_poll_sends_its_claims_sends_nothing(
-    engine: Engine,
-) -> None:
-    state, bus = CrawlState(engine), GatedBus()
-    publication = Publication(bus, state, TOPICS)
-    articles = claimed(state, 3)
-    poll = asyncio.create_task(publication.publish(articles))
-    await bus.inside.wait()
-    republish = asyncio.create_task(publication.republish_pending())  # reads them pending
-    await asyncio.sleep(0.05)
-    bus.gate.set()
-    assert (await poll, await republish) == (3, 0)
+    assert (await leader, await follower) == (3, 0)
     assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 1
 
 
@@ -157,6 +162,31 @@ async def test_a_backlog_of_pending_claims_is_republished_in_batches(
     articles = claimed(state, 5)
     assert await Publication(bus, state, TOPICS).republish_pending() == 5
     assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 3
+
+
+async def test_an_article_too_large_for_the_broker_is_set_aside_and_the_others_go_out(
+    engine: Engine,
+) -> None:
+    state, bus = CrawlState(engine), MemoryBus()
+    (fine,) = claimed(state, 1)
+    giant_url = "https://n.example/" + "a" * MAX_MESSAGE_BYTES  # a hostile canonical link
+    giant = article(giant_url, distinct_words("giant"))
+    assert state.claim(giant, minhash(giant.text)).kind == "claimed"
+    publication = Publication(bus, state, TOPICS)
+    assert await publication.publish([giant, fine]) == 1
+    assert sent(bus) == Counter({fine.id: 1})
+    assert state.pending() == [] and state.status_of(giant_url) == "too_large"
+    assert await publication.republish_pending() == 0
+
+
+async def test_a_mark_owed_at_the_stop_is_made_before_the_crawler_goes(engine: Engine) -> None:
+    state, bus = MarkFailingOnce(engine), MemoryBus()
+    publication = Publication(bus, state, TOPICS)
+    articles = claimed(state, 2)
+    with pytest.raises(OperationalError):
+        await publication.publish(articles)
+    await publication.close()
+    assert state.pending() == [] and sent(bus) == Counter({a.id: 1 for a in articles})
 
 
 def test_still_pending_names_the_claims_not_yet_published(engine: Engine) -> None:

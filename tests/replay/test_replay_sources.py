@@ -148,6 +148,28 @@ async def test_publishing_marks_replays_and_publishes_each_article_once(alerts: 
     assert ArticleV1.model_validate_json(message.value).id == summary.article_ids[0]
 
 
+async def test_an_article_too_large_for_the_broker_is_an_error_and_the_others_go_out(
+    tmp_path: Path,
+) -> None:
+    huge = {
+        "url": "https://news.example.com/huge",
+        "published_at": "2025-11-02T00:00:00Z",
+        "lang": "en",
+        "text": "Hyundai Motor Group will deploy 50,000 NVIDIA Blackwell GPUs. " * 150_000,
+    }
+    path = tmp_path / "articles.jsonl"
+    path.write_text(json.dumps(huge) + "\n", encoding="utf-8")
+    bus = MemoryBus()
+    topics = Topics("r.")
+
+    records = [*read_path(path), *read_path(SEEDS)]
+    summary = await publish_records(records, bus, topics, replay_id="h")
+
+    assert summary.published == 1 and len(bus.topics[topics.articles]) == 1
+    (error,) = summary.errors
+    assert error.startswith(f"{path}:0") and "over the broker's limit" in error
+
+
 async def test_dry_run_counts_without_publishing(tmp_path: Path) -> None:
     broken = tmp_path / "x.warc.gz"
     broken.write_bytes(gzip.compress(b"WARC/1.0\r\nnot really"))
