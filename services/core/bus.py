@@ -72,13 +72,18 @@ def record_size(out: Outgoing) -> int:
     return len(out.key.encode()) + len(out.value) + headers + 128
 
 
+def fits(out: Outgoing) -> bool:
+    """Whether the broker takes ``out``: its :func:`record_size` is within the limit."""
+    return record_size(out) <= MAX_MESSAGE_BYTES
+
+
 def check_sizes(messages: Sequence[Outgoing]) -> None:
     """Raise :class:`MessageTooLarge` if one of ``messages`` is larger than the broker takes."""
     for out in messages:
-        if (size := record_size(out)) > MAX_MESSAGE_BYTES:
+        if not fits(out):
             raise MessageTooLarge(
-                f"a message to {out.topic} (key {out.key[:200]}) of {size} bytes is over the "
-                f"broker's limit of {MAX_MESSAGE_BYTES}; none of its batch was sent"
+                f"a message to {out.topic} (key {out.key[:200]}) of {record_size(out)} bytes is "
+                f"over the broker's limit of {MAX_MESSAGE_BYTES}; none of its batch was sent"
             )
 
 

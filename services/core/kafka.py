@@ -11,9 +11,11 @@ Delivery semantics, stated plainly:
 - Any other error makes the loop handle the batch one message at a time; a message that still
   fails goes to the consumer's dead-letter topic with the reason and its original bytes, and the
   loop moves on.  Nothing escapes the loop and nothing is dropped silently.
-- A message larger than the broker takes (:data:`MAX_MESSAGE_BYTES`) is refused before anything
-  of its batch is sent (:class:`MessageTooLarge`, terminal: no retry could send it), so a handler
-  whose output outgrows its input dead-letters that input instead of retrying it for ever.  A
+- A message larger than the broker takes (:data:`~services.core.bus.MAX_MESSAGE_BYTES`) is
+  refused before anything of its batch is sent (:class:`~services.core.bus.MessageTooLarge`,
+  terminal: no retry could send it), so a handler whose output outgrows its input dead-letters
+  that input instead of retrying it for ever.  A topic made elsewhere with a lower limit refuses
+  it at the broker, after the batch's other messages may have gone out: terminal too.  A
   dead-letter record that could not carry its original says so and points to it.
 """
 
@@ -43,7 +45,7 @@ from services.core.bus import (
     MessageTooLarge,
     Outgoing,
     check_sizes,
-    record_size,
+    fits,
 )
 from services.core.config import Settings
 from services.core.errors import RetryableError
@@ -80,8 +82,10 @@ class KafkaPublisher:
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         """Send ``messages`` and wait for the broker's acknowledgements.  Raises
-        :class:`MessageTooLarge` before sending any of them if one is too large for the broker,
-        :class:`BusUnavailable` when the broker does not acknowledge them."""
+        :class:`MessageTooLarge` before sending any of them if one is over
+        :data:`MAX_MESSAGE_BYTES`, or when a topic made with a lower limit refuses one (the
+        batch's others may have gone out), :class:`BusUnavailable` when the broker does not
+        acknowledge them."""
         check_sizes(messages)
         try:
             futures = []
@@ -238,9 +242,8 @@ def without_original(record: DeadLetterV1) -> DeadLetterV1:
 def dead_letter_message(topic: str, record: DeadLetterV1) -> Outgoing:
     """The message of ``record`` on the dead-letter ``topic``, keyed as its original was; the
     record :func:`without_original` when it would be larger than the broker takes."""
-    key = base64.b64decode(record.key_b64).decode("utf-8", "replace") if record.key_b64 else ""
-    out = Outgoing(topic, key, record.model_dump_json().encode())
-    if record_size(out) <= MAX_MESSAGE_BYTES or record.original_omitted:
+    out = Outgoing(topic, record.original_key, record.model_dump_json().encode())
+    if fits(out) or record.original_omitted:
         return out
     return dead_letter_message(topic, without_original(record))
 

@@ -13,6 +13,7 @@ A single fact, as printed by ``infraledger extract --format jsonl``, is :class:`
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import datetime
 from typing import Annotated, Literal
@@ -227,6 +228,11 @@ class DeadLetterV1(Contract):
         description="The original was too large to copy here (value_b64 is empty, headers too, "
         "key_b64 null): it stays at topic/partition/offset for that topic's retention",
     )
+
+    @property
+    def original_key(self) -> str:
+        """The original message's key as text ("" when it had none or it was left out)."""
+        return base64.b64decode(self.key_b64).decode("utf-8", "replace") if self.key_b64 else ""
 
 
 # --------------------------------------------------------------------------- replay input

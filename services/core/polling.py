@@ -82,7 +82,7 @@ def effective_at_header(article: ArticleV1) -> dict[str, str]:
     return {HEADER_EFFECTIVE_AT: str((article.effective_at - _EPOCH) // timedelta(milliseconds=1))}
 
 
-def article_message(
+def article_outgoing(
     topic: str, article: ArticleV1, headers: Mapping[str, str] | None = None
 ) -> Outgoing:
     """The message of ``article`` on ``topic`` (``articles.v1``): keyed by its id, with its

@@ -41,9 +41,9 @@ from services.crawler.urls import same_site, try_canonicalize
 MIN_TEXT_CHARS = 150
 MAX_TEXT_CHARS = 500_000
 """A longer main text is not a news article (those run to a few tens of thousands).  The bound
-keeps an article's message (≤ 6 bytes a character in JSON) and the facts message that carries it far
-below the broker's limit (``services.core.kafka.MAX_MESSAGE_BYTES``, 8 MiB): a page of 9 MB of
-text would otherwise be refused by the broker at every attempt to publish it."""
+keeps an article's message (≤ 6 bytes a character in JSON) and the facts message that carries it
+far below the broker's limit (``services.core.bus.MAX_MESSAGE_BYTES``, 8 MiB): a page of megabytes
+of text would otherwise be set aside by the crawler, or its facts dead-lettered by the extractor."""
 KST = timezone(timedelta(hours=9), "KST")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")

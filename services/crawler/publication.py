@@ -5,8 +5,8 @@ crash between the two leaves it pending and :meth:`Publication.republish_pending
 the next start or the next end of a poll.  A republish may read a claim that a running poll is
 about to publish itself, or has just published: both paths therefore take one lock and publish
 only what the database still says is pending.  Whichever takes the lock first sends the article;
-the other finds it no longer pending.  (The crawler runs as one instance: the lock is the
-process's.)
+the other finds it no longer pending.  (The crawler runs as one instance per database: the lock
+is the process's.)
 
 Articles the broker acknowledged are remembered until the database has marked them published:
 a mark that failed (the database away) or was cancelled is made again before anything else is
@@ -14,8 +14,8 @@ published, and at the crawler's stop (:meth:`Publication.close`); they are not s
 time meanwhile.  Only a process that dies between the broker's acknowledgement and the mark, or
 a batch the broker acknowledged in part, sends an article twice (with the same key and id:
 downstream is idempotent by article id).  An article whose message is larger than the broker
-takes (a hostile page's giant canonical URL, say) is set aside as ``too_large`` with an error in
-the log, so that it cannot hold back the others for ever.
+takes (a hostile page's giant canonical URL, say), or that the topic refuses, is set aside as
+``too_large`` with an error in the log, so that it cannot hold back the others for ever.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from services.core.bus import MAX_MESSAGE_BYTES, Publisher, record_size
+from services.core.bus import MAX_MESSAGE_BYTES, MessageTooLarge, Outgoing, Publisher, fits
 from services.core.models import ArticleV1
-from services.core.polling import article_message
+from services.core.polling import article_outgoing
 from services.core.topics import Topics
 from services.crawler.state import CrawlState
 
@@ -56,16 +56,15 @@ class Publication:
             await self._mark_sent()
             pending = await asyncio.to_thread(self.state.still_pending, [a.id for a in articles])
             topic = self.topics.articles
-            due = [(a.id, article_message(topic, a)) for a in articles if a.id in pending]
-            too_large = [id_ for id_, out in due if record_size(out) > MAX_MESSAGE_BYTES]
-            if too_large:
-                await self._set_aside(too_large)
-                due = [(id_, out) for id_, out in due if id_ not in too_large]
+            due = [(a.id, article_outgoing(topic, a)) for a in articles if a.id in pending]
+            too_large = [id_ for id_, out in due if not fits(out)]
             if due:
-                await self.publisher.publish_many([out for _, out in due])
-                self._sent.update(id_ for id_, _ in due)
+                too_large += await self._send([(id_, out) for id_, out in due if fits(out)])
+                self._sent.update(id_ for id_, _ in due if id_ not in too_large)
+                if too_large:
+                    await self._set_aside(too_large)
                 await self._mark_sent()
-        return len(due)
+        return len(due) - len(too_large)
 
     async def republish_pending(self) -> int:
         """Publish the claims left pending (by a crash, or a failed send); how many."""
@@ -79,6 +78,19 @@ class Publication:
         """Make the marks still owed (a failed or cancelled one): at the crawler's stop."""
         async with self._lock:
             await self._mark_sent()
+
+    async def _send(self, due: Sequence[tuple[str, Outgoing]]) -> list[str]:
+        """Send ``due``; the ids the broker refused as too large (a topic made elsewhere with a
+        lower limit), found by sending the batch again one message at a time."""
+        if not due:
+            return []
+        try:
+            await self.publisher.publish_many([out for _, out in due])
+        except MessageTooLarge:
+            if len(due) == 1:
+                return [due[0][0]]
+            return [id_ for one in due for id_ in await self._send([one])]
+        return []
 
     async def _set_aside(self, ids: Sequence[str]) -> None:
         log.error(

@@ -89,8 +89,8 @@ async def retry(entries: list[DeadLetterEntry], publisher: Publisher) -> int:
         record = entry.record
         if record is None or not entry.redrivable:
             continue
-        key = base64.b64decode(record.key_b64).decode("utf-8", "replace") if record.key_b64 else ""
         headers = {**record.headers, HEADER_DLQ_RETRY: entry.ref}
-        outgoing.append(Outgoing(record.topic, key, base64.b64decode(record.value_b64), headers))
+        original = base64.b64decode(record.value_b64)
+        outgoing.append(Outgoing(record.topic, record.original_key, original, headers))
     await publisher.publish_many(outgoing)
     return len(outgoing)

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from services.core.bus import MAX_MESSAGE_BYTES, Outgoing, Publisher, record_size
+from services.core.bus import MAX_MESSAGE_BYTES, Outgoing, Publisher, fits
 from services.core.models import stable_id
-from services.core.polling import article_message
+from services.core.polling import article_outgoing
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID, Topics
 
 if TYPE_CHECKING:  # the parsers' module: a replay imports it while its fork server does
@@ -114,9 +114,7 @@ async def publish_records(
             summary.skipped += 1
         elif record.article.id in seen_ids or record.article.content_hash in seen_hashes:
             summary.duplicates += 1
-        elif record_size(out := article_message(topics.articles, record.article, headers)) > (
-            MAX_MESSAGE_BYTES
-        ):
+        elif not fits(out := article_outgoing(topics.articles, record.article, headers)):
             summary.errors.append(
                 f"{record.origin}: its message is over the broker's limit of {MAX_MESSAGE_BYTES}"
                 " bytes"

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from services.core.models import ArticleV1, ReplayLineV1, WarcRef, stable_id
 from services.crawler.decode import decode_document
 from services.crawler.fingerprint import content_hash
-from services.crawler.parse import parse_html, parse_response
+from services.crawler.parse import MAX_TEXT_CHARS, parse_html, parse_response
 from services.crawler.relevance import judge
 from services.crawler.urls import try_canonicalize
 from services.crawler.warc import WarcDefect, scan
@@ -177,6 +177,8 @@ def record_from_line(line: ReplayLineV1, origin: str) -> ReplayRecord:
         if parsed is None:
             return ReplayRecord(origin, skipped="not an article (no main text, or too long)")
         title, text, lang, url = line.title or parsed.title, parsed.text, parsed.lang, parsed.url
+    elif line.text is not None and len(line.text) > MAX_TEXT_CHARS:
+        return ReplayRecord(origin, skipped=f"not an article (over {MAX_TEXT_CHARS:,} characters)")
     elif line.text is not None and line.text.strip():
         title, text, lang = line.title or "", line.text, line.lang or _guess_lang(line.text)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -308,6 +309,23 @@ async def test_a_batch_holding_a_message_too_large_for_the_broker_sends_none_of_
             await publisher.publish_many(batch)
         await publisher.publish_many([Outgoing(topic, "c", b"after")])
     assert await read_all(settings, topic, 1) == [b"after"]
+
+
+async def test_a_topic_made_with_a_lower_limit_refuses_a_message_as_too_large_not_unavailable(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, partitions=1)
+    topic = Topics(settings.topic_prefix).articles
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        small = {"max.message.bytes": str(1024 * 1024)}
+        await admin.create_topics([NewTopic(topic, 1, 1, topic_configs=small)])
+    finally:
+        await admin.close()
+    async with kafka_publisher(settings) as publisher:
+        with pytest.raises(MessageTooLarge, match="refused a message as too large"):
+            await publisher.publish_many([Outgoing(topic, "k", os.urandom(2 * 1024 * 1024))])
 
 
 async def test_a_message_whose_output_outgrows_the_broker_is_dead_lettered_not_retried(

@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from services.core.bus import MAX_MESSAGE_BYTES
 from services.core.models import ArticleV1, stable_id
-from services.core.polling import article_message
+from services.core.polling import article_outgoing
 from services.crawler import _minhash
 from services.crawler import parse as parse_module
 from services.crawler.decode import decode_document
@@ -211,7 +211,7 @@ def test_the_longest_article_allowed_leaves_the_broker_room_for_its_facts() -> N
         id="0" * 32, url="https://n.example/a/1", source="s", lang="ko", title="t" * 500,
         fetched_at=datetime.now(UTC), text=widest, content_hash=content_hash(widest),
     )  # fmt: skip
-    assert len(article_message("articles.v1", article).value) < MAX_MESSAGE_BYTES / 2
+    assert len(article_outgoing("articles.v1", article).value) < MAX_MESSAGE_BYTES / 2
 
 
 def test_visible_dates_are_found_without_metadata() -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from services.core.bus import MAX_MESSAGE_BYTES, MemoryBus, Outgoing
+from services.core.bus import MAX_MESSAGE_BYTES, MemoryBus, MessageTooLarge, Outgoing
 from services.core.models import ArticleV1
 from services.core.topics import Topics
 from services.crawler import publication as publication_module
@@ -177,6 +177,27 @@ async def test_an_article_too_large_for_the_broker_is_set_aside_and_the_others_g
     assert sent(bus) == Counter({fine.id: 1})
     assert state.pending() == [] and state.status_of(giant_url) == "too_large"
     assert await publication.republish_pending() == 0
+
+
+class SmallTopicBus(MemoryBus):
+    """A topic made elsewhere, whose broker refuses messages over 4 KB."""
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        if any(len(out.value) > 4096 for out in messages):
+            raise MessageTooLarge("the broker refused a message as too large")
+        await super().publish_many(messages)
+
+
+async def test_an_article_its_topic_refuses_as_too_large_is_set_aside_and_the_others_go_out(
+    engine: Engine,
+) -> None:
+    state, bus = CrawlState(engine), SmallTopicBus()
+    fine = claimed(state, 2)
+    long = article("https://n.example/long", " ".join(distinct_words(f"l{i}") for i in range(3)))
+    assert state.claim(long, minhash(long.text)).kind == "claimed"
+    assert await Publication(bus, state, TOPICS).publish([fine[0], long, fine[1]]) == 2
+    assert sent(bus) == Counter({a.id: 1 for a in fine})
+    assert state.pending() == [] and state.status_of(long.url) == "too_large"
 
 
 async def test_a_mark_owed_at_the_stop_is_made_before_the_crawler_goes(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from services.core.topics import (
     Topics,
 )
 from services.crawler.workers import ParsePool
+from services.replay import publish as replay_publish
 from services.replay.publish import publish_records
 from services.replay.sources import ParseJob, ReplayRecord, parse_records, read_path
 
@@ -148,26 +149,41 @@ async def test_publishing_marks_replays_and_publishes_each_article_once(alerts: 
     assert ArticleV1.model_validate_json(message.value).id == summary.article_ids[0]
 
 
-async def test_an_article_too_large_for_the_broker_is_an_error_and_the_others_go_out(
-    tmp_path: Path,
-) -> None:
-    huge = {
+def test_a_text_line_longer_than_any_news_article_is_skipped(tmp_path: Path) -> None:
+    line = {
         "url": "https://news.example.com/huge",
         "published_at": "2025-11-02T00:00:00Z",
-        "lang": "en",
-        "text": "Hyundai Motor Group will deploy 50,000 NVIDIA Blackwell GPUs. " * 150_000,
+        "text": "Hyundai Motor Group will deploy 50,000 NVIDIA Blackwell GPUs. " * 9_000,
     }
     path = tmp_path / "articles.jsonl"
-    path.write_text(json.dumps(huge) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (record,) = read_path(path)
+    assert record.article is None and record.skipped == "not an article (over 500,000 characters)"
+
+
+async def test_an_article_too_large_for_the_broker_is_an_error_and_the_others_go_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (seed,) = read_path(SEEDS)
+    assert seed.article is not None
+    refused = seed.article.id
+    monkeypatch.setattr(replay_publish, "fits", lambda out: out.key != refused)  # as if too large
+    line = {
+        "url": "https://news.example.com/a",
+        "published_at": "2025-11-02T00:00:00Z",
+        "text": "Hyundai Motor Group will deploy 50,000 NVIDIA Blackwell GPUs in an AI factory.",
+    }
+    path = tmp_path / "articles.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     bus = MemoryBus()
     topics = Topics("r.")
 
-    records = [*read_path(path), *read_path(SEEDS)]
-    summary = await publish_records(records, bus, topics, replay_id="h")
+    summary = await publish_records([seed, *read_path(path)], bus, topics, replay_id="h")
 
-    assert summary.published == 1 and len(bus.topics[topics.articles]) == 1
+    (message,) = bus.topics[topics.articles]
+    assert summary.published == 1 and message.key_text != refused
     (error,) = summary.errors
-    assert error.startswith(f"{path}:0") and "over the broker's limit" in error
+    assert error.startswith(seed.origin) and "over the broker's limit" in error
 
 
 async def test_dry_run_counts_without_publishing(tmp_path: Path) -> None:
