@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from services.core.bus import MAX_MESSAGE_BYTES, MessageTooLarge, Outgoing, Publisher, fits
+from services.core.bus import MAX_MESSAGE_BYTES, MessageTooLarge, Outgoing, Publisher
 from services.core.models import ArticleV1
 from services.core.polling import article_outgoing
 from services.core.topics import Topics
@@ -57,13 +57,11 @@ class Publication:
             pending = await asyncio.to_thread(self.state.still_pending, [a.id for a in articles])
             topic = self.topics.articles
             due = [(a.id, article_outgoing(topic, a)) for a in articles if a.id in pending]
-            too_large = [id_ for id_, out in due if not fits(out)]
-            if due:
-                too_large += await self._send([(id_, out) for id_, out in due if fits(out)])
-                self._sent.update(id_ for id_, _ in due if id_ not in too_large)
-                if too_large:
-                    await self._set_aside(too_large)
-                await self._mark_sent()
+            too_large = await self._send(due)
+            self._sent.update(id_ for id_, _ in due if id_ not in too_large)
+            if too_large:
+                await self._set_aside(too_large)
+            await self._mark_sent()
         return len(due) - len(too_large)
 
     async def republish_pending(self) -> int:
@@ -80,8 +78,8 @@ class Publication:
             await self._mark_sent()
 
     async def _send(self, due: Sequence[tuple[str, Outgoing]]) -> list[str]:
-        """Send ``due``; the ids the broker refused as too large (a topic made elsewhere with a
-        lower limit), found by sending the batch again one message at a time."""
+        """Send ``due``; the ids refused as too large (over the limit, or over a lower one of a
+        topic made elsewhere), found by sending the batch again one message at a time."""
         if not due:
             return []
         try:
