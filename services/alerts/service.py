@@ -80,6 +80,8 @@ def make_handler(
 
     async def handle(messages: Sequence[Message]) -> None:
         changes = [parse_change(m) for m in messages]
+        if not any(change.notify for change in changes):
+            return  # a replay's without --alerts: they reach nobody (no database round)
         queued = await asyncio.to_thread(enqueue, changes)
         if queued and wake is not None:
             wake.set()

@@ -25,6 +25,7 @@ from alerts_helpers import (
     running_worker,
     subscribe,
 )
+from sqlalchemy.orm import sessionmaker
 
 from services.alerts import repository
 from services.alerts.errors import BadChange
@@ -32,7 +33,7 @@ from services.alerts.payload import webhook_id
 from services.alerts.service import make_handler, wait_settled
 from services.core.bus import Message
 from services.core.config import Settings
-from services.core.db import DatabaseUnavailable, transaction, utcnow
+from services.core.db import DatabaseUnavailable, make_engine, transaction, utcnow
 from services.core.models import Delta
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +91,18 @@ async def test_only_matching_enabled_endpoints_get_a_delivery(
     assert _queued(factory, amd_only) == []
     assert [d.event_id for d in _queued(factory, big_only)] == [make_change(3).id]
     assert _queued(factory, switched_off) == []
+
+
+async def test_a_replay_batch_that_reaches_nobody_needs_no_database(
+    settings: Settings, tmp_path: Path
+) -> None:
+    unreachable = make_engine(f"sqlite:///{tmp_path / 'missing' / 'ledger.db'}")
+    factory = sessionmaker(unreachable)
+    replayed = [make_change(n, notify=False, replay_id="replay-1") for n in range(3)]
+    await publish(factory, settings, *replayed)  # no round to the database: nothing to queue
+    with pytest.raises(DatabaseUnavailable):
+        await publish(factory, settings, *replayed, make_change(3))
+    unreachable.dispose()
 
 
 async def test_a_message_that_is_not_a_change_is_a_terminal_error(
