@@ -39,7 +39,7 @@ from services.crawler.discover import (
 from services.crawler.errors import HostDeferred, HttpStatusError
 from services.crawler.page import Page, PageOutcome, install_rules, parse_page
 from services.crawler.politeness import HostGate, parse_retry_after
-from services.crawler.publication import Publication
+from services.crawler.publication import Outcome, Publication
 from services.crawler.relevance import RuleSet, Verdict, rules_from_environment
 from services.crawler.robots import (
     TTL_UNAVAILABLE,
@@ -60,6 +60,8 @@ log = logging.getLogger("infraledger.crawler")
 MAX_RETRY_AFTER = 120.0
 MAX_WAIT_IN_POLL = 120.0
 MAX_ATTEMPTS = 3
+MESSAGE_TOO_LARGE = "message_too_large"
+"""The error kind of an article set aside because the broker refuses its message."""
 MAX_CHILD_SITEMAPS = 5
 MAX_CONCURRENT_SOURCES = 8
 WINDOW = 16
@@ -492,12 +494,18 @@ class Crawler:
             log.warning("marking published articles failed at stop: %r", exc)
 
     async def republish_pending(self) -> int:
-        """Publish the claims left pending by a crash or a failed publish."""
-        republished = await self.publication.republish_pending()
-        self.stats.republished += republished
-        self.stats.published += republished
-        metrics.PUBLISHED.inc(republished)
-        return republished
+        """Publish the claims left pending by a crash or a failed publish; how many."""
+        outcome = self._count(await self.publication.republish_pending())
+        self.stats.republished += outcome.published
+        return outcome.published
+
+    def _count(self, outcome: Outcome) -> Outcome:
+        self.stats.published += outcome.published
+        metrics.PUBLISHED.inc(outcome.published)
+        if outcome.too_large:
+            metrics.ERRORS.labels(kind=MESSAGE_TOO_LARGE).inc(outcome.too_large)
+            self.stats.errors[MESSAGE_TOO_LARGE] += outcome.too_large
+        return outcome
 
     # ------------------------------------------------------------------ polling
 
@@ -558,9 +566,7 @@ class Crawler:
                 transient = transient or any(d.outcome == "error" for d, _ in settled)
                 articles = [article for _, article in settled if article is not None]
                 # Published as soon as they are claimed: articles reach the pipeline quickly.
-                published = await self.publication.publish(articles)
-                self.stats.published += published
-                metrics.PUBLISHED.inc(published)
+                self._count(await self.publication.publish(articles))
         finally:
             for pending_task in ahead:
                 pending_task.cancel()

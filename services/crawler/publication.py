@@ -11,7 +11,8 @@ is the process's.)
 Articles the broker acknowledged are remembered until the database has marked them published:
 a mark that failed (the database away) or was cancelled is made again before anything else is
 published, and at the crawler's stop (:meth:`Publication.close`); they are not sent a second
-time meanwhile.  Only a process that dies between the broker's acknowledgement and the mark, or
+time meanwhile, and a publish whose mark failed still counts them as published (the broker
+has them).  Only a process that dies between the broker's acknowledgement and the mark, or
 a batch the broker acknowledged in part, sends an article twice (with the same key and id:
 downstream is idempotent by article id).  An article whose message is larger than the broker
 takes (a hostile page's giant canonical URL, say), or that the topic refuses, is set aside as
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from services.core.bus import MAX_MESSAGE_BYTES, MessageTooLarge, Outgoing, Publisher
 from services.core.models import ArticleV1
@@ -33,7 +35,21 @@ from services.crawler.state import CrawlState
 log = logging.getLogger("infraledger.crawler")
 
 REPUBLISH_BATCH = 500
-"""Pending claims republished per batch (one read of their states, one send, one mark)."""
+"""Pending claims republished per batch (one read of their payloads, one of their states, one
+send, one mark): a backlog is never held in memory whole."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one publish (or a whole republish) did."""
+
+    published: int = 0
+    """Articles the broker acknowledged."""
+    too_large: int = 0
+    """Articles set aside as ``too_large``."""
+
+    def __add__(self, other: Outcome) -> Outcome:
+        return Outcome(self.published + other.published, self.too_large + other.too_large)
 
 
 class Publication:
@@ -47,11 +63,12 @@ class Publication:
         self._sent: set[str] = set()
         """Ids the broker acknowledged that the database has not yet marked published."""
 
-    async def publish(self, articles: Sequence[ArticleV1]) -> int:
+    async def publish(self, articles: Sequence[ArticleV1]) -> Outcome:
         """Publish those of ``articles`` whose claims are still pending, then mark them
-        published; how many went out.  On a failure to send, the claims stay pending."""
+        published.  On a failure to send, the claims stay pending and it raises; a mark that
+        fails after the send is logged and made again later (see the module's account)."""
         if not articles:
-            return 0
+            return Outcome()
         async with self._lock:
             await self._mark_sent()
             pending = await asyncio.to_thread(self.state.still_pending, [a.id for a in articles])
@@ -61,16 +78,19 @@ class Publication:
             self._sent.update(id_ for id_, _ in due if id_ not in too_large)
             if too_large:
                 await self._set_aside(too_large)
-            await self._mark_sent()
-        return len(due) - len(too_large)
+            try:
+                await self._mark_sent()
+            except Exception as exc:  # the database away: made again before the next send
+                log.warning("marking %d published articles failed: %r", len(self._sent), exc)
+        return Outcome(len(due) - len(too_large), len(too_large))
 
-    async def republish_pending(self) -> int:
-        """Publish the claims left pending (by a crash, or a failed send); how many."""
-        pending = await asyncio.to_thread(self.state.pending)
-        republished = 0
-        for start in range(0, len(pending), REPUBLISH_BATCH):
-            republished += await self.publish(pending[start : start + REPUBLISH_BATCH])
-        return republished
+    async def republish_pending(self) -> Outcome:
+        """Publish the claims left pending (by a crash, or a failed send), a batch at a time."""
+        outcome, after = Outcome(), ""
+        while batch := await asyncio.to_thread(self.state.pending, after, REPUBLISH_BATCH):
+            outcome += await self.publish(batch)
+            after = batch[-1].id
+        return outcome
 
     async def close(self) -> None:
         """Make the marks still owed (a failed or cancelled one): at the crawler's stop."""

@@ -258,12 +258,20 @@ class CrawlState:
             rows = session.connection().execute(_STATUSES, {"ids": list(article_ids)})
             return {id_ for id_, status in rows if status == "pending"}
 
-    def pending(self) -> list[ArticleV1]:
-        """Claimed articles not marked published: left by a crash or a failed send, or about to
-        be published by a running poll (:mod:`services.crawler.publication` sorts them out)."""
+    def pending(self, after: str = "", limit: int | None = None) -> list[ArticleV1]:
+        """Claimed articles not marked published, by id after ``after`` (at most ``limit``):
+        left by a crash or a failed send, or about to be published by a running poll
+        (:mod:`services.crawler.publication` sorts them out)."""
         with transaction(self._factory) as session:
             payloads = session.scalars(
-                select(CrawlerUrl.payload).where(CrawlerUrl.status == "pending")
+                select(CrawlerUrl.payload)
+                .where(
+                    CrawlerUrl.status == "pending",
+                    CrawlerUrl.id > after,
+                    CrawlerUrl.payload.is_not(None),
+                )
+                .order_by(CrawlerUrl.id)
+                .limit(limit)
             ).all()
         return [ArticleV1.model_validate_json(p) for p in payloads if p]
 

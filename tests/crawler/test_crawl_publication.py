@@ -18,7 +18,7 @@ from services.core.models import ArticleV1
 from services.core.topics import Topics
 from services.crawler import publication as publication_module
 from services.crawler.fingerprint import minhash
-from services.crawler.publication import Publication
+from services.crawler.publication import Outcome, Publication
 from services.crawler.state import CrawlState
 
 from .claims import article, distinct_words
@@ -43,14 +43,16 @@ class GatedBus(MemoryBus):
 
 
 class ReadingState(CrawlState):
-    """Says when a republish has read the pending claims."""
+    """Says when a republish has read the pending claims, and which pages it read."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.read = threading.Event()
+        self.reads: list[tuple[str, int | None]] = []
 
-    def pending(self) -> list[ArticleV1]:
-        found = super().pending()
+    def pending(self, after: str = "", limit: int | None = None) -> list[ArticleV1]:
+        self.reads.append((after, limit))
+        found = super().pending(after, limit)
         self.read.set()
         return found
 
@@ -78,8 +80,8 @@ async def test_a_claim_a_republish_sent_first_is_not_sent_again_by_its_poll(
     state, bus = CrawlState(engine), MemoryBus()
     publication = Publication(bus, state, TOPICS)
     articles = claimed(state, 3)
-    assert await publication.republish_pending() == 3  # read while the poll was claiming
-    assert await publication.publish(articles) == 0  # the poll's own publish comes after
+    assert await publication.republish_pending() == Outcome(3)  # read while the poll claimed
+    assert await publication.publish(articles) == Outcome(0)  # the poll's own publish, after
     assert sent(bus) == Counter({a.id: 1 for a in articles})
     assert state.pending() == []
 
@@ -88,8 +90,8 @@ async def test_a_republish_after_its_poll_published_sends_nothing(engine: Engine
     state, bus = CrawlState(engine), MemoryBus()
     publication = Publication(bus, state, TOPICS)
     articles = claimed(state, 3)
-    assert await publication.publish(articles) == 3
-    assert await publication.republish_pending() == 0
+    assert await publication.publish(articles) == Outcome(3)
+    assert await publication.republish_pending() == Outcome(0)
     assert sent(bus) == Counter({a.id: 1 for a in articles})
 
 
@@ -110,7 +112,7 @@ async def test_whichever_of_a_republish_and_a_poll_sends_first_the_other_finds_n
         follower = asyncio.create_task(republish())
         await asyncio.to_thread(state.read.wait, 10)  # it read them pending; waits for the lock
     bus.gate.set()
-    assert (await leader, await follower) == (3, 0)
+    assert (await leader, await follower) == (Outcome(3), Outcome(0))
     assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 1
 
 
@@ -123,7 +125,7 @@ async def test_a_failed_publish_leaves_its_claims_pending_for_the_next_republish
         await Publication(FailingBus(), state, TOPICS).publish(articles)
     assert {a.id for a in state.pending()} == {a.id for a in articles}
     bus = MemoryBus()
-    assert await Publication(bus, state, TOPICS).republish_pending() == 2
+    assert await Publication(bus, state, TOPICS).republish_pending() == Outcome(2)
     assert sent(bus) == Counter({a.id: 1 for a in articles})
 
 
@@ -139,16 +141,16 @@ class MarkFailingOnce(CrawlState):
         super().mark_published(article_ids)
 
 
-async def test_a_batch_sent_but_not_marked_is_marked_later_and_never_sent_again(
-    engine: Engine,
+async def test_a_batch_sent_but_not_marked_counts_is_marked_later_and_never_sent_again(
+    engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     state, bus = MarkFailingOnce(engine), MemoryBus()
     publication = Publication(bus, state, TOPICS)
     articles = claimed(state, 2)
-    with pytest.raises(OperationalError):
-        await publication.publish(articles)
+    assert await publication.publish(articles) == Outcome(2)  # the broker has them
+    assert "marking 2 published articles failed" in caplog.text
     assert {a.id for a in state.pending()} == {a.id for a in articles}  # not marked yet
-    assert await publication.republish_pending() == 0  # marks them first, then finds none
+    assert await publication.republish_pending() == Outcome(0)  # marks them, then finds none
     assert state.pending() == []
     assert sent(bus) == Counter({a.id: 1 for a in articles})
 
@@ -157,11 +159,13 @@ async def test_a_backlog_of_pending_claims_is_republished_in_batches(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(publication_module, "REPUBLISH_BATCH", 2)
-    state, bus = CrawlState(engine), GatedBus()
+    state, bus = ReadingState(engine), GatedBus()
     bus.gate.set()
     articles = claimed(state, 5)
-    assert await Publication(bus, state, TOPICS).republish_pending() == 5
+    assert await Publication(bus, state, TOPICS).republish_pending() == Outcome(5)
     assert sent(bus) == Counter({a.id: 1 for a in articles}) and bus.batches == 3
+    ids = sorted(a.id for a in articles)
+    assert state.reads == [("", 2), (ids[1], 2), (ids[3], 2), (ids[4], 2)]  # pages, by id
 
 
 async def test_an_article_too_large_for_the_broker_is_set_aside_and_the_others_go_out(
@@ -173,10 +177,10 @@ async def test_an_article_too_large_for_the_broker_is_set_aside_and_the_others_g
     giant = article(giant_url, distinct_words("giant"))
     assert state.claim(giant, minhash(giant.text)).kind == "claimed"
     publication = Publication(bus, state, TOPICS)
-    assert await publication.publish([giant, fine]) == 1
+    assert await publication.publish([giant, fine]) == Outcome(published=1, too_large=1)
     assert sent(bus) == Counter({fine.id: 1})
     assert state.pending() == [] and state.status_of(giant_url) == "too_large"
-    assert await publication.republish_pending() == 0
+    assert await publication.republish_pending() == Outcome()
 
 
 class SmallTopicBus(MemoryBus):
@@ -195,7 +199,8 @@ async def test_an_article_its_topic_refuses_as_too_large_is_set_aside_and_the_ot
     fine = claimed(state, 2)
     long = article("https://n.example/long", " ".join(distinct_words(f"l{i}") for i in range(3)))
     assert state.claim(long, minhash(long.text)).kind == "claimed"
-    assert await Publication(bus, state, TOPICS).publish([fine[0], long, fine[1]]) == 2
+    outcome = await Publication(bus, state, TOPICS).publish([fine[0], long, fine[1]])
+    assert outcome == Outcome(published=2, too_large=1)
     assert sent(bus) == Counter({a.id: 1 for a in fine})
     assert state.pending() == [] and state.status_of(long.url) == "too_large"
 
@@ -204,8 +209,7 @@ async def test_a_mark_owed_at_the_stop_is_made_before_the_crawler_goes(engine: E
     state, bus = MarkFailingOnce(engine), MemoryBus()
     publication = Publication(bus, state, TOPICS)
     articles = claimed(state, 2)
-    with pytest.raises(OperationalError):
-        await publication.publish(articles)
+    await publication.publish(articles)  # acknowledged, not marked
     await publication.close()
     assert state.pending() == [] and sent(bus) == Counter({a.id: 1 for a in articles})
 

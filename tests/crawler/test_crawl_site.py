@@ -11,7 +11,7 @@ import asyncio
 import gzip
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from services.core.bus import MemoryBus
+from services.core.bus import MemoryBus, MessageTooLarge, Outgoing
 from services.core.config import Settings
 from services.core.models import ArticleV1
 from services.core.polling import header_time
@@ -421,6 +421,22 @@ async def test_a_restart_with_a_pending_claim_republishes_it(env: Env) -> None:
     stats = await crawl(env, bus)
     ids = [a.id for a in published(bus, env.settings)]
     assert stats.republished >= 1 and len(ids) == len(set(ids)) >= 7
+
+
+async def test_an_article_its_topic_refuses_as_too_large_is_counted_and_the_rest_go_out(
+    env: Env,
+) -> None:
+    class SmallTopic(MemoryBus):  # a topic made elsewhere with a limit under the seed's message
+        async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+            if any(len(m.value) > 4_000 for m in messages):
+                raise MessageTooLarge("the broker refused a message as too large")
+            await super().publish_many(messages)
+
+    bus = SmallTopic()
+    stats = await crawl(env, bus)
+    urls = {a.url for a in published(bus, env.settings)}
+    assert env.site.url("news.test", "/article/1") not in urls and len(urls) >= 6
+    assert stats.errors["message_too_large"] == 1 and stats.published == len(urls)
 
 
 async def test_explain_lists_the_relevance_reasons(env: Env) -> None:
