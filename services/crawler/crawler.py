@@ -638,6 +638,10 @@ class Crawler:
             )
         running: dict[str, asyncio.Task[None]] = {}
         stopper = asyncio.create_task(stop.wait())
+        # After each poll, pending claims are republished by one task beside the scheduler, so
+        # that a republish waiting on the broker (or on another poll's batch) delays no poll.
+        asked = asyncio.Event()
+        republisher = asyncio.create_task(self._republish_when(asked))
         try:
             while not stop.is_set():
                 now = utcnow()
@@ -657,16 +661,23 @@ class Crawler:
                         state = await asyncio.to_thread(self.state.source_state, name)
                         if state is not None:
                             due[name] = state.next_poll_at
-                        try:
-                            await self.republish_pending()
-                        except Exception as exc:  # the claims stay pending: tried after each poll
-                            log.warning("republishing pending claims failed: %r", exc)
+                        asked.set()
         finally:
-            stopper.cancel()
-            for task in running.values():
-                task.cancel()
-            await asyncio.gather(stopper, *running.values(), return_exceptions=True)
+            tasks: list[asyncio.Task[object]] = [stopper, republisher, *running.values()]
+            for each in tasks:
+                each.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         return self.stats
+
+    async def _republish_when(self, asked: asyncio.Event) -> None:
+        """Republish the pending claims each time ``asked`` is set (once for many asks)."""
+        while True:
+            await asked.wait()
+            asked.clear()
+            try:
+                await self.republish_pending()
+            except Exception as exc:  # the claims stay pending: tried after the next poll
+                log.warning("republishing pending claims failed: %r", exc)
 
 
 def fetch_limits(settings: Settings) -> FetchLimits:

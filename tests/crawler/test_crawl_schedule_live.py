@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from services.core.bus import MemoryBus
+from services.core.bus import MemoryBus, Outgoing
 from services.core.config import Settings
 from services.core.db import make_engine
 from services.crawler.crawler import run_crawler
@@ -20,7 +20,7 @@ from services.crawler.state import CrawlState
 
 from .fakesite import FakeSite, Request, Response
 from .test_crawl_core import seed_html
-from .test_crawl_site import HBM_KO, SECTION_KO, page
+from .test_crawl_site import HBM_KO, SECTION_KO, SPORTS_KO, page
 
 
 @pytest.fixture
@@ -83,6 +83,40 @@ async def test_a_failing_source_is_backed_off_not_retried_in_a_loop(
         engine.dispose()
     assert saved is not None and saved.failures == 1 and saved.last_error
     assert saved.next_poll_at > datetime.now(UTC) + timedelta(seconds=30)
+
+
+async def test_a_republish_held_at_the_broker_delays_no_other_source_s_polls(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    class HeldBus(MemoryBus):  # the broker takes the batch and never answers
+        async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+            await asyncio.Event().wait()
+
+    html, rss = [("Content-Type", "text/html")], [("Content-Type", "application/rss+xml")]
+    site.route("news.test", "/robots.txt", Response(404))
+    site.route("news.test", "/list", Response(200, html, b"<a href='/article/1'>1</a>"))
+    site.route("news.test", "/article/1", Response(200, html, seed_html().encode()))
+    site.route("quiet.test", "/robots.txt", Response(404))
+    item = f"<item><title>s</title><link>{site.url('quiet.test', '/sports')}</link></item>"
+    feed = f"<rss version='2.0'><channel><title>q</title>{item}</channel></rss>"
+    site.route("quiet.test", "/rss", Response(200, rss, feed.encode()))
+    site.route("quiet.test", "/sports", Response(200, html, page("축구", SPORTS_KO).encode()))
+    sources = parse_sources({"sources": [
+        {"name": "news", "pages": [site.url("news.test", "/list")],
+         "article_pattern": "/article/", "poll_every": "1s"},
+        {"name": "quiet", "feeds": [site.url("quiet.test", "/rss")], "poll_every": "1s"},
+    ]})  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_crawler(
+            make_settings(crawl_delay=0.05), HeldBus(), stop, sources=sources,
+            resolver=site.resolve,
+        )
+    )  # fmt: skip
+    await asyncio.sleep(4)  # news's poll holds the article at the broker; quiet's end meanwhile
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert site.paths("quiet.test").count("/rss") >= 3  # each end asked for a republish
 
 
 async def test_stop_ends_a_once_run_promptly(
