@@ -604,7 +604,6 @@ class Crawler:
         await asyncio.to_thread(self.state.save_source, source.name, due, failures, error)
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> CrawlStats:
-        await self.republish_pending()
         semaphore = asyncio.Semaphore(MAX_CONCURRENT_SOURCES)
 
         async def guarded(source: Source) -> None:
@@ -614,6 +613,7 @@ class Crawler:
         if once:
 
             async def all_polls() -> None:
+                await self.republish_pending()  # what a crash left; its failure ends the run
                 await asyncio.gather(*(guarded(s) for s in self.sources))
 
             polls = asyncio.create_task(all_polls())
@@ -625,6 +625,8 @@ class Crawler:
                 if not polls.done():  # stopped (SIGINT/SIGTERM): claims stay pending, safe
                     polls.cancel()
                 await asyncio.gather(polls, stopper, return_exceptions=True)
+            if not polls.cancelled() and (failed := polls.exception()) is not None:
+                raise failed
             return self.stats
         now = utcnow()
         due: dict[str, datetime] = {}
@@ -638,9 +640,11 @@ class Crawler:
             )
         running: dict[str, asyncio.Task[None]] = {}
         stopper = asyncio.create_task(stop.wait())
-        # After each poll, pending claims are republished by one task beside the scheduler, so
-        # that a republish waiting on the broker (or on another poll's batch) delays no poll.
+        # At the start and after each poll, pending claims are republished by one task beside
+        # the scheduler, so that a republish waiting on the broker (or on another poll's batch)
+        # delays no poll, nor the stop.
         asked = asyncio.Event()
+        asked.set()
         republisher = asyncio.create_task(self._republish_when(asked))
         try:
             while not stop.is_set():
@@ -676,7 +680,7 @@ class Crawler:
             asked.clear()
             try:
                 await self.republish_pending()
-            except Exception as exc:  # the claims stay pending: tried after the next poll
+            except Exception as exc:  # the claims stay pending: tried again after a poll
                 log.warning("republishing pending claims failed: %r", exc)
 
 

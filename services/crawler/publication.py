@@ -65,8 +65,10 @@ class Publication:
 
     async def publish(self, articles: Sequence[ArticleV1]) -> Outcome:
         """Publish those of ``articles`` whose claims are still pending, then mark them
-        published.  On a failure to send, the claims stay pending and it raises; a mark that
-        fails after the send is logged and made again later (see the module's account)."""
+        published.  A failure before the broker has them raises (the database's, for a mark
+        owed from before or the claims' states, or the broker's), leaving the claims pending.
+        A failure to record what the broker took is logged, not raised: a mark is made again
+        later (see the module's account), and a claim not set aside is found by a republish."""
         if not articles:
             return Outcome()
         async with self._lock:
@@ -74,15 +76,14 @@ class Publication:
             pending = await asyncio.to_thread(self.state.still_pending, [a.id for a in articles])
             topic = self.topics.articles
             due = [(a.id, article_outgoing(topic, a)) for a in articles if a.id in pending]
-            too_large = await self._send(due)
-            self._sent.update(id_ for id_, _ in due if id_ not in too_large)
-            if too_large:
-                await self._set_aside(too_large)
+            refused = await self._send(due)
+            self._sent.update(id_ for id_, _ in due if id_ not in refused)
+            set_aside = await self._set_aside(refused)
             try:
                 await self._mark_sent()
             except Exception as exc:  # the database away: made again before the next send
                 log.warning("marking %d published articles failed: %r", len(self._sent), exc)
-        return Outcome(len(due) - len(too_large), len(too_large))
+        return Outcome(len(due) - len(refused), set_aside)
 
     async def republish_pending(self) -> Outcome:
         """Publish the claims left pending (by a crash, or a failed send), a batch at a time."""
@@ -110,12 +111,21 @@ class Publication:
             return [id_ for one in due for id_ in await self._send([one])]
         return []
 
-    async def _set_aside(self, ids: Sequence[str]) -> None:
+    async def _set_aside(self, ids: Sequence[str]) -> int:
+        """Set the claims of ``ids`` aside as ``too_large``; how many.  None when the database
+        fails: they stay pending, and a republish finds them too large again."""
+        if not ids:
+            return 0
         log.error(
             "articles too large for the broker (over %d bytes), set aside as too_large: %s",
             MAX_MESSAGE_BYTES, ", ".join(ids),
         )  # fmt: skip
-        await asyncio.to_thread(self.state.set_aside, ids, "too_large")
+        try:
+            await asyncio.to_thread(self.state.set_aside, ids, "too_large")
+        except Exception as exc:  # the database away
+            log.warning("setting %d articles aside failed: %r", len(ids), exc)
+            return 0
+        return len(ids)
 
     async def _mark_sent(self) -> None:
         if self._sent:

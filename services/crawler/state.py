@@ -269,11 +269,12 @@ class CrawlState:
                     CrawlerUrl.status == "pending",
                     CrawlerUrl.id > after,
                     CrawlerUrl.payload.is_not(None),
+                    CrawlerUrl.payload != "",
                 )
-                .order_by(CrawlerUrl.id)
+                .order_by(CrawlerUrl.id)  # one ordered range of ix_crawler_urls_status_id
                 .limit(limit)
             ).all()
-        return [ArticleV1.model_validate_json(p) for p in payloads if p]
+        return [ArticleV1.model_validate_json(p) for p in payloads if p is not None]
 
     def status_of(self, url: str) -> str | None:
         with transaction(self._factory) as session:

@@ -54,7 +54,7 @@ class CrawlerUrl(Base):
             sqlite_where=LIVE_SQL,
             postgresql_where=LIVE_SQL,
         ),
-        Index("ix_crawler_urls_status", "status"),
+        Index("ix_crawler_urls_status_id", "status", "id"),  # pending claims by page
         Index(
             FINGERPRINTED_INDEX,
             "created_at",

@@ -93,16 +93,16 @@ async def test_only_matching_enabled_endpoints_get_a_delivery(
     assert _queued(factory, switched_off) == []
 
 
-async def test_a_replay_batch_that_reaches_nobody_needs_no_database(
+async def test_a_replay_batch_that_reaches_nobody_takes_no_database_round(
     settings: Settings, tmp_path: Path
 ) -> None:
-    unreachable = make_engine(f"sqlite:///{tmp_path / 'missing' / 'ledger.db'}")
-    factory = sessionmaker(unreachable)
+    schemaless = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # any query would fail
+    factory = sessionmaker(schemaless)
     replayed = [make_change(n, notify=False, replay_id="replay-1") for n in range(3)]
-    await publish(factory, settings, *replayed)  # no round to the database: nothing to queue
+    await publish(factory, settings, *replayed)  # nothing to queue: no query made
     with pytest.raises(DatabaseUnavailable):
         await publish(factory, settings, *replayed, make_change(3))
-    unreachable.dispose()
+    schemaless.dispose()
 
 
 async def test_a_message_that_is_not_a_change_is_a_terminal_error(

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 
 from services.core.bus import MAX_MESSAGE_BYTES, MemoryBus, MessageTooLarge, Outgoing
@@ -19,7 +19,7 @@ from services.core.topics import Topics
 from services.crawler import publication as publication_module
 from services.crawler.fingerprint import minhash
 from services.crawler.publication import Outcome, Publication
-from services.crawler.state import CrawlState
+from services.crawler.state import URLS, CrawlState
 
 from .claims import article, distinct_words
 
@@ -141,7 +141,7 @@ class MarkFailingOnce(CrawlState):
         super().mark_published(article_ids)
 
 
-async def test_a_batch_sent_but_not_marked_counts_is_marked_later_and_never_sent_again(
+async def test_a_batch_sent_but_not_marked_counts_as_published_and_is_never_sent_again(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     state, bus = MarkFailingOnce(engine), MemoryBus()
@@ -181,6 +181,45 @@ async def test_an_article_too_large_for_the_broker_is_set_aside_and_the_others_g
     assert sent(bus) == Counter({fine.id: 1})
     assert state.pending() == [] and state.status_of(giant_url) == "too_large"
     assert await publication.republish_pending() == Outcome()
+
+
+class SetAsideFailingOnce(CrawlState):
+    """The database goes away once, as an article the broker refused is set aside."""
+
+    failed = False
+
+    def set_aside(self, article_ids: Sequence[str], status: str) -> None:
+        if not self.failed:
+            self.failed = True
+            raise OperationalError("UPDATE crawler_urls", None, ConnectionError("server closed"))
+        super().set_aside(article_ids, status)
+
+
+async def test_an_article_not_set_aside_for_a_database_failure_is_set_aside_by_a_republish(
+    engine: Engine,
+) -> None:
+    state, bus = SetAsideFailingOnce(engine), MemoryBus()
+    (fine,) = claimed(state, 1)
+    giant = article("https://n.example/" + "a" * MAX_MESSAGE_BYTES, distinct_words("giant"))
+    assert state.claim(giant, minhash(giant.text)).kind == "claimed"
+    publication = Publication(bus, state, TOPICS)
+    assert await publication.publish([giant, fine]) == Outcome(published=1, too_large=0)
+    assert [a.id for a in state.pending()] == [giant.id]  # the other is marked all the same
+    assert await publication.republish_pending() == Outcome(published=0, too_large=1)
+    assert state.pending() == [] and sent(bus) == Counter({fine.id: 1})
+
+
+def test_pending_claims_are_read_by_id_a_page_at_a_time_leaving_out_rows_without_a_message(
+    engine: Engine,
+) -> None:
+    state = CrawlState(engine)
+    ids = sorted(a.id for a in claimed(state, 5))
+    with engine.begin() as connection:  # a row without its message, as no writer leaves one
+        connection.execute(update(URLS).where(URLS.c.id == ids[2]).values(payload=""))
+    first = [a.id for a in state.pending("", 2)]
+    state.mark_published([ids[3]])  # by a poll, between the pages
+    assert first == ids[:2] and [a.id for a in state.pending(first[-1], 2)] == [ids[4]]
+    assert state.pending(ids[4], 2) == []
 
 
 class SmallTopicBus(MemoryBus):

@@ -15,6 +15,7 @@ from services.core.bus import MemoryBus, Outgoing
 from services.core.config import Settings
 from services.core.db import make_engine
 from services.crawler.crawler import run_crawler
+from services.crawler.publication import Outcome, Publication
 from services.crawler.sources import parse_sources
 from services.crawler.state import CrawlState
 
@@ -85,9 +86,18 @@ async def test_a_failing_source_is_backed_off_not_retried_in_a_loop(
     assert saved.next_poll_at > datetime.now(UTC) + timedelta(seconds=30)
 
 
-async def test_a_republish_held_at_the_broker_delays_no_other_source_s_polls(
-    site: FakeSite, make_settings: Callable[..., Settings]
+async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_poll(
+    site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    republishes: list[float] = []
+    republish = Publication.republish_pending
+
+    async def counted(self: Publication) -> Outcome:
+        republishes.append(asyncio.get_running_loop().time())
+        return await republish(self)
+
+    monkeypatch.setattr(Publication, "republish_pending", counted)
+
     class HeldBus(MemoryBus):  # the broker takes the batch and never answers
         async def publish_many(self, messages: Sequence[Outgoing]) -> None:
             await asyncio.Event().wait()
@@ -106,17 +116,20 @@ async def test_a_republish_held_at_the_broker_delays_no_other_source_s_polls(
          "article_pattern": "/article/", "poll_every": "1s"},
         {"name": "quiet", "feeds": [site.url("quiet.test", "/rss")], "poll_every": "1s"},
     ]})  # fmt: skip
-    stop = asyncio.Event()
+    settings, stop = make_settings(crawl_delay=0.05), asyncio.Event()
     task = asyncio.create_task(
-        run_crawler(
-            make_settings(crawl_delay=0.05), HeldBus(), stop, sources=sources,
-            resolver=site.resolve,
-        )
-    )  # fmt: skip
-    await asyncio.sleep(4)  # news's poll holds the article at the broker; quiet's end meanwhile
+        run_crawler(settings, HeldBus(), stop, sources=sources, resolver=site.resolve)
+    )
+    await asyncio.sleep(5)  # news's poll holds its article at the broker; quiet's polls end
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert site.paths("quiet.test").count("/rss") >= 3  # each end asked for a republish
+    assert site.paths("quiet.test").count("/rss") >= 3
+    assert len(republishes) >= 2  # at the start; then asked by each end, waiting on the lock
+    engine = make_engine(settings.database_url)
+    try:
+        assert len(CrawlState(engine).pending()) == 1  # never acknowledged: sent again later
+    finally:
+        engine.dispose()
 
 
 async def test_stop_ends_a_once_run_promptly(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from warcio.archiveiterator import ArchiveIterator
 
 from services.core.bus import MemoryBus, MessageTooLarge, Outgoing
@@ -432,11 +433,18 @@ async def test_an_article_its_topic_refuses_as_too_large_is_counted_and_the_rest
                 raise MessageTooLarge("the broker refused a message as too large")
             await super().publish_many(messages)
 
-    bus = SmallTopic()
+    def counted() -> float:
+        sample = REGISTRY.get_sample_value(
+            "infraledger_crawler_errors_total", {"kind": "message_too_large"}
+        )
+        return sample or 0.0
+
+    bus, before = SmallTopic(), counted()
     stats = await crawl(env, bus)
     urls = {a.url for a in published(bus, env.settings)}
-    assert env.site.url("news.test", "/article/1") not in urls and len(urls) >= 6
+    assert env.site.url("news.test", "/article/1") not in urls and len(urls) == 6  # of 7
     assert stats.errors["message_too_large"] == 1 and stats.published == len(urls)
+    assert counted() == before + 1
 
 
 async def test_explain_lists_the_relevance_reasons(env: Env) -> None:
