@@ -674,12 +674,15 @@ class Crawler:
         return self.stats
 
     async def _republish_when(self, asked: asyncio.Event) -> None:
-        """Republish the pending claims each time ``asked`` is set (once for many asks)."""
+        """Republish the pending claims each time ``asked`` is set (once for many asks),
+        counting them before and after (a republish the broker does not answer never ends)."""
         while True:
             await asked.wait()
             asked.clear()
             try:
+                metrics.PENDING.set(await asyncio.to_thread(self.state.count_pending))
                 await self.republish_pending()
+                metrics.PENDING.set(await asyncio.to_thread(self.state.count_pending))
             except Exception as exc:  # the claims stay pending: tried again after a poll
                 log.warning("republishing pending claims failed: %r", exc)
 

@@ -11,6 +11,10 @@ NOT_MODIFIED = Counter(
     "infraledger_crawler_not_modified", "Feeds/sitemaps unchanged (304 or same body)"
 )
 PUBLISHED = Counter("infraledger_crawler_published", "Articles published to articles.v1")
+PENDING = Gauge(
+    "infraledger_crawler_pending_claims",
+    "Claimed articles not yet on articles.v1 (the broker away), counted around each republish",
+)
 DUPLICATES = Counter(
     "infraledger_crawler_duplicates", "Articles dropped as duplicates", ["kind"]
 )  # kind: url | exact | near

@@ -31,6 +31,7 @@ from sqlalchemy import (
     TextClause,
     bindparam,
     delete,
+    func,
     insert,
     select,
     text,
@@ -257,6 +258,12 @@ class CrawlState:
         with transaction(self._factory) as session:
             rows = session.connection().execute(_STATUSES, {"ids": list(article_ids)})
             return {id_ for id_, status in rows if status == "pending"}
+
+    def count_pending(self) -> int:
+        """How many claims wait to be published (one range of ``ix_crawler_urls_status_id``)."""
+        with transaction(self._factory) as session:
+            query = select(func.count()).where(URLS.c.status == "pending")
+            return int(session.connection().execute(query).scalar_one())
 
     def pending(self, after: str = "", limit: int | None = None) -> list[ArticleV1]:
         """Claimed articles not marked published, by id after ``after`` (at most ``limit``):

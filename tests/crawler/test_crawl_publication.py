@@ -253,6 +253,14 @@ async def test_a_mark_owed_at_the_stop_is_made_before_the_crawler_goes(engine: E
     assert state.pending() == [] and sent(bus) == Counter({a.id: 1 for a in articles})
 
 
+def test_count_pending_counts_the_claims_not_yet_published(engine: Engine) -> None:
+    state = CrawlState(engine)
+    first, _, third = claimed(state, 3)
+    state.mark_published([first.id])
+    state.set_aside([third.id], "too_large")
+    assert state.count_pending() == 1
+
+
 def test_still_pending_names_the_claims_not_yet_published(engine: Engine) -> None:
     state = CrawlState(engine)
     first, second = claimed(state, 2)

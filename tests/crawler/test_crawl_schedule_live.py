@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.core.bus import MemoryBus, Outgoing
 from services.core.config import Settings
@@ -125,6 +126,7 @@ async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_
     await asyncio.wait_for(task, 5)
     assert site.paths("quiet.test").count("/rss") >= 3
     assert len(republishes) >= 2  # at the start; then asked by each end, waiting on the lock
+    assert REGISTRY.get_sample_value("infraledger_crawler_pending_claims") == 1  # counted first
     engine = make_engine(settings.database_url)
     try:
         assert len(CrawlState(engine).pending()) == 1  # never acknowledged: sent again later
