@@ -14,7 +14,7 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from services.core.bus import Publisher
@@ -60,6 +60,9 @@ log = logging.getLogger("infraledger.crawler")
 MAX_RETRY_AFTER = 120.0
 MAX_WAIT_IN_POLL = 120.0
 MAX_ATTEMPTS = 3
+OVERDUE = 60.0
+"""Seconds after its claim that an article not yet marked published counts as overdue (the
+``infraledger_crawler_pending_claims`` gauge): a poll's own claims are published within it."""
 MESSAGE_TOO_LARGE = "message_too_large"
 """The error kind of an article set aside because the broker refuses its message."""
 MAX_CHILD_SITEMAPS = 5
@@ -493,11 +496,10 @@ class Crawler:
         except Exception as exc:  # the database away: those articles are sent again next start
             log.warning("marking published articles failed at stop: %r", exc)
 
-    async def republish_pending(self) -> int:
-        """Publish the claims left pending by a crash or a failed publish; how many."""
+    async def republish_pending(self) -> None:
+        """Publish the claims left pending by a crash or a failed publish."""
         outcome = self._count(await self.publication.republish_pending())
         self.stats.republished += outcome.published
-        return outcome.published
 
     def _count(self, outcome: Outcome) -> Outcome:
         self.stats.published += outcome.published
@@ -614,7 +616,13 @@ class Crawler:
 
             async def all_polls() -> None:
                 await self.republish_pending()  # what a crash left; its failure ends the run
-                await asyncio.gather(*(guarded(s) for s in self.sources))
+                # every poll runs to its end; then the first failure (the database's) ends it
+                done = await asyncio.gather(
+                    *(guarded(s) for s in self.sources), return_exceptions=True
+                )
+                for failure in done:
+                    if isinstance(failure, BaseException):
+                        raise failure
 
             polls = asyncio.create_task(all_polls())
             stopper = asyncio.create_task(stop.wait())
@@ -675,16 +683,21 @@ class Crawler:
 
     async def _republish_when(self, asked: asyncio.Event) -> None:
         """Republish the pending claims each time ``asked`` is set (once for many asks),
-        counting them before and after (a republish the broker does not answer never ends)."""
+        counting the overdue ones before and after (a republish the broker does not answer
+        never ends)."""
         while True:
             await asked.wait()
             asked.clear()
             try:
-                metrics.PENDING.set(await asyncio.to_thread(self.state.count_pending))
+                await self._count_overdue()
                 await self.republish_pending()
-                metrics.PENDING.set(await asyncio.to_thread(self.state.count_pending))
+                await self._count_overdue()
             except Exception as exc:  # the claims stay pending: tried again after a poll
                 log.warning("republishing pending claims failed: %r", exc)
+
+    async def _count_overdue(self) -> None:
+        cutoff = utcnow() - timedelta(seconds=OVERDUE)
+        metrics.PENDING.set(await asyncio.to_thread(self.state.count_pending, cutoff))
 
 
 def fetch_limits(settings: Settings) -> FetchLimits:

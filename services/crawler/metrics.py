@@ -13,7 +13,8 @@ NOT_MODIFIED = Counter(
 PUBLISHED = Counter("infraledger_crawler_published", "Articles published to articles.v1")
 PENDING = Gauge(
     "infraledger_crawler_pending_claims",
-    "Claimed articles not yet on articles.v1 (the broker away), counted around each republish",
+    "Articles claimed over a minute ago and not yet marked published (the broker away), "
+    "counted around each republish",
 )
 DUPLICATES = Counter(
     "infraledger_crawler_duplicates", "Articles dropped as duplicates", ["kind"]

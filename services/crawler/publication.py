@@ -112,19 +112,20 @@ class Publication:
         return []
 
     async def _set_aside(self, ids: Sequence[str]) -> int:
-        """Set the claims of ``ids`` aside as ``too_large``; how many.  None when the database
-        fails: they stay pending, and a republish finds them too large again."""
+        """Set the claims of ``ids`` aside as ``too_large``; how many: 0 when the database
+        fails (they stay pending, and a republish finds them too large again)."""
         if not ids:
+            return 0
+        try:
+            await asyncio.to_thread(self.state.set_aside, ids, "too_large")
+        except Exception as exc:  # the database away
+            log.warning("setting aside %d articles too large for the broker failed: %r",
+                        len(ids), exc)  # fmt: skip
             return 0
         log.error(
             "articles too large for the broker (over %d bytes), set aside as too_large: %s",
             MAX_MESSAGE_BYTES, ", ".join(ids),
         )  # fmt: skip
-        try:
-            await asyncio.to_thread(self.state.set_aside, ids, "too_large")
-        except Exception as exc:  # the database away
-            log.warning("setting %d articles aside failed: %r", len(ids), exc)
-            return 0
         return len(ids)
 
     async def _mark_sent(self) -> None:

@@ -99,6 +99,16 @@ _SET_ASIDE = (
     .where(URLS.c.status == "pending")
     .values(status=bindparam("status"), updated_at=bindparam("now"), payload=None)
 )
+# Claims waiting for the broker, as a republish reads them (with their message).
+_OVERDUE = (
+    select(func.count())
+    .select_from(URLS)
+    .where(
+        URLS.c.status == "pending",
+        URLS.c.payload != "",
+        URLS.c.created_at < bindparam("before"),
+    )
+)
 _STATUSES = select(URLS.c.id, URLS.c.status).where(URLS.c.id.in_(bindparam("ids", expanding=True)))
 # A published article's payload goes: it was kept only to publish again after a crash (the
 # text is in the store and the WARC), and at 10–20 KB an article it would grow the state for ever.
@@ -259,11 +269,12 @@ class CrawlState:
             rows = session.connection().execute(_STATUSES, {"ids": list(article_ids)})
             return {id_ for id_, status in rows if status == "pending"}
 
-    def count_pending(self) -> int:
-        """How many claims wait to be published (one range of ``ix_crawler_urls_status_id``)."""
+    def count_pending(self, claimed_before: datetime) -> int:
+        """How many claims made before ``claimed_before`` wait to be published (overdue: a
+        poll's own claims are published within seconds)."""
         with transaction(self._factory) as session:
-            query = select(func.count()).where(URLS.c.status == "pending")
-            return int(session.connection().execute(query).scalar_one())
+            found = session.connection().execute(_OVERDUE, {"before": claimed_before})
+            return int(found.scalar_one())
 
     def pending(self, after: str = "", limit: int | None = None) -> list[ArticleV1]:
         """Claimed articles not marked published, by id after ``after`` (at most ``limit``):
@@ -275,8 +286,7 @@ class CrawlState:
                 .where(
                     CrawlerUrl.status == "pending",
                     CrawlerUrl.id > after,
-                    CrawlerUrl.payload.is_not(None),
-                    CrawlerUrl.payload != "",
+                    CrawlerUrl.payload != "",  # nor NULL
                 )
                 .order_by(CrawlerUrl.id)  # one ordered range of ix_crawler_urls_status_id
                 .limit(limit)

@@ -99,10 +99,12 @@ async def test_a_replay_batch_that_reaches_nobody_takes_no_database_round(
     schemaless = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # any query would fail
     factory = sessionmaker(schemaless)
     replayed = [make_change(n, notify=False, replay_id="replay-1") for n in range(3)]
-    await publish(factory, settings, *replayed)  # nothing to queue: no query made
-    with pytest.raises(DatabaseUnavailable):
-        await publish(factory, settings, *replayed, make_change(3))
-    schemaless.dispose()
+    try:
+        await publish(factory, settings, *replayed)  # nothing to queue: no query made
+        with pytest.raises(DatabaseUnavailable):
+            await publish(factory, settings, *replayed, make_change(3))
+    finally:
+        schemaless.dispose()
 
 
 async def test_a_message_that_is_not_a_change_is_a_terminal_error(

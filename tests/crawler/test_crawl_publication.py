@@ -8,12 +8,14 @@ import asyncio
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 
 from services.core.bus import MAX_MESSAGE_BYTES, MemoryBus, MessageTooLarge, Outgoing
+from services.core.db import utcnow
 from services.core.models import ArticleV1
 from services.core.topics import Topics
 from services.crawler import publication as publication_module
@@ -253,12 +255,15 @@ async def test_a_mark_owed_at_the_stop_is_made_before_the_crawler_goes(engine: E
     assert state.pending() == [] and sent(bus) == Counter({a.id: 1 for a in articles})
 
 
-def test_count_pending_counts_the_claims_not_yet_published(engine: Engine) -> None:
+def test_count_pending_counts_the_claims_made_before_a_time_not_yet_published(
+    engine: Engine,
+) -> None:
     state = CrawlState(engine)
     first, _, third = claimed(state, 3)
     state.mark_published([first.id])
     state.set_aside([third.id], "too_large")
-    assert state.count_pending() == 1
+    assert state.count_pending(utcnow() + timedelta(seconds=1)) == 1
+    assert state.count_pending(utcnow() - timedelta(minutes=1)) == 0  # claimed just now
 
 
 def test_still_pending_names_the_claims_not_yet_published(engine: Engine) -> None:

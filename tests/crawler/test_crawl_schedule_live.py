@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from services.core.bus import MemoryBus, Outgoing
 from services.core.config import Settings
 from services.core.db import make_engine
+from services.crawler import crawler as crawler_module
+from services.crawler import metrics as crawler_metrics
 from services.crawler.crawler import run_crawler
 from services.crawler.publication import Outcome, Publication
 from services.crawler.sources import parse_sources
@@ -23,6 +26,16 @@ from services.crawler.state import CrawlState
 from .fakesite import FakeSite, Request, Response
 from .test_crawl_core import seed_html
 from .test_crawl_site import HBM_KO, SECTION_KO, SPORTS_KO, page
+
+
+async def until(condition: Callable[[], bool], within: float) -> bool:
+    """Whether ``condition`` came true within ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 @pytest.fixture
@@ -98,6 +111,8 @@ async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_
         return await republish(self)
 
     monkeypatch.setattr(Publication, "republish_pending", counted)
+    monkeypatch.setattr(crawler_module, "OVERDUE", 0.0)  # the held claim counts at once
+    crawler_metrics.PENDING.set(0)  # whatever another test's crawl left
 
     class HeldBus(MemoryBus):  # the broker takes the batch and never answers
         async def publish_many(self, messages: Sequence[Outgoing]) -> None:
@@ -121,17 +136,67 @@ async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_
     task = asyncio.create_task(
         run_crawler(settings, HeldBus(), stop, sources=sources, resolver=site.resolve)
     )
-    await asyncio.sleep(5)  # news's poll holds its article at the broker; quiet's polls end
+    # news's poll holds its article at the broker; quiet's polls go on, each asking for a
+    # republish, which waits for the lock
+    def held() -> bool:  # quiet polled on, and the held claim counted by a republish
+        pending = REGISTRY.get_sample_value("infraledger_crawler_pending_claims")
+        return site.paths("quiet.test").count("/rss") >= 3 and pending == 1
+
+    polled = await until(held, within=20)
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert site.paths("quiet.test").count("/rss") >= 3
-    assert len(republishes) >= 2  # at the start; then asked by each end, waiting on the lock
-    assert REGISTRY.get_sample_value("infraledger_crawler_pending_claims") == 1  # counted first
+    assert polled and len(republishes) >= 2  # at the start; then asked by each end
     engine = make_engine(settings.database_url)
     try:
         assert len(CrawlState(engine).pending()) == 1  # never acknowledged: sent again later
     finally:
         engine.dispose()
+
+
+async def test_the_republisher_goes_on_after_a_republish_that_failed(
+    site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    republishes: list[str] = []
+    republish = Publication.republish_pending
+
+    async def failing_first(self: Publication) -> Outcome:
+        republishes.append("failed" if not republishes else "ran")
+        if len(republishes) == 1:
+            raise OperationalError("SELECT crawler_urls", None, ConnectionError("server closed"))
+        return await republish(self)
+
+    monkeypatch.setattr(Publication, "republish_pending", failing_first)
+    site.route("quiet.test", "/robots.txt", Response(404))
+    feed = "<rss version='2.0'><channel><title>q</title></channel></rss>"
+    site.route("quiet.test", "/rss", Response(200, [("Content-Type", "text/xml")], feed.encode()))
+    sources = parse_sources(
+        {"sources": [{"name": "q", "feeds": [site.url("quiet.test", "/rss")], "poll_every": "1s"}]}
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_crawler(make_settings(crawl_delay=0.05), MemoryBus(), stop, sources=sources,
+                    resolver=site.resolve)
+    )  # fmt: skip
+    ran = await until(lambda: "ran" in republishes, within=20)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert ran and republishes[0] == "failed"
+
+
+async def test_a_once_run_whose_start_up_republish_fails_raises(
+    site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(self: Publication) -> Outcome:
+        raise OperationalError("SELECT crawler_urls", None, ConnectionError("server closed"))
+
+    monkeypatch.setattr(Publication, "republish_pending", failing)
+    sources = parse_sources({"sources": [{"name": "q", "feeds": [site.url("quiet.test", "/rss")]}]})
+    with pytest.raises(OperationalError):
+        await run_crawler(
+            make_settings(), MemoryBus(), asyncio.Event(), once=True, sources=sources,
+            resolver=site.resolve,
+        )  # fmt: skip
+    assert site.paths("quiet.test") == []  # no poll after it
 
 
 async def test_stop_ends_a_once_run_promptly(

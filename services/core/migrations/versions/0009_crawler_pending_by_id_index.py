@@ -10,6 +10,11 @@ cannot build an index ``CONCURRENTLY``)::
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_crawler_urls_status_id
         ON crawler_urls (status, id);
 
+and check that it is valid before upgrading (a build that failed half way leaves an invalid
+index, which this migration would take as built)::
+
+    SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_crawler_urls_status_id'::regclass;
+
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30 22:45:00
