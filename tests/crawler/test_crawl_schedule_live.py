@@ -38,6 +38,22 @@ async def until(condition: Callable[[], bool], within: float) -> bool:
     return True
 
 
+def record_republishes(monkeypatch: pytest.MonkeyPatch, *, fail_first: bool = False) -> list[str]:
+    """Every republish of pending claims as it starts: ``ran``, or ``failed`` (the first, made
+    to fail as if the database were away, when ``fail_first``)."""
+    calls: list[str] = []
+    republish = Publication.republish_pending
+
+    async def recorded(self: Publication) -> Outcome:
+        calls.append("failed" if fail_first and not calls else "ran")
+        if calls[-1] == "failed":
+            raise OperationalError("SELECT crawler_urls", None, ConnectionError("server closed"))
+        return await republish(self)
+
+    monkeypatch.setattr(Publication, "republish_pending", recorded)
+    return calls
+
+
 @pytest.fixture
 async def site() -> AsyncIterator[FakeSite]:
     async with FakeSite() as fake:
@@ -103,14 +119,7 @@ async def test_a_failing_source_is_backed_off_not_retried_in_a_loop(
 async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_poll(
     site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    republishes: list[float] = []
-    republish = Publication.republish_pending
-
-    async def counted(self: Publication) -> Outcome:
-        republishes.append(asyncio.get_running_loop().time())
-        return await republish(self)
-
-    monkeypatch.setattr(Publication, "republish_pending", counted)
+    republishes = record_republishes(monkeypatch)
     monkeypatch.setattr(crawler_module, "OVERDUE", 0.0)  # the held claim counts at once
     crawler_metrics.PENDING.set(0)  # whatever another test's crawl left
 
@@ -156,16 +165,7 @@ async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_
 async def test_the_republisher_goes_on_after_a_republish_that_failed(
     site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    republishes: list[str] = []
-    republish = Publication.republish_pending
-
-    async def failing_first(self: Publication) -> Outcome:
-        republishes.append("failed" if not republishes else "ran")
-        if len(republishes) == 1:
-            raise OperationalError("SELECT crawler_urls", None, ConnectionError("server closed"))
-        return await republish(self)
-
-    monkeypatch.setattr(Publication, "republish_pending", failing_first)
+    republishes = record_republishes(monkeypatch, fail_first=True)
     site.route("quiet.test", "/robots.txt", Response(404))
     feed = "<rss version='2.0'><channel><title>q</title></channel></rss>"
     site.route("quiet.test", "/rss", Response(200, [("Content-Type", "text/xml")], feed.encode()))
