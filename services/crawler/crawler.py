@@ -620,9 +620,11 @@ class Crawler:
                 done = await asyncio.gather(
                     *(guarded(s) for s in self.sources), return_exceptions=True
                 )
-                for failure in done:
-                    if isinstance(failure, BaseException):
-                        raise failure
+                failures = [failure for failure in done if isinstance(failure, Exception)]
+                for other in failures[1:]:
+                    log.warning("a poll failed too: %r", other)
+                if failures:
+                    raise failures[0]
 
             polls = asyncio.create_task(all_polls())
             stopper = asyncio.create_task(stop.wait())

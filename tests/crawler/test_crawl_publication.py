@@ -259,9 +259,11 @@ def test_count_pending_counts_the_claims_made_before_a_time_not_yet_published(
     engine: Engine,
 ) -> None:
     state = CrawlState(engine)
-    first, _, third = claimed(state, 3)
+    first, _, third, fourth = claimed(state, 4)
     state.mark_published([first.id])
     state.set_aside([third.id], "too_large")
+    with engine.begin() as connection:  # a row without its message, as no writer leaves one
+        connection.execute(update(URLS).where(URLS.c.id == fourth.id).values(payload=None))
     assert state.count_pending(utcnow() + timedelta(seconds=1)) == 1
     assert state.count_pending(utcnow() - timedelta(minutes=1)) == 0  # claimed just now
 

@@ -8,9 +8,10 @@ import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.exc import OperationalError
 
 from services.core.bus import MemoryBus, Outgoing
@@ -121,7 +122,9 @@ async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_
 ) -> None:
     republishes = record_republishes(monkeypatch)
     monkeypatch.setattr(crawler_module, "OVERDUE", 0.0)  # the held claim counts at once
-    crawler_metrics.PENDING.set(0)  # whatever another test's crawl left
+    registry = CollectorRegistry()  # the crawler's gauge, counted afresh for this test
+    pending_claims = Gauge("infraledger_crawler_pending_claims", "", registry=registry)
+    monkeypatch.setattr(crawler_metrics, "PENDING", pending_claims)
 
     class HeldBus(MemoryBus):  # the broker takes the batch and never answers
         async def publish_many(self, messages: Sequence[Outgoing]) -> None:
@@ -148,13 +151,14 @@ async def test_a_republish_waiting_on_a_poll_held_at_the_broker_delays_no_other_
     # news's poll holds its article at the broker; quiet's polls go on, each asking for a
     # republish, which waits for the lock
     def held() -> bool:  # quiet polled on, and the held claim counted by a republish
-        pending = REGISTRY.get_sample_value("infraledger_crawler_pending_claims")
+        pending = registry.get_sample_value("infraledger_crawler_pending_claims")
         return site.paths("quiet.test").count("/rss") >= 3 and pending == 1
 
     polled = await until(held, within=20)
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert polled and len(republishes) >= 2  # at the start; then asked by each end
+    assert polled
+    assert len(republishes) >= 2  # at the start; then asked by each end
     engine = make_engine(settings.database_url)
     try:
         assert len(CrawlState(engine).pending()) == 1  # never acknowledged: sent again later
@@ -180,7 +184,8 @@ async def test_the_republisher_goes_on_after_a_republish_that_failed(
     ran = await until(lambda: "ran" in republishes, within=20)
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert ran and republishes[0] == "failed"
+    assert ran
+    assert republishes[0] == "failed"
 
 
 async def test_a_once_run_whose_start_up_republish_fails_raises(
@@ -197,6 +202,37 @@ async def test_a_once_run_whose_start_up_republish_fails_raises(
             resolver=site.resolve,
         )  # fmt: skip
     assert site.paths("quiet.test") == []  # no poll after it
+
+
+async def test_a_once_run_ends_every_poll_before_a_failed_one_ends_it(
+    site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save = CrawlState.save_source
+
+    def failing_for_broken(self: CrawlState, name: str, *args: Any) -> None:
+        if name == "broken":
+            raise OperationalError("UPDATE crawler_sources", None, ConnectionError("closed"))
+        save(self, name, *args)
+
+    monkeypatch.setattr(CrawlState, "save_source", failing_for_broken)
+    feed = b"<rss version='2.0'><channel><title>q</title></channel></rss>"
+    for host, delay in (("broken.test", 0.0), ("slow.test", 1.0)):
+        site.route(host, "/robots.txt", Response(404))
+        site.route(host, "/rss", Response(200, [("Content-Type", "text/xml")], feed, delay=delay))
+    sources = parse_sources({"sources": [
+        {"name": name, "feeds": [site.url(f"{name}.test", "/rss")]} for name in ("broken", "slow")
+    ]})  # fmt: skip
+    settings = make_settings(crawl_delay=0.05)
+    with pytest.raises(OperationalError):
+        await run_crawler(
+            settings, MemoryBus(), asyncio.Event(), once=True, sources=sources,
+            resolver=site.resolve,
+        )  # fmt: skip
+    engine = make_engine(settings.database_url)
+    try:
+        assert CrawlState(engine).source_state("slow") is not None  # its poll ended first
+    finally:
+        engine.dispose()
 
 
 async def test_stop_ends_a_once_run_promptly(
