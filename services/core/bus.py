@@ -72,18 +72,18 @@ def record_size(out: Outgoing) -> int:
     return len(out.key.encode()) + len(out.value) + headers + 128
 
 
-def fits(out: Outgoing) -> bool:
-    """Whether the broker takes ``out``: its :func:`record_size` is within the limit."""
-    return record_size(out) <= MAX_MESSAGE_BYTES
+def fits(out: Outgoing, limit: int = MAX_MESSAGE_BYTES) -> bool:
+    """Whether the broker takes ``out``: its :func:`record_size` is within ``limit``."""
+    return record_size(out) <= limit
 
 
-def check_sizes(messages: Sequence[Outgoing]) -> None:
-    """Raise :class:`MessageTooLarge` if one of ``messages`` is larger than the broker takes."""
+def check_sizes(messages: Sequence[Outgoing], limit: int = MAX_MESSAGE_BYTES) -> None:
+    """Raise :class:`MessageTooLarge` if one of ``messages`` is larger than ``limit``."""
     for out in messages:
-        if not fits(out):
+        if not fits(out, limit):
             raise MessageTooLarge(
                 f"a message to {out.topic} (key {out.key[:200]}) of {record_size(out)} bytes is "
-                f"over the broker's limit of {MAX_MESSAGE_BYTES}; none of its batch was sent"
+                f"over the broker's limit of {limit}; none of its batch was sent"
             )
 
 
@@ -98,13 +98,15 @@ BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
 
 class MemoryBus:
-    """An in-memory :class:`Publisher` for unit tests of service cores (never for integration)."""
+    """An in-memory :class:`Publisher` for unit tests of service cores (never for integration);
+    ``max_message_bytes`` under the default plays a topic made elsewhere with a lower limit."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.topics: dict[str, list[Message]] = defaultdict(list)
+        self.max_message_bytes = max_message_bytes
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        check_sizes(messages)
+        check_sizes(messages, self.max_message_bytes)
         for out in messages:
             log = self.topics[out.topic]
             log.append(
