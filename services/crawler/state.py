@@ -29,6 +29,7 @@ from sqlalchemy import (
     Engine,
     Table,
     TextClause,
+    and_,
     bindparam,
     delete,
     func,
@@ -99,15 +100,10 @@ _SET_ASIDE = (
     .where(URLS.c.status == "pending")
     .values(status=bindparam("status"), updated_at=bindparam("now"), payload=None)
 )
-# Claims waiting for the broker, as a republish reads them (with their message).
+# Claims waiting for the broker, as a republish reads them: with their message (nor NULL).
+_WAITING = and_(URLS.c.status == "pending", URLS.c.payload != "")
 _OVERDUE = (
-    select(func.count())
-    .select_from(URLS)
-    .where(
-        URLS.c.status == "pending",
-        URLS.c.payload != "",
-        URLS.c.created_at < bindparam("before"),
-    )
+    select(func.count()).select_from(URLS).where(_WAITING, URLS.c.created_at < bindparam("before"))
 )
 _STATUSES = select(URLS.c.id, URLS.c.status).where(URLS.c.id.in_(bindparam("ids", expanding=True)))
 # A published article's payload goes: it was kept only to publish again after a crash (the
@@ -282,13 +278,9 @@ class CrawlState:
         (:mod:`services.crawler.publication` sorts them out)."""
         with transaction(self._factory) as session:
             payloads = session.scalars(
-                select(CrawlerUrl.payload)
-                .where(
-                    CrawlerUrl.status == "pending",
-                    CrawlerUrl.id > after,
-                    CrawlerUrl.payload != "",  # nor NULL
-                )
-                .order_by(CrawlerUrl.id)  # one ordered range of ix_crawler_urls_status_id
+                select(URLS.c.payload)
+                .where(_WAITING, URLS.c.id > after)
+                .order_by(URLS.c.id)  # one ordered range of ix_crawler_urls_status_id
                 .limit(limit)
             ).all()
         return [ArticleV1.model_validate_json(p) for p in payloads if p is not None]
