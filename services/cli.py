@@ -102,11 +102,18 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from services.core.migrate import upgrade
+    from services.core.migrate import current_revisions, downgrade, upgrade
 
     settings = _settings("db")
-    upgrade(settings.database_url)
-    print("database is at the newest revision")
+    if args.action == "upgrade":
+        upgrade(settings.database_url, args.revision or "head")
+    elif args.revision:
+        downgrade(settings.database_url, args.revision)
+    else:
+        print("db downgrade needs the revision to go back to (e.g. 0008, or base)", file=sys.stderr)
+        return 2
+    at = ", ".join(current_revisions(settings.database_url)) or "base"
+    print(f"database is at revision {at}")
     return 0
 
 
@@ -176,7 +183,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     broker.set_defaults(func=cmd_broker)
 
     db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "downgrade"])
+    db.add_argument("revision", nargs="?", help="upgrade: default the newest; downgrade: required")
     db.set_defaults(func=cmd_db)
 
     schemas = sub.add_parser("schemas", help="message contracts")

@@ -43,6 +43,7 @@ def test_help_and_a_mistyped_command_list_every_command(command: str | None) -> 
         ["compute", "--by", "vendor"],
         ["store"],
         ["db", "upgrade"],
+        ["db", "downgrade", "0008"],
     ],
 )
 def test_a_command_parses_as_it_does_with_every_command_registered(argv: list[str]) -> None:
