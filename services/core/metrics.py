@@ -12,6 +12,12 @@ DEAD_LETTERED = Counter(
     "infraledger_messages_dead_lettered_total", "Messages sent to a dead-letter topic",
     ["service", "topic"],
 )  # fmt: skip
+SET_ASIDE = Counter(
+    "infraledger_messages_set_aside_total",
+    "Messages the broker refused as too large, left unpublished (the store's changes stay in "
+    "its change log; the crawler counts its articles as the error message_too_large)",
+    ["service", "topic"],
+)
 BATCH_SECONDS = Histogram(
     "infraledger_batch_processing_seconds", "Time to handle one consumed batch", ["service"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),

@@ -10,7 +10,9 @@ Exactly-once effects, end to end:
 2. :func:`run_outbox_relay` publishes unpublished outbox rows in order and marks them published
    once the broker acknowledged them.  A crash between the acknowledgement and the mark publishes
    those rows again: delivery to ``ledger.changes.v1`` is at-least-once, and consumers dedupe by
-   :attr:`ChangeV1.id`, a stable id (the alerts service does).  No change is ever lost.
+   :attr:`ChangeV1.id`, a stable id (the alerts service does).  No change is ever lost: one the
+   broker refuses as too large (a topic made elsewhere with a lower limit) stays in the change
+   log and is set aside, so that the relay does not stop at it.
 
    The handler hands the rows it committed to the relay (:class:`OutboxFeed`), which publishes
    them straight away; the database is read for unpublished rows (:func:`relay_once`) only at
@@ -30,7 +32,15 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.core.bus import BatchHandler, Message, Outgoing, Publisher
+from services.core import metrics
+from services.core.bus import (
+    BatchHandler,
+    Message,
+    MessageTooLarge,
+    Outgoing,
+    Publisher,
+    record_size,
+)
 from services.core.db import transaction
 from services.core.errors import RetryableError
 from services.core.kafka import backoff_delays
@@ -153,11 +163,26 @@ async def relay_once(
 async def _publish(
     factory: sessionmaker[Session], publisher: Publisher, topics: Topics, rows: Sequence[Pending]
 ) -> None:
-    if rows:
-        await publisher.publish_many(
-            [Outgoing(topics.changes, row.key, row.value, row.headers) for row in rows]
-        )
-        await asyncio.to_thread(_mark_published, factory, [row.seq for row in rows])
+    """Publish ``rows`` and mark them published.  A batch the broker refuses as too large goes
+    again one row at a time, and a row refused by itself is set aside (logged, counted, marked):
+    no retry could send it, and the relay must not stop at it for ever.  The change stays in
+    the change log, where the ledger's readers find it."""
+    if not rows:
+        return
+    messages = [Outgoing(topics.changes, row.key, row.value, row.headers) for row in rows]
+    try:
+        await publisher.publish_many(messages)
+    except MessageTooLarge:
+        for row, out in zip(rows, messages, strict=True):
+            try:
+                await publisher.publish_many([out])
+            except MessageTooLarge as exc:
+                log.error(
+                    "outbox relay: change %s (outbox row %d, %d bytes) set aside: %s",
+                    row.key, row.seq, record_size(out), exc,
+                )  # fmt: skip
+                metrics.SET_ASIDE.labels(service="store", topic=out.topic).inc()
+    await asyncio.to_thread(_mark_published, factory, [row.seq for row in rows])
 
 
 async def run_outbox_relay(

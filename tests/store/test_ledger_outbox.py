@@ -1,5 +1,6 @@
-"""The outbox relay: publishes what the handler recorded, in order, and survives a broker outage;
-the rows it published go once older than the retention."""
+"""The outbox relay: publishes what the handler recorded, in order, survives a broker outage and
+sets aside a change the broker refuses as too large; the rows it published go once older than
+the retention."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 
+import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,11 +19,14 @@ from services.core.db import transaction, utcnow
 from services.core.errors import RetryableError
 from services.core.retention import prune
 from services.store.repository import mark_published, pending, prune_published
-from services.store.service import OutboxFeed, make_handler, run_outbox_relay
+from services.store.service import OutboxFeed, make_handler, relay_once, run_outbox_relay
 from services.store.tables import StoreOutbox
 
 from .builders import OCT_30, article, extraction, fact
 from .ledger import TOPICS, LedgerHarness
+
+SET_ASIDE_SAMPLE = "infraledger_messages_set_aside_total"
+SET_ASIDE_LABELS = {"service": "store", "topic": TOPICS.changes}
 
 
 class FlakyBroker(MemoryBus):
@@ -117,4 +123,31 @@ async def test_outbox_rows_published_before_the_retention_go_and_the_change_log_
         assert sorted(seq for seq, _ in left) == seqs[2:]
         assert [row.seq for row in pending(session, TOPICS.changes)] == seqs[3:]
     assert len(changes) == 4
+    assert [c.id for c in ledger.changes()] == [c.id for c in changes]  # the change log is whole
+
+
+async def test_a_change_the_broker_refuses_as_too_large_is_set_aside_and_the_relay_goes_on(
+    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = LedgerHarness(factory)
+    long = "삼성전자는 5만개 이상의 엔비디아 GPU를 도입한다. " + "그 규모는 " * 200
+    changes = []
+    for name, sentence in (("a", None), ("b", long), ("c", None)):
+        built = fact(1, scope=name) if sentence is None else fact(1, scope=name, sentence=sentence)
+        changes += await ledger.deliver(extraction(article(name), built))
+    sizes = [len(c.model_dump_json().encode()) for c in changes]
+    assert sizes[1] > max(sizes[0], sizes[2]) + 1_000
+    bus = MemoryBus(max_message_bytes=max(sizes[0], sizes[2]) + 500)  # a topic made elsewhere
+    set_aside = REGISTRY.get_sample_value(SET_ASIDE_SAMPLE, SET_ASIDE_LABELS) or 0.0
+
+    assert await relay_once(factory, bus, TOPICS) == 3
+
+    assert [m.value for m in bus.topics[TOPICS.changes]] == [
+        changes[0].model_dump_json().encode(),
+        changes[2].model_dump_json().encode(),
+    ]
+    assert f"change {changes[1].key} (outbox row" in caplog.text
+    assert REGISTRY.get_sample_value(SET_ASIDE_SAMPLE, SET_ASIDE_LABELS) == set_aside + 1
+    with transaction(factory) as session:
+        assert pending(session, TOPICS.changes) == []  # nothing left to stop the relay
     assert [c.id for c in ledger.changes()] == [c.id for c in changes]  # the change log is whole
