@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from services.alerts import payload
 from services.alerts.errors import EndpointDisabled, InvalidSubscription, NotFound
 from services.alerts.matching import Filter, matches
-from services.alerts.schedule import Decision, Verdict, failing_too_long
+from services.alerts.schedule import Decision, Verdict, failing_run_start, failing_too_long
 from services.alerts.sender import AttemptResult
 from services.alerts.signing import generate_secret
 from services.alerts.tables import (
@@ -250,6 +250,7 @@ def enable_endpoint(session: Session, endpoint_id: str, now: datetime) -> Endpoi
     row.disabled_reason = None
     row.disabled_at = None
     row.failing_since = None
+    row.last_failure_at = None
     row.updated_at = now
     return _endpoint_view(row)
 
@@ -638,8 +639,10 @@ def record_attempt(
     decision: Decision,
     now: datetime,
     disable_after: float,
+    schedule: Sequence[float],
 ) -> Recorded:
-    """Log the attempt and move the delivery (and, on failures, the endpoint) on."""
+    """Log the attempt and move the delivery (and, on failures, the endpoint) on; the retry
+    ``schedule`` tells a failure that continues a run of them from one that starts a new run."""
     session.add(
         Attempt(
             webhook_id=claim.webhook_id,
@@ -670,8 +673,12 @@ def record_attempt(
         row.state = DELIVERED
         row.delivered_at = now
         endpoint.failing_since = None
+        endpoint.last_failure_at = None
         return Recorded(verdict)
-    endpoint.failing_since = endpoint.failing_since or now
+    endpoint.failing_since = failing_run_start(
+        endpoint.failing_since, endpoint.last_failure_at, now, schedule
+    )
+    endpoint.last_failure_at = now
     if endpoint.status == ENABLED:
         if verdict is Verdict.DISABLE:
             disabled = "the endpoint answered 410 Gone"

@@ -67,7 +67,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²", a digit to str.isdigit that float refuses
         return float(text)
     try:
         when = parsedate_to_datetime(text)
@@ -99,6 +99,24 @@ def decide(
     if status in RETRY_AFTER_STATUSES and retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return Decision(Verdict.RETRY, delay)
+
+
+def failing_run_start(
+    failing_since: datetime | None,
+    last_failure: datetime | None,
+    now: datetime,
+    schedule: Sequence[float],
+) -> datetime:
+    """When an endpoint's run of failures began, counting a failure at ``now``.
+
+    A failure later after the previous one than any retry could follow it (the schedule's
+    longest delay or the longest ``Retry-After``, and a quarter more for jitter and the attempt
+    itself) starts a new run: an endpoint that failed once a week ago and had nothing to receive
+    since has not been failing all week."""
+    longest = 1.25 * max(*schedule, MAX_RETRY_AFTER)
+    if failing_since is None or last_failure is None:
+        return now
+    return failing_since if now - last_failure <= timedelta(seconds=longest) else now
 
 
 def failing_too_long(failing_since: datetime | None, now: datetime, disable_after: float) -> bool:

@@ -31,7 +31,7 @@ class AttemptResult:
     body_excerpt: str | None = None
     error_class: str | None = None
     """``timeout``, ``connect``, ``blocked_address``, ``protocol``, ``redirect``,
-    ``http_error`` or None for a 2xx."""
+    ``http_error``, ``crashed`` (a bug in making the attempt) or None for a 2xx."""
     retry_after: str | None = None
     """The raw ``Retry-After`` header, if any."""
 
@@ -51,6 +51,13 @@ def make_client(
         trust_env=False,
         headers={"user-agent": settings.user_agent},
     )
+
+
+def excerpt_text(body: bytes) -> str:
+    """The attempt log's text of a response body: UTF-8 where it is, U+FFFD for the rest and for
+    NUL, which PostgreSQL's text columns refuse (one such answer must not stop the recording of
+    every attempt in its turn)."""
+    return body.decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 def _error_class(status: int) -> str | None:
@@ -81,7 +88,7 @@ async def post(
             return AttemptResult(
                 status=response.status_code,
                 latency=time.monotonic() - started,
-                body_excerpt=bytes(excerpt[:MAX_RESPONSE_EXCERPT]).decode("utf-8", "replace"),
+                body_excerpt=excerpt_text(bytes(excerpt[:MAX_RESPONSE_EXCERPT])),
                 error_class=_error_class(response.status_code),
                 retry_after=response.headers.get("retry-after"),
             )

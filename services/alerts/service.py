@@ -129,6 +129,13 @@ class Deliverer:
         )
         return Sent(claim, result, decision, now)
 
+    def crashed(self, claim: repository.Claim) -> Sent:
+        """An attempt that raised instead of returning, as a failure without an answer."""
+        result = AttemptResult(status=None, latency=0.0, error_class="crashed")
+        schedule = self.settings.webhook_retry_schedule
+        decision = decide(None, None, claim.number, schedule, self.jitter)
+        return Sent(claim, result, decision, utcnow())
+
     def record(self, session: Session, sent: Sent) -> repository.Recorded:
         return repository.record_attempt(
             session,
@@ -137,6 +144,7 @@ class Deliverer:
             sent.decision,
             sent.at,
             self.settings.webhook_disable_after,
+            self.settings.webhook_retry_schedule,
         )
 
     async def attempt(self, claim: repository.Claim) -> repository.Recorded:
@@ -216,12 +224,14 @@ async def run_delivery_worker(
 
         async def one(claim: repository.Claim) -> None:
             try:
-                finished.append(await deliverer.send(claim))
-            except Exception:  # a bug, not a failed attempt: the lease brings it back
+                sent = await deliverer.send(claim)
+            except Exception:  # a bug, not a failed attempt: recorded as one, so that it
                 log.exception("webhook attempt crashed", extra={"webhook_id": claim.webhook_id})
+                sent = deliverer.crashed(claim)  # follows the schedule and gives up in the end
             finally:
                 in_flight[claim.endpoint_id] -= 1
                 freed.set()
+            finished.append(sent)
 
         def turn(
             done: list[Sent], free: dict[str, int], room: int

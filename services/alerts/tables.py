@@ -39,6 +39,8 @@ class Endpoint(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     disabled_at: Mapped[datetime | None]
     failing_since: Mapped[datetime | None]
+    """The first failure of the current run of failures (None after a success)."""
+    last_failure_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

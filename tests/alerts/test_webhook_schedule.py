@@ -14,6 +14,7 @@ from services.alerts.schedule import (
     Decision,
     Verdict,
     decide,
+    failing_run_start,
     failing_too_long,
     next_delay,
     no_jitter,
@@ -78,11 +79,36 @@ def test_retry_after_is_ignored_on_other_statuses() -> None:
         ("Sun, 01 Mar 2026 11:00:00 GMT", 0.0),
         ("soon", None),
         ("-5", None),
+        ("²", None),  # a digit to str.isdigit (latin-1 0xB2 from the wire), not to float
+        ("١٢", None),
         (None, None),
     ],
 )
 def test_retry_after_is_seconds_or_an_http_date(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header, NOW) == seconds
+
+
+@given(st.text())
+def test_no_retry_after_header_raises(header: str) -> None:
+    seconds = parse_retry_after(header, NOW)
+    assert seconds is None or seconds >= 0.0
+
+
+@pytest.mark.parametrize(
+    ("failing_since", "last_failure", "starts"),
+    [
+        (None, None, NOW),  # the first failure
+        (NOW - timedelta(days=4), NOW - timedelta(hours=10), NOW - timedelta(days=4)),
+        # a day's Retry-After and then some
+        (NOW - timedelta(days=4), NOW - timedelta(hours=29), NOW - timedelta(days=4)),
+        (NOW - timedelta(days=6), NOW - timedelta(days=6), NOW),  # one failure a week ago
+        (NOW - timedelta(days=6), NOW - timedelta(hours=31), NOW),
+    ],
+)
+def test_a_failure_long_after_the_last_one_starts_a_new_run(
+    failing_since: datetime | None, last_failure: datetime | None, starts: datetime
+) -> None:
+    assert failing_run_start(failing_since, last_failure, NOW, DEFAULT) == starts
 
 
 def test_an_endpoint_failing_for_the_whole_window_is_due_for_disabling() -> None:
