@@ -102,15 +102,21 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from services.core.migrate import current_revisions, downgrade, upgrade
+    from alembic.util import CommandError
+
+    from services.core.migrate import UnknownSchema, current_revisions, downgrade, upgrade
 
     settings = _settings("db")
-    if args.action == "upgrade":
-        upgrade(settings.database_url, args.revision or "head")
-    elif args.revision:
-        downgrade(settings.database_url, args.revision)
-    else:
+    if args.action == "downgrade" and not args.revision:
         print("db downgrade needs the revision to go back to (e.g. 0008, or base)", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "upgrade":
+            upgrade(settings.database_url, args.revision or "head")
+        else:
+            downgrade(settings.database_url, args.revision)
+    except (CommandError, UnknownSchema) as exc:  # an unknown or wrong-way revision
+        print(f"db {args.action}: {exc}", file=sys.stderr)
         return 2
     at = ", ".join(current_revisions(settings.database_url)) or "base"
     print(f"database is at revision {at}")

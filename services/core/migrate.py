@@ -10,15 +10,19 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.db import Base, make_engine, session_factory
+from services.core.errors import TerminalError
+from services.core.schema_fit import misfits
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +50,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class UnknownSchema(TerminalError):
+    """The database is at a revision this release does not know, and its schema does not fit
+    this release's tables: nothing it would do there can succeed."""
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (idempotent; safe on every start).
 
-    A database that a newer release has already migrated (its revision is not among this
-    release's scripts) is left as it is: migrations stay backward compatible for one release, so
-    the previous release runs on it during a rollout or after a rollback.
+    A database at a revision this release's scripts do not have (another release migrated it,
+    presumably a newer one) is left as it is when its schema fits this release's tables
+    (:func:`services.core.schema_fit.misfits`): the previous release runs on it during a
+    rollout or after a rollback.  When it does not fit, :class:`UnknownSchema` says why.
     """
     if revision == "head":
-        newer = _unknown_revisions(url)
-        if newer:
-            log.warning(
-                "database is at revision %s, newer than this release knows (newest %s); "
-                "running on it unchanged",
-                ", ".join(sorted(newer)),
-                _script(url).get_current_head(),
-            )
+        unknown = _unknown_revisions(url)
+        if unknown:
+            _accept_unknown(url, unknown)
             return
     _run(url, command.upgrade, revision)
 
@@ -75,10 +80,6 @@ def downgrade(url: str, revision: str) -> None:
     _run(url, command.downgrade, revision)
 
 
-def _script(url: str) -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config(url))
-
-
 def current_revisions(url: str) -> tuple[str, ...]:
     """The revision(s) the database at ``url`` is at (none before the first migration)."""
     engine = make_engine(url)
@@ -89,10 +90,41 @@ def current_revisions(url: str) -> tuple[str, ...]:
         engine.dispose()
 
 
+def schema_differences(connection: Connection) -> list[Any]:
+    """Alembic's comparison of the database on ``connection`` with this release's tables."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, target_metadata()))
+
+
 def _unknown_revisions(url: str) -> set[str]:
     """The database's revisions that this release's migration scripts do not have."""
-    known = {script.revision for script in _script(url).walk_revisions()}
+    script = ScriptDirectory.from_config(alembic_config(url))
+    known = {each.revision for each in script.walk_revisions()}
     return set(current_revisions(url)) - known
+
+
+def _accept_unknown(url: str, unknown: set[str]) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            problems = misfits(schema_differences(connection))
+    finally:
+        engine.dispose()
+    newest = ", ".join(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    revisions = ", ".join(sorted(unknown))
+    if problems:
+        raise UnknownSchema(
+            f"database is at revision {revisions}, which this release (newest {newest}) does "
+            f"not know, and its schema does not fit this release: {'; '.join(problems[:10])}. "
+            "Run the release that migrated it, or take the database back with that release's "
+            f"`infraledger db downgrade {newest}`"
+        )
+    log.warning(
+        "database is at revision %s, which this release (newest %s) does not know; its schema "
+        "fits this release's tables: running on it unchanged",
+        revisions,
+        newest,
+    )
 
 
 def _run(url: str, step: Callable[[Config, str], None], revision: str) -> None:

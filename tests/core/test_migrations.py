@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from services.core.db import make_engine
 from services.core.migrate import (
     MIGRATIONS,
+    UnknownSchema,
     alembic_config,
     current_revisions,
     downgrade,
+    schema_differences,
     target_metadata,
     upgrade,
 )
@@ -61,7 +61,13 @@ def _describe(connection: Connection) -> dict[str, Any]:
                 tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
             ),
             "indexes": sorted(
-                (i["name"] or "", tuple(map(str, i["column_names"])), bool(i["unique"]))
+                (
+                    i["name"] or "",
+                    tuple(map(str, i["column_names"])),
+                    bool(i["unique"]),
+                    # a partial index's WHERE
+                    tuple(sorted((k, str(v)) for k, v in i.get("dialect_options", {}).items())),
+                )
                 for i in inspector.get_indexes(table)
             ),
         }
@@ -82,8 +88,7 @@ def test_upgrade_creates_every_table_and_leaves_no_difference_to_the_models(db_u
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, target_metadata())
+            differences = schema_differences(connection)
             tables = set(inspect(connection).get_table_names())
     finally:
         engine.dispose()
@@ -123,6 +128,10 @@ def test_the_command_line_rolls_the_database_back_and_forward(db_url: str) -> No
     assert "needs the revision" in refused.stderr
     assert current_revisions(db_url) == (revisions[-1],)
 
+    unknown = db("downgrade", "nonesuch")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("db downgrade: ") and "Traceback" not in unknown.stderr
+
     rolled_back = db("downgrade", revisions[-2])
     assert rolled_back.returncode == 0, rolled_back.stderr
     assert f"database is at revision {revisions[-2]}\n" in rolled_back.stdout
@@ -149,6 +158,31 @@ def test_the_previous_release_runs_on_a_database_the_newer_one_migrated(
     with caplog.at_level(logging.WARNING, logger="services.core.migrate"):
         upgrade(db_url)  # what each of its services runs at start
 
-    assert f"database is at revision {revisions[-1]}, newer than this release knows" in caplog.text
+    assert f"database is at revision {revisions[-1]}, which this release" in caplog.text
+    assert "its schema fits this release's tables" in caplog.text
     assert current_revisions(db_url) == (revisions[-1],)
     assert _schema(db_url) == migrated
+
+
+def test_a_release_refuses_an_unknown_revision_whose_schema_does_not_fit_it(
+    db_url: str,
+) -> None:
+    first = _revisions(db_url)[0]
+    upgrade(db_url, first)  # the tables as they were at the start: columns added since missing
+    _stamp(db_url, "f00d")  # by a release on another branch, or another application
+
+    with pytest.raises(UnknownSchema) as refused:
+        upgrade(db_url)
+
+    assert "database is at revision f00d, which this release" in str(refused.value)
+    assert "column store_facts.effective_at is missing" in str(refused.value)
+    assert current_revisions(db_url) == ("f00d",)
+
+
+def _stamp(url: str, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    finally:
+        engine.dispose()

@@ -61,7 +61,10 @@ def _modify(kind: str, existing: Any, wanted: Any) -> list[tuple[Any, ...]]:
             "unique constraint uq_note on store_facts is unknown",
         ),
         (("remove_fk", FK), "foreign key fk_article on store_links is unknown"),
-        (_modify("modify_type", Integer(), Text()), "column store_facts.weight is INTEGER, not TEXT"),
+        (
+            _modify("modify_type", Integer(), Text()),
+            "column store_facts.weight is INTEGER, not TEXT",
+        ),
         (
             _modify("modify_nullable", False, True),
             "column store_facts.weight is NOT NULL where this release writes NULL",
