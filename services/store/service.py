@@ -172,7 +172,23 @@ async def _publish(
     messages = [Outgoing(topics.changes, row.key, row.value, row.headers) for row in rows]
     try:
         await publisher.publish_many(messages)
-    except MessageTooLarge:
+    except MessageTooLarge as exc:
+        log.warning("outbox relay: %s; sending its %d changes one by one", exc, len(rows))
+        await _publish_one_by_one(factory, publisher, rows, messages)
+        return
+    await asyncio.to_thread(_mark_published, factory, [row.seq for row in rows])
+
+
+async def _publish_one_by_one(
+    factory: sessionmaker[Session],
+    publisher: Publisher,
+    rows: Sequence[Pending],
+    messages: Sequence[Outgoing],
+) -> None:
+    """Each row by itself, setting aside those refused; the rows done are marked even when the
+    broker fails half-way, so that a retry neither sends them again nor counts them twice."""
+    done: list[int] = []
+    try:
         for row, out in zip(rows, messages, strict=True):
             try:
                 await publisher.publish_many([out])
@@ -182,7 +198,10 @@ async def _publish(
                     row.key, row.seq, record_size(out), exc,
                 )  # fmt: skip
                 metrics.SET_ASIDE.labels(service="store", topic=out.topic).inc()
-    await asyncio.to_thread(_mark_published, factory, [row.seq for row in rows])
+            done.append(row.seq)
+    finally:
+        if done:
+            await asyncio.to_thread(_mark_published, factory, done)
 
 
 async def run_outbox_relay(
@@ -200,6 +219,7 @@ async def run_outbox_relay(
     database's unpublished rows at start, after a failure or overflow, after ``poll`` seconds
     without any feed, and at least every ``sweep`` seconds."""
     loop = asyncio.get_running_loop()
+    metrics.SET_ASIDE.labels(service="store", topic=topics.changes)  # at 0, for alerts on it
     delays = backoff_delays(cap=10.0)
     read_database = True
     swept = loop.time()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import MemoryBus, Outgoing
 from services.core.db import transaction, utcnow
 from services.core.errors import RetryableError
+from services.core.models import ChangeV1
 from services.core.retention import prune
 from services.store.repository import mark_published, pending, prune_published
 from services.store.service import OutboxFeed, make_handler, relay_once, run_outbox_relay
@@ -126,15 +127,21 @@ async def test_outbox_rows_published_before_the_retention_go_and_the_change_log_
     assert [c.id for c in ledger.changes()] == [c.id for c in changes]  # the change log is whole
 
 
-async def test_a_change_the_broker_refuses_as_too_large_is_set_aside_and_the_relay_goes_on(
-    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
-) -> None:
-    ledger = LedgerHarness(factory)
+async def three_changes_the_second_large(ledger: LedgerHarness) -> list[ChangeV1]:
+    """Three changes, the second with an evidence sentence of over a thousand characters."""
     long = "삼성전자는 5만개 이상의 엔비디아 GPU를 도입한다. " + "그 규모는 " * 200
     changes = []
     for name, sentence in (("a", None), ("b", long), ("c", None)):
         built = fact(1, scope=name) if sentence is None else fact(1, scope=name, sentence=sentence)
         changes += await ledger.deliver(extraction(article(name), built))
+    return changes
+
+
+async def test_a_change_the_broker_refuses_as_too_large_is_set_aside_and_the_relay_goes_on(
+    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = LedgerHarness(factory)
+    changes = await three_changes_the_second_large(ledger)
     sizes = [len(c.model_dump_json().encode()) for c in changes]
     assert sizes[1] > max(sizes[0], sizes[2]) + 1_000
     bus = MemoryBus(max_message_bytes=max(sizes[0], sizes[2]) + 500)  # a topic made elsewhere
@@ -151,3 +158,38 @@ async def test_a_change_the_broker_refuses_as_too_large_is_set_aside_and_the_rel
     with transaction(factory) as session:
         assert pending(session, TOPICS.changes) == []  # nothing left to stop the relay
     assert [c.id for c in ledger.changes()] == [c.id for c in changes]  # the change log is whole
+
+
+class AwayAfter(MemoryBus):
+    """Refuses what is over its limit, and is away for the ``away``-th send of one message."""
+
+    def __init__(self, max_message_bytes: int, away: int) -> None:
+        super().__init__(max_message_bytes)
+        self.away, self.singles = away, 0
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        if len(messages) == 1:
+            self.singles += 1
+            if self.singles == self.away:
+                raise RetryableError("broker away")
+        await super().publish_many(messages)
+
+
+async def test_a_broker_away_half_way_through_the_one_by_one_sends_nothing_twice(
+    factory: sessionmaker[Session],
+) -> None:
+    ledger = LedgerHarness(factory)
+    changes = await three_changes_the_second_large(ledger)
+    small = max(len(changes[0].model_dump_json()), len(changes[2].model_dump_json()))
+    bus = AwayAfter(max_message_bytes=small + 500, away=3)  # a, b (set aside), then c: away
+    set_aside = REGISTRY.get_sample_value(SET_ASIDE_SAMPLE, SET_ASIDE_LABELS) or 0.0
+
+    with pytest.raises(RetryableError):
+        await relay_once(factory, bus, TOPICS)
+    assert await relay_once(factory, bus, TOPICS) == 1  # c alone is left
+
+    assert [m.key for m in bus.topics[TOPICS.changes]] == [
+        changes[0].key.encode(),
+        changes[2].key.encode(),
+    ]
+    assert REGISTRY.get_sample_value(SET_ASIDE_SAMPLE, SET_ASIDE_LABELS) == set_aside + 1
