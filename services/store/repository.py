@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from services.core.db import utcnow
@@ -342,6 +342,7 @@ def _record_changes(
     fresh = [(c, c.model_dump_json()) for c in changes if c.id not in known]
     if not fresh:
         return ()
+    _hold_change_log(session)
     insert_rows(
         session,
         StoreChange,
@@ -375,6 +376,23 @@ def _record_changes(
         Pending(seq, c.key, value.encode(), h)
         for seq, (c, value), h in zip(seqs, fresh, headers, strict=True)
     )
+
+
+CHANGE_LOG_LOCK = 0x1E6_CA7
+"""PostgreSQL advisory lock of the change log's writers (any number, held to each commit)."""
+
+
+def _hold_change_log(session: Session) -> None:
+    """Let one transaction at a time write to the change log, until it commits.
+
+    Readers follow the log by ``seq`` (the API's cursor, the dashboard's feed).  PostgreSQL
+    hands out a sequence's numbers at insert, not at commit: were two store instances to write
+    at once, the one holding the lower numbers could commit second, after a reader had already
+    moved past them, and that reader would never see those changes.  Under the lock, numbers
+    are taken in the order the transactions commit.  SQLite has one writer at a time anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
 
 
 def pending(session: Session, topic: str, limit: int = 500) -> list[Pending]:

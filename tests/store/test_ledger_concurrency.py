@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from services.core.bus import BatchHandler, Message
-from services.core.db import make_engine, session_factory
+from services.core.db import make_engine, session_factory, transaction
 from services.core.errors import RetryableError
 from services.core.migrate import upgrade
 from services.core.models import stable_id
 from services.store.commitments import Seen
 from services.store.diff import derive_history
-from services.store.service import make_handler
+from services.store.repository import apply_batch
+from services.store.service import make_handler, parse
 
 from .builders import OCT_30, article, extraction, fact, message
 from .ledger import TOPICS, LedgerHarness
@@ -62,3 +63,40 @@ async def test_two_instances_on_one_key_serialise(db_url: str) -> None:
     finally:
         for engine in engines:
             engine.dispose()
+
+
+async def test_change_log_numbers_follow_the_order_of_the_commits(pg_url: str) -> None:
+    """PostgreSQL numbers rows at insert: were two instances to number their changes at once,
+    the one committing second could hold the lower numbers, and a reader following the log by
+    number would already have moved past them.  The second instance waits for the first."""
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        factory = session_factory(engine)
+        first, second = (
+            parse(message(extraction(article(name), fact(1, subject=org)), 0, partition=part,
+                          topic=TOPICS.facts))
+            for part, (name, org) in enumerate((("a", "samsung-electronics"),
+                                                ("b", "hyundai-motor-group")))
+        )  # fmt: skip
+        slow = factory()
+        apply_batch(slow, [first], topic=TOPICS.changes)  # numbered its change, not committed
+
+        def other() -> None:
+            with transaction(factory) as session:
+                apply_batch(session, [second], topic=TOPICS.changes)
+
+        waiting = asyncio.create_task(asyncio.to_thread(other))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # it waits for the change log
+        slow.commit()
+        slow.close()
+        await asyncio.wait_for(waiting, 10)
+
+        changes = LedgerHarness(factory).changes()
+        assert [c.evidence.article_id for c in changes] == [
+            first.extraction.article.id,
+            second.extraction.article.id,
+        ]
+    finally:
+        engine.dispose()
