@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts import repository
@@ -26,7 +26,7 @@ from services.alerts.errors import AlertsError, EndpointDisabled, InvalidSubscri
 from services.alerts.matching import make_filter
 from services.alerts.service import send_test
 from services.core.config import Settings, load_settings
-from services.core.db import make_engine, session_factory, transaction, utcnow
+from services.core.db import StorableTime, make_engine, session_factory, transaction, utcnow
 from services.core.migrate import upgrade
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ class Rotation(BaseModel):
 
 
 class RedeliverRange(BaseModel):
-    since: AwareDatetime
+    since: StorableTime
     endpoint_id: str | None = None
 
 

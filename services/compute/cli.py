@@ -30,9 +30,14 @@ from services.core.migrate import migrated
 
 
 def parse_as_of(text: str) -> date | datetime:
-    """``2025-10-31`` (the whole day) or an ISO time."""
+    """A date, however ISO 8601 spells it (``2025-10-31``, ``20251031``: the whole day), or an
+    ISO time."""
     try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use e.g. 2025-10-31)") from exc
 

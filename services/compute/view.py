@@ -181,4 +181,6 @@ def cutoff(when: date | datetime | None) -> datetime | None:
     """The exclusive end of "as of ``when``": a date includes its whole day (UTC)."""
     if when is None or isinstance(when, datetime):
         return when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
+    if when == date.max:  # its whole day: everything
+        return None
     return datetime.combine(when + timedelta(days=1), time(), tzinfo=UTC)

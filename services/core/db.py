@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -33,12 +34,25 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(UTC)
+        return in_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def in_utc(value: datetime) -> datetime:
+    """``value`` in UTC, or a ``ValueError`` if UTC has no such time (``0001-01-01T00:00+01:00``
+    is before the year 1 there): what a :class:`UTCDateTime` column can hold."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from exc
+
+
+StorableTime = Annotated[AwareDatetime, AfterValidator(in_utc)]
+"""A time from a request, with its offset, that a :class:`UTCDateTime` column can hold."""
 
 
 class Base(DeclarativeBase):

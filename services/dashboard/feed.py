@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"^(\d*)\.(\d+)$")
+_TOKEN = re.compile(r"^([0-9]{0,18})\.([0-9]{1,9})$")
+"""``<cursor>.<skip>``: ASCII digits, within a 64-bit integer and a count."""
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.config import load_settings
-from services.core.db import make_engine, session_factory, transaction
+from services.core.db import StorableTime, make_engine, session_factory, transaction
 from services.core.migrate import upgrade
 from services.core.models import ChangeKind, ChangeV1, FactType
 from services.store import queries
@@ -111,7 +110,7 @@ def list_totals(ctx: Context) -> list[queries.Totals]:
 @router.get("/changes", summary="The change log (ledger.changes.v1), oldest first")
 def list_changes(
     ctx: Context,
-    since: Annotated[AwareDatetime | None, Query(description="Effective at or after")] = None,
+    since: Annotated[StorableTime | None, Query(description="Effective at or after")] = None,
     cursor: Cursor = None,
     kind: ChangeKind | None = None,
     org: Org = None,

@@ -149,13 +149,14 @@ class Organisation(View):
 
 
 def all_pages(page: Callable[[str | None], Page[T]]) -> list[T]:
-    """Every item of a paged query: ``page(cursor)`` until there is no next cursor."""
+    """Every item of a paged query: ``page(cursor)`` until there is no next cursor (or, in the
+    change log, whose cursor always leads on, until a page is empty)."""
     items: list[T] = []
     cursor: str | None = None
     while True:
         found = page(cursor)
         items += found.items
-        if found.next_cursor is None:
+        if found.next_cursor is None or not found.items:
             return items
         cursor = found.next_cursor
 
@@ -321,7 +322,11 @@ def changes(
     type: str | None = None,
     limit: int | None = None,
 ) -> Page[ChangeV1]:
-    """The change log in the order it was written; ``since`` filters on the effective time."""
+    """The change log in the order it was written; ``since`` filters on the effective time.
+
+    The log only grows, so its ``next_cursor`` is set on every page, the last one too (on an
+    empty page it is the cursor asked with): a client follows the log by asking again with it
+    later, and a page shorter than ``limit`` means it has caught up."""
     statement = _of_orgs(select(StoreChange.seq, StoreChange.value), StoreChange, org_ids)
     if since is not None:
         statement = statement.where(StoreChange.effective_at >= since)
@@ -330,10 +335,9 @@ def changes(
     if type:
         statement = statement.where(StoreChange.type == type)
     statement = _after(statement, _int_cursor(cursor) if cursor else None)
-    size = _limit(limit)
-    rows = list(session.execute(statement.order_by(StoreChange.seq).limit(size + 1)))
-    items = [ChangeV1.model_validate_json(value) for _, value in rows[:size]]
-    return Page(items=items, next_cursor=str(rows[size - 1][0]) if len(rows) > size else None)
+    rows = list(session.execute(statement.order_by(StoreChange.seq).limit(_limit(limit))))
+    items = [ChangeV1.model_validate_json(value) for _, value in rows]
+    return Page(items=items, next_cursor=str(rows[-1][0]) if rows else cursor or None)
 
 
 def latest_changes(
@@ -361,8 +365,9 @@ def _after(statement: Select[*Ts], seq: int | None) -> Select[*Ts]:
 
 
 def _int_cursor(cursor: str) -> int:
-    if not cursor.isdigit():
-        raise ValueError(f"not a cursor of this list: {cursor!r}")
+    """A ``seq`` cursor: ASCII digits, within a 64-bit integer (a database's, SQLite's too)."""
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+        raise ValueError(f"not a cursor of this list: {cursor[:40]!r}")
     return int(cursor)
 
 

@@ -52,6 +52,8 @@ def test_aggregates_by_country_before_and_after_the_seed(client: TestClient) -> 
     by_vendor = client.get("/api/v1/compute/aggregates", params={"by": "vendor"}).json()
     assert [b["value"] for b in by_vendor["aggregates"]] == ["nvidia"]
     assert client.get("/api/v1/compute/aggregates", params={"by": "planet"}).status_code == 422
+    last_day = client.get("/api/v1/compute/aggregates", params={"as_of": "9999-12-31"}).json()
+    assert last_day["aggregates"] == after["aggregates"]  # the last day there is: everything
 
 
 def test_the_dashboard_shows_totals_by_country_in_h100_equivalents(client: TestClient) -> None:

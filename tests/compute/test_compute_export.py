@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from compute_helpers import Ledger, gpu_fact, news, seed_extractions
 
-from services.compute.cli import add_commands
+from services.compute.cli import add_commands, parse_as_of
 from services.compute.context import ComputeContext
 from services.compute.export import (
     COLUMNS,
@@ -92,6 +92,25 @@ def test_as_of_leaves_out_what_was_published_later(
     samsung = [r for r in before_raise if r["key"] == SAMSUNG]
     assert [(r["kind"], r["is_latest"]) for r in samsung] == [("new", True)]
     assert not any(r["effective_at"] >= datetime(2026, 1, 1, tzinfo=UTC) for r in before_raise)
+
+
+@pytest.mark.parametrize(
+    ("text", "end"),
+    [
+        ("2025-10-31", datetime(2025, 11, 1, tzinfo=UTC)),
+        ("20251031", datetime(2025, 11, 1, tzinfo=UTC)),  # the same day, spelt the basic way
+        ("2025-10-31T12:00", datetime(2025, 10, 31, 12, tzinfo=UTC)),
+        ("2025-10-31T12:00+09:00", datetime(2025, 10, 31, 3, tzinfo=UTC)),
+        ("9999-12-31", None),  # the last day there is: everything
+    ],
+)
+def test_as_of_is_a_whole_day_however_the_date_is_spelt(text: str, end: datetime | None) -> None:
+    assert cutoff(parse_as_of(text)) == end
+
+
+def test_an_as_of_that_is_no_date_is_refused() -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="not a date"):
+        parse_as_of("last tuesday")
 
 
 def test_jsonl_has_the_same_columns_in_the_same_order(

@@ -162,6 +162,8 @@ async def test_unknown_timelines_are_404_and_bad_requests_400(dashboard: Dashboa
     assert (await dashboard.http.get("/timeline?org=nobody")).status_code == 404
     assert (await dashboard.http.get("/timeline")).status_code == 400
     assert (await dashboard.http.get("/feed/poll", params={"after": "x"})).status_code == 400
+    huge = {"after": "99999999999999999999.0"}  # over 64 bits: SQLite's OverflowError once
+    assert (await dashboard.http.get("/feed/poll", params=huge)).status_code == 400
 
 
 async def test_article_text_is_escaped(dashboard: Dashboard) -> None:

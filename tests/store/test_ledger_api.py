@@ -88,7 +88,7 @@ def test_changes_since_a_time_by_cursor_and_kind(client: TestClient) -> None:
     assert all(ChangeV1.model_validate(c) for c in everything)
     first = client.get("/api/v1/changes", params={"limit": 2}).json()
     rest = client.get("/api/v1/changes", params={"cursor": first["next_cursor"]}).json()
-    assert first["items"] + rest["items"] == everything and rest["next_cursor"] is None
+    assert first["items"] + rest["items"] == everything
     since = (OCT_30 + timedelta(days=30)).isoformat()
     later = client.get("/api/v1/changes", params={"since": since}).json()["items"]
     assert len(later) == 2
@@ -96,6 +96,38 @@ def test_changes_since_a_time_by_cursor_and_kind(client: TestClient) -> None:
     assert [c["key"] for c in increased] == [SAMSUNG_GPU]
     assert client.get("/api/v1/changes", params={"cursor": "x"}).status_code == 400
     assert client.get("/api/v1/changes", params={"kind": "bogus"}).status_code == 422
+
+
+async def test_a_client_follows_the_change_log_with_the_cursor_of_its_last_page(
+    client: TestClient, ledger: LedgerHarness
+) -> None:
+    caught_up = client.get("/api/v1/changes", params={"limit": 10}).json()
+    assert len(caught_up["items"]) == 4 and caught_up["next_cursor"]
+    nothing_new = client.get("/api/v1/changes", params={"cursor": caught_up["next_cursor"]}).json()
+    assert nothing_new == {"items": [], "next_cursor": caught_up["next_cursor"]}
+
+    await ledger.deliver(
+        extraction(article("d", OCT_30 + timedelta(days=90), source="yonhap"), fact(70_000))
+    )
+
+    news = client.get("/api/v1/changes", params={"cursor": caught_up["next_cursor"]}).json()
+    assert [c["key"] for c in news["items"]] == [SAMSUNG_GPU]  # the new article's change only
+    assert int(news["next_cursor"]) > int(caught_up["next_cursor"])
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/changes", {"cursor": "99999999999999999999"}),  # over 64 bits
+        ("/api/v1/changes", {"cursor": "²"}),
+        ("/api/v1/changes", {"since": "0001-01-01T00:00:00+01:00"}),  # before the year 1 in UTC
+    ],
+)
+def test_a_parameter_out_of_range_is_a_client_error(
+    client: TestClient, path: str, params: dict[str, str]
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code in (400, 422), response.text
 
 
 def test_articles_and_their_facts(client: TestClient) -> None:
