@@ -3,8 +3,9 @@
 Counting rules, so that no GPU is counted twice and nothing unknown is made up:
 
 - a **total** (a commitment to a country, e.g. "up to 260,000 GPUs for Korea") is counted
-  once, in the group of its owner; its **parts** (the organisations' shares of it) are listed
-  beneath it (``parts_not_added``) and never added as well;
+  once, in the group of its owner; its **parts** (the organisations' shares of it, and the
+  phases or sites of a commitment that also stands without a scope) are listed beneath it
+  (``parts_not_added``) and never added as well;
 - a **cancelled** commitment counts for nothing;
 - a commitment without a conversion (no number, no model, an unknown model) is counted as a
   commitment and listed in ``unconverted``; its GPUs still add to ``gpus`` when stated;
@@ -17,7 +18,7 @@ Counting rules, so that no GPU is counted twice and nothing unknown is made up:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -63,6 +64,14 @@ def _sum(ranges: Iterable[Range | None]) -> Range:
     return total
 
 
+def _beneath(item: ComputeItem, by_key: Mapping[str, ComputeItem]) -> Iterator[str]:
+    """The parts of ``item`` in force, and theirs (a phase of a company's share of a total)."""
+    for part in item.parts:
+        if part in by_key:
+            yield part
+            yield from _beneath(by_key[part], by_key)
+
+
 def aggregate(items: Iterable[ComputeItem], by: Dimension) -> list[Bucket]:
     """Groups of the counted commitments of ``items`` by ``by``, largest H100-equivalents first."""
     live = [item for item in items if item.status != "cancelled"]
@@ -87,7 +96,7 @@ def aggregate(items: Iterable[ComputeItem], by: Dimension) -> list[Bucket]:
                 estimated=tuple(
                     i.key for i in counted if i.conversion.basis in ("family", "power")
                 ),
-                parts_not_added=tuple(p for i in counted for p in i.parts if p in by_key),
+                parts_not_added=tuple(p for i in counted for p in _beneath(i, by_key)),
                 bounds=tuple(
                     sorted(
                         {

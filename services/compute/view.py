@@ -12,7 +12,8 @@ publication date.  For each such commitment the view says:
   else ``unknown``;
 - **part_of**: the total this commitment is a part of (see :mod:`services.store.aggregates`:
   "NVIDIA supplies Korea up to 260,000 GPUs" is a total, the Korean government's, Samsung's and
-  Hyundai's 50,000 each are its parts).  Aggregates count a total once and list its parts
+  Hyundai's 50,000 each are its parts), or the whole programme a phase or site of it is part of
+  (Samsung's phase one of its 50,000).  Aggregates count a total once and list its parts
   beneath it, never adding both;
 - the :class:`~services.compute.convert.Conversion` of its quantity.
 """
@@ -112,7 +113,12 @@ def vendor(version: LedgerVersion, parties: Parties, table: AcceleratorTable) ->
 def parts_of_totals(
     snapshot: Iterable[LedgerVersion], members: Mapping[str, Member]
 ) -> dict[str, str]:
-    """part key → total key, among the commitments of one as-of ``snapshot``."""
+    """part key → the key it is a part of, among the commitments of one as-of ``snapshot``: a
+    country's total (NVIDIA supplies Korea), or, for a scoped commitment (Samsung's phase one),
+    the same parties' commitment without a scope (Samsung's whole programme) when there is one
+    in force — the store's totals follow the same rule, so that a phase is never added to its
+    whole programme."""
+    snapshot = list(snapshot)
     lines = [
         Line(
             key=v.key,
@@ -127,7 +133,13 @@ def parts_of_totals(
         if (quantity := v.state.quantity) is not None
     ]
     found = aggregate(lines, members)
-    return {part.key: total.total.key for total in found for part in total.parts}
+    parts = {part.key: total.total.key for total in found for part in total.parts}
+    wholes = {line.key for line in lines if line.scope is None and not line.cancelled}
+    for line in lines:
+        whole = line.key.rsplit("|", 1)[0] + "|-"  # the key without its scope
+        if line.scope is not None and whole in wholes and line.key not in parts:
+            parts[line.key] = whole
+    return parts
 
 
 def describe(

@@ -55,6 +55,7 @@ def gpu_fact(
     qualifier: Qualifier = "exact",
     status: Status = "announced",
     sentence: str = "Samsung will deploy NVIDIA GPUs.",
+    scope: str | None = None,
 ) -> FactV1:
     return FactV1(
         type=type,
@@ -62,6 +63,7 @@ def gpu_fact(
         counterparty=party(counterparty) if counterparty else None,
         quantity=Quantity(value=value, unit=unit, qualifier=qualifier, text=f"{value} {unit}"),
         gpu_model=model,
+        scope=scope,
         status=status,
         evidence=Evidence(sentence=sentence, start=0, end=len(sentence)),
         extractor=ExtractorRef(version="1.0.0", rule="test"),

@@ -51,6 +51,41 @@ def test_koreas_committed_compute_from_the_seed_counts_the_total_once(
     assert table in EXAMPLE.read_text(encoding="utf-8"), "the README example is out of date"
 
 
+def test_a_phase_is_never_added_to_its_whole_programme(
+    ledger: Ledger, compute: ComputeContext
+) -> None:
+    phase = "gpu_commitment|xai|nvidia|gpu|phase one"
+    ledger.record(
+        news("xai-1", datetime(2025, 3, 1, tzinfo=UTC),
+             gpu_fact(100_000, model="H100", subject="xai")),
+        news("xai-2", datetime(2025, 4, 1, tzinfo=UTC),
+             gpu_fact(20_000, model="H100", subject="xai", scope="phase one")),
+        news("site", datetime(2025, 4, 2, tzinfo=UTC),
+             gpu_fact(5_000, model="H100", subject="meta", scope="Texas")),
+        news("site-2", datetime(2025, 4, 3, tzinfo=UTC),
+             gpu_fact(7_000, model="H100", subject="meta", scope="Ohio")),
+    )  # fmt: skip
+    items = compute_items(ledger.versions(), compute.parties, compute.table)
+    by_key = {item.key: item for item in items}
+    assert by_key[phase].part_of == "gpu_commitment|xai|nvidia|gpu|-"
+
+    [us] = aggregate(items, "country")
+    assert us.gpus.high == 100_000 + 5_000 + 7_000  # not the phase; sites without a whole: both
+    assert us.parts_not_added == (phase,)
+
+
+def test_a_phase_of_a_share_of_a_countrys_total_is_not_added_either(
+    ledger: Ledger, compute: ComputeContext
+) -> None:
+    phase = gpu_fact(10_000, model="B200", scope="phase one")
+    ledger.record(*seed_extractions(), news("phase", datetime(2025, 11, 5, tzinfo=UTC), phase))
+    items = compute_items(ledger.versions(), compute.parties, compute.table)
+
+    [korea] = [b for b in aggregate(items, "country") if b.value == "KR"]
+    assert (korea.gpus.low, korea.gpus.high) == (260_000, 260_000)  # not 270,000
+    assert "gpu_commitment|samsung-electronics|nvidia|gpu|phase one" in korea.parts_not_added
+
+
 def test_aggregates_as_of_a_date_before_and_after_a_change(
     ledger: Ledger, compute: ComputeContext
 ) -> None:
