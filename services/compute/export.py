@@ -178,17 +178,29 @@ def _text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula in a text cell (OWASP, CSV injection)."""
+
+
+def inert(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: a leading apostrophe when it begins
+    like a formula — the scraped titles and sentences are written by strangers."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _cell(value: Any, column: Column) -> Any:
+    if value is True or value is False:
+        return "true" if value else "false"
+    return inert(value) if column.type == "string" and isinstance(value, str) else _text(value)
+
+
 def write_csv(rows: Iterable[Row], stream: IO[str]) -> None:
-    """A header line of :data:`COLUMNS`, then one line per row (null → empty field)."""
+    """A header line of :data:`COLUMNS`, then one line per row (null → empty field; text that
+    begins like a formula behind an apostrophe, see :func:`inert`)."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([c.name for c in COLUMNS])
     for row in rows:
-        writer.writerow(
-            [
-                "true" if value is True else "false" if value is False else _text(value)
-                for value in (row[c.name] for c in COLUMNS)
-            ]
-        )
+        writer.writerow([_cell(row[c.name], c) for c in COLUMNS])
 
 
 def write_jsonl(rows: Iterable[Row], stream: IO[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from services.compute.export import (
     COLUMNS,
     arrow_schema,
     export_rows,
+    inert,
     write_csv,
     write_jsonl,
     write_parquet,
@@ -59,6 +61,27 @@ def test_csv_and_parquet_read_back_equal_to_the_exported_rows(
     assert from_parquet.schema.equals(arrow_schema())
     assert from_csv.equals(from_parquet)
     assert from_parquet.to_pylist() == rows
+
+
+def test_text_that_begins_like_a_formula_is_inert_in_csv_and_unchanged_elsewhere(
+    ledger: Ledger, compute: ComputeContext
+) -> None:
+    hostile = '=HYPERLINK("http://evil.example","Samsung will deploy 50,000 NVIDIA GPUs")'
+    ledger.record(
+        news("hostile", datetime(2025, 10, 30, tzinfo=UTC), gpu_fact(50_000, sentence=hostile))
+    )
+    rows = export_rows(ledger.versions(), compute.parties, compute.table)
+    csv_text, jsonl_text = io.StringIO(), io.StringIO()
+    write_csv(rows, csv_text)
+    write_jsonl(rows, jsonl_text)
+
+    [line] = list(csv.DictReader(io.StringIO(csv_text.getvalue())))
+    assert line["evidence_sentence"] == "'" + hostile
+    assert line["quantity_value"] == "50000.0"  # numbers are not text: no apostrophe
+    assert json.loads(jsonl_text.getvalue())["evidence_sentence"] == hostile
+    assert [inert(t) for t in ("+1", "-x", "@a", "\tx", "plain", "")] == [
+        "'+1", "'-x", "'@a", "'\tx", "plain", ""
+    ]  # fmt: skip
 
 
 def test_one_row_per_version_with_its_evidence_and_the_latest_marked(
