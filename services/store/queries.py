@@ -166,20 +166,22 @@ def _limit(limit: int | None) -> int:
 
 
 def organisations(session: Session, directory: Directory | None = None) -> list[Organisation]:
-    """Every organisation seen in a fact, with every way it was written or is known."""
+    """Every organisation party to a commitment, with its name and the names the directory
+    knows it by.  Read from the commitments (a row each), not the facts (a row per mention, for
+    months): every ``?org=`` filter resolves through here."""
     names: dict[str, str] = {}
     aliases: dict[str, set[str]] = defaultdict(set)
     for side in (
-        select(StoreFact.subject_id, StoreFact.subject_name, StoreFact.subject_mention),
-        select(
-            StoreFact.counterparty_id, StoreFact.counterparty_name, StoreFact.counterparty_mention
-        ).where(StoreFact.counterparty_id.is_not(None)),
+        select(StoreCommitment.subject_id, StoreCommitment.subject_name),
+        select(StoreCommitment.counterparty_id, StoreCommitment.counterparty_name).where(
+            StoreCommitment.counterparty_id.is_not(None)
+        ),
     ):
-        for org_id, name, mention in session.execute(side.distinct()):
+        for org_id, name in session.execute(side.distinct()):
             if org_id is None:
                 continue
             names.setdefault(org_id, name or org_id)
-            aliases[org_id] |= {a for a in (name, mention) if a}
+            aliases[org_id] |= {name} if name else set()
     if directory is not None:
         for org_id in names:
             aliases[org_id] |= set(directory.aliases.get(org_id, ()))
