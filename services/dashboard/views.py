@@ -203,18 +203,27 @@ class Total:
 
 
 def total(t: Totals, korean: Mapping[str, str]) -> Total:
+    """The figures as written ("up to 260,000 GPUs"); the sum of the parts and the remainder
+    marked "about" when the figures they combine are not all exact."""
     unit = _UNITS.get(t.unit, t.unit)
     scale = max(t.total, t.allocated) or 1.0
+    about = _QUALIFIERS["about"]
     return Total(
         subject=org(t.subject, korean),
         counterparty=org(t.counterparty, korean),
-        total=f"{number(t.total)} {unit}",
-        allocated=f"{number(t.allocated)} {unit}",
-        unallocated=f"{number(abs(t.unallocated))} {unit}",
+        total=f"{_QUALIFIERS[t.qualifier]}{number(t.total)} {unit}",
+        allocated=f"{about if t.allocated_estimated else ''}{number(t.allocated)} {unit}",
+        unallocated=(
+            f"{about if t.unallocated_estimated else ''}{number(abs(t.unallocated))} {unit}"
+        ),
         unallocated_share=max(t.unallocated, 0.0) / scale,
         over_allocated=t.unallocated < 0,
         parts=tuple(
-            Part(org(p.subject, korean), f"{number(p.value)} {unit}", p.value / scale)
+            Part(
+                org(p.subject, korean),
+                f"{_QUALIFIERS[p.qualifier]}{number(p.value)} {unit}",
+                p.value / scale,
+            )
             for p in t.parts
         ),
     )

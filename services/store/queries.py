@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from services.core.models import (
     FactType,
     FactV1,
     OrgRef,
+    Qualifier,
     Quantity,
     WarcRef,
 )
@@ -127,6 +128,7 @@ class Part(View):
     key: str
     subject: OrgRef
     value: float
+    qualifier: Qualifier = "exact"
 
 
 class Totals(View):
@@ -137,9 +139,24 @@ class Totals(View):
     counterparty: OrgRef
     unit: str
     total: float
+    qualifier: Qualifier = "exact"
+    """The total's: "up to 260,000 GPUs" is ``up_to``."""
     allocated: float
     unallocated: float
     parts: list[Part]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def allocated_estimated(self) -> bool:
+        """``allocated`` adds figures that are not all exact ("up to", "at least", "about"):
+        arithmetic on the numbers as written, to be read as an estimate."""
+        return any(part.qualifier != "exact" for part in self.parts)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unallocated_estimated(self) -> bool:
+        """``unallocated`` is an estimate: the parts' sum is, or the total is not exact."""
+        return self.allocated_estimated or self.qualifier != "exact"
 
 
 class Organisation(View):
@@ -457,6 +474,16 @@ def article_facts(
     )
 
 
+def _qualifier(commitment: Commitment) -> Qualifier:
+    quantity = commitment.state.quantity
+    return quantity.qualifier if quantity is not None else "exact"
+
+
+def _part(commitment: Commitment, value: float) -> Part:
+    subject, qualifier = commitment.subject, _qualifier(commitment)
+    return Part(key=commitment.key, subject=subject, value=value, qualifier=qualifier)
+
+
 def totals(
     session: Session, directory: Directory, *, org_ids: set[str] | None = None
 ) -> list[Totals]:
@@ -493,6 +520,7 @@ def totals(
             continue
         total = _commitment(rows[found.total.key])
         assert total.counterparty is not None and found.total.value is not None
+        parts = [_part(_commitment(rows[p.key]), p.value or 0.0) for p in found.parts]
         result.append(
             Totals(
                 key=total.key,
@@ -500,12 +528,10 @@ def totals(
                 counterparty=total.counterparty,
                 unit=found.total.unit or "",
                 total=found.total.value,
+                qualifier=_qualifier(total),
                 allocated=found.allocated,
                 unallocated=found.unallocated,
-                parts=[
-                    Part(key=p.key, subject=_commitment(rows[p.key]).subject, value=p.value or 0.0)
-                    for p in found.parts
-                ],
+                parts=parts,
             )
         )
     return result

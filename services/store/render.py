@@ -129,10 +129,13 @@ def _evidence(rows: Sequence[Commitment]) -> str:
 
 def _totals(t: Totals) -> str:
     head = (
-        f"{t.subject.name} → {t.counterparty.name}: total {number(t.total)} {t.unit}, "
-        f"parts {number(t.allocated)}, unallocated {number(t.unallocated)}"
+        f"{t.subject.name} → {t.counterparty.name}: total {_QUALIFIER[t.qualifier]}"
+        f"{number(t.total)} {t.unit}, parts {'~' if t.allocated_estimated else ''}"
+        f"{number(t.allocated)}, unallocated {'~' if t.unallocated_estimated else ''}"
+        f"{number(t.unallocated)}"
     )
-    return "\n".join([head, *(f"  {p.subject.name}: {number(p.value)}" for p in t.parts)])
+    parts = (f"  {p.subject.name}: {_QUALIFIER[p.qualifier]}{number(p.value)}" for p in t.parts)
+    return "\n".join([head, *parts])
 
 
 def history(versions: Sequence[Version]) -> str:

@@ -121,7 +121,8 @@ async def test_the_ledger_shows_the_seed_commitments_on_a_laptop_and_on_a_phone(
     )
     assert "NVIDIA" in headline and "한국" in headline and "up to 260,000 GPUs" in headline
     total = await laptop.evaluate("document.querySelector('.total .figures').innerText")
-    assert total.startswith("Total 260,000 GPUs") and "unallocated" in total
+    assert total.startswith("Total up to 260,000 GPUs · parts about 150,000 GPUs")
+    assert "unallocated about 110,000 GPUs" in total  # "up to" and "at least" in the sums
     await assert_readable(laptop, LAPTOP[0])
     await laptop.screenshot(ARTIFACTS / "ledger-laptop.png")
 

@@ -69,7 +69,11 @@ async def test_the_ledger_lists_every_seed_commitment_with_korean_names_and_kore
     assert len(rows(page)) >= 8 and SAMSUNG_GPUS in rows(page)
     assert '<span class="ko" lang="ko">삼성전자</span>' in page
     assert "up to 260,000 GPUs" in page and "최대 26만개" in page
-    assert re.search(r"Total <b>260,000 GPUs</b> · parts <b>[\d,]+ GPUs</b> · unallocated", page)
+    assert re.search(
+        r"Total <b>up to 260,000 GPUs</b> · parts <b>about [\d,]+ GPUs</b> · unallocated "
+        r'<b class="unallocated">about ',
+        page,
+    )
     assert page.count('class="change kind-new"') == len(rows(page))
 
 

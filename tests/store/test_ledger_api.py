@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import StarletteDeprecationWarning
 
+from services.core.db import transaction
 from services.core.models import ChangeV1
 from services.store.api import StoreContext, context, router
 from services.store.directory import load_directory
+from services.store.queries import totals
 
 from .builders import OCT_30, article, extraction, fact
 from .ledger import LedgerHarness
@@ -151,9 +153,30 @@ def test_organisations_with_their_aliases(client: TestClient) -> None:
     assert {"삼성전자", "Samsung"} <= set(orgs["samsung-electronics"]["aliases"])
 
 
-def test_totals(client: TestClient) -> None:
+def test_totals_say_which_figures_are_bounds_and_which_sums_are_estimates(
+    client: TestClient,
+) -> None:
     [korea] = client.get("/api/v1/totals").json()
     assert (korea["total"], korea["allocated"], korea["unallocated"]) == (260_000, 110_000, 150_000)
+    assert [p["qualifier"] for p in korea["parts"]] == ["exact", "exact"]
+    assert korea["allocated_estimated"] is False  # exact parts: an exact sum
+    assert korea["qualifier"] == "exact" and korea["unallocated_estimated"] is False
+
+
+async def test_a_total_given_as_up_to_leaves_an_estimated_remainder(
+    factory: sessionmaker[Session], ledger: LedgerHarness
+) -> None:
+    await ledger.deliver(
+        extraction(
+            article("t"),
+            fact(260_000, type="supply", subject="nvidia", counterparty="korea", qualifier="up_to"),
+            fact(50_000, qualifier="at_least"),
+        )
+    )
+    with transaction(factory) as session:
+        [korea] = totals(session, load_directory())
+    assert (korea.qualifier, [p.qualifier for p in korea.parts]) == ("up_to", ["at_least"])
+    assert korea.allocated_estimated and korea.unallocated_estimated
 
 
 def test_the_api_is_documented(client: TestClient) -> None:
