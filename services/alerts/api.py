@@ -1,7 +1,8 @@
 """The webhook API: ``/api/v1/webhooks…`` (FastAPI router), protected by a bearer token.
 
 With ``INFRALEDGER_API_TOKEN`` set, every route needs ``Authorization: Bearer <token>``.
-Without it, reading routes are open and writing routes answer 503 (no token configured).
+Without it, every route answers 503: the endpoints' URLs are often secrets themselves (a chat
+service's incoming-webhook URL), and the deliveries carry the receivers' answers.
 
 The routes reach the database through the :func:`context` dependency, which by default reads
 the settings once and opens its own engine; an application that already has them overrides it:
@@ -60,24 +61,21 @@ def _token_matches(ctx: AlertsContext, authorization: str | None) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
 
 
-def _reader(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> AlertsContext:
-    if ctx.settings.api_token is not None and not _token_matches(ctx, authorization):
-        raise HTTPException(401, "a valid bearer token is required")
-    return ctx
-
-
-def _writer(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> AlertsContext:
+def _authorised(
+    ctx: Context, authorization: Annotated[str | None, Header()] = None
+) -> AlertsContext:
     if ctx.settings.api_token is None:
         raise HTTPException(
-            503, "the webhook API is read-only until INFRALEDGER_API_TOKEN is configured"
+            503,
+            "the webhook API is closed until INFRALEDGER_API_TOKEN is configured "
+            "(`infraledger webhooks` works without it)",
         )
     if not _token_matches(ctx, authorization):
         raise HTTPException(401, "a valid bearer token is required")
     return ctx
 
 
-Reader = Annotated[AlertsContext, Depends(_reader)]
-Writer = Annotated[AlertsContext, Depends(_writer)]
+Authorised = Annotated[AlertsContext, Depends(_authorised)]
 
 _STATUS: dict[type[AlertsError], int] = {
     NotFound: 404,
@@ -119,12 +117,12 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 
 @router.get("")
-def list_endpoints(ctx: Reader) -> list[dict[str, Any]]:
+def list_endpoints(ctx: Authorised) -> list[dict[str, Any]]:
     return [e.as_dict() for e in _run(ctx, repository.list_endpoints)]
 
 
 @router.post("", status_code=201)
-def add_endpoint(ctx: Writer, new: NewEndpoint) -> dict[str, Any]:
+def add_endpoint(ctx: Authorised, new: NewEndpoint) -> dict[str, Any]:
     """Subscribe a URL; the answer holds the signing secret, shown only this once."""
 
     def work(session: Session) -> tuple[repository.EndpointView, str]:
@@ -138,23 +136,23 @@ def add_endpoint(ctx: Writer, new: NewEndpoint) -> dict[str, Any]:
 
 
 @router.get("/{endpoint_id}")
-def show_endpoint(ctx: Reader, endpoint_id: str) -> dict[str, Any]:
+def show_endpoint(ctx: Authorised, endpoint_id: str) -> dict[str, Any]:
     return _run(ctx, lambda s: repository.get_endpoint(s, endpoint_id)).as_dict()
 
 
 @router.post("/{endpoint_id}/disable")
-def disable_endpoint(ctx: Writer, endpoint_id: str) -> dict[str, Any]:
+def disable_endpoint(ctx: Authorised, endpoint_id: str) -> dict[str, Any]:
     return _run(ctx, lambda s: repository.disable_endpoint(s, endpoint_id, utcnow())).as_dict()
 
 
 @router.post("/{endpoint_id}/enable")
-def enable_endpoint(ctx: Writer, endpoint_id: str) -> dict[str, Any]:
+def enable_endpoint(ctx: Authorised, endpoint_id: str) -> dict[str, Any]:
     return _run(ctx, lambda s: repository.enable_endpoint(s, endpoint_id, utcnow())).as_dict()
 
 
 @router.post("/{endpoint_id}/rotate-secret")
 def rotate_secret(
-    ctx: Writer, endpoint_id: str, rotation: Rotation | None = None
+    ctx: Authorised, endpoint_id: str, rotation: Rotation | None = None
 ) -> dict[str, Any]:
     grace = timedelta(seconds=(rotation or Rotation()).grace_seconds)
     endpoint, secret = _run(
@@ -164,7 +162,7 @@ def rotate_secret(
 
 
 @router.post("/{endpoint_id}/test")
-async def test_endpoint(ctx: Writer, endpoint_id: str) -> dict[str, Any]:
+async def test_endpoint(ctx: Authorised, endpoint_id: str) -> dict[str, Any]:
     """Send a ``webhook.test`` event now; the answer shows the first attempt."""
     try:
         delivery, attempts = await send_test(ctx.factory, ctx.settings, endpoint_id)
@@ -175,7 +173,7 @@ async def test_endpoint(ctx: Writer, endpoint_id: str) -> dict[str, Any]:
 
 @router.get("/{endpoint_id}/deliveries")
 def list_deliveries(
-    ctx: Reader,
+    ctx: Authorised,
     endpoint_id: str,
     failed: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -185,18 +183,18 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-def show_delivery(ctx: Reader, delivery_id: str) -> dict[str, Any]:
+def show_delivery(ctx: Authorised, delivery_id: str) -> dict[str, Any]:
     delivery, attempts = _run(ctx, lambda s: repository.get_delivery(s, delivery_id))
     return {**delivery.as_dict(), "attempt_log": [a.as_dict() for a in attempts]}
 
 
 @router.post("/deliveries/{delivery_id}/redeliver")
-def redeliver(ctx: Writer, delivery_id: str) -> dict[str, Any]:
+def redeliver(ctx: Authorised, delivery_id: str) -> dict[str, Any]:
     return _run(ctx, lambda s: repository.redeliver(s, delivery_id, utcnow())).as_dict()
 
 
 @router.post("/redeliver")
-def redeliver_range(ctx: Writer, span: RedeliverRange) -> dict[str, int]:
+def redeliver_range(ctx: Authorised, span: RedeliverRange) -> dict[str, int]:
     """Queue again every failed delivery created since ``since``."""
     since: datetime = span.since
     count = _run(
