@@ -610,7 +610,11 @@ def _next_due(session: Session, busy: Collection[str]) -> datetime | None:
             Delivery.endpoint_id.not_in(list(busy)),
         )
     )
-    leased = session.scalar(select(func.min(Delivery.lease_until)).where(Delivery.state == SENDING))
+    leased = session.scalar(  # an expired lease of a busy endpoint waits for its slot too
+        select(func.min(Delivery.lease_until)).where(
+            Delivery.state == SENDING, Delivery.endpoint_id.not_in(list(busy))
+        )
+    )
     times = [t for t in (pending, leased) if t is not None]
     return min(times) if times else None
 

@@ -185,6 +185,24 @@ async def test_a_worker_killed_between_sending_and_recording_resends_once_and_lo
     ]
 
 
+async def test_an_expired_lease_of_an_endpoint_at_its_limit_does_not_make_the_worker_spin(
+    factory: Factory, settings: Settings
+) -> None:
+    endpoint_id, _ = subscribe(factory, "http://127.0.0.1:9/busy")
+    await publish(factory, settings, make_change())
+    with transaction(factory) as session:  # a worker of another replica claims it, then dies
+        [claim], _ = repository.claim_due(session, utcnow(), {}, 4, lease=0.0)
+
+    with transaction(factory) as session:  # this worker has the endpoint's every slot in use
+        claims, next_due = repository.claim_due(session, utcnow(), {endpoint_id: 0}, 4, 30.0)
+    assert claims == []
+    assert next_due is None  # not the expired lease: nothing to take until a slot frees
+
+    with transaction(factory) as session:  # a slot freed: the expired lease is taken over
+        [again], _ = repository.claim_due(session, utcnow(), {endpoint_id: 1}, 4, 30.0)
+    assert again.webhook_id == claim.webhook_id
+
+
 async def test_an_attempt_orphaned_on_a_disabled_endpoint_settles_as_failed(
     factory: Factory, settings: Settings
 ) -> None:
