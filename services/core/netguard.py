@@ -18,10 +18,12 @@ Shared by the crawler and the webhook sender.  Three layers:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import certifi
@@ -114,10 +116,17 @@ def check_address(ip: str | IPAddress, allow: Iterable[str] = ()) -> None:
         raise BlockedAddress(f"refusing to connect to {addr}: {why}")
 
 
+DNS_THREADS = 8
+_dns = ThreadPoolExecutor(max_workers=DNS_THREADS, thread_name_prefix="dns")
+"""Threads of their own for ``getaddrinfo``: a name server that never answers holds them for the
+resolver's timeout, and must not hold the default executor's, which run the database calls."""
+
+
 async def system_resolver(host: str, port: int) -> Sequence[str]:
-    """Resolve through the operating system (``getaddrinfo``)."""
+    """Resolve through the operating system (``getaddrinfo``), on the :data:`_dns` threads."""
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await loop.run_in_executor(_dns, lookup)
     seen: dict[str, None] = {}
     for _family, _type, _proto, _canon, sockaddr in infos:
         seen[str(sockaddr[0])] = None

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
+
 import pytest
 
 from services.core.errors import TerminalError
-from services.core.netguard import BlockedAddress, check_address, resolve_and_check
+from services.core.netguard import (
+    BlockedAddress,
+    check_address,
+    resolve_and_check,
+    system_resolver,
+)
 
 BLOCKED = [
     "127.0.0.1",
@@ -75,3 +84,28 @@ async def test_resolution_checks_every_answer() -> None:
         await resolve_and_check("169.254.169.254", 80, (), resolver)
     with pytest.raises(BlockedAddress):
         await resolve_and_check("[::1]", 80, (), resolver)
+
+
+async def test_name_servers_that_never_answer_do_not_hold_the_database_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lookups run on threads of their own: the default executor, where the services' database
+    calls run (``asyncio.to_thread``), stays free while every lookup hangs.  (No lookup leaves
+    the machine: ``getaddrinfo`` is replaced.)"""
+    answer = threading.Event()
+
+    def hanging(host: str, port: int, *_: object, **__: object) -> list[tuple[object, ...]]:
+        answer.wait(10)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    lookups = [asyncio.create_task(system_resolver(f"h{i}.example", 443)) for i in range(16)]
+    await asyncio.sleep(0.1)
+    try:
+        assert await asyncio.wait_for(asyncio.to_thread(lambda: "database answered"), 2) == (
+            "database answered"
+        )
+        assert not any(lookup.done() for lookup in lookups)
+    finally:
+        answer.set()
+    assert {tuple(await lookup) for lookup in lookups} == {("93.184.216.34",)}
