@@ -601,7 +601,7 @@ def _message(record: Any) -> Message:
         offset=record.offset,
         key=record.key,
         value=record.value if record.value is not None else b"",
-        headers=tuple((k, bytes(v)) for k, v in (record.headers or ())),
+        headers=tuple((k, b"" if v is None else bytes(v)) for k, v in (record.headers or ())),
         timestamp_ms=record.timestamp or 0,
     )
 

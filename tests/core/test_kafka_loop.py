@@ -113,6 +113,31 @@ async def test_every_message_is_handled_and_committed(
     assert await committed_lag(settings, "g-all", [topic]) == 0
 
 
+async def test_a_header_without_a_value_reads_as_empty_and_the_record_flows(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    """Kafka allows a header with a null value (another producer's); it once crashed the loop
+    before its handler, at every restart."""
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.articles, b"value", key=b"k", headers=[("from-elsewhere", None)]
+        )
+    finally:
+        await producer.stop()
+    seen: list[Message] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        seen.extend(batch)
+
+    async with kafka_publisher(settings) as publisher:
+        loop = ConsumerLoop(settings, "extractor", [topics.articles], "g-null", handler, publisher)
+        await run_until(loop, lambda: len(seen) >= 1)
+    assert [(m.value, m.headers) for m in seen] == [(b"value", (("from-elsewhere", b""),))]
+
+
 async def whole_polls(
     settings: Settings,
     group: str,
@@ -326,6 +351,10 @@ async def test_a_topic_made_with_a_lower_limit_refuses_a_message_as_too_large_no
     async with kafka_publisher(settings) as publisher:
         with pytest.raises(MessageTooLarge, match="refused a message as too large"):
             await publisher.publish_many([Outgoing(topic, "k", os.urandom(2 * 1024 * 1024))])
+        async with asyncio.timeout(30):  # the producer goes on: the next messages are taken
+            await publisher.publish_many([Outgoing(topic, "k", b"after")])
+            await publisher.publish_many([Outgoing(topic, "k", b"and more")])
+    assert await read_all(settings, topic, 2) == [b"after", b"and more"]
 
 
 async def test_a_message_whose_output_outgrows_the_broker_is_dead_lettered_not_retried(
