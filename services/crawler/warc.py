@@ -36,7 +36,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from services.core.httpfetch import decode_content
+from services.core.httpfetch import FetchTerminal, decode_content
 from services.core.models import WarcRef
 from services.crawler import metrics
 
@@ -240,17 +240,21 @@ def _defect(record: ArcWarcRecord) -> str | None:
 
 def scan(path: Path) -> Iterator[WarcResponse | WarcDefect]:
     """Every response record of one WARC file (gzip or not), and a :class:`WarcDefect` for each
-    record that cannot be trusted; a broken gzip stream ends the scan with a defect."""
+    record that cannot be trusted or read (a body in an encoding it cannot decode, or over the
+    cap, a status line without a number); a broken gzip stream ends the scan with a defect."""
     offset, seen = 0, 0
     with open(path, "rb") as handle:
         iterator = ArchiveIterator(handle, check_digests=True)
         try:
             for record in iterator:
                 seen += 1
-                item = _response(record, path.name, 0, 0)
+                try:
+                    item, unreadable = _response(record, path.name, 0, 0), None
+                except (FetchTerminal, ValueError) as exc:  # a body that does not decode, a
+                    item, unreadable = None, f"unreadable response record: {exc}"  # bad status
                 iterator.read_to_end(record)  # offsets are known once the record is read
                 offset = iterator.get_record_offset()
-                defect = _defect(record)
+                defect = _defect(record) or unreadable
                 if defect is not None:
                     yield WarcDefect(offset, defect)
                 elif item is not None:

@@ -105,6 +105,41 @@ def test_truncated_warc_is_reported_with_file_and_offset_and_earlier_records_sur
     assert "truncated" in records[-1].error
 
 
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "reason"),
+    [
+        ("200 OK", [("Content-Encoding", "br")], b"\x1b\x00", "unsupported content-encoding"),
+        ("200 OK", [("Content-Encoding", "gzip")], b"not gzip at all", "corrupt gzip body"),
+        ("OK", [], b"<html></html>", "unreadable response record"),
+    ],
+    ids=["an encoding it cannot decode", "a corrupt gzip body", "a status line without a number"],
+)
+def test_a_record_it_cannot_read_is_reported_and_the_replay_goes_on(
+    tmp_path: Path, status: str, headers: list[tuple[str, str]], body: bytes, reason: str
+) -> None:
+    page = news_page("엔비디아", PARAGRAPHS[3:8], "utf-8", "2025-10-31T19:30:00+09:00").encode()
+    archive = tmp_path / "odd.warc.gz"
+    with archive.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url, http in (
+            ("https://a.example/odd", StatusAndHeaders(status, headers, protocol="HTTP/1.1")),
+            ("https://a.example/fine", StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                                        protocol="HTTP/1.1")),
+        ):  # fmt: skip
+            payload = body if url.endswith("odd") else page
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(payload), length=len(payload),
+                http_headers=http, warc_headers_dict={"WARC-Date": "2025-11-01T00:00:00Z"},
+            )  # fmt: skip
+            writer.write_record(record)
+
+    records = list(read_path(archive))
+
+    assert [r.error is not None for r in records] == [True, False]
+    assert reason in (records[0].error or "") and str(archive) in records[0].origin
+    assert records[1].article is not None
+
+
 def test_json_lines_report_bad_lines_with_byte_offsets_and_keep_going(tmp_path: Path) -> None:
     good = {
         "url": "https://news.example.com/a?utm_source=x",
