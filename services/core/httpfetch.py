@@ -230,9 +230,13 @@ def decode_content(raw: bytes, content_encoding: str | None, cap: int) -> bytes:
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises on a port that is no number or out of range
+    except ValueError as exc:  # "http://[x", "http://h:99999/"
+        raise BadUrl(f"not a usable URL: {url[:200]!r}: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadUrl(f"not an http(s) URL: {url!r}")
+        raise BadUrl(f"not an http(s) URL: {url[:200]!r}")
 
 
 class Fetcher:
@@ -316,7 +320,10 @@ class Fetcher:
             status, resp_headers, raw, body, version = await self._one(current, headers)
             location = dict(resp_headers).get("location")
             if status in REDIRECT_CODES and location:
-                target = urljoin(current, location.strip())
+                try:
+                    target = urljoin(current, location.strip())
+                except ValueError as exc:  # a Location that is no URL ("http://[x")
+                    raise BadUrl(f"{url}: redirect to {location[:200]!r}: {exc}") from exc
                 hops.append(current)
                 if len(hops) > self.limits.max_redirects:
                     raise TooManyRedirects(

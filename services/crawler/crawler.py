@@ -306,14 +306,16 @@ class Crawler:
         links = list(sitemap.links)
         if depth < 1:
             for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
-                if not await self.allowed(child.url):
-                    self.stats.robots_blocked += 1
-                    metrics.ROBOTS_BLOCKED.inc()
-                    continue
-                try:
+                try:  # one child that fails (a private address, a host backing off) is skipped
+                    if not await self.allowed(child.url):
+                        self.stats.robots_blocked += 1
+                        metrics.ROBOTS_BLOCKED.inc()
+                        continue
                     links += await self._sitemap_links(child.url, pending, depth + 1)
-                except (FetchError, HttpStatusError, HostDeferred, DiscoveryError) as exc:
-                    self._error(error_kind(exc))
+                except (
+                    FetchError, HttpStatusError, HostDeferred, DiscoveryError, BlockedAddress
+                ) as exc:  # fmt: skip
+                    self._error(error_kind(exc) if not isinstance(exc, DiscoveryError) else "parse")
         return links
 
     async def discover(
@@ -379,6 +381,10 @@ class Crawler:
                 metrics.ROBOTS_BLOCKED.inc()
                 return self._decide(Decision(link.url, source.name, "robots"))
             result, ref = await self.fetch(link.url, "article")
+            if not await self.allowed(result.final_url):  # a redirect into a forbidden path
+                self.stats.robots_blocked += 1
+                metrics.ROBOTS_BLOCKED.inc()
+                return self._decide(Decision(link.url, source.name, "robots", "after redirect"))
         except HttpStatusError as exc:
             self._error(f"http_{exc.status}")
             if 400 <= exc.status < 500 and exc.status != 429:
@@ -401,10 +407,6 @@ class Crawler:
                     reason=error_kind(exc),
                 )
             return self._decide(Decision(link.url, source.name, "error", str(exc)))
-        if not await self.allowed(result.final_url):  # a redirect into a forbidden path
-            self.stats.robots_blocked += 1
-            metrics.ROBOTS_BLOCKED.inc()
-            return self._decide(Decision(link.url, source.name, "robots", "after redirect"))
         return result, ref
 
     async def prepare(self, source: Source, link: Link) -> Decision | Prepared:

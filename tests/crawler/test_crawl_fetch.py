@@ -81,6 +81,8 @@ async def site() -> AsyncIterator[FakeSite]:
         fake.route(h, "/hop", Response(302, [("Location", "/ok")]))
         fake.route(h, "/login", Response(200, [("Set-Cookie", "session=s1; Path=/")], b"in"))
         fake.route(h, "/to-metadata", Response(302, [("Location", "http://169.254.169.254/")]))
+        fake.route(h, "/to-no-url", Response(302, [("Location", "http://[x")]))
+        fake.route(h, "/to-no-port", Response(302, [("Location", "http://a.test:99999/")]))
         yield fake
 
 
@@ -122,6 +124,8 @@ async def test_requests_carry_the_crawler_headers_and_the_cookies_the_site_set(
         ("/loop1", TooManyRedirects, "redirects"),
         ("/chain0", TooManyRedirects, "redirects"),
         ("/to-metadata", BlockedAddress, "blocked_address"),
+        ("/to-no-url", BadUrl, "bad_url"),  # once a ValueError that ended the whole poll
+        ("/to-no-port", BadUrl, "bad_url"),  # once an OverflowError from the connect
     ],
 )
 async def test_hostile_endpoints_fail_fast_with_a_clear_kind(

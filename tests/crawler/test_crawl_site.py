@@ -150,8 +150,9 @@ def build_site(site: FakeSite) -> dict[str, Any]:
             f"""
 <?xml version="1.0" encoding="UTF-8"?>
 <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>http://10.0.0.1/sitemap.xml</loc></sitemap>
 <sitemap><loc>{u(n, "/news-sitemap.xml.gz")}</loc><lastmod>2025-10-31</lastmod></sitemap>
-</sitemapindex>""".strip().encode(),
+</sitemapindex>""".strip().encode(),  # a child at a private address: refused, the rest read
         ),
     )
     news_sitemap = f"""<?xml version="1.0" encoding="UTF-8"?>
