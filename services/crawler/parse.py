@@ -36,7 +36,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from services.core.models import ArticleV1, WarcRef, stable_id
 from services.crawler.decode import decode_document
 from services.crawler.fingerprint import content_hash, minhash
-from services.crawler.urls import same_site, try_canonicalize
+from services.crawler.urls import plausible_canonical, same_site, try_canonicalize
 
 MIN_TEXT_CHARS = 150
 MAX_TEXT_CHARS = 500_000
@@ -298,8 +298,13 @@ def parse_html(
     if declared:
         resolved = try_canonicalize(declared, base=url)
         # Cross-site canonicals are ignored: a page must not claim another site's identity
-        # (syndicated copies are caught by the content fingerprint instead).
-        if resolved is not None and same_site(resolved, url):
+        # (syndicated copies are caught by the content fingerprint instead); so is one that
+        # names the home page, a section or the script without the article's id.
+        if (
+            resolved is not None
+            and same_site(resolved, url)
+            and plausible_canonical(resolved, canonical)
+        ):
             canonical = resolved
     return ParsedArticle(
         url=canonical,

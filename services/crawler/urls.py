@@ -144,6 +144,21 @@ def try_canonicalize(url: str, base: str | None = None) -> str | None:
         return None
 
 
+def plausible_canonical(declared: str, fetched: str) -> bool:
+    """Whether a page at ``fetched`` may be known by the canonical URL it ``declared`` (both in
+    canonical form, on the same site).  Some sites declare one canonical for many pages — the
+    home page, the section (``/news/`` for ``/news/123``), or the script without the article's
+    id (``/view.php`` for ``/view.php?id=5``) — which would make every article after the first
+    a duplicate, lost for good; such a canonical is not believed."""
+    want, have = urlsplit(declared), urlsplit(fetched)
+    if want.path in ("", "/") and (have.path not in ("", "/") or have.query):
+        return False
+    section = want.path if want.path.endswith("/") else want.path + "/"
+    if have.path != want.path and have.path.startswith(section):
+        return False
+    return not (want.path == have.path and have.query and not want.query)
+
+
 def same_site(a: str, b: str) -> bool:
     """True when both URLs are on the same host, ignoring ``www.``/``m.``/``amp.`` prefixes."""
     sa, sb = site_of(a), site_of(b)

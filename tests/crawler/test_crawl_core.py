@@ -57,7 +57,7 @@ from services.crawler.schedule import (
 )
 from services.crawler.sources import load_sources, parse_sources
 from services.crawler.sweep import SWEEP_MIN
-from services.crawler.urls import canonicalize
+from services.crawler.urls import canonicalize, plausible_canonical
 from services.crawler.warc import WarcWriter, iter_responses, read_response, scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,6 +159,34 @@ def test_parse_extracts_text_metadata_and_canonical_url() -> None:
     assert "\n\n" in parsed.text
     article = parsed.to_article(fetched_at=datetime.now(UTC))
     assert article.content_hash == content_hash(parsed.text) and len(article.id) == 32
+
+
+@pytest.mark.parametrize(
+    ("declared", "fetched", "believed"),
+    [
+        ("https://news.example/article/1", "https://news.example/amp/article/1", True),
+        ("https://news.example/article/1", "https://news.example/article/1", True),
+        ("https://news.example/view.php?idxno=5", "https://news.example/view.php?idxno=5", True),
+        ("https://news.example/", "https://news.example/", True),
+        ("https://news.example/", "https://news.example/article/1", False),  # the home page
+        ("https://news.example/news/", "https://news.example/news/123", False),  # its section
+        ("https://news.example/news", "https://news.example/news/123", False),
+        ("https://news.example/view.php", "https://news.example/view.php?idxno=5", False),
+    ],
+)
+def test_a_canonical_naming_the_home_page_a_section_or_the_bare_script_is_not_believed(
+    declared: str, fetched: str, believed: bool
+) -> None:
+    assert plausible_canonical(declared, fetched) is believed
+
+
+def test_articles_declaring_their_section_as_canonical_keep_their_own_urls() -> None:
+    html = seed_html(extra_head='<link rel="canonical" href="https://news.example/it/">')
+    pages = [f"https://news.example/it/{n}" for n in (1, 2)]
+    parsed = [
+        parse_response(url, {}, html.encode(), lang_hint="ko", source="s") for url in pages
+    ]
+    assert [p.url if p is not None else None for p in parsed] == pages
 
 
 def test_parse_ignores_cross_site_canonicals_and_non_html() -> None:
