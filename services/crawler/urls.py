@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+import string
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
     {
@@ -100,6 +101,26 @@ def _is_tracking(name: str) -> bool:
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
 
 
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def _normal_escapes(path: str) -> str:
+    """``path`` with its percent-escapes normalised (RFC 3986, 6.2.2): an escaped unreserved
+    character decoded, the other escapes kept in upper case, characters outside ASCII escaped
+    as UTF-8.  The escaped bytes are never decoded as text: a path in EUC-KR
+    (``/%B1%E2%BB%E7``) keeps its bytes, where decoding them as UTF-8 made every such title the
+    same three replacement characters; and ``%2F`` stays data, not a separator."""
+
+    def one(escape: re.Match[str]) -> str:
+        char = chr(int(escape.group(1), 16))
+        return char if char in _UNRESERVED else "%" + escape.group(1).upper()
+
+    return quote(_ESCAPE.sub(one, path), safe=_PATH_SAFE)
+
+
 def canonicalize(url: str, base: str | None = None) -> str:
     """The canonical form of ``url`` (resolved against ``base`` first, if given)."""
     url = url.strip()
@@ -121,7 +142,7 @@ def canonicalize(url: str, base: str | None = None) -> str:
         (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
     ):
         netloc = f"{host}:{port}"
-    path = unquote(parts.path) or "/"
+    path = _normal_escapes(parts.path) or "/"
     path = re.sub(r"/{2,}", "/", path)
     normal = posixpath.normpath(path)
     if path.endswith("/") and normal != "/":
@@ -129,11 +150,14 @@ def canonicalize(url: str, base: str | None = None) -> str:
     path = _AMP_SEGMENT.sub("", normal) or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    path = quote(path, safe="/%:@!$&'()*+,;=-._~")
+    # the query's bytes as they are, whatever their charset: latin-1 maps each byte to itself
+    query = quote(parts.query, safe=_QUERY_SAFE)  # characters outside ASCII as UTF-8 escapes
     query_items = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+        (k, v)
+        for k, v in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+        if not _is_tracking(k)
     ]
-    query = urlencode(sorted(query_items), doseq=True)
+    query = urlencode(sorted(query_items), doseq=True, encoding="latin-1")
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from prometheus_client import REGISTRY
@@ -101,6 +102,31 @@ def test_canonical_urls_keep_meaningful_query_sorted() -> None:
     )
     assert canonicalize("/a?b=1", base="http://news.example:8080/x/y") == (
         "http://news.example:8080/a?b=1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        # a title in EUC-KR: its bytes kept (decoded as UTF-8, every title was the same U+FFFDs)
+        ("https://k.example/news/%B1%E2%BB%E7.html", "https://k.example/news/%B1%E2%BB%E7.html"),
+        ("https://k.example/news/%b1%e2.html", "https://k.example/news/%B1%E2.html"),
+        ("https://k.example/news/기사", "https://k.example/news/%EA%B8%B0%EC%82%AC"),
+        ("https://k.example/news/%EA%B8%B0%EC%82%AC", "https://k.example/news/%EA%B8%B0%EC%82%AC"),
+        ("https://k.example/a%2Fb", "https://k.example/a%2Fb"),  # data, not a separator
+        ("https://k.example/%61rticle/1", "https://k.example/article/1"),  # unreserved: decoded
+        ("https://k.example/view?title=%B1%E2", "https://k.example/view?title=%B1%E2"),
+        ("https://k.example/view?q=기사", "https://k.example/view?q=%EA%B8%B0%EC%82%AC"),
+    ],
+)
+def test_escaped_bytes_are_kept_whatever_their_charset(url: str, canonical: str) -> None:
+    assert canonicalize(url) == canonical
+
+
+def test_two_euc_kr_titles_are_two_articles() -> None:
+    first, second = ("기사", "속보")
+    assert canonicalize(f"https://k.example/{quote(first, encoding='cp949')}") != canonicalize(
+        f"https://k.example/{quote(second, encoding='cp949')}"
     )
 
 
