@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import urllib.robotparser
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from protego import Protego
 
 from services.crawler.sweep import SWEEP_MIN, sweep
 
@@ -24,7 +25,9 @@ TTL_UNAVAILABLE = 600.0
 
 @dataclass(frozen=True)
 class RobotsRules:
-    parser: urllib.robotparser.RobotFileParser | None
+    parser: Protego | None
+    """RFC 9309's matching: the longest rule wins, ``*`` and ``$`` in paths (the standard
+    library's parser takes the first rule that matches and knows no wildcards)."""
     allow_all: bool = False
     disallow_all: bool = False
     delays: tuple[tuple[str, float], ...] = ()
@@ -35,7 +38,7 @@ class RobotsRules:
             return False
         if self.allow_all or self.parser is None:
             return True
-        return self.parser.can_fetch(agent, url)
+        return bool(self.parser.can_fetch(url, agent))
 
     def crawl_delay(self, agent: str) -> float | None:
         token = agent.lower()
@@ -73,10 +76,8 @@ def _delays(lines: list[str]) -> tuple[tuple[str, float], ...]:
 
 
 def parse_robots(text: str) -> RobotsRules:
-    lines = text[:MAX_ROBOTS_BYTES].splitlines()
-    parser = urllib.robotparser.RobotFileParser()
-    parser.parse(lines)
-    return RobotsRules(parser=parser, delays=_delays(lines))
+    text = text[:MAX_ROBOTS_BYTES]
+    return RobotsRules(parser=Protego.parse(text), delays=_delays(text.splitlines()))
 
 
 def rules_for_status(status: int, body: bytes) -> tuple[RobotsRules, float]:

@@ -637,6 +637,22 @@ def test_robots_rules_and_status_handling() -> None:
     assert not rules_for_status(503, b"")[0].allowed("x", "https://a.example/")
 
 
+@pytest.mark.parametrize(
+    ("robots", "path", "allowed"),
+    [
+        ("Disallow: /*?print=", "/article/1?print=1", False),  # wildcards in paths
+        ("Disallow: /*.pdf$", "/files/report.pdf", False),
+        ("Disallow: /*.pdf$", "/files/report.pdf?x=1", True),  # $ ends the path
+        ("Allow: /\nDisallow: /private/", "/private/1", False),  # the longest rule wins,
+        ("Disallow: /\nAllow: /news/", "/news/1", True),  # not the first that matches
+        ("Disallow: /\nAllow: /news/", "/sports/1", False),
+    ],
+)
+def test_robots_rules_match_as_rfc_9309_says(robots: str, path: str, allowed: bool) -> None:
+    rules = parse_robots(f"User-agent: *\n{robots}\n")
+    assert rules.allowed("infraledger", f"https://a.example{path}") is allowed
+
+
 # --------------------------------------------------------------------------- WARC
 
 
