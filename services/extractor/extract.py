@@ -98,39 +98,58 @@ def _informative(draft: Draft) -> tuple[bool, bool, bool, float]:
     )
 
 
+def _party(draft: Draft) -> str | None:
+    return draft.counterparty.org_id if draft.counterparty is not None else None
+
+
+def _compatible(a: Draft, b: Draft) -> bool:
+    """Whether two statements of one figure may be one commitment: no two different
+    counterparties, no two different GPU models."""
+    return all(
+        x is None or y is None or x == y
+        for x, y in ((_party(a), _party(b)), (a.gpu_model, b.gpu_model))
+    )
+
+
+def _merged(same: list[Draft]) -> Draft:
+    if len(same) == 1:
+        return same[0]
+    best = max(same, key=_informative)
+    return replace(
+        best,
+        gpu_model=best.gpu_model or next((d.gpu_model for d in same if d.gpu_model), None),
+        timeframe=best.timeframe or next((d.timeframe for d in same if d.timeframe), None),
+        status=functools.reduce(_later_status, (d.status for d in same)),
+    )
+
+
 def _merge_restated(drafts: list[Draft]) -> list[Draft]:
-    """One fact per (subject, value, unit): a figure said twice is one commitment."""
-    groups: dict[tuple[str, float, str], list[Draft]] = {}
-    kept: list[Draft] = []
+    """One fact per (subject, value, unit): a figure said twice is one commitment — unless the
+    statements name different counterparties or GPU models (10,000 NVIDIA H100s this year and
+    10,000 AMD MI300Xs next year are two deals of one size)."""
+    clusters: list[list[Draft]] = []
+    by_figure: dict[tuple[str, float, str], list[int]] = {}
+    order: list[int] = []  # clusters in the order of their first statement
+    loose: dict[int, Draft] = {}  # drafts without a figure, by their place in ``order``
     for draft in drafts:
         q = draft.quantity
         if q is None or q.value is None or draft.unit is None:
-            kept.append(draft)
+            loose[len(order)] = draft
+            order.append(-1)
             continue
-        key = (draft.subject.org_id, q.value, draft.unit)
-        if key not in groups:
-            kept.append(draft)
-        groups.setdefault(key, []).append(draft)
-    merged: list[Draft] = []
-    for draft in kept:
-        q = draft.quantity
-        if q is None or q.value is None or draft.unit is None:
-            merged.append(draft)
-            continue
-        same = groups[(draft.subject.org_id, q.value, draft.unit)]
-        if len(same) == 1:
-            merged.append(draft)
-            continue
-        best = max(same, key=_informative)
-        merged.append(
-            replace(
-                best,
-                gpu_model=best.gpu_model or next((d.gpu_model for d in same if d.gpu_model), None),
-                timeframe=best.timeframe or next((d.timeframe for d in same if d.timeframe), None),
-                status=functools.reduce(_later_status, (d.status for d in same)),
-            )
-        )
-    return merged
+        found = by_figure.setdefault((draft.subject.org_id, q.value, draft.unit), [])
+        for index in found:
+            if all(_compatible(draft, other) for other in clusters[index]):
+                clusters[index].append(draft)
+                break
+        else:
+            found.append(len(clusters))
+            order.append(len(clusters))
+            clusters.append([draft])
+    return [
+        loose[place] if index < 0 else _merged(clusters[index])
+        for place, index in enumerate(order)
+    ]
 
 
 def _merge_relations(drafts: list[Draft]) -> list[Draft]:

@@ -405,6 +405,17 @@ def _terms(entries: Iterable[Mapping[str, Any]]) -> dict[str, Term]:
     return by_alias
 
 
+def _with_plurals(models: dict[str, Term]) -> dict[str, Term]:
+    """``models`` and the English plural of each model code ("50,000 H100s", "MI300Xs"): a
+    code ending in a digit or in a capital after a digit."""
+    plurals = {
+        alias + "s": term
+        for alias, term in models.items()
+        if alias[-1].isdigit() or (alias[-1].isupper() and any(c.isdigit() for c in alias))
+    }
+    return {**plurals, **models}
+
+
 def build_lexicon(
     organisations: Sequence[Mapping[str, Any]],
     gpu_models: Sequence[Mapping[str, Any]],
@@ -419,7 +430,7 @@ def build_lexicon(
             aliases.setdefault(alias, (org.id, False))
         for person in org.people:
             aliases.setdefault(person, (org.id, True))
-    models = _terms(gpu_models)
+    models = _with_plurals(_terms(gpu_models))
     items = _terms(products)
     groups: dict[str, list[str]] = {}
     sections: dict[str, str] = {}

@@ -32,7 +32,12 @@ _EN_VAGUE: Final = (
     r"(?:tens|hundreds)\sof\s(?:thousands|millions|billions)(?:\sof)?"
     r"|(?:thousands|millions|billions)\sof"
 )
-_CURRENCY_BEFORE: Final = r"US\$|\$|₩|€|£|USD\s?|KRW\s?|EUR\s?|GBP\s?|JPY\s?"
+_CURRENCY_BEFORE: Final = r"US\$|\$|₩|€|£|¥|USD\s?|KRW\s?|EUR\s?|GBP\s?|JPY\s?"
+_GLUED_CURRENCY: Final = {
+    "HK$": "HKD", "NT$": "TWD", "S$": "SGD", "A$": "AUD", "C$": "CAD", "JP¥": "JPY", "CN¥": "CNY"
+}  # fmt: skip
+"""Currencies written as letters before ``$`` or ``¥``: read by looking back from the sign, so
+that the number pattern's first characters stay few (a capital letter starts no match)."""
 
 _NEVER: Final = "(?!)"
 
@@ -52,9 +57,11 @@ def _number_pattern(
 # Figures in digits, and (only where "million" or "thousand" occurs) figures in words: one
 # pattern with both would have to try words at every letter.
 _DIGITS: Final = _number_pattern(
-    _KO_NUMBER, _KO_VAGUE, _EN_NUMBER, _NEVER, _NEVER, r"0-9$₩€£수UKEGJ"
+    _KO_NUMBER, _KO_VAGUE, _EN_NUMBER, _NEVER, _NEVER, r"0-9$₩€£¥수UKEGJ"
 )
-_WORDS: Final = _number_pattern(_NEVER, _NEVER, _NEVER, _EN_WORDS, _EN_VAGUE, r"aohtfsenUKEGJ$₩€£")
+_WORDS: Final = _number_pattern(
+    _NEVER, _NEVER, _NEVER, _EN_WORDS, _EN_VAGUE, r"aohtfsenUKEGJ$₩€£¥"
+)
 _WORD_HINTS: Final = ("illion", "ILLION", "housand", "HOUSAND")
 """What every number in words (``_WORDS``) has; ``str.find`` looks for them faster than a regex."""
 _NOT_AFTER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,-_/")
@@ -77,7 +84,8 @@ _QUALIFIER_AFTER: Final = re.compile(
     r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지))",
 )
 QUALIFIER_WORDS: Final[dict[Qualifier, tuple[str, ...]]] = {
-    "up_to": ("최대", "up to", "as many as", "as much as", "no more than", "at most"),
+    "up_to": ("최대", "up to", "as many as", "as much as", "no more than", "at most",
+              "fewer than", "less than"),
     "at_least": ("최소", "적어도", "more than", "over", "at least", "upwards of", "in excess of"),
     "about": ("약", "대략", "어림잡아", "about", "around", "roughly", "nearly", "approximately",
               "some", "almost", "close to", "an estimated", "an estimate of", "approx.", "approx"),
@@ -223,7 +231,10 @@ def qualifier_before(text: str, start: int) -> tuple[Qualifier | None, int]:
     match = _QUALIFIER_BEFORE_REVERSED.match(text[max(0, start - _LOOK_BACK) : start][::-1])
     if match is None:
         return None, start
-    return _KIND_OF_GROUP[match.lastgroup], start - match.end()
+    begin = start - match.end()
+    if begin > 0 and text[begin - 1].isalnum():  # the end of another word: 계약 is no 약
+        return None, start
+    return _KIND_OF_GROUP[match.lastgroup], begin
 
 
 def _is_label(text: str, match: re.Match[str], end: int) -> bool:
@@ -258,10 +269,30 @@ def _parse(match: re.Match[str]) -> tuple[float | None, bool]:
     return None, False
 
 
+def _glued_currency(text: str, match: re.Match[str]) -> tuple[str, int] | None:
+    """The currency and start of ``HK$5``, ``NT$300``, ``JP¥150`` whose number ``match`` read
+    from the sign on: the letters before it, themselves not glued to a word."""
+    sign = match.start()
+    if text[sign] not in "$¥":
+        return None
+    for written, code in _GLUED_CURRENCY.items():
+        begin = sign - len(written) + 1
+        if (
+            begin >= 0
+            and text[begin : sign + 1].upper() == written
+            and (begin == 0 or text[begin - 1] not in _NOT_AFTER)
+        ):
+            return code, begin
+    return None
+
+
 def _unit(
-    text: str, match: re.Match[str], end: int, korean: bool
+    text: str, match: re.Match[str], end: int, korean: bool, glued: str | None = None
 ) -> tuple[Kind, str, int, Qualifier | None] | None:
-    """Kind, unit, end and the qualifier written between number and unit ("5만여 대")."""
+    """Kind, unit, end and the qualifier written between number and unit ("5만여 대");
+    ``glued``: the currency written before the number's sign (:func:`_glued_currency`)."""
+    if glued is not None:
+        return "money", glued, match.end(), None
     currency = match.group("cur")
     unit = _UNIT_AFTER.match(text, match.end(), end)
     inner: Qualifier | None = None
@@ -303,17 +334,22 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     if may_have_number_words(text, start, end):
         matches = sorted([*matches, *_WORDS.finditer(text, start, end)], key=lambda m: m.start())
     for match in matches:
-        glued = match.start() > 0 and text[match.start() - 1] in _NOT_AFTER  # H100, GB200
-        if glued or not match.group().strip():
+        start, currency = match.start(), None
+        if start > 0 and text[start - 1] in _NOT_AFTER:  # H100, GB200 — or HK$5
+            prefixed = _glued_currency(text, match)
+            if prefixed is None:
+                continue
+            currency, start = prefixed
+        if not match.group().strip():
             continue
         value, korean = _parse(match)
-        unit = _unit(text, match, end, korean)
+        unit = _unit(text, match, end, korean, currency)
         if unit is None:
             continue
         kind, unit_name, unit_end, inner = unit
         if kind in ("count", "bare") and not unit_name and _is_label(text, match, end):
             continue
-        before, q_start = qualifier_before(text, match.start())
+        before, q_start = qualifier_before(text, start)
         after = _QUALIFIER_AFTER.match(text, unit_end, end)
         q_end = unit_end
         qualifier: Qualifier = "exact"
@@ -328,7 +364,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             qualifier = "about"
         found.append(
             QuantityMention(
-                start=min(q_start, match.start()),
+                start=min(q_start, start),
                 end=q_end,
                 value=value,
                 kind=kind,

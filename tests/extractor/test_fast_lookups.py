@@ -55,9 +55,11 @@ _PLAIN_QUALIFIER = re.compile(
 def _plain_qualifier(text: str, start: int) -> tuple[Qualifier | None, int]:
     """The definition: the leftmost qualifier word in the 24 characters before ``start`` that
     is followed by at most two spaces, an optional 총 and its space, and then ``start`` (or a
-    line break just before it: ``$``)."""
+    line break just before it: ``$``), and is not the end of another word (계약)."""
     match = _PLAIN_QUALIFIER.search(text, max(0, start - 24), start)
     if match is None or match.lastgroup is None:
+        return None, start
+    if match.start() > 0 and text[match.start() - 1].isalnum():
         return None, start
     return _KINDS[int(match.lastgroup[1:])][1], match.start()
 
@@ -80,7 +82,9 @@ def test_the_qualifier_before_a_number_is_the_plain_patterns_at_every_position(
         ("roughly 총 ", ("about", 0)),
         ("APPROX. ", ("about", 0)),
         ("approximately\t", ("about", 0)),
-        ("moreover ", ("at_least", 4)),
+        ("moreover ", (None, 9)),  # "over" ends another word: no qualifier
+        ("공급 계약 ", (None, 6)),  # nor is the 약 of 계약 "about"
+        ("fewer than ", ("up_to", 0)),
         ("an estimate of  총 ", ("about", 0)),
         ("about  \n", ("about", 0)),
         ("최대 총 \n", ("up_to", 0)),
