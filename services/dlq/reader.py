@@ -39,7 +39,10 @@ class DeadLetterEntry:
 
 
 async def read_dead_letters(settings: Settings, timeout: float = 10.0) -> list[DeadLetterEntry]:
-    """Every record currently in the consumers' dead-letter topics, oldest first per topic."""
+    """Every record currently in the consumers' dead-letter topics, oldest first per topic.
+
+    A partition is read from its log start (records older than the retention are gone) to the
+    end it had when asked; ``timeout``: seconds without a record before giving up."""
     topics = Topics(settings.topic_prefix)
     names = [topics.dead_letter(c) for c in CONSUMERS]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
@@ -58,16 +61,21 @@ async def read_dead_letters(settings: Settings, timeout: float = 10.0) -> list[D
     try:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
+        starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        async with asyncio.timeout(timeout):
-            while remaining:
-                batches = await consumer.getmany(timeout_ms=200)
-                for tp, records in batches.items():
-                    for r in records:
-                        entries.append(_entry(f"{tp.topic}:{tp.partition}:{r.offset}", r.value))
-                        if r.offset + 1 >= ends[tp]:
-                            remaining.discard(tp)
+        remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
+        idle_until = asyncio.get_running_loop().time() + timeout
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=200)
+            for tp, records in batches.items():
+                where = f"{tp.topic}:{tp.partition}"
+                entries += (_entry(f"{where}:{r.offset}", r.value) for r in records)
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+            now = asyncio.get_running_loop().time()
+            if batches:
+                idle_until = now + timeout
+            elif remaining and now > idle_until:
+                raise TimeoutError(f"no dead letter read for {timeout:.0f} s: {sorted(remaining)}")
     finally:
         await consumer.stop()
     return entries

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 from aiokafka.errors import IllegalStateError, KafkaError
 
 from services.core.bus import (
@@ -28,6 +28,8 @@ from services.core.kafka import (
     LagProbe,
     behind_last_fetch,
     committed_lag,
+    dead_letter,
+    dead_letter_message,
     ensure_topics,
     kafka_publisher,
     record_lifetime,
@@ -35,6 +37,7 @@ from services.core.kafka import (
 from services.core.models import DeadLetterV1
 from services.core.polling import header_time
 from services.core.topics import HEADER_EFFECTIVE_AT, Topics
+from services.dlq.reader import read_dead_letters
 
 
 async def read_all(
@@ -454,3 +457,28 @@ async def test_a_topics_record_lifetime_is_its_retention_plus_a_segment_or_for_e
                          "short": 7_200.0}  # fmt: skip
     with pytest.raises(KafkaError):
         await record_lifetime(settings, settings.topic_prefix + "no-such-topic")
+
+
+async def test_dead_letters_are_read_from_each_partitions_log_start(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    """A dead-letter partition whose records all passed the retention (its log start at its
+    end) once kept `dlq list|show|retry` waiting for records that no longer exist."""
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    extractor, store = (TopicPartition(topics.dead_letter(c), 0) for c in ("extractor", "store"))
+    record = dead_letter(Message(topics.articles, 0, 1, b"k", b"bad"), "extractor", ValueError("x"))
+    async with kafka_publisher(settings) as publisher:
+        for dlq in (extractor, store):
+            await publisher.publish_many([dead_letter_message(dlq.topic, record)] * 2)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:  # what the retention does: the extractor's both, the store's first
+        await admin.delete_records({extractor: RecordsToDelete(2), store: RecordsToDelete(1)})
+    finally:
+        await admin.close()
+
+    async with asyncio.timeout(20):
+        entries = await read_dead_letters(settings, timeout=5)
+
+    assert [e.ref for e in entries] == [f"{store.topic}:0:1"]
+    assert entries[0].reason == "x"
