@@ -2,8 +2,9 @@
 
 The plan is computed first (pure data, printed by ``--dry-run``); applying it commits the new
 offsets for the group, which must have no running members (stop its service first, as with
-Kafka's own ``kafka-consumer-groups --reset-offsets``).  Idempotent handlers make the
-re-consumed range a no-op except where the code changed, e.g. a newer extractor.
+Kafka's own ``kafka-consumer-groups --reset-offsets``); it never moves a group forward.
+Idempotent handlers make the re-consumed range a no-op except where the code changed, e.g. a
+newer extractor.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from services.core.config import Settings
@@ -32,6 +34,14 @@ class Rewind:
         return max(0, self.current - self.target)
 
 
+def rewind_target(current: int, at_time: int | None, end: int) -> int:
+    """Where a partition's committed offset goes: the first record at or after the time (the
+    end when there is none), but never past where the group is — a time after its position
+    would skip records it has yet to handle.  ``current`` below 0: nothing committed."""
+    target = end if at_time is None else at_time
+    return target if current < 0 else min(target, current)
+
+
 async def plan_rewind(settings: Settings, group: str, to_time: datetime) -> list[Rewind]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_of(settings), group_id=None)
@@ -48,8 +58,9 @@ async def plan_rewind(settings: Settings, group: str, to_time: datetime) -> list
         plan = []
         for tp in partitions:
             hit = found.get(tp)
-            target = hit.offset if hit is not None else ends[tp]
-            plan.append(Rewind(tp.topic, tp.partition, committed[tp].offset, target))
+            current = committed[tp].offset
+            target = rewind_target(current, hit.offset if hit is not None else None, ends[tp])
+            plan.append(Rewind(tp.topic, tp.partition, current, target))
         return plan
     finally:
         await consumer.stop()
@@ -62,11 +73,15 @@ async def apply_rewind(settings: Settings, group: str, plan: list[Rewind]) -> No
     )
     await consumer.start()
     try:
-        parts = [TopicPartition(r.topic, r.partition) for r in plan]
-        consumer.assign(parts)
-        await consumer.commit(
-            {TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.target, "") for r in plan}
-        )
+        targets = {TopicPartition(r.topic, r.partition): r.target for r in plan}
+        consumer.assign(list(targets))
+        try:
+            await consumer.commit({tp: OffsetAndMetadata(at, "") for tp, at in targets.items()})
+        except KafkaError as exc:  # the broker refuses commits into a group with live members
+            raise ReplayTerminal(
+                f"could not move group {group!r} ({exc!r}); stop the service that consumes "
+                "with it first"
+            ) from exc
     finally:
         await consumer.stop()
 

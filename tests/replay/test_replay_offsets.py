@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+import pytest
+
 from services.core.bus import Message, Outgoing
 from services.core.config import Settings
 from services.core.kafka import ConsumerLoop, committed_lag, ensure_topics, kafka_publisher
 from services.core.topics import Topics
-from services.replay.offsets import apply_rewind, plan_rewind, render_plan
+from services.replay.offsets import apply_rewind, plan_rewind, render_plan, rewind_target
 
 
 async def consume_all(settings: Settings, group: str, expected: int) -> list[bytes]:
@@ -62,3 +64,22 @@ async def test_a_group_rewound_to_a_time_re_consumes_exactly_what_came_after_it(
     assert await committed_lag(settings, "g-rewind", [topic]) == 4
     again = await consume_all(settings, "g-rewind", 4)
     assert sorted(again) == sorted(f"new{i}".encode() for i in range(4))
+
+    future = await plan_rewind(settings, "g-rewind", datetime(2100, 1, 1, tzinfo=UTC))
+    assert [(s.target, s.messages) for s in future] == [(s.current, 0) for s in future]
+
+
+@pytest.mark.parametrize(
+    ("current", "at_time", "end", "target"),
+    [
+        (100, 40, 120, 40),  # back to the first record at the time
+        (100, 110, 120, 100),  # a time past the group's position: it stays
+        (100, None, 120, 100),  # a time past every record: it stays, not to the end
+        (-1, None, 120, 120),  # nothing committed: the end
+        (-1, 40, 120, 40),
+    ],
+)
+def test_a_rewind_never_moves_a_group_forward(
+    current: int, at_time: int | None, end: int, target: int
+) -> None:
+    assert rewind_target(current, at_time, end) == target
