@@ -332,6 +332,8 @@ class ConsumerLoop:
     """Where each partition is in event time (polls in event time), for the assignment of
     :attr:`_merge_generation`."""
     _merge_generation: int = -1
+    _lag_series: set[str] = field(default_factory=set)
+    """The partitions whose lag this loop exports (those it was last assigned)."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.merge_step < 1:
@@ -504,6 +506,9 @@ class ConsumerLoop:
             return
         for partition, lag in lags.items():
             metrics.CONSUMER_LAG.labels(service=self.service, partition=partition).set(lag)
+        for gone in self._lag_series - set(lags):  # another instance reports these now
+            metrics.CONSUMER_LAG.remove(self.service, gone)
+        self._lag_series = set(lags)
 
     async def _handle_with_retry(
         self, consumer: AIOKafkaConsumer, batch: list[Message], stop: asyncio.Event

@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 from aiokafka.errors import IllegalStateError, KafkaError
+from prometheus_client import REGISTRY
 
 from services.core.bus import (
     MAX_MESSAGE_BYTES,
@@ -482,3 +483,26 @@ async def test_dead_letters_are_read_from_each_partitions_log_start(
 
     assert [e.ref for e in entries] == [f"{store.topic}:0:1"]
     assert entries[0].reason == "x"
+
+
+async def test_the_lag_of_a_partition_lost_in_a_rebalance_is_no_longer_exported(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another instance exports it now: a stale copy here would be summed with its."""
+    settings = make_settings()
+    loop = ConsumerLoop(settings, "lagtest", ["t"], "g", failing_on_poison([]), MemoryBus())
+    assignments = iter([{"t:0": 5, "t:1": 3}, {"t:1": 2}])
+
+    async def lag() -> dict[str, int]:
+        return next(assignments)
+
+    monkeypatch.setattr(loop, "lag", lag)
+
+    def exported(partition: str) -> float | None:
+        labels = {"service": "lagtest", "partition": partition}
+        return REGISTRY.get_sample_value("infraledger_consumer_lag", labels)
+
+    await loop._report_lag()
+    assert (exported("t:0"), exported("t:1")) == (5, 3)
+    await loop._report_lag()  # t:0 went to another instance
+    assert (exported("t:0"), exported("t:1")) == (None, 2)
