@@ -110,6 +110,8 @@ def decode_document(body: bytes, content_type: str | None = None) -> Decoded:
     candidates: list[tuple[str, str, int]] = []
     header = normalise_encoding(charset_from_content_type(content_type))
     bom = _bom(body)
+    if header and header.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:1024]:
+        header = None  # markup in UTF-16 has a zero byte in every ASCII character; this has none
     if header and not (bom and header.startswith("utf-16")):
         candidates.append((header, "header", 0))
     if bom:

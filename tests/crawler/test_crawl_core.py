@@ -150,6 +150,14 @@ def test_a_wrong_header_charset_loses_to_the_document() -> None:
     assert "엔비디아" in decode_document(body, "text/html; charset=iso-8859-1").text
 
 
+def test_a_utf_16_header_on_a_page_without_zero_bytes_is_not_believed() -> None:
+    page = seed_html("utf-8").encode()
+    decoded = decode_document(page, "text/html; charset=utf-16")
+    assert "엔비디아" in decoded.text and decoded.encoding == "utf-8"
+    really = seed_html("utf-16").encode("utf-16-le")  # no BOM, but a zero in every ASCII char
+    assert "엔비디아" in decode_document(really, "text/html; charset=utf-16le").text
+
+
 def test_bom_and_invalid_bytes() -> None:
     assert decode_document("\ufeff안녕".encode("utf-16-le"), None).text == "안녕"
     broken = "<p>GPU 공급 계약</p>".encode() * 50 + b"\xff\xfe"
