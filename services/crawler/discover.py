@@ -136,11 +136,12 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
         entries.append(
             Link(url=urljoin(base_url, loc.strip()), title=title, published=_parse_time(when, KST))
         )
-        if len(entries) >= MAX_LINKS:
-            break
+    # the newest MAX_LINKS of all, not the first in the file: many list the oldest first
     if kind == "sitemapindex":
-        return Sitemap(children=tuple(newest_first(entries)))
-    return Sitemap(links=tuple(newest_first(entries)))
+        if not any(child.published for child in entries):
+            entries.reverse()  # undated children (WordPress's): the last ones are the newest
+        return Sitemap(children=tuple(newest_first(entries)[:MAX_LINKS]))
+    return Sitemap(links=tuple(newest_first(entries)[:MAX_LINKS]))
 
 
 def looks_like_sitemap(body: bytes) -> bool:

@@ -8,7 +8,7 @@ import dataclasses
 import gzip
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from services.crawler import _minhash
 from services.crawler import parse as parse_module
 from services.crawler.decode import decode_document
 from services.crawler.discover import (
+    MAX_LINKS,
     DiscoveryError,
     parse_feed,
     parse_sitemap,
@@ -464,6 +465,29 @@ def test_feeds_and_sitemaps_yield_links_newest_first() -> None:
     assert parse_sitemap(XXE, "https://x.example/").links == ()
     with pytest.raises(DiscoveryError):
         parse_sitemap(b"<html></html>", "https://x.example/")
+
+
+def test_a_sitemap_listed_oldest_first_gives_its_newest_links() -> None:
+    urls = "".join(
+        f"<url><loc>https://news.example/article/{n}</loc>"
+        f"<lastmod>{date(2020, 1, 1) + timedelta(days=n):%Y-%m-%d}</lastmod></url>"
+        for n in range(MAX_LINKS + 1000)
+    )
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    links = parse_sitemap(body.encode(), "https://news.example/sitemap.xml").links
+    assert len(links) == MAX_LINKS
+    assert links[0].url == f"https://news.example/article/{MAX_LINKS + 999}"  # the newest
+
+
+def test_an_undated_sitemap_index_gives_its_last_children_first() -> None:
+    children = "".join(
+        f"<sitemap><loc>https://b.example/wp-sitemap-posts-post-{n}.xml</loc></sitemap>"
+        for n in range(1, 9)
+    )
+    xmlns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    body = f'<sitemapindex xmlns="{xmlns}">{children}</sitemapindex>'
+    index = parse_sitemap(body.encode(), "https://b.example/wp-sitemap.xml")
+    assert index.children[0].url.endswith("post-8.xml")  # WordPress numbers the newest last
 
 
 def test_section_pages_yield_same_site_article_links() -> None:
