@@ -229,6 +229,10 @@ def decode_content(raw: bytes, content_encoding: str | None, cap: int) -> bytes:
     return decoder.feed(raw) + decoder.flush()
 
 
+MAX_COOKIES = 1000
+"""Cookies a fetcher keeps at most (see :meth:`Fetcher._bound_cookies`)."""
+
+
 def _check_url(url: str) -> None:
     try:
         parts = urlsplit(url)
@@ -355,6 +359,16 @@ class Fetcher:
                 request_headers=tuple(headers.items()),
             )
 
+    def _bound_cookies(self) -> None:
+        """Keep the jar under :data:`MAX_COOKIES`: a crawl of months meets more sites than it
+        needs to remember, and the jar walks every cookie it holds for each request.  Expired
+        cookies go first, then session cookies, then all (a news site sets them again)."""
+        jar = self._cookies.jar
+        for shed in (jar.clear_expired_cookies, jar.clear_session_cookies, jar.clear):
+            if len(jar) <= MAX_COOKIES:
+                return
+            shed()
+
     async def _one(
         self, url: str, headers: dict[str, str]
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes, bytes, str]:
@@ -370,6 +384,7 @@ class Fetcher:
                 response.request = request
                 if "set-cookie" in response.headers:
                     self._cookies.extract_cookies(response)
+                    self._bound_cookies()
                 return await self._read(url, response)
             finally:
                 await response.aclose()

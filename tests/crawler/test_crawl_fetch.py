@@ -113,6 +113,20 @@ async def test_requests_carry_the_crawler_headers_and_the_cookies_the_site_set(
     assert last.headers["cookie"] == "session=s1" and last.headers["if-none-match"] == '"v1"'
 
 
+async def test_the_cookie_jar_stays_bounded_over_many_sites(
+    site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("services.core.httpfetch.MAX_COOKIES", 3)
+    for n in range(6):
+        site.route(f"s{n}.test", "/login", Response(200, [("Set-Cookie", f"id={n}; Path=/")]))
+    async with _fetcher(site) as f:
+        for n in range(6):
+            await f.get(site.url(f"s{n}.test", "/login"))
+            assert len(f._cookies.jar) <= 3
+        await f.get(site.url("s5.test", "/login"))  # the site sets its cookie again
+        assert any(c.domain.startswith("s5.test") for c in f._cookies.jar)
+
+
 @pytest.mark.parametrize(
     ("path", "error", "kind"),
     [
