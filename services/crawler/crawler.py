@@ -57,6 +57,11 @@ from services.crawler.workers import ParsePool, ParseWorkerCrashed
 
 log = logging.getLogger("infraledger.crawler")
 
+PASSING_STATUSES = frozenset({403, 404, 408, 425, 429})
+"""Client errors that often pass: a firewall's 403 for a burst, the 404 of a page the feed
+announced before it went up, timeouts and rate limits.  The URL is tried again at a later poll
+while it is still listed; other 4xx are remembered for good."""
+
 MAX_RETRY_AFTER = 120.0
 MAX_WAIT_IN_POLL = 120.0
 MAX_ATTEMPTS = 3
@@ -387,7 +392,7 @@ class Crawler:
                 return self._decide(Decision(link.url, source.name, "robots", "after redirect"))
         except HttpStatusError as exc:
             self._error(f"http_{exc.status}")
-            if 400 <= exc.status < 500 and exc.status != 429:
+            if 400 <= exc.status < 500 and exc.status not in PASSING_STATUSES:
                 await asyncio.to_thread(
                     self.state.remember,
                     canonical,

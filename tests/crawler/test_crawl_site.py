@@ -451,3 +451,37 @@ async def test_explain_lists_the_relevance_reasons(env: Env) -> None:
     kept = next(d for d in decisions if d.outcome == "published")
     assert kept.verdict is not None and kept.verdict.relevant
     assert json.dumps([d.outcome for d in decisions])
+
+
+@pytest.mark.parametrize("status", [404, 403])
+async def test_an_article_not_there_yet_is_fetched_again_at_a_later_poll(
+    make_settings: Callable[..., Settings], tmp_path: Path, status: int
+) -> None:
+    """The feed announced it before the page went up (404), or a firewall turned a burst away
+    (403): the next poll that still lists it fetches it again."""
+    async with FakeSite() as site:
+        host = "early.test"
+        site.route(host, "/robots.txt", Response(404, [], b""))
+        feed = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>e</title>
+<item><title>GPU</title><link>{site.url(host, "/article/1")}</link></item>
+</channel></rss>""".encode()
+        site.route(host, "/rss.xml", Response(200, [("Content-Type", "application/rss+xml")], feed))
+        site.route(host, "/article/1", Response(status, [], b"not yet"))
+        settings = make_settings(crawl_delay=DELAY, fetch_timeout=0.5, archive_dir=tmp_path)
+        sources = parse_sources(
+            {"sources": [{"name": "early", "lang": "ko", "feeds": [site.url(host, "/rss.xml")]}]}
+        )
+        bus = MemoryBus()
+
+        async def poll() -> CrawlStats:
+            return await run_crawler(
+                settings, bus, asyncio.Event(), once=True, sources=sources, resolver=site.resolve
+            )
+
+        first = await poll()
+        site.route(host, "/article/1", html(page("엔비디아, 한국에 GPU 26만장 공급", SEED)))
+        second = await poll()
+
+    assert (first.published, first.errors[f"http_{status}"]) == (0, 1)
+    assert second.published == 1
+    assert [a.url for a in published(bus, settings)] == [site.url(host, "/article/1")]
