@@ -9,7 +9,14 @@ import json
 
 from services.core.config import load_settings
 from services.core.errors import ConfigError
-from services.dlq.reader import DeadLetterEntry, read_dead_letters, retry
+from services.dlq.reader import (
+    DeadLetterEntry,
+    mark_retried,
+    not_yet_retried,
+    read_dead_letters,
+    retried_up_to,
+    retry,
+)
 
 
 def _entries() -> list[DeadLetterEntry]:
@@ -46,7 +53,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_retry(args: argparse.Namespace) -> int:
     settings = load_settings()
     entries = _entries()
-    chosen = entries if args.all else [e for e in entries if e.ref in set(args.refs)]
+    if args.all:  # what an earlier --all sent is not sent again
+        chosen = not_yet_retried(entries, asyncio.run(retried_up_to(settings)))
+    else:
+        chosen = [e for e in entries if e.ref in set(args.refs)]
     if not chosen:
         print("nothing to retry")
         return 1
@@ -59,7 +69,10 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with kafka_publisher(settings) as publisher:
-            return await retry(chosen, publisher)
+            sent = await retry(chosen, publisher)
+        if args.all:
+            await mark_retried(settings, chosen)
+        return sent
 
     print(f"re-published {asyncio.run(run())} message(s) to their original topics")
     return 0
@@ -74,5 +87,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     show.set_defaults(func=cmd_show)
     again = actions.add_parser("retry", help="publish the originals back to their topics")
     again.add_argument("refs", nargs="*", metavar="REF")
-    again.add_argument("--all", action="store_true")
+    again.add_argument(
+        "--all", action="store_true", help="every dead letter not re-driven by an earlier --all"
+    )
     again.set_defaults(func=cmd_retry)

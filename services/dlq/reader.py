@@ -6,8 +6,10 @@ import asyncio
 import base64
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
+from aiokafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
 from services.core.bus import Outgoing, Publisher
@@ -18,6 +20,12 @@ from services.core.topics import Topics
 
 CONSUMERS = ("extractor", "store", "alerts")
 HEADER_DLQ_RETRY = "infraledger-dlq-retry"
+
+
+def retry_group(settings: Settings) -> str:
+    """The consumer group whose committed offsets mark how far ``dlq retry --all`` has
+    re-driven each dead-letter partition: the next ``--all`` sends only what came since."""
+    return f"{settings.group_prefix}-dlq-retry"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,12 @@ class DeadLetterEntry:
     def redrivable(self) -> bool:
         """Whether :func:`retry` can send it: a record carrying its original."""
         return self.record is not None and not self.record.original_omitted
+
+    @property
+    def position(self) -> tuple[TopicPartition, int]:
+        """Its dead-letter partition and offset."""
+        topic, partition, offset = self.ref.rsplit(":", 2)
+        return TopicPartition(topic, int(partition)), int(offset)
 
     @property
     def reason(self) -> str:
@@ -79,6 +93,52 @@ async def read_dead_letters(settings: Settings, timeout: float = 10.0) -> list[D
     finally:
         await consumer.stop()
     return entries
+
+
+def not_yet_retried(
+    entries: list[DeadLetterEntry], retried: dict[TopicPartition, int]
+) -> list[DeadLetterEntry]:
+    """The entries at or after where ``dlq retry --all`` last stopped in their partition."""
+    return [e for e in entries if e.position[1] >= retried.get(e.position[0], 0)]
+
+
+async def retried_up_to(settings: Settings) -> dict[TopicPartition, int]:
+    """Where ``dlq retry --all`` stopped in each dead-letter partition (the next offset)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
+    await admin.start()
+    try:
+        for _ in range(20):  # a cluster's first group waits for its offsets topic
+            try:
+                committed = await admin.list_consumer_group_offsets(retry_group(settings))
+                break
+            except GroupCoordinatorNotAvailableError:
+                await asyncio.sleep(0.5)
+        else:
+            committed = await admin.list_consumer_group_offsets(retry_group(settings))
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
+
+
+async def mark_retried(settings: Settings, entries: list[DeadLetterEntry]) -> None:
+    """Record that ``entries`` (and what came before them) were re-driven."""
+    ends: dict[TopicPartition, int] = {}
+    for entry in entries:
+        tp, offset = entry.position
+        ends[tp] = max(ends.get(tp, 0), offset + 1)
+    if not ends:
+        return
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_of(settings),
+        group_id=retry_group(settings),
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.commit({tp: OffsetAndMetadata(at, "") for tp, at in ends.items()})
+    finally:
+        await consumer.stop()
 
 
 def _entry(ref: str, value: bytes | None) -> DeadLetterEntry:

@@ -38,7 +38,12 @@ from services.core.kafka import (
 from services.core.models import DeadLetterV1
 from services.core.polling import header_time
 from services.core.topics import HEADER_EFFECTIVE_AT, Topics
-from services.dlq.reader import read_dead_letters
+from services.dlq.reader import (
+    mark_retried,
+    not_yet_retried,
+    read_dead_letters,
+    retried_up_to,
+)
 
 
 async def read_all(
@@ -483,6 +488,23 @@ async def test_dead_letters_are_read_from_each_partitions_log_start(
 
     assert [e.ref for e in entries] == [f"{store.topic}:0:1"]
     assert entries[0].reason == "x"
+
+
+async def test_retry_all_sends_only_what_was_dead_lettered_since_the_last_retry_all(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    dlq = topics.dead_letter("extractor")
+    record = dead_letter(Message(topics.articles, 0, 1, b"k", b"bad"), "extractor", ValueError("x"))
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many([dead_letter_message(dlq, record)] * 2)
+        first = await read_dead_letters(settings, timeout=5)
+        assert not_yet_retried(first, await retried_up_to(settings)) == first  # none yet
+        await mark_retried(settings, first)  # what `dlq retry --all` does after sending them
+        await publisher.publish_many([dead_letter_message(dlq, record)])  # failed again
+
+    later = await read_dead_letters(settings, timeout=5)
+    assert [e.ref for e in not_yet_retried(later, await retried_up_to(settings))] == [f"{dlq}:0:2"]
 
 
 async def test_the_lag_of_a_partition_lost_in_a_rebalance_is_no_longer_exported(
