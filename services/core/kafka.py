@@ -7,7 +7,11 @@ Delivery semantics, stated plainly:
   A crash in between redelivers the batch; every handler is idempotent by a database constraint
   or by deterministic message keys, so a redelivery changes nothing.
 - A handler raising :class:`~services.core.errors.RetryableError` leaves the batch uncommitted;
-  the loop backs off and tries it again (the broker or database was briefly away).
+  the loop backs off and tries it again (the broker or database was briefly away).  Every
+  :data:`SPLIT_AFTER` tries it handles the batch one message at a time instead: a message that
+  keeps failing while the others go through — and go through again when asked — is
+  dead-lettered as :class:`PersistentFailure` (a row the database refuses for good reads as
+  retryable too); when nothing goes through, the database is away and the batch waits whole.
 - Any other error makes the loop handle the batch one message at a time; a message that still
   fails goes to the consumer's dead-letter topic with the reason and its original bytes, and the
   loop moves on.  Nothing escapes the loop and nothing is dropped silently.
@@ -48,7 +52,7 @@ from services.core.bus import (
     fits,
 )
 from services.core.config import Settings
-from services.core.errors import RetryableError
+from services.core.errors import RetryableError, TerminalError
 from services.core.models import DeadLetterError, DeadLetterV1
 from services.core.polling import EventTimeMerge
 from services.core.topics import Topics
@@ -68,6 +72,18 @@ def backoff_delays(first: float = 0.2, cap: float = 30.0) -> AsyncIterator[float
             delay = min(cap, delay * 2)
 
     return gen()
+
+
+SPLIT_AFTER = 5
+"""Tries of a whole batch failing as retryable before it is handled one message at a time."""
+MESSAGE_TRIES = 5
+"""Further tries of one message that still fails while the rest of its batch went through."""
+OUTAGE_AFTER = 3
+"""Messages failing one after the other, none passing, that end a split as an outage."""
+
+
+class PersistentFailure(TerminalError):
+    """A message whose retryable failure outlived its tries while others went through."""
 
 
 class BusUnavailable(RetryableError):
@@ -523,11 +539,16 @@ class ConsumerLoop:
             counts[tp] += 1
         delays = backoff_delays(cap=10.0)
         generation = self.listener.generation
+        tries = 0
         while True:
             try:
                 await self._handle(batch)
                 break
             except RetryableError as exc:
+                tries += 1
+                split = tries % SPLIT_AFTER == 0 and len(batch) > 1
+                if split and await self._split(batch, stop):
+                    break
                 delay = await anext(delays)
                 log.warning(
                     "retryable failure, backing off",
@@ -577,26 +598,76 @@ class ConsumerLoop:
                 asyncio.get_running_loop().time() - started
             )
 
+    async def _split(self, batch: list[Message], stop: asyncio.Event) -> bool:
+        """A batch that kept failing as retryable (every :data:`SPLIT_AFTER` tries), handled
+        one message at a time: whether it is done.  When the first :data:`OUTAGE_AFTER` fail
+        and none goes through, the failure is the dependency's (a database away) and the batch
+        is tried again later, whole.  When others go through, a message
+        still failing after :data:`MESSAGE_TRIES` of its own is a message no retry will pass
+        (a row the database refuses for good, misread as transient) when a message that went
+        through goes through again right after: it is dead-lettered, not allowed to hold every
+        partition of the poll for ever.  When that fails too, the database is away again, and
+        the batch waits whole."""
+        failing: list[tuple[Message, RetryableError]] = []
+        passed: list[Message] = []
+        for message in batch:
+            if stop.is_set():
+                return False
+            try:
+                await self._handle([message])
+                passed.append(message)
+            except RetryableError as exc:
+                failing.append((message, exc))
+                if not passed and len(failing) >= OUTAGE_AFTER:
+                    return False  # the first ones all fail: the dependency is away
+        if not passed:
+            return False
+        for message, error in failing:
+            delays = backoff_delays(cap=10.0)
+            for _ in range(MESSAGE_TRIES):
+                if stop.is_set():
+                    return False
+                await asyncio.sleep(await anext(delays))
+                try:
+                    await self._handle([message])
+                    break
+                except RetryableError as again:
+                    error = again
+            else:
+                try:  # is the dependency there now?  A message that went through goes again
+                    await self._handle([passed[-1]])  # (a no-op: the handlers are idempotent)
+                except RetryableError:
+                    return False  # it is away: an outage, the batch waits for it whole
+                await self._dead_letter(message, PersistentFailure(
+                    f"a retryable failure persisted through {SPLIT_AFTER + MESSAGE_TRIES} tries "
+                    f"while the rest of its batch went through: {error}"
+                ))  # fmt: skip
+        return True
+
     async def _handle_one(self, message: Message) -> None:
         try:
             await self.handler([message])
         except RetryableError:
             raise
         except Exception as exc:
-            record = dead_letter(message, self.service, exc)
-            log.error(
-                "dead-lettered message",
-                extra={"service": self.service, "topic": message.topic,
-                       "partition": message.partition, "offset": message.offset,
-                       "key": (message.key_text or "")[:200], "reason": record.error.reason},
-            )  # fmt: skip
-            dlq = Topics(self.settings.topic_prefix).dead_letter(self.service)
-            try:
-                await self.dead_letters.publish_many([dead_letter_message(dlq, record)])
-            except MessageTooLarge:  # a dead-letter topic made elsewhere, with a lower limit
-                omitted = without_original(record)
-                await self.dead_letters.publish_many([dead_letter_message(dlq, omitted)])
-            metrics.DEAD_LETTERED.labels(service=self.service, topic=message.topic).inc()
+            await self._dead_letter(message, exc)
+
+    async def _dead_letter(self, message: Message, exc: Exception) -> None:
+        """Send ``message`` to this consumer's dead-letter topic with ``exc`` as the reason."""
+        record = dead_letter(message, self.service, exc)
+        log.error(
+            "dead-lettered message",
+            extra={"service": self.service, "topic": message.topic,
+                   "partition": message.partition, "offset": message.offset,
+                   "key": (message.key_text or "")[:200], "reason": record.error.reason},
+        )  # fmt: skip
+        dlq = Topics(self.settings.topic_prefix).dead_letter(self.service)
+        try:
+            await self.dead_letters.publish_many([dead_letter_message(dlq, record)])
+        except MessageTooLarge:  # a dead-letter topic made elsewhere, with a lower limit
+            omitted = without_original(record)
+            await self.dead_letters.publish_many([dead_letter_message(dlq, omitted)])
+        metrics.DEAD_LETTERED.labels(service=self.service, topic=message.topic).inc()
 
 
 def _message(record: Any) -> Message:

@@ -437,6 +437,60 @@ async def test_retryable_failure_is_retried_not_dead_lettered(
     assert await committed_lag(settings, "g-none", [topics.dead_letter("extractor")]) == 0
 
 
+async def test_a_message_failing_as_retryable_for_good_is_dead_lettered_not_holding_the_rest(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    """A row the database refuses for good reads as retryable (an integrity or program-limit
+    error); alone it once held every partition of the poll for ever."""
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    handled: list[bytes] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        if any(m.value == b"sticky" for m in batch):
+            raise RetryableError("index row size exceeds the maximum")
+        handled.extend(m.value for m in batch)
+
+    values = [b"a", b"sticky", b"b", b"c"]
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many([Outgoing(topics.articles, "k", v) for v in values])
+        articles = [topics.articles]
+        loop = ConsumerLoop(settings, "extractor", articles, "g-sticky", handler, publisher)
+        await run_until(loop, lambda: loop.consumed >= 4, timeout=120)
+
+    assert list(dict.fromkeys(handled)) == [b"a", b"b", b"c"]  # c once more: the probe
+    (raw,) = await read_all(settings, topics.dead_letter("extractor"), 1)
+    record = DeadLetterV1.model_validate_json(raw)
+    assert (record.error.kind, record.offset) == ("PersistentFailure", 1)
+    assert "index row size" in record.error.reason
+    assert await committed_lag(settings, "g-sticky", [topics.articles]) == 0
+
+
+async def test_an_outage_is_waited_out_and_nothing_is_dead_lettered(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings, topics = await one_partition(make_settings, kafka_bootstrap)
+    handled: list[bytes] = []
+    failures = 8  # the 5 tries before a split, then its first 3 messages: an outage
+
+    async def handler(batch: Sequence[Message]) -> None:
+        nonlocal failures
+        if failures > 0:
+            failures -= 1
+            raise RetryableError("database away")
+        handled.extend(m.value for m in batch)
+
+    values = [b"a", b"b", b"c", b"d", b"e"]
+    async with kafka_publisher(settings) as publisher:
+        await publisher.publish_many([Outgoing(topics.articles, "k", v) for v in values])
+        articles = [topics.articles]
+        loop = ConsumerLoop(settings, "extractor", articles, "g-outage", handler, publisher)
+        await run_until(loop, lambda: len(handled) == 5, timeout=120)
+
+    assert sorted(handled) == sorted(values)
+    assert await committed_lag(settings, "g-outage", [topics.articles]) == 0
+    assert await committed_lag(settings, "g-none", [topics.dead_letter("extractor")]) == 0
+
+
 async def test_a_topics_record_lifetime_is_its_retention_plus_a_segment_or_for_ever(
     kafka_bootstrap: str, make_settings: Callable[..., Settings]
 ) -> None:
