@@ -39,7 +39,7 @@ def test_up_once_prints_the_seed_ledger_with_evidence_and_a_second_run_adds_noth
     for line in ("Korean government", "Samsung Electronics", "Hyundai Motor Group"):
         assert line in ledger
     assert "우선 정부는 공공 부문에 최대 5만개 GPU를 배치해" in ledger
-    assert "total 260,000 gpu, parts 150,000, unallocated 110,000" in ledger
+    assert "total ≤260,000 gpu, parts ~150,000, unallocated ~110,000" in ledger
     assert second.stdout == first.stdout
     assert (tmp_path / "var" / "infraledger.db").exists()
     assert (tmp_path / "var" / "kafka" / "node1" / "data" / "meta.properties").exists()
