@@ -9,6 +9,7 @@ import pytest
 from alerts_helpers import (
     Factory,
     MakeSettings,
+    Receiver,
     Reply,
     StartReceiver,
     always,
@@ -21,6 +22,7 @@ from alerts_helpers import (
     subscribe,
 )
 
+from services.alerts import repository
 from services.alerts.payload import webhook_id
 from services.alerts.service import wait_settled
 from services.alerts.tables import Endpoint
@@ -35,18 +37,23 @@ def settings(make_settings: MakeSettings, db_url: str) -> Settings:
     )
 
 
+async def deliver_one_change(
+    factory: Factory, settings: Settings, receiver: Receiver
+) -> tuple[repository.DeliveryView, list[repository.AttemptView]]:
+    """One change to a new endpoint at ``receiver``, delivered until it settles."""
+    endpoint_id, _ = subscribe(factory, receiver.url)
+    change = make_change()
+    async with running_worker(factory, settings):
+        await publish(factory, settings, change)
+        assert await wait_settled(factory, timeout=5)
+    return delivery_of(factory, webhook_id(change.id, endpoint_id))
+
+
 async def test_an_answer_with_a_nul_byte_is_recorded_and_delivered(
     factory: Factory, settings: Settings, receivers: StartReceiver
 ) -> None:
     receiver = await receivers(always(Reply(200, body=b"ok\x00done")))
-    endpoint_id, _ = subscribe(factory, receiver.url)
-    change = make_change()
-
-    async with running_worker(factory, settings):
-        await publish(factory, settings, change)
-        assert await wait_settled(factory, timeout=5)
-
-    delivery, attempts = delivery_of(factory, webhook_id(change.id, endpoint_id))
+    delivery, attempts = await deliver_one_change(factory, settings, receiver)
     assert delivery.state == "delivered"
     assert [a.response_body for a in attempts] == ["ok\ufffddone"]
     assert len(receiver.requests) == 1
@@ -57,14 +64,7 @@ async def test_a_retry_after_that_is_no_number_leaves_the_schedule_in_charge(
 ) -> None:
     busy = Reply(503, headers=(("Retry-After", "²"),))  # 0xB2 on the wire
     receiver = await receivers(script(busy, Reply(200)))
-    endpoint_id, _ = subscribe(factory, receiver.url)
-    change = make_change()
-
-    async with running_worker(factory, settings):
-        await publish(factory, settings, change)
-        assert await wait_settled(factory, timeout=5)
-
-    delivery, attempts = delivery_of(factory, webhook_id(change.id, endpoint_id))
+    delivery, attempts = await deliver_one_change(factory, settings, receiver)
     assert delivery.state == "delivered"
     assert [(a.status_code, a.outcome) for a in attempts] == [(503, "retry"), (200, "delivered")]
 
@@ -80,14 +80,7 @@ async def test_an_attempt_that_crashes_is_recorded_and_gives_up_on_schedule(
 
     monkeypatch.setattr("services.alerts.service.webhook_headers", broken)
     receiver = await receivers(always(Reply(200)))
-    endpoint_id, _ = subscribe(factory, receiver.url)
-    change = make_change()
-
-    async with running_worker(factory, settings):
-        await publish(factory, settings, change)
-        assert await wait_settled(factory, timeout=5)
-
-    delivery, attempts = delivery_of(factory, webhook_id(change.id, endpoint_id))
+    delivery, attempts = await deliver_one_change(factory, settings, receiver)
     assert delivery.state == "failed"
     assert [(a.error_class, a.outcome) for a in attempts] == [
         ("crashed", "retry"),
