@@ -63,12 +63,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     (:func:`services.core.schema_fit.misfits`): the previous release runs on it during a
     rollout or after a rollback.  When it does not fit, :class:`UnknownSchema` says why.
     """
-    if revision == "head":
-        unknown = _unknown_revisions(url)
-        if unknown:
-            _accept_unknown(url, unknown)
-            return
-    _run(url, command.upgrade, revision)
+    _run(url, command.upgrade, revision, newer_schema_ok=revision == "head")
 
 
 def downgrade(url: str, revision: str) -> None:
@@ -96,21 +91,16 @@ def schema_differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, target_metadata()))
 
 
-def _unknown_revisions(url: str) -> set[str]:
-    """The database's revisions that this release's migration scripts do not have."""
-    script = ScriptDirectory.from_config(alembic_config(url))
+def _accept_unknown(connection: Connection, script: ScriptDirectory) -> bool:
+    """Whether the database on ``connection`` is at a revision ``script`` does not have (another
+    release migrated it) whose schema fits this release's tables: run on it as it is.  Raises
+    :class:`UnknownSchema` when it does not fit; False when every revision is known."""
     known = {each.revision for each in script.walk_revisions()}
-    return set(current_revisions(url)) - known
-
-
-def _accept_unknown(url: str, unknown: set[str]) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            problems = misfits(schema_differences(connection))
-    finally:
-        engine.dispose()
-    newest = ", ".join(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    unknown = set(MigrationContext.configure(connection).get_current_heads()) - known
+    if not unknown:
+        return False
+    problems = misfits(schema_differences(connection))
+    newest = ", ".join(script.get_heads())
     revisions = ", ".join(sorted(unknown))
     if problems:
         raise UnknownSchema(
@@ -125,13 +115,24 @@ def _accept_unknown(url: str, unknown: set[str]) -> None:
         revisions,
         newest,
     )
+    return True
 
 
-def _run(url: str, step: Callable[[Config, str], None], revision: str) -> None:
+def _run(
+    url: str,
+    step: Callable[[Config, str], None],
+    revision: str,
+    *,
+    newer_schema_ok: bool = False,
+) -> None:
+    """``step`` to ``revision`` in one transaction on one connection; with
+    ``newer_schema_ok``, first :func:`_accept_unknown` on the same connection."""
     engine = make_engine(url)
     try:
         config = alembic_config(url)
         with engine.begin() as connection:
+            if newer_schema_ok and _accept_unknown(connection, ScriptDirectory.from_config(config)):
+                return
             config.attributes["connection"] = connection
             step(config, revision)
     finally:
