@@ -57,6 +57,9 @@ from services.crawler.workers import ParsePool, ParseWorkerCrashed
 
 log = logging.getLogger("infraledger.crawler")
 
+LISTING_ERRORS = (FetchError, HttpStatusError, HostDeferred, DiscoveryError, BlockedAddress)
+"""What fails one feed, sitemap or section page of a source, and not its whole poll."""
+
 PASSING_STATUSES = frozenset({403, 404, 408, 425, 429})
 """Client errors that often pass: a firewall's 403 for a burst, the 404 of a page the feed
 announced before it went up, timeouts and rate limits.  The URL is tried again at a later poll
@@ -211,8 +214,16 @@ class Crawler:
         await self.gate.pause(urlsplit(url).hostname or "")
 
     async def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets the crawler fetch ``url``; a refusal is counted."""
         rules = await self.robots.rules(url)
-        return rules.allowed(self.agent, url)
+        if rules.allowed(self.agent, url):
+            return True
+        self.stats.robots_blocked += 1
+        metrics.ROBOTS_BLOCKED.inc()
+        return False
+
+    def _listing_failed(self, exc: Exception) -> None:
+        self._error("parse" if isinstance(exc, DiscoveryError) else error_kind(exc))
 
     async def fetch(
         self,
@@ -312,15 +323,10 @@ class Crawler:
         if depth < 1:
             for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
                 try:  # one child that fails (a private address, a host backing off) is skipped
-                    if not await self.allowed(child.url):
-                        self.stats.robots_blocked += 1
-                        metrics.ROBOTS_BLOCKED.inc()
-                        continue
-                    links += await self._sitemap_links(child.url, pending, depth + 1)
-                except (
-                    FetchError, HttpStatusError, HostDeferred, DiscoveryError, BlockedAddress
-                ) as exc:  # fmt: skip
-                    self._error(error_kind(exc) if not isinstance(exc, DiscoveryError) else "parse")
+                    if await self.allowed(child.url):
+                        links += await self._sitemap_links(child.url, pending, depth + 1)
+                except LISTING_ERRORS as exc:
+                    self._listing_failed(exc)
         return links
 
     async def discover(
@@ -335,8 +341,6 @@ class Crawler:
         for url, kind in endpoints:
             try:
                 if not await self.allowed(url):
-                    self.stats.robots_blocked += 1
-                    metrics.ROBOTS_BLOCKED.inc()
                     continue
                 if kind == "sitemap":
                     links += await self._sitemap_links(url, pending)
@@ -361,15 +365,9 @@ class Crawler:
                         link
                         for link in section_links(html, result.final_url, source.article_pattern)
                     ]
-            except (
-                FetchError,
-                HttpStatusError,
-                HostDeferred,
-                DiscoveryError,
-                BlockedAddress,
-            ) as exc:
+            except LISTING_ERRORS as exc:
                 failures += 1
-                self._error(error_kind(exc) if not isinstance(exc, DiscoveryError) else "parse")
+                self._listing_failed(exc)
                 log.warning("source %s: %s failed: %s", source.name, url, exc)
         return links, pending, failures
 
@@ -382,13 +380,9 @@ class Crawler:
         canonical = try_canonicalize(link.url) or link.url
         try:
             if not await self.allowed(link.url):
-                self.stats.robots_blocked += 1
-                metrics.ROBOTS_BLOCKED.inc()
                 return self._decide(Decision(link.url, source.name, "robots"))
             result, ref = await self.fetch(link.url, "article")
             if not await self.allowed(result.final_url):  # a redirect into a forbidden path
-                self.stats.robots_blocked += 1
-                metrics.ROBOTS_BLOCKED.inc()
                 return self._decide(Decision(link.url, source.name, "robots", "after redirect"))
         except HttpStatusError as exc:
             self._error(f"http_{exc.status}")
