@@ -127,29 +127,22 @@ def _merge_restated(drafts: list[Draft]) -> list[Draft]:
     """One fact per (subject, value, unit): a figure said twice is one commitment — unless the
     statements name different counterparties or GPU models (10,000 NVIDIA H100s this year and
     10,000 AMD MI300Xs next year are two deals of one size)."""
-    clusters: list[list[Draft]] = []
-    by_figure: dict[tuple[str, float, str], list[int]] = {}
-    order: list[int] = []  # clusters in the order of their first statement
-    loose: dict[int, Draft] = {}  # drafts without a figure, by their place in ``order``
+    by_figure: dict[tuple[str, float, str], list[list[Draft]]] = {}
+    order: list[Draft | list[Draft]] = []  # drafts without a figure, and clusters, as first said
     for draft in drafts:
         q = draft.quantity
         if q is None or q.value is None or draft.unit is None:
-            loose[len(order)] = draft
-            order.append(-1)
+            order.append(draft)
             continue
-        found = by_figure.setdefault((draft.subject.org_id, q.value, draft.unit), [])
-        for index in found:
-            if all(_compatible(draft, other) for other in clusters[index]):
-                clusters[index].append(draft)
+        clusters = by_figure.setdefault((draft.subject.org_id, q.value, draft.unit), [])
+        for cluster in clusters:
+            if all(_compatible(draft, other) for other in cluster):
+                cluster.append(draft)
                 break
         else:
-            found.append(len(clusters))
-            order.append(len(clusters))
             clusters.append([draft])
-    return [
-        loose[place] if index < 0 else _merged(clusters[index])
-        for place, index in enumerate(order)
-    ]
+            order.append(clusters[-1])
+    return [item if isinstance(item, Draft) else _merged(item) for item in order]
 
 
 def _merge_relations(drafts: list[Draft]) -> list[Draft]:
