@@ -118,7 +118,6 @@ def parts_of_totals(
     the same parties' commitment without a scope (Samsung's whole programme) when there is one
     in force — the store's totals follow the same rule, so that a phase is never added to its
     whole programme."""
-    snapshot = list(snapshot)
     lines = [
         Line(
             key=v.key,

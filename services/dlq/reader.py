@@ -107,14 +107,14 @@ async def retried_up_to(settings: Settings) -> dict[TopicPartition, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(settings))
     await admin.start()
     try:
-        for _ in range(20):  # a cluster's first group waits for its offsets topic
+        for attempt in range(20):  # a cluster's first group waits for its offsets topic
             try:
                 committed = await admin.list_consumer_group_offsets(retry_group(settings))
                 break
             except GroupCoordinatorNotAvailableError:
+                if attempt == 19:
+                    raise
                 await asyncio.sleep(0.5)
-        else:
-            committed = await admin.list_consumer_group_offsets(retry_group(settings))
     finally:
         await admin.close()
     return {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
