@@ -23,7 +23,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts import repository
-from services.alerts.errors import AlertsError, EndpointDisabled, InvalidSubscription, NotFound
+from services.alerts.errors import (
+    AlertsError,
+    EndpointDisabled,
+    InvalidSubscription,
+    NotFound,
+    RotationInProgress,
+)
 from services.alerts.matching import make_filter
 from services.alerts.service import send_test
 from services.core.config import Settings, load_settings
@@ -81,6 +87,7 @@ _STATUS: dict[type[AlertsError], int] = {
     NotFound: 404,
     InvalidSubscription: 422,
     EndpointDisabled: 409,
+    RotationInProgress: 409,
 }
 
 
@@ -105,6 +112,11 @@ class Rotation(BaseModel):
         default=repository.DEFAULT_ROTATION_GRACE.total_seconds(),
         ge=0,
         description="How long the previous secret keeps signing alongside the new one",
+    )
+    replace_previous: bool = Field(
+        default=False,
+        description="End a previous secret that still signs from an earlier rotation "
+        "(without this, such a rotation is refused with 409)",
     )
 
 
@@ -154,9 +166,13 @@ def enable_endpoint(ctx: Authorised, endpoint_id: str) -> dict[str, Any]:
 def rotate_secret(
     ctx: Authorised, endpoint_id: str, rotation: Rotation | None = None
 ) -> dict[str, Any]:
-    grace = timedelta(seconds=(rotation or Rotation()).grace_seconds)
+    asked = rotation or Rotation()
+    grace = timedelta(seconds=asked.grace_seconds)
     endpoint, secret = _run(
-        ctx, lambda s: repository.rotate_secret(s, endpoint_id, utcnow(), grace)
+        ctx,
+        lambda s: repository.rotate_secret(
+            s, endpoint_id, utcnow(), grace, asked.replace_previous
+        ),
     )
     return {**endpoint.as_dict(), "secret": secret}
 

@@ -105,7 +105,9 @@ def cmd_enable(args: argparse.Namespace) -> int:
 def cmd_rotate_secret(args: argparse.Namespace) -> int:
     grace = timedelta(seconds=parse_duration(args.grace))
     endpoint, secret = _with_session(
-        lambda s, _: repository.rotate_secret(s, args.id, utcnow(), grace)
+        lambda s, _: repository.rotate_secret(
+            s, args.id, utcnow(), grace, args.replace_previous
+        )
     )
     print(f"secret: {secret}")
     if endpoint.previous_secret_expires_at is not None:
@@ -200,6 +202,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     rotate = command("rotate-secret", cmd_rotate_secret, "new secret, old one valid --grace")
     rotate.add_argument("id", metavar="ID")
     rotate.add_argument("--grace", default="24h", help="how long the old secret also signs")
+    rotate.add_argument(
+        "--replace-previous",
+        action="store_true",
+        help="end a previous secret still signing from an earlier rotation (else refused)",
+    )
     command("test", cmd_test, "send a webhook.test event now").add_argument("id", metavar="ID")
     deliveries = command("deliveries", cmd_deliveries, "recent deliveries of an endpoint")
     deliveries.add_argument("id", metavar="ID")

@@ -31,3 +31,7 @@ class NotFound(AlertsTerminal):
 
 class EndpointDisabled(AlertsTerminal):
     """The operation needs an enabled endpoint."""
+
+
+class RotationInProgress(AlertsTerminal):
+    """A gentle rotation would end a previous secret that still signs; the receiver may use it."""

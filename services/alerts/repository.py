@@ -19,7 +19,12 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.alerts import payload
-from services.alerts.errors import EndpointDisabled, InvalidSubscription, NotFound
+from services.alerts.errors import (
+    EndpointDisabled,
+    InvalidSubscription,
+    NotFound,
+    RotationInProgress,
+)
 from services.alerts.matching import Filter, matches
 from services.alerts.schedule import Decision, Verdict, failing_run_start, failing_too_long
 from services.alerts.sender import AttemptResult
@@ -260,9 +265,24 @@ def rotate_secret(
     endpoint_id: str,
     now: datetime,
     grace: timedelta = DEFAULT_ROTATION_GRACE,
+    replace_previous: bool = False,
 ) -> tuple[EndpointView, str]:
-    """A new secret; the old one keeps signing (alongside) until ``now + grace``."""
+    """A new secret; the old one keeps signing (alongside) until ``now + grace``.
+
+    Only one previous secret is kept.  While one still signs, a rotation with a grace window
+    would silently end it — and receivers that have not switched yet may still verify with
+    it — so that rotation is refused unless ``replace_previous`` says to end it now.  A
+    rotation without a grace window (a leaked secret) ends every old secret at once.
+    """
     row = _endpoint(session, endpoint_id)
+    until = row.previous_secret_expires_at
+    if grace > timedelta(0) and not replace_previous and until is not None and until > now:
+        raise RotationInProgress(
+            f"endpoint {endpoint_id}: the previous secret still signs until "
+            f"{until.isoformat()}; a second rotation now would end it at "
+            "once, before receivers that still use it have switched; wait until then, or "
+            "rotate again replacing the previous secret"
+        )
     new = generate_secret()
     row.previous_secret = row.secret if grace > timedelta(0) else None
     row.previous_secret_expires_at = now + grace if grace > timedelta(0) else None

@@ -123,6 +123,27 @@ def test_disable_enable_and_rotate_secret(client: TestClient) -> None:
     assert rotated["previous_secret_expires_at"] is not None
 
 
+def test_a_second_gentle_rotation_within_the_window_is_refused_not_silently_ending_the_oldest(
+    client: TestClient,
+) -> None:
+    endpoint_id = _add(client)["id"]
+    url = f"/api/v1/webhooks/{endpoint_id}/rotate-secret"
+    first = client.post(url, json={"grace_seconds": 3600}, headers=AUTH).json()
+
+    refused = client.post(url, json={"grace_seconds": 3600}, headers=AUTH)
+    assert refused.status_code == 409
+    assert "previous secret still signs until" in refused.json()["detail"]
+    shown = client.get(f"/api/v1/webhooks/{endpoint_id}", headers=AUTH).json()
+    assert shown["previous_secret_expires_at"] == first["previous_secret_expires_at"]
+
+    replaced = client.post(
+        url, json={"grace_seconds": 3600, "replace_previous": True}, headers=AUTH
+    )
+    assert replaced.status_code == 200 and replaced.json()["secret"] != first["secret"]
+    leaked = client.post(url, json={"grace_seconds": 0}, headers=AUTH)  # ends all at once
+    assert leaked.status_code == 200 and leaked.json()["previous_secret_expires_at"] is None
+
+
 def test_testing_a_disabled_endpoint_is_a_conflict(client: TestClient) -> None:
     endpoint_id = _add(client)["id"]
     client.post(f"/api/v1/webhooks/{endpoint_id}/disable", headers=AUTH)

@@ -13,7 +13,7 @@ from alerts_helpers import threaded_receiver
 from standardwebhooks.webhooks import Webhook
 
 from services.alerts.cli import add_commands
-from services.alerts.errors import NotFound
+from services.alerts.errors import NotFound, RotationInProgress
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -69,6 +69,18 @@ def test_disable_enable_and_rotate_secret(run: Invoke) -> None:
     code, out = run("rotate-secret", endpoint_id, "--grace", "1h")
     assert code == 0 and _secret(out) != first
     assert "previous secret also signs until" in out
+
+
+def test_rotating_again_while_the_previous_secret_signs_needs_replace_previous(
+    run: Invoke,
+) -> None:
+    _, out = run("add", "https://hooks.example/in")
+    endpoint_id = out.split()[0]
+    assert run("rotate-secret", endpoint_id, "--grace", "1h")[0] == 0
+    with pytest.raises(RotationInProgress, match="previous secret still signs until"):
+        run("rotate-secret", endpoint_id, "--grace", "1h")
+    code, out = run("rotate-secret", endpoint_id, "--grace", "1h", "--replace-previous")
+    assert code == 0 and "previous secret also signs until" in out
 
 
 def test_test_sends_a_signed_event_now(run: Invoke) -> None:
