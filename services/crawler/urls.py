@@ -5,8 +5,10 @@ Rules (pure, deterministic):
 - scheme and host lower-cased, IDN hosts punycoded, default ports and userinfo removed;
 - ``www.``, ``m.``, ``mobile.`` and ``amp.`` host prefixes removed (``news.example``);
 - fragment removed; empty query removed; remaining query parameters sorted;
-- tracking parameters removed (``utm_*``, ``fbclid``, ``gclid``, ``ref``, ``from``, …);
-- AMP variants: ``/amp`` path segment or suffix, ``amp=1``/``outputType=amp`` parameters;
+- tracking-only parameters removed (``utm_*``, ``fbclid``, ``gclid``, …; not ``ref``,
+  ``from`` or ``source``, which some sites use for content);
+- AMP variants: ``/amp`` path segment or suffix, ``amp=1``/``outputType=amp`` parameters
+  (``output=print`` is kept);
 - path dot-segments resolved, duplicate slashes collapsed, trailing ``/index.html`` kept
   (some sites serve different pages there) but a trailing slash on a non-root path removed.
 
@@ -22,45 +24,36 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "_ga",
-        "_gl",
-        "ref",
-        "ref_src",
-        "referrer",
-        "from",
-        "src",
-        "source",
-        "cmpid",
-        "ncid",
-        "ocid",
-        "sr_share",
-        "share",
-        "spm",
-        "ito",
-        "utm",
-        "rss",
-        "feed",
-        "rssfeed",
-        "outputtype",
-        "amp",
-        "output",
-        "mobile",
-        "sns",
-        "t_src",
-        "__twitter_impression",
+        "fbclid",  # Facebook
+        "gclid",  # Google Ads
+        "dclid",  # Google Display
+        "gbraid",  # Google Ads (iOS)
+        "wbraid",  # Google Ads (iOS)
+        "msclkid",  # Microsoft Ads
+        "yclid",  # Yandex
+        "igshid",  # Instagram shares
+        "mc_cid",  # Mailchimp
+        "mc_eid",  # Mailchimp
+        "_ga",  # Google Analytics linker
+        "_gl",  # Google Analytics linker
+        "pk_campaign",  # Piwik
+        "pk_kwd",  # Piwik
+        "pk_keyword",  # Piwik
+        "pk_source",  # Piwik
+        "pk_medium",  # Piwik
+        "pk_content",  # Piwik
+        "__twitter_impression",  # Twitter
     }
 )
-TRACKING_PREFIXES = ("utm_", "hsa_", "pk_", "mtm_", "vero_", "oly_", "_hs")
+"""Parameters that only ever track, by wide convention: each named after the tool that sets it.
+Names sites also use for content (``ref``, ``from``, ``source``, ``src``, ``share``, ``feed``,
+…: ``?source=12`` an article, ``?from=20`` a listing's page) are kept — removing them made two
+pages one URL, and the second a duplicate lost for good."""
+TRACKING_PREFIXES = ("utm_", "hsa_", "mtm_", "vero_", "oly_", "_hs")
+"""Prefixes of Google Analytics campaigns, HubSpot, Matomo, Vero and Omeda."""
+AMP_PARAMS = frozenset({("amp", ""), ("amp", "1"), ("amp", "true"), ("outputtype", "amp"),
+                        ("output", "amp")})  # fmt: skip
+"""``(name, value)`` pairs (lower case) asking for a page's AMP variant."""
 HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 _AMP_SEGMENT = re.compile(r"(?:/amp/?$)|(?:\.amp(?=$|\.html?$))", re.IGNORECASE)
 
@@ -96,9 +89,14 @@ def _idna(host: str) -> str:
         return host
 
 
-def _is_tracking(name: str) -> bool:
+def _is_noise(name: str, value: str) -> bool:
+    """Whether query parameter ``name=value`` tracks or asks for the AMP variant."""
     low = name.lower()
-    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+    return (
+        low in TRACKING_PARAMS
+        or low.startswith(TRACKING_PREFIXES)
+        or (low, value.lower()) in AMP_PARAMS
+    )
 
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -155,7 +153,7 @@ def canonicalize(url: str, base: str | None = None) -> str:
     query_items = [
         (k, v)
         for k, v in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
-        if not _is_tracking(k)
+        if not _is_noise(k, v)
     ]
     query = urlencode(sorted(query_items), doseq=True, encoding="latin-1")
     return urlunsplit((scheme, netloc, path, query, ""))

@@ -106,6 +106,55 @@ def test_canonical_urls_keep_meaningful_query_sorted() -> None:
     )
 
 
+TRACKING_ONLY = {
+    # ad networks' click ids
+    "fbclid": "Facebook",
+    "gclid": "Google Ads",
+    "dclid": "Google Display",
+    "gbraid": "Google Ads (iOS)",
+    "wbraid": "Google Ads (iOS)",
+    "msclkid": "Microsoft Ads",
+    "yclid": "Yandex",
+    "igshid": "Instagram share",
+    "__twitter_impression": "Twitter",
+    # mailing and analytics tools
+    "mc_cid": "Mailchimp",
+    "mc_eid": "Mailchimp",
+    "_ga": "Google Analytics linker",
+    "_gl": "Google Analytics linker",
+    "_hsenc": "HubSpot (_hs*)",
+    "hsa_cam": "HubSpot ads (hsa_*)",
+    "utm_source": "Google Analytics campaign (utm_*)",
+    "mtm_campaign": "Matomo (mtm_*)",
+    "pk_campaign": "Piwik",
+    "vero_id": "Vero (vero_*)",
+    "oly_enc_id": "Omeda (oly_*)",
+}
+"""Parameters that only ever track, whoever uses them: named after the tool that sets them."""
+AMBIGUOUS = ("ref", "ref_src", "referrer", "from", "src", "source", "cmpid", "ncid", "ocid",
+             "sr_share", "share", "spm", "ito", "utm", "rss", "feed", "rssfeed", "output",
+             "mobile", "sns", "t_src", "pk_id")  # fmt: skip
+"""Names news sites also use for content (``?source=12`` an article, ``?from=20`` a listing's
+page, ``?feed=rss2`` WordPress's feed): they may tell two pages apart, so they are kept."""
+
+
+@pytest.mark.parametrize(("name", "tool"), TRACKING_ONLY.items())
+def test_tracking_only_parameters_are_removed(name: str, tool: str) -> None:
+    assert canonicalize(f"https://n.example/view?id=5&{name}=x") == "https://n.example/view?id=5"
+
+
+@pytest.mark.parametrize("name", AMBIGUOUS)
+def test_parameters_sites_also_use_for_content_keep_two_pages_apart(name: str) -> None:
+    one, other = (canonicalize(f"https://n.example/view?{name}={v}") for v in ("1", "2"))
+    assert one == f"https://n.example/view?{name}=1" and one != other
+
+
+def test_only_the_amp_values_of_amp_parameters_are_removed() -> None:
+    amp = ("amp", "amp=1", "amp=true", "outputType=amp", "output=amp")
+    assert {canonicalize(f"https://n.example/a/1?{q}") for q in amp} == {"https://n.example/a/1"}
+    assert canonicalize("https://n.example/a/1?output=print") == "https://n.example/a/1?output=print"
+
+
 @pytest.mark.parametrize(
     ("url", "canonical"),
     [
@@ -178,7 +227,7 @@ def test_parse_extracts_text_metadata_and_canonical_url() -> None:
         "</script>"
     )
     parsed = parse_response(
-        "https://m.news.example/article/1?from=main",
+        "https://m.news.example/article/1?utm_medium=main",
         {"Content-Type": "text/html; charset=euc-kr"},
         seed_html("euc-kr", head).encode("cp949"),
         lang_hint=None,
