@@ -3,7 +3,9 @@
 :class:`Fetcher` never trusts the other side:
 
 - connect/read timeouts *and* a total deadline per fetch (a server trickling one byte a second
-  cannot keep us forever);
+  cannot keep us forever); the deadline bounds the time on the network, all hops together —
+  waiting for a redirect target's turn (``before_hop``: its host's politeness delay) is not
+  counted, and is bounded by the hook and by ``max_redirects``;
 - a maximum body size enforced while streaming (a 50 MB body is cut off after the limit, not
   buffered);
 - gzip/deflate decoded incrementally with an output cap (decompression-bomb protection);
@@ -114,6 +116,7 @@ class FetchResult:
     body: bytes
     """Body after content-decoding."""
     elapsed: float
+    """Seconds on the network (waits for a redirect target's turn left out)."""
     redirects: tuple[str, ...] = ()
     http_version: str = "HTTP/1.1"
     request_headers: tuple[tuple[str, str], ...] = field(default=())
@@ -243,6 +246,21 @@ def _check_url(url: str) -> None:
         raise BadUrl(f"not an http(s) URL: {url[:200]!r}")
 
 
+async def _off_the_clock(deadline: asyncio.Timeout, wait: Awaitable[None]) -> float:
+    """Await ``wait`` with ``deadline`` stopped; the seconds it took.  A fetch's deadline bounds
+    its time on the network: counting a redirect target's politeness wait made every redirect
+    to a host with a long ``Crawl-delay`` time out."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    left = (deadline.when() or began) - began
+    deadline.reschedule(None)
+    try:
+        await wait
+    finally:
+        deadline.reschedule(loop.time() + left)
+    return loop.time() - began
+
+
 class Fetcher:
     """An HTTP client for untrusted servers; use as ``async with Fetcher(...) as f``."""
 
@@ -301,12 +319,12 @@ class Fetcher:
     ) -> FetchResult:
         """GET ``url`` within the limits; raises a :class:`FetchError` subclass on failure.
 
-        ``before_hop(url)`` is awaited before each redirect hop (politeness for the hop's host).
+        ``before_hop(url)`` is awaited before each redirect hop (politeness for the hop's host),
+        with the deadline stopped meanwhile.
         """
-        started = time.monotonic()
         try:
-            async with asyncio.timeout(self.limits.total_timeout):
-                return await self._get(url, dict(headers or {}), started, before_hop)
+            async with asyncio.timeout(self.limits.total_timeout) as deadline:
+                return await self._get(url, dict(headers or {}), deadline, before_hop)
         except TimeoutError as exc:
             raise FetchTimeout(f"{url}: no complete answer within the deadline") from exc
 
@@ -314,9 +332,11 @@ class Fetcher:
         self,
         url: str,
         headers: dict[str, str],
-        started: float,
+        deadline: asyncio.Timeout,
         before_hop: Callable[[str], Awaitable[None]] | None,
     ) -> FetchResult:
+        started = time.monotonic()
+        waited = 0.0
         hops: list[str] = []
         current = url
         while True:
@@ -344,7 +364,7 @@ class Fetcher:
                 current = target
                 _check_url(current)
                 if before_hop is not None:
-                    await before_hop(current)
+                    waited += await _off_the_clock(deadline, before_hop(current))
                 continue
             return FetchResult(
                 url=url,
@@ -353,7 +373,7 @@ class Fetcher:
                 headers=resp_headers,
                 raw=raw,
                 body=body,
-                elapsed=time.monotonic() - started,
+                elapsed=time.monotonic() - started - waited,
                 redirects=tuple(hops),
                 http_version=version,
                 request_headers=tuple(headers.items()),

@@ -211,7 +211,7 @@ class Crawler:
         return rules, ttl
 
     async def _hop(self, url: str) -> None:
-        await self.gate.pause(urlsplit(url).hostname or "")
+        await self.gate.pause(urlsplit(url).hostname or "", MAX_WAIT_IN_POLL)
 
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets the crawler fetch ``url``; a refusal is counted."""

@@ -39,6 +39,11 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(delta, 0.0)
 
 
+def _refuse_beyond(host: str, wait: float, max_wait: float | None) -> None:
+    if max_wait is not None and wait > max_wait:
+        raise HostDeferred(f"{host} is deferred for {wait:.0f}s")
+
+
 @dataclass
 class _Host:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -118,15 +123,16 @@ class HostGate:
     def wait_time(self, host: str) -> float:
         return max(0.0, self._host(host).ready_at - self._clock())
 
-    async def pause(self, host: str) -> None:
-        """Before a redirect hop inside a held slot: wait the hop host's delay and deferral.
+    async def pause(self, host: str, max_wait: float | None = None) -> None:
+        """Before a redirect hop inside a held slot: wait the hop host's delay and deferral;
+        raises :class:`HostDeferred` instead of waiting beyond ``max_wait``.
 
         The slot of the original host stays held (same-host hops stay exclusive); a hop to
         another host waits that host's delay but does not take its slot (no lock ordering).
         """
-        state = self._host(host)
-        delay = self.default_delay if state.delay is None else state.delay
-        await self._sleep(max(delay, state.ready_at - self._clock()))
+        wait = max(self.delay_of(host), self.wait_time(host))
+        _refuse_beyond(host, wait, max_wait)
+        await self._sleep(wait)
 
     @asynccontextmanager
     async def slot(self, host: str, max_wait: float | None = None) -> AsyncIterator[None]:
@@ -134,8 +140,7 @@ class HostGate:
         state = self._host(host)
         async with state.lock:
             while (wait := state.ready_at - self._clock()) > 0:
-                if max_wait is not None and wait > max_wait:
-                    raise HostDeferred(f"{host} is deferred for {wait:.0f}s")
+                _refuse_beyond(host, wait, max_wait)
                 await self._sleep(wait)
             try:
                 yield

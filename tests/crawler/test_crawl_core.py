@@ -640,6 +640,24 @@ async def test_host_gate_serialises_and_spaces_requests() -> None:
     assert gate.delay_of("b.example") == 60.0
 
 
+async def test_a_redirect_hop_waits_its_hosts_delay_but_not_a_deferral_beyond_the_limit() -> None:
+    """A redirect's wait for its target's turn is outside the fetch's deadline, so it has its
+    own bound: as a turn of the host's own, a deferral longer than ``max_wait`` is refused."""
+    clock = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    gate = HostGate(2.0, clock=lambda: clock[0], sleep=fake_sleep)
+    gate.set_delay("slow.example", 45)
+    await gate.pause("slow.example", max_wait=120)
+    assert clock[0] == 45.0
+    gate.defer("busy.example", 600)
+    with pytest.raises(HostDeferred):
+        await gate.pause("busy.example", max_wait=120)
+    assert clock[0] == 45.0
+
+
 async def _turns(gate: HostGate, hosts: range) -> None:
     for n in hosts:
         async with gate.slot(f"h{n}.example"):

@@ -79,6 +79,10 @@ async def site() -> AsyncIterator[FakeSite]:
         for i in range(6):
             fake.route(h, f"/chain{i}", Response(302, [("Location", f"/chain{i + 1}")]))
         fake.route(h, "/hop", Response(302, [("Location", "/ok")]))
+        for i in range(3):  # three slow hops to a slow page: 1.6 s on the network in all
+            fake.route(h, f"/slow-hop{i}", Response(302, [("Location", f"/slow-hop{i + 1}")],
+                                                    delay=0.4))  # fmt: skip
+        fake.route(h, "/slow-hop3", Response(200, [], b"there", delay=0.4))
         fake.route(h, "/login", Response(200, [("Set-Cookie", "session=s1; Path=/")], b"in"))
         fake.route(h, "/to-metadata", Response(302, [("Location", "http://169.254.169.254/")]))
         fake.route(h, "/to-no-url", Response(302, [("Location", "http://[x")]))
@@ -158,6 +162,35 @@ async def test_redirects_are_followed_and_recorded(site: FakeSite) -> None:
         result = await f.get(site.url("a.test", "/hop"))
     assert result.final_url == site.url("a.test", "/ok")
     assert result.redirects == (site.url("a.test", "/hop"),)
+
+
+async def test_waiting_for_the_redirect_targets_turn_does_not_count_against_the_deadline(
+    site: FakeSite,
+) -> None:
+    """A host with a long Crawl-delay: its turn comes after the whole deadline has passed."""
+    waited: list[str] = []
+
+    async def crawl_delay(url: str) -> None:
+        waited.append(url)
+        await asyncio.sleep(LIMITS.total_timeout + 0.5)
+
+    async with _fetcher(site) as f:
+        result = await f.get(site.url("a.test", "/hop"), before_hop=crawl_delay)
+    assert waited == [site.url("a.test", "/ok")]
+    assert result.status == 200 and result.body == b"<p>hello</p>"
+
+
+async def test_the_deadline_still_bounds_the_network_time_of_all_hops_together(
+    site: FakeSite,
+) -> None:
+    async def no_delay(url: str) -> None:
+        await asyncio.sleep(0)
+
+    started = time.monotonic()
+    async with _fetcher(site) as f:
+        with pytest.raises(FetchTimeout):
+            await f.get(site.url("a.test", "/slow-hop0"), before_hop=no_delay)
+    assert time.monotonic() - started < 3.0
 
 
 async def test_loopback_is_refused_without_the_allow_list(site: FakeSite) -> None:
