@@ -27,14 +27,13 @@ from services.core.models import ArticleV1, WarcRef, stable_id
 from services.core.netguard import BlockedAddress, Resolver
 from services.core.topics import Topics
 from services.crawler import metrics
-from services.crawler.decode import decode_document
 from services.crawler.discover import (
     DiscoveryError,
     Link,
     looks_like_sitemap,
     parse_feed,
     parse_sitemap,
-    section_links,
+    section_page_links,
 )
 from services.crawler.errors import HostDeferred, HttpStatusError
 from services.crawler.page import Page, PageOutcome, install_rules, parse_page
@@ -360,11 +359,13 @@ class Crawler:
                         pending.append((url, validators))
                 else:
                     result, _ref = await self.fetch(url, "page")
-                    html = decode_document(result.body, result.header("content-type")).text
-                    links += [
-                        link
-                        for link in section_links(html, result.final_url, source.article_pattern)
-                    ]
+                    links += await asyncio.to_thread(
+                        section_page_links,
+                        result.body,
+                        result.header("content-type"),
+                        result.final_url,
+                        source.article_pattern,
+                    )
             except LISTING_ERRORS as exc:
                 failures += 1
                 self._listing_failed(exc)

@@ -18,6 +18,7 @@ import feedparser
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
+from services.crawler.decode import decode_document
 from services.crawler.parse import KST, _parse_time
 from services.crawler.urls import same_site, try_canonicalize
 
@@ -176,3 +177,10 @@ def section_links(html: str, base_url: str, pattern: re.Pattern[str] | None) -> 
         if len(seen) >= MAX_LINKS:
             break
     return list(seen.values())
+
+
+def section_page_links(
+    body: bytes, content_type: str | None, base_url: str, pattern: re.Pattern[str] | None
+) -> list[Link]:
+    """Article links on a fetched section page: its bytes decoded, then :func:`section_links`."""
+    return section_links(decode_document(body, content_type).text, base_url, pattern)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,8 +20,10 @@ from services.core.bus import MemoryBus, Outgoing
 from services.core.config import Settings
 from services.core.db import make_engine
 from services.crawler import crawler as crawler_module
+from services.crawler import discover
 from services.crawler import metrics as crawler_metrics
 from services.crawler.crawler import run_crawler
+from services.crawler.discover import Link
 from services.crawler.publication import Outcome, Publication
 from services.crawler.sources import parse_sources
 from services.crawler.state import CrawlState
@@ -304,3 +308,37 @@ async def test_a_long_retry_after_defers_the_host_instead_of_blocking_the_poll(
     assert asyncio.get_running_loop().time() - started < 5
     assert [p for p in site.paths(host) if p.startswith("/article/")] == ["/article/1"]
     assert stats.errors["http_429"] == 1 and stats.errors["host_deferred"] == 2
+
+
+async def test_a_section_page_is_parsed_off_the_event_loop_so_fetches_in_flight_go_on(
+    site: FakeSite, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A huge listing takes seconds to parse: meanwhile the event loop runs on (another host's
+    fetch, a publish); the parse is held until the loop has shown that it runs."""
+    parsing, loop_ran, seen_running = threading.Event(), threading.Event(), []
+    real = discover.section_links
+
+    def slow_section_links(html: str, base_url: str, pattern: re.Pattern[str] | None) -> list[Link]:
+        parsing.set()
+        seen_running.append(loop_ran.wait(timeout=3))
+        return real(html, base_url, pattern)
+
+    monkeypatch.setattr(discover, "section_links", slow_section_links)
+    html = [("Content-Type", "text/html")]
+    site.route("news.test", "/robots.txt", Response(404))
+    site.route("news.test", "/list", Response(200, html, b"<a href='/article/1'>1</a>"))
+    site.route("news.test", "/article/1", Response(200, html, seed_html().encode()))
+    sources = parse_sources({"sources": [{"name": "news", "pages": [site.url("news.test", "/list")],
+                                          "article_pattern": "/article/"}]})  # fmt: skip
+
+    async def watch_the_loop() -> None:
+        await until(parsing.is_set, within=30)
+        loop_ran.set()
+
+    bus = MemoryBus()
+    watcher = asyncio.create_task(watch_the_loop())
+    await run_crawler(make_settings(), bus, asyncio.Event(), once=True, sources=sources,
+                      resolver=site.resolve)  # fmt: skip
+    await watcher
+    assert seen_running == [True]
+    assert "/article/1" in site.paths("news.test")
