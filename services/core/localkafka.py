@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import signal
 import socket
@@ -243,5 +242,4 @@ async def probe(bootstrap: str, timeout: float = 5.0) -> bool:
 
 def default_local(data_dir: Path, partitions: int) -> LocalKafka:
     """The single-node broker of ``make run`` with its state under ``data_dir/kafka``."""
-    lib = Path(os.environ.get("INFRALEDGER_KAFKA_LIB", DEFAULT_LIB))
-    return LocalKafka(data_dir=data_dir / "kafka", partitions=partitions, lib=lib, base_port=19090)
+    return LocalKafka(data_dir=data_dir / "kafka", partitions=partitions, base_port=19090)

@@ -18,6 +18,7 @@ fail loudly, they never skip.
 from __future__ import annotations
 
 import fnmatch
+import http.server
 import importlib
 import json
 import os
@@ -26,6 +27,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -578,6 +580,48 @@ def test_dockerfile_is_multi_stage_on_a_pinned_base_and_runs_as_non_root(cli: Cl
     assert set(final_words["EXPOSE"].split()) == {"8080", "9400"}
     assert "python" in final_words["HEALTHCHECK"] and "/healthz" in final_words["HEALTHCHECK"]
     assert any(word == "COPY" and "--from=build" in args for word, args in final)
+
+
+def _healthcheck_exit(env: dict[str, str]) -> int:
+    """The image's HEALTHCHECK program run here, with only ``env`` of the service's variables."""
+    final_words = dict(_dockerfile_instructions())
+    argv = json.loads(final_words["HEALTHCHECK"].split(" CMD ", 1)[1])
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    return subprocess.run([sys.executable, *argv[1:]], env={**clean, **env}, timeout=30).returncode
+
+
+@pytest.fixture
+def healthz_port() -> Iterator[int]:
+    """A port on 127.0.0.1 answering ``/healthz`` with 200."""
+
+    class Healthz(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_image_health_check_finds_each_service_on_the_port_it_serves(
+    healthz_port: int,
+) -> None:
+    closed = "1"  # nothing listens on port 1 here
+    # The api answers on the API port only, though a shared environment sets a health port too.
+    api = {f"{ENV_PREFIX}HEALTH_PORT": closed, f"{ENV_PREFIX}API_PORT": str(healthz_port)}
+    assert _healthcheck_exit(api) == 0
+    # The other services answer on the health port only.
+    other = {f"{ENV_PREFIX}HEALTH_PORT": str(healthz_port), f"{ENV_PREFIX}API_PORT": closed}
+    assert _healthcheck_exit(other) == 0
+    down = {f"{ENV_PREFIX}HEALTH_PORT": closed, f"{ENV_PREFIX}API_PORT": closed}
+    assert _healthcheck_exit(down) == 1
 
 
 def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
