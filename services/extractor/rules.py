@@ -269,8 +269,13 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
                 text, begin, start
             ):
                 return True
-        elif end <= q.start and q.start - end <= 8 and not _PUNCTUATION.search(text, end, q.start):
-            return q.kind != "count" or bool(q.unit) or q.start - end <= 2
+        elif (  # "GPU 5만장", "H100 10,000" — not "B200s and 50,000 H200s": H200s counts it
+            end <= q.start
+            and q.start - end <= 8
+            and not _PUNCTUATION.search(text, end, q.start)
+            and (q.kind != "count" or bool(q.unit) or q.start - end <= 2)
+        ):
+            return True
     if q.kind == "count" and not q.unit:
         return False
     context = "gpu_words" in view.categories or ctx.previous_gpu
@@ -352,8 +357,14 @@ def _anchor(view: _View, position: int) -> int:
 
 
 def _counterparty(
-    view: _View, kind: str, subject: Group | None, members: tuple[Mention, ...], anchor: int
+    view: _View,
+    kind: str,
+    subject: Group | None,
+    members: tuple[Mention, ...],
+    anchor: int,
+    model: tuple[str, Span] | None,
 ) -> Party | None:
+    """The other party of a fact about ``members``; ``model``: the GPU model the fact names."""
     taken = {m.org_id for m in members}
     by_role: dict[str, Mention] = {}
     for group in view.groups:
@@ -372,7 +383,7 @@ def _counterparty(
         second = subject.members[1]
         if second.org_id not in taken:
             by_role.setdefault("pair", second)
-    model_vendor = _model_vendor(view)
+    model_vendor = _model_vendor(view, model)
     if model_vendor is not None and model_vendor.org_id not in taken:
         by_role.setdefault("model", model_vendor)
     if kind == "gpu_commitment" and "to" in by_role and _is_country(view, by_role["to"]):
@@ -383,13 +394,16 @@ def _counterparty(
     return None
 
 
-def _model_vendor(view: _View) -> Mention | None:
-    for name, start, end in view.models:
-        term = next((t for t in view.lexicon.gpu_models.values() if t.name == name), None)
-        org = view.lexicon.organisations.get(term.vendor or "") if term else None
-        if org is not None:
-            return Mention(org.id, org.name, start, end, "other", end, mention_text=org.name)
-    return None
+def _model_vendor(view: _View, model: tuple[str, Span] | None) -> Mention | None:
+    """The vendor of ``model``, mentioned where the model is written."""
+    if model is None:
+        return None
+    name, (start, end) = model
+    term = next((t for t in view.lexicon.gpu_models.values() if t.name == name), None)
+    org = view.lexicon.organisations.get(term.vendor or "") if term else None
+    if org is None:
+        return None
+    return Mention(org.id, org.name, start, end, "other", end, mention_text=org.name)
 
 
 def _is_country(view: _View, mention: Mention) -> bool:
@@ -468,6 +482,30 @@ def _nearest_model(view: _View, position: int) -> tuple[str, Span] | None:
     return name, (a, b)
 
 
+def _figure_models(
+    view: _View, figures: list[tuple[QuantityMention, str]]
+) -> list[tuple[str, Span] | None]:
+    """The GPU model of each figure (none for money): when the sentence names as many models as
+    it has GPU counts, each count's is the model in the same place of the list ("100,000 B200s
+    and 50,000 H200s", "10만 장의 B200과 5만 장의 H200"); else the model nearest the figure."""
+    counts = [q for q, unit in figures if unit == "gpu"]
+    listed: dict[QuantityMention, tuple[str, Span]] = {}
+    if len(counts) > 1 and len(view.models) == len(counts):
+        listed = {q: (name, (a, b)) for q, (name, a, b) in zip(counts, view.models, strict=True)}
+    return [
+        (listed.get(q) or _nearest_model(view, q.start)) if unit in _COMPUTE else None
+        for q, unit in figures
+    ]
+
+
+def _relation_model(view: _View, kind: str) -> tuple[str, Span] | None:
+    """The GPU model a fact without a figure names: a supply's first."""
+    if not view.models or kind != "supply":
+        return None
+    name, a, b = view.models[0]
+    return name, (a, b)
+
+
 def _products(view: _View) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name, _, _ in view.products))
 
@@ -529,6 +567,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
     drafts: list[Draft] = []
     status = _status(view.categories)
+    models = _figure_models(view, usable)
     for index, (q, unit) in enumerate(usable):
         resolved = _resolve(view, q.start, ctx)
         members = resolved.members
@@ -547,7 +586,9 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         if kind is None or not members:
             continue
         for member in members:
-            counterparty = _counterparty(view, kind, resolved.group, (member,), resolved.anchor)
+            counterparty = _counterparty(
+                view, kind, resolved.group, (member,), resolved.anchor, models[index]
+            )
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty
             drafts.append(
@@ -557,7 +598,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     counterparty=counterparty,
                     quantity=q,
                     unit=unit,
-                    gpu_model=_nearest_model(view, q.start) if unit in _COMPUTE else None,
+                    gpu_model=models[index],
                     products=_products(view) if kind == "supply" else (),
                     timeframe=find_timeframe(text, view.sentence.start, view.sentence.end),
                     scope=_scope(view),
@@ -591,14 +632,13 @@ def _relation_draft(
     resolved: _Resolved,
     trigger: Span,
 ) -> Draft:
-    model = view.models[0] if view.models and kind == "supply" else None
     return Draft(
         type=kind,
         subject=parties[0],
         counterparty=parties[1],
         quantity=None,
         unit=None,
-        gpu_model=(model[0], (model[1], model[2])) if model else None,
+        gpu_model=_relation_model(view, kind),
         products=_products(view) if kind == "supply" else (),
         timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
         scope=_scope(view),
@@ -651,7 +691,9 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         for member in members:
             if (kind, member.org_id) in done:
                 continue
-            counterparty = _counterparty(view, kind, resolved.group, (member,), resolved.anchor)
+            counterparty = _counterparty(
+                view, kind, resolved.group, (member,), resolved.anchor, _relation_model(view, kind)
+            )
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty
             if kind == "partnership" and counterparty is None:

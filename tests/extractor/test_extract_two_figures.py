@@ -1,0 +1,77 @@
+"""One subject, two figures in one sentence ("100,000 B200s and 50,000 H200s"): each figure is
+its own GPU commitment, with its own count, model, qualifier, quantity text and span."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.core.models import FactV1
+from services.extractor.extract import extract
+
+
+def _figures(facts: list[FactV1]) -> list[tuple[float | None, str | None, str, str]]:
+    return [
+        (f.quantity.value, f.gpu_model, f.quantity.qualifier, f.quantity.text)
+        for f in facts
+        if f.quantity is not None
+    ]
+
+
+def _quoted(text: str, fact: FactV1) -> str:
+    start, end = fact.evidence.spans["quantity"]
+    return text[start:end]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Acme will buy 100,000 B200s and 50,000 H200s.",
+            [(100000, "B200", "exact", "100,000"), (50000, "H200", "exact", "50,000")],
+        ),
+        (
+            "Meta will buy 100,000 B200 GPUs and up to 50,000 H200 GPUs from Nvidia.",
+            [(100000, "B200", "exact", "100,000"), (50000, "H200", "up_to", "up to 50,000")],
+        ),
+        (
+            "네이버는 B200 10만 장과 H200 5만 장을 도입한다.",
+            [(100000, "B200", "exact", "10만 장"), (50000, "H200", "exact", "5만 장")],
+        ),
+        (
+            "네이버는 10만 장의 B200과 5만 장의 H200을 도입한다.",
+            [(100000, "B200", "exact", "10만 장"), (50000, "H200", "exact", "5만 장")],
+        ),
+        (
+            "네이버는 엔비디아로부터 B200 약 10만 장과 H200 5만 장 이상을 도입한다.",
+            [(100000, "B200", "about", "약 10만 장"), (50000, "H200", "at_least", "5만 장 이상")],
+        ),
+    ],
+)
+def test_each_figure_of_one_subject_is_its_own_gpu_commitment(
+    text: str, expected: list[tuple[float, str, str, str]]
+) -> None:
+    facts = extract(text)
+    assert _figures(facts) == expected
+    assert {f.type for f in facts} == {"gpu_commitment"}
+    assert len({f.subject.id for f in facts}) == 1
+    assert [_quoted(text, f) for f in facts] == [written for *_, written in expected]
+    assert all(
+        text[slice(*f.evidence.spans["gpu_model"])].startswith(model)
+        for f, (_, model, *_) in zip(facts, expected, strict=True)
+    )
+
+
+def test_two_figures_of_one_size_and_two_models_are_not_merged() -> None:
+    facts = extract("Acme will buy 50,000 B200s and 50,000 H200s.")
+    assert [(f.quantity.value, f.gpu_model) for f in facts if f.quantity] == [
+        (50000, "B200"), (50000, "H200")
+    ]
+
+
+def test_each_figure_buys_from_the_vendor_of_its_own_model() -> None:
+    text = "Oracle will buy 10,000 MI300Xs and 5,000 H100s."
+    facts = extract(text)
+    assert [(f.gpu_model, f.counterparty.id if f.counterparty else None) for f in facts] == [
+        ("MI300X", "amd"), ("H100", "nvidia")
+    ]
+    assert [text[slice(*f.evidence.spans["counterparty"])] for f in facts] == ["MI300Xs", "H100s"]
