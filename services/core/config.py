@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     crawl_delay: Duration = Field(default=2.0, ge=0, description="Minimum delay per host")
     fetch_timeout: Duration = Field(default=20.0, gt=0)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    parse_timeout: Duration = Field(
+        default=30.0, gt=0,
+        description="Deadline of one page's parse in a worker; a page past it is remembered as "
+        "no article and its worker replaced",
+    )
     user_agent: str = Field(default="infraledger/0.1 (+https://github.com/infraledger)")
     relevance_file: Path | None = Field(
         default=None, description="Extra relevance rules (YAML) merged over the built-in ones"

@@ -35,8 +35,8 @@ from services.crawler.discover import (
     parse_sitemap,
     section_page_links,
 )
-from services.crawler.errors import HostDeferred, HttpStatusError
-from services.crawler.page import Page, PageOutcome, install_rules, parse_page
+from services.crawler.errors import HostDeferred, HttpStatusError, ParseTimeout
+from services.crawler.page import Page, PageOutcome, PageParser, install_rules, parse_page
 from services.crawler.politeness import HostGate, parse_retry_after
 from services.crawler.publication import Outcome, Publication
 from services.crawler.relevance import RuleSet, Verdict, rules_from_environment
@@ -158,12 +158,15 @@ class Crawler:
         user_agent: str,
         explain: Explain | None = None,
         rng: random.Random | None = None,
+        parse: PageParser = parse_page,
     ) -> None:
         self.sources = tuple(sources)
         self.state = state
         self.fetcher = fetcher
         self.warc = warc
         self.pool = pool
+        self.parse = parse
+        """Run in the pool's workers on each downloaded page (a module-level function)."""
         self.gate = gate
         self.agent = agent_token(user_agent)
         self.explain = explain
@@ -220,6 +223,13 @@ class Crawler:
         self.stats.robots_blocked += 1
         metrics.ROBOTS_BLOCKED.inc()
         return False
+
+    async def _remember_unusable(self, source: Source, link: Link, reason: str) -> None:
+        """Remember ``link`` for good as no article (fetching it again cannot help)."""
+        canonical = try_canonicalize(link.url) or link.url
+        await asyncio.to_thread(
+            self.state.remember, canonical, source.name, "not_article", reason=reason
+        )
 
     def _listing_failed(self, exc: Exception) -> None:
         self._error("parse" if isinstance(exc, DiscoveryError) else error_kind(exc))
@@ -378,7 +388,6 @@ class Crawler:
         self, source: Source, link: Link
     ) -> Decision | tuple[FetchResult, WarcRef | None]:
         """The network half of :meth:`process`: robots check and polite fetch."""
-        canonical = try_canonicalize(link.url) or link.url
         try:
             if not await self.allowed(link.url):
                 return self._decide(Decision(link.url, source.name, "robots"))
@@ -388,24 +397,12 @@ class Crawler:
         except HttpStatusError as exc:
             self._error(f"http_{exc.status}")
             if 400 <= exc.status < 500 and exc.status not in PASSING_STATUSES:
-                await asyncio.to_thread(
-                    self.state.remember,
-                    canonical,
-                    source.name,
-                    "not_article",
-                    reason=f"HTTP {exc.status}",
-                )
+                await self._remember_unusable(source, link, f"HTTP {exc.status}")
             return self._decide(Decision(link.url, source.name, "error", str(exc)))
         except (FetchError, HostDeferred, BlockedAddress) as exc:
             self._error(error_kind(exc))
             if not isinstance(exc, RetryableError):
-                await asyncio.to_thread(
-                    self.state.remember,
-                    canonical,
-                    source.name,
-                    "not_article",
-                    reason=error_kind(exc),
-                )
+                await self._remember_unusable(source, link, error_kind(exc))
             return self._decide(Decision(link.url, source.name, "error", str(exc)))
         return result, ref
 
@@ -418,10 +415,15 @@ class Crawler:
         page = Page(result.final_url, result.header_map, result.body, source.lang, source.name,
                     link.title, link.published)  # fmt: skip
         try:
-            outcome = await self.pool.call(parse_page, page)
+            outcome = await self.pool.call(self.parse, page)
         except ParseWorkerCrashed as exc:
             self._error("parse_worker")
             return self._decide(Decision(link.url, source.name, "error", str(exc)))
+        except ParseTimeout as exc:  # the same bytes would hold the next worker as long
+            self._error(exc.kind)
+            reason = f"{exc.kind}: {exc}"
+            await self._remember_unusable(source, link, reason)
+            return self._decide(Decision(link.url, source.name, "error", reason))
         return Prepared(link, result, ref, outcome)
 
     async def settle(
@@ -726,12 +728,13 @@ async def run_crawler(
     resolver: Resolver | None = None,
     explain: Explain | None = None,
     checks: dict[str, Callable[[], bool]] | None = None,
+    parse: PageParser = parse_page,
 ) -> CrawlStats:
     """Run the crawler until ``stop`` is set (or one poll of every source with ``once``).
 
     ``checks`` (the process's readiness checks) gets ``archive``: false within a minute of a
     record the WARC archive refused (a full disk); the crawler goes on meanwhile, its sources
-    backing off.
+    backing off.  ``parse`` is what the parse workers run on each page.
     """
     chosen = tuple(sources) if sources is not None else load_sources(settings.sources)
     ruleset = rules if rules is not None else await asyncio.to_thread(rules_from_environment)
@@ -739,7 +742,9 @@ async def run_crawler(
     warc = WarcWriter(settings.warc_dir)
     if checks is not None:
         checks["archive"] = warc.writable
-    pool = ParsePool(initializer=install_rules, initargs=(ruleset,))
+    pool = ParsePool(
+        initializer=install_rules, initargs=(ruleset,), timeout=settings.parse_timeout
+    )
     try:
         await asyncio.to_thread(upgrade, settings.database_url)
         async with Fetcher(
@@ -761,6 +766,7 @@ async def run_crawler(
                 topics=Topics(settings.topic_prefix),
                 user_agent=settings.user_agent,
                 explain=explain,
+                parse=parse,
             )
             try:
                 return await crawler.run(stop, once=once)

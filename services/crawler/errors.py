@@ -33,6 +33,13 @@ class RobotsDisallowed(CrawlerTerminal):
     kind = "robots"
 
 
+class ParseTimeout(CrawlerTerminal):
+    """A page's parse ran past its deadline (``INFRALEDGER_PARSE_TIMEOUT``): its worker was
+    replaced, and the same bytes would hold the next one as long."""
+
+    kind = "parse_timeout"
+
+
 class HttpStatusError(CrawlerRetryable):
     """The server answered with an error status."""
 

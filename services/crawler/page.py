@@ -10,6 +10,7 @@ to each worker once instead of with every page.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,10 @@ class PageOutcome:
     """``None``: not an article."""
     verdict: Verdict | None
 
+
+PageParser = Callable[[Page], PageOutcome]
+"""What a parse worker runs on a page: :func:`parse_page`, or another module-level function
+(pickled by name)."""
 
 _rules: RuleSet | None = None
 

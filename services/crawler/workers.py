@@ -11,6 +11,12 @@ of those calls is tried once more; a call that breaks the replacement too raises
 :class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  So a bad
 page can neither hang the caller nor take other pages down with it.
 
+A call that runs past the pool's ``timeout`` (a pathological page: a backtracking regex, a
+parser's loop in C) raises :class:`ParseTimeout`; its worker cannot be stopped but by killing
+it, which breaks the pool, so the pool is replaced as above — the calls beside it are tried once
+more.  So that the deadline counts a call's own parse, not its wait behind others, :meth:`call`
+hands a worker only as many calls as there are workers (``map``'s chunks have no deadline).
+
 Every :data:`RECYCLE_AFTER` tasks the pool is replaced by a fresh one while the old one finishes
 what it holds: whatever a worker accumulates over months of pages (parser caches, fragmented
 heaps) goes with it.  CPython's own ``max_tasks_per_child`` is not used: from 3.11 on, a worker
@@ -32,7 +38,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from services.crawler.errors import CrawlerRetryable
+from services.crawler.errors import CrawlerRetryable, ParseTimeout
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -110,9 +116,14 @@ class ParsePool:
         initargs: tuple[Any, ...] = (),
         preload: Sequence[str] = ("services.crawler.page",),
         recycle_after: int = RECYCLE_AFTER,
+        timeout: float | None = None,
     ) -> None:
         self.workers = workers or default_workers()
         self.recycle_after = recycle_after
+        self.timeout = timeout
+        """Seconds a :meth:`call` may run in its worker (``None``: no deadline)."""
+        self._slots = asyncio.Semaphore(self.workers)
+        """A :meth:`call` in a worker per worker: the others wait here, off the clock."""
         self._tasks = 0
         """Tasks submitted to the current executor."""
         self._initializer = initializer
@@ -153,7 +164,8 @@ class ParsePool:
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A fresh executor, unless another caller already replaced ``broken``; what is left of
-        ``broken``'s workers is killed.
+        ``broken``'s workers is killed (if it was not broken yet, it is now: its calls fail with
+        :class:`BrokenProcessPool`).
 
         CPython's manager thread terminates a broken pool's workers and then waits for them,
         but a submission that raced with the breakage can start one more worker after that
@@ -164,20 +176,34 @@ class ParsePool:
         if self._executor is broken:
             self._executor, self._tasks = self._new_executor(), 0
             workers = list(broken._processes.values())
-            broken.shutdown(wait=False, cancel_futures=True)
+            broken.shutdown(wait=False)
             for worker in workers:
                 worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
         for attempt in (1, 2):
-            executor, future = self._submit(fn, *args)
-            try:
-                return await asyncio.wrap_future(future)
-            except BrokenProcessPool as exc:
-                self._replace(executor)
-                if attempt == 2:
-                    raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
+            async with self._slots:
+                executor, future = self._submit(fn, *args)
+                try:
+                    return await self._within_deadline(executor, future)
+                except BrokenProcessPool as exc:
+                    self._replace(executor)
+                    if attempt == 2:
+                        raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
         raise AssertionError("unreachable")
+
+    async def _within_deadline(self, executor: ProcessPoolExecutor, future: Future[R]) -> R:
+        """The result of ``future``; past :attr:`timeout`, its pool is replaced (the only way
+        to stop the worker) and :class:`ParseTimeout` raised."""
+        deadline = asyncio.timeout(self.timeout)
+        try:
+            async with deadline:
+                return await asyncio.wrap_future(future)
+        except TimeoutError as exc:
+            if not deadline.expired():  # raised by the function itself
+                raise
+            self._replace(executor)
+            raise ParseTimeout(f"no result within {self.timeout:g}s") from exc
 
     async def call(self, fn: Callable[[T], R], arg: T) -> R:
         """``fn(arg)`` in a worker; its exceptions are raised here."""

@@ -22,8 +22,9 @@ from services.core.db import make_engine
 from services.crawler import crawler as crawler_module
 from services.crawler import discover
 from services.crawler import metrics as crawler_metrics
-from services.crawler.crawler import run_crawler
+from services.crawler.crawler import CrawlStats, run_crawler
 from services.crawler.discover import Link
+from services.crawler.page import Page, PageOutcome, parse_page
 from services.crawler.publication import Outcome, Publication
 from services.crawler.sources import parse_sources
 from services.crawler.state import CrawlState
@@ -342,3 +343,46 @@ async def test_a_section_page_is_parsed_off_the_event_loop_so_fetches_in_flight_
     await watcher
     assert seen_running == [True]
     assert "/article/1" in site.paths("news.test")
+
+
+def parse_or_hang(page: Page) -> PageOutcome:
+    """The crawler's parse, except for one page it never finishes (as a pathological page's
+    backtracking regex or a C parser's loop would)."""
+    if page.url.endswith("/article/pathological"):
+        while True:
+            pass
+    return parse_page(page)
+
+
+async def test_a_page_whose_parse_overruns_its_deadline_is_remembered_and_the_crawl_goes_on(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    html = [("Content-Type", "text/html")]
+    site.route("news.test", "/robots.txt", Response(404))
+    links = b"<a href='/article/pathological'>p</a> <a href='/article/1'>1</a>"
+    site.route("news.test", "/list", Response(200, html, links))
+    site.route("news.test", "/article/pathological", Response(200, html, seed_html().encode()))
+    site.route("news.test", "/article/1", Response(200, html, page("HBM4", HBM_KO).encode()))
+    sources = parse_sources({"sources": [{"name": "news", "pages": [site.url("news.test", "/list")],
+                                          "article_pattern": "/article/"}]})  # fmt: skip
+    settings, decisions = make_settings(parse_timeout="4s"), []
+
+    async def crawl() -> CrawlStats:
+        return await run_crawler(settings, MemoryBus(), asyncio.Event(), once=True,
+                                 sources=sources, resolver=site.resolve, explain=decisions.append,
+                                 parse=parse_or_hang)  # fmt: skip
+
+    first = await asyncio.wait_for(crawl(), 60)
+    outcomes = {d.url.rsplit("/", 1)[1]: (d.outcome, d.detail) for d in decisions}
+    assert outcomes["1"][0] == "published" and first.published == 1
+    assert outcomes["pathological"] == ("error", "parse_timeout: no result within 4s")
+    assert first.errors["parse_timeout"] == 1
+    engine = make_engine(settings.database_url)
+    try:
+        stuck = CrawlState(engine).status_of(site.url("news.test", "/article/pathological"))
+    finally:
+        engine.dispose()
+    assert stuck == "not_article"
+
+    await asyncio.wait_for(crawl(), 60)  # remembered: not fetched, nor parsed, again
+    assert site.paths("news.test").count("/article/pathological") == 1

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from services.crawler.errors import ParseTimeout
 from services.crawler.workers import ParsePool, ParseWorkerCrashed
 
 POISON = -1
+PATHOLOGICAL = -2
 
 
 def double(value: int) -> int:
@@ -25,6 +27,9 @@ def double(value: int) -> int:
         os._exit(3)  # what a segfault in a C extension or the OOM killer looks like
     if value == 13:
         raise ValueError("unlucky input")
+    if value == PATHOLOGICAL:  # a page whose parse never ends (say, a regex backtracking)
+        while True:
+            pass
     return 2 * value
 
 
@@ -144,3 +149,40 @@ async def test_the_pool_is_renewed_every_so_many_tasks_and_the_old_workers_leave
     assert not later & pids  # the workers now are new ones
     await asyncio.to_thread(lambda: [worker.join(10) for worker in old_workers])
     assert not [worker.pid for worker in old_workers if worker.is_alive()]
+
+
+async def test_a_parse_over_its_deadline_is_given_up_and_its_worker_replaced() -> None:
+    """A pathological input holds a worker for ever: past the deadline its call fails with
+    :class:`ParseTimeout`, the worker is killed and a fresh one takes the next inputs; a call
+    in flight beside it still gets its result."""
+    pool = ParsePool(2, preload=(), timeout=1.0)
+    try:
+        assert await pool.call(double, 1) == 2
+        old_workers = list(pool._executor._processes.values())
+        started = time.monotonic()
+        stuck, beside = await asyncio.gather(
+            pool.call(double, PATHOLOGICAL), pool.call(double, 2), return_exceptions=True
+        )
+        assert isinstance(stuck, ParseTimeout) and "1s" in str(stuck)
+        assert beside == 4
+        assert time.monotonic() - started < 10
+        assert [await pool.call(double, v) for v in range(4)] == [0, 2, 4, 6]
+    finally:
+        pool.close()
+    await asyncio.to_thread(lambda: [worker.join(10) for worker in old_workers])
+    assert not [worker.pid for worker in old_workers if worker.is_alive()]
+
+
+async def test_calls_waiting_for_a_free_worker_do_not_spend_their_deadline_waiting() -> None:
+    """The deadline is a page's own parse: pages queued behind slow ones are not given up."""
+    pool = ParsePool(1, preload=(), timeout=1.5)
+    try:
+        got = await asyncio.gather(*(pool.call(nap, 0.4) for _ in range(6)))
+    finally:
+        pool.close()
+    assert got == [0.4] * 6
+
+
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
