@@ -251,13 +251,13 @@ async def _off_the_clock(deadline: asyncio.Timeout, wait: Awaitable[None]) -> fl
     its time on the network: counting a redirect target's politeness wait made every redirect
     to a host with a long ``Crawl-delay`` time out."""
     loop = asyncio.get_running_loop()
-    began = loop.time()
-    left = (deadline.when() or began) - began
+    when, began = deadline.when(), loop.time()
     deadline.reschedule(None)
     try:
         await wait
     finally:
-        deadline.reschedule(loop.time() + left)
+        if when is not None:  # later by as long as the wait took
+            deadline.reschedule(when + loop.time() - began)
     return loop.time() - began
 
 
