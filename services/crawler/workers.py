@@ -15,7 +15,8 @@ A call that runs past the pool's ``timeout`` (a pathological page: a backtrackin
 parser's loop in C) raises :class:`ParseTimeout`; its worker cannot be stopped but by killing
 it, which breaks the pool, so the pool is replaced as above — the calls beside it are tried once
 more.  So that the deadline counts a call's own parse, not its wait behind others, :meth:`call`
-hands a worker only as many calls as there are workers (``map``'s chunks have no deadline).
+hands the pool only as many calls at a time as it has workers (``map``'s chunks have no
+deadline).
 
 Every :data:`RECYCLE_AFTER` tasks the pool is replaced by a fresh one while the old one finishes
 what it holds: whatever a worker accumulates over months of pages (parser caches, fragmented
