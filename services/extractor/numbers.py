@@ -126,6 +126,14 @@ _BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by
     r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
 )
 
+_RANGE_GAP: Final = re.compile(r"\s?[~～〜∼\-–—]\s?|\s(?:to|(?P<between>and))\s")
+"""What separates a range's bounds ("5만~6만", "50,000-60,000", "$10–15 billion", "50,000 to
+60,000"); ``and`` only after "between"."""
+_BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
+GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
+"""What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
+not a range."""
+
 _KO_DIGIT: Final = {"십": 10, "백": 100, "천": 1000}
 _KO_BIG: Final = {"만": 10**4, "억": 10**8, "조": 10**12}
 _EN_SCALE: Final = {
@@ -147,6 +155,11 @@ _CURRENCY: Final = {
 _POWER: Final = {"mw": "MW", "메가와트": "MW", "megawatt": "MW", "megawatts": "MW",
           "gw": "GW", "기가와트": "GW", "gigawatt": "GW", "gigawatts": "GW"}
 _KO_GROUP_RE: Final = re.compile(r"(" + _NUM + r")\s?([십백천])?\s?([조억만])?")
+
+
+Unit = tuple[Kind, str, int, Qualifier | None]
+"""A number's kind, unit, where the unit ends and the qualifier written between number and unit
+("5만여 대")."""
 
 
 @dataclass(init=False, unsafe_hash=True)  # a written __init__: see services.extractor.entities
@@ -288,9 +301,9 @@ def _glued_currency(text: str, match: re.Match[str]) -> tuple[str, int] | None:
 
 def _unit(
     text: str, match: re.Match[str], end: int, korean: bool, glued: str | None = None
-) -> tuple[Kind, str, int, Qualifier | None] | None:
-    """Kind, unit, end and the qualifier written between number and unit ("5만여 대");
-    ``glued``: the currency written before the number's sign (:func:`_glued_currency`)."""
+) -> Unit | None:
+    """The :data:`Unit` of the number ``match`` read; ``glued``: the currency written before the
+    number's sign (:func:`_glued_currency`)."""
     if glued is not None:
         return "money", glued, match.end(), None
     currency = match.group("cur")
@@ -326,30 +339,92 @@ def may_have_number_words(text: str, start: int, end: int) -> bool:
     return False
 
 
+@dataclass(init=False)  # a written __init__: see services.extractor.entities
+class _Bound:
+    """A number as written, with or without a unit: the lower bound of a range if the next
+    number follows it as the upper bound."""
+
+    start: int
+    end: int
+    """after the unit, if any"""
+    number_end: int
+    value: float | None
+    unit: Unit | None
+
+    def __init__(
+        self, start: int, end: int, number_end: int, value: float | None, unit: Unit | None
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.number_end = number_end
+        self.value = value
+        self.unit = unit
+
+
+def _number_start(text: str, match: re.Match[str]) -> tuple[int, str | None] | None:
+    """Where the number ``match`` read starts, with the currency glued before it (HK$5); None
+    when the match continues a word (H100, GB200)."""
+    start = match.start()
+    if start > 0 and text[start - 1] in _NOT_AFTER:
+        prefixed = _glued_currency(text, match)
+        if prefixed is None:
+            return None
+        currency, start = prefixed
+        return start, currency
+    return start, None
+
+
+def _range_start(text: str, low: _Bound | None, high: int, value: float | None) -> int | None:
+    """Where the range starts whose upper bound, of ``value``, starts at ``high`` right after
+    ``low`` ("5만~6만 장", "between 50,000 and 60,000"); None when there is no such range — no
+    lower bound, or a lower one that is no less, or a change ("from 50,000 to 60,000")."""
+    if low is None or low.value is None or value is None or low.value >= value:
+        return None
+    gap = _RANGE_GAP.fullmatch(text, low.end, high)
+    if gap is None or GROWTH_BEFORE.search(text, max(0, low.start - 8), low.start):
+        return None
+    between = _BETWEEN_BEFORE.search(text, max(0, low.start - 10), low.start)
+    if between is not None:
+        return between.start()
+    return None if gap.group("between") else low.start
+
+
+def _range_unit(high: Unit | None, low: Unit | None, number_end: int) -> Unit | None:
+    """A range's unit: its upper bound's, else its lower bound's ("$10–15 billion")."""
+    if (high is None or not high[1]) and low is not None and low[1]:
+        return low[0], low[1], number_end, None
+    return high
+
+
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[QuantityMention]:
-    """Numbers with a unit in ``text[start:end]`` (at most MAX_QUANTITIES), with qualifiers."""
+    """Numbers with a unit in ``text[start:end]`` (at most MAX_QUANTITIES), with qualifiers.  A
+    range ("5만~6만 장", "$10–15 billion") is one quantity: its upper bound, "up_to"."""
     end = len(text) if end is None else end
     found: list[QuantityMention] = []
     matches = list(_DIGITS.finditer(text, start, end))
     if may_have_number_words(text, start, end):
         matches = sorted([*matches, *_WORDS.finditer(text, start, end)], key=lambda m: m.start())
+    low: _Bound | None = None
     for match in matches:
-        start, currency = match.start(), None
-        if start > 0 and text[start - 1] in _NOT_AFTER:  # H100, GB200 — or HK$5
-            prefixed = _glued_currency(text, match)
-            if prefixed is None:
-                continue
-            currency, start = prefixed
-        if not match.group().strip():
-            continue
         value, korean = _parse(match)
+        range_start = _range_start(text, low, match.start(), value)
+        begun = _number_start(text, match) if range_start is None else (match.start(), None)
+        if begun is None or not match.group().strip():
+            low = None
+            continue
+        start, currency = begun
         unit = _unit(text, match, end, korean, currency)
+        if range_start is not None and low is not None:
+            unit = _range_unit(unit, low.unit, match.end())
+            if found and found[-1].number_end == low.number_end:
+                found.pop()  # the lower bound, read as a quantity of its own
+        low = _Bound(start, unit[2] if unit else match.end(), match.end(), value, unit)
         if unit is None:
             continue
         kind, unit_name, unit_end, inner = unit
         if kind in ("count", "bare") and not unit_name and _is_label(text, match, end):
             continue
-        before, q_start = qualifier_before(text, start)
+        before, q_start = qualifier_before(text, start if range_start is None else range_start)
         after = _QUALIFIER_AFTER.match(text, unit_end, end)
         q_end = unit_end
         qualifier: Qualifier = "exact"
@@ -369,7 +444,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
                 value=value,
                 kind=kind,
                 unit=unit_name,
-                qualifier=qualifier,
+                qualifier="up_to" if range_start is not None else qualifier,
                 number_end=match.end(),
             )
         )

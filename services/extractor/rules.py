@@ -17,7 +17,12 @@ from typing import Final
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
 from services.extractor.lexicon import Cues, Hit, Lexicon, find_references
-from services.extractor.numbers import QuantityMention, find_quantities, may_have_number_words
+from services.extractor.numbers import (
+    GROWTH_BEFORE,
+    QuantityMention,
+    find_quantities,
+    may_have_number_words,
+)
 from services.extractor.patterns import is_hangul
 from services.extractor.sentences import Sentence
 from services.extractor.timeframes import TimeframeMention, find_scope, find_timeframe
@@ -36,8 +41,7 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
 _CLAUSE_BREAK: Final = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
-_RANGE_GAP: Final = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
-_FROM_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
+_CHANGE_GAP: Final = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
 _PHRASE_END: Final = re.compile(
     r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$"
 )
@@ -302,17 +306,19 @@ def _family(q: QuantityMention) -> str:
     return "count" if q.kind == "bare" else q.kind
 
 
-def _ranges(text: str, quantities: list[QuantityMention]) -> set[int]:
-    """Indexes of quantities in a from–to pair ("6만5000장에서 30만장으로", "from 65,000 to")."""
-    ranged: set[int] = set()
+def _changes(text: str, quantities: list[QuantityMention]) -> set[int]:
+    """Indexes of quantities in a from–to pair, a change ("6만5000장에서 30만장으로", "from
+    65,000 to"); a range (5만~6만 장) is one quantity."""
+    changed: set[int] = set()
     for i in range(len(quantities) - 1):
         first, second = quantities[i], quantities[i + 1]
-        gap = _RANGE_GAP.fullmatch(text, first.end, second.start)
+        gap = _CHANGE_GAP.fullmatch(text, first.end, second.start)
         if gap is None or _family(first) != _family(second):
             continue
-        if "에서" in gap.group() or _FROM_BEFORE.search(text, max(0, first.start - 8), first.start):
-            ranged |= {i, i + 1}
-    return ranged
+        growth = GROWTH_BEFORE.search(text, max(0, first.start - 8), first.start)
+        if "에서" in gap.group() or growth:
+            changed |= {i, i + 1}
+    return changed
 
 
 def _unit(view: _View, q: QuantityMention, ctx: Context) -> str | None:
@@ -557,11 +563,11 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     quantities = [
         q for q in quantities if not any(a < q.end and q.start < b for a, b in taken)
     ]
-    ranged = _ranges(text, quantities)
+    changed = _changes(text, quantities)
     usable = [
         (q, unit)
         for i, q in enumerate(quantities)
-        if i not in ranged
+        if i not in changed
         and not _blocked(view, q.start, q.end)
         and (unit := _unit(view, q, ctx)) is not None
     ]

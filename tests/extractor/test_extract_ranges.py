@@ -1,0 +1,66 @@
+"""A range ("5만~6만 장", "50,000 to 60,000 GPUs", "$10–15 billion") is one figure: its upper
+bound, qualified "up_to", quoted whole — never two facts, never the lower bound alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extractor.extract import extract
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value", "unit", "written"),
+    [
+        ("네이버는 GPU 5만~6만 장을 도입한다.", "gpu_commitment", 60000, "gpu", "5만~6만 장"),
+        ("네이버는 GPU 5만-6만개를 도입한다.", "gpu_commitment", 60000, "gpu", "5만-6만개"),
+        ("네이버는 GPU 5~6만 장을 도입한다.", "gpu_commitment", 60000, "gpu", "5~6만 장"),
+        ("네이버는 GPU 5만～6만 장을 도입한다.", "gpu_commitment", 60000, "gpu", "5만～6만 장"),
+        (
+            "Meta will buy 50,000 to 60,000 GPUs.",
+            "gpu_commitment", 60000, "gpu", "50,000 to 60,000",
+        ),
+        ("Meta will buy 50,000-60,000 GPUs.", "gpu_commitment", 60000, "gpu", "50,000-60,000"),
+        (
+            "Meta will buy between 50,000 and 60,000 GPUs.",
+            "gpu_commitment", 60000, "gpu", "between 50,000 and 60,000",
+        ),
+        (
+            "Microsoft will invest $10–15 billion in AI data centers.",
+            "investment", 15e9, "USD", "$10–15 billion",
+        ),
+        (
+            "Microsoft will invest $10 billion to $15 billion in AI data centers.",
+            "investment", 15e9, "USD", "$10 billion to $15 billion",
+        ),
+        (
+            "삼성전자는 AI 데이터센터에 10조~15조원을 투자한다.",
+            "investment", 15e12, "KRW", "10조~15조원",
+        ),
+        (
+            "네이버는 GPU 최대 5만~6만 장을 도입한다.",
+            "gpu_commitment", 60000, "gpu", "최대 5만~6만 장",
+        ),
+    ],
+)
+def test_a_range_is_one_fact_of_its_upper_bound(
+    text: str, kind: str, value: float, unit: str, written: str
+) -> None:
+    [fact] = extract(text)
+    assert fact.quantity is not None
+    assert (fact.type, fact.quantity.value, fact.quantity.unit) == (kind, value, unit)
+    assert fact.quantity.qualifier == "up_to"
+    assert fact.quantity.text == written
+    start, end = fact.evidence.spans["quantity"]
+    assert text[start:end] == written
+
+
+def test_a_rise_from_one_figure_to_another_is_still_no_range() -> None:
+    text = "Meta will grow its fleet from 50,000 to 60,000 GPUs."
+    assert [f.quantity.qualifier for f in extract(text) if f.quantity] != ["up_to"]
+
+
+def test_a_range_of_two_models_keeps_each_models_figure() -> None:
+    facts = extract("네이버는 5만~6만 장의 B200과 1만 장의 H200을 도입한다.")
+    assert [(f.quantity.value, f.quantity.qualifier, f.gpu_model) for f in facts if f.quantity] == [
+        (60000, "up_to", "B200"), (10000, "exact", "H200")
+    ]
