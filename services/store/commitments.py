@@ -103,8 +103,10 @@ class Emitted:
     latest: FactV1
 
 
-Order = tuple[datetime, str, str]
-"""Where an observation sits in a key's history: :attr:`Observation.order`."""
+Cut = tuple[datetime, str]
+"""Where a late fact's re-fold starts: the effective time and article of the earliest new fact.
+An article's own facts are never split by it: a stored history holds no version of an article
+whose facts are new (a re-extraction supersedes the old ones, and their keys are re-derived)."""
 
 _COMMITMENTS = table_of(StoreCommitment)
 _VERSIONS = table_of(StoreCommitmentVersion)
@@ -119,7 +121,7 @@ _STORED = tuple(
 )  # fmt: skip
 """What :func:`recompute` reads of a stored commitment.  Core statements on the tables
 throughout: plain rows, no ORM objects to build, track or synchronise."""
-_TAIL = ("key", "seq", "id", "article_id", "fact_id", "effective_at", "recorded_at")
+_TAIL = ("key", "seq", "id", "article_id", "effective_at", "recorded_at")
 """What a late fact's re-fold reads of the stored versions it redoes: where they stand and when
 they were recorded, none of their JSON (only the head it folds onto is read whole)."""
 
@@ -156,7 +158,7 @@ def recompute(
         writer.append(key, row, heads[row.last_version_id] if row else None, seen, window)
     # A late fact changes only the history after it: redo that tail from the version before.
     late = {
-        key: (stored[key], min(s.observation.order for s in touched.added[key]))
+        key: (stored[key], min(_cut(s.observation) for s in touched.added[key]))
         for key in keys
         if key not in appendable and key not in touched.lost and key in stored
     }
@@ -235,7 +237,7 @@ class _Writer:
     def retail(
         self,
         session: Session,
-        late: Mapping[str, tuple[Row[Any], Order]],
+        late: Mapping[str, tuple[Row[Any], Cut]],
         touched: Touched,
         window: timedelta,
     ) -> None:
@@ -264,7 +266,7 @@ class _Writer:
         first_seqs: dict[str, int] = {}
         for key, (row, cut) in late.items():
             redone[key] = [
-                r for r in tails[key] if (r.effective_at, r.article_id, r.fact_id) >= cut
+                r for r in tails[key] if (r.effective_at, r.article_id) >= cut
             ]
             first_seqs[key] = redone[key][0].seq if redone[key] else row.versions
         before = [(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0]
@@ -295,7 +297,7 @@ class _Writer:
             head_row = head_rows.get(key)
             head = _version(head_row) if head_row is not None else None
             recorded = {r.id: r.recorded_at for r in redone[key]}
-            kept = [s for s in seen[key] if s.observation.order >= cut]
+            kept = [s for s in seen[key] if _cut(s.observation) >= cut]
             new = touched.added[key]
             observations = [s.observation for s in kept] + [s.observation for s in new]
             tail = extend_history(key, head, observations, window)
@@ -337,6 +339,10 @@ class _Writer:
                     recorded_at=max(recorded.get(v.id, self.now) for v in history),
                 )
             )
+
+
+def _cut(observation: Observation) -> Cut:
+    return (observation.effective_at, observation.article_id)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """A commitment's history, derived from every observation of it, and the changes it implies.
 
 The history of a key is a pure function of the *set* of its observations: they are ordered by
-effective time (the article's publication time) and folded, each one compared with the state
-as it stood just before it.  An older article that arrives late therefore lands in its place
-and is compared with its true predecessor, the current state is always the newest article's,
-and any permutation of the same facts yields the same history.
+effective time (the article's publication time), then by article, then by place in the
+article's text (not by fact id: ids change with the extractor's version), and folded, each one
+compared with the state as it stood just before it.  An older article that arrives late
+therefore lands in its place and is compared with its true predecessor, the current state is
+always the newest article's, and any permutation of the same facts yields the same history.
 
 Each fold step yields one :class:`Version` (or none, when a source repeats itself):
 
@@ -12,9 +13,12 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 - ``retracted``  the status became ``cancelled``;
 - ``increased`` / ``decreased``  the quantity changed (absolute and relative delta);
 - ``conflict``   another source gives a different quantity within the conflict window: both
-                 claims are kept (the older one in :attr:`Version.disputed`), neither wins;
+                 claims are kept (the older one in :attr:`Version.disputed`), neither wins; a
+                 source restating its side of the dispute adds nothing, and a source that comes
+                 round to the current figure leaves the dispute;
 - ``revised``    same quantity, but qualifier, model, products, timeframe or status changed
-                 ("over 260,000" vs "up to 260,000" is a revision, never an increase);
+                 ("over 260,000" vs "up to 260,000" is a revision, never an increase), or a
+                 figure in another unit that cannot be compared (dollars, then won);
 - ``reaffirmed`` the same state from another source: the source list grows.
 
 Facts describe commitments partially: a field a fact leaves unstated (no model, a vague
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from services.core.models import (
@@ -42,6 +46,7 @@ from services.core.models import (
 DEFAULT_CONFLICT_WINDOW = timedelta(days=31)
 
 _UNIT_SCALE = {"GW": 1000.0}
+_BASE_UNIT = {"GW": "MW"}
 
 _IDENTITY = json.JSONEncoder(default=str)
 """``json.dumps(…, default=str)`` without building an encoder per call (the same text)."""
@@ -59,8 +64,14 @@ class Observation:
     evidence: ChangeEvidence
 
     @property
-    def order(self) -> tuple[datetime, str, str]:
-        return (self.effective_at, self.article_id, self.fact_id)
+    def order(self) -> tuple[datetime, str, int, str, str]:
+        """Where it sits in its key's history: by effective time, article, then its place in
+        the article's text — its sentence, then its quantity as written (two figures of one
+        sentence) — and only then the fact id, so an article's facts keep one order whichever
+        extractor version's ids they carry."""
+        quantity = self.state.quantity
+        text = quantity.text if quantity is not None else ""
+        return (self.effective_at, self.article_id, self.evidence.start, text, self.fact_id)
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,8 @@ def essence(state: CommitmentState) -> tuple[object, ...]:
 def merge(before: CommitmentState, stated: CommitmentState) -> CommitmentState:
     """The state after ``stated``: what it leaves unstated keeps the value of ``before``."""
     quantity = stated.quantity
-    if magnitude(quantity) is None and magnitude(before.quantity) is not None:
-        quantity = before.quantity
+    if quantity is None or (quantity.value is None and before.quantity is not None):
+        quantity = before.quantity  # unstated or vague: the figure (or wording) before stands
     return CommitmentState(
         quantity=quantity,
         gpu_model=stated.gpu_model or before.gpu_model,
@@ -196,13 +207,12 @@ def _step(
         )
         return retracted, now
     old, new = magnitude(before.quantity), magnitude(after.quantity)
-    disputed = tuple(
-        claim
-        for claim in previous.disputed
-        if observation.effective_at - claim.asserted_at <= window
-        and magnitude(claim.quantity) != new
-    )
-    if old is not None and new is not None and old != new:
+    if now[1:] == was[1:] and any(
+        source in c.sources and magnitude(c.quantity) == new for c in previous.disputed
+    ):
+        return None  # a source restating its side of a dispute, and nothing else
+    disputed = _still_disputed(previous.disputed, source, new, observation.effective_at, window)
+    if old is not None and new is not None and old != new and _comparable(before, after):
         delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
         recent = observation.effective_at - previous.observation.effective_at <= window
         if recent and fresh_source:
@@ -220,6 +230,36 @@ def _step(
     kind = "revised" if now != was else "reaffirmed"
     sources = (*previous.sources, source) if fresh_source else previous.sources
     return _version(key, kind, observation, before, after, None, sources, disputed, now, was), now
+
+
+def _comparable(before: CommitmentState, after: CommitmentState) -> bool:
+    """Whether both quantities measure one thing (GPUs, power, one currency)."""
+    a, b = before.quantity, after.quantity
+    return (
+        a is not None
+        and b is not None
+        and _BASE_UNIT.get(a.unit, a.unit) == _BASE_UNIT.get(b.unit, b.unit)
+    )
+
+
+def _still_disputed(
+    claims: tuple[Claim, ...],
+    source: str,
+    figure: float | None,
+    at: datetime,
+    window: timedelta,
+) -> tuple[Claim, ...]:
+    """The claims that still dispute the state once ``source`` has said ``figure`` at ``at``:
+    those within the window, of another figure, with the sources that have not since moved to
+    another one."""
+    kept = []
+    for claim in claims:
+        if at - claim.asserted_at > window or magnitude(claim.quantity) == figure:
+            continue
+        sources = tuple(s for s in claim.sources if s != source)
+        if sources:
+            kept.append(replace(claim, sources=sources))
+    return tuple(kept)
 
 
 def _version(

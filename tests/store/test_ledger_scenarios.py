@@ -157,6 +157,27 @@ async def test_re_extraction_replaces_facts(ledger: LedgerHarness) -> None:
     assert len(ledger.ledger()) == 2
 
 
+async def test_re_extracting_an_article_with_two_figures_of_one_commitment_alerts_once(
+    ledger: LedgerHarness,
+) -> None:
+    """The article's facts fold in the order of its text, whatever ids a version gives them."""
+    news = article("plan")
+    this_year = fact(10_000, sentence="삼성전자는 올해 엔비디아 GPU 1만 장을 도입한다.")
+    later = fact(50_000, sentence="삼성전자는 2027년까지 엔비디아 GPU 5만 장을 도입할 계획이다.")
+    later = later.model_copy(
+        update={"evidence": later.evidence.model_copy(update={"start": 40, "end": 80})}
+    )
+    first = await ledger.deliver(extraction(news, this_year, later, version="1.0.0"))
+    assert [(c.kind, c.after.quantity and c.after.quantity.value) for c in first] == [
+        ("new", 10_000),
+        ("increased", 50_000),
+    ]
+    for version in ("1.1.0", "1.2.0", "1.3.0"):
+        assert await ledger.deliver(extraction(news, this_year, later, version=version)) == []
+        [row] = ledger.ledger()
+        assert row.state.quantity is not None and row.state.quantity.value == 50_000
+
+
 async def test_duplicate_delivery_no_op(ledger: LedgerHarness) -> None:
     messages = ledger.messages(
         extraction(article("a"), fact(50_000)), extraction(article("b", source="b"), fact(60_000))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.core.models import Timeframe
+from services.core.models import Quantity, Timeframe, stable_id
 from services.store.diff import Observation, derive_history, extend_history, new_versions
 
 from .builders import observation
@@ -140,6 +142,86 @@ def test_re_deriving_the_same_observations_emits_nothing() -> None:
     observations = [observation(50_000), observation(60_000, day=40, source="b")]
     first = derive_history(KEY, observations)
     assert new_versions({v.id for v in first}, derive_history(KEY, observations)) == ()
+
+
+def test_facts_of_one_article_fold_in_the_order_of_its_text_whatever_their_ids() -> None:
+    """Ids come from the extractor's version: a re-extraction must not reorder the article."""
+    this_year = observation(10_000, slug="plan")
+    by_2027 = replace(
+        observation(50_000, slug="plan"),
+        evidence=this_year.evidence.model_copy(update={"start": 60, "end": 120}),
+    )
+    histories = [
+        derive_history(
+            KEY,
+            [
+                replace(this_year, fact_id=stable_id(version, "0")),
+                replace(by_2027, fact_id=stable_id(version, "1")),
+            ],
+        )
+        for version in ("1.0.0", "1.1.0", "1.2.0", "1.3.0")
+    ]
+    assert [v.kind for v in histories[0]] == ["new", "increased"]
+    assert all([v.id for v in h] == [v.id for v in histories[0]] for h in histories)
+    assert histories[0][-1].after.quantity == by_2027.state.quantity
+
+
+def _money(value: float, unit: str, **kwargs: Any) -> Observation:
+    seen = observation(value, **kwargs)
+    quantity = Quantity(value=value, unit=unit, qualifier="exact", text=f"{value} {unit}")
+    return replace(seen, state=seen.state.model_copy(update={"quantity": quantity}))
+
+
+def test_figures_in_different_currencies_are_revisions_not_increases_or_conflicts() -> None:
+    dollars = _money(14e9, "USD", source="a")
+    later_in_won = _money(20e12, "KRW", source="a", day=40)
+    other_source_in_won = _money(20e12, "KRW", source="b", day=10)
+    for history in (
+        derive_history(KEY, [dollars, later_in_won]),
+        derive_history(KEY, [dollars, other_source_in_won]),
+    ):
+        assert [(v.kind, v.delta) for v in history] == [("new", None), ("revised", None)]
+        assert history[-1].disputed == ()
+    megawatts = _money(500, "MW", source="a")
+    assert [v.kind for v in derive_history(KEY, [megawatts, _money(1, "GW", day=40)])] == [
+        "new",
+        "increased",
+    ]  # one dimension: GW is compared in MW
+
+
+def test_a_source_repeating_its_side_of_a_dispute_adds_no_version() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(120_000, source="b", day=1),
+            observation(100_000, source="a", day=2),
+            observation(120_000, source="b", day=3),
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "conflict"]
+    assert [(c.quantity.value, c.sources) for c in history[-1].disputed] == [(100_000, ("a",))]
+
+
+def test_a_source_that_comes_round_to_the_current_figure_leaves_the_dispute() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(120_000, source="b", day=2),
+            observation(120_000, source="a", day=4),
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "conflict", "reaffirmed"]
+    assert (history[-1].sources, history[-1].disputed) == (("b", "a"), ())
+
+
+def test_a_restatement_without_a_figure_keeps_a_vague_quantity() -> None:
+    vague = observation(None, qualifier="about", source="a")
+    unstated = observation(None, no_quantity=True, source="b", day=1)
+    history = derive_history(KEY, [vague, unstated])
+    assert [v.kind for v in history] == ["new", "reaffirmed"]
+    assert history[-1].after.quantity == vague.state.quantity
 
 
 OBSERVATIONS = [
