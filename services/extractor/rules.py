@@ -32,7 +32,12 @@ Span = tuple[int, int]
 _COMPUTE: Final = frozenset({"gpu", "MW", "GW"})
 _STATUS_ORDER: Final = ("cancelled", "completed", "negotiating", "planned")
 _TYPE_TRIGGERS: Final = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
-_STATUS_TRIGGERS: Final = frozenset({"cancelled", "completed", "negotiating", "planned"})
+_STATUS_TRIGGERS: Final = frozenset(
+    {"cancelled", "upheld", "completed", "negotiating", "planned"}
+)
+_INVESTING: Final = frozenset({"investment", "acquire", "cancelled", "upheld"})
+"""A money figure in a sentence with one of these is an investment (or its cancellation, or a
+cancellation denied)."""
 _TRIGGERS: Final = _TYPE_TRIGGERS | _STATUS_TRIGGERS
 _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "gpu_commitment": ("from", "vendor", "with", "pair", "model", "to"),
@@ -289,7 +294,8 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
 
 def _blocked(view: _View, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
-    estimates, rumours or installed totals."""
+    estimates, rumours or installed totals, or what is not done — a cancellation not done
+    ("has no plans to cancel") excepted: the commitment stands."""
     text, sentence = view.text, view.sentence
     clause_start = sentence.start
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
@@ -297,7 +303,7 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     following = _CLAUSE_BREAK.search(text, end, sentence.end)
     clause_end = following.start() if following else sentence.end
     return any(
-        "non_commitment" in cats and clause_start <= a and b <= clause_end
+        "non_commitment" in cats and "upheld" not in cats and clause_start <= a and b <= clause_end
         for a, b, cats in view.hits
     )
 
@@ -469,7 +475,7 @@ def _quantity_type(
             )
             return "gpu_commitment" if seller or "acquire" in cats else "supply"
         return "supply" if vendor and has_recipient else "gpu_commitment"
-    if cats & {"investment", "acquire"} or "cancelled" in cats:
+    if cats & _INVESTING:
         return "investment"
     if "supply" in cats:
         return "supply"

@@ -1,0 +1,43 @@
+""""Will not cancel", "has no plans to cancel", 취소하지 않는다: a cancellation denied is the
+commitment standing — stated plainly, never "cancelled", and never swallowed as a non-commitment
+the way "no plans to buy" is."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extractor.extract import extract
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meta would not cancel its order for 10,000 GPUs.",
+        "Meta will not cancel its order for 10,000 GPUs.",
+        "Meta won't cancel its order for 10,000 GPUs.",
+        "Meta has no plans to cancel its order for 10,000 GPUs.",
+        "Meta is not scrapping its order for 10,000 GPUs.",
+        "네이버는 GPU 1만장 주문을 취소하지 않는다.",
+        "네이버는 GPU 1만장 주문을 취소할 계획이 없다.",
+        "네이버는 GPU 1만장 도입을 철회하지 않기로 했다.",
+    ],
+)
+def test_a_denied_cancellation_is_the_commitment_as_stated(text: str) -> None:
+    [fact] = extract(text)
+    assert (fact.type, fact.quantity.value if fact.quantity else None) == ("gpu_commitment", 10000)
+    assert fact.status == "announced"
+
+
+def test_a_cancellation_is_still_a_cancellation() -> None:
+    [fact] = extract("Meta cancelled its order for 10,000 GPUs.")
+    assert fact.status == "cancelled"
+
+
+def test_no_plans_to_buy_is_still_no_commitment() -> None:
+    assert extract("Meta has no plans to buy 10,000 GPUs.") == []
+
+
+def test_a_denied_cancellation_of_an_investment_is_the_investment() -> None:
+    [fact] = extract("Nvidia is not scrapping its $100 billion AI infrastructure plan with OpenAI.")
+    assert fact.type == "investment"
+    assert fact.status != "cancelled"
