@@ -134,6 +134,16 @@ Explain = Callable[[Decision], None]
 
 
 @dataclass(frozen=True)
+class Polled:
+    """How one poll of a source went."""
+
+    ok: bool
+    """False when every endpoint failed."""
+    published: int
+    """New articles it published."""
+
+
+@dataclass(frozen=True)
 class Prepared:
     """A downloaded and parsed candidate, waiting for its claim."""
 
@@ -515,9 +525,10 @@ class Crawler:
 
     # ------------------------------------------------------------------ polling
 
-    async def poll(self, source: Source) -> bool:
-        """Poll one source once; ``False`` when every endpoint failed."""
+    async def poll(self, source: Source) -> Polled:
+        """Poll one source once."""
         self.stats.polls += 1
+        published = 0
         links, validators, failures = await self.discover(source)
         candidates: dict[str, Link] = {}
         for link in links:
@@ -572,7 +583,7 @@ class Crawler:
                 transient = transient or any(d.outcome == "error" for d, _ in settled)
                 articles = [article for _, article in settled if article is not None]
                 # Published as soon as they are claimed: articles reach the pipeline quickly.
-                self._count(await self.publication.publish(articles))
+                published += self._count(await self.publication.publish(articles)).published
         finally:
             for pending_task in ahead:
                 pending_task.cancel()
@@ -586,15 +597,17 @@ class Crawler:
         ok = endpoints == 0 or failures < endpoints
         if not ok:
             self.stats.failed_polls += 1
-        return ok
+        return Polled(ok, published)
 
     async def poll_and_schedule(self, source: Source) -> None:
         old = await asyncio.to_thread(self.state.source_state, source.name)
         failures = old.failures if old is not None else 0
         error: str | None = None
+        published = 0
         try:
-            ok = await self.poll(source)
-            if not ok:
+            polled = await self.poll(source)
+            published = polled.published
+            if not polled.ok:
                 error = "every endpoint failed"
         except Exception as exc:  # a bug or the database: back the source off, keep going
             log.exception("source %s: poll failed", source.name)
@@ -607,7 +620,13 @@ class Crawler:
         else:
             failures += 1
             due = next_after_failure(now, source.poll_every, failures, self.rng)
-        await asyncio.to_thread(self.state.save_source, source.name, due, failures, error)
+        await asyncio.to_thread(
+            self.state.save_source, source.name, due, failures, error,
+            published=published > 0, now=now,
+        )  # fmt: skip
+        _show_source_marks(
+            source.name, now if error is None else None, now if published else None
+        )
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> CrawlStats:
         semaphore = asyncio.Semaphore(MAX_CONCURRENT_SOURCES)
@@ -646,6 +665,9 @@ class Crawler:
         due: dict[str, datetime] = {}
         for source in self.sources:
             persisted = await asyncio.to_thread(self.state.source_state, source.name)
+            if persisted is not None:  # the gauges outlive a restart
+                polled, article = persisted.last_success_at, persisted.last_article_at
+                _show_source_marks(source.name, polled, article)
             due[source.name] = first_due(
                 source.name,
                 now,
@@ -704,6 +726,14 @@ class Crawler:
     async def _count_overdue(self) -> None:
         cutoff = utcnow() - timedelta(seconds=OVERDUE)
         metrics.PENDING.set(await asyncio.to_thread(self.state.count_pending, cutoff))
+
+
+def _show_source_marks(source: str, polled: datetime | None, article: datetime | None) -> None:
+    """Set the source's gauges of its last successful poll and its last new article."""
+    if polled is not None:
+        metrics.SOURCE_POLLED.labels(source=source).set(polled.timestamp())
+    if article is not None:
+        metrics.SOURCE_ARTICLE.labels(source=source).set(article.timestamp())
 
 
 def fetch_limits(settings: Settings) -> FetchLimits:

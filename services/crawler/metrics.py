@@ -29,6 +29,16 @@ LATENCY = Histogram(
     ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
+SOURCE_POLLED = Gauge(
+    "infraledger_crawler_source_polled_timestamp_seconds",
+    "Unix time of the source's last successful poll (an endpoint answered), kept across restarts",
+    ["source"],
+)
+SOURCE_ARTICLE = Gauge(
+    "infraledger_crawler_source_article_timestamp_seconds",
+    "Unix time of the source's last poll that published a new article, kept across restarts",
+    ["source"],
+)
 ARCHIVE_WRITABLE = Gauge(
     "infraledger_crawler_archive_writable",
     "0 within a minute of a WARC write that failed (a full disk, say), else 1",

@@ -169,6 +169,8 @@ class SourceState:
     next_poll_at: datetime
     failures: int
     last_error: str | None
+    last_success_at: datetime | None = None
+    last_article_at: datetime | None = None
 
 
 class CrawlState:
@@ -317,12 +319,24 @@ class CrawlState:
             row = session.get(CrawlerSource, name)
             if row is None:
                 return None
-            return SourceState(row.name, row.next_poll_at, row.failures, row.last_error)
+            return SourceState(
+                row.name, row.next_poll_at, row.failures, row.last_error,
+                row.last_success_at, row.last_article_at,
+            )  # fmt: skip
 
     def save_source(
-        self, name: str, next_poll_at: datetime, failures: int, error: str | None
+        self,
+        name: str,
+        next_poll_at: datetime,
+        failures: int,
+        error: str | None,
+        *,
+        published: bool = False,
+        now: datetime | None = None,
     ) -> None:
-        now = utcnow()
+        """The outcome of a poll ending ``now``: its schedule, and whether it succeeded and
+        published a new article."""
+        now = now or utcnow()
         with transaction(self._factory) as session:
             row = session.get(CrawlerSource, name)
             if row is None:
@@ -334,6 +348,8 @@ class CrawlState:
             row.last_poll_at = now
             if error is None:
                 row.last_success_at = now
+            if published:
+                row.last_article_at = now
 
 
 MAX_NEAR_CANDIDATES = 1000

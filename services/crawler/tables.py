@@ -98,3 +98,5 @@ class CrawlerSource(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_success_at: Mapped[datetime | None] = mapped_column(default=None)
     last_poll_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_article_at: Mapped[datetime | None] = mapped_column(default=None)
+    """The end of the last poll that published a new article of this source."""

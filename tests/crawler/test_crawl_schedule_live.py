@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 from sqlalchemy.exc import OperationalError
 
 from services.core.bus import MemoryBus, Outgoing
@@ -214,10 +214,10 @@ async def test_a_once_run_ends_every_poll_before_a_failed_one_ends_it(
 ) -> None:
     save = CrawlState.save_source
 
-    def failing_for_broken(self: CrawlState, name: str, *args: Any) -> None:
+    def failing_for_broken(self: CrawlState, name: str, *args: Any, **kwargs: Any) -> None:
         if name == "broken":
             raise OperationalError("UPDATE crawler_sources", None, ConnectionError("closed"))
-        save(self, name, *args)
+        save(self, name, *args, **kwargs)
 
     monkeypatch.setattr(CrawlState, "save_source", failing_for_broken)
     feed = b"<rss version='2.0'><channel><title>q</title></channel></rss>"
@@ -386,3 +386,44 @@ async def test_a_page_whose_parse_overruns_its_deadline_is_remembered_and_the_cr
 
     await asyncio.wait_for(crawl(), 60)  # remembered: not fetched, nor parsed, again
     assert site.paths("news.test").count("/article/pathological") == 1
+
+
+async def test_each_source_shows_its_last_good_poll_and_last_new_article_across_restarts(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    """A source gone quiet (a moved feed, a bot wall) keeps answering but gives no article."""
+    html = [("Content-Type", "text/html")]
+    for host in ("news.test", "quiet.test"):
+        site.route(host, "/robots.txt", Response(404))
+    site.route("news.test", "/list", Response(200, html, b"<a href='/article/1'>1</a>"))
+    site.route("news.test", "/article/1", Response(200, html, page("HBM4", HBM_KO).encode()))
+    site.route("quiet.test", "/list", Response(200, html, b"<p>nothing today</p>"))
+    sources = parse_sources({"sources": [
+        {"name": name, "pages": [site.url(f"{name}.test", "/list")], "article_pattern": "/article/"}
+        for name in ("news", "quiet")
+    ]})  # fmt: skip
+    settings = make_settings()
+
+    def marks(source: str) -> tuple[float | None, float | None]:
+        labels = {"source": source}
+        return (
+            REGISTRY.get_sample_value("infraledger_crawler_source_polled_timestamp_seconds", labels),
+            REGISTRY.get_sample_value("infraledger_crawler_source_article_timestamp_seconds", labels),
+        )
+
+    started = datetime.now(UTC).timestamp()
+    await run_crawler(
+        settings, MemoryBus(), asyncio.Event(), once=True, sources=sources, resolver=site.resolve
+    )
+    news_polled, news_article = marks("news")
+    quiet_polled, quiet_article = marks("quiet")
+    assert news_polled is not None and news_article == news_polled >= started
+    assert quiet_polled is not None and quiet_polled >= started and quiet_article is None
+
+    for gauge in (crawler_metrics.SOURCE_POLLED, crawler_metrics.SOURCE_ARTICLE):
+        gauge.clear()  # as in a new process
+    stop = asyncio.Event()
+    stop.set()  # a long-running crawler stopped at once shows what it found persisted
+    await run_crawler(settings, MemoryBus(), stop, sources=sources, resolver=site.resolve)
+    assert marks("news") == (news_polled, news_article)
+    assert marks("quiet") == (quiet_polled, None)
