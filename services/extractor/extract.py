@@ -48,10 +48,17 @@ _STATUS_NEWS: Final = frozenset({"cancelled", "completed", "negotiating"})
 """A restatement with one of these statuses updates the first statement's status."""
 
 
-def _later_status(first: str, later: str) -> str:
-    if later in _STATUS_NEWS and _STATUS_RANK[later] > _STATUS_RANK[first]:
-        return later
+def _later_status(first: str, later: Draft) -> str:
+    """The status of a commitment stated with ``first``, then restated by ``later``: a
+    cancellation denied ("will not cancel") undoes a cancellation; news of a higher rank
+    replaces the status."""
+    if later.upheld and first == "cancelled":
+        return later.status
+    if later.status in _STATUS_NEWS and _STATUS_RANK[later.status] > _STATUS_RANK[first]:
+        return later.status
     return first
+
+
 _SURROGATE: Final = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")  # mypyc: no surrogate literals
 _HANGUL: Final = re.compile("[\uac00-\ud7a3]")
 _LATIN: Final = re.compile("[A-Za-z]")
@@ -119,7 +126,7 @@ def _merged(same: list[Draft]) -> Draft:
         best,
         gpu_model=best.gpu_model or next((d.gpu_model for d in same if d.gpu_model), None),
         timeframe=best.timeframe or next((d.timeframe for d in same if d.timeframe), None),
-        status=functools.reduce(_later_status, (d.status for d in same)),
+        status=functools.reduce(_later_status, same[1:], same[0].status),
     )
 
 
@@ -165,7 +172,7 @@ def _merge_relations(drafts: list[Draft]) -> list[Draft]:
             products=tuple(dict.fromkeys(first.products + draft.products)),
             gpu_model=first.gpu_model or draft.gpu_model,
             timeframe=first.timeframe or draft.timeframe,
-            status=_later_status(first.status, draft.status),
+            status=_later_status(first.status, draft),
         )
     return merged
 

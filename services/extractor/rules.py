@@ -101,6 +101,8 @@ class Draft:
     sentence: Sentence
     rule: str
     trigger: Span | None
+    upheld: bool
+    """whether the sentence denies a cancellation ("will not cancel"): the commitment stands"""
 
     def __init__(
         self,
@@ -118,6 +120,7 @@ class Draft:
         sentence: Sentence,
         rule: str,
         trigger: Span | None,
+        upheld: bool,
     ) -> None:
         self.type = type
         self.subject = subject
@@ -133,6 +136,7 @@ class Draft:
         self.sentence = sentence
         self.rule = rule
         self.trigger = trigger
+        self.upheld = upheld
 
 
 @dataclass(init=False)  # a written __init__: see services.extractor.entities
@@ -619,6 +623,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     sentence=view.sentence,
                     rule=f"{kind}.quantity.{'carried' if resolved.carried else 'explicit'}",
                     trigger=_trigger_span(view, q.start),
+                    upheld="upheld" in view.categories,
                 )
             )
     return drafts
@@ -659,6 +664,7 @@ def _relation_draft(
         sentence=view.sentence,
         rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",
         trigger=trigger,
+        upheld="upheld" in view.categories,
     )
 
 

@@ -33,3 +33,21 @@ def test_a_denied_cancellation_of_an_investment_is_the_investment() -> None:
     [fact] = extract("Nvidia is not scrapping its $100 billion AI infrastructure plan with OpenAI.")
     assert fact.type == "investment"
     assert fact.status != "cancelled"
+
+
+def test_a_denial_after_a_reported_cancellation_leaves_the_commitment_standing() -> None:
+    text = (
+        "Reports said Meta would cancel its order for 10,000 GPUs. "
+        "Meta said it will not cancel its order for 10,000 GPUs."
+    )
+    [fact] = extract(text)
+    assert fact.status == "announced"
+
+
+def test_a_cancellation_after_a_denial_is_a_cancellation() -> None:
+    text = (
+        "Meta said it will not cancel its order for 10,000 GPUs. "
+        "A month later, Meta cancelled its order for 10,000 GPUs."
+    )
+    [fact] = extract(text)
+    assert fact.status == "cancelled"
