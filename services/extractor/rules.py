@@ -32,9 +32,7 @@ Span = tuple[int, int]
 _COMPUTE: Final = frozenset({"gpu", "MW", "GW"})
 _STATUS_ORDER: Final = ("cancelled", "completed", "negotiating", "planned")
 _TYPE_TRIGGERS: Final = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
-_STATUS_TRIGGERS: Final = frozenset(
-    {"cancelled", "upheld", "completed", "negotiating", "planned"}
-)
+_STATUS_TRIGGERS: Final = frozenset({"cancelled", "upheld", "completed", "negotiating", "planned"})
 _INVESTING: Final = frozenset({"investment", "acquire", "cancelled", "upheld"})
 """A money figure in a sentence with one of these is an investment (or its cancellation, or a
 cancellation denied)."""
@@ -491,11 +489,16 @@ def _is_vendor_org(view: _View, mention: Mention) -> bool:
     return org is not None and org.is_gpu_vendor
 
 
+def _model(found: tuple[str, int, int]) -> tuple[str, Span]:
+    """A model of :attr:`_View.models` as a draft holds it: the name and its span."""
+    name, start, end = found
+    return name, (start, end)
+
+
 def _nearest_model(view: _View, position: int) -> tuple[str, Span] | None:
     if not view.models:
         return None
-    name, a, b = min(view.models, key=lambda m: abs(m[1] - position))
-    return name, (a, b)
+    return _model(min(view.models, key=lambda m: abs(m[1] - position)))
 
 
 def _figure_models(
@@ -507,7 +510,7 @@ def _figure_models(
     counts = [q for q, unit in figures if unit == "gpu"]
     listed: dict[QuantityMention, tuple[str, Span]] = {}
     if len(counts) > 1 and len(view.models) == len(counts):
-        listed = {q: (name, (a, b)) for q, (name, a, b) in zip(counts, view.models, strict=True)}
+        listed = {q: _model(m) for q, m in zip(counts, view.models, strict=True)}
     return [
         (listed.get(q) or _nearest_model(view, q.start)) if unit in _COMPUTE else None
         for q, unit in figures
@@ -516,10 +519,7 @@ def _figure_models(
 
 def _relation_model(view: _View, kind: str) -> tuple[str, Span] | None:
     """The GPU model a fact without a figure names: a supply's first."""
-    if not view.models or kind != "supply":
-        return None
-    name, a, b = view.models[0]
-    return name, (a, b)
+    return _model(view.models[0]) if view.models and kind == "supply" else None
 
 
 def _products(view: _View) -> tuple[str, ...]:
