@@ -408,16 +408,15 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     for match in matches:
         value, korean = _parse(match)
         range_start = _range_start(text, low, match.start(), value)
-        begun = _number_start(text, match) if range_start is None else (match.start(), None)
+        lower = low if range_start is not None else None
+        begun = _number_start(text, match) if lower is None else (match.start(), None)
         if begun is None or not match.group().strip():
             low = None
             continue
         start, currency = begun
         unit = _unit(text, match, end, korean, currency)
-        if range_start is not None and low is not None:
-            unit = _range_unit(unit, low.unit, match.end())
-            if found and found[-1].number_end == low.number_end:
-                found.pop()  # the lower bound, read as a quantity of its own
+        if lower is not None:
+            unit = _range_unit(unit, lower.unit, match.end())
         low = _Bound(start, unit[2] if unit else match.end(), match.end(), value, unit)
         if unit is None:
             continue
@@ -437,6 +436,8 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             qualifier = before
         if value is None and qualifier == "exact":
             qualifier = "about"
+        if lower is not None and found and found[-1].number_end == lower.number_end:
+            found.pop()  # the lower bound, read as a quantity of its own
         found.append(
             QuantityMention(
                 start=min(q_start, start),
@@ -444,7 +445,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
                 value=value,
                 kind=kind,
                 unit=unit_name,
-                qualifier="up_to" if range_start is not None else qualifier,
+                qualifier="up_to" if lower is not None else qualifier,
                 number_end=match.end(),
             )
         )

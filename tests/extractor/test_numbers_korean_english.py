@@ -135,3 +135,9 @@ def test_offsets_cover_the_qualifier_and_unit() -> None:
     text = "정부는 최대 5만개 GPU를"
     q = _only(text)
     assert text[q.start : q.end] == "최대 5만개"
+
+
+def test_a_range_whose_upper_bound_is_no_quantity_leaves_the_lower_bound_alone() -> None:
+    # "10-20%": the percentage is no quantity, so no range replaces "10"
+    text = "Meta will buy 5,000 GPUs, 10-20% more than last year."
+    assert [q.value for q in find_quantities(text)] == [5000, 10]
