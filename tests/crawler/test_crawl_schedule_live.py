@@ -405,11 +405,12 @@ async def test_each_source_shows_its_last_good_poll_and_last_new_article_across_
     settings = make_settings()
 
     def marks(source: str) -> tuple[float | None, float | None]:
-        labels = {"source": source}
-        return (
-            REGISTRY.get_sample_value("infraledger_crawler_source_polled_timestamp_seconds", labels),
-            REGISTRY.get_sample_value("infraledger_crawler_source_article_timestamp_seconds", labels),
-        )
+        polled, article = (
+            REGISTRY.get_sample_value(f"infraledger_crawler_source_{what}_timestamp_seconds",
+                                      {"source": source})
+            for what in ("polled", "article")
+        )  # fmt: skip
+        return polled, article
 
     started = datetime.now(UTC).timestamp()
     await run_crawler(
