@@ -584,6 +584,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     drafts: list[Draft] = []
     status = _status(view.categories)
     models = _figure_models(view, usable)
+    scopes = _figure_scopes(view, models)
     for index, (q, unit) in enumerate(usable):
         resolved = _resolve(view, q.start, ctx)
         members = resolved.members
@@ -617,7 +618,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     gpu_model=models[index],
                     products=_products(view) if kind == "supply" else (),
                     timeframe=find_timeframe(text, view.sentence.start, view.sentence.end),
-                    scope=_scope(view),
+                    scope=scopes[index],
                     status=status,
                     confidence=_confidence(resolved, view, ctx, q.value is None),
                     sentence=view.sentence,
@@ -632,6 +633,17 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
 def _scope(view: _View) -> str | None:
     found = find_scope(view.text, view.sentence.start, view.sentence.end)
     return found[0] if found else None
+
+
+def _figure_scopes(view: _View, models: list[tuple[str, Span] | None]) -> list[str | None]:
+    """Each figure's scope: the sentence's (a phase, a site) and, when its figures name
+    different models ("100,000 B200s and 50,000 H200s"), the figure's model too — each is a
+    commitment of its own, not one figure revising the other."""
+    scope = _scope(view)
+    names = [model[0] if model else None for model in models]
+    if len({name.casefold() for name in names if name}) < 2:
+        return [scope] * len(models)
+    return [" ".join(part for part in (scope, name) if part) or None for name in names]
 
 
 def _trigger_span(view: _View, position: int) -> Span | None:

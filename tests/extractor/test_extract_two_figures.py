@@ -75,3 +75,13 @@ def test_each_figure_buys_from_the_vendor_of_its_own_model() -> None:
         ("MI300X", "amd"), ("H100", "nvidia")
     ]
     assert [text[slice(*f.evidence.spans["counterparty"])] for f in facts] == ["MI300Xs", "H100s"]
+
+
+def test_figures_of_different_models_are_different_commitments_by_their_scope() -> None:
+    """Without a scope, the ledger would hold one commitment: the H200s "decreasing" the B200s."""
+    listed = extract("Meta will buy 100,000 B200s and 50,000 H200s from Nvidia this year.")
+    assert [(f.gpu_model, f.scope) for f in listed] == [("B200", "B200"), ("H200", "H200")]
+    phased = extract("삼성전자는 1단계로 B200 1만 장과 H200 5천 장을 도입한다.")
+    assert [f.scope for f in phased] == ["phase 1 B200", "phase 1 H200"]
+    [alone] = extract("Meta will buy 100,000 B200s from Nvidia this year.")
+    assert alone.scope is None  # one figure: the commitment as a whole
