@@ -72,7 +72,7 @@ class Seen:
         evidence = fact.evidence
         observation = _observation(
             fact_id, stated(fact), evidence.sentence, evidence.start, evidence.end,
-            article_id, url, title, source, effective_at,
+            place(evidence.start, evidence.spans), article_id, url, title, source, effective_at,
         )  # fmt: skip
         return cls(observation, fact, attach(fact))
 
@@ -391,6 +391,7 @@ def _observations(session: Session, where: ColumnElement[bool]) -> dict[str, lis
         evidence = data["evidence"]
         observation = _observation(
             fact_id, state, evidence["sentence"], evidence["start"], evidence["end"],
+            place(evidence["start"], evidence.get("spans") or {}),
             article_id, url, title, source, effective_at,
         )  # fmt: skip
         seen[key].append(_Stored(observation, data))
@@ -407,6 +408,7 @@ def _observation(
     sentence: str,
     start: int,
     end: int,
+    position: int,
     article_id: str,
     url: str,
     title: str,
@@ -423,7 +425,13 @@ def _observation(
         start=start,
         end=end,
     )
-    return Observation(fact_id, article_id, source, effective_at, state, evidence)
+    return Observation(fact_id, article_id, source, effective_at, state, evidence, position)
+
+
+def place(start: int, spans: Mapping[str, Sequence[int]]) -> int:
+    """A fact's place in its article's text: its quantity's offset, else its sentence's."""
+    quantity = spans.get("quantity")
+    return quantity[0] if quantity else start
 
 
 def _versions(session: Session, ids: Sequence[str]) -> dict[str, Version]:
@@ -440,8 +448,15 @@ def _version(row: Row[Any]) -> Version:
     return Version(
         id=row.id,
         kind=row.kind,
+        # a stored version is folded onto, never ordered: its sentence stands for its place
         observation=Observation(
-            row.fact_id, row.article_id, row.source, row.effective_at, state, evidence
+            row.fact_id,
+            row.article_id,
+            row.source,
+            row.effective_at,
+            state,
+            evidence,
+            evidence.start,
         ),
         before=CommitmentState.model_validate(row.before) if row.before else None,
         after=CommitmentState.model_validate(row.after),

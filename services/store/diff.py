@@ -62,16 +62,15 @@ class Observation:
     effective_at: datetime
     state: CommitmentState
     evidence: ChangeEvidence
+    position: int
+    """Its place in the article's text: the offset of its quantity, else of its sentence."""
 
     @property
-    def order(self) -> tuple[datetime, str, int, str, str]:
+    def order(self) -> tuple[datetime, str, int, str]:
         """Where it sits in its key's history: by effective time, article, then its place in
-        the article's text — its sentence, then its quantity as written (two figures of one
-        sentence) — and only then the fact id, so an article's facts keep one order whichever
-        extractor version's ids they carry."""
-        quantity = self.state.quantity
-        text = quantity.text if quantity is not None else ""
-        return (self.effective_at, self.article_id, self.evidence.start, text, self.fact_id)
+        the article's text, and only then the fact id, so an article's facts keep one order
+        whichever extractor version's ids they carry."""
+        return (self.effective_at, self.article_id, self.position, self.fact_id)
 
 
 @dataclass(frozen=True)
@@ -207,10 +206,12 @@ def _step(
         )
         return retracted, now
     old, new = magnitude(before.quantity), magnitude(after.quantity)
+    at = observation.effective_at
     if now[1:] == was[1:] and any(
-        source in c.sources and magnitude(c.quantity) == new for c in previous.disputed
+        source in c.sources and magnitude(c.quantity) == new and at - c.asserted_at <= window
+        for c in previous.disputed
     ):
-        return None  # a source restating its side of a dispute, and nothing else
+        return None  # a source restating its side of a live dispute, and nothing else
     disputed = _still_disputed(previous.disputed, source, new, observation.effective_at, window)
     if old is not None and new is not None and old != new and _comparable(before, after):
         delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)

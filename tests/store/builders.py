@@ -160,4 +160,5 @@ def observation(
             start=0,
             end=1,
         ),
+        position=0,
     )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import MemoryBus
 from services.core.db import transaction
 from services.core.errors import MessageError
-from services.core.models import ChangeV1
+from services.core.models import ChangeV1, Evidence, FactV1
 from services.store import queries, service
 from services.store.errors import InvalidExtraction
 from services.store.repository import Applied
@@ -176,6 +176,25 @@ async def test_re_extracting_an_article_with_two_figures_of_one_commitment_alert
         assert await ledger.deliver(extraction(news, this_year, later, version=version)) == []
         [row] = ledger.ledger()
         assert row.state.quantity is not None and row.state.quantity.value == 50_000
+
+
+async def test_two_figures_of_one_sentence_keep_their_written_order_through_a_re_extraction(
+    ledger: LedgerHarness,
+) -> None:
+    sentence = "메타는 올해 엔비디아 GPU 5만 장을, 내년에는 10만 장을 구매한다."
+    def written_at(value: float, written: str) -> FactV1:
+        at = sentence.index(written)
+        spans = {"quantity": (at, at + len(written))}
+        evidence = Evidence(sentence=sentence, start=0, end=len(sentence), spans=spans)
+        return fact(value, sentence=sentence).model_copy(update={"evidence": evidence})
+
+    figures = [written_at(100_000, "10만 장"), written_at(50_000, "5만 장")]  # out of order
+    news = article("meta")
+    first = await ledger.deliver(extraction(news, *figures, version="1.0.0"))
+    assert [c.kind for c in first] == ["new", "increased"]
+    assert await ledger.deliver(extraction(news, *reversed(figures), version="1.1.0")) == []
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 100_000
 
 
 async def test_duplicate_delivery_no_op(ledger: LedgerHarness) -> None:

@@ -147,10 +147,7 @@ def test_re_deriving_the_same_observations_emits_nothing() -> None:
 def test_facts_of_one_article_fold_in_the_order_of_its_text_whatever_their_ids() -> None:
     """Ids come from the extractor's version: a re-extraction must not reorder the article."""
     this_year = observation(10_000, slug="plan")
-    by_2027 = replace(
-        observation(50_000, slug="plan"),
-        evidence=this_year.evidence.model_copy(update={"start": 60, "end": 120}),
-    )
+    by_2027 = replace(observation(50_000, slug="plan"), position=60)
     histories = [
         derive_history(
             KEY,
@@ -164,6 +161,28 @@ def test_facts_of_one_article_fold_in_the_order_of_its_text_whatever_their_ids()
     assert [v.kind for v in histories[0]] == ["new", "increased"]
     assert all([v.id for v in h] == [v.id for v in histories[0]] for h in histories)
     assert histories[0][-1].after.quantity == by_2027.state.quantity
+
+
+def test_two_figures_of_one_sentence_fold_in_the_order_they_are_written() -> None:
+    """"50,000 GPUs this year and 100,000 GPUs in 2026": an increase, not a decrease."""
+    this_year = replace(observation(50_000, slug="plan"), position=14)
+    next_year = replace(observation(100_000, slug="plan"), position=40, fact_id="0" * 32)
+    history = derive_history(KEY, [next_year, this_year])
+    assert [v.kind for v in history] == ["new", "increased"]
+    assert history[-1].after == next_year.state
+
+
+def test_a_source_restating_its_figure_after_the_window_is_heard_again() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(120_000, source="b", day=2),
+            observation(100_000, source="a", day=200),  # the dispute is long over
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "conflict", "decreased"]
+    assert history[-1].disputed == ()
 
 
 def _money(value: float, unit: str, **kwargs: Any) -> Observation:
