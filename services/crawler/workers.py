@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from services.crawler.errors import CrawlerRetryable, ParseTimeout
@@ -52,6 +53,8 @@ crawler parses each page it fetches in one task, so at 5,000 articles a day ever
 A renewal costs a worker's start (milliseconds: forked from the fork server with the parser's
 modules imported); while the old workers finish their last pages, the new ones start beside
 them."""
+CLOSE_WAIT = 5.0
+"""Seconds :meth:`ParsePool.close` lets a worker finish a call nobody awaits any more."""
 
 
 class ParseWorkerCrashed(CrawlerRetryable):
@@ -124,7 +127,11 @@ class ParsePool:
         self.timeout = timeout
         """Seconds a :meth:`call` may run in its worker (``None``: no deadline)."""
         self._slots = asyncio.Semaphore(self.workers)
-        """A :meth:`call` in a worker per worker: the others wait here, off the clock."""
+        """A :meth:`call` in a worker per worker: the others wait here, off the clock.  A slot
+        is held until the worker is done with the call, even when its caller stopped waiting."""
+        self._retired: list[tuple[ProcessPoolExecutor, list[BaseProcess]]] = []
+        """Recycled executors and their workers, while any of those lives: a call of theirs
+        past its deadline is stopped too, and :meth:`close` stops what is left."""
         self._tasks = 0
         """Tasks submitted to the current executor."""
         self._initializer = initializer
@@ -161,12 +168,20 @@ class ParsePool:
         """A fresh executor for what comes next; the old one runs what it was given (its
         callers await those futures as before), then its workers exit."""
         old, self._executor, self._tasks = self._executor, self._new_executor(), 0
+        self._retired = [(e, ps) for e, ps in self._retired if any(p.is_alive() for p in ps)]
+        self._retired.append((old, _workers(old)))
         old.shutdown(wait=False)
 
+    def _workers_of(self, executor: ProcessPoolExecutor) -> list[BaseProcess]:
+        """The workers of ``executor``, current or retired (a shut-down executor forgets its
+        own); none once another caller replaced it."""
+        retired = (ps for e, ps in self._retired if e is executor)
+        return _workers(executor) or next(retired, [])
+
     def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """A fresh executor, unless another caller already replaced ``broken``; what is left of
-        ``broken``'s workers is killed (if it was not broken yet, it is now: its calls fail with
-        :class:`BrokenProcessPool`).
+        """A fresh executor if ``broken`` is still the current one; what is left of ``broken``'s
+        workers is killed, a retired executor's too (if it was not broken yet, it is now: its
+        calls fail with :class:`BrokenProcessPool`).
 
         CPython's manager thread terminates a broken pool's workers and then waits for them,
         but a submission that raced with the breakage can start one more worker after that
@@ -174,24 +189,38 @@ class ParsePool:
         the thread would then wait for it for ever, and so would the interpreter at exit.
         Every submission to ``broken`` happened before this call, on this event loop.
         """
+        workers = self._workers_of(broken)
         if self._executor is broken:
             self._executor, self._tasks = self._new_executor(), 0
-            workers = list(broken._processes.values())
-            broken.shutdown(wait=False)
-            for worker in workers:
-                worker.kill()
+        broken.shutdown(wait=False)
+        for worker in workers:
+            worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
         for attempt in (1, 2):
-            async with self._slots:
+            await self._slots.acquire()
+            try:
                 executor, future = self._submit(fn, *args)
-                try:
-                    return await self._within_deadline(executor, future)
-                except BrokenProcessPool as exc:
-                    self._replace(executor)
-                    if attempt == 2:
-                        raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
+            except BaseException:
+                self._slots.release()
+                raise
+            # the watch goes on when the caller is cancelled: it holds the slot while the
+            # worker is busy with the call, and stops the worker at the deadline
+            watch = asyncio.ensure_future(self._watch(executor, future))
+            watch.add_done_callback(_retrieved)
+            try:
+                return await asyncio.shield(watch)
+            except BrokenProcessPool as exc:
+                self._replace(executor)
+                if attempt == 2:
+                    raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
         raise AssertionError("unreachable")
+
+    async def _watch(self, executor: ProcessPoolExecutor, future: Future[R]) -> R:
+        try:
+            return await self._within_deadline(executor, future)
+        finally:
+            self._slots.release()
 
     async def _within_deadline(self, executor: ProcessPoolExecutor, future: Future[R]) -> R:
         """The result of ``future``; past :attr:`timeout`, its pool is replaced (the only way
@@ -271,4 +300,26 @@ class ParsePool:
         await asyncio.gather(*(self.call(fn, arg) for _ in range(self.workers)))
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers: idle ones exit at once; one still busy with a call its caller gave
+        up on (a parse before its deadline) is killed after :data:`CLOSE_WAIT` seconds."""
+        pools = [(self._executor, _workers(self._executor)), *self._retired]
+        for executor, _ in pools:
+            executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + CLOSE_WAIT
+        for _, workers in pools:
+            for worker in workers:
+                worker.join(max(0.0, deadline - time.monotonic()))
+                if worker.is_alive():
+                    worker.kill()
+        for executor, _ in pools:
+            executor.shutdown(wait=True)
+
+
+def _workers(executor: ProcessPoolExecutor) -> list[BaseProcess]:
+    return list((executor._processes or {}).values())
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """Mark a watch's outcome as seen: its caller may have been cancelled before it ended."""
+    if not task.cancelled():
+        task.exception()
