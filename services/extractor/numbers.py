@@ -133,6 +133,11 @@ _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
 not a range."""
+_BARE_RANGE_MIN: Final = 1000
+"""The least upper bound of a range with neither unit nor noun ("install 50,000-60,000."): smaller
+ones are phases, pages, ratings ("in phases 1-3.")."""
+_PER_UNIT_BEFORE: Final = re.compile(r"(?:개당|장당|대당)\s?$")
+_PER_UNIT_AFTER: Final = re.compile(r"\s?(?:each|apiece)\b")
 
 _KO_DIGIT: Final = {"십": 10, "백": 100, "천": 1000}
 _KO_BIG: Final = {"만": 10**4, "억": 10**8, "조": 10**12}
@@ -396,6 +401,35 @@ def _range_unit(high: Unit | None, low: Unit | None, number_end: int) -> Unit | 
     return high
 
 
+def _is_per_unit(text: str, start: int, end: int, limit: int) -> bool:
+    """Whether the price ``text[start:end]`` is one per unit ("개당 4000만~5000만원", "40-50
+    million won each")."""
+    return bool(
+        _PER_UNIT_BEFORE.search(text, max(0, start - 4), start)
+        or _PER_UNIT_AFTER.match(text, end, limit)
+    )
+
+
+def _range(
+    text: str, low: _Bound | None, match: re.Match[str], value: float | None, korean: bool, end: int
+) -> tuple[int, Unit] | None:
+    """Where the range starts whose upper bound ``match`` read, of ``value``
+    (:func:`_range_start`), and its unit; None when there is no range, or none that is a
+    quantity: a range is one as its upper bound is alone — by a unit, a scale, a currency ("5만~6만
+    장", "$10–15 billion"), or else by a size no phase or page number has ("install
+    50,000-60,000.", not "in phases 1-3.") — and a range of a price per unit is none ("40-50
+    million won each")."""
+    begin = _range_start(text, low, match.start(), value)
+    if begin is None or low is None or value is None:
+        return None
+    unit = _range_unit(_unit(text, match, end, korean), low.unit, match.end())
+    if unit is None or (unit[0] == "bare" and value < _BARE_RANGE_MIN):
+        return None
+    if unit[0] == "money" and _is_per_unit(text, begin, unit[2], end):
+        return None
+    return begin, unit
+
+
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[QuantityMention]:
     """Numbers with a unit in ``text[start:end]`` (at most MAX_QUANTITIES), with qualifiers.  A
     range ("5만~6만 장", "$10–15 billion") is one quantity: its upper bound, "up_to"."""
@@ -407,16 +441,14 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     low: _Bound | None = None
     for match in matches:
         value, korean = _parse(match)
-        range_start = _range_start(text, low, match.start(), value)
-        lower = low if range_start is not None else None
-        begun = _number_start(text, match) if lower is None else (match.start(), None)
+        ranged = _range(text, low, match, value, korean, end)
+        lower = low if ranged is not None else None
+        begun = _number_start(text, match) if ranged is None else (match.start(), None)
         if begun is None or not match.group().strip():
             low = None
             continue
         start, currency = begun
-        unit = _unit(text, match, end, korean, currency)
-        if lower is not None:
-            unit = _range_unit(unit, lower.unit, match.end())
+        range_start, unit = ranged if ranged else (None, _unit(text, match, end, korean, currency))
         low = _Bound(start, unit[2] if unit else match.end(), match.end(), value, unit)
         if unit is None:
             continue

@@ -63,3 +63,75 @@ def test_a_range_of_two_models_keeps_each_models_figure() -> None:
     assert [(f.quantity.value, f.quantity.qualifier, f.gpu_model) for f in facts if f.quantity] == [
         (60000, "up_to", "B200"), (10000, "exact", "H200")
     ]
+
+
+def _figures(text: str) -> list[tuple[str, float | None, str, str]]:
+    return [
+        (f.type, f.quantity.value, f.quantity.qualifier, f.quantity.text)
+        for f in extract(text)
+        if f.quantity
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        pytest.param(
+            "Nvidia will supply 5,000 GPUs to Naver in phases 1-3.",
+            [("supply", 5000, "exact", "5,000")],
+            id="phases 1-3",
+        ),
+        pytest.param(
+            "Microsoft will buy 10,000 GPUs from Nvidia, according to slides 4-7.",
+            [("gpu_commitment", 10000, "exact", "10,000")],
+            id="slides 4-7",
+        ),
+        pytest.param(
+            "Microsoft will buy 10,000 GPUs from Nvidia, rated 4-5.",
+            [("gpu_commitment", 10000, "exact", "10,000")],
+            id="rated 4-5",
+        ),
+        pytest.param(
+            "Naver will buy 1,000 H100 GPUs from Nvidia, priced at 40-50 million won each.",
+            [("gpu_commitment", 1000, "exact", "1,000")],
+            id="a price each",
+        ),
+    ],
+)
+def test_a_range_of_what_is_no_quantity_makes_no_fact(
+    text: str, figures: list[tuple[str, float, str, str]]
+) -> None:
+    # small bare numbers ("1-3", "4-7") are no quantities, nor is a range of a price per unit
+    assert _figures(text) == figures
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        (
+            "네이버는 2024~2025년 GPU 5만 장을 도입한다.",
+            [("gpu_commitment", 50000, "exact", "5만 장")],
+        ),
+        ("Meta will buy 50,000 GPUs in 2025-2027.", [("gpu_commitment", 50000, "exact", "50,000")]),
+        (
+            "Naver will buy 1,000 H100-80GB GPUs from Nvidia.",
+            [("gpu_commitment", 1000, "exact", "1,000")],
+        ),
+        (
+            "Meta will buy 5,000 GPUs, 10-20% more than last year.",
+            [("gpu_commitment", 5000, "exact", "5,000")],
+        ),
+        (
+            "Naver will buy 1,000 GPUs from Nvidia, call 02-1234-5678.",
+            [("gpu_commitment", 1000, "exact", "1,000")],
+        ),
+        (  # a bare range of a size a bare figure has is still one
+            "Meta will deploy Nvidia GPUs and install 50,000-60,000.",
+            [("gpu_commitment", 60000, "up_to", "50,000-60,000")],
+        ),
+    ],
+)
+def test_dates_percentages_models_and_phone_numbers_are_no_ranges(
+    text: str, figures: list[tuple[str, float, str, str]]
+) -> None:
+    assert _figures(text) == figures
