@@ -211,8 +211,9 @@ def create_endpoint(
     return _endpoint_view(row), secret
 
 
-def _endpoint(session: Session, endpoint_id: str) -> Endpoint:
-    row = session.get(Endpoint, endpoint_id)
+def _endpoint(session: Session, endpoint_id: str, *, lock: bool = False) -> Endpoint:
+    """The endpoint; with ``lock``, its row is locked to the commit (on PostgreSQL)."""
+    row = session.get(Endpoint, endpoint_id, with_for_update=lock)
     if row is None:
         raise NotFound(f"no webhook endpoint {endpoint_id!r}")
     return row
@@ -274,7 +275,7 @@ def rotate_secret(
     it — so that rotation is refused unless ``replace_previous`` says to end it now.  A
     rotation without a grace window (a leaked secret) ends every old secret at once.
     """
-    row = _endpoint(session, endpoint_id)
+    row = _endpoint(session, endpoint_id, lock=True)  # two rotations at once: one waits
     until = row.previous_secret_expires_at
     if grace > timedelta(0) and not replace_previous and until is not None and until > now:
         raise RotationInProgress(

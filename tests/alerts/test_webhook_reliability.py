@@ -6,6 +6,8 @@ import asyncio
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,15 +27,24 @@ from alerts_helpers import (
     running_worker,
     subscribe,
 )
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from services.alerts import repository
-from services.alerts.errors import BadChange
+from services.alerts.errors import BadChange, RotationInProgress
 from services.alerts.payload import webhook_id
 from services.alerts.service import make_handler, wait_settled
+from services.alerts.tables import TABLES, Endpoint
 from services.core.bus import Message
 from services.core.config import Settings
-from services.core.db import DatabaseUnavailable, make_engine, transaction, utcnow
+from services.core.db import (
+    Base,
+    DatabaseUnavailable,
+    make_engine,
+    session_factory,
+    transaction,
+    utcnow,
+)
 from services.core.models import Delta
 
 REPO = Path(__file__).resolve().parents[2]
@@ -268,3 +279,41 @@ async def test_a_database_outage_pauses_delivery_without_losing_or_doubling(
     assert outages == {"claim": 0, "record": 0}
     ids = [r.webhook_id for r in receiver.requests]
     assert len(ids) == len(set(ids)) == 2
+
+
+def test_two_rotations_at_once_on_postgresql_give_one_secret_and_one_refusal(pg_url: str) -> None:
+    """Without a row lock the second rotation read the endpoint before the first committed,
+    and overwrote the first caller's secret: a secret handed out that signs nothing."""
+    engine = make_engine(pg_url)
+    Base.metadata.create_all(engine, tables=list(TABLES))
+    factory = session_factory(engine)
+    try:
+        endpoint_id, _ = subscribe(factory, "http://127.0.0.1:9/in")
+        first_rotated = threading.Event()
+        outcomes: dict[str, object] = {}
+
+        def first() -> None:
+            with transaction(factory) as session:
+                outcomes["first"] = repository.rotate_secret(session, endpoint_id, utcnow())[1]
+                first_rotated.set()
+                time.sleep(0.5)  # still uncommitted while the second one starts
+
+        def second() -> None:
+            first_rotated.wait(5)
+            try:
+                with transaction(factory) as session:
+                    outcomes["second"] = repository.rotate_secret(session, endpoint_id, utcnow())
+            except RotationInProgress as exc:
+                outcomes["second"] = exc
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert isinstance(outcomes["second"], RotationInProgress)
+        with transaction(factory) as session:
+            [stored] = session.execute(select(Endpoint.secret)).scalars()
+        assert stored == outcomes["first"]  # the secret handed out is the one that signs
+    finally:
+        engine.dispose()
