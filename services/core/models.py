@@ -135,7 +135,8 @@ class FactV1(Contract):
     scope: str | None = Field(
         default=None,
         description="What distinguishes this commitment from others of the same parties "
-        "(a phase, a site, a programme); part of the commitment key",
+        "(a phase, a site, a programme; for each figure of a list of GPU models, its model); "
+        "part of the commitment key",
     )
     status: Status = "announced"
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
