@@ -126,13 +126,16 @@ _BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by
     r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
 )
 
-_RANGE_GAP: Final = re.compile(r"\s?[~～〜∼\-–—]\s?|\s(?:to|(?P<between>and))\s")
+_RANGE_GAP: Final = re.compile(r"\s?[~～〜∼\-–—]\s?|\s(?:(?P<to>to)|(?P<between>and))\s")
 """What separates a range's bounds ("5만~6만", "50,000-60,000", "$10–15 billion", "50,000 to
 60,000"); ``and`` only after "between"."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
 not a range."""
+BY_BEFORE: Final = re.compile(r"by\s{1,3}$", re.IGNORECASE)
+"""What precedes a change "by X to Y" ("raise its order by 10,000 to 60,000"): X is the change,
+Y the new figure — no range."""
 _BARE_RANGE_MIN: Final = 1000
 """The least upper bound of a range with neither unit nor noun ("install 50,000-60,000."): smaller
 ones are phases, pages, ratings ("in phases 1-3.")."""
@@ -382,11 +385,16 @@ def _number_start(text: str, match: re.Match[str]) -> tuple[int, str | None] | N
 def _range_start(text: str, low: _Bound | None, high: int, value: float | None) -> int | None:
     """Where the range starts whose upper bound, of ``value``, starts at ``high`` right after
     ``low`` ("5만~6만 장", "between 50,000 and 60,000"); None when there is no such range — no
-    lower bound, or a lower one that is no less, or a change ("from 50,000 to 60,000")."""
+    lower bound, or a lower one that is no less or a year ("in 2025 to 600,000"), or a change
+    ("from 50,000 to 60,000", "by 10,000 to 60,000")."""
     if low is None or low.value is None or value is None or low.value >= value:
         return None
     gap = _RANGE_GAP.fullmatch(text, low.end, high)
-    if gap is None or GROWTH_BEFORE.search(text, max(0, low.start - 8), low.start):
+    if gap is None or _is_year(text, low) or GROWTH_BEFORE.search(
+        text, max(0, low.start - 8), low.start
+    ):
+        return None
+    if gap.group("to") and BY_BEFORE.search(text, max(0, low.start - 8), low.start):
         return None
     between = _BETWEEN_BEFORE.search(text, max(0, low.start - 10), low.start)
     if between is not None:
@@ -399,6 +407,13 @@ def _range_unit(high: Unit | None, low: Unit | None, number_end: int) -> Unit | 
     if (high is None or not high[1]) and low is not None and low[1]:
         return low[0], low[1], number_end, None
     return high
+
+
+def _is_year(text: str, bound: _Bound) -> bool:
+    """Whether ``bound`` is a year as written: four digits, no unit ("in 2025 to 600,000")."""
+    unit = bound.unit
+    written = text[bound.start : bound.number_end]
+    return (unit is None or not unit[1]) and _YEAR.fullmatch(written) is not None
 
 
 def _is_per_unit(text: str, start: int, end: int, limit: int) -> bool:

@@ -18,6 +18,7 @@ from typing import Final
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
 from services.extractor.lexicon import Cues, Hit, Lexicon, find_references
 from services.extractor.numbers import (
+    BY_BEFORE,
     GROWTH_BEFORE,
     QuantityMention,
     find_quantities,
@@ -316,7 +317,8 @@ def _family(q: QuantityMention) -> str:
 
 def _changes(text: str, quantities: list[QuantityMention]) -> set[int]:
     """Indexes of quantities in a from–to pair, a change ("6만5000장에서 30만장으로", "from
-    65,000 to"); a range (5만~6만 장) is one quantity."""
+    65,000 to"), and of the change in "by 10,000 to 60,000"; a range (5만~6만 장) is one
+    quantity."""
     changed: set[int] = set()
     for i in range(len(quantities) - 1):
         first, second = quantities[i], quantities[i + 1]
@@ -326,6 +328,10 @@ def _changes(text: str, quantities: list[QuantityMention]) -> set[int]:
         growth = GROWTH_BEFORE.search(text, max(0, first.start - 8), first.start)
         if "에서" in gap.group() or growth:
             changed |= {i, i + 1}
+        elif "to" in gap.group().lower() and BY_BEFORE.search(
+            text, max(0, first.start - 8), first.start
+        ):
+            changed.add(i)  # "by 10,000 to 60,000": the change, not the new figure
     return changed
 
 

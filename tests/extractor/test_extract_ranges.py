@@ -106,6 +106,28 @@ def test_a_range_of_what_is_no_quantity_makes_no_fact(
 
 
 @pytest.mark.parametrize(
+    ("text", "figure"),
+    [
+        pytest.param(
+            "Microsoft will raise its order by 10,000 to 60,000 GPUs from Nvidia.",
+            ("gpu_commitment", 60000, "exact", "60,000"),
+            id="by 10,000 to 60,000",
+        ),
+        pytest.param(
+            "Meta plans to expand its fleet in 2025 to 600,000 H100 GPUs bought from Nvidia.",
+            ("gpu_commitment", 600000, "exact", "600,000"),
+            id="in 2025 to 600,000",
+        ),
+    ],
+)
+def test_a_change_or_a_year_is_no_lower_bound(
+    text: str, figure: tuple[str, float, str, str]
+) -> None:
+    # "by X to Y": Y is the new figure, X the change; a year is a date, never a range's bound
+    assert _figures(text) == [figure]
+
+
+@pytest.mark.parametrize(
     ("text", "figures"),
     [
         (
