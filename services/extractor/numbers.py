@@ -129,6 +129,11 @@ _BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by
 _RANGE_GAP: Final = re.compile(r"\s?[~～〜∼\-–—]\s?|\s(?:(?P<to>to)|(?P<between>and))\s")
 """What separates a range's bounds ("5만~6만", "50,000-60,000", "$10–15 billion", "50,000 to
 60,000"); ``and`` only after "between"."""
+_TIME_RANGE_AFTER: Final = re.compile(
+    r"\s?[~～〜∼\-–—]\s?\d{1,4}\s?(?:개월|월|일|년|주|시간|시|분|초)"
+)
+"""What follows the first bound of a span of time ("3~4월", "10~11일", "2~3년 안에"): that bound
+is a date or a duration, not a quantity."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -459,7 +464,11 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
         ranged = _range(text, low, match, value, korean, end)
         lower = low if ranged is not None else None
         begun = _number_start(text, match) if ranged is None else (match.start(), None)
-        if begun is None or not match.group().strip():
+        if (
+            begun is None
+            or not match.group().strip()
+            or _TIME_RANGE_AFTER.match(text, match.end(), end)
+        ):
             low = None
             continue
         start, currency = begun

@@ -147,6 +147,16 @@ def test_a_change_or_a_year_is_no_lower_bound(
             "Naver will buy 1,000 GPUs from Nvidia, call 02-1234-5678.",
             [("gpu_commitment", 1000, "exact", "1,000")],
         ),
+        (  # spans of time: their first bound is no GPU count either
+            "삼성전자는 3~4월 엔비디아 GPU 5만 장을 도입한다.",
+            [("gpu_commitment", 50000, "exact", "5만 장")],
+        ),
+        ("삼성전자는 10~11일 엔비디아 GPU를 도입한다.", []),
+        ("삼성전자는 2~3년 안에 엔비디아 GPU를 도입한다.", []),
+        (
+            "삼성전자는 3-4개월 뒤 엔비디아 GPU 1만 장을 도입한다.",
+            [("gpu_commitment", 10000, "exact", "1만 장")],
+        ),
         (  # a bare range of a size a bare figure has is still one
             "Meta will deploy Nvidia GPUs and install 50,000-60,000.",
             [("gpu_commitment", 60000, "up_to", "50,000-60,000")],
