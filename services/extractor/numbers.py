@@ -126,11 +126,13 @@ _BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by
     r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
 )
 
-_RANGE_GAP: Final = re.compile(r"\s?[~～〜∼\-–—]\s?|\s(?:(?P<to>to)|(?P<between>and))\s")
+_DASH: Final = r"[~～〜∼\-–—]"
+"""A dash or tilde between two numbers ("5만~6만", "50,000-60,000", "3~4월")."""
+_RANGE_GAP: Final = re.compile(rf"\s?{_DASH}\s?|\s(?:(?P<to>to)|(?P<between>and))\s")
 """What separates a range's bounds ("5만~6만", "50,000-60,000", "$10–15 billion", "50,000 to
 60,000"); ``and`` only after "between"."""
 _TIME_RANGE_AFTER: Final = re.compile(
-    r"\s?[~～〜∼\-–—]\s?\d{1,4}\s?(?:개월|월|일|년|주|시간|시|분|초)"
+    rf"\s?{_DASH}\s?\d{{1,4}}\s?(?:개월|월|일|년|주|시간|시|분|초)"
 )
 """What follows the first bound of a span of time ("3~4월", "10~11일", "2~3년 안에"): that bound
 is a date or a duration, not a quantity."""

@@ -206,13 +206,12 @@ def _step(
         )
         return retracted, now
     old, new = magnitude(before.quantity), magnitude(after.quantity)
-    at = observation.effective_at
+    live = tuple(c for c in previous.disputed if observation.effective_at - c.asserted_at <= window)
     if now[1:] == was[1:] and any(
-        source in c.sources and magnitude(c.quantity) == new and at - c.asserted_at <= window
-        for c in previous.disputed
+        source in c.sources and magnitude(c.quantity) == new for c in live
     ):
         return None  # a source restating its side of a live dispute, and nothing else
-    disputed = _still_disputed(previous.disputed, source, new, observation.effective_at, window)
+    disputed = _still_disputed(live, source, new)
     if old is not None and new is not None and old != new and _comparable(before, after):
         delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
         recent = observation.effective_at - previous.observation.effective_at <= window
@@ -244,18 +243,14 @@ def _comparable(before: CommitmentState, after: CommitmentState) -> bool:
 
 
 def _still_disputed(
-    claims: tuple[Claim, ...],
-    source: str,
-    figure: float | None,
-    at: datetime,
-    window: timedelta,
+    live: tuple[Claim, ...], source: str, figure: float | None
 ) -> tuple[Claim, ...]:
-    """The claims that still dispute the state once ``source`` has said ``figure`` at ``at``:
-    those within the window, of another figure, with the sources that have not since moved to
+    """The claims within the window (``live``) that still dispute the state once ``source`` has
+    said ``figure``: those of another figure, with the sources that have not since moved to
     another one."""
     kept = []
-    for claim in claims:
-        if at - claim.asserted_at > window or magnitude(claim.quantity) == figure:
+    for claim in live:
+        if magnitude(claim.quantity) == figure:
             continue
         sources = tuple(s for s in claim.sources if s != source)
         if sources:
