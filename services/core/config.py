@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     # --- store
     conflict_window: Duration = Field(
         default=31 * 86400.0, gt=0,
-        description="Different values from other sources within this time are a conflict",
+        description="A different value from another source within this time of the commitment's "
+        "last sighting (a repeat counts) is a conflict",
     )
 
     # --- compute view

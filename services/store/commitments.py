@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Row, and_, delete, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.core.models import (
@@ -190,7 +190,9 @@ class _Writer:
         seen: Sequence[Seen],
         window: timedelta,
     ) -> None:
-        added = extend_history(key, head, (s.observation for s in seen), window)
+        observations = (s.observation for s in seen)
+        seen_at = row.observed_until if row else None  # the last stored fact: all are older
+        added = extend_history(key, head, observations, window, seen_at)
         self._write(
             key,
             row.versions if row else 0,
@@ -280,14 +282,16 @@ class _Writer:
                 else ()
             )
         }
+        kept_articles = ~among(session, _FACTS.c.article_id, sorted(touched.articles))
         seen = _observations(
             session,
             and_(
                 or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
                       for k, (_, cut) in late.items())),
-                ~among(session, _FACTS.c.article_id, sorted(touched.articles)),
+                kept_articles,
             ),
         )  # fmt: skip
+        seen_at = _last_seen(session, {k: cut for k, (_, cut) in late.items()}, kept_articles)
         session.execute(
             delete(_VERSIONS).where(
                 or_(*(and_(versions.key == k, versions.seq >= first_seqs[k]) for k in late))
@@ -300,7 +304,7 @@ class _Writer:
             kept = [s for s in seen[key] if _cut(s.observation) >= cut]
             new = touched.added[key]
             observations = [s.observation for s in kept] + [s.observation for s in new]
-            tail = extend_history(key, head, observations, window)
+            tail = extend_history(key, head, observations, window, seen_at.get(key))
             added = new_versions(recorded, tail)
             self._write(
                 key,
@@ -343,6 +347,20 @@ class _Writer:
 
 def _cut(observation: Observation) -> Cut:
     return (observation.effective_at, observation.article_id)
+
+
+def _last_seen(
+    session: Session, cuts: Mapping[str, Cut], kept: ColumnElement[bool]
+) -> dict[str, datetime]:
+    """When each key was last observed before its cut, by the ``kept`` facts: a fold from
+    the cut needs it, as the last observation may be a repeat that added no version."""
+    facts = _FACTS.c
+    before = or_(*(and_(facts.key == k, tuple_(facts.effective_at, facts.article_id) < cut)
+                   for k, cut in cuts.items()))  # fmt: skip
+    statement = (
+        select(facts.key, func.max(facts.effective_at)).where(before, kept).group_by(facts.key)
+    )
+    return {key: at for key, at in session.execute(statement).all()}
 
 
 @dataclass(frozen=True)

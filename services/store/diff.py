@@ -12,7 +12,8 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 - ``new``        the first sighting;
 - ``retracted``  the status became ``cancelled``;
 - ``increased`` / ``decreased``  the quantity changed (absolute and relative delta);
-- ``conflict``   another source gives a different quantity within the conflict window: both
+- ``conflict``   another source gives a different quantity within the conflict window of the
+                 commitment's last sighting (a source repeating itself counts): both
                  claims are kept (the older one in :attr:`Version.disputed`), neither wins; a
                  source restating its side of the dispute adds nothing, and a source that comes
                  round to the current figure leaves the dispute;
@@ -159,17 +160,23 @@ def extend_history(
     current: Version | None,
     observations: Iterable[Observation],
     window: timedelta = DEFAULT_CONFLICT_WINDOW,
+    seen_at: datetime | None = None,
 ) -> tuple[Version, ...]:
     """The versions that ``observations``, all newer than the history, add after ``current``.
 
-    Everything the fold carries from one step to the next is in the version it produced, so a
-    history extended this way equals the one derived from all observations at once.
+    The fold carries from one step to the next the version it produced and the time of the
+    last observation (``seen_at``: when the history's last observation was made, which may be
+    a repeat after ``current``; ``current``'s own time by default), so a history extended this
+    way equals the one derived from all observations at once.
     """
     versions: list[Version] = []
     previous = current
     was = essence(current.after) if current is not None else None  # what ``previous`` asserts
+    if current is not None and seen_at is None:
+        seen_at = current.observation.effective_at
     for observation in sorted(observations, key=lambda o: o.order):
-        step = _step(key, previous, was, observation, window)
+        step = _step(key, previous, was, seen_at, observation, window)
+        seen_at = observation.effective_at
         if step is not None:
             previous, was = step
             versions.append(previous)
@@ -185,12 +192,14 @@ def _step(
     key: str,
     previous: Version | None,
     was: tuple[object, ...] | None,
+    seen_at: datetime | None,
     observation: Observation,
     window: timedelta,
 ) -> tuple[Version, tuple[object, ...]] | None:
     """The version ``observation`` adds after ``previous``, whose state asserts ``was`` (its
-    :func:`essence`), and what the new state asserts; None when it adds no version."""
-    if previous is None or was is None:
+    :func:`essence`), and what the new state asserts; None when it adds no version.  The
+    commitment was last observed at ``seen_at``."""
+    if previous is None or was is None or seen_at is None:
         state = observation.state
         now = essence(state)
         first = _version(key, "new", observation, None, state, None, (observation.source,), (), now)
@@ -214,10 +223,10 @@ def _step(
     disputed = _still_disputed(live, source, new)
     if old is not None and new is not None and old != new and _comparable(before, after):
         delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
-        recent = observation.effective_at - previous.observation.effective_at <= window
+        recent = observation.effective_at - seen_at <= window
         if recent and fresh_source:
             assert before.quantity is not None
-            claim = Claim(before.quantity, previous.sources, previous.observation.effective_at)
+            claim = Claim(before.quantity, previous.sources, seen_at)
             claims = (claim, *disputed)
             conflict = _version(
                 key, "conflict", observation, before, after, delta, (source,), claims, now, was

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import MemoryBus
 from services.core.db import transaction
 from services.core.errors import MessageError
-from services.core.models import ChangeV1, Evidence, FactV1
+from services.core.models import ChangeV1, Evidence, ExtractionV1, FactV1
 from services.store import queries, service
 from services.store.errors import InvalidExtraction
 from services.store.repository import Applied
@@ -30,7 +30,7 @@ def korea_supply(value: float, qualifier: str) -> object:
         counterparty="korea",
         qualifier=qualifier,
         gpu_model="GB200",
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_restated_not_changed(ledger: LedgerHarness) -> None:
@@ -115,6 +115,34 @@ async def test_conflicting_same_month(ledger: LedgerHarness) -> None:
     assert row.state.quantity is not None and row.state.quantity.value == 24_000
     [claim] = row.disputed
     assert (claim.quantity.value, claim.sources) == (15_000, ["a"])
+
+
+def said(name: str, day: int, source: str, value: float) -> ExtractionV1:
+    return extraction(article(name, OCT_30 + timedelta(days=day), source=source), fact(value))
+
+
+async def test_a_figure_repeated_keeps_a_later_other_figure_a_conflict(
+    ledger: LedgerHarness,
+) -> None:
+    """A says 100,000 on day 0 and again on day 30; B's 120,000 on day 40 disputes it."""
+    for name, day, source, value in [("a0", 0, "a", 100_000), ("a30", 30, "a", 100_000)]:
+        await ledger.deliver(said(name, day, source, value))
+    [change] = await ledger.deliver(said("b40", 40, "b", 120_000))
+    assert change.kind == "conflict"
+    [row] = ledger.ledger()
+    [claim] = row.disputed
+    assert (claim.quantity.value, claim.sources) == (100_000, ["a"])
+
+
+async def test_a_late_figure_is_weighed_against_the_repeat_before_it(
+    ledger: LedgerHarness,
+) -> None:
+    """The late fact's fold starts after a repeat that added no version: it still counts."""
+    for name, day in [("a0", 0), ("a30", 30), ("a60", 60)]:
+        await ledger.deliver(said(name, day, "a", 100_000))
+    late = await ledger.deliver(said("b40", 40, "b", 120_000))
+    assert [c.kind for c in late] == ["conflict"]
+    assert [v.kind for v in ledger.history(SAMSUNG_GPU)] == ["new", "conflict"]
 
 
 async def test_conflict_window_is_configurable(factory: sessionmaker[Session]) -> None:
@@ -223,7 +251,7 @@ async def test_crash_between_db_and_kafka(ledger: LedgerHarness) -> None:
     apply_batch = service.apply_batch
 
     def apply_then_crash(*args: object, **kwargs: object) -> Applied:
-        apply_batch(*args, **kwargs)  # type: ignore[arg-type]
+        apply_batch(*args, **kwargs)
         raise Crash  # the process dies after writing, before the commit
 
     with pytest.MonkeyPatch.context() as patch:
@@ -238,7 +266,7 @@ async def test_crash_between_db_and_kafka(ledger: LedgerHarness) -> None:
 
     class AckThenCrash:
         async def publish_many(self, outgoing: object) -> None:
-            await bus.publish_many(outgoing)  # type: ignore[arg-type]
+            await bus.publish_many(outgoing)
             raise Crash  # the broker acknowledged, the process died before marking
 
     with pytest.raises(Crash):

@@ -73,6 +73,21 @@ def test_the_conflict_window_is_a_parameter() -> None:
     assert kinds(*pair, window=timedelta(days=5)) == ["new", "increased"]
 
 
+def test_the_window_runs_from_the_last_time_a_source_repeated_its_figure() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(100_000, source="a", day=30),
+            observation(120_000, source="b", day=40),
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "conflict"]
+    [claim] = history[1].disputed
+    assert (claim.quantity.value, claim.sources) == (100_000, ("a",))
+    assert claim.asserted_at == history[0].observation.effective_at + timedelta(days=30)
+
+
 def test_a_disputed_claim_expires_after_the_window() -> None:
     history = derive_history(
         KEY,
@@ -266,5 +281,6 @@ def test_any_permutation_yields_the_same_history(order: list[Observation]) -> No
 def test_extending_a_history_equals_deriving_it_at_once(order: list[Observation], cut: int) -> None:
     ordered = sorted(order, key=lambda o: o.order)
     head = derive_history(KEY, ordered[:cut])
-    tail = extend_history(KEY, head[-1] if head else None, ordered[cut:])
+    seen_at = ordered[cut - 1].effective_at if cut else None
+    tail = extend_history(KEY, head[-1] if head else None, ordered[cut:], seen_at=seen_at)
     assert head + tail == derive_history(KEY, order)
