@@ -266,6 +266,7 @@ OBSERVATIONS = [
     observation(50_000, source="d", day=41, status="cancelled"),
     observation(60_000, source="d", day=90, gpu_model="GB200"),
     observation(None, source="e", day=90, no_quantity=True),
+    observation(60_000, source="d", day=100, gpu_model="GB200"),
     observation(60_000, source="a", day=120, qualifier="about"),
 ]
 
