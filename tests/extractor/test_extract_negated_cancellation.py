@@ -21,6 +21,12 @@ from services.extractor.extract import extract
         "네이버는 GPU 1만장 주문을 취소하지 않는다.",
         "네이버는 GPU 1만장 주문을 취소할 계획이 없다.",
         "네이버는 GPU 1만장 도입을 철회하지 않기로 했다.",
+        "Meta said it isn't cancelling its order for 10,000 GPUs.",
+        "Meta never intended to cancel its order for 10,000 GPUs.",
+        "Meta has no intention of cancelling its order for 10,000 GPUs.",
+        "Meta ruled out cancelling its order for 10,000 GPUs.",
+        "네이버는 GPU 1만장 주문을 취소할 의사가 없다고 밝혔다.",
+        "네이버는 GPU 1만장 주문을 철회할 생각이 없다.",
     ],
 )
 def test_a_denied_cancellation_is_the_commitment_as_stated(text: str) -> None:
