@@ -148,6 +148,13 @@ _BARE_RANGE_MIN: Final = 1000
 ones are phases, pages, ratings ("in phases 1-3.")."""
 _PER_UNIT_BEFORE: Final = re.compile(r"(?:개당|장당|대당)\s?$")
 _PER_UNIT_AFTER: Final = re.compile(r"\s?(?:each|apiece)\b")
+_SPENT_BEFORE: Final = re.compile(
+    r"\b(?:invest|spend|commit|pour|inject)\w*\s{1,3}(?:(?:up\sto|about|around|roughly|nearly|"
+    r"more\sthan|over|some)\s{1,3})?$",
+    re.IGNORECASE,
+)
+"""What precedes a sum that "each" after it splits among the spenders, not among units ("will
+invest $1-2 billion each")."""
 
 _KO_DIGIT: Final = {"십": 10, "백": 100, "천": 1000}
 _KO_BIG: Final = {"만": 10**4, "억": 10**8, "조": 10**12}
@@ -425,22 +432,23 @@ def _is_year(text: str, bound: _Bound) -> bool:
 
 def _is_per_unit(text: str, start: int, end: int, limit: int) -> bool:
     """Whether the price ``text[start:end]`` is one per unit ("개당 4000만~5000만원", "40-50
-    million won each")."""
-    return bool(
-        _PER_UNIT_BEFORE.search(text, max(0, start - 4), start)
-        or _PER_UNIT_AFTER.match(text, end, limit)
+    million won each"), not a sum each spender spends ("will invest $1-2 billion each")."""
+    if _PER_UNIT_BEFORE.search(text, max(0, start - 4), start):
+        return True
+    return bool(_PER_UNIT_AFTER.match(text, end, limit)) and not _SPENT_BEFORE.search(
+        text, max(0, start - 30), start
     )
 
 
 def _range(
     text: str, low: _Bound | None, match: re.Match[str], value: float | None, korean: bool, end: int
-) -> tuple[int, Unit] | None:
+) -> tuple[int, Unit | None] | None:
     """Where the range starts whose upper bound ``match`` read, of ``value``
     (:func:`_range_start`), and its unit; None when there is no range, or none that is a
     quantity: a range is one as its upper bound is alone — by a unit, a scale, a currency ("5만~6만
     장", "$10–15 billion"), or else by a size no phase or page number has ("install
     50,000-60,000.", not "in phases 1-3.") — and a range of a price per unit is none ("40-50
-    million won each")."""
+    million won each": its unit is None, and its lower bound no quantity either)."""
     begin = _range_start(text, low, match.start(), value)
     if begin is None or low is None or value is None:
         return None
@@ -448,7 +456,7 @@ def _range(
     if unit is None or (unit[0] == "bare" and value < _BARE_RANGE_MIN):
         return None
     if unit[0] == "money" and _is_per_unit(text, begin, unit[2], end):
-        return None
+        return begin, None
     return begin, unit
 
 
@@ -464,6 +472,11 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     for match in matches:
         value, korean = _parse(match)
         ranged = _range(text, low, match, value, korean, end)
+        if ranged is not None and ranged[1] is None:  # a price per unit, bounds and all
+            if low is not None and found and found[-1].number_end == low.number_end:
+                found.pop()
+            low = None
+            continue
         lower = low if ranged is not None else None
         begun = _number_start(text, match) if ranged is None else (match.start(), None)
         if (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.extractor.extract import extract
+from services.extractor.numbers import find_quantities
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,32 @@ def test_a_range_is_one_fact_of_its_upper_bound(
     assert fact.quantity.text == written
     start, end = fact.evidence.spans["quantity"]
     assert text[start:end] == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samsung and SK Hynix will each invest $1-2 billion each in new AI data centers.",
+        "Samsung and SK Hynix will invest up to $1-2 billion apiece in new AI data centers.",
+    ],
+)
+def test_a_range_each_spender_spends_is_each_ones_upper_bound(text: str) -> None:
+    facts = extract(text)
+    assert [(f.subject.id, f.type) for f in facts] == [
+        ("samsung-electronics", "investment"), ("sk-hynix", "investment")
+    ]
+    for fact in facts:
+        assert fact.quantity is not None
+        assert (fact.quantity.value, fact.quantity.unit, fact.quantity.qualifier) == (
+            2e9, "USD", "up_to"
+        )
+
+
+@pytest.mark.parametrize(
+    "text", ["priced at $40,000-50,000 each", "at 40-50 million won each", "개당 4000만~5000만원"]
+)
+def test_a_range_of_a_price_per_unit_is_no_quantity_nor_is_its_lower_bound(text: str) -> None:
+    assert [(q.value, q.unit) for q in find_quantities(text) if q.kind == "money"] == []
 
 
 def test_a_change_from_one_figure_to_another_is_no_range_and_no_commitment() -> None:
