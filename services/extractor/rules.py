@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
@@ -44,6 +45,11 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
+_STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded"}
+_CONTRAST: Final = re.compile(
+    r"\b(?:but|while|whereas|although|though|however|instead)\b|;|지만|으나|반면|대신",
+    re.IGNORECASE,
+)
 _CLAUSE_BREAK: Final = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
 _CHANGE_GAP: Final = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
 _PHRASE_END: Final = re.compile(
@@ -383,27 +389,37 @@ def _counterparty(
     members: tuple[Mention, ...],
     anchor: int,
     model: tuple[str, Span] | None,
+    position: int | None = None,
 ) -> Party | None:
-    """The other party of a fact about ``members``; ``model``: the GPU model the fact names."""
+    """The other party of a fact about ``members``; ``model``: the GPU model the fact names,
+    ``position``: where its figure is written, when the sentence has several.  A seller is never
+    a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s": Nvidia's
+    B200s), and in English a figure's seller is the first written after it ("100,000 GPUs from
+    Nvidia and 50,000 from AMD")."""
     taken = {m.org_id for m in members}
+    model_vendor = _model_vendor(view, model)
     by_role: dict[str, Mention] = {}
-    for group in view.groups:
-        if group is subject:
+    others = [m for group in view.groups if group is not subject for m in group.members]
+    for m in _seller_order(view, others, position):
+        if m.org_id in taken:
             continue
-        for m in group.members:
-            if m.org_id in taken:
-                continue
-            # "엔비디아 GPU", "Nvidia's chips", "10 gigawatts of Nvidia systems": the seller
-            vendor = m.vendor or (m.role == "of" and _is_vendor_org(view, m))
-            role: str = "vendor" if vendor else m.role
-            if role == "bare" and m.start > anchor:
-                role = "obj"
-            by_role.setdefault(role, m)
+        # "엔비디아 GPU", "Nvidia's chips", "10 gigawatts of Nvidia systems": the seller
+        vendor = m.vendor or (m.role == "of" and _is_vendor_org(view, m))
+        role: str = "vendor" if vendor else m.role
+        if role == "bare" and m.start > anchor:
+            role = "obj"
+        if (
+            role in ("vendor", "from")
+            and model_vendor is not None
+            and m.org_id != model_vendor.org_id
+            and _is_vendor_org(view, m)
+        ):
+            continue  # another chip maker's: not this model's seller
+        by_role.setdefault(role, m)
     if subject is not None and len(subject.members) > 1 and not subject.distributive:
         second = subject.members[1]
         if second.org_id not in taken:
             by_role.setdefault("pair", second)
-    model_vendor = _model_vendor(view, model)
     if model_vendor is not None and model_vendor.org_id not in taken:
         by_role.setdefault("model", model_vendor)
     if kind == "gpu_commitment" and "to" in by_role and _is_country(view, by_role["to"]):
@@ -412,6 +428,20 @@ def _counterparty(
         if role in by_role:
             return _party(by_role[role])
     return None
+
+
+def _seller_order(
+    view: _View, members: list[Mention], position: int | None
+) -> list[Mention]:
+    """``members`` in the order a figure at ``position`` looks for its seller: in English those
+    written after it first (a seller follows its figure), else as written."""
+    if position is None or _is_korean(view):
+        return members
+    return [m for m in members if m.start >= position] + [m for m in members if m.start < position]
+
+
+def _is_korean(view: _View) -> bool:
+    return any(is_hangul(c) for c in view.text[view.sentence.start : view.sentence.end])
 
 
 def _model_vendor(view: _View, model: tuple[str, Span] | None) -> Mention | None:
@@ -450,12 +480,58 @@ def _status(categories: frozenset[str]) -> str:
     return "announced"
 
 
+def _figure_statuses(view: _View, figures: list[QuantityMention]) -> list[str]:
+    """Each figure's status.  With one figure, or none with a status word in its own clause,
+    the sentence's.  Else a figure reads its clause — in English from the figure before it up to
+    it ("cancelled 10,000 H100s but will buy 20,000 B200s"), in Korean from it up to the next
+    (1만 장 도입을 완료했고 2만 장을 도입할 계획이다) — and a clause a contrast ends ("but",
+    ";", 지만) gives what precedes the contrast to the figure before it in English.  A figure
+    without a status word of its own shares its list's (English: the figure before; Korean: the
+    figure after, whose verb ends the sentence), unless a contrast stands between them; what
+    is left reads the sentence outside every clause."""
+    status = _status(view.categories)
+    if len(figures) < 2:
+        return [status] * len(figures)
+    korean = _is_korean(view)
+    start, end = view.sentence.start, view.sentence.end
+    pairs = list(pairwise(figures))
+    if korean:
+        clauses = [(q.end, n.start) for q, n in pairs] + [(figures[-1].end, end)]
+    else:
+        clauses = [(start, figures[0].start)] + [(p.end, q.start) for p, q in pairs]
+    owns: list[set[str]] = [set() for _ in figures]
+    broken = [False] * len(figures)  # a contrast between the figure and its list neighbour
+    for index, (a, b) in enumerate(clauses):
+        contrast = _CONTRAST.search(view.text, a, b)
+        split = contrast.start() if contrast else a
+        broken[index] = contrast is not None
+        for at, _, cats in view.hits:
+            if a <= at < b and cats & _STATUS_CUES:
+                target = index - 1 if not korean and at < split and index > 0 else index
+                owns[target] |= cats & _STATUS_CUES
+    if not any(owns):
+        return [status] * len(figures)
+    outside = frozenset(
+        cue
+        for at, _, cats in view.hits
+        if not any(a <= at < b for a, b in clauses)
+        for cue in cats & _STATUS_CUES
+    )
+    statuses: list[str | None] = [_status(frozenset(own)) if own else None for own in owns]
+    step = 1 if korean else -1  # the list neighbour whose status a figure shares
+    for index in range(len(figures) - 1, -1, -1) if korean else range(len(figures)):
+        neighbour = index + step
+        if statuses[index] is None and not broken[index] and 0 <= neighbour < len(figures):
+            statuses[index] = statuses[neighbour]
+    return [s or _status(outside) for s in statuses]
+
+
 def _verb_categories(view: _View, q: QuantityMention, following: int) -> frozenset[str]:
     """The type triggers that govern a figure when a sentence has several verbs: the first one
     after it and before the next figure in Korean (5만장을 도입하고 … 1만장을 배분한다), the last
     one before it in English ("buy 10,000 … and supply 5,000"); else the whole sentence's."""
     spans = [(a, cats) for a, _, cats in view.hits if cats & _TYPE_TRIGGERS]
-    korean = any(is_hangul(c) for c in view.text[view.sentence.start : view.sentence.end])
+    korean = _is_korean(view)
     after = [cats for a, cats in spans if q.end <= a < following]
     before = [cats for a, cats in spans if a < q.start]
     local = (after[:1] or before[-1:]) if korean else (before[-1:] or after[:1])
@@ -588,7 +664,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         and (unit := _unit(view, q, ctx)) is not None
     ]
     drafts: list[Draft] = []
-    status = _status(view.categories)
+    statuses = _figure_statuses(view, [q for q, _ in usable])
     models = _figure_models(view, usable)
     scopes = _figure_scopes(view, models)
     for index, (q, unit) in enumerate(usable):
@@ -610,8 +686,9 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             continue
         for member in members:
             counterparty = _counterparty(
-                view, kind, resolved.group, (member,), resolved.anchor, models[index]
-            )
+                view, kind, resolved.group, (member,), resolved.anchor, models[index],
+                q.start if len(usable) > 1 else None,
+            )  # fmt: skip
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty
             drafts.append(
@@ -625,7 +702,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     products=_products(view) if kind == "supply" else (),
                     timeframe=find_timeframe(text, view.sentence.start, view.sentence.end),
                     scope=scopes[index],
-                    status=status,
+                    status=statuses[index],
                     confidence=_confidence(resolved, view, ctx, q.value is None),
                     sentence=view.sentence,
                     rule=f"{kind}.quantity.{'carried' if resolved.carried else 'explicit'}",
