@@ -1,14 +1,16 @@
 """Re-deriving the commitments a batch touched, and writing their history and current state.
 
-Both paths run the same fold (:func:`services.store.diff.extend_history`):
+The three paths run the same fold (:func:`services.store.diff.extend_history`):
 
 - **append** — every new fact of a key is newer than everything stored for it (live news, in
-  order): its facts are folded onto the stored current version and only new versions are
-  written; nothing else about the key is read.
-- **re-derive** — anything else (an older article arriving late, a re-extraction that removed
-  or moved facts, two facts at the same instant): all facts of the key are read, its whole
-  history is derived again and replaces the stored one; versions that did not exist before
-  are the changes.
+  order): its facts are folded onto the stored head (the current version, with when the
+  commitment was last seen and its figure last asserted) and only new versions are written;
+  nothing else about the key is read.
+- **late** — an older article arriving late: the history is redone from the first new fact
+  on, folded onto the stored version before it; versions that did not exist before are the
+  changes.
+- **re-derive** — anything else (a re-extraction that removed or moved facts): all facts of
+  the key are read, its whole history is derived again and replaces the stored one.
 
 The commitment rows of the touched keys are locked (``SELECT … FOR UPDATE``, in key order)
 before anything about them is read, so two store instances serialise on a shared key.
@@ -23,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.core.models import (
@@ -37,9 +39,9 @@ from services.core.models import (
 from services.store.bulk import among, insert_rows, table_of
 from services.store.diff import (
     Claim,
+    Head,
     Observation,
     Version,
-    derive_history,
     extend_history,
     magnitude,
     new_versions,
@@ -115,8 +117,8 @@ _ARTICLES = table_of(StoreArticle)
 _STORED = tuple(
     _COMMITMENTS.c[name]
     for name in (
-        "key", "versions", "last_version_id", "first_effective_at", "observed_until",
-        "recorded_at",
+        "key", "versions", "last_version_id", "first_effective_at", "effective_at",
+        "observed_until", "asserted_until", "recorded_at",
     )
 )  # fmt: skip
 """What :func:`recompute` reads of a stored commitment.  Core statements on the tables
@@ -190,15 +192,18 @@ class _Writer:
         seen: Sequence[Seen],
         window: timedelta,
     ) -> None:
-        observations = (s.observation for s in seen)
-        seen_at = row.observed_until if row else None  # the last stored fact: all are older
-        added = extend_history(key, head, observations, window, seen_at)
+        start = None
+        if row is not None and head is not None:
+            # the last stored fact (all are older than these) may be a repeat after the version
+            start = Head(head, row.observed_until, row.asserted_until or row.effective_at)
+        added, after = extend_history(key, start, (s.observation for s in seen), window)
+        assert after is not None
         self._write(
             key,
             row.versions if row else 0,
             added,
             added,
-            head,
+            after,
             max(seen, key=lambda s: s.observation.order),
             first_effective_at=row.first_effective_at if row else None,
             recorded_at=self.now if added or row is None else row.recorded_at,
@@ -210,7 +215,7 @@ class _Writer:
         seq: int,
         tail: Sequence[Version],
         added: Sequence[Version],
-        head: Version | None,
+        head: Head,
         latest: Seen,
         *,
         first_effective_at: datetime | None,
@@ -219,16 +224,14 @@ class _Writer:
     ) -> None:
         """The rows of a key whose versions from ``seq`` on are ``tail`` (``added`` of them
         new): versions (``recorded`` keeps the times of those written before), changes, and
-        the commitment row."""
+        the commitment row; ``head`` is where the history stands after them."""
         recorded = recorded or {}
         self.version_rows += _version_rows(key, seq, tail, recorded, self.now)
         self.emitted += [Emitted(key, v, latest.fact) for v in added]
-        current = tail[-1] if tail else head
-        assert current is not None
         self.commitment_rows.append(
             _commitment_row(
                 key,
-                current,
+                head,
                 latest,
                 versions=seq + len(tail),
                 first_effective_at=first_effective_at or tail[0].observation.effective_at,
@@ -244,9 +247,10 @@ class _Writer:
         window: timedelta,
     ) -> None:
         """Redo the history of each late key from its cut (the earliest new fact) on, folding
-        the facts from there onto the stored version just before it.  A handful of statements
-        for all keys together, each reading only the tails (indexes on ``(key, effective_at)``);
-        the batch's own facts are not read back.
+        the facts from there onto the stored version just before it (the head), after the
+        facts between the two: repeats that added no version, read for when they were seen.  A
+        handful of statements for all keys together, each reading only the tails from the
+        heads on (indexes on ``(key, effective_at)``); the batch's own facts are not read back.
         """
         if not late:
             return
@@ -282,16 +286,17 @@ class _Writer:
                 else ()
             )
         }
-        kept_articles = ~among(session, _FACTS.c.article_id, sorted(touched.articles))
+        since = {
+            k: head_rows[k].effective_at if k in head_rows else cut[0]
+            for k, (_, cut) in late.items()
+        }
         seen = _observations(
             session,
             and_(
-                or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
-                      for k, (_, cut) in late.items())),
-                kept_articles,
+                or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= since[k]) for k in late)),
+                ~among(session, _FACTS.c.article_id, sorted(touched.articles)),
             ),
-        )  # fmt: skip
-        seen_at = _last_seen(session, {k: cut for k, (_, cut) in late.items()}, kept_articles)
+        )
         session.execute(
             delete(_VERSIONS).where(
                 or_(*(and_(versions.key == k, versions.seq >= first_seqs[k]) for k in late))
@@ -299,19 +304,27 @@ class _Writer:
         )
         for key, (row, cut) in late.items():
             head_row = head_rows.get(key)
-            head = _version(head_row) if head_row is not None else None
+            head = Head.at(_version(head_row)) if head_row is not None else None
             recorded = {r.id: r.recorded_at for r in redone[key]}
             kept = [s for s in seen[key] if _cut(s.observation) >= cut]
+            # after the head's article (its other facts there were seen when it was), before the cut
+            between = [
+                s.observation
+                for s in seen[key]
+                if head_row is not None
+                and (head_row.effective_at, head_row.article_id) < _cut(s.observation) < cut
+            ]
             new = touched.added[key]
-            observations = [s.observation for s in kept] + [s.observation for s in new]
-            tail = extend_history(key, head, observations, window, seen_at.get(key))
+            observations = between + [s.observation for s in kept] + [s.observation for s in new]
+            tail, after = extend_history(key, head, observations, window)
+            assert after is not None
             added = new_versions(recorded, tail)
             self._write(
                 key,
                 first_seqs[key],
                 tail,
                 added,
-                head,
+                after,
                 _newest(kept, new),
                 first_effective_at=row.first_effective_at if head is not None else None,
                 recorded_at=self.now if added else row.recorded_at,
@@ -327,8 +340,8 @@ class _Writer:
         recorded = {version_id: at for version_id, at in session.execute(known)}
         session.execute(delete(_VERSIONS).where(of_keys))
         for key in keys:
-            history = derive_history(key, (s.observation for s in seen[key]), window)
-            if not history:
+            history, head = extend_history(key, None, (s.observation for s in seen[key]), window)
+            if head is None:
                 continue  # every fact of the key is gone: so is the commitment
             latest = _newest(seen[key], ())
             self.version_rows += _version_rows(key, 0, history, recorded, self.now)
@@ -336,7 +349,7 @@ class _Writer:
             self.commitment_rows.append(
                 _commitment_row(
                     key,
-                    history[-1],
+                    head,
                     latest,
                     versions=len(history),
                     first_effective_at=history[0].observation.effective_at,
@@ -347,20 +360,6 @@ class _Writer:
 
 def _cut(observation: Observation) -> Cut:
     return (observation.effective_at, observation.article_id)
-
-
-def _last_seen(
-    session: Session, cuts: Mapping[str, Cut], kept: ColumnElement[bool]
-) -> dict[str, datetime]:
-    """When each key was last observed before its cut, by the ``kept`` facts: a fold from
-    the cut needs it, as the last observation may be a repeat that added no version."""
-    facts = _FACTS.c
-    before = or_(*(and_(facts.key == k, tuple_(facts.effective_at, facts.article_id) < cut)
-                   for k, cut in cuts.items()))  # fmt: skip
-    statement = (
-        select(facts.key, func.max(facts.effective_at)).where(before, kept).group_by(facts.key)
-    )
-    return {key: at for key, at in session.execute(statement).all()}
 
 
 @dataclass(frozen=True)
@@ -546,13 +545,14 @@ def _version_rows(
 
 def _commitment_row(
     key: str,
-    current: Version,
+    head: Head,
     latest: Seen,
     *,
     versions: int,
     first_effective_at: datetime,
     recorded_at: datetime,
 ) -> dict[str, Any]:
+    current = head.version
     quantity = current.after.quantity
     fact, commitment_key = latest.fact, latest.attachment.key
     return {
@@ -575,6 +575,7 @@ def _commitment_row(
         "first_effective_at": first_effective_at,
         "effective_at": current.observation.effective_at,
         "observed_until": latest.observation.effective_at,
+        "asserted_until": head.asserted_at,
         "recorded_at": recorded_at,
         "reason": latest.attachment.reason,
     }

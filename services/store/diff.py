@@ -13,10 +13,11 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 - ``retracted``  the status became ``cancelled``;
 - ``increased`` / ``decreased``  the quantity changed (absolute and relative delta);
 - ``conflict``   another source gives a different quantity within the conflict window of the
-                 commitment's last sighting (a source repeating itself counts): both
-                 claims are kept (the older one in :attr:`Version.disputed`), neither wins; a
-                 source restating its side of the dispute adds nothing, and a source that comes
-                 round to the current figure leaves the dispute;
+                 commitment's last sighting (a repeat counts: :class:`Head`): both claims are
+                 kept (the older one in :attr:`Version.disputed`, as of when its sources last
+                 said it), neither wins; a source restating its side of the dispute adds no
+                 version (nor extends its claim), and a source that comes round to the current
+                 figure leaves the dispute;
 - ``revised``    same quantity, but qualifier, model, products, timeframe or status changed
                  ("over 260,000" vs "up to 260,000" is a revision, never an increase), or a
                  figure in another unit that cannot be compared (dollars, then won);
@@ -146,41 +147,52 @@ def _dated(state: CommitmentState) -> bool:
     return state.timeframe is not None and bool(state.timeframe.start or state.timeframe.end)
 
 
+@dataclass(frozen=True)
+class Head:
+    """Where a history stands after its last observation: its last version, when the
+    commitment was last observed (``seen_at``: a repeat that added no version counts), and when
+    its current figure was last asserted by its sources (``asserted_at``: the version, or one of
+    its sources repeating it; not another source restating its side of a dispute)."""
+
+    version: Version
+    seen_at: datetime
+    asserted_at: datetime
+
+    @classmethod
+    def at(cls, version: Version) -> Head:
+        """The head of a history whose last observation made ``version``."""
+        when = version.observation.effective_at
+        return cls(version, when, when)
+
+
 def derive_history(
     key: str,
     observations: Iterable[Observation],
     window: timedelta = DEFAULT_CONFLICT_WINDOW,
 ) -> tuple[Version, ...]:
     """The history of commitment ``key`` from all its observations, in effective-time order."""
-    return extend_history(key, None, observations, window)
+    return extend_history(key, None, observations, window)[0]
 
 
 def extend_history(
     key: str,
-    current: Version | None,
+    head: Head | None,
     observations: Iterable[Observation],
     window: timedelta = DEFAULT_CONFLICT_WINDOW,
-    seen_at: datetime | None = None,
-) -> tuple[Version, ...]:
-    """The versions that ``observations``, all newer than the history, add after ``current``.
+) -> tuple[tuple[Version, ...], Head | None]:
+    """The versions that ``observations``, all newer than the history, add after ``head``, and
+    the history's head after them.
 
-    The fold carries from one step to the next the version it produced and the time of the
-    last observation (``seen_at``: when the history's last observation was made, which may be
-    a repeat after ``current``; ``current``'s own time by default), so a history extended this
-    way equals the one derived from all observations at once.
+    Everything the fold carries from one step to the next is in the head, so a history extended
+    this way equals the one derived from all observations at once.
     """
     versions: list[Version] = []
-    previous = current
-    was = essence(current.after) if current is not None else None  # what ``previous`` asserts
-    if current is not None and seen_at is None:
-        seen_at = current.observation.effective_at
+    was = essence(head.version.after) if head is not None else None  # what the head asserts
     for observation in sorted(observations, key=lambda o: o.order):
-        step = _step(key, previous, was, seen_at, observation, window)
-        seen_at = observation.effective_at
-        if step is not None:
-            previous, was = step
-            versions.append(previous)
-    return tuple(versions)
+        head, was = _step(key, head, was, observation, window)
+        if head.version.observation is observation:
+            versions.append(head.version)
+    return tuple(versions), head
 
 
 def new_versions(known: Container[str], history: Sequence[Version]) -> tuple[Version, ...]:
@@ -190,20 +202,20 @@ def new_versions(known: Container[str], history: Sequence[Version]) -> tuple[Ver
 
 def _step(
     key: str,
-    previous: Version | None,
+    head: Head | None,
     was: tuple[object, ...] | None,
-    seen_at: datetime | None,
     observation: Observation,
     window: timedelta,
-) -> tuple[Version, tuple[object, ...]] | None:
-    """The version ``observation`` adds after ``previous``, whose state asserts ``was`` (its
-    :func:`essence`), and what the new state asserts; None when it adds no version.  The
-    commitment was last observed at ``seen_at``."""
-    if previous is None or was is None or seen_at is None:
+) -> tuple[Head, tuple[object, ...]]:
+    """The head after ``observation`` (a new version, or the same one seen again) and what its
+    state asserts; ``was`` is what ``head``'s state asserts (its :func:`essence`)."""
+    when = observation.effective_at
+    if head is None or was is None:
         state = observation.state
         now = essence(state)
         first = _version(key, "new", observation, None, state, None, (observation.source,), (), now)
-        return first, now
+        return Head(first, when, when), now
+    previous = head.version
     before = previous.after
     after = merge(before, observation.state)
     now = essence(after)  # what the state asserts now
@@ -213,32 +225,34 @@ def _step(
         retracted = _version(
             key, "retracted", observation, before, after, None, (source,), (), now, was
         )
-        return retracted, now
+        return Head.at(retracted), now
     old, new = magnitude(before.quantity), magnitude(after.quantity)
-    live = tuple(c for c in previous.disputed if observation.effective_at - c.asserted_at <= window)
+    live = tuple(c for c in previous.disputed if when - c.asserted_at <= window)
     if now[1:] == was[1:] and any(
         source in c.sources and magnitude(c.quantity) == new for c in live
     ):
-        return None  # a source restating its side of a live dispute, and nothing else
+        # a source restating its side of a live dispute, and nothing else: seen, not asserted
+        return replace(head, seen_at=when), was
     disputed = _still_disputed(live, source, new)
     if old is not None and new is not None and old != new and _comparable(before, after):
         delta = Delta(absolute=new - old, relative=(new - old) / old if old else None)
-        recent = observation.effective_at - seen_at <= window
-        if recent and fresh_source:
+        if when - head.seen_at <= window and fresh_source:
             assert before.quantity is not None
-            claim = Claim(before.quantity, previous.sources, seen_at)
+            claim = Claim(before.quantity, previous.sources, head.asserted_at)
             claims = (claim, *disputed)
             conflict = _version(
                 key, "conflict", observation, before, after, delta, (source,), claims, now, was
             )
-            return conflict, now
+            return Head.at(conflict), now
         kind: ChangeKind = "increased" if new > old else "decreased"
-        return _version(key, kind, observation, before, after, delta, (source,), (), now, was), now
+        changed = _version(key, kind, observation, before, after, delta, (source,), (), now, was)
+        return Head.at(changed), now
     if now == was and not fresh_source:
-        return None  # the same source says the same again
+        return Head(previous, when, when), was  # the same source says the same again
     kind = "revised" if now != was else "reaffirmed"
     sources = (*previous.sources, source) if fresh_source else previous.sources
-    return _version(key, kind, observation, before, after, None, sources, disputed, now, was), now
+    version = _version(key, kind, observation, before, after, None, sources, disputed, now, was)
+    return Head.at(version), now
 
 
 def _comparable(before: CommitmentState, after: CommitmentState) -> bool:

@@ -53,7 +53,8 @@ class Page(View, Generic[T]):
 
 
 class Claim(View):
-    """A quantity other sources asserted within the conflict window."""
+    """A figure other sources asserted, disputing the current one: kept while they said it within
+    the conflict window (``asserted_at``: when they last did)."""
 
     quantity: Quantity
     sources: list[str]

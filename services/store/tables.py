@@ -98,6 +98,9 @@ class StoreCommitment(Base):
     effective_at: Mapped[datetime]
     observed_until: Mapped[datetime]
     """Effective time of the newest fact about this commitment (even one that changed nothing)."""
+    asserted_until: Mapped[datetime | None]
+    """Effective time of the newest fact asserting the current figure: the current version's, or
+    a later repeat by one of its sources (None on rows written before migration 0012)."""
     recorded_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
 

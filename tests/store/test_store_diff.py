@@ -88,6 +88,22 @@ def test_the_window_runs_from_the_last_time_a_source_repeated_its_figure() -> No
     assert claim.asserted_at == history[0].observation.effective_at + timedelta(days=30)
 
 
+def test_a_claim_is_dated_when_its_own_sources_last_said_it() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(120_000, source="b", day=10),
+            observation(100_000, source="a", day=20),  # a's side again: seen, no version
+            observation(130_000, source="c", day=30),
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "conflict", "conflict"]
+    dated = {c.quantity.value: c.asserted_at - history[0].observation.effective_at
+             for c in history[2].disputed}  # fmt: skip
+    assert dated == {120_000: timedelta(days=10), 100_000: timedelta(days=0)}
+
+
 def test_a_disputed_claim_expires_after_the_window() -> None:
     history = derive_history(
         KEY,
@@ -281,7 +297,6 @@ def test_any_permutation_yields_the_same_history(order: list[Observation]) -> No
 @given(st.permutations(OBSERVATIONS), st.integers(min_value=0, max_value=len(OBSERVATIONS)))
 def test_extending_a_history_equals_deriving_it_at_once(order: list[Observation], cut: int) -> None:
     ordered = sorted(order, key=lambda o: o.order)
-    head = derive_history(KEY, ordered[:cut])
-    seen_at = ordered[cut - 1].effective_at if cut else None
-    tail = extend_history(KEY, head[-1] if head else None, ordered[cut:], seen_at=seen_at)
-    assert head + tail == derive_history(KEY, order)
+    before, head = extend_history(KEY, None, ordered[:cut])
+    after, _ = extend_history(KEY, head, ordered[cut:])
+    assert before + after == derive_history(KEY, order)
