@@ -147,10 +147,13 @@ _BARE_RANGE_MIN: Final = 1000
 """The least upper bound of a range with neither unit nor noun ("install 50,000-60,000."): smaller
 ones are phases, pages, ratings ("in phases 1-3.")."""
 _PER_UNIT_BEFORE: Final = re.compile(r"(?:개당|장당|대당)\s?$")
-_PER_UNIT_AFTER: Final = re.compile(r"\s?(?:each|apiece)\b")
+_PER_UNIT_AFTER: Final = re.compile(
+    r"\s?(?:each|apiece)\b(?!\s(?:year|month|quarter|week|day)s?\b)", re.IGNORECASE
+)
 _SPENT_BEFORE: Final = re.compile(
-    r"\b(?:invest|spend|commit|pour|inject)\w*\s{1,3}(?:(?:up\sto|about|around|roughly|nearly|"
-    r"more\sthan|over|some)\s{1,3})?$",
+    r"\b(?:invest|spend|commit|pour|inject)\w*\s{1,3}(?:(?:an\s(?:additional|extra|estimated)|"
+    r"another|a\sfurther|as\smuch\sas|up\sto|about|around|roughly|nearly|more\sthan|over|some)"
+    r"\s{1,3})?$",
     re.IGNORECASE,
 )
 """What precedes a sum that "each" after it splits among the spenders, not among units ("will

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Final
 
 from services.extractor.entities import Group, Mention, find_mentions, group_mentions, role_after
@@ -45,7 +44,19 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
+_AFTER_ITS_FIGURE: Final = frozenset({"from", "to"})
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded"}
+_CONJUNCTION: Final = re.compile(r"\s*(?:,\s*)?(?:and|or|과|와|및)?\s*", re.IGNORECASE)
+_AGAINST: Final = re.compile(r"\s{0,2}(?:of\s|의\s?)?")
+"""What may stand between a figure and the model written against it."""
+_JOINT_EN: Final = re.compile(
+    r",?\s+(?:and|but|while|whereas|although|though|however|instead|plus)\b|[,;]",
+    re.IGNORECASE,
+)
+_JOINT_KO: Final = re.compile(
+    r"(?:고|며|지만|으나|는데|반면|대신|에\s?더해|에\s?이어)(?=[\s,])|,|(?:과|와|및)\s"
+)
+"""Where the text between two figures passes from the first's clause to the second's."""
 _CONTRAST: Final = re.compile(
     r"\b(?:but|while|whereas|although|though|however|instead)\b|;|지만|으나|반면|대신",
     re.IGNORECASE,
@@ -390,17 +401,18 @@ def _counterparty(
     anchor: int,
     model: tuple[str, Span] | None,
     position: int | None = None,
+    figures: Sequence[int] = (),
 ) -> Party | None:
     """The other party of a fact about ``members``; ``model``: the GPU model the fact names,
-    ``position``: where its figure is written, when the sentence has several.  A seller is never
-    a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s": Nvidia's
-    B200s), and in English a figure's seller is the first written after it ("100,000 GPUs from
-    Nvidia and 50,000 from AMD")."""
+    ``position``: where its figure is written when the sentence has several, at ``figures``.
+    A party is sought on the figure's side of the others (:func:`_party_order`), and a seller is
+    never a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s":
+    Nvidia's B200s)."""
     taken = {m.org_id for m in members}
     model_vendor = _model_vendor(view, model)
     by_role: dict[str, Mention] = {}
     others = [m for group in view.groups if group is not subject for m in group.members]
-    for m in _seller_order(view, others, position):
+    for m in _party_order(view, others, position, figures):
         if m.org_id in taken:
             continue
         # "엔비디아 GPU", "Nvidia's chips", "10 gigawatts of Nvidia systems": the seller
@@ -430,14 +442,31 @@ def _counterparty(
     return None
 
 
-def _seller_order(
-    view: _View, members: list[Mention], position: int | None
+def _party_order(
+    view: _View, members: list[Mention], position: int | None, figures: Sequence[int]
 ) -> list[Mention]:
-    """``members`` in the order a figure at ``position`` looks for its seller: in English those
-    written after it first (a seller follows its figure), else as written."""
-    if position is None or _is_korean(view):
+    """``members`` in the order a figure at ``position`` (one of ``figures``) looks for its other
+    party: those with no other figure between them and it first; then, in English, a seller,
+    maker or recipient written after it ("10,000 GPUs from Nvidia", "10 GW of Nvidia systems",
+    "to Naver") and any other written before it ("with CoreWeave for 10,000 H100s"), in Korean
+    any written before it (엔비디아로부터 1만 장); the nearest first.  As written when the
+    sentence has one figure."""
+    if position is None:
         return members
-    return [m for m in members if m.start >= position] + [m for m in members if m.start < position]
+    korean = _is_korean(view)
+
+    def rank(m: Mention) -> tuple[bool, bool, int]:
+        after = m.start > position
+        follows = not korean and (m.vendor or m.role in _AFTER_ITS_FIGURE)
+        wrong_side = not after if follows else after
+        return _across(m.start, position, figures), wrong_side, abs(m.start - position)
+
+    return sorted(members, key=rank)
+
+
+def _across(a: int, b: int, figures: Sequence[int]) -> bool:
+    """Whether another of ``figures`` is written between positions ``a`` and ``b``."""
+    return any(min(a, b) < f < max(a, b) for f in figures)
 
 
 def _is_korean(view: _View) -> bool:
@@ -481,49 +510,46 @@ def _status(categories: frozenset[str]) -> str:
 
 
 def _figure_statuses(view: _View, figures: list[QuantityMention]) -> list[str]:
-    """Each figure's status.  With one figure, or none with a status word in its own clause,
-    the sentence's.  Else a figure reads its clause — in English from the figure before it up to
-    it ("cancelled 10,000 H100s but will buy 20,000 B200s"), in Korean from it up to the next
-    (1만 장 도입을 완료했고 2만 장을 도입할 계획이다) — and a clause a contrast ends ("but",
-    ";", 지만) gives what precedes the contrast to the figure before it in English.  A figure
-    without a status word of its own shares its list's (English: the figure before; Korean: the
-    figure after, whose verb ends the sentence), unless a contrast stands between them; what
-    is left reads the sentence outside every clause."""
+    """Each figure's status.  With one figure, or none with a status word of its own, the
+    sentence's.  Else the text between two figures is split at its last joint (", and", "but",
+    고, 지만): what precedes the joint is the figure's before (English "10,000 H100s were
+    delivered, and …", Korean 1만 장 도입을 완료했고 …), what follows it the figure's after
+    ("… and plans to buy 50,000 B200s", 이미 도입한 H100 1만 장); the text before the first
+    figure is the first's, after the last the last's.  A figure without a status word of its own
+    shares its list's ("plans to buy 100,000 B200s and 50,000 H200s", 10만 장의 B200과 5만 장의
+    H200을 도입할 계획이다) — the figure before it in English, after it in Korean, else the other
+    way — unless a contrast ("but", 지만) stands between them."""
     status = _status(view.categories)
-    if len(figures) < 2:
-        return [status] * len(figures)
+    count = len(figures)
+    if count < 2:
+        return [status] * count
     korean = _is_korean(view)
-    start, end = view.sentence.start, view.sentence.end
-    pairs = list(pairwise(figures))
-    if korean:
-        clauses = [(q.end, n.start) for q, n in pairs] + [(figures[-1].end, end)]
-    else:
-        clauses = [(start, figures[0].start)] + [(p.end, q.start) for p, q in pairs]
+    joint = _JOINT_KO if korean else _JOINT_EN
+    spans = (edge for q in figures for edge in (q.start, q.end))
+    edges = [view.sentence.start, *spans, view.sentence.end]
     owns: list[set[str]] = [set() for _ in figures]
-    broken = [False] * len(figures)  # a contrast between the figure and its list neighbour
-    for index, (a, b) in enumerate(clauses):
-        contrast = _CONTRAST.search(view.text, a, b)
-        split = contrast.start() if contrast else a
-        broken[index] = contrast is not None
+    broken = [False] * count  # [i]: a contrast between figure i - 1 and figure i
+    for index in range(count + 1):
+        a, b = edges[2 * index], edges[2 * index + 1]
+        split = a if index == 0 else b  # before the first: the first's; after the last: the last's
+        if 0 < index < count:
+            joints = [m.start() for m in joint.finditer(view.text, a, b)]
+            # no joint: English verbs precede their figure, Korean ones follow it
+            split = joints[-1] if joints else (b if korean else a)
+            broken[index] = _CONTRAST.search(view.text, a, b) is not None
         for at, _, cats in view.hits:
-            if a <= at < b and cats & _STATUS_CUES:
-                target = index - 1 if not korean and at < split and index > 0 else index
-                owns[target] |= cats & _STATUS_CUES
+            cues = cats & _STATUS_CUES
+            if cues and a <= at < b:
+                owns[index - 1 if at < split else index] |= cues
     if not any(owns):
-        return [status] * len(figures)
-    outside = frozenset(
-        cue
-        for at, _, cats in view.hits
-        if not any(a <= at < b for a, b in clauses)
-        for cue in cats & _STATUS_CUES
-    )
+        return [status] * count
     statuses: list[str | None] = [_status(frozenset(own)) if own else None for own in owns]
-    step = 1 if korean else -1  # the list neighbour whose status a figure shares
-    for index in range(len(figures) - 1, -1, -1) if korean else range(len(figures)):
-        neighbour = index + step
-        if statuses[index] is None and not broken[index] and 0 <= neighbour < len(figures):
-            statuses[index] = statuses[neighbour]
-    return [s or _status(outside) for s in statuses]
+    for step in (1, -1) if korean else (-1, 1):
+        for index in range(count - 1, -1, -1) if step == 1 else range(count):
+            other = index + step
+            if statuses[index] is None and 0 <= other < count and not broken[max(index, other)]:
+                statuses[index] = statuses[other]
+    return [s or "announced" for s in statuses]
 
 
 def _verb_categories(view: _View, q: QuantityMention, following: int) -> frozenset[str]:
@@ -577,10 +603,45 @@ def _model(found: tuple[str, int, int]) -> tuple[str, Span]:
     return name, (start, end)
 
 
-def _nearest_model(view: _View, position: int) -> tuple[str, Span] | None:
-    if not view.models:
+def _nearest_model(
+    view: _View, position: int, figures: Sequence[QuantityMention] = ()
+) -> tuple[str, Span] | None:
+    """The model of a figure at ``position`` among the sentence's ``figures``: the one written
+    against it ("20,000 MI355Xs", "H100 2만 장", "1만 장의 B200"), else the nearest one neither
+    written against another figure nor across one."""
+    mine = _coordinated(view.text, figures, position)
+    others = [q for q in figures if q not in mine]
+    against = [m for m in view.models if any(_against(view.text, m, q) for q in mine)]
+    near = against or [
+        m for m in view.models
+        if not any(_against(view.text, m, q) for q in others)
+        and not _across(m[1], position, [q.start for q in others])
+    ]  # fmt: skip
+    if not near:
         return None
-    return _model(min(view.models, key=lambda m: abs(m[1] - position)))
+    return _model(min(near, key=lambda m: abs(m[1] - position)))
+
+
+def _coordinated(
+    text: str, figures: Sequence[QuantityMention], position: int
+) -> list[QuantityMention]:
+    """The figure at ``position`` with those joined to it by a conjunction alone, which share
+    what is written against any of them ("10,000 and 5,000 H100s", H100 1만 장과 5000장)."""
+    runs: list[list[QuantityMention]] = []
+    for q in sorted(figures, key=lambda f: f.start):
+        if runs and _CONJUNCTION.fullmatch(text, runs[-1][-1].end, q.start):
+            runs[-1].append(q)
+        else:
+            runs.append([q])
+    return next((run for run in runs if any(q.start == position for q in run)), [])
+
+
+def _against(text: str, model: tuple[str, int, int], figure: QuantityMention) -> bool:
+    """Whether ``model`` is written right before or after ``figure`` (its unit included)."""
+    _, start, end = model
+    if end <= figure.start:
+        return _AGAINST.fullmatch(text, end, figure.start) is not None
+    return _AGAINST.fullmatch(text, figure.end, start) is not None
 
 
 def _figure_models(
@@ -593,8 +654,9 @@ def _figure_models(
     listed: dict[QuantityMention, tuple[str, Span]] = {}
     if len(counts) > 1 and len(view.models) == len(counts):
         listed = {q: _model(m) for q, m in zip(counts, view.models, strict=True)}
+    compute = [q for q, unit in figures if unit in _COMPUTE] if len(figures) > 1 else []
     return [
-        (listed.get(q) or _nearest_model(view, q.start)) if unit in _COMPUTE else None
+        (listed.get(q) or _nearest_model(view, q.start, compute)) if unit in _COMPUTE else None
         for q, unit in figures
     ]
 
@@ -665,6 +727,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
     drafts: list[Draft] = []
     statuses = _figure_statuses(view, [q for q, _ in usable])
+    compute = [q.start for q, unit in usable if unit in _COMPUTE]
     models = _figure_models(view, usable)
     scopes = _figure_scopes(view, models)
     for index, (q, unit) in enumerate(usable):
@@ -687,7 +750,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         for member in members:
             counterparty = _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, models[index],
-                q.start if len(usable) > 1 else None,
+                *((q.start, compute) if len(usable) > 1 else ()),
             )  # fmt: skip
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty

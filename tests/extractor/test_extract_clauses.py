@@ -44,6 +44,26 @@ def _read(text: str) -> list[tuple[float | None, str | None, str]]:
             [(20_000, "amd", "announced"), (30_000, "nvidia", "announced")],
             id="Korean sellers by model",
         ),
+        pytest.param(
+            "KT는 델로부터 H100 1만장을, 슈퍼마이크로로부터 H200 2만장을 구매했다.",
+            [(10_000, "dell", "announced"), (20_000, "supermicro", "announced")],
+            id="Korean sellers written before their figures",
+        ),
+        pytest.param(
+            "Meta signed a deal with CoreWeave for 10,000 H100s and with Oracle for 20,000 GB200s.",
+            [(10_000, "coreweave", "announced"), (20_000, "oracle", "announced")],
+            id="'with X for N': the party before its figure",
+        ),
+        pytest.param(
+            "OpenAI will deploy 6 gigawatts of AMD GPUs and 10 gigawatts of Nvidia Vera Rubin.",
+            [(6, "amd", "announced"), (10, "nvidia", "announced")],
+            id="a maker named with its figure, another figure's model not borrowed",
+        ),
+        pytest.param(
+            "삼성SDS는 GPU 1만장을 AMD에서, H100 2만장을 엔비디아에서 들여온다.",
+            [(10_000, "amd", "announced"), (20_000, "nvidia", "announced")],
+            id="a model written against one figure is not the other's",
+        ),
     ],
 )
 def test_each_figure_has_its_own_seller(
@@ -95,7 +115,34 @@ def test_each_figure_has_its_own_seller(
             ["cancelled", "cancelled"],
             id="a status after the list is the sentence's",
         ),
+        pytest.param(
+            "Meta plans to buy 20,000 B200s, on top of the 10,000 H100s it has already deployed.",
+            ["planned", "completed"],
+            id="a status after the last figure is the last's",
+        ),
+        pytest.param(
+            "CoreWeave said 20,000 H100s that it ordered from Dell were delivered in May, and it "
+            "plans to buy 30,000 B200s from Supermicro.",
+            ["completed", "planned"],
+            id="a status before the joint is the figure's before",
+        ),
+        pytest.param(
+            "Oracle had planned to buy 10,000 H100s but cancelled the order and will instead "
+            "deploy 20,000 B200s.",
+            ["cancelled", "announced"],
+            id="the last joint splits, a contrast keeps the list apart",
+        ),
+        pytest.param(
+            "네이버는 이미 도입한 H100 1만장에 더해 내년까지 B200 2만장을 추가로 도입할 계획이다.",
+            ["completed", "planned"],
+            id="Korean: a status written against its figure",
+        ),
     ],
 )
 def test_each_figure_has_its_clauses_status(text: str, statuses: list[str]) -> None:
-    assert [status for _, _, status in _read(text)] == statuses
+    assert [status for value, _, status in _read(text) if value is not None] == statuses
+
+
+def test_figures_joined_by_a_conjunction_share_their_model() -> None:
+    facts = extract("Naver and Kakao plan to buy 10,000 and 5,000 H100s, respectively.")
+    assert [(f.subject.id, f.gpu_model) for f in facts] == [("naver", "H100"), ("kakao", "H100")]

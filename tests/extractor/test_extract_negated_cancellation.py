@@ -57,3 +57,15 @@ def test_a_cancellation_after_a_denial_is_a_cancellation() -> None:
     )
     [fact] = extract(text)
     assert fact.status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Microsoft hasn't ruled out cancelling its order for 100,000 GB200s from Nvidia.",
+        "Microsoft has not ruled out cancelling its order for 100,000 GB200s from Nvidia.",
+        "Microsoft refused to rule out cancelling its order for 100,000 GB200s from Nvidia.",
+    ],
+)
+def test_a_cancellation_not_ruled_out_is_no_denial_and_no_commitment(text: str) -> None:
+    assert extract(text) == []

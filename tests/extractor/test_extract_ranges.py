@@ -60,6 +60,7 @@ def test_a_range_is_one_fact_of_its_upper_bound(
     [
         "Samsung and SK Hynix will each invest $1-2 billion each in new AI data centers.",
         "Samsung and SK Hynix will invest up to $1-2 billion apiece in new AI data centers.",
+        "Samsung and SK Hynix will invest as much as $1-2 billion each in new AI data centers.",
     ],
 )
 def test_a_range_each_spender_spends_is_each_ones_upper_bound(text: str) -> None:
@@ -79,6 +80,12 @@ def test_a_range_each_spender_spends_is_each_ones_upper_bound(text: str) -> None
 )
 def test_a_range_of_a_price_per_unit_is_no_quantity_nor_is_its_lower_bound(text: str) -> None:
     assert [(q.value, q.unit) for q in find_quantities(text) if q.kind == "money"] == []
+
+
+def test_a_range_spent_each_year_is_no_price_per_unit() -> None:
+    [fact] = extract("Samsung will invest an additional $1-2 billion each year in AI data centers.")
+    assert fact.quantity is not None
+    assert (fact.quantity.value, fact.quantity.qualifier) == (2e9, "up_to")
 
 
 def test_a_change_from_one_figure_to_another_is_no_range_and_no_commitment() -> None:
