@@ -6,11 +6,12 @@ The three paths run the same fold (:func:`services.store.diff.extend_history`):
   order): its facts are folded onto the stored head (the current version, with when the
   commitment was last seen and its figure last asserted) and only new versions are written;
   nothing else about the key is read.
-- **late** — an older article arriving late: the history is redone from the first new fact
-  on, folded onto the stored version before it; versions that did not exist before are the
-  changes.
-- **re-derive** — anything else (a re-extraction that removed or moved facts): all facts of
-  the key are read, its whole history is derived again and replaces the stored one.
+- **late** — a fact no newer than the newest stored (an older article arriving late, one at
+  the same instant, or a row that does not say when its figure was last asserted): the history
+  is redone from the first new fact on, folded onto the stored version before it; versions
+  that did not exist before are the changes.
+- **re-derive** — a re-extraction of an article that had facts of the key: all facts of the
+  key are read, its whole history is derived again and replaces the stored one.
 
 The commitment rows of the touched keys are locked (``SELECT … FOR UPDATE``, in key order)
 before anything about them is read, so two store instances serialise on a shared key.
@@ -150,7 +151,10 @@ def recompute(
         if key not in touched.lost
         and (
             key not in stored
-            or min(s.observation.effective_at for s in seen) > stored[key].observed_until
+            or (
+                min(s.observation.effective_at for s in seen) > stored[key].observed_until
+                and _knows_its_head(stored[key])
+            )
         )
     }
     writer = _Writer(now)
@@ -247,10 +251,11 @@ class _Writer:
         window: timedelta,
     ) -> None:
         """Redo the history of each late key from its cut (the earliest new fact) on, folding
-        the facts from there onto the stored version just before it (the head), after the
-        facts between the two: repeats that added no version, read for when they were seen.  A
-        handful of statements for all keys together, each reading only the tails from the
-        heads on (indexes on ``(key, effective_at)``); the batch's own facts are not read back.
+        the facts from there onto the stored version just before it (the head, as of the facts
+        between the two: repeats that added no version).  A handful of statements for all keys
+        together, each reading only the tails (indexes on ``(key, effective_at)``), of the facts
+        between head and cut only when and by whom they were said; the batch's own facts are
+        not read back.
         """
         if not late:
             return
@@ -286,16 +291,19 @@ class _Writer:
                 else ()
             )
         }
-        since = {
-            k: head_rows[k].effective_at if k in head_rows else cut[0]
-            for k, (_, cut) in late.items()
-        }
+        kept_articles = ~among(session, _FACTS.c.article_id, sorted(touched.articles))
         seen = _observations(
             session,
             and_(
-                or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= since[k]) for k in late)),
-                ~among(session, _FACTS.c.article_id, sorted(touched.articles)),
+                or_(*(and_(_FACTS.c.key == k, _FACTS.c.effective_at >= cut[0])
+                      for k, (_, cut) in late.items())),
+                kept_articles,
             ),
+        )  # fmt: skip
+        sightings = _sightings(
+            session,
+            {k: ((r.effective_at, r.article_id), late[k][1]) for k, r in head_rows.items()},
+            kept_articles,
         )
         session.execute(
             delete(_VERSIONS).where(
@@ -304,18 +312,13 @@ class _Writer:
         )
         for key, (row, cut) in late.items():
             head_row = head_rows.get(key)
-            head = Head.at(_version(head_row)) if head_row is not None else None
+            head = None
+            if head_row is not None:
+                head = _seen_since(_version(head_row), sightings.get(key, ()))
             recorded = {r.id: r.recorded_at for r in redone[key]}
             kept = [s for s in seen[key] if _cut(s.observation) >= cut]
-            # after the head's article (its other facts there were seen when it was), before the cut
-            between = [
-                s.observation
-                for s in seen[key]
-                if head_row is not None
-                and (head_row.effective_at, head_row.article_id) < _cut(s.observation) < cut
-            ]
             new = touched.added[key]
-            observations = between + [s.observation for s in kept] + [s.observation for s in new]
+            observations = [s.observation for s in kept] + [s.observation for s in new]
             tail, after = extend_history(key, head, observations, window)
             assert after is not None
             added = new_versions(recorded, tail)
@@ -358,8 +361,47 @@ class _Writer:
             )
 
 
+def _knows_its_head(row: Row[Any]) -> bool:
+    """Whether the stored row tells when its figure was last asserted: rows written before
+    migration 0012, or by the release before it, leave it out; when a fact followed the version,
+    the late path works it out from the facts."""
+    return row.asserted_until is not None or row.observed_until == row.effective_at
+
+
 def _cut(observation: Observation) -> Cut:
     return (observation.effective_at, observation.article_id)
+
+
+def _sightings(
+    session: Session, spans: Mapping[str, tuple[Cut, Cut]], kept: ColumnElement[bool]
+) -> dict[str, list[tuple[datetime, str]]]:
+    """When and by which source each key was observed strictly between the two places of its
+    span (after its head's article, before its cut), by the ``kept`` facts."""
+    if not spans:
+        return {}
+    facts, articles = _FACTS.c, _ARTICLES.c
+    place = tuple_(facts.effective_at, facts.article_id)
+    between = or_(*(and_(facts.key == k, facts.effective_at >= head[0], place > head, place < cut)
+                    for k, (head, cut) in spans.items()))  # fmt: skip
+    statement = (
+        select(facts.key, facts.effective_at, articles.source)
+        .join_from(_FACTS, _ARTICLES, articles.id == facts.article_id)
+        .where(between, kept)
+    )
+    found: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for key, at, source in session.execute(statement).all():
+        found[key].append((at, source))
+    return found
+
+
+def _seen_since(version: Version, sightings: Sequence[tuple[datetime, str]]) -> Head:
+    """The head of a history whose last version is ``version``, after the ``sightings`` that
+    followed it and added no version: repeats by its sources (its figure asserted again) or
+    other sources restating their side of a dispute (the commitment seen)."""
+    head = Head.at(version)
+    seen = max((at for at, _ in sightings), default=head.seen_at)
+    asserted = (at for at, source in sightings if source in version.sources)
+    return Head(version, seen, max(asserted, default=head.asserted_at))
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 - ``increased`` / ``decreased``  the quantity changed (absolute and relative delta);
 - ``conflict``   another source gives a different quantity within the conflict window of the
                  commitment's last sighting (a repeat counts: :class:`Head`): both claims are
-                 kept (the older one in :attr:`Version.disputed`, as of when its sources last
-                 said it), neither wins; a source restating its side of the dispute adds no
-                 version (nor extends its claim), and a source that comes round to the current
-                 figure leaves the dispute;
+                 kept (the older one in :attr:`Version.disputed`, dated when its sources last
+                 asserted it before the dispute), neither wins; a source restating its side of
+                 a live dispute adds no version and does not move its claim's date, and a
+                 source that comes round to the current figure leaves the dispute;
 - ``revised``    same quantity, but qualifier, model, products, timeframe or status changed
                  ("over 260,000" vs "up to 260,000" is a revision, never an increase), or a
                  figure in another unit that cannot be compared (dollars, then won);

@@ -53,8 +53,8 @@ class Page(View, Generic[T]):
 
 
 class Claim(View):
-    """A figure other sources asserted, disputing the current one: kept while they said it within
-    the conflict window (``asserted_at``: when they last did)."""
+    """A figure other sources asserted, disputing the current one: kept for the conflict window
+    from ``asserted_at``, when they last asserted it before the dispute began."""
 
     quantity: Quantity
     sources: list[str]

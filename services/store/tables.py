@@ -100,7 +100,8 @@ class StoreCommitment(Base):
     """Effective time of the newest fact about this commitment (even one that changed nothing)."""
     asserted_until: Mapped[datetime | None]
     """Effective time of the newest fact asserting the current figure: the current version's, or
-    a later repeat by one of its sources (None on rows written before migration 0012)."""
+    a later repeat by one of its sources (None on rows written before migration 0012 or by the
+    release before it: the store then works it out from the facts)."""
     recorded_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
 

@@ -88,7 +88,7 @@ def test_the_window_runs_from_the_last_time_a_source_repeated_its_figure() -> No
     assert claim.asserted_at == history[0].observation.effective_at + timedelta(days=30)
 
 
-def test_a_claim_is_dated_when_its_own_sources_last_said_it() -> None:
+def test_a_claim_is_dated_when_its_sources_last_asserted_it_not_when_another_restated() -> None:
     history = derive_history(
         KEY,
         [

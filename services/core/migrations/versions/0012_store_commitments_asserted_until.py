@@ -4,8 +4,9 @@ A conflict keeps the figure it disputes as a claim, dated when its sources last 
 source repeating itself adds no version, so that time was the version's; the store now keeps it
 per commitment, as it keeps when the commitment was last seen (``observed_until``).
 
-Additive (a nullable column): the previous release runs on this schema, and rows written before
-fall back to the current version's time.
+Additive (a nullable column): the previous release runs on this schema.  A row without the
+time (written before, or by the previous release) has it worked out from the facts the next
+time a fact of its commitment arrives.
 
 Revision ID: 0012
 Revises: 0011
