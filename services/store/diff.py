@@ -188,10 +188,17 @@ def extend_history(
     """
     versions: list[Version] = []
     was = essence(head.version.after) if head is not None else None  # what the head asserts
+    made: dict[str, int] = {}  # ids made so far: one article can make the same change twice
     for observation in sorted(observations, key=lambda o: o.order):
         head, was = _step(key, head, was, observation, window)
         if head.version.observation is observation:
-            versions.append(head.version)
+            version = head.version
+            again = made.get(version.id, 0)
+            made[version.id] = again + 1
+            if again:  # "10,000 now, 50,000 by 2027 … 10,000 now, 50,000 by 2027"
+                version = replace(version, id=stable_id("change", version.id, str(again)))
+                head = replace(head, version=version)
+            versions.append(version)
     return tuple(versions), head
 
 

@@ -194,6 +194,18 @@ def test_facts_of_one_article_fold_in_the_order_of_its_text_whatever_their_ids()
     assert histories[0][-1].after.quantity == by_2027.state.quantity
 
 
+def test_an_article_that_makes_one_change_twice_gives_each_its_own_id() -> None:
+    """"10,000 now, 50,000 by 2027", then the same again further on in the article."""
+    figures = [
+        replace(observation(value, slug="recap"), position=at, fact_id=stable_id("recap", str(at)))
+        for at, value in enumerate([10_000, 50_000, 10_000, 50_000])
+    ]
+    history = derive_history(KEY, figures)
+    assert [v.kind for v in history] == ["new", "increased", "decreased", "increased"]
+    assert len({v.id for v in history}) == 4
+    assert derive_history(KEY, reversed(figures)) == history
+
+
 def test_two_figures_of_one_sentence_fold_in_the_order_they_are_written() -> None:
     """"50,000 GPUs this year and 100,000 GPUs in 2026": an increase, not a decrease."""
     this_year = replace(observation(50_000, slug="plan"), position=14)
