@@ -44,7 +44,6 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
-_AFTER_ITS_FIGURE: Final = frozenset({"from", "to"})
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded"}
 _CONJUNCTION: Final = re.compile(r"\s*(?:,\s*)?(?:and|or|과|와|및)?\s*", re.IGNORECASE)
 _AGAINST: Final = re.compile(r"\s{0,2}(?:of\s|의\s?)?")
@@ -54,7 +53,15 @@ _JOINT_EN: Final = re.compile(
     re.IGNORECASE,
 )
 _JOINT_KO: Final = re.compile(
-    r"(?:고|며|지만|으나|는데|반면|대신|에\s?더해|에\s?이어)(?=[\s,])|,|(?:과|와|및)\s"
+    r"(?<=[했하되됐있없었았였겠받왔갔졌쳤])(?:고|으며|며)(?=[\s,])|(?:지만|으나|는데|반면|대신|"
+    r"에\s?더해|에\s?이어)(?=[\s,])|,|(?<=[0-9A-Za-z장개대])(?:과|와)\s|및\s"
+)
+_COUNTERS_KO: Final = frozenset({"장", "개", "대"})
+_GPU_WORD_BEFORE: Final = re.compile(r"(?:GPU|칩|가속기|그래픽처리장치)\s*$")
+_TENSED_KO: Final = re.compile(r"[했었았였됐겠쳤졌왔갔]")
+_FINITE_EN: Final = re.compile(
+    r"\b(?:will|would|has|have|had|is|are|was|were|did|does|do|bought|sold|built|\w+ed)\b",
+    re.IGNORECASE,
 )
 """Where the text between two figures passes from the first's clause to the second's."""
 _CONTRAST: Final = re.compile(
@@ -401,10 +408,10 @@ def _counterparty(
     anchor: int,
     model: tuple[str, Span] | None,
     position: int | None = None,
-    figures: Sequence[int] = (),
+    clauses: _Clauses | None = None,
 ) -> Party | None:
     """The other party of a fact about ``members``; ``model``: the GPU model the fact names,
-    ``position``: where its figure is written when the sentence has several, at ``figures``.
+    ``position``: where its figure is written when the sentence has several (``clauses``).
     A party is sought on the figure's side of the others (:func:`_party_order`), and a seller is
     never a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s":
     Nvidia's B200s)."""
@@ -412,7 +419,7 @@ def _counterparty(
     model_vendor = _model_vendor(view, model)
     by_role: dict[str, Mention] = {}
     others = [m for group in view.groups if group is not subject for m in group.members]
-    for m in _party_order(view, others, position, figures):
+    for m in _party_order(others, position, clauses):
         if m.org_id in taken:
             continue
         # "엔비디아 GPU", "Nvidia's chips", "10 gigawatts of Nvidia systems": the seller
@@ -443,25 +450,16 @@ def _counterparty(
 
 
 def _party_order(
-    view: _View, members: list[Mention], position: int | None, figures: Sequence[int]
+    members: list[Mention], position: int | None, clauses: _Clauses | None
 ) -> list[Mention]:
-    """``members`` in the order a figure at ``position`` (one of ``figures``) looks for its other
-    party: those with no other figure between them and it first; then, in English, a seller,
-    maker or recipient written after it ("10,000 GPUs from Nvidia", "10 GW of Nvidia systems",
-    "to Naver") and any other written before it ("with CoreWeave for 10,000 H100s"), in Korean
-    any written before it (엔비디아로부터 1만 장); the nearest first.  As written when the
-    sentence has one figure."""
-    if position is None:
+    """``members`` in the order a figure at ``position`` looks for its other party: those in
+    its own clause (:class:`_Clauses`: "with CoreWeave for 10,000 H100s and with Oracle for …",
+    "100,000 GPUs from Nvidia and 50,000 from AMD", 델로부터 H100 1만장을, 슈퍼마이크로로부터 …)
+    first, the nearest first.  As written when the sentence has one figure."""
+    if position is None or clauses is None:
         return members
-    korean = _is_korean(view)
-
-    def rank(m: Mention) -> tuple[bool, bool, int]:
-        after = m.start > position
-        follows = not korean and (m.vendor or m.role in _AFTER_ITS_FIGURE)
-        wrong_side = not after if follows else after
-        return _across(m.start, position, figures), wrong_side, abs(m.start - position)
-
-    return sorted(members, key=rank)
+    mine = clauses.owner(position)
+    return sorted(members, key=lambda m: (clauses.owner(m.start) != mine, abs(m.start - position)))
 
 
 def _across(a: int, b: int, figures: Sequence[int]) -> bool:
@@ -509,45 +507,82 @@ def _status(categories: frozenset[str]) -> str:
     return "announced"
 
 
-def _figure_statuses(view: _View, figures: list[QuantityMention]) -> list[str]:
+class _Clauses:
+    """Which figure of a sentence with several each place of its text belongs to.  The text
+    between two figures is split at its last joint (", and", "but", 했고, 지만): what precedes
+    the joint is the figure's before ("10,000 H100s were delivered in May, and …", 1만 장 도입을
+    완료했고 …), what follows it the figure's after ("… and plans to buy 50,000 B200s", 이미
+    도입한 H100 1만 장); with no joint, an English figure's (verbs precede their figures) or a
+    Korean one's before it (verbs follow them).  The text before the first figure is the first's,
+    after the last the last's."""
+
+    def __init__(self, view: _View, figures: Sequence[QuantityMention]) -> None:
+        self.korean = _is_korean(view)
+        self.text = view.text
+        self.figures = list(figures)
+        joint = _JOINT_KO if self.korean else _JOINT_EN
+        spans = (edge for q in figures for edge in (q.start, q.end))
+        edges = [view.sentence.start, *spans, view.sentence.end]
+        count = len(figures)
+        self.gaps: list[tuple[int, int, int]] = []  # (start, joint, end) before each figure
+        self.broken = [False] * (count + 1)  # [i]: a contrast between figures i - 1 and i
+        for index in range(count + 1):
+            a, b = edges[2 * index], edges[2 * index + 1]
+            split = a if index == 0 else b
+            if 0 < index < count:
+                joints = [m.start() for m in joint.finditer(view.text, a, b)]
+                split = joints[-1] if joints else (b if self.korean else a)
+                self.broken[index] = _CONTRAST.search(view.text, a, b) is not None
+            self.gaps.append((a, split, b))
+
+    def owner(self, at: int) -> int:
+        """The index of the figure place ``at`` belongs to."""
+        for index, (a, split, b) in enumerate(self.gaps):
+            if at < a:
+                return index - 1  # within the figure before this gap
+            if at < b:
+                return index - 1 if at < split else index
+        return len(self.figures) - 1
+
+    def finite(self, index: int) -> bool:
+        """Whether figure ``index`` has a verb of its own that bears tense (English "bought",
+        "will buy" before it; Korean 도입했 after it), so it shares no status of a figure its
+        verb does not govern."""
+        if self.korean:
+            start, end = self.figures[index].end, self.gaps[index + 1][1]
+            return _TENSED_KO.search(self.text, start, end) is not None
+        start, end = self.gaps[index][1], self.figures[index].start
+        return _FINITE_EN.search(self.text, start, end) is not None
+
+
+def _figure_statuses(view: _View, clauses: _Clauses | None, count: int) -> list[str]:
     """Each figure's status.  With one figure, or none with a status word of its own, the
-    sentence's.  Else the text between two figures is split at its last joint (", and", "but",
-    고, 지만): what precedes the joint is the figure's before (English "10,000 H100s were
-    delivered, and …", Korean 1만 장 도입을 완료했고 …), what follows it the figure's after
-    ("… and plans to buy 50,000 B200s", 이미 도입한 H100 1만 장); the text before the first
-    figure is the first's, after the last the last's.  A figure without a status word of its own
-    shares its list's ("plans to buy 100,000 B200s and 50,000 H200s", 10만 장의 B200과 5만 장의
-    H200을 도입할 계획이다) — the figure before it in English, after it in Korean, else the other
-    way — unless a contrast ("but", 지만) stands between them."""
+    sentence's.  Else each its own clause's (:class:`_Clauses`); a figure without one shares its
+    list's ("plans to buy 100,000 B200s and 50,000 H200s", 10만 장의 B200과 5만 장의 H200을 도입할
+    계획이다, "orders of 10,000 H100s and 20,000 B200s were cancelled") — the figure before it in
+    English, after it in Korean, else the other way, not across a contrast ("but", 지만) and not
+    from a figure its own tensed verb does not share ("bought 10,000 H100s last year and has
+    cancelled 20,000 B200s")."""
     status = _status(view.categories)
-    count = len(figures)
-    if count < 2:
+    if clauses is None:
         return [status] * count
-    korean = _is_korean(view)
-    joint = _JOINT_KO if korean else _JOINT_EN
-    spans = (edge for q in figures for edge in (q.start, q.end))
-    edges = [view.sentence.start, *spans, view.sentence.end]
-    owns: list[set[str]] = [set() for _ in figures]
-    broken = [False] * count  # [i]: a contrast between figure i - 1 and figure i
-    for index in range(count + 1):
-        a, b = edges[2 * index], edges[2 * index + 1]
-        split = a if index == 0 else b  # before the first: the first's; after the last: the last's
-        if 0 < index < count:
-            joints = [m.start() for m in joint.finditer(view.text, a, b)]
-            # no joint: English verbs precede their figure, Korean ones follow it
-            split = joints[-1] if joints else (b if korean else a)
-            broken[index] = _CONTRAST.search(view.text, a, b) is not None
-        for at, _, cats in view.hits:
-            cues = cats & _STATUS_CUES
-            if cues and a <= at < b:
-                owns[index - 1 if at < split else index] |= cues
+    owns: list[set[str]] = [set() for _ in range(count)]
+    for at, _, cats in view.hits:
+        if cues := cats & _STATUS_CUES:
+            owns[clauses.owner(at)] |= cues
     if not any(owns):
         return [status] * count
     statuses: list[str | None] = [_status(frozenset(own)) if own else None for own in owns]
+    korean = clauses.korean
     for step in (1, -1) if korean else (-1, 1):
         for index in range(count - 1, -1, -1) if step == 1 else range(count):
             other = index + step
-            if statuses[index] is None and 0 <= other < count and not broken[max(index, other)]:
+            if (
+                statuses[index] is None
+                and 0 <= other < count
+                and not clauses.broken[max(index, other)]
+                and ((step == -1 and not korean) or not clauses.finite(index))
+            ):
                 statuses[index] = statuses[other]
     return [s or "announced" for s in statuses]
 
@@ -649,16 +684,33 @@ def _figure_models(
 ) -> list[tuple[str, Span] | None]:
     """The GPU model of each figure (none for money): when the sentence names as many models as
     it has GPU counts, each count's is the model in the same place of the list ("100,000 B200s
-    and 50,000 H200s", "10만 장의 B200과 5만 장의 H200"); else the model nearest the figure."""
+    and 50,000 H200s", "10만 장의 B200과 5만 장의 H200"); else the model nearest the figure
+    (:func:`_nearest_model`), else, for a figure that names nothing, the figure's before."""
     counts = [q for q, unit in figures if unit == "gpu"]
     listed: dict[QuantityMention, tuple[str, Span]] = {}
     if len(counts) > 1 and len(view.models) == len(counts):
         listed = {q: _model(m) for q, m in zip(counts, view.models, strict=True)}
     compute = [q for q, unit in figures if unit in _COMPUTE] if len(figures) > 1 else []
-    return [
-        (listed.get(q) or _nearest_model(view, q.start, compute)) if unit in _COMPUTE else None
-        for q, unit in figures
-    ]
+    models: list[tuple[str, Span] | None] = []
+    before: tuple[str, Span] | None = None  # the model of the compute figure before
+    for q, unit in figures:
+        model = None
+        if unit in _COMPUTE:
+            model = listed.get(q) or _nearest_model(view, q.start, compute)
+            if model is None and _nameless(view.text, q):
+                model = before  # "10,000 H100s … and another 20,000", 1만 장 … 2000장을 더
+            before = model
+        models.append(model)
+    return models
+
+
+def _nameless(text: str, q: QuantityMention) -> bool:
+    """Whether a figure names nothing it counts: a bare number ("another 20,000") or a Korean
+    counter with no GPU word before it (2000장을 더), not "20,000 GPUs" nor "GPU 2000장"."""
+    if q.kind == "bare":
+        return True
+    named = _GPU_WORD_BEFORE.search(text, max(0, q.start - 8), q.start)
+    return q.unit in _COUNTERS_KO and named is None
 
 
 def _relation_model(view: _View, kind: str) -> tuple[str, Span] | None:
@@ -726,8 +778,8 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         and (unit := _unit(view, q, ctx)) is not None
     ]
     drafts: list[Draft] = []
-    statuses = _figure_statuses(view, [q for q, _ in usable])
-    compute = [q.start for q, unit in usable if unit in _COMPUTE]
+    clauses = _Clauses(view, [q for q, _ in usable]) if len(usable) > 1 else None
+    statuses = _figure_statuses(view, clauses, len(usable))
     models = _figure_models(view, usable)
     scopes = _figure_scopes(view, models)
     for index, (q, unit) in enumerate(usable):
@@ -750,7 +802,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         for member in members:
             counterparty = _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, models[index],
-                *((q.start, compute) if len(usable) > 1 else ()),
+                q.start, clauses,
             )  # fmt: skip
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty

@@ -64,6 +64,22 @@ def _read(text: str) -> list[tuple[float | None, str | None, str]]:
             [(10_000, "amd", "announced"), (20_000, "nvidia", "announced")],
             id="a model written against one figure is not the other's",
         ),
+        pytest.param(
+            "Meta agreed to rent 10,000 H100s in a deal with CoreWeave, and will rent 5,000 B200s "
+            "in a deal with Lambda.",
+            [(10_000, "coreweave", "announced"), (5_000, "lambda", "announced")],
+            id="a party written after its figure, before the joint",
+        ),
+        pytest.param(
+            "엔비디아는 GB200 1만장을 마이크로소프트에, H200 5000장을 메타에 공급한다.",
+            [(10_000, "microsoft", "announced"), (5_000, "meta", "announced")],
+            id="Korean recipients written after their figures",
+        ),
+        pytest.param(
+            "OpenAI will rent 100,000 GB200s from Oracle and 50,000 from CoreWeave.",
+            [(100_000, "oracle", "announced"), (50_000, "coreweave", "announced")],
+            id="a bare figure's own seller",
+        ),
     ],
 )
 def test_each_figure_has_its_own_seller(
@@ -137,10 +153,42 @@ def test_each_figure_has_its_own_seller(
             ["completed", "planned"],
             id="Korean: a status written against its figure",
         ),
+        pytest.param(
+            "Meta bought 10,000 H100s last year and has cancelled an order for 20,000 B200s.",
+            ["announced", "cancelled"],
+            id="a figure with its own tensed verb shares no later status",
+        ),
+        pytest.param(
+            "South Korea will buy 10,000 GPUs this year and aims to secure 30,000 by 2030.",
+            ["announced", "planned"],
+            id="'will buy … and aims to': each its own",
+        ),
+        pytest.param(
+            "네이버는 H100 1만장을 도입했고 B200 2만장 주문은 취소했다.",
+            ["announced", "cancelled"],
+            id="Korean: a past-tense clause shares no later status",
+        ),
+        pytest.param(
+            "네이버는 H100 1만장 도입을 완료했으며 도입 계획인 최고 사양 B200 2만장은 내년에 "
+            "들여온다.",
+            ["completed", "planned"],
+            id="Korean: 고 inside a noun (최고) is no joint",
+        ),
     ],
 )
 def test_each_figure_has_its_clauses_status(text: str, statuses: list[str]) -> None:
     assert [status for value, _, status in _read(text) if value is not None] == statuses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Microsoft bought 10,000 H100s last year and plans to buy another 20,000 this year.",
+        "카카오는 H100 1000장을 도입했으며 연내 2000장을 더 들여올 예정이다.",
+    ],
+)
+def test_a_figure_that_names_nothing_counts_what_the_figure_before_it_does(text: str) -> None:
+    assert [f.gpu_model for f in extract(text)] == ["H100", "H100"]
 
 
 def test_figures_joined_by_a_conjunction_share_their_model() -> None:

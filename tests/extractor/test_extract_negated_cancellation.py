@@ -69,3 +69,8 @@ def test_a_cancellation_after_a_denial_is_a_cancellation() -> None:
 )
 def test_a_cancellation_not_ruled_out_is_no_denial_and_no_commitment(text: str) -> None:
     assert extract(text) == []
+
+
+def test_not_ruling_out_more_leaves_the_commitment_standing() -> None:
+    [fact] = extract("Naver will buy 10,000 H100s from Nvidia and did not rule out buying more.")
+    assert (fact.quantity.value if fact.quantity else None, fact.status) == (10000, "announced")
