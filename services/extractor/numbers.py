@@ -136,6 +136,10 @@ _TIME_RANGE_AFTER: Final = re.compile(
 )
 """What follows the first bound of a span of time ("3~4월", "10~11일", "2~3년 안에"): that bound
 is a date or a duration, not a quantity."""
+_MULTIPLIER_AFTER: Final = re.compile(
+    r"\s?(?:times\b|-?fold\b|x\b|배(?!치|정|분|포|송|출|달|터|당))", re.IGNORECASE
+)
+"""What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -486,6 +490,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             begun is None
             or not match.group().strip()
             or _TIME_RANGE_AFTER.match(text, match.end(), end)
+            or _MULTIPLIER_AFTER.match(text, match.end(), end)
         ):
             low = None
             continue

@@ -194,3 +194,10 @@ def test_a_figure_that_names_nothing_counts_what_the_figure_before_it_does(text:
 def test_figures_joined_by_a_conjunction_share_their_model() -> None:
     facts = extract("Naver and Kakao plan to buy 10,000 and 5,000 H100s, respectively.")
     assert [(f.subject.id, f.gpu_model) for f in facts] == [("naver", "H100"), ("kakao", "H100")]
+
+
+def test_a_speed_up_against_another_model_is_no_commitment_of_it() -> None:
+    facts = extract("Meta will buy 10,000 B200s, which are 4 times faster than the H100.")
+    assert [(f.quantity.value if f.quantity else None, f.gpu_model) for f in facts] == [
+        (10000, "B200")
+    ]

@@ -141,3 +141,15 @@ def test_a_range_whose_upper_bound_is_no_quantity_leaves_the_lower_bound_alone()
     # "10-20%": the percentage is no quantity, so no range replaces "10"
     text = "Meta will buy 5,000 GPUs, 10-20% more than last year."
     assert [q.value for q in find_quantities(text)] == [5000, 10]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["4 times faster than the H100", "3x more H100s", "a 10-fold rise", "H100보다 4배 빠르다"],
+)
+def test_a_multiplier_is_no_quantity(text: str) -> None:
+    assert find_quantities(text) == []
+
+
+def test_a_count_before_a_word_that_starts_like_a_multiplier_stays() -> None:
+    assert [q.value for q in find_quantities("GPU 5000개 배치")] == [5000]
