@@ -30,7 +30,7 @@ def korea_supply(value: float, qualifier: str) -> object:
         counterparty="korea",
         qualifier=qualifier,
         gpu_model="GB200",
-    )
+    )  # type: ignore[arg-type]
 
 
 async def test_restated_not_changed(ledger: LedgerHarness) -> None:
@@ -251,7 +251,7 @@ async def test_crash_between_db_and_kafka(ledger: LedgerHarness) -> None:
     apply_batch = service.apply_batch
 
     def apply_then_crash(*args: object, **kwargs: object) -> Applied:
-        apply_batch(*args, **kwargs)
+        apply_batch(*args, **kwargs)  # type: ignore[arg-type]
         raise Crash  # the process dies after writing, before the commit
 
     with pytest.MonkeyPatch.context() as patch:
@@ -266,7 +266,7 @@ async def test_crash_between_db_and_kafka(ledger: LedgerHarness) -> None:
 
     class AckThenCrash:
         async def publish_many(self, outgoing: object) -> None:
-            await bus.publish_many(outgoing)
+            await bus.publish_many(outgoing)  # type: ignore[arg-type]
             raise Crash  # the broker acknowledged, the process died before marking
 
     with pytest.raises(Crash):
