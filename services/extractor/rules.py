@@ -56,6 +56,7 @@ _JOINT_KO: Final = re.compile(
     r"(?<=[했하되됐있없었았였겠받왔갔졌쳤])(?:고|으며|며)(?=[\s,])|(?:지만|으나|는데|반면|대신|"
     r"에\s?더해|에\s?이어)(?=[\s,])|,|(?<=[0-9A-Za-z장개대])(?:과|와)\s|및\s"
 )
+"""Where the text between two figures passes from the first's clause to the second's."""
 _COUNTERS_KO: Final = frozenset({"장", "개", "대"})
 _GPU_WORD_BEFORE: Final = re.compile(r"(?:GPU|칩|가속기|그래픽처리장치)\s*$")
 _TENSED_KO: Final = re.compile(r"[했었았였됐겠쳤졌왔갔]")
@@ -63,7 +64,7 @@ _FINITE_EN: Final = re.compile(
     r"\b(?:will|would|has|have|had|is|are|was|were|did|does|do|bought|sold|built|\w+ed)\b",
     re.IGNORECASE,
 )
-"""Where the text between two figures passes from the first's clause to the second's."""
+"""A verb that bears tense, before an English figure (:meth:`_Clauses.finite`)."""
 _CONTRAST: Final = re.compile(
     r"\b(?:but|while|whereas|although|though|however|instead)\b|;|지만|으나|반면|대신",
     re.IGNORECASE,
@@ -644,14 +645,16 @@ def _nearest_model(
     """The model of a figure at ``position`` among the sentence's ``figures``: the one written
     against it ("20,000 MI355Xs", "H100 2만 장", "1만 장의 B200"), else the nearest one neither
     written against another figure nor across one."""
-    mine = _coordinated(view.text, figures, position)
-    others = [q for q in figures if q not in mine]
-    against = [m for m in view.models if any(_against(view.text, m, q) for q in mine)]
-    near = against or [
-        m for m in view.models
-        if not any(_against(view.text, m, q) for q in others)
-        and not _across(m[1], position, [q.start for q in others])
-    ]  # fmt: skip
+    near = view.models  # the sentence's only figure: the nearest model
+    if figures:
+        mine = _coordinated(view.text, figures, position)
+        others = [q for q in figures if q not in mine]
+        against = [m for m in view.models if any(_against(view.text, m, q) for q in mine)]
+        near = against or [
+            m for m in view.models
+            if not any(_against(view.text, m, q) for q in others)
+            and not _across(m[1], position, [q.start for q in others])
+        ]  # fmt: skip
     if not near:
         return None
     return _model(min(near, key=lambda m: abs(m[1] - position)))
