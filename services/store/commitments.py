@@ -302,7 +302,12 @@ class _Writer:
         )  # fmt: skip
         sightings = _sightings(
             session,
-            {k: ((r.effective_at, r.article_id), late[k][1]) for k, r in head_rows.items()},
+            {
+                k: ((r.effective_at, r.article_id), late[k][1])
+                for k, r in head_rows.items()
+                # a key seen last at its head's instant has nothing between to tell
+                if late[k][0].observed_until > r.effective_at
+            },
             kept_articles,
         )
         session.execute(
