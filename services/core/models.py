@@ -18,7 +18,7 @@ import hashlib
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Contract(BaseModel):
@@ -32,8 +32,10 @@ FactType = Literal["gpu_commitment", "investment", "partnership", "supply"]
 Qualifier = Literal["exact", "about", "up_to", "at_least"]
 Status = Literal["announced", "planned", "negotiating", "completed", "cancelled"]
 ChangeKind = Literal[
-    "new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted"
+    "new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted", "withdrawn"
 ]
+"""``withdrawn``: the state reported before is no longer read from any article (a re-extraction
+dropped the facts it came from); ``after`` is what the ledger holds now, None when nothing."""
 Unit = Annotated[str, Field(pattern=r"^(gpu|MW|GW|[A-Z]{3})$")]
 """``gpu``, ``MW``, ``GW`` or an ISO 4217 currency code such as ``USD``, ``KRW``, ``EUR``."""
 
@@ -194,13 +196,21 @@ class ChangeV1(Contract):
     subject: OrgRef
     counterparty: OrgRef | None = None
     before: CommitmentState | None = None
-    after: CommitmentState
+    after: CommitmentState | None = Field(
+        description="null only for a withdrawal that leaves nothing of the commitment"
+    )
     delta: Delta | None = None
     evidence: ChangeEvidence
     effective_at: AwareDatetime = Field(description="Publication time of the causing article")
     recorded_at: AwareDatetime = Field(description="When the ledger learned it")
     replay_id: str | None = Field(default=None, description="Set when caused by a replay")
     notify: bool = Field(default=True, description="False for replays without --alerts")
+
+    @model_validator(mode="after")
+    def _state_after(self) -> ChangeV1:
+        if self.after is None and self.kind != "withdrawn":
+            raise ValueError(f"a {self.kind} change needs the state after it")
+        return self
 
 
 # --------------------------------------------------------------------------- dead letters

@@ -11,9 +11,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 from urllib.parse import urlencode
 
-from services.core.models import ChangeEvidence, ChangeV1, CommitmentState, OrgRef, Quantity
+from services.core.models import (
+    ChangeEvidence,
+    ChangeKind,
+    ChangeV1,
+    CommitmentState,
+    OrgRef,
+    Quantity,
+)
 from services.store.queries import Commitment, Totals, Version
 from services.store.render import delta as render_delta
 from services.store.render import number
@@ -24,7 +32,8 @@ TYPE_LABELS = {
     "partnership": "Partnership",
     "supply": "Supply",
 }
-KINDS = ("new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted")
+KINDS: tuple[str, ...] = tuple(k for k in get_args(ChangeKind) if k != "withdrawn")
+"""The kinds a commitment's last version can have (a withdrawal is a change, not a version)."""
 _QUALIFIERS = {"exact": "", "about": "about ", "up_to": "up to ", "at_least": "at least "}
 _UNITS = {"gpu": "GPUs"}
 _DIGITS = re.compile(r"\d[\d,.]*")
@@ -373,6 +382,12 @@ class Change:
         return timeline_url(key=self.key)
 
 
+def _read(c: ChangeV1) -> CommitmentState:
+    """The state the change's sentence was read as: the one withdrawn, or the one after."""
+    state = c.before if c.kind == "withdrawn" else c.after
+    return state or CommitmentState()
+
+
 def change(c: ChangeV1, korean: Mapping[str, str]) -> Change:
     return Change(
         id=c.id,
@@ -385,5 +400,5 @@ def change(c: ChangeV1, korean: Mapping[str, str]) -> Change:
         before=summary(c.before),
         after=summary(c.after),
         delta=render_delta(c.delta),
-        evidence=evidence(c.evidence, c.effective_at, c.after.quantity),
+        evidence=evidence(c.evidence, c.effective_at, _read(c).quantity),
     )

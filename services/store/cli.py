@@ -11,19 +11,19 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from sqlalchemy.orm import Session
 
 from services.core.config import load_settings
 from services.core.db import transaction
 from services.core.migrate import migrated
-from services.core.models import ChangeV1
+from services.core.models import ChangeKind, ChangeV1
 from services.store import queries, render
 from services.store.directory import Directory, load_directory
 
 T = TypeVar("T")
-KINDS = ("new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted")
+KINDS: tuple[str, ...] = get_args(ChangeKind)
 TYPES = ("gpu_commitment", "investment", "partnership", "supply")
 
 

@@ -34,7 +34,9 @@ from services.core.models import (
     ChangeEvidence,
     CommitmentState,
     Delta,
+    FactType,
     FactV1,
+    OrgRef,
     Quantity,
 )
 from services.store.bulk import among, insert_rows, table_of
@@ -43,10 +45,12 @@ from services.store.diff import (
     Head,
     Observation,
     Version,
+    Withdrawal,
     extend_history,
     magnitude,
     new_versions,
     stated,
+    withdrawal,
 )
 from services.store.jsontext import column_json
 from services.store.keys import Attachment, attach
@@ -98,12 +102,39 @@ class Touched:
 
 
 @dataclass(frozen=True)
+class Parties:
+    """What a change is about besides its key: the commitment's type and organisations."""
+
+    type: FactType
+    subject: OrgRef
+    counterparty: OrgRef | None
+
+    @classmethod
+    def of(cls, fact: FactV1) -> Parties:
+        other = fact.counterparty
+        return cls(
+            fact.type,
+            OrgRef(id=fact.subject.id, name=fact.subject.name),
+            OrgRef(id=other.id, name=other.name) if other else None,
+        )
+
+    @classmethod
+    def stored(cls, row: Row[Any]) -> Parties:
+        """Those of a stored commitment row (for a withdrawal that leaves no fact to tell)."""
+        other = None
+        if row.counterparty_id is not None:
+            other = OrgRef(id=row.counterparty_id, name=row.counterparty_name or "")
+        return cls(row.type, OrgRef(id=row.subject_id, name=row.subject_name), other)
+
+
+@dataclass(frozen=True)
 class Emitted:
-    """A version that did not exist before: a change, with the newest fact of its key."""
+    """A change: a version that did not exist before, or the withdrawal of one, with whom its
+    commitment is about (from the newest fact of its key)."""
 
     key: str
-    version: Version
-    latest: FactV1
+    version: Version | Withdrawal
+    parties: Parties
 
 
 Cut = tuple[datetime, str]
@@ -120,6 +151,7 @@ _STORED = tuple(
     for name in (
         "key", "versions", "last_version_id", "first_effective_at", "effective_at",
         "observed_until", "asserted_until", "recorded_at",
+        "type", "subject_id", "subject_name", "counterparty_id", "counterparty_name",
     )
 )  # fmt: skip
 """What :func:`recompute` reads of a stored commitment.  Core statements on the tables
@@ -169,7 +201,9 @@ def recompute(
         if key not in appendable and key not in touched.lost and key in stored
     }
     writer.retail(session, late, touched, window)
-    writer.rederive(session, [k for k in keys if k not in appendable and k not in late], window)
+    writer.rederive(
+        session, {k: stored.get(k) for k in keys if k not in appendable and k not in late}, window
+    )
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
         session.execute(
@@ -231,7 +265,9 @@ class _Writer:
         the commitment row; ``head`` is where the history stands after them."""
         recorded = recorded or {}
         self.version_rows += _version_rows(key, seq, tail, recorded, self.now)
-        self.emitted += [Emitted(key, v, latest.fact) for v in added]
+        if added:
+            parties = Parties.of(latest.fact)
+            self.emitted += [Emitted(key, v, parties) for v in added]
         self.commitment_rows.append(
             _commitment_row(
                 key,
@@ -339,21 +375,34 @@ class _Writer:
                 recorded=recorded,
             )
 
-    def rederive(self, session: Session, keys: Sequence[str], window: timedelta) -> None:
-        if not keys:
+    def rederive(
+        self, session: Session, rows: Mapping[str, Row[Any] | None], window: timedelta
+    ) -> None:
+        """Derive the whole history of each key of ``rows`` (its stored commitment, None for
+        a key not stored) again; a lost last version without a new one in its place is
+        withdrawn."""
+        if not rows:
             return
+        keys = list(rows)
         seen = _observations(session, among(session, _FACTS.c.key, keys))
+        lost = _versions(session, [row.last_version_id for row in rows.values() if row])
         of_keys = among(session, _VERSIONS.c.key, keys)
         known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(of_keys)
         recorded = {version_id: at for version_id, at in session.execute(known)}
         session.execute(delete(_VERSIONS).where(of_keys))
-        for key in keys:
+        for key, row in rows.items():
             history, head = extend_history(key, None, (s.observation for s in seen[key]), window)
+            if row is not None:
+                gone = withdrawal(lost[row.last_version_id], recorded, history)
+                if gone is not None:
+                    self.emitted.append(Emitted(key, gone, Parties.stored(row)))
             if head is None:
                 continue  # every fact of the key is gone: so is the commitment
             latest = _newest(seen[key], ())
             self.version_rows += _version_rows(key, 0, history, recorded, self.now)
-            self.emitted += [Emitted(key, v, latest.fact) for v in new_versions(recorded, history)]
+            if added := new_versions(recorded, history):
+                parties = Parties.of(latest.fact)
+                self.emitted += [Emitted(key, v, parties) for v in added]
             self.commitment_rows.append(
                 _commitment_row(
                     key,

@@ -23,6 +23,11 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
                  figure in another unit that cannot be compared (dollars, then won);
 - ``reaffirmed`` the same state from another source: the source list grows.
 
+A history derived again after a re-extraction can lose versions: the facts they came from are
+no longer read.  When the version the ledger reported last is gone and nothing new stands in
+its place, :func:`withdrawal` is the change that says so (``withdrawn``, from the lost state to
+the one the history stands at now, or to nothing); it is a change, not a version.
+
 Facts describe commitments partially: a field a fact leaves unstated (no model, a vague
 quantity) keeps the predecessor's value.  Text that differs only by language (the quantity as
 written, a timeframe without dates) is not a difference.
@@ -200,6 +205,37 @@ def extend_history(
                 head = replace(head, version=version)
             versions.append(version)
     return tuple(versions), head
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A ``withdrawn`` change: ``lost``, the version the ledger held last, is no longer read
+    from any article; ``after`` is the state the re-derived history stands at (None: none)."""
+
+    id: str
+    observation: Observation
+    before: CommitmentState
+    after: CommitmentState | None
+    kind: ChangeKind = "withdrawn"
+    delta: Delta | None = None
+
+
+def withdrawal(
+    lost: Version, known: Container[str], history: Sequence[Version]
+) -> Withdrawal | None:
+    """The withdrawal of ``lost``, the last version of a history of ``known`` ids, when it is
+    not in the history derived again (``history``) and the new history ends at a version known
+    before or is empty; None when it is kept, or a new version takes its place (that version is
+    the change).  Its evidence and time are the lost version's: the article read differently."""
+    if any(v.id == lost.id for v in history) or (history and history[-1].id not in known):
+        return None
+    now = history[-1] if history else None
+    return Withdrawal(
+        id=stable_id("withdrawn", lost.id, now.id if now else ""),
+        observation=lost.observation,
+        before=lost.after,
+        after=now.after if now else None,
+    )
 
 
 def new_versions(known: Container[str], history: Sequence[Version]) -> tuple[Version, ...]:

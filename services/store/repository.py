@@ -27,7 +27,6 @@ from services.core.models import (
     ChangeKind,
     ChangeV1,
     ExtractionV1,
-    OrgRef,
     stable_id,
 )
 from services.core.topics import HEADER_REPLAY_ALERTS, HEADER_REPLAY_ID
@@ -310,16 +309,15 @@ def _fact_row(
 
 
 def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
-    version, fact = emitted.version, emitted.latest
+    version, parties = emitted.version, emitted.parties
     replay = replays.of(emitted.key, version.observation.article_id)
-    other = fact.counterparty
     return ChangeV1(
         id=version.id,
         kind=version.kind,
         key=emitted.key,
-        type=fact.type,
-        subject=OrgRef(id=fact.subject.id, name=fact.subject.name),
-        counterparty=OrgRef(id=other.id, name=other.name) if other else None,
+        type=parties.type,
+        subject=parties.subject,
+        counterparty=parties.counterparty,
         before=version.before,
         after=version.after,
         delta=version.delta,

@@ -58,6 +58,13 @@ def test_min_delta_pct_lets_changes_without_a_relative_delta_through() -> None:
     rule = make_filter(min_delta_pct=50)
     assert matches(rule, make_change(kind="new", before=None, delta=None))
     assert matches(rule, make_change(delta=Delta(absolute=5, relative=None)))
+    assert matches(rule, make_change(kind="withdrawn", after=None, delta=None))
+
+
+def test_only_a_withdrawal_may_leave_no_state_after_it() -> None:
+    assert make_change(kind="withdrawn", after=None).after is None
+    with pytest.raises(ValueError, match="a new change needs the state after it"):
+        make_change(kind="new", before=None, after=None)
 
 
 def test_changes_marked_not_to_notify_reach_nobody() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
 
 from services.core.db import make_engine
 from services.core.migrate import (
@@ -186,3 +186,41 @@ def _stamp(url: str, revision: str) -> None:
             connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
     finally:
         engine.dispose()
+
+
+def test_endpoints_that_took_every_kind_or_the_default_also_hear_withdrawals(db_url: str) -> None:
+    """Revision 0013: a new kind reaches the endpoints whose lists meant "all" or "the default";
+    one that chose its kinds keeps its choice."""
+    from datetime import UTC, datetime
+
+    from services.alerts.tables import Endpoint
+
+    upgrade(db_url, "0012")
+    before = ["conflict", "decreased", "increased", "new", "reaffirmed", "retracted", "revised"]
+    chosen = {
+        "every": before,
+        "default": [k for k in before if k != "reaffirmed"],
+        "own": ["new", "retracted"],
+    }
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                Endpoint.__table__.insert(),
+                [
+                    {"id": name, "url": "http://127.0.0.1:9/hook", "secret": "s", "kinds": kinds,
+                     "orgs": [], "status": "enabled", "created_at": now, "updated_at": now}
+                    for name, kinds in chosen.items()
+                ],
+            )  # fmt: skip
+        upgrade(db_url)
+        with engine.connect() as connection:
+            kinds = {i: k for i, k in connection.execute(select(Endpoint.id, Endpoint.kinds))}
+    finally:
+        engine.dispose()
+    assert kinds == {
+        "every": [*before, "withdrawn"],
+        "default": [k for k in [*before, "withdrawn"] if k != "reaffirmed"],
+        "own": ["new", "retracted"],
+    }

@@ -130,6 +130,20 @@ def test_a_feed_item_says_before_after_delta_and_evidence() -> None:
     assert item.evidence.sentence.mark == "6만개" and item.url.startswith("/timeline?key=")
 
 
+def test_a_withdrawal_says_what_was_reported_and_marks_it_in_the_sentence_read_so() -> None:
+    raised = version(2, "increased", gpus(60_000, "6만개"), RAISED, at=when(20),
+                     before=gpus(50_000, "5만개 이상", "at_least"),
+                     delta=Delta(absolute=10_000, relative=0.2))  # fmt: skip
+    gone = change_of(raised).model_copy(
+        update={"kind": "withdrawn", "before": raised.after, "after": None, "delta": None}
+    )
+    item = views.change(gone, KOREAN)
+    assert (item.kind, item.before, item.after, item.delta) == (
+        "withdrawn", "60,000 GPUs · announced", "—", ""
+    )  # fmt: skip
+    assert item.evidence.sentence.mark == "6만개"
+
+
 def test_only_web_addresses_become_evidence_links() -> None:
     hostile = proof(RAISED).model_copy(update={"url": "javascript:alert(1)", "title": ""})
     shown = views.evidence(hostile, when(20), None)

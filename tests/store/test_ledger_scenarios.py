@@ -173,7 +173,10 @@ async def test_re_extraction_replaces_facts(ledger: LedgerHarness) -> None:
     assert len(first) == 2
     hynix = fact(type="supply", subject="sk-hynix", quantity=False, products=("HBM4",))
     second = await ledger.deliver(extraction(news, fact(50_000), hynix, version="1.1.0"))
-    assert [(c.kind, c.key) for c in second] == [("new", "supply|sk-hynix|nvidia|HBM|-")]
+    assert [(c.kind, c.key) for c in second] == [
+        ("new", "supply|sk-hynix|nvidia|HBM|-"),
+        ("withdrawn", "investment|hyundai-motor-group|nvidia|USD|-"),
+    ]
     assert {row.key for row in ledger.ledger()} == {SAMSUNG_GPU, "supply|sk-hynix|nvidia|HBM|-"}
     with transaction(ledger.factory) as session:
         facts = queries.article_facts(session, url=news.url)
@@ -307,3 +310,76 @@ async def test_a_quantity_json_cannot_hold_is_terminal_and_stores_nothing(
     with pytest.raises(InvalidExtraction, match="finite"):
         await ledger.handle([message(value, 0)])
     assert ledger.counts() == (0, 0, 0)
+
+
+async def test_a_re_extraction_that_no_longer_reads_a_commitment_withdraws_it(
+    ledger: LedgerHarness,
+) -> None:
+    """An analyst alerted to a commitment hears when the ledger stops holding it."""
+    news = article("apec")
+    [new] = await ledger.deliver(extraction(news, fact(50_000), version="1.0.0"))
+    [gone] = await ledger.deliver(extraction(news, version="1.1.0"))
+    assert (gone.kind, gone.key, gone.after) == ("withdrawn", SAMSUNG_GPU, None)
+    assert gone.before == new.after
+    assert (gone.evidence, gone.effective_at) == (new.evidence, new.effective_at)
+    assert (gone.subject, gone.counterparty, gone.type) == (new.subject, new.counterparty, new.type)
+    assert gone.notify
+    assert ledger.ledger() == []
+    # redelivered, or re-extracted once more to the same reading: nothing more to say
+    assert await ledger.deliver(extraction(news, version="1.1.0")) == []
+    assert await ledger.deliver(extraction(news, version="1.2.0")) == []
+
+
+async def test_a_withdrawn_increase_takes_the_ledger_back_to_the_figure_before_it(
+    ledger: LedgerHarness,
+) -> None:
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    later = article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en")
+    [increase] = await ledger.deliver(extraction(later, fact(60_000), version="1.0.0"))
+    assert increase.kind == "increased"
+    [gone] = await ledger.deliver(extraction(later, version="1.1.0"))
+    assert gone.kind == "withdrawn"
+    assert gone.before is not None and gone.before.quantity is not None
+    assert gone.after is not None and gone.after.quantity is not None
+    assert (gone.before.quantity.value, gone.after.quantity.value) == (60_000, 50_000)
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 50_000
+
+
+async def test_a_re_extraction_that_reads_another_figure_is_that_change_not_a_withdrawal(
+    ledger: LedgerHarness,
+) -> None:
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    later = article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en")
+    await ledger.deliver(extraction(later, fact(60_000), version="1.0.0"))
+    [change] = await ledger.deliver(extraction(later, fact(70_000), version="1.1.0"))
+    assert change.kind == "increased"
+    assert change.after is not None and change.after.quantity is not None
+    assert change.after.quantity.value == 70_000
+
+
+async def test_an_earlier_version_lost_from_the_middle_of_a_history_withdraws_nothing(
+    ledger: LedgerHarness,
+) -> None:
+    """The ledger still holds the figure it reported last; the version after the lost one now
+    compares with the figure before it, and that comparison is the change."""
+    middle = article("nov", OCT_30 + timedelta(days=30), source="b")
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    await ledger.deliver(extraction(middle, fact(60_000), version="1.0.0"))
+    await ledger.deliver(
+        extraction(article("dec", OCT_30 + timedelta(days=60), source="c"), fact(70_000))
+    )
+    [change] = await ledger.deliver(extraction(middle, version="1.1.0"))
+    assert change.kind == "increased" and change.delta is not None
+    assert change.delta.absolute == 20_000
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 70_000
+
+
+async def test_a_replay_without_alerts_logs_a_withdrawal_without_notifying(
+    ledger: LedgerHarness,
+) -> None:
+    news = article("apec")
+    await ledger.deliver(extraction(news, fact(50_000), version="1.0.0"))
+    [gone] = await ledger.deliver(extraction(news, version="1.1.0"), replay="r-1")
+    assert (gone.kind, gone.replay_id, gone.notify) == ("withdrawn", "r-1", False)

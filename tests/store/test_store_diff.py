@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.core.models import Quantity, Timeframe, stable_id
-from services.store.diff import Observation, derive_history, extend_history, new_versions
+from services.store.diff import (
+    Observation,
+    derive_history,
+    extend_history,
+    new_versions,
+    withdrawal,
+)
 
 from .builders import observation
 
@@ -312,3 +318,44 @@ def test_extending_a_history_equals_deriving_it_at_once(order: list[Observation]
     before, head = extend_history(KEY, None, ordered[:cut])
     after, _ = extend_history(KEY, head, ordered[cut:])
     assert before + after == derive_history(KEY, order)
+
+
+# --------------------------------------------------------------------------- withdrawals
+
+_OCT, _NOV, _DEC = (
+    observation(50_000, source="a"),
+    observation(60_000, source="b", day=30),
+    observation(70_000, source="c", day=60),
+)
+
+
+def test_a_last_version_no_longer_read_is_withdrawn_to_the_version_before_it() -> None:
+    before = derive_history(KEY, [_OCT, _NOV])
+    after = derive_history(KEY, [_OCT])
+    gone = withdrawal(before[-1], {v.id for v in before}, after)
+    assert gone is not None
+    assert (gone.kind, gone.before, gone.after) == ("withdrawn", before[-1].after, after[-1].after)
+    assert gone.observation == _NOV and gone.delta is None
+
+
+def test_a_history_left_empty_withdraws_to_nothing() -> None:
+    [only] = derive_history(KEY, [_OCT])
+    gone = withdrawal(only, {only.id}, ())
+    assert gone is not None and gone.after is None and gone.before == only.after
+
+
+def test_no_withdrawal_while_the_last_version_stands_or_a_new_one_takes_its_place() -> None:
+    before = derive_history(KEY, [_OCT, _NOV])
+    known = {v.id for v in before}
+    assert withdrawal(before[-1], known, before) is None  # read the same way
+    assert withdrawal(before[-1], known, derive_history(KEY, [_OCT, _DEC])) is None  # new figure
+
+
+def test_a_withdrawal_has_one_id_per_lost_version_and_state_it_leaves() -> None:
+    before = derive_history(KEY, [_OCT, _NOV])
+    known = {v.id for v in before}
+    to_oct = withdrawal(before[-1], known, derive_history(KEY, [_OCT]))
+    again = withdrawal(before[-1], known, derive_history(KEY, [_OCT]))
+    to_nothing = withdrawal(before[-1], known, ())
+    assert to_oct is not None and again is not None and to_nothing is not None
+    assert to_oct.id == again.id != to_nothing.id

@@ -1,0 +1,49 @@
+"""alerts: endpoints that took every kind, or the default kinds, also hear withdrawals
+
+The store publishes a new kind of change, ``withdrawn`` (a re-extraction no longer reads the
+state it reported last).  An endpoint stores its kinds as a list, so one made with the default
+(every kind but ``reaffirmed``), or with every kind, would not hear it; this adds it to those
+lists.  An endpoint that chose its kinds otherwise keeps its choice.
+
+Data only: the previous release runs on this schema (a kind it does not know matches no
+change), so the downgrade leaves the lists as they are.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-01 11:20:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_BEFORE = ("new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted")
+"""Every kind there was before this revision (fixed here: the code's list grows)."""
+_TAKEN_WHOLE = (frozenset(_BEFORE), frozenset(_BEFORE) - {"reaffirmed"})
+
+
+def upgrade() -> None:
+    endpoints = sa.table(
+        "alerts_endpoints", sa.column("id", sa.String), sa.column("kinds", sa.JSON)
+    )
+    connection = op.get_bind()
+    rows = connection.execute(sa.select(endpoints.c.id, endpoints.c.kinds)).all()
+    for endpoint_id, kinds in rows:
+        if frozenset(kinds) in _TAKEN_WHOLE:
+            connection.execute(
+                endpoints.update()
+                .where(endpoints.c.id == endpoint_id)
+                .values(kinds=sorted({*kinds, "withdrawn"}))
+            )
+
+
+def downgrade() -> None:
+    """The lists stay: the previous release ignores a kind it does not know."""
