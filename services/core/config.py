@@ -80,8 +80,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     parse_timeout: Duration = Field(
         default=30.0, gt=0,
-        description="Deadline of one page's parse in a worker; a page past it is remembered as "
-        "no article and its worker replaced",
+        description="Deadline of one page's parse in a worker; the worker of a page past it is "
+        "replaced, and the page tried again when listed again",
+    )
+    parse_timeout_attempts: int = Field(
+        default=3, ge=1,
+        description="Parses of one URL that run past the deadline before it is remembered as "
+        "no article (a busy moment is not the page's fault; a page that holds every worker is)",
     )
     user_agent: str = Field(default="infraledger/0.1 (+https://github.com/infraledger)")
     relevance_file: Path | None = Field(

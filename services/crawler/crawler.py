@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -169,6 +169,7 @@ class Crawler:
         explain: Explain | None = None,
         rng: random.Random | None = None,
         parse: PageParser = parse_page,
+        parse_attempts: int = 3,
     ) -> None:
         self.sources = tuple(sources)
         self.state = state
@@ -177,6 +178,11 @@ class Crawler:
         self.pool = pool
         self.parse = parse
         """Run in the pool's workers on each downloaded page (a module-level function)."""
+        self.parse_attempts = parse_attempts
+        """Parses of one URL past their deadline before it is given up (remembered)."""
+        self.timed_out: set[str] = set()
+        """Ids of URLs counted in ``crawler_parse_timeouts`` (read at :meth:`run`'s start):
+        their counts go when they are settled otherwise."""
         self.gate = gate
         self.agent = agent_token(user_agent)
         self.explain = explain
@@ -237,9 +243,38 @@ class Crawler:
     async def _remember_unusable(self, source: Source, link: Link, reason: str) -> None:
         """Remember ``link`` for good as no article (fetching it again cannot help)."""
         canonical = try_canonicalize(link.url) or link.url
-        await asyncio.to_thread(
-            self.state.remember, canonical, source.name, "not_article", reason=reason
+        settled = self._settled([canonical])
+
+        def record() -> None:
+            self.state.remember(canonical, source.name, "not_article", reason=reason)
+            if settled:
+                self.state.forget_parse_timeouts(settled)
+
+        await asyncio.to_thread(record)
+
+    def _settled(self, urls: Iterable[str]) -> list[str]:
+        """The ids of ``urls`` whose parse timeouts are counted, now settled: no longer kept."""
+        settled = [url_id for url_id in map(stable_id, urls) if url_id in self.timed_out]
+        self.timed_out.difference_update(settled)
+        return settled
+
+    async def _parse_timed_out(self, source: Source, link: Link, exc: ParseTimeout) -> Decision:
+        """A parse past its deadline: the worker was replaced; the URL is tried again the next
+        time it is listed, up to :attr:`parse_attempts` parses, then remembered as no article
+        (the same bytes would hold every worker as long)."""
+        self._error(exc.kind)
+        canonical = try_canonicalize(link.url) or link.url
+        reason = f"{exc.kind}: {exc}"
+        attempts = await asyncio.to_thread(
+            self.state.parse_timed_out, canonical, source.name, reason, self.parse_attempts
         )
+        if attempts >= self.parse_attempts:
+            self.timed_out.discard(stable_id(canonical))
+            detail = f"{reason} ({attempts} of {self.parse_attempts}: given up)"
+        else:
+            self.timed_out.add(stable_id(canonical))
+            detail = f"{reason} ({attempts} of {self.parse_attempts}: tried again when listed)"
+        return self._decide(Decision(link.url, source.name, "error", detail))
 
     def _listing_failed(self, exc: Exception) -> None:
         self._error("parse" if isinstance(exc, DiscoveryError) else error_kind(exc))
@@ -429,11 +464,8 @@ class Crawler:
         except ParseWorkerCrashed as exc:
             self._error("parse_worker")
             return self._decide(Decision(link.url, source.name, "error", str(exc)))
-        except ParseTimeout as exc:  # the same bytes would hold the next worker as long
-            self._error(exc.kind)
-            reason = f"{exc.kind}: {exc}"
-            await self._remember_unusable(source, link, reason)
-            return self._decide(Decision(link.url, source.name, "error", reason))
+        except ParseTimeout as exc:
+            return await self._parse_timed_out(source, link, exc)
         return Prepared(link, result, ref, outcome)
 
     async def settle(
@@ -461,10 +493,17 @@ class Crawler:
                     request = ClaimRequest(article, parsed.minhash, tuple(u for u in aliases if u))
             plans.append(request)
         requests = [r for r in plans if r is not None]
+        settled: list[str] = []
+        if self.timed_out:  # parsed at last: their timeouts are no longer counted
+            urls = (item.link.url for item in ready if isinstance(item, Prepared))
+            settled = self._settled(try_canonicalize(url) or url for url in urls)
 
         def record() -> list[Claim]:
             self.state.remember_many(remembered)
-            return self.state.claim_many(requests)
+            claims = self.state.claim_many(requests)
+            if settled:
+                self.state.forget_parse_timeouts(settled)
+            return claims
 
         claims = iter(await asyncio.to_thread(record))
         done: list[tuple[Decision, ArticleV1 | None]] = []
@@ -630,6 +669,7 @@ class Crawler:
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> CrawlStats:
         semaphore = asyncio.Semaphore(MAX_CONCURRENT_SOURCES)
+        self.timed_out = await asyncio.to_thread(self.state.parse_timeouts)
 
         async def guarded(source: Source) -> None:
             async with semaphore:
@@ -797,6 +837,7 @@ async def run_crawler(
                 user_agent=settings.user_agent,
                 explain=explain,
                 parse=parse,
+                parse_attempts=settings.parse_timeout_attempts,
             )
             try:
                 return await crawler.run(stop, once=once)

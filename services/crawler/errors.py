@@ -33,9 +33,11 @@ class RobotsDisallowed(CrawlerTerminal):
     kind = "robots"
 
 
-class ParseTimeout(CrawlerTerminal):
+class ParseTimeout(CrawlerRetryable):
     """A page's parse ran past its deadline (``INFRALEDGER_PARSE_TIMEOUT``): its worker was
-    replaced, and the same bytes would hold the next one as long."""
+    replaced.  A busy moment may have done it, or the bytes, which would hold the next worker
+    as long: the page is tried again when listed again, until
+    ``INFRALEDGER_PARSE_TIMEOUT_ATTEMPTS`` parses have run past the deadline."""
 
     kind = "parse_timeout"
 

@@ -56,6 +56,7 @@ from services.crawler.tables import (
     LIVE_CONTENT_INDEX,
     LIVE_SQL,
     CrawlerLsh,
+    CrawlerParseTimeout,
     CrawlerSource,
     CrawlerUrl,
     CrawlerValidator,
@@ -66,6 +67,7 @@ _T = TypeVar("_T")
 # path costs a third of a claim's CPU for nothing.
 URLS = cast(Table, CrawlerUrl.__table__)
 LSH = cast(Table, CrawlerLsh.__table__)
+TIMEOUTS = cast(Table, CrawlerParseTimeout.__table__)
 # The claim path's statements, built once and run on the session's connection (Core): the
 # ORM's per-statement work — building the clauses, its execute and result layers — cost more
 # CPU than SQLite itself.  The ``IN`` lists are expanding parameters.
@@ -218,6 +220,57 @@ class CrawlState:
                 return [False]
             return [known for item in items for known in self.remember_many([item])]
         return [True] * len(items)
+
+    # ------------------------------------------------------------------ parse timeouts
+
+    def parse_timeouts(self) -> set[str]:
+        """The URL ids whose parse ran past its deadline and that are neither parsed nor
+        given up yet."""
+        with transaction(self._factory) as session:
+            return set(session.scalars(select(TIMEOUTS.c.id)))
+
+    def parse_timed_out(self, url: str, source: str, reason: str, give_up_at: int) -> int:
+        """Count one more parse of ``url`` past its deadline; how many there have been.  At
+        ``give_up_at`` the URL is remembered as no article (``reason``), in the same
+        transaction, and its count goes."""
+        try:
+            return self._count_timeout(url, source, reason, give_up_at)
+        except IntegrityError:  # another instance counted it, or settled it, meanwhile
+            return self._count_timeout(url, source, reason, give_up_at)
+
+    def _count_timeout(self, url: str, source: str, reason: str, give_up_at: int) -> int:
+        url_id, now = stable_id(url), utcnow()
+        with transaction(self._factory) as session:
+            attempts = 1 + (
+                session.scalar(select(TIMEOUTS.c.attempts).where(TIMEOUTS.c.id == url_id)) or 0
+            )
+            if attempts >= give_up_at:
+                session.execute(delete(TIMEOUTS).where(TIMEOUTS.c.id == url_id))
+                if not session.scalar(select(URLS.c.id).where(URLS.c.id == url_id)):
+                    session.execute(
+                        insert(URLS),
+                        {"id": url_id, "url": url, "source": source, "status": "not_article",
+                         "reason": reason, "created_at": now, "updated_at": now},
+                    )  # fmt: skip
+            elif attempts == 1:
+                session.execute(
+                    insert(TIMEOUTS), {"id": url_id, "url": url, "attempts": 1, "last_at": now}
+                )
+            else:
+                session.execute(
+                    update(TIMEOUTS)
+                    .where(TIMEOUTS.c.id == url_id)
+                    .values(attempts=attempts, last_at=now)
+                )
+        return attempts
+
+    def forget_parse_timeouts(self, url_ids: Sequence[str]) -> None:
+        """Drop the counts of URLs that were parsed, or given up for another reason."""
+        with transaction(self._factory) as session:
+            for chunk in _chunks(list(url_ids)):
+                session.execute(delete(TIMEOUTS).where(TIMEOUTS.c.id.in_(chunk)))
+
+    # ------------------------------------------------------------------ claims
 
     def claim(
         self, article: ArticleV1, signature: tuple[int, ...], aliases: Sequence[str] = ()

@@ -7,6 +7,8 @@ two instances racing.  Near-duplicates are found through ``crawler_lsh``: the Mi
 keys of live articles, indexed, so a lookup touches only candidates that share a band.  The
 signatures and band keys of articles claimed longer ago than ``INFRALEDGER_RETENTION`` are
 forgotten (``ix_crawler_urls_fingerprinted`` finds them); their URL and content hash stay.
+``crawler_parse_timeouts`` counts the parses of a URL that ran past their deadline, until it
+is parsed or given up.
 """
 
 from __future__ import annotations
@@ -72,6 +74,18 @@ class CrawlerLsh(Base):
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     url_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class CrawlerParseTimeout(Base):
+    """A URL whose parse ran past its deadline, not yet parsed nor given up: how many times."""
+
+    __tablename__ = "crawler_parse_timeouts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """``stable_id(canonical url)``, as in ``crawler_urls``."""
+    url: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime]
 
 
 class CrawlerValidator(Base):

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
@@ -19,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from services.core.bus import MemoryBus, Outgoing
 from services.core.config import Settings
 from services.core.db import make_engine
+from services.core.models import stable_id
 from services.crawler import crawler as crawler_module
 from services.crawler import discover
 from services.crawler import metrics as crawler_metrics
@@ -28,6 +31,7 @@ from services.crawler.page import Page, PageOutcome, parse_page
 from services.crawler.publication import Outcome, Publication
 from services.crawler.sources import parse_sources
 from services.crawler.state import CrawlState
+from services.crawler.urls import try_canonicalize
 
 from .fakesite import FakeSite, Request, Response
 from .test_crawl_core import seed_html
@@ -346,46 +350,114 @@ async def test_a_section_page_is_parsed_off_the_event_loop_so_fetches_in_flight_
 
 
 def parse_or_hang(page: Page) -> PageOutcome:
-    """The crawler's parse, except for one page it never finishes (as a pathological page's
-    backtracking regex or a C parser's loop would)."""
-    if page.url.endswith("/article/pathological"):
-        while True:
-            pass
+    """The crawler's parse, except for pages it never finishes (as a pathological page's
+    backtracking regex or a C parser's loop would): ``/article/pathological`` always, and
+    ``/article/slow`` while its :func:`slow_once` file exists (the first parse removes it: a
+    moment the host was too busy)."""
+    once = slow_once(page.url)
+    hang = page.url.endswith("/article/pathological")
+    if page.url.endswith("/article/slow") and once.exists():
+        once.unlink()
+        hang = True
+    while hang:
+        pass
     return parse_page(page)
 
 
-async def test_a_page_whose_parse_overruns_its_deadline_is_remembered_and_the_crawl_goes_on(
-    site: FakeSite, make_settings: Callable[..., Settings]
-) -> None:
+def slow_once(url: str) -> Path:
+    """The file whose presence holds the parse of ``url`` once (named by the site's port: the
+    parse workers see neither the test's variables nor its temporary directory)."""
+    return Path(tempfile.gettempdir()) / f"infraledger-slow-once-{urlsplit(url).port}"
+
+
+def overrun_site(site: FakeSite, article: str) -> Sequence[Any]:
+    """A listing of ``/article/<article>`` (which :func:`parse_or_hang` holds) and of a good
+    article; its sources."""
     html = [("Content-Type", "text/html")]
     site.route("news.test", "/robots.txt", Response(404))
-    links = b"<a href='/article/pathological'>p</a> <a href='/article/1'>1</a>"
+    links = f"<a href='/article/{article}'>p</a> <a href='/article/1'>1</a>".encode()
     site.route("news.test", "/list", Response(200, html, links))
-    site.route("news.test", "/article/pathological", Response(200, html, seed_html().encode()))
+    site.route("news.test", f"/article/{article}", Response(200, html, seed_html().encode()))
     site.route("news.test", "/article/1", Response(200, html, page("HBM4", HBM_KO).encode()))
-    sources = parse_sources({"sources": [{"name": "news", "pages": [site.url("news.test", "/list")],
-                                          "article_pattern": "/article/"}]})  # fmt: skip
-    settings, decisions = make_settings(parse_timeout="4s"), []
+    return parse_sources({"sources": [{"name": "news", "pages": [site.url("news.test", "/list")],
+                                       "article_pattern": "/article/"}]})  # fmt: skip
 
-    async def crawl() -> CrawlStats:
-        return await run_crawler(settings, MemoryBus(), asyncio.Event(), once=True,
-                                 sources=sources, resolver=site.resolve, explain=decisions.append,
-                                 parse=parse_or_hang)  # fmt: skip
 
-    first = await asyncio.wait_for(crawl(), 60)
-    outcomes = {d.url.rsplit("/", 1)[1]: (d.outcome, d.detail) for d in decisions}
-    assert outcomes["1"][0] == "published" and first.published == 1
-    assert outcomes["pathological"] == ("error", "parse_timeout: no result within 4s")
-    assert first.errors["parse_timeout"] == 1
+def crawl_outcomes(
+    settings: Settings, site: FakeSite, sources: Sequence[Any]
+) -> Callable[[], Any]:
+    """One crawl with :func:`parse_or_hang`: (its stats, each article's (outcome, detail))."""
+
+    async def crawl() -> tuple[CrawlStats, dict[str, tuple[str, str]]]:
+        decisions: list[Any] = []
+        stats = await asyncio.wait_for(
+            run_crawler(settings, MemoryBus(), asyncio.Event(), once=True, sources=sources,
+                        resolver=site.resolve, explain=decisions.append, parse=parse_or_hang),
+            60,
+        )  # fmt: skip
+        return stats, {d.url.rsplit("/", 1)[1]: (d.outcome, d.detail) for d in decisions}
+
+    return crawl
+
+
+def status_of(settings: Settings, url: str) -> str | None:
     engine = make_engine(settings.database_url)
     try:
-        stuck = CrawlState(engine).status_of(site.url("news.test", "/article/pathological"))
+        return CrawlState(engine).status_of(url)
     finally:
         engine.dispose()
-    assert stuck == "not_article"
 
-    await asyncio.wait_for(crawl(), 60)  # remembered: not fetched, nor parsed, again
-    assert site.paths("news.test").count("/article/pathological") == 1
+
+def counted_timeouts(settings: Settings) -> set[str]:
+    engine = make_engine(settings.database_url)
+    try:
+        return CrawlState(engine).parse_timeouts()
+    finally:
+        engine.dispose()
+
+
+async def test_a_page_whose_parse_keeps_overrunning_its_deadline_is_given_up_and_the_crawl_goes_on(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    sources = overrun_site(site, "pathological")
+    settings = make_settings(parse_timeout="4s", parse_timeout_attempts=2)
+    crawl = crawl_outcomes(settings, site, sources)
+    stuck = site.url("news.test", "/article/pathological")
+
+    first, outcomes = await crawl()
+    assert outcomes["1"][0] == "published" and first.published == 1
+    assert outcomes["pathological"] == (
+        "error", "parse_timeout: no result within 4s (1 of 2: tried again when listed)"
+    )  # fmt: skip
+    assert first.errors["parse_timeout"] == 1
+    assert status_of(settings, stuck) is None  # not remembered: a busy moment is not the page's
+
+    _, outcomes = await crawl()
+    assert outcomes["pathological"] == (
+        "error", "parse_timeout: no result within 4s (2 of 2: given up)"
+    )  # fmt: skip
+    assert status_of(settings, stuck) == "not_article"
+
+    await crawl()  # remembered: not fetched, nor parsed, again
+    assert site.paths("news.test").count("/article/pathological") == 2
+
+
+async def test_a_page_whose_parse_overran_once_is_published_when_listed_again(
+    site: FakeSite, make_settings: Callable[..., Settings]
+) -> None:
+    sources = overrun_site(site, "slow")
+    slow_once(site.url("news.test", "/article/slow")).touch()
+    settings = make_settings(parse_timeout="4s")
+    crawl = crawl_outcomes(settings, site, sources)
+
+    _, outcomes = await crawl()
+    assert outcomes["slow"][1].endswith("(1 of 3: tried again when listed)")
+    slow = site.url("news.test", "/article/slow")
+    assert counted_timeouts(settings) == {stable_id(try_canonicalize(slow) or slow)}
+
+    stats, outcomes = await crawl()
+    assert outcomes["slow"][0] == "published" and stats.published == 1
+    assert counted_timeouts(settings) == set()  # settled: its count is gone
 
 
 async def test_each_source_shows_its_last_good_poll_and_last_new_article_across_restarts(
