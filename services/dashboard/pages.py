@@ -180,11 +180,16 @@ def ledger_page(ledger: views.Ledger, changes: Sequence[views.Change], position:
 
 def feed_item(c: views.Change) -> str:
     delta = f' <span class="delta">{escape(c.delta)}</span>' if c.delta else ""
+    timeline = (
+        f'<a class="timeline-link" href="{escape(c.url)}">timeline</a>'
+        if c.url
+        else '<span class="timeline-link">left the ledger</span>'
+    )
     return (
         f'<li class="change kind-{escape(c.kind)}" data-change-id="{escape(c.id)}" '
         f'data-key="{escape(c.key)}">'
         f'<div class="change-head">{badge(c.kind)} <time>{escape(c.effective)}</time>'
-        f' <a class="timeline-link" href="{escape(c.url)}">timeline</a></div>'
+        f" {timeline}</div>"
         f'<div class="parties">{org(c.subject)} → {org(c.counterparty)}'
         f' <span class="type">{escape(c.type_label)}</span></div>'
         f'<div class="values"><span class="before">{escape(c.before)}</span> → '

@@ -376,10 +376,13 @@ class Change:
     after: str
     delta: str
     evidence: Evidence
+    left: bool = False
+    """The commitment left the ledger with this change (a withdrawal of all it held)."""
 
     @property
     def url(self) -> str:
-        return timeline_url(key=self.key)
+        """Its commitment's timeline; none once the commitment left the ledger."""
+        return "" if self.left else timeline_url(key=self.key)
 
 
 def _read(c: ChangeV1) -> CommitmentState:
@@ -401,4 +404,5 @@ def change(c: ChangeV1, korean: Mapping[str, str]) -> Change:
         after=summary(c.after),
         delta=render_delta(c.delta),
         evidence=evidence(c.evidence, c.effective_at, _read(c).quantity),
+        left=c.after is None,
     )

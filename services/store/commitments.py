@@ -130,7 +130,8 @@ class Parties:
 @dataclass(frozen=True)
 class Emitted:
     """A change: a version that did not exist before, or the withdrawal of one, with whom its
-    commitment is about (from the newest fact of its key)."""
+    commitment is about (from the newest fact of its key; from the stored commitment for a
+    withdrawal)."""
 
     key: str
     version: Version | Withdrawal
@@ -379,8 +380,8 @@ class _Writer:
         self, session: Session, rows: Mapping[str, Row[Any] | None], window: timedelta
     ) -> None:
         """Derive the whole history of each key of ``rows`` (its stored commitment, None for
-        a key not stored) again; a lost last version without a new one in its place is
-        withdrawn."""
+        a key not stored) again; a last version lost without the ledger holding the same, or
+        a new version moving from it, is withdrawn (:func:`~services.store.diff.withdrawal`)."""
         if not rows:
             return
         keys = list(rows)
@@ -392,6 +393,7 @@ class _Writer:
         session.execute(delete(_VERSIONS).where(of_keys))
         for key, row in rows.items():
             history, head = extend_history(key, None, (s.observation for s in seen[key]), window)
+            gone = None
             if row is not None:
                 gone = withdrawal(lost[row.last_version_id], recorded, history)
                 if gone is not None:
@@ -410,7 +412,9 @@ class _Writer:
                     latest,
                     versions=len(history),
                     first_effective_at=history[0].observation.effective_at,
-                    recorded_at=max(recorded.get(v.id, self.now) for v in history),
+                    recorded_at=self.now
+                    if gone
+                    else max(recorded.get(v.id, self.now) for v in history),
                 )
             )
 

@@ -24,9 +24,10 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 - ``reaffirmed`` the same state from another source: the source list grows.
 
 A history derived again after a re-extraction can lose versions: the facts they came from are
-no longer read.  When the version the ledger reported last is gone and nothing new stands in
-its place, :func:`withdrawal` is the change that says so (``withdrawn``, from the lost state to
-the one the history stands at now, or to nothing); it is a change, not a version.
+no longer read.  When the version the ledger reported last is gone and the history now ends at
+another state, which no new version moves to from the one reported, :func:`withdrawal` is the
+change that says so (``withdrawn``, from the state reported to the one the history ends at, or
+to nothing); it is a change, not a version.
 
 Facts describe commitments partially: a field a fact leaves unstated (no model, a vague
 quantity) keeps the predecessor's value.  Text that differs only by language (the quantity as
@@ -223,13 +224,21 @@ class Withdrawal:
 def withdrawal(
     lost: Version, known: Container[str], history: Sequence[Version]
 ) -> Withdrawal | None:
-    """The withdrawal of ``lost``, the last version of a history of ``known`` ids, when it is
-    not in the history derived again (``history``) and the new history ends at a version known
-    before or is empty; None when it is kept, or a new version takes its place (that version is
-    the change).  Its evidence and time are the lost version's: the article read differently."""
-    if any(v.id == lost.id for v in history) or (history and history[-1].id not in known):
+    """The withdrawal of ``lost``, the last version of a history of ``known`` ids, from the
+    history derived again (``history``): None when ``lost`` is still in it, when the new history
+    ends at a state that asserts what ``lost`` did, or at a new version that moves from that
+    state (that version is the change).  Otherwise the ledger no longer holds what it reported:
+    the withdrawal goes from ``lost``'s state to the one the history ends at (None: empty).  Its
+    evidence and time are ``lost``'s: the reading withdrawn."""
+    if any(v.id == lost.id for v in history):
         return None
+    reported = essence(lost.after)
     now = history[-1] if history else None
+    if now is not None and (
+        essence(now.after) == reported
+        or (now.id not in known and now.before is not None and essence(now.before) == reported)
+    ):
+        return None
     return Withdrawal(
         id=stable_id("withdrawn", lost.id, now.id if now else ""),
         observation=lost.observation,

@@ -128,7 +128,8 @@ def apply_batch(
     if not fresh:
         return Applied(consumed=0, skipped=len(batch), changes=())
     replays, touched = _store_extractions(session, fresh, now)
-    changes = tuple(_change(e, replays, now) for e in recompute(session, touched, window, now))
+    made = [_change(e, replays, now) for e in recompute(session, touched, window, now)]
+    changes = _with_ids_of_their_own(session, made)
     outbox = _record_changes(session, changes, replays, topic, now)
     return Applied(
         consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes, outbox=outbox
@@ -329,15 +330,43 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
     )
 
 
-def _record_changes(
-    session: Session, changes: Sequence[ChangeV1], replays: _Replays, topic: str, now: datetime
-) -> tuple[Pending, ...]:
-    """Insert the changes not in the log yet, and their outbox rows; return those rows."""
+def _with_ids_of_their_own(session: Session, changes: Sequence[ChangeV1]) -> tuple[ChangeV1, ...]:
+    """``changes`` under ids the change log does not hold yet.
+
+    Every change a batch makes is news: a message delivered again makes none (its position is
+    recorded), nor does an article read again the same way (its versions are stored).  One whose
+    id the log holds already is a version that left its history and came back — a fact one
+    reading dropped and a later one reads again, a late fact's tail redone and undone — or the
+    same withdrawal again; it takes the first of ``stable_id(id, "again", n)`` the log does not
+    hold, which a batch redone after a crash finds again.
+    """
     ids = [c.id for c in changes]
     if not ids:
         return ()
-    known = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
-    fresh = [(c, c.model_dump_json()) for c in changes if c.id not in known]
+    held = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
+    if not held:
+        return tuple(changes)
+    return tuple(
+        c.model_copy(update={"id": _free_id(session, c.id)}) if c.id in held else c
+        for c in changes
+    )
+
+
+def _free_id(session: Session, held: str) -> str:
+    n = 1
+    while True:
+        candidate = stable_id(held, "again", str(n))
+        if session.scalar(select(_CHANGES.c.id).where(_CHANGES.c.id == candidate)) is None:
+            return candidate
+        n += 1
+
+
+def _record_changes(
+    session: Session, changes: Sequence[ChangeV1], replays: _Replays, topic: str, now: datetime
+) -> tuple[Pending, ...]:
+    """Insert ``changes`` (ids the log does not hold) and their outbox rows; return those
+    rows."""
+    fresh = [(c, c.model_dump_json()) for c in changes]
     if not fresh:
         return ()
     _hold_change_log(session)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.core.models import Delta, OrgRef, Quantity
-from services.dashboard import views
+from services.dashboard import pages, views
 from services.store.queries import Claim, Part, Totals
 
 from .builders import (
@@ -142,6 +142,10 @@ def test_a_withdrawal_says_what_was_reported_and_marks_it_in_the_sentence_read_s
         "withdrawn", "60,000 GPUs · announced", "—", ""
     )  # fmt: skip
     assert item.evidence.sentence.mark == "6만개"
+    assert item.left and item.url == ""  # no timeline to link to: the commitment left
+    shown = pages.feed_item(item)
+    assert "left the ledger" in shown and "/timeline?key=" not in shown
+    assert not views.change(change_of(raised), KOREAN).left
 
 
 def test_only_web_addresses_become_evidence_links() -> None:

@@ -48,7 +48,12 @@ def snapshot(url: str) -> dict[str, Any]:
             }
     finally:
         engine.dispose()
-    return {"counts": counts, "changes": sorted(c.id for c in changes), "ledger": ledger}
+    return {
+        "counts": counts,
+        "changes": sorted(c.id for c in changes),
+        "kinds": {c.id: c.kind for c in changes},
+        "ledger": ledger,
+    }
 
 
 def write_jsonl(path: Path, count: int) -> None:
@@ -210,7 +215,8 @@ async def test_re_extraction_with_a_newer_version_changes_only_what_the_new_rule
     new_changes = set(after["changes"]) - set(before["changes"])
     changed_keys = {k for k in after["ledger"] if after["ledger"][k] != before["ledger"].get(k)}
     assert changed_keys == {"gpu_commitment|samsung-electronics|nvidia|gpu|-"}
-    assert len(new_changes) == 1
+    # the history's new first version, and the withdrawal of the figure reported before it
+    assert sorted(after["kinds"][c] for c in new_changes) == ["new", "withdrawn"]
     assert (
         after["ledger"]["gpu_commitment|samsung-electronics|nvidia|gpu|-"]["quantity"]["value"]
         == 55000

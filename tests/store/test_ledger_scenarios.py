@@ -346,16 +346,73 @@ async def test_a_withdrawn_increase_takes_the_ledger_back_to_the_figure_before_i
     assert row.state.quantity is not None and row.state.quantity.value == 50_000
 
 
-async def test_a_re_extraction_that_reads_another_figure_is_that_change_not_a_withdrawal(
+def figures(changes: list[ChangeV1]) -> list[tuple[str, float | None, float | None]]:
+    """Each change's kind and the figures before and after it, by kind."""
+
+    def value(state: object) -> float | None:
+        quantity = getattr(state, "quantity", None)
+        return None if quantity is None else quantity.value
+
+    return sorted((c.kind, value(c.before), value(c.after)) for c in changes)
+
+
+async def test_a_figure_read_again_differently_says_what_it_was_reported_as(
     ledger: LedgerHarness,
 ) -> None:
+    """The new reading's version compares with the figure before it in the history; the
+    analyst was told 60,000, so the withdrawal of that reading says where the ledger stands."""
     await ledger.deliver(extraction(article("oct"), fact(50_000)))
     later = article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en")
     await ledger.deliver(extraction(later, fact(60_000), version="1.0.0"))
-    [change] = await ledger.deliver(extraction(later, fact(70_000), version="1.1.0"))
-    assert change.kind == "increased"
-    assert change.after is not None and change.after.quantity is not None
-    assert change.after.quantity.value == 70_000
+    changes = await ledger.deliver(extraction(later, fact(55_000), version="1.1.0"))
+    assert figures(changes) == [("increased", 50_000, 55_000), ("withdrawn", 60_000, 55_000)]
+    assert all(c.notify for c in changes)
+
+
+async def test_a_figure_read_again_as_the_one_before_it_withdraws_the_increase(
+    ledger: LedgerHarness,
+) -> None:
+    """The ledger falls back to 50,000: a reaffirmation (which nobody is told of) would hide it."""
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    later = article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en")
+    await ledger.deliver(extraction(later, fact(60_000), version="1.0.0"))
+    changes = await ledger.deliver(extraction(later, fact(50_000), version="1.1.0"))
+    assert figures(changes) == [("reaffirmed", 50_000, 50_000), ("withdrawn", 60_000, 50_000)]
+    [gone] = [c for c in changes if c.kind == "withdrawn"]
+    assert gone.notify
+
+
+async def test_a_withdrawn_reaffirmation_says_nothing(ledger: LedgerHarness) -> None:
+    """Nobody was told of it, and the ledger holds the same figure."""
+    await ledger.deliver(extraction(article("a", source="a"), fact(50_000)))
+    again = article("b", OCT_30 + timedelta(days=1), source="b")
+    [reaffirmed] = await ledger.deliver(extraction(again, fact(50_000), version="1.0.0"))
+    assert reaffirmed.kind == "reaffirmed"
+    assert await ledger.deliver(extraction(again, version="1.1.0")) == []
+
+
+async def test_a_reading_dropped_read_again_and_dropped_again_is_told_each_time(
+    ledger: LedgerHarness,
+) -> None:
+    """Each turn is news: a change the log holds already, made again, takes an id of its own."""
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    later = article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en")
+    turns = [
+        await ledger.deliver(extraction(later, *facts, version=version))
+        for version, facts in [("1.0.0", [fact(60_000)]), ("1.1.0", []),
+                               ("1.2.0", [fact(60_000)]), ("1.3.0", [])]
+    ]  # fmt: skip
+    assert [figures(t) for t in turns] == [
+        [("increased", 50_000, 60_000)],
+        [("withdrawn", 60_000, 50_000)],
+        [("increased", 50_000, 60_000)],
+        [("withdrawn", 60_000, 50_000)],
+    ]
+    ids = [c.id for t in turns for c in t]
+    assert len(set(ids)) == 4
+    # the same message again, and the same reading under a newer version: nothing more
+    assert await ledger.deliver(extraction(later, version="1.3.0")) == []
+    assert await ledger.deliver(extraction(later, version="1.4.0")) == []
 
 
 async def test_an_earlier_version_lost_from_the_middle_of_a_history_withdraws_nothing(

@@ -344,11 +344,33 @@ def test_a_history_left_empty_withdraws_to_nothing() -> None:
     assert gone is not None and gone.after is None and gone.before == only.after
 
 
-def test_no_withdrawal_while_the_last_version_stands_or_a_new_one_takes_its_place() -> None:
+def test_no_withdrawal_while_the_ledger_holds_what_it_reported() -> None:
     before = derive_history(KEY, [_OCT, _NOV])
     known = {v.id for v in before}
     assert withdrawal(before[-1], known, before) is None  # read the same way
-    assert withdrawal(before[-1], known, derive_history(KEY, [_OCT, _DEC])) is None  # new figure
+    # a source repeating the reported figure is read no more: the state is the same
+    repeated = derive_history(KEY, [_OCT, observation(50_000, source="b", day=30)])
+    assert withdrawal(repeated[-1], {v.id for v in repeated}, derive_history(KEY, [_OCT])) is None
+    # the version before the reported one changed: the reported figure stands, under a new id
+    later = derive_history(KEY, [_OCT, _NOV, _DEC])
+    redone = derive_history(KEY, [_OCT, _DEC])
+    assert redone[-1].id != later[-1].id
+    assert withdrawal(later[-1], {v.id for v in later}, redone) is None
+
+
+def test_a_new_version_that_moves_from_the_reported_state_is_the_change_alone() -> None:
+    before = derive_history(KEY, [_OCT, _NOV])
+    moved = derive_history(KEY, [observation(60_000, source="b", day=29), _DEC])
+    assert moved[-1].before is not None and moved[-1].before.quantity is not None
+    assert moved[-1].before.quantity.value == 60_000
+    assert withdrawal(before[-1], {v.id for v in before}, moved) is None
+
+
+def test_a_new_version_from_another_state_comes_with_the_withdrawal_of_the_reported_one() -> None:
+    before = derive_history(KEY, [_OCT, _NOV])
+    reread = derive_history(KEY, [_OCT, observation(70_000, source="b", day=30)])
+    gone = withdrawal(before[-1], {v.id for v in before}, reread)
+    assert gone is not None and gone.after == reread[-1].after and gone.before == before[-1].after
 
 
 def test_a_withdrawal_has_one_id_per_lost_version_and_state_it_leaves() -> None:
