@@ -44,7 +44,7 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
-_STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded"}
+_STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded", "awaited"}
 _CONJUNCTION: Final = re.compile(r"\s*(?:,\s*)?(?:and|or|과|와|및)?\s*", re.IGNORECASE)
 _AGAINST: Final = re.compile(r"\s{0,2}(?:of\s|의\s?)?")
 """What may stand between a figure and the model written against it."""
@@ -500,6 +500,8 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 
 
 def _status(categories: frozenset[str]) -> str:
+    if "awaited" in categories:  # "will be delivered", 반입할 예정: a completion still to come
+        categories -= {"completed"}
     for status in _STATUS_ORDER:
         if status in categories:
             if status == "negotiating" and "concluded" in categories:

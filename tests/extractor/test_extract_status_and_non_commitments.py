@@ -33,6 +33,26 @@ def test_status_words_set_the_status(text: str, status: str) -> None:
     assert facts[0].status == status
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nvidia said 10,000 GPUs will be delivered to Naver next year.", ("supply", "announced")),
+        ("Lambda has not yet received the 5,000 GPUs it ordered.", ("gpu_commitment", "announced")),
+        ("KT는 엔비디아 B200 4천 장을 연말까지 입고할 예정이다.", ("gpu_commitment", "planned")),
+        ("네이버는 H200 5천 장의 도입을 연내 완료할 계획이다.", ("gpu_commitment", "planned")),
+        ("네이버클라우드는 H100 2천 장을 다음 달 개통할 데이터센터에 배치한다.",
+         ("gpu_commitment", "announced")),
+        ("Samsung said 10,000 H100s have already been deployed.", ("gpu_commitment", "completed")),
+        ("SK텔레콤은 GPU 1천 장의 반입을 이미 마쳤다.", ("gpu_commitment", "completed")),
+    ],
+)  # fmt: skip
+def test_a_completion_still_to_come_is_no_completion(text: str, expected: tuple[str, str]) -> None:
+    """A completion word in a future or negated form ("will be delivered", 입고할 예정) does not
+    make the figure completed, and the verb inside a longer cue still gives the fact's type."""
+    [fact] = extract(text)
+    assert (fact.type, fact.status) == expected
+
+
 def test_concluded_talks_are_no_longer_negotiating() -> None:
     facts = extract("SK하이닉스는 엔비디아와 HBM4 공급 협의를 마무리했다.")
     assert [(f.type, f.status) for f in facts] == [("supply", "announced")]
