@@ -367,10 +367,10 @@ def _word_list(
     """``sections`` (category → section) lets a longer word keep the categories of a shorter
     word it starts with when they belong to other sections (a hit hides the words inside it):
     "delivered" (completed) is also "deliver" (supply), "AI 반도체" (gpu_words) is also "AI"
-    (relevance) — but "공급받" (receive) is not "공급" (supply), both being types.  A later
-    word of it keeps only the verbs (``types``): "will be delivered" (awaited) is also
-    "deliver", 이미 도입 (completed) also 도입 (acquire); "hasn't ruled out cancel"
-    (non_commitment) is no cancellation."""
+    (relevance) — but "공급받" (receive) is not "공급" (supply), both being types.  A word
+    after the first of a completion still to come keeps its verb (``types``): "will be
+    delivered" (awaited) is also "deliver"; no other cue does ("won't buy" is no purchase,
+    "has received" no receipt of what the sentence's subject sells)."""
     categories: dict[str, set[str]] = {}
     for category, words in groups.items():
         for word in words:
@@ -384,7 +384,7 @@ def _word_list(
                     continue
                 if word.startswith(shorter):
                     cats |= {c for c in inherited if sections[c] not in own}
-                elif "types" not in own and any(word.startswith(shorter, i) for i in later):
+                elif "awaited" in cats and any(word.startswith(shorter, i) for i in later):
                     cats |= {c for c in inherited if sections[c] == "types"}
     spelled = variants(categories)
     latin = trie_pattern(w for w in spelled if is_latin(w[0]))

@@ -500,8 +500,6 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 
 
 def _status(categories: frozenset[str]) -> str:
-    if "awaited" in categories:  # "will be delivered", 반입할 예정: a completion still to come
-        categories -= {"completed"}
     for status in _STATUS_ORDER:
         if status in categories:
             if status == "negotiating" and "concluded" in categories:

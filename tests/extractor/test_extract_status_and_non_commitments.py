@@ -53,6 +53,45 @@ def test_a_completion_still_to_come_is_no_completion(text: str, expected: tuple[
     assert (fact.type, fact.status) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nvidia delivered 10,000 GPUs to Naver last month; the rest will be delivered in March.",
+        "SK Telecom has deployed 1,000 GPUs, and its second cluster will come online next year.",
+        "네이버는 H100 1만 장을 이미 도입했으며, 추가 물량은 내년 입고할 예정이다.",
+        "SK텔레콤은 GPU 1천 장 설치를 완료하고 다음 달 가동을 시작할 계획이다.",
+    ],
+)
+def test_a_completion_stands_beside_another_still_to_come(text: str) -> None:
+    [fact] = extract(text)
+    assert fact.status == "completed"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Naver said its 10,000 H100s haven't been deployed yet.",
+        "Oracle said 30,000 GPUs have never been installed.",
+    ],
+)
+def test_a_denied_completion_is_none(text: str) -> None:
+    [fact] = extract(text)
+    assert fact.status == "announced"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Naver, which operates 3,000 H100 GPUs, won't buy more this year.",
+        "SK Telecom, whose AI cluster has 1,000 GPUs, did not buy new chips this quarter.",
+        "SK hynix has received orders for 10,000 HBM4 stacks from Nvidia.",
+        "Microsoft reached an agreement with OpenAI on AI compute.",
+    ],
+)
+def test_a_verb_inside_a_denial_or_another_cue_states_nothing(text: str) -> None:
+    assert extract(text) == []
+
+
 def test_concluded_talks_are_no_longer_negotiating() -> None:
     facts = extract("SK하이닉스는 엔비디아와 HBM4 공급 협의를 마무리했다.")
     assert [(f.type, f.status) for f in facts] == [("supply", "announced")]
