@@ -169,7 +169,7 @@ def _start_alerts(rt: Runtime) -> None:
 
 def _start_crawler(rt: Runtime) -> None:
     from services.crawler.crawler import run_crawler
-    from services.crawler.state import FORGET_BATCH, forget_fingerprints
+    from services.crawler.state import FORGET_BATCH, forget_fingerprints, prune_parse_timeouts
 
     async def crawl() -> None:
         await run_crawler(rt.settings, rt.publisher, rt.stop, checks=rt.checks)
@@ -178,6 +178,7 @@ def _start_crawler(rt: Runtime) -> None:
     # a smaller batch than the others': SQLite's one writer lock is the claims' too, and the
     # first prune of a long-running database forgets months of articles
     rt.keep_for_retention("crawler", forget_fingerprints, batch=FORGET_BATCH)
+    rt.keep_for_retention("crawler-parse-timeouts", prune_parse_timeouts)
 
 
 STARTERS: dict[str, Callable[[Runtime], None]] = {

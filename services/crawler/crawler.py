@@ -243,7 +243,7 @@ class Crawler:
     async def _remember_unusable(self, source: Source, link: Link, reason: str) -> None:
         """Remember ``link`` for good as no article (fetching it again cannot help)."""
         canonical = try_canonicalize(link.url) or link.url
-        settled = self._settled([canonical])
+        settled = self._counted([canonical])
 
         def record() -> None:
             self.state.remember(canonical, source.name, "not_article", reason=reason)
@@ -251,12 +251,12 @@ class Crawler:
                 self.state.forget_parse_timeouts(settled)
 
         await asyncio.to_thread(record)
-
-    def _settled(self, urls: Iterable[str]) -> list[str]:
-        """The ids of ``urls`` whose parse timeouts are counted, now settled: no longer kept."""
-        settled = [url_id for url_id in map(stable_id, urls) if url_id in self.timed_out]
         self.timed_out.difference_update(settled)
-        return settled
+
+    def _counted(self, urls: Iterable[str]) -> list[str]:
+        """The ids of ``urls`` whose parse timeouts this crawler counts (rows of another
+        crawler's count are left to the retention)."""
+        return [url_id for url_id in map(stable_id, urls) if url_id in self.timed_out]
 
     async def _parse_timed_out(self, source: Source, link: Link, exc: ParseTimeout) -> Decision:
         """A parse past its deadline: the worker was replaced; the URL is tried again the next
@@ -268,7 +268,9 @@ class Crawler:
         attempts = await asyncio.to_thread(
             self.state.parse_timed_out, canonical, source.name, reason, self.parse_attempts
         )
-        if attempts >= self.parse_attempts:
+        if attempts is None:
+            detail = f"{reason} (settled meanwhile)"
+        elif attempts >= self.parse_attempts:
             self.timed_out.discard(stable_id(canonical))
             detail = f"{reason} ({attempts} of {self.parse_attempts}: given up)"
         else:
@@ -494,9 +496,10 @@ class Crawler:
             plans.append(request)
         requests = [r for r in plans if r is not None]
         settled: list[str] = []
-        if self.timed_out:  # parsed at last: their timeouts are no longer counted
-            urls = (item.link.url for item in ready if isinstance(item, Prepared))
-            settled = self._settled(try_canonicalize(url) or url for url in urls)
+        if self.timed_out:  # parsed at last, or known by another name: no longer counted
+            written = [r.url for r in remembered]
+            written += [u for r in requests for u in (r.article.url, *r.aliases)]
+            settled = self._counted(written)
 
         def record() -> list[Claim]:
             self.state.remember_many(remembered)
@@ -506,6 +509,7 @@ class Crawler:
             return claims
 
         claims = iter(await asyncio.to_thread(record))
+        self.timed_out.difference_update(settled)
         done: list[tuple[Decision, ArticleV1 | None]] = []
         for item, request in zip(ready, plans, strict=True):
             if isinstance(item, Decision):

@@ -229,38 +229,39 @@ class CrawlState:
         with transaction(self._factory) as session:
             return set(session.scalars(select(TIMEOUTS.c.id)))
 
-    def parse_timed_out(self, url: str, source: str, reason: str, give_up_at: int) -> int:
-        """Count one more parse of ``url`` past its deadline; how many there have been.  At
-        ``give_up_at`` the URL is remembered as no article (``reason``), in the same
-        transaction, and its count goes."""
+    def parse_timed_out(self, url: str, source: str, reason: str, give_up_at: int) -> int | None:
+        """Count one more parse of ``url`` past its deadline; how many there have been, or None
+        when the URL is settled already (claimed or remembered meanwhile: by another source's
+        poll, or another crawler).  At ``give_up_at`` the URL is remembered as no article
+        (``reason``), in the same transaction, and its count goes."""
         try:
             return self._count_timeout(url, source, reason, give_up_at)
         except IntegrityError:  # another instance counted it, or settled it, meanwhile
             return self._count_timeout(url, source, reason, give_up_at)
 
-    def _count_timeout(self, url: str, source: str, reason: str, give_up_at: int) -> int:
+    def _count_timeout(self, url: str, source: str, reason: str, give_up_at: int) -> int | None:
         url_id, now = stable_id(url), utcnow()
         with transaction(self._factory) as session:
-            attempts = 1 + (
-                session.scalar(select(TIMEOUTS.c.attempts).where(TIMEOUTS.c.id == url_id)) or 0
-            )
+            of_url = TIMEOUTS.c.id == url_id
+            if session.scalar(select(URLS.c.id).where(URLS.c.id == url_id)) is not None:
+                session.execute(delete(TIMEOUTS).where(of_url))
+                return None
+            counted = session.scalar(select(TIMEOUTS.c.attempts).where(of_url).with_for_update())
+            attempts = 1 + (counted or 0)
             if attempts >= give_up_at:
-                session.execute(delete(TIMEOUTS).where(TIMEOUTS.c.id == url_id))
-                if not session.scalar(select(URLS.c.id).where(URLS.c.id == url_id)):
-                    session.execute(
-                        insert(URLS),
-                        {"id": url_id, "url": url, "source": source, "status": "not_article",
-                         "reason": reason, "created_at": now, "updated_at": now},
-                    )  # fmt: skip
-            elif attempts == 1:
+                session.execute(delete(TIMEOUTS).where(of_url))
+                session.execute(
+                    insert(URLS),
+                    {"id": url_id, "url": url, "source": source, "status": "not_article",
+                     "reason": reason, "created_at": now, "updated_at": now},
+                )  # fmt: skip
+            elif counted is None:
                 session.execute(
                     insert(TIMEOUTS), {"id": url_id, "url": url, "attempts": 1, "last_at": now}
                 )
             else:
                 session.execute(
-                    update(TIMEOUTS)
-                    .where(TIMEOUTS.c.id == url_id)
-                    .values(attempts=attempts, last_at=now)
+                    update(TIMEOUTS).where(of_url).values(attempts=attempts, last_at=now)
                 )
         return attempts
 
@@ -558,3 +559,15 @@ def forget_fingerprints(session: Session, before: datetime, limit: int) -> int:
     for chunk in _chunks([url_id for url_id, _ in rows]):
         connection.execute(_UNSIGN, {"ids": chunk})
     return len(rows)
+
+
+def prune_parse_timeouts(session: Session, before: datetime, limit: int) -> int:
+    """Drop up to ``limit`` counts of parse timeouts last seen before ``before``: of URLs no
+    listing names any more, or settled by another crawler (a
+    :data:`services.core.retention.Prune`)."""
+    stale = session.scalars(
+        select(TIMEOUTS.c.id).where(TIMEOUTS.c.last_at < before).limit(limit)
+    ).all()
+    if stale:
+        session.execute(delete(TIMEOUTS).where(TIMEOUTS.c.id.in_(stale)))
+    return len(stale)

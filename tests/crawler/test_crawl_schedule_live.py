@@ -8,11 +8,11 @@ import itertools
 import re
 import tempfile
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
@@ -352,22 +352,24 @@ async def test_a_section_page_is_parsed_off_the_event_loop_so_fetches_in_flight_
 def parse_or_hang(page: Page) -> PageOutcome:
     """The crawler's parse, except for pages it never finishes (as a pathological page's
     backtracking regex or a C parser's loop would): ``/article/pathological`` always, and
-    ``/article/slow`` while its :func:`slow_once` file exists (the first parse removes it: a
-    moment the host was too busy)."""
-    once = slow_once(page.url)
+    ``/article/slow-<token>`` while its :func:`slow_once` file exists (the first parse removes
+    it: a moment the host was too busy)."""
     hang = page.url.endswith("/article/pathological")
-    if page.url.endswith("/article/slow") and once.exists():
-        once.unlink()
-        hang = True
+    if "/article/slow-" in page.url:
+        once = slow_once(page.url.rsplit("/article/slow-", 1)[1])
+        if once.exists():
+            once.unlink()
+            hang = True
     while hang:
         pass
     return parse_page(page)
 
 
-def slow_once(url: str) -> Path:
-    """The file whose presence holds the parse of ``url`` once (named by the site's port: the
-    parse workers see neither the test's variables nor its temporary directory)."""
-    return Path(tempfile.gettempdir()) / f"infraledger-slow-once-{urlsplit(url).port}"
+def slow_once(token: str) -> Path:
+    """The file whose presence holds the parse of ``/article/slow-<token>`` once (named in the
+    URL: the parse workers, forked from a server started earlier, see neither the test's
+    variables nor its temporary directory)."""
+    return Path(tempfile.gettempdir()) / f"infraledger-slow-once-{token}"
 
 
 def overrun_site(site: FakeSite, article: str) -> Sequence[Any]:
@@ -445,18 +447,21 @@ async def test_a_page_whose_parse_keeps_overrunning_its_deadline_is_given_up_and
 async def test_a_page_whose_parse_overran_once_is_published_when_listed_again(
     site: FakeSite, make_settings: Callable[..., Settings]
 ) -> None:
-    sources = overrun_site(site, "slow")
-    slow_once(site.url("news.test", "/article/slow")).touch()
+    token = uuid.uuid4().hex
+    sources = overrun_site(site, f"slow-{token}")
+    slow_once(token).touch()
     settings = make_settings(parse_timeout="4s")
     crawl = crawl_outcomes(settings, site, sources)
-
-    _, outcomes = await crawl()
-    assert outcomes["slow"][1].endswith("(1 of 3: tried again when listed)")
-    slow = site.url("news.test", "/article/slow")
+    try:
+        _, outcomes = await crawl()
+    finally:
+        slow_once(token).unlink(missing_ok=True)
+    assert outcomes[f"slow-{token}"][1].endswith("(1 of 3: tried again when listed)")
+    slow = site.url("news.test", f"/article/slow-{token}")
     assert counted_timeouts(settings) == {stable_id(try_canonicalize(slow) or slow)}
 
     stats, outcomes = await crawl()
-    assert outcomes["slow"][0] == "published" and stats.published == 1
+    assert outcomes[f"slow-{token}"][0] == "published" and stats.published == 1
     assert counted_timeouts(settings) == set()  # settled: its count is gone
 
 

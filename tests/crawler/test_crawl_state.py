@@ -24,6 +24,7 @@ from services.crawler.state import (
     Remembered,
     Validators,
     forget_fingerprints,
+    prune_parse_timeouts,
 )
 from services.crawler.tables import FINGERPRINTED_INDEX, LIVE_CONTENT_INDEX
 
@@ -342,3 +343,38 @@ def test_on_sqlite_the_retention_finds_the_oldest_fingerprints_by_their_partial_
     finally:
         event.remove(engine, "before_cursor_execute", explain)
     assert plans and any(FINGERPRINTED_INDEX in plan for plan in plans), plans
+
+
+# --------------------------------------------------------------------------- parse timeouts
+
+
+def test_a_url_whose_parse_overruns_is_counted_and_given_up_at_the_limit(engine: Engine) -> None:
+    state, url = CrawlState(engine), "https://n.example/a/slow"
+    assert [state.parse_timed_out(url, "news", "parse_timeout", 3) for _ in range(2)] == [1, 2]
+    assert state.parse_timeouts() == {stable_id(url)} and state.status_of(url) is None
+    assert state.parse_timed_out(url, "news", "parse_timeout: 30s", 3) == 3
+    assert state.parse_timeouts() == set()  # given up: remembered instead of counted
+    assert state.status_of(url) == "not_article"
+
+
+def test_a_url_settled_meanwhile_is_not_counted(engine: Engine) -> None:
+    """Another source's poll, or another crawler, claimed it while this parse overran."""
+    state = CrawlState(engine)
+    claimed = article("https://n.example/a/1", SEED)
+    state.claim(claimed, minhash(claimed.text), ["https://n.example/a/1?from=rss"])
+    for url in ("https://n.example/a/1", "https://n.example/a/1?from=rss"):
+        assert state.parse_timed_out(url, "news", "parse_timeout", 3) is None
+    assert state.parse_timeouts() == set()
+
+
+async def test_counts_no_listing_names_any_more_are_pruned_after_the_retention(
+    engine: Engine,
+) -> None:
+    state = CrawlState(engine)
+    state.parse_timed_out("https://n.example/a/gone", "news", "parse_timeout", 3)
+    factory = session_factory(engine)
+    kept = await prune(factory, prune_parse_timeouts, utcnow() - timedelta(days=1), asyncio.Event())
+    assert kept == 0 and len(state.parse_timeouts()) == 1
+    pruned = await prune(factory, prune_parse_timeouts, utcnow() + timedelta(seconds=1),
+                         asyncio.Event())  # fmt: skip
+    assert pruned == 1 and state.parse_timeouts() == set()
