@@ -211,7 +211,15 @@ def recompute(
             delete(_COMMITMENTS).where(among(session, _COMMITMENTS.c.key, sorted(stored)))
         )
     insert_rows(session, StoreCommitment, writer.commitment_rows)
-    return sorted(writer.emitted, key=lambda e: (e.version.observation.order, e.key))
+    return sorted(writer.emitted, key=_place)
+
+
+def _place(emitted: Emitted) -> tuple[object, ...]:
+    """Changes in the order of their observations (a withdrawal after its history's versions)."""
+    change = emitted.version
+    if isinstance(change, Withdrawal):
+        return (change.place, emitted.key, 1)
+    return (change.observation.order, emitted.key, 0)
 
 
 class _Writer:

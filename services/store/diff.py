@@ -217,6 +217,9 @@ class Withdrawal:
     observation: Observation
     before: CommitmentState
     after: CommitmentState | None
+    place: tuple[datetime, str, int, str]
+    """Where it goes among the changes (:attr:`Observation.order`): after the versions of its
+    history, the one it ends at included, so the state it leaves is the one they reach."""
     kind: ChangeKind = "withdrawn"
     delta: Delta | None = None
 
@@ -244,6 +247,7 @@ def withdrawal(
         observation=lost.observation,
         before=lost.after,
         after=now.after if now else None,
+        place=max(v.observation.order for v in (lost, *history)),
     )
 
 

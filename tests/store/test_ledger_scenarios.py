@@ -366,6 +366,7 @@ async def test_a_figure_read_again_differently_says_what_it_was_reported_as(
     await ledger.deliver(extraction(later, fact(60_000), version="1.0.0"))
     changes = await ledger.deliver(extraction(later, fact(55_000), version="1.1.0"))
     assert figures(changes) == [("increased", 50_000, 55_000), ("withdrawn", 60_000, 55_000)]
+    assert [c.kind for c in changes] == ["increased", "withdrawn"]  # it leaves what they reach
     assert all(c.notify for c in changes)
 
 
