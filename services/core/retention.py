@@ -4,7 +4,8 @@ Three kinds of rows grow with every change or article and are never read by the 
 settled: a webhook delivery with its attempts, once delivered or given up (the alerts service);
 an outbox row, once Kafka acknowledged it (the store); and an article's near-duplicate
 fingerprint — its MinHash signature and up to 16 LSH band keys — which finds copies of it
-published within days, not months (the crawler).  Each service deletes its own rows older than
+published within days, not months (the crawler; which also drops the counts of parse
+timeouts of URLs no listing names any more).  Each service deletes its own rows older than
 ``INFRALEDGER_RETENTION`` — hourly, a batch per transaction with a pause between batches, so no
 transaction holds its locks for long and a stop is never kept waiting.  The ledger, its history,
 the change log, the articles and the crawler's URLs and content hashes (its dedup of the same
