@@ -269,6 +269,7 @@ class Crawler:
             self.state.parse_timed_out, canonical, source.name, reason, self.parse_attempts
         )
         if attempts is None:
+            self.timed_out.discard(stable_id(canonical))
             detail = f"{reason} (settled meanwhile)"
         elif attempts >= self.parse_attempts:
             self.timed_out.discard(stable_id(canonical))

@@ -499,6 +499,45 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 # --------------------------------------------------------------------------- facts
 
 
+_UNDONE_EN: Final = re.compile(
+    r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+been\s+|be\s+)?"
+    r"|\bbe\s+|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
+    re.IGNORECASE,
+)
+"""What, written just before an English completion word, makes it one still to come or denied:
+"is set to come online", "expected to be delivered", "hasn't gone live", "have not yet been
+delivered" (the longest trigger word may have taken "to" or "not" into a cue of its own)."""
+
+
+def _undone(view: _View) -> frozenset[int]:
+    """Where the sentence's completion words are none: an English one after "to", "will be",
+    "not yet been" and the like (:data:`_UNDONE_EN`), and one in the clause of a completion
+    still to come (반입을 내년 완료할 계획이다, "will be delivered once the site is completed")."""
+    if "completed" not in view.categories:
+        return frozenset()
+    korean = _is_korean(view)
+    joint = _JOINT_KO if korean else _JOINT_EN
+    awaited = [at for at, _, cats in view.hits if "awaited" in cats]
+    undone = set()
+    for at, _, cats in view.hits:
+        if "completed" not in cats:
+            continue
+        before = view.text[max(view.sentence.start, at - 40) : at]
+        if (not korean and _UNDONE_EN.search(before)) or any(
+            joint.search(view.text, min(at, other), max(at, other)) is None for other in awaited
+        ):
+            undone.add(at)
+    return frozenset(undone)
+
+
+def _done(view: _View) -> frozenset[str]:
+    """The sentence's categories, without ``completed`` when each completion word is none."""
+    undone = _undone(view)
+    if undone and all(at in undone for at, _, cats in view.hits if "completed" in cats):
+        return view.categories - {"completed"}
+    return view.categories
+
+
 def _status(categories: frozenset[str]) -> str:
     for status in _STATUS_ORDER:
         if status in categories:
@@ -564,12 +603,13 @@ def _figure_statuses(view: _View, clauses: _Clauses | None, count: int) -> list[
     English, after it in Korean, else the other way, not across a contrast ("but", 지만) and not
     from a figure its own tensed verb does not share ("bought 10,000 H100s last year and has
     cancelled 20,000 B200s")."""
-    status = _status(view.categories)
+    status = _status(_done(view))
     if clauses is None:
         return [status] * count
+    undone = _undone(view)
     owns: list[set[str]] = [set() for _ in range(count)]
     for at, _, cats in view.hits:
-        if cues := cats & _STATUS_CUES:
+        if cues := cats & (_STATUS_CUES - ({"completed"} if at in undone else set())):
             owns[clauses.owner(at)] |= cues
     if not any(owns):
         return [status] * count
@@ -872,7 +912,7 @@ def _relation_draft(
         products=_products(view) if kind == "supply" else (),
         timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
         scope=_scope(view),
-        status=_status(view.categories),
+        status=_status(_done(view)),
         confidence=_confidence(resolved, view, ctx, False) - 0.1,
         sentence=view.sentence,
         rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",

@@ -72,11 +72,33 @@ def test_a_completion_stands_beside_another_still_to_come(text: str) -> None:
     [
         "Naver said its 10,000 H100s haven't been deployed yet.",
         "Oracle said 30,000 GPUs have never been installed.",
+        "Naver said its 10,000 H100s have not yet been delivered.",
+        "Naver said its 10,000 H100s haven't yet been deployed.",
+        "Oracle said the 30,000 GPUs weren't delivered.",
+        "Oracle said the 30,000 GPUs could be delivered in May.",
+        "Kakao said its 3,000-GPU cluster hasn't gone live.",
+        "Nvidia said 10,000 GPUs will be delivered to Naver once the data center is completed.",
     ],
 )
 def test_a_denied_completion_is_none(text: str) -> None:
     [fact] = extract(text)
     assert fact.status == "announced"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "네이버는 H100 1만 장의 반입을 내년 상반기 완료할 계획이다.",
+        "KT는 GPU 2천 장 규모 클러스터의 개통을 내년 완료할 예정이다.",
+        "Naver said its 10,000 H100 GPUs are expected to be delivered in March.",
+        "Naver said its 10,000 H100 GPU cluster is set to come online next year.",
+    ],
+)
+def test_a_completion_planned_in_its_own_clause_is_planned(text: str) -> None:
+    """The completion word stands apart from the cue that puts it in the future: 반입을 …
+    완료할 계획, "expected to be delivered" (the plan's cue took the "to")."""
+    [fact] = extract(text)
+    assert fact.status == "planned"
 
 
 @pytest.mark.parametrize(
