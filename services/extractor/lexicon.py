@@ -365,12 +365,9 @@ def _word_list(
     groups: Mapping[str, Iterable[str]], *, prefix: bool, sections: Mapping[str, str] | None = None
 ) -> WordList:
     """``sections`` (category → section) lets a longer word keep the categories of a shorter
-    word it starts with when they belong to other sections (a hit hides the words inside it):
-    "delivered" (completed) is also "deliver" (supply), "AI 반도체" (gpu_words) is also "AI"
-    (relevance) — but "공급받" (receive) is not "공급" (supply), both being types.  A word
-    after the first of a completion still to come keeps its verb (``types``): "will be
-    delivered" (awaited) is also "deliver"; no other cue does ("won't buy" is no purchase,
-    "has received" no receipt of what the sentence's subject sells)."""
+    word it starts with when they belong to other sections: "delivered" (completed) is also
+    "deliver" (supply), "AI 반도체" (gpu_words) is also "AI" (relevance) — but "공급받"
+    (receive) is not "공급" (supply), both being types."""
     categories: dict[str, set[str]] = {}
     for category, words in groups.items():
         for word in words:
@@ -378,14 +375,9 @@ def _word_list(
     if sections:
         for word, cats in categories.items():
             own = {sections[c] for c in cats}
-            later = [i + 1 for i, char in enumerate(word) if char == " "]
             for shorter, inherited in categories.items():
-                if shorter == word:
-                    continue
-                if word.startswith(shorter):
+                if shorter != word and word.startswith(shorter):
                     cats |= {c for c in inherited if sections[c] not in own}
-                elif "awaited" in cats and any(word.startswith(shorter, i) for i in later):
-                    cats |= {c for c in inherited if sections[c] == "types"}
     spelled = variants(categories)
     latin = trie_pattern(w for w in spelled if is_latin(w[0]))
     frozen = {word: frozenset(cats) for word, cats in categories.items()}

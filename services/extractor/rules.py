@@ -500,13 +500,13 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 
 
 _UNDONE_EN: Final = re.compile(
-    r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+been\s+|be\s+)?"
+    r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+(?:been\s+)?|be\s+)?"
     r"|\bbe\s+|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
     re.IGNORECASE,
 )
 """What, written just before an English completion word, makes it one still to come or denied:
-"is set to come online", "expected to be delivered", "hasn't gone live", "have not yet been
-delivered" (the longest trigger word may have taken "to" or "not" into a cue of its own)."""
+"will be delivered", "is set to come online", "would have been deployed", "hasn't gone live",
+"have not yet been delivered" (a cue of its own may have taken the "to": "expected to")."""
 
 
 def _undone(view: _View) -> frozenset[int]:
@@ -517,22 +517,21 @@ def _undone(view: _View) -> frozenset[int]:
         return frozenset()
     korean = _is_korean(view)
     joint = _JOINT_KO if korean else _JOINT_EN
+    words = [at for at, _, cats in view.hits if "completed" in cats]
     awaited = [at for at, _, cats in view.hits if "awaited" in cats]
-    undone = set()
-    for at, _, cats in view.hits:
-        if "completed" not in cats:
-            continue
-        before = view.text[max(view.sentence.start, at - 40) : at]
-        if (not korean and _UNDONE_EN.search(before)) or any(
-            joint.search(view.text, min(at, other), max(at, other)) is None for other in awaited
-        ):
-            undone.add(at)
-    return frozenset(undone)
+    if not korean:
+        start = view.sentence.start
+        awaited += [at for at in words if _UNDONE_EN.search(view.text, max(start, at - 40), at)]
+    return frozenset(
+        at
+        for at in words
+        if any(joint.search(view.text, min(at, other), max(at, other)) is None for other in awaited)
+    )
 
 
-def _done(view: _View) -> frozenset[str]:
-    """The sentence's categories, without ``completed`` when each completion word is none."""
-    undone = _undone(view)
+def _done(view: _View, undone: frozenset[int]) -> frozenset[str]:
+    """The sentence's categories, without ``completed`` when each completion word is none
+    (``undone``: :func:`_undone`)."""
     if undone and all(at in undone for at, _, cats in view.hits if "completed" in cats):
         return view.categories - {"completed"}
     return view.categories
@@ -603,13 +602,16 @@ def _figure_statuses(view: _View, clauses: _Clauses | None, count: int) -> list[
     English, after it in Korean, else the other way, not across a contrast ("but", 지만) and not
     from a figure its own tensed verb does not share ("bought 10,000 H100s last year and has
     cancelled 20,000 B200s")."""
-    status = _status(_done(view))
+    undone = _undone(view)
+    status = _status(_done(view, undone))
     if clauses is None:
         return [status] * count
-    undone = _undone(view)
     owns: list[set[str]] = [set() for _ in range(count)]
     for at, _, cats in view.hits:
-        if cues := cats & (_STATUS_CUES - ({"completed"} if at in undone else set())):
+        cues = cats & _STATUS_CUES
+        if at in undone:  # "… and 20,000 B200s will be delivered": its clause's own status
+            cues = (cues - {"completed"}) | {"awaited"}
+        if cues:
             owns[clauses.owner(at)] |= cues
     if not any(owns):
         return [status] * count
@@ -912,7 +914,7 @@ def _relation_draft(
         products=_products(view) if kind == "supply" else (),
         timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
         scope=_scope(view),
-        status=_status(_done(view)),
+        status=_status(_done(view, _undone(view))),
         confidence=_confidence(resolved, view, ctx, False) - 0.1,
         sentence=view.sentence,
         rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",
