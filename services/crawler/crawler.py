@@ -247,8 +247,7 @@ class Crawler:
 
         def record() -> None:
             self.state.remember(canonical, source.name, "not_article", reason=reason)
-            if settled:
-                self.state.forget_parse_timeouts(settled)
+            self.state.forget_parse_timeouts(settled)
 
         await asyncio.to_thread(record)
         self.timed_out.difference_update(settled)
@@ -268,15 +267,13 @@ class Crawler:
         attempts = await asyncio.to_thread(
             self.state.parse_timed_out, canonical, source.name, reason, self.parse_attempts
         )
+        counted = attempts is not None and attempts < self.parse_attempts
+        (self.timed_out.add if counted else self.timed_out.discard)(stable_id(canonical))
         if attempts is None:
-            self.timed_out.discard(stable_id(canonical))
             detail = f"{reason} (settled meanwhile)"
-        elif attempts >= self.parse_attempts:
-            self.timed_out.discard(stable_id(canonical))
-            detail = f"{reason} ({attempts} of {self.parse_attempts}: given up)"
         else:
-            self.timed_out.add(stable_id(canonical))
-            detail = f"{reason} ({attempts} of {self.parse_attempts}: tried again when listed)"
+            outcome = "tried again when listed" if counted else "given up"
+            detail = f"{reason} ({attempts} of {self.parse_attempts}: {outcome})"
         return self._decide(Decision(link.url, source.name, "error", detail))
 
     def _listing_failed(self, exc: Exception) -> None:
@@ -505,8 +502,7 @@ class Crawler:
         def record() -> list[Claim]:
             self.state.remember_many(remembered)
             claims = self.state.claim_many(requests)
-            if settled:
-                self.state.forget_parse_timeouts(settled)
+            self.state.forget_parse_timeouts(settled)
             return claims
 
         claims = iter(await asyncio.to_thread(record))

@@ -267,6 +267,8 @@ class CrawlState:
 
     def forget_parse_timeouts(self, url_ids: Sequence[str]) -> None:
         """Drop the counts of URLs that were parsed, or given up for another reason."""
+        if not url_ids:
+            return
         with transaction(self._factory) as session:
             for chunk in _chunks(list(url_ids)):
                 session.execute(delete(TIMEOUTS).where(TIMEOUTS.c.id.in_(chunk)))
