@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import MemoryBus
 from services.core.db import transaction
 from services.core.errors import MessageError
-from services.core.models import ChangeV1, Evidence, ExtractionV1, FactV1
+from services.core.models import ChangeV1, CommitmentState, Evidence, ExtractionV1, FactV1
 from services.store import queries, service
 from services.store.errors import InvalidExtraction
 from services.store.repository import Applied
@@ -349,9 +349,8 @@ async def test_a_withdrawn_increase_takes_the_ledger_back_to_the_figure_before_i
 def figures(changes: list[ChangeV1]) -> list[tuple[str, float | None, float | None]]:
     """Each change's kind and the figures before and after it, by kind."""
 
-    def value(state: object) -> float | None:
-        quantity = getattr(state, "quantity", None)
-        return None if quantity is None else quantity.value
+    def value(state: CommitmentState | None) -> float | None:
+        return state.quantity.value if state and state.quantity else None
 
     return sorted((c.kind, value(c.before), value(c.after)) for c in changes)
 
