@@ -9,7 +9,8 @@ A subscription filters on:
   that many percent; changes without a relative delta (new, retracted, conflict, withdrawn,
   a move from zero) are not filtered by size.
 
-A change with ``notify=False`` (a replay without ``--alerts``) reaches nobody.
+A change with ``notify=False`` (a replay without ``--alerts``, a live reaffirmation, the first
+version of a known commitment's history derived again after a re-extraction) reaches nobody.
 """
 
 from __future__ import annotations

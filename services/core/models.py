@@ -204,7 +204,11 @@ class ChangeV1(Contract):
     effective_at: AwareDatetime = Field(description="Publication time of the causing article")
     recorded_at: AwareDatetime = Field(description="When the ledger learned it")
     replay_id: str | None = Field(default=None, description="Set when caused by a replay")
-    notify: bool = Field(default=True, description="False for replays without --alerts")
+    notify: bool = Field(
+        default=True,
+        description="False for replays without --alerts, live reaffirmations, and the first"
+        " version of a known commitment's history derived again after a re-extraction",
+    )
 
     @model_validator(mode="after")
     def _state_after(self) -> ChangeV1:

@@ -136,6 +136,17 @@ class Emitted:
     key: str
     version: Version | Withdrawal
     parties: Parties
+    rederived: bool = False
+    """Whether it comes from the history of a commitment the ledger held, derived again after a
+    re-extraction: the ``new`` version such a history begins with re-reads an article analysts
+    were told of already."""
+
+    @property
+    def news(self) -> bool:
+        """Whether it tells anyone something: not the ``new`` version a re-derived history
+        begins with (the versions after it and a withdrawal say what changed).  A late article
+        older than a history is news: nobody was told of it."""
+        return not (self.rederived and self.version.kind == "new")
 
 
 Cut = tuple[datetime, str]
@@ -412,7 +423,8 @@ class _Writer:
             self.version_rows += _version_rows(key, 0, history, recorded, self.now)
             if added := new_versions(recorded, history):
                 parties = Parties.of(latest.fact)
-                self.emitted += [Emitted(key, v, parties) for v in added]
+                rederived = row is not None
+                self.emitted += [Emitted(key, v, parties, rederived) for v in added]
             self.commitment_rows.append(
                 _commitment_row(
                     key,

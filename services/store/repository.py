@@ -326,7 +326,7 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
         effective_at=version.observation.effective_at,
         recorded_at=now,
         replay_id=replay.replay_id,
-        notify=replay.notify(version.kind),
+        notify=replay.notify(version.kind) and emitted.news,
     )
 
 

@@ -382,6 +382,52 @@ async def test_a_figure_read_again_as_the_one_before_it_withdraws_the_increase(
     assert gone.notify
 
 
+async def test_the_only_article_read_again_differently_is_told_as_a_withdrawal_alone(
+    ledger: LedgerHarness,
+) -> None:
+    """The re-derived history begins with its own first sighting, which is no news to analysts
+    told of the commitment already: the withdrawal says what the ledger now holds."""
+    news = article("oct")
+    await ledger.deliver(extraction(news, fact(50_000), version="1.0.0"))
+    changes = await ledger.deliver(extraction(news, fact(55_000), version="1.1.0"))
+    assert figures(changes) == [("new", None, 55_000), ("withdrawn", 50_000, 55_000)]
+    assert [(c.kind, c.notify) for c in changes] == [("new", False), ("withdrawn", True)]
+    assert [v.kind for v in ledger.history(SAMSUNG_GPU)] == ["new"]
+
+
+async def test_a_late_older_article_is_told_as_the_history_s_new_first_sighting(
+    ledger: LedgerHarness,
+) -> None:
+    """Unlike a re-read article, a late one is news: nobody was told of it."""
+    await ledger.deliver(extraction(article("nov", OCT_30 + timedelta(days=40)), fact(50_000)))
+    late = await ledger.deliver(extraction(article("oct", source="b"), fact(40_000)))
+    assert [(c.kind, c.notify) for c in late] == [("new", True), ("increased", True)]
+
+
+async def test_a_re_extraction_that_loses_the_first_article_tells_nothing_new(
+    ledger: LedgerHarness,
+) -> None:
+    """The ledger still holds the figure it reported: the history's new start is logged only."""
+    first = article("oct")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    later = article("dec", OCT_30 + timedelta(days=60), source="reuters", lang="en")
+    await ledger.deliver(extraction(later, fact(60_000)))
+    changes = await ledger.deliver(extraction(first, version="1.1.0"))
+    assert [(c.kind, c.notify) for c in changes] == [("new", False)]
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 60_000
+
+
+async def test_a_commitment_withdrawn_to_nothing_and_read_again_is_new_again(
+    ledger: LedgerHarness,
+) -> None:
+    news = article("apec")
+    await ledger.deliver(extraction(news, fact(50_000), version="1.0.0"))
+    await ledger.deliver(extraction(news, version="1.1.0"))
+    [again] = await ledger.deliver(extraction(news, fact(50_000), version="1.2.0"))
+    assert (again.kind, again.notify) == ("new", True)
+
+
 async def test_a_withdrawn_reaffirmation_says_nothing(ledger: LedgerHarness) -> None:
     """Nobody was told of it, and the ledger holds the same figure."""
     await ledger.deliver(extraction(article("a", source="a"), fact(50_000)))
