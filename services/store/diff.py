@@ -25,9 +25,9 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 
 A history derived again after a re-extraction can lose versions: the facts they came from are
 no longer read.  When the version the ledger reported last is gone and the history now ends at
-another state, which no new version moves to from the one reported, :func:`withdrawal` is the
-change that says so (``withdrawn``, from the state reported to the one the history ends at, or
-to nothing); it is a change, not a version.
+another state (or the same one, no longer disputed), which no new version moves to from the one
+reported, :func:`withdrawal` is the change that says so (``withdrawn``, from the state reported
+to the one the history ends at, or to nothing); it is a change, not a version.
 
 Facts describe commitments partially: a field a fact leaves unstated (no model, a vague
 quantity) keeps the predecessor's value.  Text that differs only by language (the quantity as
@@ -229,17 +229,23 @@ def withdrawal(
 ) -> Withdrawal | None:
     """The withdrawal of ``lost``, the last version of a history of ``known`` ids, from the
     history derived again (``history``): None when ``lost`` is still in it, when the new history
-    ends at a state that asserts what ``lost`` did, or at a new version that moves from that
-    state (that version is the change).  Otherwise the ledger no longer holds what it reported:
-    the withdrawal goes from ``lost``'s state to the one the history ends at (None: empty).  Its
-    evidence and time are ``lost``'s: the reading withdrawn."""
+    ends where ``lost`` did (:func:`held`: the same state, the same figures disputed), or at a
+    new version that moves from that state or to it (that version is the change).  Otherwise
+    the ledger no longer holds what it reported: the withdrawal goes from ``lost``'s state to
+    the one the history ends at (None: empty).  Its evidence and time are ``lost``'s: the
+    reading withdrawn."""
     if any(v.id == lost.id for v in history):
         return None
     reported = essence(lost.after)
     now = history[-1] if history else None
     if now is not None and (
-        essence(now.after) == reported
-        or (now.id not in known and now.before is not None and essence(now.before) == reported)
+        held(now) == held(lost)
+        or (
+            now.id not in known
+            # its first version is not told (``services.store.commitments.Emitted.news``)
+            and now.before is not None
+            and reported in (essence(now.before), essence(now.after))
+        )
     ):
         return None
     return Withdrawal(
@@ -248,6 +254,15 @@ def withdrawal(
         before=lost.after,
         after=now.after if now else None,
         place=max(v.observation.order for v in (lost, *history)),
+    )
+
+
+def held(version: Version) -> tuple[object, ...]:
+    """What the ledger holds after ``version``: its state, and the figures it keeps disputed (a
+    dispute whose other claim is no longer read has ended, which analysts told of it hear)."""
+    return (
+        essence(version.after),
+        frozenset((magnitude(c.quantity), c.quantity.qualifier) for c in version.disputed),
     )
 
 

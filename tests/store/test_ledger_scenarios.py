@@ -418,6 +418,25 @@ async def test_a_re_extraction_that_loses_the_first_article_tells_nothing_new(
     assert row.state.quantity is not None and row.state.quantity.value == 60_000
 
 
+async def test_a_re_extraction_that_drops_one_side_of_a_dispute_withdraws_the_conflict(
+    ledger: LedgerHarness,
+) -> None:
+    """The ledger told of 60,000 disputed by 50,000; with the 50,000 no longer read it holds
+    60,000 alone, and the withdrawal of the conflict says so."""
+    first = article("a", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    [conflict] = await ledger.deliver(said("b", 5, "b", 60_000))
+    assert conflict.kind == "conflict"
+    changes = await ledger.deliver(extraction(first, version="1.1.0"))
+    assert [(c.kind, c.notify) for c in changes] == [("new", False), ("withdrawn", True)]
+    assert figures(changes)[1] == ("withdrawn", 60_000, 60_000)
+    [row] = ledger.ledger()
+    assert row.disputed == [] and row.last_kind == "new"
+    # another figure a day later disputes the one left
+    later = await ledger.deliver(said("c", 6, "c", 70_000))
+    assert figures(later) == [("conflict", 60_000, 70_000)]
+
+
 async def test_a_commitment_withdrawn_to_nothing_and_read_again_is_new_again(
     ledger: LedgerHarness,
 ) -> None:
