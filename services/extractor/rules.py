@@ -501,12 +501,13 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 
 _UNDONE_EN: Final = re.compile(
     r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+(?:been\s+)?|be\s+)?"
-    r"|\bbe\s+|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
+    r"|\bbe\s+|\bbeing\s+|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
     re.IGNORECASE,
 )
-"""What, written just before an English completion word, makes it one still to come or denied:
-"will be delivered", "is set to come online", "would have been deployed", "hasn't gone live",
-"have not yet been delivered" (a cue of its own may have taken the "to": "expected to")."""
+"""What, written just before an English completion word, makes it one still to come, under way
+or denied: "will be delivered", "is set to come online", "would have been deployed", "are being
+delivered", "hasn't gone live", "have not yet been delivered" (a cue of its own may have taken
+the "to": "expected to")."""
 
 
 def _undone(view: _View) -> frozenset[int]:
@@ -661,13 +662,44 @@ def _quantity_type(
                 m.vendor or (m.role in ("with", "from") and _is_vendor_org(view, m))
                 for g in view.groups for m in g.members
             )
-            return "gpu_commitment" if seller or "acquire" in cats else "supply"
+            taken = seller or "acquire" in cats or _passive_supply(view)
+            return "gpu_commitment" if taken else "supply"
         return "supply" if vendor and has_recipient else "gpu_commitment"
     if cats & _INVESTING:
         return "investment"
     if "supply" in cats:
         return "supply"
     return None
+
+
+_PASSIVE_EN: Final = re.compile(
+    r"\b(?:be|been|being|is|are|was|were)\s+(?:[a-z]+ly\s+)?$", re.IGNORECASE
+)
+"""What, written just before an English supply word, makes it passive: "were delivered", "are
+due to be shipped", "have been successfully supplied"."""
+
+
+def _passive_supply(view: _View) -> bool:
+    """Whether every supply word of an English sentence is passive ("Microsoft said 20,000
+    B200s were delivered to its data center"): where nobody is named as selling or receiving,
+    its subject is the one the GPUs came to, not their seller."""
+    if _is_korean(view):
+        return False
+    start = view.sentence.start
+    words = view.hits_of(frozenset({"supply"}))
+    return bool(words) and all(
+        _PASSIVE_EN.search(view.text, max(start, at - 30), at) for at, _ in words
+    )
+
+
+def _came_to(view: _View, member: Mention) -> bool:
+    """Whether the sentence's supply words tell of goods that came to ``member``: they are
+    passive, ``member`` sells no GPUs and nobody else is named to receive them."""
+    return (
+        _passive_supply(view)
+        and not _is_vendor_org(view, member)
+        and not any(m.role == "to" for g in view.groups for m in g.members)
+    )
 
 
 def _is_vendor_org(view: _View, mention: Mention) -> bool:
@@ -962,7 +994,7 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         if resolved.group is not None and len(members) == 1 and len(resolved.group.members) > 2:
             members = resolved.group.members  # "삼성·SK·현대차는 엔비디아와 협력한다"
         for member in members:
-            if (kind, member.org_id) in done:
+            if (kind, member.org_id) in done or (kind == "supply" and _came_to(view, member)):
                 continue
             counterparty = _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, _relation_model(view, kind)

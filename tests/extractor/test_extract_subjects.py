@@ -126,3 +126,16 @@ def test_mixed_scripts_in_one_sentence() -> None:
     facts = extract("Samsung Electronics는 NVIDIA에 HBM3E를 공급한다.")
     assert _summary(facts) == [("supply", "samsung-electronics", "nvidia", None)]
     assert facts[0].products == ("HBM3E",)
+
+
+def test_a_passive_delivery_with_nobody_named_to_sell_or_receive_came_to_its_subject() -> None:
+    facts = extract("Microsoft said 20,000 B200s were delivered to its Iowa data center in May.")
+    assert _summary(facts) == [("gpu_commitment", "microsoft", "nvidia", 20000)]
+    assert facts[0].status == "completed"
+
+
+def test_a_passive_delivery_to_a_named_recipient_stays_the_subject_s_supply() -> None:
+    assert _summary(extract("Nvidia said 10,000 GPUs were delivered to Microsoft.")) == [
+        ("supply", "nvidia", "microsoft", 10000)
+    ]
+    assert _summary(extract("Microsoft said B200s were delivered to its data center.")) == []
