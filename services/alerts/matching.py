@@ -9,8 +9,9 @@ A subscription filters on:
   that many percent; changes without a relative delta (new, retracted, conflict, withdrawn,
   a move from zero) are not filtered by size.
 
-A change with ``notify=False`` (a replay without ``--alerts``, a live reaffirmation, the first
-version of a known commitment's history derived again after a re-extraction) reaches nobody.
+A change with ``notify=False`` (a replay without ``--alerts``, a live reaffirmation, a history's
+first version derived again after a re-extraction from an article it held before) reaches
+nobody.
 """
 
 from __future__ import annotations

@@ -206,8 +206,8 @@ class ChangeV1(Contract):
     replay_id: str | None = Field(default=None, description="Set when caused by a replay")
     notify: bool = Field(
         default=True,
-        description="False for replays without --alerts, live reaffirmations, and the first"
-        " version of a known commitment's history derived again after a re-extraction",
+        description="False for replays without --alerts, live reaffirmations, and a history's"
+        " first version derived again after a re-extraction from an article it held before",
     )
 
     @model_validator(mode="after")

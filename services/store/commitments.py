@@ -136,17 +136,17 @@ class Emitted:
     key: str
     version: Version | Withdrawal
     parties: Parties
-    rederived: bool = False
-    """Whether it comes from the history of a commitment the ledger held, derived again after a
-    re-extraction: the ``new`` version such a history begins with re-reads an article analysts
-    were told of already."""
+    retold: bool = False
+    """Whether its article was in the history the ledger held of the commitment, now derived
+    again after a re-extraction: the ``new`` version such a history begins with then re-reads
+    an article analysts were told of."""
 
     @property
     def news(self) -> bool:
-        """Whether it tells anyone something: not the ``new`` version a re-derived history
-        begins with (the versions after it and a withdrawal say what changed).  A late article
-        older than a history is news: nobody was told of it."""
-        return not (self.rederived and self.version.kind == "new")
+        """Whether it tells anyone something: not a ``new`` version that re-reads an article
+        analysts were told of (the versions after it and a withdrawal say what changed).  An
+        article the history did not hold — a late one older than it — is news."""
+        return not (self.retold and self.version.kind == "new")
 
 
 Cut = tuple[datetime, str]
@@ -407,8 +407,14 @@ class _Writer:
         seen = _observations(session, among(session, _FACTS.c.key, keys))
         lost = _versions(session, [row.last_version_id for row in rows.values() if row])
         of_keys = among(session, _VERSIONS.c.key, keys)
-        known = select(_VERSIONS.c.id, _VERSIONS.c.recorded_at).where(of_keys)
-        recorded = {version_id: at for version_id, at in session.execute(known)}
+        known = select(
+            _VERSIONS.c.id, _VERSIONS.c.recorded_at, _VERSIONS.c.key, _VERSIONS.c.article_id
+        ).where(of_keys)
+        recorded: dict[str, datetime] = {}
+        told: defaultdict[str, set[str]] = defaultdict(set)
+        for version_id, at, of_key, article_id in session.execute(known):
+            recorded[version_id] = at
+            told[of_key].add(article_id)
         session.execute(delete(_VERSIONS).where(of_keys))
         for key, row in rows.items():
             history, head = extend_history(key, None, (s.observation for s in seen[key]), window)
@@ -423,8 +429,10 @@ class _Writer:
             self.version_rows += _version_rows(key, 0, history, recorded, self.now)
             if added := new_versions(recorded, history):
                 parties = Parties.of(latest.fact)
-                rederived = row is not None
-                self.emitted += [Emitted(key, v, parties, rederived) for v in added]
+                self.emitted += [
+                    Emitted(key, v, parties, v.observation.article_id in told[key])
+                    for v in added
+                ]
             self.commitment_rows.append(
                 _commitment_row(
                     key,

@@ -228,21 +228,23 @@ def withdrawal(
     lost: Version, known: Container[str], history: Sequence[Version]
 ) -> Withdrawal | None:
     """The withdrawal of ``lost``, the last version of a history of ``known`` ids, from the
-    history derived again (``history``): None when ``lost`` is still in it, when the new history
-    ends where ``lost`` did (:func:`held`: the same state, the same figures disputed), or at a
-    new version that moves from that state or to it (that version is the change).  Otherwise
+    history derived again (``history``): None when ``lost`` is still in it with versions after
+    it or as it was (:func:`held`: the same state, the same figures disputed), when the new
+    history ends where ``lost`` did, or at a new version that moves from that state or to it
+    and tells so (that version is the change: not a first version or a reaffirmation).  Otherwise
     the ledger no longer holds what it reported: the withdrawal goes from ``lost``'s state to
     the one the history ends at (None: empty).  Its evidence and time are ``lost``'s: the
     reading withdrawn."""
-    if any(v.id == lost.id for v in history):
-        return None
-    reported = essence(lost.after)
     now = history[-1] if history else None
+    kept = next((v for v in history if v.id == lost.id), None)
+    if kept is not None and (kept is not now or held(kept) == held(lost)):
+        return None  # still held as it was, or versions after it tell what changed
+    reported = essence(lost.after)
     if now is not None and (
         held(now) == held(lost)
         or (
             now.id not in known
-            # its first version is not told (``services.store.commitments.Emitted.news``)
+            and now.kind not in _UNTOLD
             and now.before is not None
             and reported in (essence(now.before), essence(now.after))
         )
@@ -255,6 +257,12 @@ def withdrawal(
         after=now.after if now else None,
         place=max(v.observation.order for v in (lost, *history)),
     )
+
+
+_UNTOLD: tuple[ChangeKind, ...] = ("new", "reaffirmed")
+"""Kinds of a version that does not tell analysts what became of the state reported: a
+reaffirmation notifies nobody, and the first version of a history derived again re-reads an
+article they were told of (``services.store.commitments.Emitted.news``)."""
 
 
 def held(version: Version) -> tuple[object, ...]:

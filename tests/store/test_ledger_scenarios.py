@@ -437,6 +437,68 @@ async def test_a_re_extraction_that_drops_one_side_of_a_dispute_withdraws_the_co
     assert figures(later) == [("conflict", 60_000, 70_000)]
 
 
+def told(changes: list[ChangeV1]) -> list[tuple[str, bool]]:
+    return [(c.kind, c.notify) for c in changes]
+
+
+async def test_a_dispute_ended_under_a_reaffirmation_is_withdrawn(ledger: LedgerHarness) -> None:
+    """The version the ledger reported last keeps its id (ids leave the claims out) but no
+    longer holds the dispute it was reported with."""
+    first = article("a", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("b", 5, "b", 60_000))
+    [reaffirmed] = await ledger.deliver(said("c", 6, "c", 60_000))
+    assert reaffirmed.kind == "reaffirmed"
+    changes = await ledger.deliver(extraction(first, version="1.1.0"))
+    assert told(changes) == [("new", False), ("withdrawn", True)]
+    [row] = ledger.ledger()
+    assert row.disputed == []
+
+
+async def test_one_of_two_disputed_figures_no_longer_read_is_withdrawn(
+    ledger: LedgerHarness,
+) -> None:
+    first = article("a", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("b", 5, "b", 60_000))
+    [second] = await ledger.deliver(said("c", 6, "c", 70_000))
+    assert second.kind == "conflict"
+    changes = await ledger.deliver(extraction(first, version="1.1.0"))
+    assert [c.kind for c in changes if c.notify] == ["withdrawn"]
+    [row] = ledger.ledger()
+    assert [c.quantity.value for c in row.disputed] == [60_000]
+
+
+async def test_the_other_side_of_a_dispute_read_again_as_the_figure_reported_is_withdrawn(
+    ledger: LedgerHarness,
+) -> None:
+    """A reaffirmation notifies nobody: it cannot be the change that ends the dispute."""
+    first = article("a", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("b", 5, "b", 60_000))
+    changes = await ledger.deliver(extraction(first, fact(60_000), version="1.1.0"))
+    assert told(changes) == [("new", False), ("reaffirmed", False), ("withdrawn", True)]
+    [row] = ledger.ledger()
+    assert row.disputed == []
+
+
+async def test_a_late_article_is_news_whatever_batch_a_re_extraction_of_its_key_comes_in(
+    ledger: LedgerHarness,
+) -> None:
+    async def run(together: bool) -> list[tuple[str, bool]]:
+        ledger.wipe()
+        await ledger.deliver(said("b", 10, "b", 60_000))
+        later = article("a", OCT_30 + timedelta(days=50), source="a")
+        await ledger.deliver(extraction(later, fact(70_000), version="1.0.0"))
+        again = extraction(later, fact(70_000), version="1.1.0")  # the same reading
+        late = said("c", -40, "c", 50_000)  # nobody was told of it
+        if together:
+            return told(await ledger.deliver(again, late))
+        return told(await ledger.deliver(again) + await ledger.deliver(late))
+
+    assert await run(False) == await run(True) == [("new", True), ("increased", True)]
+
+
 async def test_a_commitment_withdrawn_to_nothing_and_read_again_is_new_again(
     ledger: LedgerHarness,
 ) -> None:
