@@ -501,7 +501,8 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 
 _UNDONE_EN: Final = re.compile(
     r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+(?:been\s+)?|be\s+)?"
-    r"|\bbe\s+|\bbeing\s+|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
+    r"|\bbe\s+|\b(?:is|are|was|were)\s+being\s+"
+    r"|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
     re.IGNORECASE,
 )
 """What, written just before an English completion word, makes it one still to come, under way
@@ -658,11 +659,7 @@ def _quantity_type(
         if "supply" in cats:
             if vendor or has_recipient:
                 return "supply"
-            seller = any(
-                m.vendor or (m.role in ("with", "from") and _is_vendor_org(view, m))
-                for g in view.groups for m in g.members
-            )
-            taken = seller or "acquire" in cats or _passive_supply(view)
+            taken = _seller_named(view) or "acquire" in cats or _passive(view, home=True)
             return "gpu_commitment" if taken else "supply"
         return "supply" if vendor and has_recipient else "gpu_commitment"
     if cats & _INVESTING:
@@ -677,26 +674,46 @@ _PASSIVE_EN: Final = re.compile(
 )
 """What, written just before an English supply word, makes it passive: "were delivered", "are
 due to be shipped", "have been successfully supplied"."""
+_TO_ITS_OWN_EN: Final = re.compile(
+    r"[a-z]*(?:\s+[\w-]+){0,3}?\s+(?:to|at|into)\s+(?:its|their|our)\s", re.IGNORECASE
+)
+"""What, written from an English supply word on, takes the goods to the subject's own place:
+"delivered to its Iowa data center", "shipped last month to their campus"."""
 
 
-def _passive_supply(view: _View) -> bool:
-    """Whether every supply word of an English sentence is passive ("Microsoft said 20,000
-    B200s were delivered to its data center"): where nobody is named as selling or receiving,
-    its subject is the one the GPUs came to, not their seller."""
+def _seller_named(view: _View) -> bool:
+    """Whether a GPU maker is named as the seller: "Nvidia's chips", "from AMD"."""
+    return any(
+        m.vendor or (m.role in ("with", "from") and _is_vendor_org(view, m))
+        for g in view.groups for m in g.members
+    )  # fmt: skip
+
+
+def _passive(view: _View, *, home: bool = False) -> bool:
+    """Whether every supply word of an English sentence is passive ("were delivered", "are due
+    to be shipped") and, with ``home``, takes the goods to the subject's own place ("Microsoft
+    said 20,000 B200s were delivered to its data center": its subject is the one they came to,
+    where "Supermicro said 100,000 GPUs were shipped in the quarter" and "were supplied to
+    startups" are the subject's supply)."""
     if _is_korean(view):
         return False
-    start = view.sentence.start
+    start, end = view.sentence.start, view.sentence.end
     words = view.hits_of(frozenset({"supply"}))
     return bool(words) and all(
-        _PASSIVE_EN.search(view.text, max(start, at - 30), at) for at, _ in words
+        _PASSIVE_EN.search(view.text, max(start, at - 30), at)
+        and (not home or _TO_ITS_OWN_EN.match(view.text, at, end))
+        for at, _ in words
     )
 
 
 def _came_to(view: _View, member: Mention) -> bool:
     """Whether the sentence's supply words tell of goods that came to ``member``: they are
-    passive, ``member`` sells no GPUs and nobody else is named to receive them."""
+    passive and take the goods to its own place or name their seller ("the 30,000 MI355X it
+    ordered from AMD will be delivered"), ``member`` sells no GPUs and nobody else is named to
+    receive them."""
     return (
-        _passive_supply(view)
+        _passive(view)
+        and (_seller_named(view) or _passive(view, home=True))
         and not _is_vendor_org(view, member)
         and not any(m.role == "to" for g in view.groups for m in g.members)
     )
