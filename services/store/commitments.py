@@ -137,9 +137,9 @@ class Emitted:
     version: Version | Withdrawal
     parties: Parties
     retold: bool = False
-    """Whether its article was in the history the ledger held of the commitment, now derived
-    again after a re-extraction: the ``new`` version such a history begins with then re-reads
-    an article analysts were told of."""
+    """Whether its article was in the history the ledger held of the commitment (as a version or
+    a fact folded in), now derived again after a re-extraction: the ``new`` version such a
+    history begins with then re-reads an article analysts were told of."""
 
     @property
     def news(self) -> bool:
@@ -214,7 +214,10 @@ def recompute(
     }
     writer.retail(session, late, touched, window)
     writer.rederive(
-        session, {k: stored.get(k) for k in keys if k not in appendable and k not in late}, window
+        session,
+        {k: stored.get(k) for k in keys if k not in appendable and k not in late},
+        touched,
+        window,
     )
     insert_rows(session, StoreCommitmentVersion, writer.version_rows)
     if stored:
@@ -396,11 +399,17 @@ class _Writer:
             )
 
     def rederive(
-        self, session: Session, rows: Mapping[str, Row[Any] | None], window: timedelta
+        self,
+        session: Session,
+        rows: Mapping[str, Row[Any] | None],
+        touched: Touched,
+        window: timedelta,
     ) -> None:
         """Derive the whole history of each key of ``rows`` (its stored commitment, None for
         a key not stored) again; a last version lost without the ledger holding the same, or
-        a new version moving from it, is withdrawn (:func:`~services.store.diff.withdrawal`)."""
+        a new version telling the move, is withdrawn (:func:`~services.store.diff.withdrawal`).
+        The history held an article before when one of its versions came from it, or a fact of
+        it that this batch did not replace folded in (a repeat, a side of a dispute restated)."""
         if not rows:
             return
         keys = list(rows)
@@ -417,6 +426,11 @@ class _Writer:
             told[of_key].add(article_id)
         session.execute(delete(_VERSIONS).where(of_keys))
         for key, row in rows.items():
+            told[key] |= {
+                s.observation.article_id
+                for s in seen[key]
+                if s.observation.article_id not in touched.articles
+            }
             history, head = extend_history(key, None, (s.observation for s in seen[key]), window)
             gone = None
             if row is not None:

@@ -228,27 +228,14 @@ def withdrawal(
     lost: Version, known: Container[str], history: Sequence[Version]
 ) -> Withdrawal | None:
     """The withdrawal of ``lost``, the last version of a history of ``known`` ids, from the
-    history derived again (``history``): None when ``lost`` is still in it with versions after
-    it or as it was (:func:`held`: the same state, the same figures disputed), when the new
-    history ends where ``lost`` did, or at a new version that moves from that state or to it
-    and tells so (that version is the change: not a first version or a reaffirmation).  Otherwise
-    the ledger no longer holds what it reported: the withdrawal goes from ``lost``'s state to
-    the one the history ends at (None: empty).  Its evidence and time are ``lost``'s: the
-    reading withdrawn."""
+    history derived again (``history``): None when the new history ends where ``lost`` did
+    (:func:`held`: the same state, the same figures disputed), or where new versions of it
+    that tell analysts (not a first version or a reaffirmation) take them from the state
+    reported (those versions are the change).  Otherwise the ledger no longer holds what
+    it reported: the withdrawal goes from ``lost``'s state to the one the history ends at (None:
+    empty).  Its evidence and time are ``lost``'s: the reading withdrawn."""
     now = history[-1] if history else None
-    kept = next((v for v in history if v.id == lost.id), None)
-    if kept is not None and (kept is not now or held(kept) == held(lost)):
-        return None  # still held as it was, or versions after it tell what changed
-    reported = essence(lost.after)
-    if now is not None and (
-        held(now) == held(lost)
-        or (
-            now.id not in known
-            and now.kind not in _UNTOLD
-            and now.before is not None
-            and reported in (essence(now.before), essence(now.after))
-        )
-    ):
+    if now is not None and (held(now) == held(lost) or _followed(lost, known, history, now)):
         return None
     return Withdrawal(
         id=stable_id("withdrawn", lost.id, now.id if now else ""),
@@ -259,10 +246,26 @@ def withdrawal(
     )
 
 
+def _followed(
+    lost: Version, known: Container[str], history: Sequence[Version], now: Version
+) -> bool:
+    """Whether the new versions of ``history`` that tell analysts take them from the state
+    ``lost`` reported to where the history ends (``now``): each one from the state the one
+    before it left or to it, the last one holding what ``now`` holds."""
+    at, last = essence(lost.after), None
+    for version in history:
+        if version.id in known or version.kind in _UNTOLD or version.before is None:
+            continue
+        if at in (essence(version.before), essence(version.after)):
+            at, last = essence(version.after), version
+    return last is not None and held(last) == held(now)
+
+
 _UNTOLD: tuple[ChangeKind, ...] = ("new", "reaffirmed")
-"""Kinds of a version that does not tell analysts what became of the state reported: a
-reaffirmation notifies nobody, and the first version of a history derived again re-reads an
-article they were told of (``services.store.commitments.Emitted.news``)."""
+"""Kinds of a version that does not tell analysts what became of the state reported: a live
+reaffirmation notifies nobody (a replay with alerts tells it, and the withdrawal too), and the
+first version of a history derived again re-reads an article they were told of
+(``services.store.commitments.Emitted.news``)."""
 
 
 def held(version: Version) -> tuple[object, ...]:

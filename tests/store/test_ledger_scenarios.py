@@ -499,6 +499,64 @@ async def test_a_late_article_is_news_whatever_batch_a_re_extraction_of_its_key_
     assert await run(False) == await run(True) == [("new", True), ("increased", True)]
 
 
+async def test_a_repeat_that_becomes_the_first_version_is_no_news(ledger: LedgerHarness) -> None:
+    """The history held the repeat as a fact folded in, not as a version of its own."""
+    first = article("a0", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    assert await ledger.deliver(said("a1", 1, "a", 50_000)) == []
+    assert told(await ledger.deliver(extraction(first, version="1.1.0"))) == [("new", False)]
+
+
+async def test_re_extractions_of_both_sides_of_a_dispute_tell_the_same_in_one_batch_or_two(
+    ledger: LedgerHarness,
+) -> None:
+    async def run(together: bool) -> list[tuple[str, bool]]:
+        ledger.wipe()
+        a, b = article("a", source="a"), article("b", OCT_30 + timedelta(days=5), source="b")
+        await ledger.deliver(extraction(a, fact(50_000), version="1.0.0"))
+        await ledger.deliver(extraction(b, fact(60_000), version="1.0.0"))
+        assert await ledger.deliver(said("a6", 6, "a", 50_000)) == []  # a restates its side
+        x, y = extraction(a, version="1.1.0"), extraction(b, version="1.1.0")
+        if together:
+            return told(await ledger.deliver(x, y))
+        return told(await ledger.deliver(x) + await ledger.deliver(y))
+
+    for together in (False, True):
+        assert ("new", True) not in await run(together)
+
+
+async def test_a_conflict_that_tells_where_the_ledger_stands_needs_no_withdrawal(
+    ledger: LedgerHarness,
+) -> None:
+    """Whether an untold reaffirmation followed the conflict reported makes no difference."""
+
+    async def run(with_reaffirmation: bool) -> list[tuple[str, bool]]:
+        ledger.wipe()
+        first = article("a", source="a")
+        await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+        await ledger.deliver(said("b", 5, "b", 60_000))
+        if with_reaffirmation:
+            [again] = await ledger.deliver(said("c", 6, "c", 60_000))
+            assert (again.kind, again.notify) == ("reaffirmed", False)
+        return told(await ledger.deliver(extraction(first, fact(40_000), version="1.1.0")))
+
+    assert await run(False) == await run(True) == [("new", False), ("conflict", True)]
+
+
+async def test_a_restated_side_read_again_as_the_figure_reported_withdraws_the_conflict(
+    ledger: LedgerHarness,
+) -> None:
+    first = article("a", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("b", 5, "b", 60_000))
+    restated = article("a6", OCT_30 + timedelta(days=6), source="a")
+    assert await ledger.deliver(extraction(restated, fact(50_000), version="1.0.0")) == []
+    changes = await ledger.deliver(extraction(restated, fact(60_000), version="1.1.0"))
+    assert [c.kind for c in changes if c.notify] == ["withdrawn"]
+    [row] = ledger.ledger()
+    assert row.disputed == []
+
+
 async def test_a_commitment_withdrawn_to_nothing_and_read_again_is_new_again(
     ledger: LedgerHarness,
 ) -> None:
