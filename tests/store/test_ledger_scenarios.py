@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import MemoryBus
 from services.core.db import transaction
 from services.core.errors import MessageError
-from services.core.models import ChangeV1, CommitmentState, Evidence, ExtractionV1, FactV1
+from services.core.models import (
+    ArticleV1,
+    ChangeV1,
+    CommitmentState,
+    Evidence,
+    ExtractionV1,
+    FactV1,
+)
 from services.store import queries, service
 from services.store.errors import InvalidExtraction
 from services.store.repository import Applied
@@ -355,6 +362,19 @@ def figures(changes: list[ChangeV1]) -> list[tuple[str, float | None, float | No
     return sorted((c.kind, value(c.before), value(c.after)) for c in changes)
 
 
+def told(changes: list[ChangeV1]) -> list[tuple[str, bool]]:
+    return [(c.kind, c.notify) for c in changes]
+
+
+async def a_dispute(ledger: LedgerHarness) -> ArticleV1:
+    """Source a's 50,000, then source b's 60,000 five days later (a conflict): a's article."""
+    first = article("a", source="a")
+    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+    [conflict] = await ledger.deliver(said("b", 5, "b", 60_000))
+    assert conflict.kind == "conflict"
+    return first
+
+
 async def test_a_figure_read_again_differently_says_what_it_was_reported_as(
     ledger: LedgerHarness,
 ) -> None:
@@ -423,10 +443,7 @@ async def test_a_re_extraction_that_drops_one_side_of_a_dispute_withdraws_the_co
 ) -> None:
     """The ledger told of 60,000 disputed by 50,000; with the 50,000 no longer read it holds
     60,000 alone, and the withdrawal of the conflict says so."""
-    first = article("a", source="a")
-    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
-    [conflict] = await ledger.deliver(said("b", 5, "b", 60_000))
-    assert conflict.kind == "conflict"
+    first = await a_dispute(ledger)
     changes = await ledger.deliver(extraction(first, version="1.1.0"))
     assert [(c.kind, c.notify) for c in changes] == [("new", False), ("withdrawn", True)]
     assert figures(changes)[1] == ("withdrawn", 60_000, 60_000)
@@ -437,16 +454,10 @@ async def test_a_re_extraction_that_drops_one_side_of_a_dispute_withdraws_the_co
     assert figures(later) == [("conflict", 60_000, 70_000)]
 
 
-def told(changes: list[ChangeV1]) -> list[tuple[str, bool]]:
-    return [(c.kind, c.notify) for c in changes]
-
-
 async def test_a_dispute_ended_under_a_reaffirmation_is_withdrawn(ledger: LedgerHarness) -> None:
     """The version the ledger reported last keeps its id (ids leave the claims out) but no
     longer holds the dispute it was reported with."""
-    first = article("a", source="a")
-    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
-    await ledger.deliver(said("b", 5, "b", 60_000))
+    first = await a_dispute(ledger)
     [reaffirmed] = await ledger.deliver(said("c", 6, "c", 60_000))
     assert reaffirmed.kind == "reaffirmed"
     changes = await ledger.deliver(extraction(first, version="1.1.0"))
@@ -458,9 +469,7 @@ async def test_a_dispute_ended_under_a_reaffirmation_is_withdrawn(ledger: Ledger
 async def test_one_of_two_disputed_figures_no_longer_read_is_withdrawn(
     ledger: LedgerHarness,
 ) -> None:
-    first = article("a", source="a")
-    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
-    await ledger.deliver(said("b", 5, "b", 60_000))
+    first = await a_dispute(ledger)
     [second] = await ledger.deliver(said("c", 6, "c", 70_000))
     assert second.kind == "conflict"
     changes = await ledger.deliver(extraction(first, version="1.1.0"))
@@ -473,9 +482,7 @@ async def test_the_other_side_of_a_dispute_read_again_as_the_figure_reported_is_
     ledger: LedgerHarness,
 ) -> None:
     """A reaffirmation notifies nobody: it cannot be the change that ends the dispute."""
-    first = article("a", source="a")
-    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
-    await ledger.deliver(said("b", 5, "b", 60_000))
+    first = await a_dispute(ledger)
     changes = await ledger.deliver(extraction(first, fact(60_000), version="1.1.0"))
     assert told(changes) == [("new", False), ("reaffirmed", False), ("withdrawn", True)]
     [row] = ledger.ledger()
@@ -532,9 +539,7 @@ async def test_a_conflict_that_tells_where_the_ledger_stands_needs_no_withdrawal
 
     async def run(with_reaffirmation: bool) -> list[tuple[str, bool]]:
         ledger.wipe()
-        first = article("a", source="a")
-        await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
-        await ledger.deliver(said("b", 5, "b", 60_000))
+        first = await a_dispute(ledger)
         if with_reaffirmation:
             [again] = await ledger.deliver(said("c", 6, "c", 60_000))
             assert (again.kind, again.notify) == ("reaffirmed", False)
@@ -546,9 +551,7 @@ async def test_a_conflict_that_tells_where_the_ledger_stands_needs_no_withdrawal
 async def test_a_restated_side_read_again_as_the_figure_reported_withdraws_the_conflict(
     ledger: LedgerHarness,
 ) -> None:
-    first = article("a", source="a")
-    await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
-    await ledger.deliver(said("b", 5, "b", 60_000))
+    await a_dispute(ledger)
     restated = article("a6", OCT_30 + timedelta(days=6), source="a")
     assert await ledger.deliver(extraction(restated, fact(50_000), version="1.0.0")) == []
     changes = await ledger.deliver(extraction(restated, fact(60_000), version="1.1.0"))
