@@ -75,6 +75,9 @@ _PHRASE_END: Final = re.compile(
     r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$"
 )
 _RELATIVE: Final = re.compile(r",?\s(?:which|who)\s")
+_OBJECT_RELATIVE_EN: Final = re.compile(r"[\w.,-]*(?:\s+[\w-]+){0,4}?\s+(?:that|which)\s+$")
+"""The words from an English figure to the organisation that opens a relative clause about
+what it counts: "8,000 B200 GPUs that", "30,000 accelerators which"."""
 _WORD: Final = re.compile(r"[^\s,.;:]+")
 _NUMBER_LIST: Final = re.compile(
     r"(?:\s*(?:,|and|or|to|~|-|–)\s*\d[\d.,]*(?:\s?(?:thousand|million|[kKmM]))?)+", re.IGNORECASE
@@ -388,6 +391,13 @@ def _subject_group(view: _View, position: int, anchor: int) -> Group | None:
     after = [g for g in groups if g.role in ("topic", "subj") and g.start >= position]
     if after:
         return after[0]
+    buyers = [  # "the 8,000 B200 GPUs that Naver bought": the figure's own relative clause
+        g for g in groups
+        if g.role == "bare" and position <= g.start
+        and _OBJECT_RELATIVE_EN.match(view.text, position, g.start) is not None
+    ]  # fmt: skip
+    if buyers:
+        return buyers[0]
     by = [g for g in groups if g.role == "by"]
     if by:
         return by[0]

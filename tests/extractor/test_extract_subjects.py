@@ -139,3 +139,9 @@ def test_a_passive_delivery_to_a_named_recipient_stays_the_subject_s_supply() ->
         ("supply", "nvidia", "microsoft", 10000)
     ]
     assert _summary(extract("Microsoft said B200s were delivered to its data center.")) == []
+
+
+def test_an_organisation_opening_the_figure_s_relative_clause_is_its_subject() -> None:
+    facts = extract("The 8,000 B200 GPUs that Naver bought have been installed at its data center.")
+    assert _summary(facts) == [("gpu_commitment", "naver", "nvidia", 8000)]
+    assert facts[0].status == "completed"
