@@ -93,12 +93,14 @@ class Seen:
 
 @dataclass(frozen=True)
 class Touched:
-    """What a batch did to the facts: new ones by key, keys that lost some, and the articles
-    whose facts it replaced (every stored fact of theirs is one of ``added``)."""
+    """What a batch did to the facts: new ones by key, keys that lost some, the articles whose
+    facts it replaced (every stored fact of theirs is one of ``added``), and the (article, key)
+    pairs of the facts it replaced."""
 
     added: Mapping[str, Sequence[Seen]]
     lost: frozenset[str]
     articles: frozenset[str]
+    held: frozenset[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -409,7 +411,8 @@ class _Writer:
         a key not stored) again; a last version lost without the ledger holding the same, or
         a new version telling the move, is withdrawn (:func:`~services.store.diff.withdrawal`).
         The history held an article before when one of its versions came from it, or a fact of
-        it that this batch did not replace folded in (a repeat, a side of a dispute restated)."""
+        it folded in (a repeat, a side of a dispute restated), whether or not this batch
+        replaced that fact."""
         if not rows:
             return
         keys = list(rows)
@@ -430,6 +433,7 @@ class _Writer:
                 s.observation.article_id
                 for s in seen[key]
                 if s.observation.article_id not in touched.articles
+                or (s.observation.article_id, key) in touched.held
             }
             history, head = extend_history(key, None, (s.observation for s in seen[key]), window)
             gone = None

@@ -253,7 +253,8 @@ def _store_extractions(
     if any(article_id in old_keys for article_id in replaced):
         session.execute(delete(_FACTS).where(among(session, _FACTS.c.article_id, sorted(replaced))))
     insert_rows(session, StoreFact, rows)
-    return replays, Touched(added=added, lost=frozenset(lost), articles=frozenset(replaced))
+    held = frozenset((a, key) for a in replaced for key in old_keys.get(a, ()))
+    return replays, Touched(added, frozenset(lost), frozenset(replaced), held)
 
 
 def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:

@@ -514,6 +514,24 @@ async def test_a_repeat_that_becomes_the_first_version_is_no_news(ledger: Ledger
     assert told(await ledger.deliver(extraction(first, version="1.1.0"))) == [("new", False)]
 
 
+async def test_a_repeat_read_again_as_the_first_article_is_dropped_is_no_news_in_any_batch(
+    ledger: LedgerHarness,
+) -> None:
+    async def run(together: bool) -> list[tuple[str, bool]]:
+        ledger.wipe()
+        first = article("a0", source="a")
+        await ledger.deliver(extraction(first, fact(50_000), version="1.0.0"))
+        assert await ledger.deliver(said("a1", 1, "a", 50_000)) == []  # a repeat: no version
+        repeat = article("a1", OCT_30 + timedelta(days=1), source="a")
+        x = extraction(first, version="1.1.0")
+        y = extraction(repeat, fact(50_000), version="1.1.0")  # read the same again
+        if together:
+            return told(await ledger.deliver(x, y))
+        return told(await ledger.deliver(x) + await ledger.deliver(y))
+
+    assert await run(False) == await run(True) == [("new", False)]
+
+
 async def test_re_extractions_of_both_sides_of_a_dispute_tell_the_same_in_one_batch_or_two(
     ledger: LedgerHarness,
 ) -> None:
