@@ -75,9 +75,16 @@ _PHRASE_END: Final = re.compile(
     r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$"
 )
 _RELATIVE: Final = re.compile(r",?\s(?:which|who)\s")
-_OBJECT_RELATIVE_EN: Final = re.compile(r"[\w.,-]*(?:\s+[\w-]+){0,4}?\s+(?:that|which)\s+$")
+_OBJECT_RELATIVE_EN: Final = re.compile(r"[\w.,-]*(?:\s+[\w.,-]+){0,4}?\s+(?:that|which)\s+$")
 """The words from an English figure to the organisation that opens a relative clause about
-what it counts: "8,000 B200 GPUs that", "30,000 accelerators which"."""
+what it counts: "8,000 B200 GPUs that", "roughly 4,000 accelerators which"."""
+_CLAUSE_VERB_EN: Final = re.compile(
+    r"(?:\s+(?:has|have|had|will|would|is|are|was|were|already|recently|just|also|plans?\s+to"
+    r"|planned\s+to|intends?\s+to|aims?\s+to))*\s+",
+    re.IGNORECASE,
+)
+"""What may stand between the organisation of such a clause and its verb: "that Naver has
+already bought", "which Kakao plans to deploy"."""
 _WORD: Final = re.compile(r"[^\s,.;:]+")
 _NUMBER_LIST: Final = re.compile(
     r"(?:\s*(?:,|and|or|to|~|-|–)\s*\d[\d.,]*(?:\s?(?:thousand|million|[kKmM]))?)+", re.IGNORECASE
@@ -391,18 +398,30 @@ def _subject_group(view: _View, position: int, anchor: int) -> Group | None:
     after = [g for g in groups if g.role in ("topic", "subj") and g.start >= position]
     if after:
         return after[0]
+    by = [g for g in groups if g.role == "by"]
+    if by:
+        return by[0]
     buyers = [  # "the 8,000 B200 GPUs that Naver bought": the figure's own relative clause
         g for g in groups
         if g.role == "bare" and position <= g.start
         and _OBJECT_RELATIVE_EN.match(view.text, position, g.start) is not None
+        and _buys(view, g.end)
     ]  # fmt: skip
     if buyers:
         return buyers[0]
-    by = [g for g in groups if g.role == "by"]
-    if by:
-        return by[0]
     owners = [g for g in groups if g.role == "of" and g.start < position]  # 정부의 GPU 구매
     return owners[-1] if owners else None
+
+
+def _buys(view: _View, end: int) -> bool:
+    """Whether the English organisation ending at ``end`` is followed by a verb of obtaining or
+    deploying compute ("Naver bought", "Kakao plans to deploy"), not another organisation or a
+    speech verb ("that Naver said Samsung would buy", "Meta rival Google ordered")."""
+    verb = _CLAUSE_VERB_EN.match(view.text, end)
+    at = verb.end() if verb is not None else end
+    return not view.text.startswith("buil", at) and any(  # "GPUs that Supermicro built": made
+        a == at and "acquire" in cats for a, _, cats in view.hits
+    )
 
 
 def _anchor(view: _View, position: int) -> int:
@@ -511,7 +530,7 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 
 _UNDONE_EN: Final = re.compile(
     r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+(?:been\s+)?|be\s+)?"
-    r"|\bbe\s+|\b(?:is|are|was|were)\s+being\s+"
+    r"|\bbe\s+|(?<!after\s)(?<!since\s)(?<!upon\s)(?<!before\s)(?<!from\s)\bbeing\s+"
     r"|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
     re.IGNORECASE,
 )
@@ -669,7 +688,12 @@ def _quantity_type(
         if "supply" in cats:
             if vendor or has_recipient:
                 return "supply"
-            taken = _seller_named(view) or "acquire" in cats or _passive(view, home=True)
+            taken = (
+                "acquire" in cats
+                or _seller_named(view)
+                or (_passive(view) and _seller_named(view, ("with", "from", "by")))
+                or _passive(view, home=True)
+            )
             return "gpu_commitment" if taken else "supply"
         return "supply" if vendor and has_recipient else "gpu_commitment"
     if cats & _INVESTING:
@@ -685,16 +709,20 @@ _PASSIVE_EN: Final = re.compile(
 """What, written just before an English supply word, makes it passive: "were delivered", "are
 due to be shipped", "have been successfully supplied"."""
 _TO_ITS_OWN_EN: Final = re.compile(
-    r"[a-z]*(?:\s+[\w-]+){0,3}?\s+(?:to|at|into)\s+(?:its|their|our)\s", re.IGNORECASE
+    r"[a-z]*(?:\s+[\w-]+){0,3}?\s+(?:to|at|into)\s+(?:(?:its|their|our)\s+(?!(?:customer|client"
+    r"|partner|user|buyer|subsidiar|affiliate|rival)\w*\b)|(?:it|them|us)\b)",
+    re.IGNORECASE,
 )
 """What, written from an English supply word on, takes the goods to the subject's own place:
-"delivered to its Iowa data center", "shipped last month to their campus"."""
+"delivered to its Iowa data center", "shipped last month to their campus", "supplied to it"
+(not to its customers or partners)."""
 
 
-def _seller_named(view: _View) -> bool:
-    """Whether a GPU maker is named as the seller: "Nvidia's chips", "from AMD"."""
+def _seller_named(view: _View, roles: tuple[str, ...] = ("with", "from")) -> bool:
+    """Whether a GPU maker is named as the seller: "Nvidia's chips", "from AMD" (and, with
+    ``by`` among ``roles``, a passive's "by Nvidia")."""
     return any(
-        m.vendor or (m.role in ("with", "from") and _is_vendor_org(view, m))
+        m.vendor or (m.role in roles and _is_vendor_org(view, m))
         for g in view.groups for m in g.members
     )  # fmt: skip
 
@@ -723,7 +751,7 @@ def _came_to(view: _View, member: Mention) -> bool:
     receive them."""
     return (
         _passive(view)
-        and (_seller_named(view) or _passive(view, home=True))
+        and (_seller_named(view, ("with", "from", "by")) or _passive(view, home=True))
         and not _is_vendor_org(view, member)
         and not any(m.role == "to" for g in view.groups for m in g.members)
     )

@@ -145,3 +145,26 @@ def test_an_organisation_opening_the_figure_s_relative_clause_is_its_subject() -
     facts = extract("The 8,000 B200 GPUs that Naver bought have been installed at its data center.")
     assert _summary(facts) == [("gpu_commitment", "naver", "nvidia", 8000)]
     assert facts[0].status == "completed"
+
+
+def test_a_relative_clause_names_the_subject_only_with_a_verb_of_obtaining() -> None:
+    assert _summary(extract("The roughly 4,000 GPUs that SK Telecom deployed are running.")) == [
+        ("gpu_commitment", "sk-telecom", None, 4000)
+    ]
+    bought_by = "The 10,000 GPUs that Nvidia announced on Monday were purchased by Microsoft."
+    assert _summary(extract(bought_by)) == [("gpu_commitment", "microsoft", "nvidia", 10000)]
+    assert extract("The 8,000 GPUs that Naver said Samsung Electronics would buy are H100s.") == []
+
+
+def test_a_passive_delivery_by_a_gpu_maker_came_to_the_subject_to_its_customers_not() -> None:
+    assert _summary(extract("Kakao said 2,000 H100 GPUs were delivered by Nvidia last month.")) == [
+        ("gpu_commitment", "kakao", "nvidia", 2000)
+    ]
+    shipped = "Supermicro said 100,000 GPUs were shipped to its customers last quarter."
+    assert _summary(extract(shipped)) == [("supply", "supermicro", None, 100000)]
+
+
+def test_being_delivered_is_under_way_after_being_delivered_is_done() -> None:
+    [under_way] = extract("Kakao said 2,000 H100 GPUs are still being delivered to its site.")
+    [done] = extract("After being delivered in March, Naver's 2,000 H100 GPUs went into service.")
+    assert (under_way.status, done.status) == ("announced", "completed")
