@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.core.models import FactV1
 from services.extractor.extract import extract
 
@@ -128,9 +130,22 @@ def test_mixed_scripts_in_one_sentence() -> None:
     assert facts[0].products == ("HBM3E",)
 
 
-def test_a_passive_delivery_with_nobody_named_to_sell_or_receive_came_to_its_subject() -> None:
-    facts = extract("Microsoft said 20,000 B200s were delivered to its Iowa data center in May.")
-    assert _summary(facts) == [("gpu_commitment", "microsoft", "nvidia", 20000)]
+@pytest.mark.parametrize(
+    ("text", "subject", "count"),
+    [
+        # a passive delivery to its own place, nobody named to sell or receive
+        ("Microsoft said 20,000 B200s were delivered to its Iowa data center in May.",
+         "microsoft", 20000),
+        # an organisation opening the figure's relative clause
+        ("The 8,000 B200 GPUs that Naver bought have been installed at its data center.",
+         "naver", 8000),
+    ],
+)  # fmt: skip
+def test_gpus_that_came_to_the_subject_are_its_completed_commitment(
+    text: str, subject: str, count: int
+) -> None:
+    facts = extract(text)
+    assert _summary(facts) == [("gpu_commitment", subject, "nvidia", count)]
     assert facts[0].status == "completed"
 
 
@@ -139,12 +154,6 @@ def test_a_passive_delivery_to_a_named_recipient_stays_the_subject_s_supply() ->
         ("supply", "nvidia", "microsoft", 10000)
     ]
     assert _summary(extract("Microsoft said B200s were delivered to its data center.")) == []
-
-
-def test_an_organisation_opening_the_figure_s_relative_clause_is_its_subject() -> None:
-    facts = extract("The 8,000 B200 GPUs that Naver bought have been installed at its data center.")
-    assert _summary(facts) == [("gpu_commitment", "naver", "nvidia", 8000)]
-    assert facts[0].status == "completed"
 
 
 def test_a_relative_clause_names_the_subject_only_with_a_verb_of_obtaining() -> None:
