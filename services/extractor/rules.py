@@ -45,6 +45,7 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded", "awaited"}
+_SUPPLY: Final = frozenset({"supply"})
 _CONJUNCTION: Final = re.compile(r"\s*(?:,\s*)?(?:and|or|과|와|및)?\s*", re.IGNORECASE)
 _AGAINST: Final = re.compile(r"\s{0,2}(?:of\s|의\s?)?")
 """What may stand between a figure and the model written against it."""
@@ -688,12 +689,7 @@ def _quantity_type(
         if "supply" in cats:
             if vendor or has_recipient:
                 return "supply"
-            taken = (
-                "acquire" in cats
-                or _seller_named(view)
-                or (_passive(view) and _seller_named(view, ("with", "from", "by")))
-                or _passive(view, home=True)
-            )
+            taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
         return "supply" if vendor and has_recipient else "gpu_commitment"
     if cats & _INVESTING:
@@ -727,34 +723,33 @@ def _seller_named(view: _View, roles: tuple[str, ...] = ("with", "from")) -> boo
     )  # fmt: skip
 
 
-def _passive(view: _View, *, home: bool = False) -> bool:
+def _received(view: _View) -> bool:
     """Whether every supply word of an English sentence is passive ("were delivered", "are due
-    to be shipped") and, with ``home``, takes the goods to the subject's own place ("Microsoft
-    said 20,000 B200s were delivered to its data center": its subject is the one they came to,
-    where "Supermicro said 100,000 GPUs were shipped in the quarter" and "were supplied to
-    startups" are the subject's supply)."""
+    to be shipped") and tells of goods that came to its subject: a GPU maker is named as their
+    seller ("by Nvidia", "the MI355X it ordered from AMD"), or each takes them to the subject's
+    own place ("Microsoft said 20,000 B200s were delivered to its data center"), where
+    "Supermicro said 100,000 GPUs were shipped in the quarter" and "were supplied to startups"
+    are the subject's supply."""
     if _is_korean(view):
         return False
     start, end = view.sentence.start, view.sentence.end
-    words = view.hits_of(frozenset({"supply"}))
-    return bool(words) and all(
-        _PASSIVE_EN.search(view.text, max(start, at - 30), at)
-        and (not home or _TO_ITS_OWN_EN.match(view.text, at, end))
-        for at, _ in words
+    words = [at for at, _ in view.hits_of(_SUPPLY)]
+    if not words or not all(_PASSIVE_EN.search(view.text, max(start, at - 30), at) for at in words):
+        return False
+    return _seller_named(view, ("with", "from", "by")) or all(
+        _TO_ITS_OWN_EN.match(view.text, at, end) for at in words
     )
+
+
+def _recipient_named(view: _View) -> bool:
+    """Whether an organisation is named as receiving ("to Microsoft", 정부에)."""
+    return any(m.role == "to" for g in view.groups for m in g.members)
 
 
 def _came_to(view: _View, member: Mention) -> bool:
-    """Whether the sentence's supply words tell of goods that came to ``member``: they are
-    passive and take the goods to its own place or name their seller ("the 30,000 MI355X it
-    ordered from AMD will be delivered"), ``member`` sells no GPUs and nobody else is named to
-    receive them."""
-    return (
-        _passive(view)
-        and (_seller_named(view, ("with", "from", "by")) or _passive(view, home=True))
-        and not _is_vendor_org(view, member)
-        and not any(m.role == "to" for g in view.groups for m in g.members)
-    )
+    """Whether the sentence's supply words tell of goods that came to ``member``
+    (:func:`_received`), ``member`` selling no GPUs and nobody else named to receive them."""
+    return _received(view) and not _is_vendor_org(view, member) and not _recipient_named(view)
 
 
 def _is_vendor_org(view: _View, mention: Mention) -> bool:
@@ -914,12 +909,12 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     statuses = _figure_statuses(view, clauses, len(usable))
     models = _figure_models(view, usable)
     scopes = _figure_scopes(view, models)
+    has_recipient = _recipient_named(view)
     for index, (q, unit) in enumerate(usable):
         resolved = _resolve(view, q.start, ctx)
         members = resolved.members
         if view.respectively and len(members) == len(usable) > 1:
             members = (members[index],)
-        has_recipient = any(m.role == "to" for g in view.groups for m in g.members)
         following = usable[index + 1][0].start if index + 1 < len(usable) else view.sentence.end
         kind = _quantity_type(
             view,
@@ -1034,10 +1029,10 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         drafts += _received_drafts(view, ctx)
     wanted: list[tuple[str, frozenset[str]]] = []
     named_goods = view.products or view.models or (
-        "gpu_words" in cats and any(m.role == "to" for g in view.groups for m in g.members)
+        "gpu_words" in cats and _recipient_named(view)
     )  # "한국 정부에 GPU를 공급": GPUs to a named recipient, no figure
     if "supply" in cats and "receive" not in cats and named_goods:
-        wanted.append(("supply", frozenset({"supply"})))
+        wanted.append(("supply", _SUPPLY))
     if "partnership" in cats:
         wanted.append(("partnership", frozenset({"partnership"})))
     for kind, names in wanted:
