@@ -258,6 +258,67 @@ def _reference_groups(
     return groups, distributive, respectively
 
 
+_SHIPPED_AFTER_EN: Final = re.compile(
+    r"\b(?:were|was|been|has|have|had|it|they|we)\s+(?:(?:already|just|now|successfully|also)\s+)?$",
+    re.IGNORECASE,
+)
+"""What, written just before "shipped", makes it a finite past verb: "were shipped", "have been
+shipped", "it shipped", "has already shipped"."""
+_SHIPPED_FIGURE_EN: Final = re.compile(
+    r"\s+(?:(?:about|around|roughly|nearly|almost|over|more\s+than|some|another|an\s+additional"
+    r"|a\s+further|a\s+total\s+of)\s+)?\d",
+    re.IGNORECASE,
+)
+"""What, written just after "shipped", makes the figure its object: "Nvidia shipped 10,000
+H100s", "shipped about 5,000"."""
+_COMPLETED: Final = frozenset({"completed"})
+
+
+def _shipments(text: str, hits: Sequence[Hit]) -> Sequence[Hit]:
+    """``hits`` with each "shipped" that is a finite past verb of a figure also a completion
+    word (:data:`_SHIPPED_AFTER_EN`, :data:`_SHIPPED_FIGURE_EN`); elsewhere ("servers shipped
+    with", "after they are shipped") it is none."""
+    if not any("shipped" in cats for _, _, cats in hits):
+        return hits
+    return [
+        (a, b, cats | _COMPLETED)
+        if "shipped" in cats
+        and (
+            _SHIPPED_AFTER_EN.search(text, max(0, a - 30), a) is not None
+            or _SHIPPED_FIGURE_EN.match(text, b) is not None
+        )
+        else (a, b, cats)
+        for a, b, cats in hits
+    ]
+
+
+_ASIDE_EN: Final = re.compile(r",\s+(?:which|who)\b[^,;]*", re.IGNORECASE)
+"""An English relative clause set off after an organisation ("Supermicro, which has delivered
+servers to xAI,"), to the next comma or the sentence's end."""
+_OF_THE_GOODS_EN: Final = re.compile(r"\d|\b(?:them|it|those|these)\b", re.IGNORECASE)
+"""What, in such a clause, may tie it to the sentence's figure: a number, or goods referred to
+("Nvidia, which delivered them last month")."""
+
+
+def _asides(text: str, end: int, groups: Sequence[Group], hits: Sequence[Hit]) -> Sequence[Hit]:
+    """``hits`` without their status words in an English relative clause about an organisation
+    (:data:`_ASIDE_EN`) that holds no number and refers to no goods: "Tesla plans to buy 10,000
+    GPUs from Supermicro, which has delivered servers to xAI" is planned, not completed."""
+    spans = [
+        (m.start(), m.end())
+        for g in groups
+        for member in g.members
+        if (m := _ASIDE_EN.match(text, member.end, end)) is not None
+        and _OF_THE_GOODS_EN.search(text, m.start(), m.end()) is None
+    ]
+    if not spans:
+        return hits
+    return [
+        (a, b, cats - _STATUS_CUES) if any(x < a < y for x, y in spans) else (a, b, cats)
+        for a, b, cats in hits
+    ]
+
+
 def _view(
     text: str,
     sentence: Sentence,
@@ -272,6 +333,7 @@ def _view(
         text, sentence, find_references(cues, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
+    hits = _asides(text, end, groups, _shipments(text, hits))
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats

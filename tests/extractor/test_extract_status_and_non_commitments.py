@@ -100,6 +100,54 @@ def test_a_completion_word_counts_only_as_a_completion_done(text: str, status: s
 
 
 @pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Meta said 24,000 H100s have been shipped to its Prineville campus.", "completed"),
+        ("AMD said 30,000 MI355X accelerators were shipped to Oracle in the quarter.",
+         "completed"),
+        ("Dell said it shipped 5,000 H100 servers to xAI.", "completed"),
+        ("Nvidia shipped about 10,000 H100s to Meta last year.", "completed"),
+        ("Supermicro has already shipped 2,000 GB200 racks to xAI.", "completed"),
+        ("Dell said 5,000 servers shipped with H100s will go to xAI.", "announced"),
+        ("Nvidia said 10,000 H100s will be shipped to Meta after they are shipped to Dell.",
+         "announced"),
+        ("Nvidia said 10,000 H100s haven't been shipped to Meta.", "announced"),
+        ("Nvidia has not shipped 10,000 H100s to Meta.", "announced"),
+        ("Nvidia expects to have shipped 10,000 H100s to Meta by June.", "planned"),
+    ],
+)  # fmt: skip
+def test_shipped_is_a_completion_only_as_the_figure_s_past_verb(text: str, status: str) -> None:
+    """"shipped" is done after "were", "has been", "it" and the like, or right before the
+    figure; as a participle ("servers shipped with"), after "are", "not" or "to have" it is
+    none."""
+    [fact] = extract(text)
+    assert fact.status == status
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Tesla plans to buy 10,000 GPUs from Supermicro, which has delivered servers to xAI.",
+         "planned"),
+        ("Supermicro, which has shipped servers to xAI, said Tesla plans to buy 10,000 GPUs.",
+         "planned"),
+        ("Meta, which is in talks with AMD, bought 10,000 H100s.", "announced"),
+        ("Kakao, which cancelled a cloud deal last year, will buy 2,000 H100s.", "announced"),
+        ("Meta said it bought 10,000 H100s from Nvidia, which delivered them last month.",
+         "completed"),
+    ],
+)  # fmt: skip
+def test_status_words_in_an_aside_about_an_organisation_are_not_the_figure_s(
+    text: str, status: str
+) -> None:
+    """A clause set off after an organisation (", which has delivered servers to xAI") tells of
+    that organisation, not of the figure — unless it holds a number or refers to the goods
+    ("which delivered them")."""
+    facts = [f for f in extract(text) if f.quantity is not None]
+    assert [f.status for f in facts] == [status]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Naver, which operates 3,000 H100 GPUs, won't buy more this year.",
