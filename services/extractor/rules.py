@@ -753,12 +753,35 @@ def _quantity_type(
                 return "supply"
             taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
-        return "supply" if vendor and has_recipient else "gpu_commitment"
+        lessor = has_recipient and "acquire" in cats and _lets_out(view)
+        return "supply" if (vendor and has_recipient) or lessor else "gpu_commitment"
     if cats & _INVESTING:
         return "investment"
     if "supply" in cats:
         return "supply"
     return None
+
+
+_LESSOR_EN: Final = re.compile(r"(?:rent|leas)\w*", re.IGNORECASE)
+_FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
+
+
+def _lets_out(view: _View) -> bool:
+    """Whether an English sentence rents or leases compute out to an organisation named after
+    the verb ("Nebius will rent 100,000 GPUs to Microsoft", "the GPUs that CoreWeave leases to
+    OpenAI"), not from one ("rents 10,000 GPUs from CoreWeave to serve OpenAI"): the one who
+    rents them out supplies them."""
+    if _is_korean(view):
+        return False
+    recipients = [m.start for g in view.groups for m in g.members if m.role == "to"]
+    return any(
+        _LESSOR_EN.match(view.text, at) is not None
+        and any(
+            at < to and _FROM_EN.search(view.text, at, to) is None for to in recipients
+        )
+        for at, _, cats in view.hits
+        if "acquire" in cats
+    )
 
 
 _PASSIVE_EN: Final = re.compile(

@@ -165,6 +165,31 @@ def test_a_relative_clause_names_the_subject_only_with_a_verb_of_obtaining() -> 
     assert extract("The 8,000 GPUs that Naver said Samsung Electronics would buy are H100s.") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("Nebius will rent 100,000 GPUs to Microsoft under a five-year deal.",
+         ("supply", "nebius", "microsoft", 100000)),
+        ("CoreWeave will lease 10,000 H100s to Microsoft.",
+         ("supply", "coreweave", "microsoft", 10000)),
+        ("The 10,000 GPUs that CoreWeave rents to Microsoft are in Texas.",
+         ("supply", "coreweave", "microsoft", 10000)),
+        ("Microsoft will rent 100,000 GPUs from Nebius.",
+         ("gpu_commitment", "microsoft", "nebius", 100000)),
+        ("Microsoft rents 10,000 GPUs from CoreWeave to serve OpenAI.",
+         ("gpu_commitment", "microsoft", "coreweave", 10000)),
+        ("Microsoft said it will rent 10,000 GPUs to power OpenAI's models.",
+         ("gpu_commitment", "microsoft", None, 10000)),
+    ],
+)  # fmt: skip
+def test_who_rents_compute_out_to_an_organisation_supplies_it(
+    text: str, summary: tuple[str, str, str | None, int]
+) -> None:
+    """Renting or leasing GPUs *to* a named organisation is a supply of the one who rents them
+    out; renting them *from* one is a commitment of the renter."""
+    assert _summary(extract(text)) == [summary]
+
+
 def test_a_passive_delivery_by_a_gpu_maker_came_to_the_subject_to_its_customers_not() -> None:
     assert _summary(extract("Kakao said 2,000 H100 GPUs were delivered by Nvidia last month.")) == [
         ("gpu_commitment", "kakao", "nvidia", 2000)
