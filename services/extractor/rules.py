@@ -216,6 +216,19 @@ class _View:
     def hits_of(self, names: frozenset[str]) -> list[tuple[int, int]]:
         return [(a, b) for a, b, cats in self.hits if cats & names]
 
+    def apart(self, spans: Sequence[tuple[int, int]]) -> _View:
+        """This view without the status words within ``spans``."""
+        hits = [
+            (a, b, cats - _STATUS_CUES if any(x <= a < y for x, y in spans) else cats)
+            for a, b, cats in self.hits
+        ]
+        remaining = frozenset(c for _, _, cats in hits for c in cats)
+        return _View(
+            self.text, self.sentence, self.lexicon, self.groups, hits,
+            self.categories - (_STATUS_CUES - remaining), self.models, self.products,
+            self.distributive, self.respectively,
+        )  # fmt: skip
+
 
 def _party(mention: Mention) -> Party:
     return Party(mention.org_id, mention.name, mention.mention_text, (mention.start, mention.end))
@@ -258,63 +271,40 @@ def _reference_groups(
     return groups, distributive, respectively
 
 
-_SHIPPED_AFTER_EN: Final = re.compile(
-    r"\b(?:were|was|been|has|have|had|it|they|we)\s+(?:(?:already|just|now|successfully|also)\s+)?$",
-    re.IGNORECASE,
-)
-"""What, written just before "shipped", makes it a finite past verb: "were shipped", "have been
-shipped", "it shipped", "has already shipped"."""
-_SHIPPED_FIGURE_EN: Final = re.compile(
+_SHIPPED_OBJECT_EN: Final = re.compile(
     r"\s+(?:(?:about|around|roughly|nearly|almost|over|more\s+than|some|another|an\s+additional"
-    r"|a\s+further|a\s+total\s+of)\s+)?\d",
+    r"|a\s+further|a\s+total\s+of|the\s+first|the\s+last|the\s+remaining)\s+)?\d",
     re.IGNORECASE,
 )
 """What, written just after "shipped", makes the figure its object: "Nvidia shipped 10,000
-H100s", "shipped about 5,000"."""
+H100s", "it shipped about 5,000", "shipped the first 1,000"."""
+_SHIPPED_SUBJECT_EN: Final = re.compile(
+    r"(?<![\w.,])\d[\d,.]*(?:\s*(?:[kKmM]\b|thousand|million))?"
+    r"(?:\s+(?!(?:once|after|when|before|until|if|as|since|because|they|it|we|that|which|who)\b)"
+    r"[\w-]+){0,3}\s+(?:(?:have|has|had)\s+(?:(?:already|now|just|also)\s+)?been|were|was)"
+    r"\s+(?:(?:already|now|just|also|successfully)\s+)?$",
+    re.IGNORECASE,
+)
+"""What, written just before "shipped", makes the figure its subject: "24,000 H100s have been
+shipped", "30,000 MI355X accelerators were shipped" (not "10,000 H100s once they have been
+shipped")."""
 _COMPLETED: Final = frozenset({"completed"})
 
 
 def _shipments(text: str, hits: Sequence[Hit]) -> Sequence[Hit]:
-    """``hits`` with each "shipped" that is a finite past verb of a figure also a completion
-    word (:data:`_SHIPPED_AFTER_EN`, :data:`_SHIPPED_FIGURE_EN`); elsewhere ("servers shipped
-    with", "after they are shipped") it is none."""
+    """``hits`` with each "shipped" whose object or subject is a figure also a completion word
+    (:data:`_SHIPPED_OBJECT_EN`, :data:`_SHIPPED_SUBJECT_EN`); elsewhere ("servers shipped
+    with", "after they are shipped", "where Oracle has shipped the first racks") it is none."""
     if not any("shipped" in cats for _, _, cats in hits):
         return hits
     return [
         (a, b, cats | _COMPLETED)
         if "shipped" in cats
         and (
-            _SHIPPED_AFTER_EN.search(text, max(0, a - 30), a) is not None
-            or _SHIPPED_FIGURE_EN.match(text, b) is not None
+            _SHIPPED_OBJECT_EN.match(text, b) is not None
+            or _SHIPPED_SUBJECT_EN.search(text, max(0, a - 80), a) is not None
         )
         else (a, b, cats)
-        for a, b, cats in hits
-    ]
-
-
-_ASIDE_EN: Final = re.compile(r",\s+(?:which|who)\b[^,;]*", re.IGNORECASE)
-"""An English relative clause set off after an organisation ("Supermicro, which has delivered
-servers to xAI,"), to the next comma or the sentence's end."""
-_OF_THE_GOODS_EN: Final = re.compile(r"\d|\b(?:them|it|those|these)\b", re.IGNORECASE)
-"""What, in such a clause, may tie it to the sentence's figure: a number, or goods referred to
-("Nvidia, which delivered them last month")."""
-
-
-def _asides(text: str, end: int, groups: Sequence[Group], hits: Sequence[Hit]) -> Sequence[Hit]:
-    """``hits`` without their status words in an English relative clause about an organisation
-    (:data:`_ASIDE_EN`) that holds no number and refers to no goods: "Tesla plans to buy 10,000
-    GPUs from Supermicro, which has delivered servers to xAI" is planned, not completed."""
-    spans = [
-        (m.start(), m.end())
-        for g in groups
-        for member in g.members
-        if (m := _ASIDE_EN.match(text, member.end, end)) is not None
-        and _OF_THE_GOODS_EN.search(text, m.start(), m.end()) is None
-    ]
-    if not spans:
-        return hits
-    return [
-        (a, b, cats - _STATUS_CUES) if any(x < a < y for x, y in spans) else (a, b, cats)
         for a, b, cats in hits
     ]
 
@@ -333,7 +323,7 @@ def _view(
         text, sentence, find_references(cues, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
-    hits = _asides(text, end, groups, _shipments(text, hits))
+    hits = _shipments(text, hits)
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats
@@ -591,16 +581,19 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 # --------------------------------------------------------------------------- facts
 
 
+_ADVERB_EN: Final = r"(?:(?:already|just|now|also|yet|(?!only\b)[a-z]+ly)\s+)?"
 _UNDONE_EN: Final = re.compile(
-    r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+(?:have\s+(?:been\s+)?|be\s+)?"
-    r"|\bbe\s+|(?<!after\s)(?<!since\s)(?<!upon\s)(?<!before\s)(?<!from\s)\bbeing\s+"
-    r"|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:been\s+|be\s+)?)$",
+    r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+"
+    rf"(?:have\s+{_ADVERB_EN}(?:been\s+{_ADVERB_EN})?|be\s+{_ADVERB_EN})?"
+    rf"|\bbe\s+{_ADVERB_EN}|(?<!after\s)(?<!since\s)(?<!upon\s)(?<!before\s)(?<!from\s)\bbeing\s+"
+    rf"|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:(?:been|be)\s+)?{_ADVERB_EN})$",
     re.IGNORECASE,
 )
 """What, written just before an English completion word, makes it one still to come, under way
 or denied: "will be delivered", "is set to come online", "would have been deployed", "are being
-delivered", "hasn't gone live", "have not yet been delivered" (a cue of its own may have taken
-the "to": "expected to")."""
+delivered", "hasn't gone live", "have not yet been delivered", "will have already shipped",
+"have not been successfully shipped" (a cue of its own may have taken the "to": "expected
+to")."""
 
 
 def _undone(view: _View) -> frozenset[int]:
@@ -688,14 +681,42 @@ class _Clauses:
         return _FINITE_EN.search(self.text, start, end) is not None
 
 
-def _figure_statuses(view: _View, clauses: _Clauses | None, count: int) -> list[str]:
+_ASIDE_EN: Final = re.compile(
+    r"(?:\s+(?:Corp|Inc|Ltd|Co)\.?)?,\s+(?:which|who)\b[^,;]*,", re.IGNORECASE
+)
+"""An English relative clause set off by commas after an organisation: "Supermicro, which has
+delivered servers to xAI,"."""
+
+
+def _asides(view: _View, figures: Sequence[QuantityMention]) -> list[tuple[int, int]]:
+    """The English relative clauses about an organisation (:data:`_ASIDE_EN`) that close before
+    the first figure: what they say that organisation did ("Meta, which is in talks with AMD,
+    bought 10,000 H100s") is not the figures' status.  One after a figure may tell of its goods
+    ("from Nvidia, which were delivered in March"), and is left alone."""
+    if not figures or _is_korean(view):
+        return []
+    first = figures[0].start
+    return [
+        (m.start(), m.end())
+        for g in view.groups
+        for member in g.members
+        if (m := _ASIDE_EN.match(view.text, member.end, first)) is not None
+    ]
+
+
+def _figure_statuses(
+    view: _View, figures: Sequence[QuantityMention], clauses: _Clauses | None
+) -> list[str]:
     """Each figure's status.  With one figure, or none with a status word of its own, the
     sentence's.  Else each its own clause's (:class:`_Clauses`); a figure without one shares its
     list's ("plans to buy 100,000 B200s and 50,000 H200s", 10만 장의 B200과 5만 장의 H200을 도입할
     계획이다, "orders of 10,000 H100s and 20,000 B200s were cancelled") — the figure before it in
     English, after it in Korean, else the other way, not across a contrast ("but", 지만) and not
     from a figure its own tensed verb does not share ("bought 10,000 H100s last year and has
-    cancelled 20,000 B200s")."""
+    cancelled 20,000 B200s"); status words in an aside before them are none (:func:`_asides`)."""
+    count = len(figures)
+    if spans := _asides(view, figures):
+        view = view.apart(spans)
     undone = _undone(view)
     status = _status(_done(view, undone))
     if clauses is None:
@@ -991,7 +1012,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
     drafts: list[Draft] = []
     clauses = _Clauses(view, [q for q, _ in usable]) if len(usable) > 1 else None
-    statuses = _figure_statuses(view, clauses, len(usable))
+    statuses = _figure_statuses(view, [q for q, _ in usable], clauses)
     models = _figure_models(view, usable)
     scopes = _figure_scopes(view, models)
     has_recipient = _recipient_named(view)

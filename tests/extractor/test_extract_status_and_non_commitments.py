@@ -108,43 +108,71 @@ def test_a_completion_word_counts_only_as_a_completion_done(text: str, status: s
         ("Dell said it shipped 5,000 H100 servers to xAI.", "completed"),
         ("Nvidia shipped about 10,000 H100s to Meta last year.", "completed"),
         ("Supermicro has already shipped 2,000 GB200 racks to xAI.", "completed"),
+        ("Nvidia shipped the first 10,000 GB200 GPUs to Microsoft.", "completed"),
         ("Dell said 5,000 servers shipped with H100s will go to xAI.", "announced"),
         ("Nvidia said 10,000 H100s will be shipped to Meta after they are shipped to Dell.",
          "announced"),
         ("Nvidia said 10,000 H100s haven't been shipped to Meta.", "announced"),
+        ("Nvidia said 10,000 H100s have not been successfully shipped to Meta.", "announced"),
         ("Nvidia has not shipped 10,000 H100s to Meta.", "announced"),
+        ("Nvidia will have already shipped 10,000 GB200s to Microsoft by June.", "announced"),
         ("Nvidia expects to have shipped 10,000 H100s to Meta by June.", "planned"),
+        ("Nvidia is expected to have already shipped 10,000 GB200s to Microsoft by year-end.",
+         "planned"),
+        ("OpenAI plans to deploy 100,000 GB200s in Abilene, where Oracle has already shipped "
+         "the first racks.", "planned"),
+        ("xAI plans to add 50,000 H200s after Nvidia has shipped B200s to Meta.", "planned"),
+        ("Tesla plans to buy 10,000 H100s once they have been shipped to Dell.", "planned"),
     ],
 )  # fmt: skip
-def test_shipped_is_a_completion_only_as_the_figure_s_past_verb(text: str, status: str) -> None:
-    """"shipped" is done after "were", "has been", "it" and the like, or right before the
-    figure; as a participle ("servers shipped with"), after "are", "not" or "to have" it is
-    none."""
-    [fact] = extract(text)
-    assert fact.status == status
+def test_shipped_is_a_completion_only_with_a_figure_as_its_object_or_subject(
+    text: str, status: str
+) -> None:
+    """"shipped" is done where the figure is what was shipped ("shipped 5,000", "24,000 H100s
+    have been shipped"); as a participle ("servers shipped with"), in another clause ("where
+    Oracle has shipped the first racks"), or after "not", "will have" or "to have", it is none."""
+    facts = [f for f in extract(text) if f.quantity is not None]
+    assert [f.status for f in facts] == [status]
 
 
 @pytest.mark.parametrize(
     ("text", "status"),
     [
-        ("Tesla plans to buy 10,000 GPUs from Supermicro, which has delivered servers to xAI.",
-         "planned"),
         ("Supermicro, which has shipped servers to xAI, said Tesla plans to buy 10,000 GPUs.",
          "planned"),
         ("Meta, which is in talks with AMD, bought 10,000 H100s.", "announced"),
-        ("Kakao, which cancelled a cloud deal last year, will buy 2,000 H100s.", "announced"),
-        ("Meta said it bought 10,000 H100s from Nvidia, which delivered them last month.",
-         "completed"),
+        ("Kakao, which cancelled a cloud deal in 2023, will buy 2,000 H100s.", "announced"),
+        ("Microsoft, which has deployed GB200s in Wisconsin, is in talks to buy 20,000 MI355X "
+         "chips from AMD.", "negotiating"),
+        # after the figure, such a clause may tell of its goods: it stays the figure's
+        ("Meta bought 10,000 H100s from Nvidia, which were delivered in March.", "completed"),
+        ("Meta bought 10,000 H100s from Nvidia, which delivered them last month.", "completed"),
+        ("Nvidia supplied 10,000 H100s to CoreWeave, which has installed the chips in its New "
+         "Jersey data center.", "completed"),
     ],
 )  # fmt: skip
 def test_status_words_in_an_aside_about_an_organisation_are_not_the_figure_s(
     text: str, status: str
 ) -> None:
-    """A clause set off after an organisation (", which has delivered servers to xAI") tells of
-    that organisation, not of the figure — unless it holds a number or refers to the goods
-    ("which delivered them")."""
+    """A clause set off after an organisation before the figure (", which is in talks with
+    AMD,") tells of that organisation, not of the figure; one after the figure is left alone."""
     facts = [f for f in extract(text) if f.quantity is not None]
     assert [f.status for f in facts] == [status]
+
+
+def test_an_aside_keeps_its_own_figure_and_facts() -> None:
+    """The aside's status words leave only the figures after it: its own figure, and a
+    partnership it states, keep theirs."""
+    both = extract("xAI, which has installed one million GPUs in Memphis, plans to buy 50,000 "
+                   "GB200s.")  # fmt: skip
+    assert sorted((f.quantity.value if f.quantity else None, f.status) for f in both) == [
+        (50_000, "planned"), (1_000_000, "completed"),
+    ]  # fmt: skip
+    talks = extract("Meta bought 10,000 H100s from Nvidia, which is in talks with OpenAI about "
+                    "a partnership.")  # fmt: skip
+    assert [(f.type, f.subject.id, f.status) for f in talks if f.type == "partnership"] == [
+        ("partnership", "nvidia", "negotiating")
+    ]
 
 
 @pytest.mark.parametrize(
