@@ -47,6 +47,7 @@ from services.store.diff import (
     Version,
     Withdrawal,
     extend_history,
+    held,
     magnitude,
     new_versions,
     stated,
@@ -94,13 +95,15 @@ class Seen:
 @dataclass(frozen=True)
 class Touched:
     """What a batch did to the facts: new ones by key, keys that lost some, the articles whose
-    facts it replaced (every stored fact of theirs is one of ``added``), and the (article, key)
-    pairs of the facts it replaced."""
+    facts it replaced (every stored fact of theirs is one of ``added``), the (article, key)
+    pairs of the facts it replaced, and which of its articles were read before (a
+    re-extraction, whether or not their earlier reading left facts)."""
 
     added: Mapping[str, Sequence[Seen]]
     lost: frozenset[str]
     articles: frozenset[str]
     held: frozenset[tuple[str, str]]
+    reread: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,10 @@ class Emitted:
     """Whether its article was in the history the ledger held of the commitment (as a version or
     a fact folded in), now derived again after a re-extraction: the ``new`` version such a
     history begins with then re-reads an article analysts were told of."""
+    unmoved: bool = False
+    """Whether its history, redone from a late fact, ends holding what the ledger held of the
+    commitment before (:func:`~services.store.diff.held`): its versions may put back ones
+    analysts were told of (``services.store.repository``)."""
 
     @property
     def news(self) -> bool:
@@ -284,15 +291,17 @@ class _Writer:
         first_effective_at: datetime | None,
         recorded_at: datetime,
         recorded: Mapping[str, datetime] | None = None,
+        unmoved: bool = False,
     ) -> None:
         """The rows of a key whose versions from ``seq`` on are ``tail`` (``added`` of them
-        new): versions (``recorded`` keeps the times of those written before), changes, and
-        the commitment row; ``head`` is where the history stands after them."""
+        new): versions (``recorded`` keeps the times of those written before), changes
+        (:attr:`Emitted.unmoved`), and the commitment row; ``head`` is where the history stands
+        after them."""
         recorded = recorded or {}
         self.version_rows += _version_rows(key, seq, tail, recorded, self.now)
         if added:
             parties = Parties.of(latest.fact)
-            self.emitted += [Emitted(key, v, parties) for v in added]
+            self.emitted += [Emitted(key, v, parties, unmoved=unmoved) for v in added]
         self.commitment_rows.append(
             _commitment_row(
                 key,
@@ -341,16 +350,28 @@ class _Writer:
                 r for r in tails[key] if (r.effective_at, r.article_id) >= cut
             ]
             first_seqs[key] = redone[key][0].seq if redone[key] else row.versions
-        before = [(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0]
-        head_rows = {
-            r.key: r
+        # the version before the cut (the head); where an article read before is read again,
+        # the last one too (what the ledger held: Emitted.unmoved)
+        reread = {
+            k: row.versions - 1
+            for k, (row, _) in late.items()
+            if any(s.observation.article_id in touched.reread for s in touched.added[k])
+        }
+        wanted = {(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0}
+        wanted |= set(reread.items())
+        read = {
+            (r.key, r.seq): r
             for r in (
                 session.execute(
-                    select(_VERSIONS).where(tuple_(versions.key, versions.seq).in_(before))
+                    select(_VERSIONS).where(tuple_(versions.key, versions.seq).in_(wanted))
                 )
-                if before
+                if wanted
                 else ()
             )
+        }
+        head_rows = {k: read[k, seq - 1] for k, seq in first_seqs.items() if (k, seq - 1) in read}
+        held_before = {
+            k: held(_version(read[k, seq])) for k, seq in reread.items() if (k, seq) in read
         }
         kept_articles = ~among(session, _FACTS.c.article_id, sorted(touched.articles))
         seen = _observations(
@@ -398,6 +419,7 @@ class _Writer:
                 first_effective_at=row.first_effective_at if head is not None else None,
                 recorded_at=self.now if added else row.recorded_at,
                 recorded=recorded,
+                unmoved=key in held_before and held(after.version) == held_before[key],
             )
 
     def rederive(

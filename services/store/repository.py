@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -128,8 +128,9 @@ def apply_batch(
     if not fresh:
         return Applied(consumed=0, skipped=len(batch), changes=())
     replays, touched = _store_extractions(session, fresh, now)
-    made = [_change(e, replays, now) for e in recompute(session, touched, window, now)]
-    changes = _with_ids_of_their_own(session, made)
+    emitted = recompute(session, touched, window, now)
+    made = [_change(e, replays, now) for e in emitted]
+    changes = _with_ids_of_their_own(session, made, {e.key for e in emitted if e.unmoved})
     outbox = _record_changes(session, changes, replays, topic, now)
     return Applied(
         consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes, outbox=outbox
@@ -254,7 +255,8 @@ def _store_extractions(
         session.execute(delete(_FACTS).where(among(session, _FACTS.c.article_id, sorted(replaced))))
     insert_rows(session, StoreFact, rows)
     held = frozenset((a, key) for a in replaced for key in old_keys.get(a, ()))
-    return replays, Touched(added, frozenset(lost), frozenset(replaced), held)
+    reread = frozenset(a for a in replaced if a not in inserted)
+    return replays, Touched(added, frozenset(lost), frozenset(replaced), held, reread)
 
 
 def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:
@@ -331,7 +333,9 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
     )
 
 
-def _with_ids_of_their_own(session: Session, changes: Sequence[ChangeV1]) -> tuple[ChangeV1, ...]:
+def _with_ids_of_their_own(
+    session: Session, changes: Sequence[ChangeV1], unmoved: Container[str]
+) -> tuple[ChangeV1, ...]:
     """``changes`` under ids the change log does not hold yet.
 
     Every change a batch makes is news: a message delivered again makes none (its position is
@@ -339,7 +343,10 @@ def _with_ids_of_their_own(session: Session, changes: Sequence[ChangeV1]) -> tup
     id the log holds already is a version that left its history and came back — a fact one
     reading dropped and a later one reads again, a late fact's tail redone and undone — or the
     same withdrawal again; it takes the first of ``stable_id(id, "again", n)`` the log does not
-    hold, which a batch redone after a crash finds again.
+    hold, which a batch redone after a crash finds again.  Where every change of a key is such a
+    return and its history ends holding what the ledger held before (``unmoved``: an article
+    from the middle of the history dropped, told nothing, and read again), analysts were told
+    all of them: they are logged with ``notify`` false.
     """
     ids = [c.id for c in changes]
     if not ids:
@@ -347,8 +354,16 @@ def _with_ids_of_their_own(session: Session, changes: Sequence[ChangeV1]) -> tup
     held = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
     if not held:
         return tuple(changes)
+    returned = {c.key for c in changes if c.key in unmoved} - {
+        c.key for c in changes if c.id not in held
+    }
     return tuple(
-        c.model_copy(update={"id": _free_id(session, c.id)}) if c.id in held else c
+        c.model_copy(
+            update={"id": _free_id(session, c.id)}
+            | ({"notify": False} if c.key in returned else {})
+        )
+        if c.id in held
+        else c
         for c in changes
     )
 

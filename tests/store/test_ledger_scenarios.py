@@ -646,3 +646,45 @@ async def test_a_replay_without_alerts_logs_a_withdrawal_without_notifying(
     await ledger.deliver(extraction(news, fact(50_000), version="1.0.0"))
     [gone] = await ledger.deliver(extraction(news, version="1.1.0"), replay="r-1")
     assert (gone.kind, gone.replay_id, gone.notify) == ("withdrawn", "r-1", False)
+
+
+async def test_an_article_dropped_from_the_middle_and_read_again_tells_nothing_again(
+    ledger: LedgerHarness,
+) -> None:
+    """October's 50,000, then December's 60,000: analysts were told both.  A reading that drops
+    October tells nothing (December's figure stands); the next reading, which reads October
+    again, puts back the changes they were told, and tells none of them again."""
+    october = article("oct")
+    await ledger.deliver(extraction(october, fact(50_000), version="1.0.0"))
+    [increased] = await ledger.deliver(said("dec", 60, "b", 60_000))
+    assert told([increased]) == [("increased", True)]
+    assert told(await ledger.deliver(extraction(october, version="1.1.0"))) == [("new", False)]
+    back = await ledger.deliver(extraction(october, fact(50_000), version="1.2.0"))
+    assert told(back) == [("new", False), ("increased", False)]
+    assert [v.kind for v in ledger.history(SAMSUNG_GPU)] == ["new", "increased"]
+
+
+async def test_an_article_dropped_and_read_again_differently_is_news(
+    ledger: LedgerHarness,
+) -> None:
+    """The same drop, then a reading of October as 40,000: a figure nobody was told of."""
+    october = article("oct")
+    await ledger.deliver(extraction(october, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("dec", 60, "b", 60_000))
+    await ledger.deliver(extraction(october, version="1.1.0"))
+    back = await ledger.deliver(extraction(october, fact(40_000), version="1.2.0"))
+    assert told(back) == [("new", True), ("increased", True)]
+
+
+async def test_an_article_read_again_after_its_withdrawal_is_told_again(
+    ledger: LedgerHarness,
+) -> None:
+    """December's increase withdrawn (the ledger went back to 50,000), then read again: the
+    increase is news once more, though the log holds it."""
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    december = article("dec", OCT_30 + timedelta(days=60), source="b")
+    await ledger.deliver(extraction(december, fact(60_000), version="1.0.0"))
+    [gone] = await ledger.deliver(extraction(december, version="1.1.0"))
+    assert told([gone]) == [("withdrawn", True)]
+    [back] = await ledger.deliver(extraction(december, fact(60_000), version="1.2.0"))
+    assert told([back]) == [("increased", True)]
