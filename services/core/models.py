@@ -206,8 +206,10 @@ class ChangeV1(Contract):
     replay_id: str | None = Field(default=None, description="Set when caused by a replay")
     notify: bool = Field(
         default=True,
-        description="False for replays without --alerts, live reaffirmations, and a history's"
-        " first version derived again after a re-extraction from an article it held before",
+        description="False for replays without --alerts, live reaffirmations, a history's"
+        " first version derived again after a re-extraction from an article it held before,"
+        " and changes an article read again puts back as they were told, the history ending"
+        " where it stood",
     )
 
     @model_validator(mode="after")
