@@ -216,16 +216,12 @@ class _View:
     def hits_of(self, names: frozenset[str]) -> list[tuple[int, int]]:
         return [(a, b) for a, b, cats in self.hits if cats & names]
 
-    def apart(self, spans: Sequence[tuple[int, int]]) -> _View:
-        """This view without the status words within ``spans``."""
-        hits = [
-            (a, b, cats - _STATUS_CUES if any(x <= a < y for x, y in spans) else cats)
-            for a, b, cats in self.hits
-        ]
-        remaining = frozenset(c for _, _, cats in hits for c in cats)
+    def rehit(self, hits: Sequence[Hit]) -> _View:
+        """This view with ``hits`` (the same words, their status categories changed)."""
+        statuses = frozenset(c for _, _, cats in hits for c in cats & _STATUS_CUES)
         return _View(
             self.text, self.sentence, self.lexicon, self.groups, hits,
-            self.categories - (_STATUS_CUES - remaining), self.models, self.products,
+            (self.categories - _STATUS_CUES) | statuses, self.models, self.products,
             self.distributive, self.respectively,
         )  # fmt: skip
 
@@ -289,22 +285,29 @@ _SHIPPED_SUBJECT_EN: Final = re.compile(
 shipped", "30,000 MI355X accelerators were shipped" (not "10,000 H100s once they have been
 shipped")."""
 _COMPLETED: Final = frozenset({"completed"})
+_SHIPPED: Final = frozenset({"shipped"})
 
 
-def _shipments(text: str, hits: Sequence[Hit]) -> Sequence[Hit]:
-    """``hits`` with each "shipped" whose object or subject is a figure also a completion word
-    (:data:`_SHIPPED_OBJECT_EN`, :data:`_SHIPPED_SUBJECT_EN`); elsewhere ("servers shipped
-    with", "after they are shipped", "where Oracle has shipped the first racks") it is none."""
-    if not any("shipped" in cats for _, _, cats in hits):
-        return hits
+def _shipments(
+    text: str, hits: Sequence[Hit], figures: Sequence[QuantityMention]
+) -> Sequence[Hit]:
+    """``hits`` with each "shipped" whose object or subject is one of ``figures`` also a
+    completion word (:data:`_SHIPPED_OBJECT_EN`, :data:`_SHIPPED_SUBJECT_EN`); elsewhere
+    ("servers shipped with", "after they are shipped", "with the first racks shipped 2 weeks
+    ago") it is none."""
+
+    def a_figure(at: int) -> bool:
+        return any(q.start <= at < q.end for q in figures)
+
+    def done(a: int, b: int) -> bool:
+        after = _SHIPPED_OBJECT_EN.match(text, b)
+        if after is not None and a_figure(after.end() - 1):
+            return True
+        before = _SHIPPED_SUBJECT_EN.search(text, max(0, a - 80), a)
+        return before is not None and a_figure(before.start())
+
     return [
-        (a, b, cats | _COMPLETED)
-        if "shipped" in cats
-        and (
-            _SHIPPED_OBJECT_EN.match(text, b) is not None
-            or _SHIPPED_SUBJECT_EN.search(text, max(0, a - 80), a) is not None
-        )
-        else (a, b, cats)
+        (a, b, cats | _COMPLETED) if "shipped" in cats and done(a, b) else (a, b, cats)
         for a, b, cats in hits
     ]
 
@@ -323,7 +326,6 @@ def _view(
         text, sentence, find_references(cues, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
-    hits = _shipments(text, hits)
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats
@@ -581,12 +583,16 @@ def _subjects(group: Group, view: _View) -> tuple[Group, tuple[Mention, ...]]:
 # --------------------------------------------------------------------------- facts
 
 
-_ADVERB_EN: Final = r"(?:(?:already|just|now|also|yet|(?!only\b)[a-z]+ly)\s+)?"
+_ADVERB_EN: Final = r"(?:(?:already|just|now|also|yet|(?!(?:only|merely|simply)\b)[a-z]+ly)\s+)?"
+_NOT_ADVERB_EN: Final = r"(?:(?:already|yet|(?!(?:only|merely|simply)\b)[a-z]+ly)\s+)?"
+"""Adverbs that may stand between an auxiliary and a completion word ("will have already
+shipped"), and between "not" and one ("not been successfully shipped"), but not the emphatic
+"not just", "not merely", "not simply" ("has not just delivered …, but also …")."""
 _UNDONE_EN: Final = re.compile(
     r"(?:\b(?:to|will|would|could|should|shall|may|might|must|can)\s+"
     rf"(?:have\s+{_ADVERB_EN}(?:been\s+{_ADVERB_EN})?|be\s+{_ADVERB_EN})?"
     rf"|\bbe\s+{_ADVERB_EN}|(?<!after\s)(?<!since\s)(?<!upon\s)(?<!before\s)(?<!from\s)\bbeing\s+"
-    rf"|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:(?:been|be)\s+)?{_ADVERB_EN})$",
+    rf"|(?:\bnot|\bnever|n['’]t)\s+(?:yet\s+)?(?:(?:been|be)\s+)?{_NOT_ADVERB_EN})$",
     re.IGNORECASE,
 )
 """What, written just before an English completion word, makes it one still to come, under way
@@ -713,10 +719,20 @@ def _figure_statuses(
     계획이다, "orders of 10,000 H100s and 20,000 B200s were cancelled") — the figure before it in
     English, after it in Korean, else the other way, not across a contrast ("but", 지만) and not
     from a figure its own tensed verb does not share ("bought 10,000 H100s last year and has
-    cancelled 20,000 B200s"); status words in an aside before them are none (:func:`_asides`)."""
+    cancelled 20,000 B200s"); "shipped" is a completion with a figure as what was shipped
+    (:func:`_shipments`), and status words in an aside before the figures are none
+    (:func:`_asides`)."""
     count = len(figures)
+    hits = view.hits
+    if view.categories & _SHIPPED:
+        hits = _shipments(view.text, hits, figures)
     if spans := _asides(view, figures):
-        view = view.apart(spans)
+        hits = [
+            (a, b, cats - _STATUS_CUES if any(x <= a < y for x, y in spans) else cats)
+            for a, b, cats in hits
+        ]
+    if hits is not view.hits:
+        view = view.rehit(hits)
     undone = _undone(view)
     status = _status(_done(view, undone))
     if clauses is None:
@@ -745,23 +761,35 @@ def _figure_statuses(
     return [s or "announced" for s in statuses]
 
 
-def _verb_categories(view: _View, q: QuantityMention, following: int) -> frozenset[str]:
-    """The type triggers that govern a figure when a sentence has several verbs: the first one
-    after it and before the next figure in Korean (5만장을 도입하고 … 1만장을 배분한다), the last
-    one before it in English ("buy 10,000 … and supply 5,000"); else the whole sentence's."""
-    spans = [(a, cats) for a, _, cats in view.hits if cats & _TYPE_TRIGGERS]
-    korean = _is_korean(view)
-    after = [cats for a, cats in spans if q.end <= a < following]
-    before = [cats for a, cats in spans if a < q.start]
-    local = (after[:1] or before[-1:]) if korean else (before[-1:] or after[:1])
-    if not local:
+def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
+    """The type trigger that governs a figure: the first one after it and before the next
+    figure in Korean (5만장을 도입하고 … 1만장을 배분한다), the last one before it in English
+    ("buy 10,000 … and supply 5,000"); else the other way."""
+    spans = [hit for hit in view.hits if hit[2] & _TYPE_TRIGGERS]
+    after = [hit for hit in spans if q.end <= hit[0] < following]
+    before = [hit for hit in spans if hit[0] < q.start]
+    local = (after[:1] or before[-1:]) if _is_korean(view) else (before[-1:] or after[:1])
+    return local[0] if local else None
+
+
+def _verb_categories(verb: Hit | None, view: _View) -> frozenset[str]:
+    """The categories of a figure's verb (:func:`_verb`) and the sentence's others; with no
+    verb, the whole sentence's."""
+    if verb is None:
         return view.categories
-    return frozenset(local[0] | (view.categories - _TYPE_TRIGGERS))
+    return frozenset(verb[2] | (view.categories - _TYPE_TRIGGERS))
 
 
 def _quantity_type(
-    view: _View, cats: frozenset[str], unit: str, subject: Mention | None, has_recipient: bool
+    view: _View,
+    cats: frozenset[str],
+    unit: str,
+    subject: Mention | None,
+    has_recipient: bool,
+    lessor: bool = False,
 ) -> str | None:
+    """The fact type of a figure (``cats``: its verb's categories); ``lessor``: its verb rents
+    it out (:func:`_lets_out`)."""
     if unit in _COMPUTE:
         if not cats & (_TRIGGERS):
             return None
@@ -774,7 +802,6 @@ def _quantity_type(
                 return "supply"
             taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
-        lessor = has_recipient and "acquire" in cats and _lets_out(view)
         return "supply" if (vendor and has_recipient) or lessor else "gpu_commitment"
     if cats & _INVESTING:
         return "investment"
@@ -785,23 +812,30 @@ def _quantity_type(
 
 _LESSOR_EN: Final = re.compile(r"(?:rent|leas)\w*", re.IGNORECASE)
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
+_TO_EN: Final = re.compile(r"\bto\s+(?:the\s+)?$", re.IGNORECASE)
 
 
-def _lets_out(view: _View) -> bool:
-    """Whether an English sentence rents or leases compute out to an organisation named after
-    the verb ("Nebius will rent 100,000 GPUs to Microsoft", "the GPUs that CoreWeave leases to
-    OpenAI"), not from one ("rents 10,000 GPUs from CoreWeave to serve OpenAI"): the one who
-    rents them out supplies them."""
-    if _is_korean(view):
+def _lets_out(view: _View, verb: Hit | None, subject: Mention | None) -> bool:
+    """Whether a figure's English verb (:func:`_verb`) rents or leases it out to an
+    organisation other than its subject, named after the verb with "to" and before the next verb
+    ("Nebius will rent 100,000 GPUs to Microsoft", "the GPUs that CoreWeave leases to OpenAI"),
+    with no "from" until that next verb ("rent 100,000 GPUs from CoreWeave, which also leases
+    capacity to Microsoft"; "rents 50,000 GPUs for OpenAI from CoreWeave"): the one who rents
+    them out supplies them."""
+    if verb is None or _is_korean(view) or _LESSOR_EN.match(view.text, verb[0]) is None:
         return False
-    recipients = [m.start for g in view.groups for m in g.members if m.role == "to"]
+    at = verb[1]
+    nexts = [a for a, _, cats in view.hits if a >= at and cats & _TYPE_TRIGGERS]
+    until = nexts[0] if nexts else view.sentence.end
+    if _FROM_EN.search(view.text, at, until) is not None:
+        return False
     return any(
-        _LESSOR_EN.match(view.text, at) is not None
-        and any(
-            at < to and _FROM_EN.search(view.text, at, to) is None for to in recipients
-        )
-        for at, _, cats in view.hits
-        if "acquire" in cats
+        m.role == "to"
+        and at <= m.start < until
+        and (subject is None or m.org_id != subject.org_id)
+        and _TO_EN.search(view.text, max(at, m.start - 12), m.start) is not None
+        for g in view.groups
+        for m in g.members
     )
 
 
@@ -1022,13 +1056,16 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         if view.respectively and len(members) == len(usable) > 1:
             members = (members[index],)
         following = usable[index + 1][0].start if index + 1 < len(usable) else view.sentence.end
+        subject = members[0] if members else None
+        verb = _verb(view, q, following) if unit in _COMPUTE else None
         kind = _quantity_type(
             view,
             # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
-            _verb_categories(view, q, following) if unit in _COMPUTE else view.categories,
+            _verb_categories(verb, view) if unit in _COMPUTE else view.categories,
             unit,
-            members[0] if members else None,
+            subject,
             has_recipient,
+            _lets_out(view, verb, subject),
         )
         if kind is None or not members:
             continue

@@ -123,6 +123,13 @@ def test_a_completion_word_counts_only_as_a_completion_done(text: str, status: s
          "the first racks.", "planned"),
         ("xAI plans to add 50,000 H200s after Nvidia has shipped B200s to Meta.", "planned"),
         ("Tesla plans to buy 10,000 H100s once they have been shipped to Dell.", "planned"),
+        # the number shipped must be a figure of the sentence, not a span of time or a count
+        ("Microsoft will deploy 100,000 GB300s, with the first racks shipped 2 weeks ago.",
+         "announced"),
+        ("Meta plans to buy 350,000 H100s after 2 clusters were shipped in January.", "planned"),
+        # "not just" is emphasis, no denial
+        ("Nvidia has not just delivered 10,000 H100s to Meta but also helped install them.",
+         "completed"),
     ],
 )  # fmt: skip
 def test_shipped_is_a_completion_only_with_a_figure_as_its_object_or_subject(

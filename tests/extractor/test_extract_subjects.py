@@ -180,6 +180,21 @@ def test_a_relative_clause_names_the_subject_only_with_a_verb_of_obtaining() -> 
          ("gpu_commitment", "microsoft", "coreweave", 10000)),
         ("Microsoft said it will rent 10,000 GPUs to power OpenAI's models.",
          ("gpu_commitment", "microsoft", None, 10000)),
+        ("CoreWeave is leasing 250,000 GPUs to Microsoft.",
+         ("supply", "coreweave", "microsoft", 250000)),
+        # only the figure's own verb rents it out, to someone named with "to", none "from"
+        ("Microsoft, which rents GPUs to OpenAI, bought 10,000 H100s.",
+         ("gpu_commitment", "microsoft", "nvidia", 10000)),
+        ("OpenAI agreed to rent 100,000 GPUs from CoreWeave, which also leases capacity to "
+         "Microsoft.", ("gpu_commitment", "openai", "coreweave", 100000)),
+        ("Microsoft leased 250,000 GPUs from CoreWeave in 2024 and rented some of them to OpenAI.",
+         ("gpu_commitment", "microsoft", "coreweave", 250000)),
+        ("CoreWeave bought 20,000 H100s from Nvidia, which it rents to Microsoft.",
+         ("gpu_commitment", "coreweave", "nvidia", 20000)),
+        ("Google will rent TPUs to Anthropic, and Anthropic will use 1 million TPUs.",
+         ("gpu_commitment", "anthropic", "google", 1000000)),
+        ("Microsoft will rent 100,000 GPUs for OpenAI from Nebius.",
+         ("gpu_commitment", "microsoft", "nebius", 100000)),
     ],
 )  # fmt: skip
 def test_who_rents_compute_out_to_an_organisation_supplies_it(
@@ -188,6 +203,14 @@ def test_who_rents_compute_out_to_an_organisation_supplies_it(
     """Renting or leasing GPUs *to* a named organisation is a supply of the one who rents them
     out; renting them *from* one is a commitment of the renter."""
     assert _summary(extract(text)) == [summary]
+
+
+def test_renting_out_is_read_from_each_figure_s_own_verb() -> None:
+    facts = extract("Nebius will rent 100,000 GPUs to Microsoft and has bought 50,000 B200s from "
+                    "Nvidia.")  # fmt: skip
+    assert _summary(facts) == [
+        ("supply", "nebius", "microsoft", 100000), ("gpu_commitment", "nebius", "nvidia", 50000),
+    ]  # fmt: skip
 
 
 def test_a_passive_delivery_by_a_gpu_maker_came_to_the_subject_to_its_customers_not() -> None:
