@@ -20,8 +20,8 @@ before anything about them is read, so two store instances serialise on a shared
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,7 +47,6 @@ from services.store.diff import (
     Version,
     Withdrawal,
     extend_history,
-    held,
     magnitude,
     new_versions,
     stated,
@@ -95,15 +94,13 @@ class Seen:
 @dataclass(frozen=True)
 class Touched:
     """What a batch did to the facts: new ones by key, keys that lost some, the articles whose
-    facts it replaced (every stored fact of theirs is one of ``added``), the (article, key)
-    pairs of the facts it replaced, and which of its articles were read before (a
-    re-extraction, whether or not their earlier reading left facts)."""
+    facts it replaced (every stored fact of theirs is one of ``added``), and the (article, key)
+    pairs of the facts it replaced."""
 
     added: Mapping[str, Sequence[Seen]]
     lost: frozenset[str]
     articles: frozenset[str]
     held: frozenset[tuple[str, str]]
-    reread: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -145,10 +142,10 @@ class Emitted:
     """Whether its article was in the history the ledger held of the commitment (as a version or
     a fact folded in), now derived again after a re-extraction: the ``new`` version such a
     history begins with then re-reads an article analysts were told of."""
-    unmoved: bool = False
-    """Whether its history, redone from a late fact, ends holding what the ledger held of the
-    commitment before (:func:`~services.store.diff.held`): its versions may put back ones
-    analysts were told of (``services.store.repository``)."""
+    last_told: str | None = None
+    """The id of the change of its commitment analysts were told last before this batch
+    (``told_version_id``): while it stands in the history, a change this batch makes again
+    puts back one they were told (``services.store.repository``)."""
 
     @property
     def news(self) -> bool:
@@ -171,7 +168,7 @@ _STORED = tuple(
     _COMMITMENTS.c[name]
     for name in (
         "key", "versions", "last_version_id", "first_effective_at", "effective_at",
-        "observed_until", "asserted_until", "recorded_at",
+        "observed_until", "asserted_until", "recorded_at", "told_version_id",
         "type", "subject_id", "subject_name", "counterparty_id", "counterparty_name",
     )
 )  # fmt: skip
@@ -183,9 +180,15 @@ they were recorded, none of their JSON (only the head it folds onto is read whol
 
 
 def recompute(
-    session: Session, touched: Touched, window: timedelta, now: datetime
+    session: Session,
+    touched: Touched,
+    window: timedelta,
+    now: datetime,
+    tells: Callable[[Emitted], bool] = lambda _: True,
 ) -> list[Emitted]:
-    """Bring the histories and current states of the touched keys up to date."""
+    """Bring the histories and current states of the touched keys up to date; ``tells``: whether
+    a change will be published with ``notify`` true (each commitment keeps the last one's id,
+    ``told_version_id``; :attr:`Emitted.last_told`)."""
     keys = sorted(set(touched.added) | touched.lost)
     if not keys:
         return []
@@ -233,8 +236,13 @@ def recompute(
         session.execute(
             delete(_COMMITMENTS).where(among(session, _COMMITMENTS.c.key, sorted(stored)))
         )
+    emitted = sorted(writer.emitted, key=_place)
+    before = {key: row.told_version_id for key, row in stored.items() if row.told_version_id}
+    told = {e.key: e.version.id for e in emitted if tells(e)}  # the last one of each key
+    for written in writer.commitment_rows:
+        written["told_version_id"] = told.get(written["key"], before.get(written["key"]))
     insert_rows(session, StoreCommitment, writer.commitment_rows)
-    return sorted(writer.emitted, key=_place)
+    return [replace(e, last_told=before[e.key]) if e.key in before else e for e in emitted]
 
 
 def _place(emitted: Emitted) -> tuple[object, ...]:
@@ -291,17 +299,15 @@ class _Writer:
         first_effective_at: datetime | None,
         recorded_at: datetime,
         recorded: Mapping[str, datetime] | None = None,
-        unmoved: bool = False,
     ) -> None:
         """The rows of a key whose versions from ``seq`` on are ``tail`` (``added`` of them
-        new): versions (``recorded`` keeps the times of those written before), changes
-        (:attr:`Emitted.unmoved`), and the commitment row; ``head`` is where the history stands
-        after them."""
+        new): versions (``recorded`` keeps the times of those written before), changes, and
+        the commitment row; ``head`` is where the history stands after them."""
         recorded = recorded or {}
         self.version_rows += _version_rows(key, seq, tail, recorded, self.now)
         if added:
             parties = Parties.of(latest.fact)
-            self.emitted += [Emitted(key, v, parties, unmoved=unmoved) for v in added]
+            self.emitted += [Emitted(key, v, parties) for v in added]
         self.commitment_rows.append(
             _commitment_row(
                 key,
@@ -350,28 +356,16 @@ class _Writer:
                 r for r in tails[key] if (r.effective_at, r.article_id) >= cut
             ]
             first_seqs[key] = redone[key][0].seq if redone[key] else row.versions
-        # the version before the cut (the head); where an article read before is read again,
-        # the last one too (what the ledger held: Emitted.unmoved)
-        reread = {
-            k: row.versions - 1
-            for k, (row, _) in late.items()
-            if any(s.observation.article_id in touched.reread for s in touched.added[k])
-        }
-        wanted = {(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0}
-        wanted |= set(reread.items())
-        read = {
-            (r.key, r.seq): r
+        before = [(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0]
+        head_rows = {
+            r.key: r
             for r in (
                 session.execute(
-                    select(_VERSIONS).where(tuple_(versions.key, versions.seq).in_(wanted))
+                    select(_VERSIONS).where(tuple_(versions.key, versions.seq).in_(before))
                 )
-                if wanted
+                if before
                 else ()
             )
-        }
-        head_rows = {k: read[k, seq - 1] for k, seq in first_seqs.items() if (k, seq - 1) in read}
-        held_before = {
-            k: held(_version(read[k, seq])) for k, seq in reread.items() if (k, seq) in read
         }
         kept_articles = ~among(session, _FACTS.c.article_id, sorted(touched.articles))
         seen = _observations(
@@ -419,7 +413,6 @@ class _Writer:
                 first_effective_at=row.first_effective_at if head is not None else None,
                 recorded_at=self.now if added else row.recorded_at,
                 recorded=recorded,
-                unmoved=key in held_before and held(after.version) == held_before[key],
             )
 
     def rederive(

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -37,6 +38,8 @@ from services.store.jsontext import extraction_json, model_json
 from services.store.tables import (
     StoreArticle,
     StoreChange,
+    StoreCommitment,
+    StoreCommitmentVersion,
     StoreConsumed,
     StoreFact,
     StoreOutbox,
@@ -47,6 +50,8 @@ _FACTS = table_of(StoreFact)
 _CONSUMED = table_of(StoreConsumed)
 _CHANGES = table_of(StoreChange)
 _OUTBOX = table_of(StoreOutbox)
+_COMMITMENTS = table_of(StoreCommitment)
+_VERSIONS = table_of(StoreCommitmentVersion)
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,9 @@ def apply_batch(
     if not fresh:
         return Applied(consumed=0, skipped=len(batch), changes=())
     replays, touched = _store_extractions(session, fresh, now)
-    emitted = recompute(session, touched, window, now)
+    emitted = recompute(session, touched, window, now, partial(_tells, replays))
     made = [_change(e, replays, now) for e in emitted]
-    changes = _with_ids_of_their_own(session, made, {e.key for e in emitted if e.unmoved})
+    changes = _with_ids_of_their_own(session, made, emitted)
     outbox = _record_changes(session, changes, replays, topic, now)
     return Applied(
         consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes, outbox=outbox
@@ -255,8 +260,7 @@ def _store_extractions(
         session.execute(delete(_FACTS).where(among(session, _FACTS.c.article_id, sorted(replaced))))
     insert_rows(session, StoreFact, rows)
     held = frozenset((a, key) for a in replaced for key in old_keys.get(a, ()))
-    reread = frozenset(a for a in replaced if a not in inserted)
-    return replays, Touched(added, frozenset(lost), frozenset(replaced), held, reread)
+    return replays, Touched(added, frozenset(lost), frozenset(replaced), held)
 
 
 def _article_values(extraction: ExtractionV1, digest: str) -> dict[str, Any]:
@@ -312,6 +316,13 @@ def _fact_row(
     }
 
 
+def _tells(replays: _Replays, emitted: Emitted) -> bool:
+    """Whether ``emitted`` is published with ``notify`` true (but for
+    :func:`_with_ids_of_their_own`): its replay tells its kind, and it is news."""
+    replay = replays.of(emitted.key, emitted.version.observation.article_id)
+    return replay.notify(emitted.version.kind) and emitted.news
+
+
 def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
     version, parties = emitted.version, emitted.parties
     replay = replays.of(emitted.key, version.observation.article_id)
@@ -329,24 +340,24 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
         effective_at=version.observation.effective_at,
         recorded_at=now,
         replay_id=replay.replay_id,
-        notify=replay.notify(version.kind) and emitted.news,
+        notify=_tells(replays, emitted),
     )
 
 
 def _with_ids_of_their_own(
-    session: Session, changes: Sequence[ChangeV1], unmoved: Container[str]
+    session: Session, changes: Sequence[ChangeV1], emitted: Sequence[Emitted]
 ) -> tuple[ChangeV1, ...]:
-    """``changes`` under ids the change log does not hold yet.
+    """``changes`` (made of ``emitted``) under ids the change log does not hold yet.
 
     Every change a batch makes is news: a message delivered again makes none (its position is
     recorded), nor does an article read again the same way (its versions are stored).  One whose
     id the log holds already is a version that left its history and came back — a fact one
     reading dropped and a later one reads again, a late fact's tail redone and undone — or the
     same withdrawal again; it takes the first of ``stable_id(id, "again", n)`` the log does not
-    hold, which a batch redone after a crash finds again.  Where every change of a key is such a
-    return and its history ends holding what the ledger held before (``unmoved``: an article
-    from the middle of the history dropped, told nothing, and read again), analysts were told
-    all of them: they are logged with ``notify`` false.
+    hold, which a batch redone after a crash finds again.  It is news again, unless the change
+    of its commitment analysts were told last still stands in the history
+    (:func:`_still_told`): then it puts back a change they were told, and goes to the log with
+    ``notify`` false.
     """
     ids = [c.id for c in changes]
     if not ids:
@@ -354,18 +365,58 @@ def _with_ids_of_their_own(
     held = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
     if not held:
         return tuple(changes)
-    returned = {c.key for c in changes if c.key in unmoved} - {
-        c.key for c in changes if c.id not in held
-    }
-    return tuple(
+    pairs = zip(changes, emitted, strict=True)
+    standing = _still_told(session, [e for c, e in pairs if c.id in held])
+    again = tuple(
         c.model_copy(
             update={"id": _free_id(session, c.id)}
-            | ({"notify": False} if c.key in returned else {})
+            | ({"notify": False} if c.notify and c.key in standing else {})
         )
         if c.id in held
         else c
         for c in changes
     )
+    _keep_told(session, again, emitted, standing)
+    return again
+
+
+def _still_told(session: Session, returned: Sequence[Emitted]) -> set[str]:
+    """The keys of ``returned`` (changes made again) whose change analysts were told last
+    (:attr:`~services.store.commitments.Emitted.last_told`) is a version of their history."""
+    last = {e.key: e.last_told for e in returned if e.last_told is not None}
+    if not last:
+        return set()
+    stand = set(
+        session.scalars(
+            select(_VERSIONS.c.id).where(
+                among(session, _VERSIONS.c.id, sorted(set(last.values())))
+            )
+        )
+    )
+    return {key for key, told in last.items() if told in stand}
+
+
+def _keep_told(
+    session: Session,
+    changes: Sequence[ChangeV1],
+    emitted: Sequence[Emitted],
+    standing: set[str],
+) -> None:
+    """Where changes of ``standing`` keys were kept from analysts, each commitment's
+    ``told_version_id`` is the last one told after all (``recompute`` took every change it
+    would tell), or the one told before."""
+    told: dict[str, str | None] = {}
+    for change, each in zip(changes, emitted, strict=True):
+        if change.key in standing:
+            told.setdefault(change.key, each.last_told)
+            if change.notify:
+                told[change.key] = each.version.id
+    for key, version_id in told.items():
+        session.execute(
+            update(_COMMITMENTS)
+            .where(_COMMITMENTS.c.key == key)
+            .values(told_version_id=version_id)
+        )
 
 
 def _free_id(session: Session, held: str) -> str:

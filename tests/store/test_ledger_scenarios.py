@@ -688,3 +688,88 @@ async def test_an_article_read_again_after_its_withdrawal_is_told_again(
     assert told([gone]) == [("withdrawn", True)]
     [back] = await ledger.deliver(extraction(december, fact(60_000), version="1.2.0"))
     assert told([back]) == [("increased", True)]
+
+
+async def test_an_article_dropped_from_the_middle_and_read_again_after_its_drop_was_told_is_news(
+    ledger: LedgerHarness,
+) -> None:
+    """October 50,000, November 60,000, December 70,000.  Dropping November tells December as
+    an increase from 50,000; reading November again puts back 50,000 → 60,000 → 70,000, which
+    analysts' last word (+20,000 from 50,000) no longer says: news."""
+    november = article("nov", OCT_30 + timedelta(days=40), source="b")
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    await ledger.deliver(extraction(november, fact(60_000), version="1.0.0"))
+    await ledger.deliver(said("dec", 80, "c", 70_000))
+    dropped = await ledger.deliver(extraction(november, version="1.1.0"))
+    assert figures(dropped) == [("increased", 50_000, 70_000)]
+    back = await ledger.deliver(extraction(november, fact(60_000), version="1.2.0"))
+    assert told(back) == [("increased", True), ("increased", True)]
+
+
+async def test_an_article_read_back_to_a_figure_analysts_heard_replaced_is_news(
+    ledger: LedgerHarness,
+) -> None:
+    """October 50,000, December 60,000; October re-read as 40,000 (told: December +20,000),
+    then dropped (nothing told), then read as 50,000 again: their last word was +20,000."""
+    october = article("oct")
+    await ledger.deliver(extraction(october, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("dec", 60, "b", 60_000))
+    await ledger.deliver(extraction(october, fact(40_000), version="1.1.0"))
+    assert told(await ledger.deliver(extraction(october, version="1.2.0"))) == [("new", False)]
+    back = await ledger.deliver(extraction(october, fact(50_000), version="1.3.0"))
+    assert [kind for kind, notify in told(back) if notify] == ["new", "increased"]
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["two batches", "one batch"])
+async def test_what_an_article_read_again_puts_back_does_not_depend_on_the_batch(
+    ledger: LedgerHarness, together: bool
+) -> None:
+    """October dropped and read again beside December's re-extraction (the same reading) and a
+    new source's reaffirmation: nothing is told, whether they come in one batch or apart."""
+    october = article("oct")
+    december = article("dec", OCT_30 + timedelta(days=60), source="b")
+    await ledger.deliver(extraction(october, fact(50_000), version="1.0.0"))
+    await ledger.deliver(extraction(december, fact(60_000), version="1.0.0"))
+    await ledger.deliver(extraction(october, version="1.1.0"))
+    batch = [
+        extraction(october, fact(50_000), version="1.2.0"),
+        extraction(december, fact(60_000), version="1.2.0"),
+        said("feb", 120, "c", 60_000),
+    ]
+    if together:
+        changes = await ledger.deliver(*batch)
+    else:
+        changes = [c for each in batch for c in await ledger.deliver(each)]
+    assert sorted(told(changes)) == [("increased", False), ("new", False), ("reaffirmed", False)]
+
+
+async def test_articles_read_again_put_back_only_what_was_told_and_tell_the_rest(
+    ledger: LedgerHarness,
+) -> None:
+    """October and November dropped from under December and January, then read again, October
+    with a new figure of another commitment: the history put back is told to nobody, the new
+    commitment is."""
+    october, november = article("oct", source="a"), article(
+        "nov", OCT_30 + timedelta(days=40), source="b"
+    )
+    await ledger.deliver(extraction(october, fact(50_000), version="1.0.0"))
+    await ledger.deliver(extraction(november, fact(60_000), version="1.0.0"))
+    await ledger.deliver(said("dec", 80, "c", 60_000))
+    await ledger.deliver(said("jan", 100, "d", 70_000))
+    await ledger.deliver(
+        extraction(october, version="1.1.0"), extraction(november, version="1.1.0")
+    )
+    back = await ledger.deliver(
+        extraction(october, fact(50_000), fact(9_000, subject="sk-hynix"), version="1.2.0"),
+        extraction(november, fact(60_000), version="1.2.0"),
+    )
+    assert [(c.key == SAMSUNG_GPU, c.kind, c.notify) for c in back] == [
+        (False, "new", True),
+        (True, "new", False),
+        (True, "increased", False),
+        (True, "reaffirmed", False),
+    ]
+    # put back silently, the history is analysts' again: a later drop of January is told
+    [gone] = await ledger.deliver(extraction(article("jan", OCT_30 + timedelta(days=100),
+                                                     source="d"), version="1.1.0"))
+    assert told([gone]) == [("withdrawn", True)]
