@@ -62,7 +62,8 @@ _COUNTERS_KO: Final = frozenset({"장", "개", "대"})
 _GPU_WORD_BEFORE: Final = re.compile(r"(?:GPU|칩|가속기|그래픽처리장치)\s*$")
 _TENSED_KO: Final = re.compile(r"[했었았였됐겠쳤졌왔갔]")
 _FINITE_EN: Final = re.compile(
-    r"\b(?:will|would|has|have|had|is|are|was|were|did|does|do|bought|sold|built|\w+ed)\b",
+    r"\b(?:will|would|could|can|may|might|should|shall|must|has|have|had|is|are|was|were|did"
+    r"|does|do|bought|sold|built|\w+ed)\b",
     re.IGNORECASE,
 )
 """A verb that bears tense, before an English figure (:meth:`_Clauses.finite`)."""
@@ -694,10 +695,16 @@ _ASIDE_EN: Final = re.compile(
 delivered servers to xAI,"."""
 
 
+_OF_A_DEAL: Final = frozenset({"with", "to", "from", "in", "by", "of"})
+"""Roles of an organisation named in a phrase ("a deal with CoreWeave, which was scrapped"):
+a clause after it may be about the deal."""
+
+
 def _asides(view: _View, figures: Sequence[QuantityMention]) -> list[tuple[int, int]]:
     """The English relative clauses about an organisation (:data:`_ASIDE_EN`) that close before
-    the first figure: what they say that organisation did ("Meta, which is in talks with AMD,
-    bought 10,000 H100s") is not the figures' status.  One after a figure may tell of its goods
+    the first figure, the organisation not named in a phrase (``_OF_A_DEAL``): what they say that
+    organisation did ("Meta, which is in talks with AMD, bought 10,000 H100s") is not the
+    figures' status.  One after a figure may tell of its goods
     ("from Nvidia, which were delivered in March"), and is left alone."""
     if not figures or _is_korean(view):
         return []
@@ -706,7 +713,8 @@ def _asides(view: _View, figures: Sequence[QuantityMention]) -> list[tuple[int, 
         (m.start(), m.end())
         for g in view.groups
         for member in g.members
-        if (m := _ASIDE_EN.match(view.text, member.end, first)) is not None
+        if member.role not in _OF_A_DEAL
+        and (m := _ASIDE_EN.match(view.text, member.end, first)) is not None
     ]
 
 
@@ -755,7 +763,7 @@ def _figure_statuses(
                 statuses[index] is None
                 and 0 <= other < count
                 and not clauses.broken[max(index, other)]
-                and ((step == -1 and not korean) or not clauses.finite(index))
+                and not clauses.finite(index)
             ):
                 statuses[index] = statuses[other]
     return [s or "announced" for s in statuses]
@@ -810,21 +818,37 @@ def _quantity_type(
     return None
 
 
-_LESSOR_EN: Final = re.compile(r"(?:rent|leas)\w*", re.IGNORECASE)
+_LESSOR_EN: Final = re.compile(
+    r"(?<!\bin\s)(?<!\bthe\s)(?<!\bits\s)(?<!\btheir\s)"
+    r"(?:(?:is|are|was|were|been|be)\s+)?(?:rent|leas)\w*",
+    re.IGNORECASE,
+)
+"""A verb of renting ("rents", "will lease", "is leasing"; not the noun "in rent", "the lease")."""
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
-_TO_EN: Final = re.compile(r"\bto\s+(?:the\s+)?$", re.IGNORECASE)
+_RENTED_TO_EN: Final = re.compile(
+    r"(?:[^,;:()]|(?<=\d),(?=\d))*?(?<!\baccording\s)(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)"
+    r"(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
+    r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+"""The words from a verb of renting to the organisation it rents to, in one clause: "rent
+100,000 GPUs to" (not "…, according to", "belonging to", "second only to")."""
 
 
-def _lets_out(view: _View, verb: Hit | None, subject: Mention | None) -> bool:
-    """Whether a figure's English verb (:func:`_verb`) rents or leases it out to an
-    organisation other than its subject, named after the verb with "to" and before the next verb
-    ("Nebius will rent 100,000 GPUs to Microsoft", "the GPUs that CoreWeave leases to OpenAI"),
-    with no "from" until that next verb ("rent 100,000 GPUs from CoreWeave, which also leases
-    capacity to Microsoft"; "rents 50,000 GPUs for OpenAI from CoreWeave"): the one who rents
-    them out supplies them."""
+def _lets_out(
+    view: _View, verb: Hit | None, q: QuantityMention, subject: Mention | None
+) -> bool:
+    """Whether a figure's English verb (:func:`_verb`, not in an aside before the figure:
+    :func:`_asides`) rents or leases it out to an organisation other than its subject, named in
+    the verb's clause with "to" ("Nebius will rent 100,000 GPUs to Microsoft", "the GPUs that
+    CoreWeave leases to OpenAI"), with no "from" until the next verb ("rent 100,000 GPUs from
+    CoreWeave, which also leases capacity to Microsoft"; "rents 50,000 GPUs for OpenAI from
+    CoreWeave"): the one who rents them out supplies them."""
     if verb is None or _is_korean(view) or _LESSOR_EN.match(view.text, verb[0]) is None:
         return False
     at = verb[1]
+    if any(x <= at < y for x, y in _asides(view, [q])):
+        return False
     nexts = [a for a, _, cats in view.hits if a >= at and cats & _TYPE_TRIGGERS]
     until = nexts[0] if nexts else view.sentence.end
     if _FROM_EN.search(view.text, at, until) is not None:
@@ -833,7 +857,7 @@ def _lets_out(view: _View, verb: Hit | None, subject: Mention | None) -> bool:
         m.role == "to"
         and at <= m.start < until
         and (subject is None or m.org_id != subject.org_id)
-        and _TO_EN.search(view.text, max(at, m.start - 12), m.start) is not None
+        and _RENTED_TO_EN.fullmatch(view.text, at, m.start) is not None
         for g in view.groups
         for m in g.members
     )
@@ -1065,7 +1089,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             unit,
             subject,
             has_recipient,
-            _lets_out(view, verb, subject),
+            _lets_out(view, verb, q, subject),
         )
         if kind is None or not members:
             continue

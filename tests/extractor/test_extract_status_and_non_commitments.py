@@ -156,6 +156,9 @@ def test_shipped_is_a_completion_only_with_a_figure_as_its_object_or_subject(
         ("Meta bought 10,000 H100s from Nvidia, which delivered them last month.", "completed"),
         ("Nvidia supplied 10,000 H100s to CoreWeave, which has installed the chips in its New "
          "Jersey data center.", "completed"),
+        # a clause after an organisation named in a phrase may tell of the deal
+        ("Microsoft's deal with CoreWeave, which was scrapped on Friday, covered 100,000 GPUs.",
+         "cancelled"),
     ],
 )  # fmt: skip
 def test_status_words_in_an_aside_about_an_organisation_are_not_the_figure_s(
@@ -165,6 +168,14 @@ def test_status_words_in_an_aside_about_an_organisation_are_not_the_figure_s(
     AMD,") tells of that organisation, not of the figure; one after the figure is left alone."""
     facts = [f for f in extract(text) if f.quantity is not None]
     assert [f.status for f in facts] == [status]
+
+
+def test_a_figure_with_a_tensed_verb_of_its_own_takes_no_status_from_the_one_before() -> None:
+    facts = extract("AMD shipped 30,000 MI300X chips to Microsoft and could ship 50,000 MI355X "
+                    "chips next year.")  # fmt: skip
+    assert [f.status for f in facts] == ["completed", "announced"]
+    listed = extract("Nvidia delivered 10,000 H100s to Meta last month and 5,000 B200s this week.")
+    assert [f.status for f in listed] == ["completed", "completed"]
 
 
 def test_an_aside_keeps_its_own_figure_and_facts() -> None:

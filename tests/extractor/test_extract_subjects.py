@@ -195,6 +195,16 @@ def test_a_relative_clause_names_the_subject_only_with_a_verb_of_obtaining() -> 
          ("gpu_commitment", "anthropic", "google", 1000000)),
         ("Microsoft will rent 100,000 GPUs for OpenAI from Nebius.",
          ("gpu_commitment", "microsoft", "nebius", 100000)),
+        # "to" in another phrase or clause, "rent" as a noun, a verb of renting in an aside
+        ("OpenAI will rent 200,000 more GPUs, according to Microsoft.",
+         ("gpu_commitment", "openai", "microsoft", 200000)),
+        ("Microsoft will rent 100,000 GPUs belonging to Nebius.",
+         ("gpu_commitment", "microsoft", "nebius", 100000)),
+        ("CoreWeave, which leases GPUs to Microsoft, now operates 250,000 GPUs.",
+         ("gpu_commitment", "coreweave", "microsoft", 250000)),
+        # "leasing" as a noun's modifier is no verb
+        ("Nvidia will provide Lambda, a GPU leasing startup, with 10,000 H100s.",
+         ("supply", "nvidia", "lambda", 10000)),
     ],
 )  # fmt: skip
 def test_who_rents_compute_out_to_an_organisation_supplies_it(
