@@ -819,20 +819,22 @@ def _quantity_type(
 
 
 _LESSOR_EN: Final = re.compile(
-    r"(?<!\bin\s)(?<!\bthe\s)(?<!\bits\s)(?<!\btheir\s)"
-    r"(?:(?:is|are|was|were|been|be)\s+)?(?:rent|leas)\w*",
+    r"(?<!\bin\s)(?<!\bthe\s)(?<!\bits\s)(?<!\btheir\s)(?<!\bpay\s)(?<!\bpays\s)"
+    r"(?<!\bpaid\s)(?<!\bpaying\s)(?:(?:is|are|was|were|been|be)\s+)?(?:rent|leas)\w*",
     re.IGNORECASE,
 )
-"""A verb of renting ("rents", "will lease", "is leasing"; not the noun "in rent", "the lease")."""
+"""A verb of renting ("rents", "will lease", "is leasing"; not the noun: "in rent", "the lease",
+"pay rent")."""
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
 _RENTED_TO_EN: Final = re.compile(
-    r"(?:[^,;:()]|(?<=\d),(?=\d))*?(?<!\baccording\s)(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)"
+    r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?(?<!\baccording\s)(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)"
     r"(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
     r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 """The words from a verb of renting to the organisation it rents to, in one clause: "rent
-100,000 GPUs to" (not "…, according to", "belonging to", "second only to")."""
+100,000 GPUs to" (not "…, according to", "belonging to", "second only to", "… and plans to offer
+the capacity to")."""
 
 
 def _lets_out(
