@@ -142,10 +142,10 @@ class Emitted:
     """Whether its article was in the history the ledger held of the commitment (as a version or
     a fact folded in), now derived again after a re-extraction: the ``new`` version such a
     history begins with then re-reads an article analysts were told of."""
-    last_told: str | None = None
-    """The id of the change of its commitment analysts were told last before this batch
-    (``told_version_id``): while it stands in the history, a change this batch makes again
-    puts back one they were told (``services.store.repository``)."""
+    echo: bool = False
+    """Whether the last change of its commitment this batch tells is the very one analysts were
+    told last (``told_version_id``): the batch puts back a history they were told, and a change
+    of it that they were told before is no news (``services.store.repository``)."""
 
     @property
     def news(self) -> bool:
@@ -188,7 +188,7 @@ def recompute(
 ) -> list[Emitted]:
     """Bring the histories and current states of the touched keys up to date; ``tells``: whether
     a change will be published with ``notify`` true (each commitment keeps the last one's id,
-    ``told_version_id``; :attr:`Emitted.last_told`)."""
+    ``told_version_id``; :attr:`Emitted.echo`)."""
     keys = sorted(set(touched.added) | touched.lost)
     if not keys:
         return []
@@ -242,7 +242,8 @@ def recompute(
     for written in writer.commitment_rows:
         written["told_version_id"] = told.get(written["key"], before.get(written["key"]))
     insert_rows(session, StoreCommitment, writer.commitment_rows)
-    return [replace(e, last_told=before[e.key]) if e.key in before else e for e in emitted]
+    echoes = {key for key, told_id in told.items() if before.get(key) == told_id}
+    return [replace(e, echo=True) if e.key in echoes else e for e in emitted]
 
 
 def _place(emitted: Emitted) -> tuple[object, ...]:

@@ -38,8 +38,6 @@ from services.store.jsontext import extraction_json, model_json
 from services.store.tables import (
     StoreArticle,
     StoreChange,
-    StoreCommitment,
-    StoreCommitmentVersion,
     StoreConsumed,
     StoreFact,
     StoreOutbox,
@@ -50,8 +48,6 @@ _FACTS = table_of(StoreFact)
 _CONSUMED = table_of(StoreConsumed)
 _CHANGES = table_of(StoreChange)
 _OUTBOX = table_of(StoreOutbox)
-_COMMITMENTS = table_of(StoreCommitment)
-_VERSIONS = table_of(StoreCommitmentVersion)
 
 
 @dataclass(frozen=True)
@@ -354,69 +350,31 @@ def _with_ids_of_their_own(
     id the log holds already is a version that left its history and came back — a fact one
     reading dropped and a later one reads again, a late fact's tail redone and undone — or the
     same withdrawal again; it takes the first of ``stable_id(id, "again", n)`` the log does not
-    hold, which a batch redone after a crash finds again.  It is news again, unless the change
-    of its commitment analysts were told last still stands in the history
-    (:func:`_still_told`): then it puts back a change they were told, and goes to the log with
-    ``notify`` false.
+    hold, which a batch redone after a crash finds again.  It is news again, unless analysts
+    were told it before and the last change of its commitment this batch tells is the very one
+    they were told last (:attr:`~services.store.commitments.Emitted.echo`): then the batch puts
+    back a history they were told, and it goes to the log with ``notify`` false.
     """
     ids = [c.id for c in changes]
     if not ids:
         return ()
-    held = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
+    held = {
+        change_id: orjson.loads(value)["notify"] is True
+        for change_id, value in session.execute(
+            select(_CHANGES.c.id, _CHANGES.c.value).where(among(session, _CHANGES.c.id, ids))
+        )
+    }
     if not held:
         return tuple(changes)
-    pairs = zip(changes, emitted, strict=True)
-    standing = _still_told(session, [e for c, e in pairs if c.id in held])
-    again = tuple(
+    return tuple(
         c.model_copy(
             update={"id": _free_id(session, c.id)}
-            | ({"notify": False} if c.notify and c.key in standing else {})
+            | ({"notify": False} if e.echo and held[c.id] else {})
         )
         if c.id in held
         else c
-        for c in changes
+        for c, e in zip(changes, emitted, strict=True)
     )
-    _keep_told(session, again, emitted, standing)
-    return again
-
-
-def _still_told(session: Session, returned: Sequence[Emitted]) -> set[str]:
-    """The keys of ``returned`` (changes made again) whose change analysts were told last
-    (:attr:`~services.store.commitments.Emitted.last_told`) is a version of their history."""
-    last = {e.key: e.last_told for e in returned if e.last_told is not None}
-    if not last:
-        return set()
-    stand = set(
-        session.scalars(
-            select(_VERSIONS.c.id).where(
-                among(session, _VERSIONS.c.id, sorted(set(last.values())))
-            )
-        )
-    )
-    return {key for key, told in last.items() if told in stand}
-
-
-def _keep_told(
-    session: Session,
-    changes: Sequence[ChangeV1],
-    emitted: Sequence[Emitted],
-    standing: set[str],
-) -> None:
-    """Where changes of ``standing`` keys were kept from analysts, each commitment's
-    ``told_version_id`` is the last one told after all (``recompute`` took every change it
-    would tell), or the one told before."""
-    told: dict[str, str | None] = {}
-    for change, each in zip(changes, emitted, strict=True):
-        if change.key in standing:
-            told.setdefault(change.key, each.last_told)
-            if change.notify:
-                told[change.key] = each.version.id
-    for key, version_id in told.items():
-        session.execute(
-            update(_COMMITMENTS)
-            .where(_COMMITMENTS.c.key == key)
-            .values(told_version_id=version_id)
-        )
 
 
 def _free_id(session: Session, held: str) -> str:

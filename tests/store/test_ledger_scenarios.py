@@ -743,12 +743,12 @@ async def test_what_an_article_read_again_puts_back_does_not_depend_on_the_batch
     assert sorted(told(changes)) == [("increased", False), ("new", False), ("reaffirmed", False)]
 
 
-async def test_articles_read_again_put_back_only_what_was_told_and_tell_the_rest(
+async def test_articles_read_again_under_a_change_told_since_are_told_again(
     ledger: LedgerHarness,
 ) -> None:
     """October and November dropped from under December and January, then read again, October
-    with a new figure of another commitment: the history put back is told to nobody, the new
-    commitment is."""
+    with a figure of another commitment: analysts' last word (January's increase) is not what
+    the batch ends at, so what comes back is told again — a repeat, never a miss."""
     october, november = article("oct", source="a"), article(
         "nov", OCT_30 + timedelta(days=40), source="b"
     )
@@ -765,11 +765,46 @@ async def test_articles_read_again_put_back_only_what_was_told_and_tell_the_rest
     )
     assert [(c.key == SAMSUNG_GPU, c.kind, c.notify) for c in back] == [
         (False, "new", True),
-        (True, "new", False),
-        (True, "increased", False),
+        (True, "new", True),
+        (True, "increased", True),
         (True, "reaffirmed", False),
     ]
-    # put back silently, the history is analysts' again: a later drop of January is told
-    [gone] = await ledger.deliver(extraction(article("jan", OCT_30 + timedelta(days=100),
-                                                     source="d"), version="1.1.0"))
-    assert told([gone]) == [("withdrawn", True)]
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["two batches", "one batch"])
+async def test_an_article_read_again_after_another_change_was_told_is_news(
+    ledger: LedgerHarness, together: bool
+) -> None:
+    """November dropped (told: December +20,000 from 50,000), then February's 80,000 told, then
+    November read again: analysts' last word was something else — told, in one batch or two."""
+    november = article("nov", OCT_30 + timedelta(days=40), source="b")
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    await ledger.deliver(extraction(november, fact(60_000), version="1.0.0"))
+    await ledger.deliver(said("dec", 80, "c", 70_000))
+    await ledger.deliver(extraction(november, version="1.1.0"))
+    batch = [said("feb", 120, "d", 80_000), extraction(november, fact(60_000), version="1.2.0")]
+    if together:
+        changes = await ledger.deliver(*batch)
+    else:
+        changes = [c for each in batch for c in await ledger.deliver(each)]
+    assert sorted(told(changes)) == [("increased", True)] * 3
+
+
+@pytest.mark.parametrize("alerts", [False, True], ids=["live", "replay with alerts"])
+async def test_a_change_only_ever_replayed_silently_is_news_when_it_comes_back(
+    ledger: LedgerHarness, alerts: bool
+) -> None:
+    """December's increase came in a replay without alerts and left in another: read again live,
+    or by a replay with alerts, it is news, though the change log holds it."""
+    december = article("dec", OCT_30 + timedelta(days=60), source="b")
+    await ledger.deliver(extraction(article("oct"), fact(50_000)))
+    [silent] = await ledger.deliver(extraction(december, fact(70_000), version="1.0.0"),
+                                    replay="backfill")  # fmt: skip
+    assert told([silent]) == [("increased", False)]
+    await ledger.deliver(extraction(december, version="1.1.0"), replay="re-extract")
+    again = extraction(december, fact(70_000), version="1.2.0")
+    if alerts:
+        back = await ledger.deliver(again, replay="re-extract-2", alerts=True)
+    else:
+        back = await ledger.deliver(again)
+    assert told(back) == [("increased", True)]
