@@ -208,8 +208,8 @@ class ChangeV1(Contract):
         default=True,
         description="False for replays without --alerts, live reaffirmations, a history's"
         " first version derived again after a re-extraction from an article it held before,"
-        " and changes an article read again puts back as analysts were told them, up to the"
-        " change they were told last",
+        " and changes an article read again puts back that are the very ones analysts were"
+        " told last",
     )
 
     @model_validator(mode="after")

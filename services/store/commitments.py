@@ -38,6 +38,7 @@ from services.core.models import (
     FactV1,
     OrgRef,
     Quantity,
+    stable_id,
 )
 from services.store.bulk import among, insert_rows, table_of
 from services.store.diff import (
@@ -143,9 +144,9 @@ class Emitted:
     a fact folded in), now derived again after a re-extraction: the ``new`` version such a
     history begins with then re-reads an article analysts were told of."""
     echo: bool = False
-    """Whether the last change of its commitment this batch tells is the very one analysts were
-    told last (``told_version_id``): the batch puts back a history they were told, and a change
-    of it that they were told before is no news (``services.store.repository``)."""
+    """Whether the changes of its commitment this batch would tell are the very ones analysts
+    were told last, in this order (``told``: :func:`told_digest`): the batch puts back what they
+    heard last, and tells it to nobody."""
 
     @property
     def news(self) -> bool:
@@ -168,7 +169,7 @@ _STORED = tuple(
     _COMMITMENTS.c[name]
     for name in (
         "key", "versions", "last_version_id", "first_effective_at", "effective_at",
-        "observed_until", "asserted_until", "recorded_at", "told_version_id",
+        "observed_until", "asserted_until", "recorded_at", "told",
         "type", "subject_id", "subject_name", "counterparty_id", "counterparty_name",
     )
 )  # fmt: skip
@@ -188,7 +189,7 @@ def recompute(
 ) -> list[Emitted]:
     """Bring the histories and current states of the touched keys up to date; ``tells``: whether
     a change will be published with ``notify`` true (each commitment keeps the last one's id,
-    ``told_version_id``; :attr:`Emitted.echo`)."""
+    ``told``; :attr:`Emitted.echo`)."""
     keys = sorted(set(touched.added) | touched.lost)
     if not keys:
         return []
@@ -237,13 +238,36 @@ def recompute(
             delete(_COMMITMENTS).where(among(session, _COMMITMENTS.c.key, sorted(stored)))
         )
     emitted = sorted(writer.emitted, key=_place)
-    before = {key: row.told_version_id for key, row in stored.items() if row.told_version_id}
-    told = {e.key: e.version.id for e in emitted if tells(e)}  # the last one of each key
+    before = {key: list(row.told or ()) for key, row in stored.items()}
+    telling: defaultdict[str, list[str]] = defaultdict(list)
+    for each in emitted:
+        if tells(each):
+            telling[each.key].append(told_digest(each))
+    echoes = {key for key, told in telling.items() if before.get(key, [])[-len(told) :] == told}
     for written in writer.commitment_rows:
-        written["told_version_id"] = told.get(written["key"], before.get(written["key"]))
+        key, told = written["key"], before.get(written["key"], [])
+        if key in telling and key not in echoes:
+            told = (told + telling[key])[-TOLD_KEPT:]
+        written["told"] = told
     insert_rows(session, StoreCommitment, writer.commitment_rows)
-    echoes = {key for key, told_id in told.items() if before.get(key) == told_id}
     return [replace(e, echo=True) if e.key in echoes else e for e in emitted]
+
+
+TOLD_KEPT = 16
+"""How many of a commitment's last told changes its row keeps (``told``)."""
+
+
+def told_digest(emitted: Emitted) -> str:
+    """What identifies a change analysts were told: its id, and for a version the figures it
+    keeps disputed (which its id leaves out)."""
+    change = emitted.version
+    if isinstance(change, Withdrawal):
+        return change.id
+    claims = sorted(
+        (str(magnitude(c.quantity)), c.quantity.qualifier, ",".join(c.sources))
+        for c in change.disputed
+    )
+    return stable_id(change.id, *(part for claim in claims for part in claim))
 
 
 def _place(emitted: Emitted) -> tuple[object, ...]:

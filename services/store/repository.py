@@ -131,7 +131,7 @@ def apply_batch(
     replays, touched = _store_extractions(session, fresh, now)
     emitted = recompute(session, touched, window, now, partial(_tells, replays))
     made = [_change(e, replays, now) for e in emitted]
-    changes = _with_ids_of_their_own(session, made, emitted)
+    changes = _with_ids_of_their_own(session, made)
     outbox = _record_changes(session, changes, replays, topic, now)
     return Applied(
         consumed=len(fresh), skipped=len(batch) - len(fresh), changes=changes, outbox=outbox
@@ -313,8 +313,8 @@ def _fact_row(
 
 
 def _tells(replays: _Replays, emitted: Emitted) -> bool:
-    """Whether ``emitted`` is published with ``notify`` true (but for
-    :func:`_with_ids_of_their_own`): its replay tells its kind, and it is news."""
+    """Whether ``emitted`` is to be told: its replay tells its kind, and it is news (it is told
+    unless it is an :attr:`~services.store.commitments.Emitted.echo` as well)."""
     replay = replays.of(emitted.key, emitted.version.observation.article_id)
     return replay.notify(emitted.version.kind) and emitted.news
 
@@ -336,14 +336,12 @@ def _change(emitted: Emitted, replays: _Replays, now: datetime) -> ChangeV1:
         effective_at=version.observation.effective_at,
         recorded_at=now,
         replay_id=replay.replay_id,
-        notify=_tells(replays, emitted),
+        notify=_tells(replays, emitted) and not emitted.echo,
     )
 
 
-def _with_ids_of_their_own(
-    session: Session, changes: Sequence[ChangeV1], emitted: Sequence[Emitted]
-) -> tuple[ChangeV1, ...]:
-    """``changes`` (made of ``emitted``) under ids the change log does not hold yet.
+def _with_ids_of_their_own(session: Session, changes: Sequence[ChangeV1]) -> tuple[ChangeV1, ...]:
+    """``changes`` under ids the change log does not hold yet.
 
     Every change a batch makes is news: a message delivered again makes none (its position is
     recorded), nor does an article read again the same way (its versions are stored).  One whose
@@ -351,29 +349,17 @@ def _with_ids_of_their_own(
     reading dropped and a later one reads again, a late fact's tail redone and undone — or the
     same withdrawal again; it takes the first of ``stable_id(id, "again", n)`` the log does not
     hold, which a batch redone after a crash finds again.  It is news again, unless analysts
-    were told it before and the last change of its commitment this batch tells is the very one
-    they were told last (:attr:`~services.store.commitments.Emitted.echo`): then the batch puts
-    back a history they were told, and it goes to the log with ``notify`` false.
+    heard it last (:attr:`~services.store.commitments.Emitted.echo`).
     """
     ids = [c.id for c in changes]
     if not ids:
         return ()
-    held = {
-        change_id: orjson.loads(value)["notify"] is True
-        for change_id, value in session.execute(
-            select(_CHANGES.c.id, _CHANGES.c.value).where(among(session, _CHANGES.c.id, ids))
-        )
-    }
+    held = set(session.scalars(select(_CHANGES.c.id).where(among(session, _CHANGES.c.id, ids))))
     if not held:
         return tuple(changes)
     return tuple(
-        c.model_copy(
-            update={"id": _free_id(session, c.id)}
-            | ({"notify": False} if e.echo and held[c.id] else {})
-        )
-        if c.id in held
-        else c
-        for c, e in zip(changes, emitted, strict=True)
+        c.model_copy(update={"id": _free_id(session, c.id)}) if c.id in held else c
+        for c in changes
     )
 
 

@@ -104,10 +104,10 @@ class StoreCommitment(Base):
     release before it: the store then works it out from the facts)."""
     recorded_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
-    told_version_id: Mapped[str | None] = mapped_column(Id)
-    """The id of the last version or withdrawal of this commitment published with ``notify``
-    true: analysts' last word (None on rows written before migration 0015 or by the release
-    before it, and while nothing was told)."""
+    told: Mapped[list[str] | None] = mapped_column(JSON)
+    """Digests of the last changes of this commitment published with ``notify`` true, oldest
+    first (``services.store.commitments.told_digest``, at most ``TOLD_KEPT``): what analysts
+    heard last (None on rows written before migration 0015 or by the release before it)."""
 
 
 class StoreCommitmentVersion(Base):

@@ -808,3 +808,38 @@ async def test_a_change_only_ever_replayed_silently_is_news_when_it_comes_back(
     else:
         back = await ledger.deliver(again)
     assert told(back) == [("increased", True)]
+
+
+async def test_a_claim_back_in_a_three_way_dispute_is_news(ledger: LedgerHarness) -> None:
+    """a 50,000, b 60,000 (a conflict), c 70,000 (a conflict: 50,000 and 60,000 disputed).  a
+    read again as 60,000 tells that 50,000 left the dispute; read again as 50,000, the claim is
+    back in it: analysts hear so, though every change of the batch is one the log holds."""
+    a = article("a", source="a")
+    await ledger.deliver(extraction(a, fact(50_000), version="1.0.0"))
+    await ledger.deliver(said("b", 5, "b", 60_000))
+    await ledger.deliver(said("c", 10, "c", 70_000))
+    moved = await ledger.deliver(extraction(a, fact(60_000), version="1.1.0"))
+    assert ("withdrawn", True) in told(moved)
+    back = await ledger.deliver(extraction(a, fact(50_000), version="1.2.0"))
+    [row] = ledger.ledger()
+    assert sorted(c.quantity.value for c in row.disputed) == [50_000, 60_000]
+    assert any(notify for _, notify in told(back))
+
+
+async def test_a_reading_told_withdrawn_that_comes_back_is_news(ledger: LedgerHarness) -> None:
+    """b's 80,000 told, then withdrawn; c's 70,000 and e's 50,000 told; c dropped (nothing told:
+    e's 50,000 still ends the history).  One batch reads b and c again: b's 80,000 is back."""
+    b = article("b", OCT_30 + timedelta(days=40), source="b")
+    c = article("c", OCT_30 + timedelta(days=120), source="c")
+    await ledger.deliver(said("a", 0, "a", 50_000))
+    await ledger.deliver(extraction(b, fact(80_000), version="1.0.0"))
+    assert told(await ledger.deliver(extraction(b, version="1.1.0"))) == [("withdrawn", True)]
+    await ledger.deliver(extraction(c, fact(70_000), version="1.0.0"))
+    await ledger.deliver(said("e", 160, "e", 50_000))
+    await ledger.deliver(extraction(c, version="1.1.0"))
+    back = await ledger.deliver(
+        extraction(b, fact(80_000), version="1.2.0"), extraction(c, fact(70_000), version="1.2.0")
+    )
+    assert [(c.kind, c.notify) for c in back if c.evidence.url.endswith("/b")] == [
+        ("increased", True)
+    ]

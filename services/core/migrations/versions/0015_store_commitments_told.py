@@ -1,10 +1,10 @@
-"""store: which change of each commitment analysts were told last
+"""store: what analysts were told last of each commitment
 
-A change made again after it left a history (an article dropped by one reading and read again
-by the next) is news when analysts' last word about the commitment was something else, and is
-not when their last word was that very change: the re-reading puts back what they were told.
-The store keeps, per commitment, the id of the last version (or withdrawal) it published with
-``notify`` true.
+An article dropped by one reading and read again the same way by the next makes again the
+changes analysts were told.  They are news when the commitment's last told changes were
+something else, and are not when they were these very changes, in this order: the re-reading
+puts back what analysts heard last.  The store keeps, per commitment, digests of the last
+changes it published with ``notify`` true (``told``, oldest first).
 
 Additive (a nullable column): the previous release runs on this schema.  A row without it
 (written before, or by the previous release) tells every change made again, as before.
@@ -29,9 +29,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("store_commitments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("told_version_id", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("told", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("store_commitments", schema=None) as batch_op:
-        batch_op.drop_column("told_version_id")
+        batch_op.drop_column("told")
