@@ -258,11 +258,9 @@ TOLD_KEPT = 16
 
 
 def told_digest(emitted: Emitted) -> str:
-    """What identifies a change analysts were told: its id, and for a version the figures it
-    keeps disputed (which its id leaves out)."""
+    """What identifies a change analysts were told: its id, and the figures it leaves disputed
+    (which its id leaves out)."""
     change = emitted.version
-    if isinstance(change, Withdrawal):
-        return change.id
     claims = sorted(
         (str(magnitude(c.quantity)), c.quantity.qualifier, ",".join(c.sources))
         for c in change.disputed

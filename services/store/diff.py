@@ -222,6 +222,9 @@ class Withdrawal:
     history, the one it ends at included, so the state it leaves is the one they reach."""
     kind: ChangeKind = "withdrawn"
     delta: Delta | None = None
+    disputed: tuple[Claim, ...] = ()
+    """The figures the history now ends keeping disputed: two withdrawals between the same
+    versions (the same id) differ by them alone."""
 
 
 def withdrawal(
@@ -243,6 +246,7 @@ def withdrawal(
         before=lost.after,
         after=now.after if now else None,
         place=max(v.observation.order for v in (lost, *history)),
+        disputed=now.disputed if now else (),
     )
 
 

@@ -107,7 +107,7 @@ class StoreCommitment(Base):
     told: Mapped[list[str] | None] = mapped_column(JSON)
     """Digests of the last changes of this commitment published with ``notify`` true, oldest
     first (``services.store.commitments.told_digest``, at most ``TOLD_KEPT``): what analysts
-    heard last (None on rows written before migration 0015 or by the release before it)."""
+    heard last (None on rows written before migration 0016 or by the release before it)."""
 
 
 class StoreCommitmentVersion(Base):

@@ -843,3 +843,24 @@ async def test_a_reading_told_withdrawn_that_comes_back_is_news(ledger: LedgerHa
     assert [(c.kind, c.notify) for c in back if c.evidence.url.endswith("/b")] == [
         ("increased", True)
     ]
+
+
+async def test_a_second_claim_back_in_a_dispute_is_news(ledger: LedgerHarness) -> None:
+    """a 50,000, f 45,000, b 60,000 (both disputed), then a and f come round to 60,000 and c
+    says 70,000 (only 60,000 disputed).  a's coming round dropped tells 50,000 is disputed
+    again; f's dropped next tells 45,000 is too — a withdrawal between the same two versions
+    (the same id), which differs from the one told last by its disputed figures alone."""
+    came_round = [
+        article("a2", OCT_30 + timedelta(days=7), source="a"),
+        article("f2", OCT_30 + timedelta(days=7, hours=12), source="f"),
+    ]
+    await ledger.deliver(said("a", 0, "a", 50_000))
+    await ledger.deliver(said("f", 2, "f", 45_000))
+    await ledger.deliver(said("b", 5, "b", 60_000))
+    for each in came_round:
+        await ledger.deliver(extraction(each, fact(60_000), version="1.0.0"))
+    await ledger.deliver(said("c", 10, "c", 70_000))
+    turns = [await ledger.deliver(extraction(each, version="1.1.0")) for each in came_round]
+    assert [told(turn) for turn in turns] == [[("withdrawn", True)], [("withdrawn", True)]]
+    [row] = ledger.ledger()
+    assert sorted(c.quantity.value for c in row.disputed) == [45_000, 50_000, 60_000]
