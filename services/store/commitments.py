@@ -185,11 +185,11 @@ def recompute(
     touched: Touched,
     window: timedelta,
     now: datetime,
-    tells: Callable[[Emitted], bool] = lambda _: True,
+    tells: Callable[[Emitted], bool],
 ) -> list[Emitted]:
     """Bring the histories and current states of the touched keys up to date; ``tells``: whether
-    a change will be published with ``notify`` true (each commitment keeps the last one's id,
-    ``told``; :attr:`Emitted.echo`)."""
+    a change is to be told (each commitment keeps digests of the last ones told, ``told``;
+    :attr:`Emitted.echo`)."""
     keys = sorted(set(touched.added) | touched.lost)
     if not keys:
         return []
