@@ -225,15 +225,37 @@ async def until_gone(pid: int, within: float) -> bool:
 
 
 async def test_calls_waiting_for_a_free_worker_do_not_spend_their_deadline_waiting() -> None:
-    """The deadline is a page's own parse: pages queued behind slow ones are not given up."""
-    pool = ParsePool(1, preload=(), timeout=1.5)
+    """The deadline is a page's own parse: pages queued behind slow ones are not given up, even
+    the one handed to the pool while the worker parses the page before it."""
+    pool = ParsePool(1, preload=(), timeout=1.2)
     try:
-        got = await asyncio.gather(*(pool.call(nap, 0.4) for _ in range(6)))
+        got = await asyncio.gather(*(pool.call(nap, 0.8) for _ in range(4)))
     finally:
         pool.close()
-    assert got == [0.4] * 6
+    assert got == [0.8] * 4
+
+
+async def test_a_worker_finds_its_next_page_waiting_while_the_event_loop_is_busy() -> None:
+    """The pool holds the next page for each worker: a worker ending a page starts the next at
+    once, not when the event loop has time to hand one over."""
+    pool = ParsePool(1, preload=(), timeout=10.0)
+    try:
+        await pool.call(nap, 0.01)
+        calls = [asyncio.ensure_future(pool.call(started_at, 0.3)) for _ in range(2)]
+        await asyncio.sleep(0.05)  # both handed over
+        time.sleep(1.0)  # the event loop is busy elsewhere while the worker parses
+        first, second = await asyncio.gather(*calls)
+    finally:
+        pool.close()
+    assert second - first < 0.6
 
 
 def nap(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
+
+
+def started_at(seconds: float) -> float:
+    began = time.monotonic()
+    time.sleep(seconds)
+    return began
