@@ -6,20 +6,25 @@ stalls the event loop's fetching and publishing.  :class:`ParsePool` runs it in 
 crawler's own process with its threads and open connections) and awaits the results.
 
 A worker that dies (killed, out of memory, a crash in a C extension) breaks the whole pool:
-every call in flight fails with :class:`BrokenProcessPool`.  The pool is then replaced and each
-of those calls is tried once more; a call that breaks the replacement too raises
-:class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  So a bad
-page can neither hang the caller nor take other pages down with it.
+every call handed to it fails with :class:`BrokenProcessPool`.  The pool is then replaced and
+the calls are tried again.  A call that was running when the pool broke is a suspect: it is
+tried once more, alone in the pool, and if it breaks that pool too it raises
+:class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  A call that
+was still waiting in the pool is no suspect and is simply handed to the new one.  So a bad page
+can neither hang the caller nor take other pages down with it.
 
 A call that runs past the pool's ``timeout`` (a pathological page: a backtracking regex, a
 parser's loop in C) raises :class:`ParseTimeout`; its worker cannot be stopped but by killing
-it, which breaks the pool, so the pool is replaced as above — the calls beside it are tried once
-more.  :meth:`call` hands the pool :data:`HANDED_PER_WORKER` calls per worker, so that a worker
-that ends a page finds its next one waiting instead of idling until the event loop has seen the
-result and handed another.  So that the deadline counts a call's own parse, not its wait behind
+it, which breaks the pool, so the pool is replaced as above — the calls beside it, no suspects,
+are tried again.
+
+:meth:`call` hands the pool :data:`HANDED_PER_WORKER` calls per worker, so that a worker that ends
+a page finds its next one waiting instead of idling until the event loop has seen the result and
+handed another.  So that the deadline counts a call's own parse, not its wait behind
 others, a call's clock starts at its turn: when fewer calls handed over before it than the pool
 has workers are still unfinished (the workers take calls in the order handed over, so one is
-free for it then).  ``map``'s chunks have no deadline.
+free for it then; calls on a recycled pool, whose workers are others, are not counted).  ``map``'s
+chunks have no deadline.
 
 Every :data:`RECYCLE_AFTER` tasks the pool is replaced by a fresh one while the old one finishes
 what it holds: whatever a worker accumulates over months of pages (parser caches, fragmented
@@ -37,6 +42,7 @@ import multiprocessing.forkserver
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -62,12 +68,19 @@ HANDED_PER_WORKER = 2
 one, a worker idled between pages while the result crossed to the event loop and the next page
 came back (session 32: the crawl used 82–86 % of the two cores with one, 89–95 % with two, and
 ran ≈10 % faster)."""
+TRIES = 5
+"""Times a call is handed to a pool at most: a call whose pools keep breaking under other pages
+gives up too."""
 CLOSE_WAIT = 5.0
 """Seconds :meth:`ParsePool.close` lets a worker finish a call nobody awaits any more."""
 
 
 class ParseWorkerCrashed(CrawlerRetryable):
     """A parse worker died twice while handling the same input."""
+
+
+class _Waited(Exception):
+    """The pool broke while the call waited in it, or under another call's deadline."""
 
 
 def default_workers() -> int:
@@ -139,8 +152,13 @@ class ParsePool:
         """Calls handed to the pool: the others wait here, off the clock.  A slot is held until
         the worker is done with the call, even when its caller stopped waiting."""
         self._tickets = itertools.count()
-        self._unfinished: dict[int, None] = {}
-        """The tickets of the calls handed to the pool and not yet done, in the order handed."""
+        self._unfinished: dict[int, ProcessPoolExecutor] = {}
+        """The tickets of the calls handed over and not yet done, in the order handed, each with
+        the executor it went to."""
+        self._solo = asyncio.Lock()
+        """Held by a suspect while it takes every slot, one at a time."""
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+        """Executors stopped for a call past its deadline: their other calls are no suspects."""
         self._progress: asyncio.Future[None] | None = None
         """Resolved (and replaced) whenever a handed call is done: a call waiting for its turn
         looks again."""
@@ -212,49 +230,87 @@ class ParsePool:
             worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
-        for attempt in (1, 2):
-            await self._slots.acquire()
+        suspect: BrokenProcessPool | None = None
+        for _ in range(TRIES):
+            slots = self.workers * HANDED_PER_WORKER if suspect else 1
+            await self._hold(slots)
             try:
                 executor, future = self._submit(fn, *args)
             except BaseException:
-                self._slots.release()
+                self._release(slots)
                 raise
             ticket = next(self._tickets)
-            self._unfinished[ticket] = None
-            # the watch goes on when the caller is cancelled: it holds the slot while the
+            self._unfinished[ticket] = executor
+            # the watch goes on when the caller is cancelled: it holds the slots while the
             # worker is busy with the call, and stops the worker at the deadline
-            watch = asyncio.ensure_future(self._watch(executor, future, ticket))
+            watch = asyncio.ensure_future(self._watch(executor, future, ticket, slots))
             watch.add_done_callback(_retrieved)
             try:
                 return await asyncio.shield(watch)
+            except _Waited:  # the pool broke under another call
+                self._replace(executor)
             except BrokenProcessPool as exc:
                 self._replace(executor)
-                if attempt == 2:
+                if suspect:
                     raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
-        raise AssertionError("unreachable")
+                suspect = exc
+        raise ParseWorkerCrashed(f"the parse workers died {TRIES} times under other calls")
 
-    async def _watch(self, executor: ProcessPoolExecutor, future: Future[R], ticket: int) -> R:
+    async def _hold(self, slots: int) -> None:
+        """Take ``slots`` slots: one, or (a suspect) every one, so that it runs alone."""
+        if slots == 1:
+            await self._slots.acquire()
+            return
+        held = 0
+        try:
+            async with self._solo:
+                while held < slots:
+                    await self._slots.acquire()
+                    held += 1
+        except BaseException:
+            self._release(held)
+            raise
+
+    def _release(self, slots: int) -> None:
+        for _ in range(slots):
+            self._slots.release()
+
+    async def _watch(
+        self, executor: ProcessPoolExecutor, future: Future[R], ticket: int, slots: int
+    ) -> R:
         try:
             result = asyncio.wrap_future(future)
-            await self._turn(ticket, result)
-            return await self._within_deadline(executor, result)
+            ran = await self._turn(ticket, result, executor)
+            try:
+                return await self._within_deadline(executor, result)
+            except BrokenProcessPool as exc:
+                if ran and executor not in self._killed:
+                    raise
+                raise _Waited() from exc
         finally:
             del self._unfinished[ticket]
             if self._progress is not None:
                 self._progress.set_result(None)
                 self._progress = None
-            self._slots.release()
+            self._release(slots)
 
-    async def _turn(self, ticket: int, result: asyncio.Future[R]) -> None:
-        """Until a worker is free for call ``ticket`` (or its result is in)."""
+    async def _turn(
+        self, ticket: int, result: asyncio.Future[R], executor: ProcessPoolExecutor
+    ) -> bool:
+        """Until a worker of ``executor`` is free for call ``ticket`` (or its result is in):
+        whether the call got to run in a sound pool."""
         while not result.done() and self._ahead(ticket) >= self.workers:
             if self._progress is None:
                 self._progress = asyncio.get_running_loop().create_future()
             await asyncio.wait((result, self._progress), return_when=asyncio.FIRST_COMPLETED)
+        # CPython marks a pool broken before it fails the calls it holds
+        return not result.done() and not getattr(executor, "_broken", False)
 
     def _ahead(self, ticket: int) -> int:
-        """Unfinished calls handed over before call ``ticket``."""
-        return sum(1 for _ in itertools.takewhile(lambda t: t < ticket, self._unfinished))
+        """Unfinished calls handed to call ``ticket``'s executor before it."""
+        mine = self._unfinished[ticket]
+        earlier = itertools.takewhile(lambda item: item[0] < ticket, self._unfinished.items())
+        return sum(1 for _, executor in earlier if executor is mine)
 
     async def _within_deadline(self, executor: ProcessPoolExecutor, result: asyncio.Future[R]) -> R:
         """``result``, awaited from its call's turn; past :attr:`timeout`, its pool is replaced
@@ -266,6 +322,7 @@ class ParsePool:
         except TimeoutError as exc:
             if not deadline.expired():  # raised by the function itself
                 raise
+            self._killed.add(executor)
             self._replace(executor)
             raise ParseTimeout(f"no result within {self.timeout:g}s") from exc
 

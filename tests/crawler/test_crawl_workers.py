@@ -243,7 +243,7 @@ async def test_a_worker_finds_its_next_page_waiting_while_the_event_loop_is_busy
         await pool.call(nap, 0.01)
         calls = [asyncio.ensure_future(pool.call(started_at, 0.3)) for _ in range(2)]
         await asyncio.sleep(0.05)  # both handed over
-        time.sleep(1.0)  # the event loop is busy elsewhere while the worker parses
+        time.sleep(1.0)  # noqa: ASYNC251 (the event loop busy elsewhere while the worker parses)
         first, second = await asyncio.gather(*calls)
     finally:
         pool.close()
@@ -259,3 +259,68 @@ def started_at(seconds: float) -> float:
     began = time.monotonic()
     time.sleep(seconds)
     return began
+
+
+def nap_or_fail(value: int) -> int:
+    """:func:`double`, a healthy input taking 0.2 s."""
+    time.sleep(0.2)
+    return double(value)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_crashing_page_does_not_take_the_pages_waiting_behind_it_down(
+    workers: int,
+) -> None:
+    """The pages handed to the pool beside a page that kills its worker are parsed: those that
+    waited are no suspects, and the one that ran beside it is tried again alone."""
+    pool = ParsePool(workers, preload=())
+    try:
+        await pool.call(double, 1)
+        healthy = list(range(2 * workers - 1))
+        got = await asyncio.gather(
+            *(pool.call(nap_or_fail, v) for v in [POISON, *healthy]), return_exceptions=True
+        )
+    finally:
+        pool.close()
+    assert isinstance(got[0], ParseWorkerCrashed)
+    assert got[1:] == [2 * v for v in healthy]
+
+
+async def test_a_healthy_page_between_two_pathological_ones_is_parsed() -> None:
+    pool = ParsePool(1, preload=(), timeout=1.0)
+    try:
+        await pool.call(double, 1)
+        got = await asyncio.gather(
+            *(pool.call(nap_or_fail, v) for v in [PATHOLOGICAL, 4, PATHOLOGICAL]),
+            return_exceptions=True,
+        )
+    finally:
+        pool.close()
+    assert isinstance(got[0], ParseTimeout) and isinstance(got[2], ParseTimeout)
+    assert got[1] == 8
+
+
+def spin_from(stamp: str) -> None:
+    Path(stamp).write_text(repr(time.monotonic()))  # CLOCK_MONOTONIC: one clock for all
+    while True:
+        pass
+
+
+async def test_a_pathological_page_on_a_renewed_pool_is_stopped_at_its_own_deadline(
+    tmp_path: Path,
+) -> None:
+    """Calls still running on the pool before its renewal do not hold back the clock of a call
+    handed to the new workers."""
+    pool = ParsePool(2, preload=(), timeout=1.0, recycle_after=4)
+    stamp = tmp_path / "began"
+    try:
+        await asyncio.gather(pool.call(double, 1), pool.call(double, 2))
+        slow = [asyncio.ensure_future(pool.call(nap, 0.95)) for _ in range(2)]
+        await asyncio.sleep(0.1)
+        with pytest.raises(ParseTimeout):
+            await pool.call(spin_from, str(stamp))  # the fifth task: a renewed pool
+        ran = time.monotonic() - float(stamp.read_text())
+        assert await asyncio.gather(*slow) == [0.95, 0.95]
+    finally:
+        pool.close()
+    assert ran < 1.4
