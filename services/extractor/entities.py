@@ -147,6 +147,11 @@ class Group:
         return self.members[-1].tail_end
 
 
+_ACCORDING_KO: Final = re.compile(r"\s?(?:따르면|따른|의하면|의한)")
+"""After 에: the organisation is where the news comes from ("엔비디아에 따르면"), no party."""
+_ACCORDING_EN: Final = re.compile(r"\baccording\s+$", re.IGNORECASE)
+
+
 def _korean_role(text: str, at: int, end: int) -> tuple[Role, int] | None:
     match = _PARTICLE.match(text, at, end)
     if match is None:
@@ -154,6 +159,8 @@ def _korean_role(text: str, at: int, end: int) -> tuple[Role, int] | None:
     particle = match.group()
     if _TOGETHER.fullmatch(particle):
         return "with", match.end()
+    if particle == "에" and _ACCORDING_KO.match(text, match.end(), end):
+        return "other", match.end()
     return _PARTICLE_ROLE[particle], match.end()
 
 
@@ -176,6 +183,8 @@ def _english_role(text: str, start: int, sentence_start: int) -> Role:
     before = _PREPOSITION.search(text, max(sentence_start, start - 16), start)
     if before is None:
         return "bare"
+    if _ACCORDING_EN.search(text, max(sentence_start, before.start(1) - 12), before.start(1)):
+        return "other"  # "according to Nvidia": where the news comes from, no party
     return _PREPOSITION_ROLE.get(before.group(1).lower(), "other")
 
 

@@ -123,7 +123,8 @@ _KIND_OF_GROUP: Final[dict[str | None, Qualifier]] = {
 }
 _BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by 2027"
     r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b"
-    r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
+    r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b"
+    r"|to\s(?![\d$€£₩¥]))"  # "lease 5,000 to Anthropic" (not a range's "50,000 to 60,000")
 )
 
 _DASH: Final = r"[~～〜∼\-–—]"

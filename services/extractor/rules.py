@@ -827,26 +827,37 @@ _LESSOR_EN: Final = re.compile(
 "pay rent")."""
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
 _RENTED_TO_EN: Final = re.compile(
-    r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?(?<!\baccording\s)(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)"
+    r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)"
     r"(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
     r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 """The words from a verb of renting to the organisation it rents to, in one clause: "rent
-100,000 GPUs to" (not "…, according to", "belonging to", "second only to", "… and plans to offer
-the capacity to")."""
+100,000 GPUs to" (not "belonging to", "second only to", "… and plans to offer the capacity to";
+"according to" names no party: :mod:`~services.extractor.entities`)."""
+
+
+_LESSOR_KO: Final = re.compile(r"임대")
+"""A Korean verb of renting out (임대한다, 임대했다; 임대받 is a receiving, the noun in 임대 방식
+or 임대 사업 no trigger)."""
 
 
 def _lets_out(
     view: _View, verb: Hit | None, q: QuantityMention, subject: Mention | None
 ) -> bool:
-    """Whether a figure's English verb (:func:`_verb`, not in an aside before the figure:
+    """Whether a figure's verb (:func:`_verb`, not in an aside before the figure:
     :func:`_asides`) rents or leases it out to an organisation other than its subject, named in
     the verb's clause with "to" ("Nebius will rent 100,000 GPUs to Microsoft", "the GPUs that
     CoreWeave leases to OpenAI"), with no "from" until the next verb ("rent 100,000 GPUs from
     CoreWeave, which also leases capacity to Microsoft"; "rents 50,000 GPUs for OpenAI from
-    CoreWeave"): the one who rents them out supplies them."""
-    if verb is None or _is_korean(view) or _LESSOR_EN.match(view.text, verb[0]) is None:
+    CoreWeave"): the one who rents them out supplies them.  In Korean the recipient (에, 에게)
+    comes before the verb, after the verb before it, with no source (로부터, 에서) there: "KT는
+    업스테이지에 GPU 1000장을 임대한다" (not "람다로부터 GPU를 임대해")."""
+    if verb is None:
+        return False
+    if _is_korean(view):
+        return _lets_out_korean(view, verb, subject)
+    if _LESSOR_EN.match(view.text, verb[0]) is None:
         return False
     at = verb[1]
     if any(x <= at < y for x, y in _asides(view, [q])):
@@ -863,6 +874,21 @@ def _lets_out(
         for g in view.groups
         for m in g.members
     )
+
+
+def _lets_out_korean(view: _View, verb: Hit, subject: Mention | None) -> bool:
+    at = verb[0]
+    if _LESSOR_KO.match(view.text, at) is None:
+        return False
+    befores = [b for a, b, cats in view.hits if a < at and cats & _TYPE_TRIGGERS]
+    since = max(befores, default=view.sentence.start)
+    roles = {
+        m.role
+        for g in view.groups
+        for m in g.members
+        if since <= m.start < at and (subject is None or m.org_id != subject.org_id)
+    }
+    return "to" in roles and "from" not in roles
 
 
 _PASSIVE_EN: Final = re.compile(

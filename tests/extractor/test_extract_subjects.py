@@ -197,7 +197,7 @@ def test_a_relative_clause_names_the_subject_only_with_a_verb_of_obtaining() -> 
          ("gpu_commitment", "microsoft", "nebius", 100000)),
         # "to" in another phrase or clause, "rent" as a noun, a verb of renting in an aside
         ("OpenAI will rent 200,000 more GPUs, according to Microsoft.",
-         ("gpu_commitment", "openai", "microsoft", 200000)),
+         ("gpu_commitment", "openai", None, 200000)),
         ("Microsoft will rent 100,000 GPUs belonging to Nebius.",
          ("gpu_commitment", "microsoft", "nebius", 100000)),
         ("CoreWeave, which leases GPUs to Microsoft, now operates 250,000 GPUs.",
@@ -212,6 +212,65 @@ def test_who_rents_compute_out_to_an_organisation_supplies_it(
 ) -> None:
     """Renting or leasing GPUs *to* a named organisation is a supply of the one who rents them
     out; renting them *from* one is a commitment of the renter."""
+    assert _summary(extract(text)) == [summary]
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("KT는 업스테이지에 H100 GPU 1000장을 임대했다.", ("supply", "kt", "upstage", 1000)),
+        ("네이버클라우드는 삼성전자에 GPU 2000장을 임대하기로 했다.",
+         ("supply", "naver-cloud", "samsung-electronics", 2000)),
+        ("KT가 업스테이지에 임대한 GPU 1000장은 H100이다.", ("supply", "kt", "upstage", 1000)),
+        ("코어위브는 마이크로소프트에 엔비디아 GB200 5만장을 임대했다고 밝혔다.",
+         ("supply", "coreweave", "microsoft", 50000)),
+        # renting from someone, or being rented to, is the renter's commitment
+        ("삼성전자는 네이버클라우드로부터 GPU 2000장을 임대한다.",
+         ("gpu_commitment", "samsung-electronics", "naver-cloud", 2000)),
+        ("SK텔레콤은 람다로부터 GPU 3000장을 임대해 데이터센터에 배치한다.",
+         ("gpu_commitment", "sk-telecom", "lambda", 3000)),
+        ("업스테이지는 KT로부터 H100 GPU 1000장을 임대 받아 사용한다.",
+         ("gpu_commitment", "upstage", "kt", 1000)),
+        # the noun (임대 방식, 임대 사업) is no verb of the figure
+        ("정부는 스타트업에 GPU 1만장을 임대 방식으로 제공한다.",
+         ("supply", "kr-government", None, 10000)),
+        ("카카오는 GPU 임대 사업을 위해 H100 2000장을 구매했다.",
+         ("gpu_commitment", "kakao", "nvidia", 2000)),
+    ],
+)  # fmt: skip
+def test_who_rents_compute_out_in_korean_supplies_it(
+    text: str, summary: tuple[str, str, str | None, int]
+) -> None:
+    """임대 to an organisation named with 에 is the lessor's supply; from one named with 로부터 or
+    에서, the renter's commitment."""
+    assert _summary(extract(text)) == [summary]
+
+
+def test_rents_in_and_out_in_one_sentence_are_two_facts() -> None:
+    both = "KT는 정부에 GPU 500장을 임대하고 업스테이지로부터 1000장을 임대받는다."
+    assert _summary(extract(both)) == [
+        ("supply", "kt", "kr-government", 500), ("gpu_commitment", "kt", "upstage", 1000),
+    ]  # fmt: skip
+    facts = extract("Nebius will rent 10,000 GPUs from Microsoft and lease 5,000 to Anthropic.")
+    assert _summary(facts) == [
+        ("gpu_commitment", "nebius", "microsoft", 10000), ("supply", "nebius", "anthropic", 5000),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("엔비디아에 따르면 코어위브는 GPU 1만장을 공급했다.",
+         ("supply", "coreweave", None, 10000)),
+        ("According to Nvidia, CoreWeave supplied 10,000 GPUs.",
+         ("supply", "coreweave", None, 10000)),
+        ("CoreWeave supplied 10,000 GPUs to Microsoft, according to Nvidia.",
+         ("supply", "coreweave", "microsoft", 10000)),
+    ],
+)  # fmt: skip
+def test_the_organisation_the_news_comes_from_is_no_party(
+    text: str, summary: tuple[str, str, str | None, int]
+) -> None:
     assert _summary(extract(text)) == [summary]
 
 
