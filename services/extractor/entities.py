@@ -147,8 +147,12 @@ class Group:
         return self.members[-1].tail_end
 
 
-_ACCORDING_KO: Final = re.compile(r"\s?(?:따르면|따른|의하면|의한)")
-"""After 에: the organisation is where the news comes from ("엔비디아에 따르면"), no party."""
+_NO_RECIPIENT_KO: Final = re.compile(
+    r"\s?(?:따르면|따른|따라|의하면|의한|대한|대해|관한|관해|이어|맞서|비해|앞서)"
+)
+"""After 에: the organisation is no recipient but where the news comes from ("엔비디아에
+따르면") or what the sentence measures against ("엔비디아에 대한 의존도", "마이크로소프트에
+이어")."""
 _ACCORDING_EN: Final = re.compile(r"\baccording\s+$", re.IGNORECASE)
 
 
@@ -159,7 +163,7 @@ def _korean_role(text: str, at: int, end: int) -> tuple[Role, int] | None:
     particle = match.group()
     if _TOGETHER.fullmatch(particle):
         return "with", match.end()
-    if particle == "에" and _ACCORDING_KO.match(text, match.end(), end):
+    if particle == "에" and _NO_RECIPIENT_KO.match(text, match.end(), end):
         return "other", match.end()
     return _PARTICLE_ROLE[particle], match.end()
 
@@ -305,8 +309,16 @@ def find_mentions(
     return kept
 
 
+_AND_EN: Final = re.compile(r"\s*(?:,\s*)?(?:and|&|as well as)\s+", re.IGNORECASE)
+
+
 def _joins(text: str, left: Mention, right: Mention) -> bool:
-    if left.role not in ("with", "bare") or left.org_id == right.org_id:
+    if left.org_id == right.org_id:
+        return False
+    if left.role in _PREPOSITION_ROLE.values() and right.role == "bare":
+        # an English preposition governs the names coordinated after it: "from Nvidia and AMD"
+        return _AND_EN.fullmatch(text, left.tail_end, right.start) is not None
+    if left.role not in ("with", "bare"):
         return False
     tail = text[left.end : left.tail_end]
     if left.role == "with" and (not tail.endswith(("와", "과")) or _TOGETHER.search(tail)):
@@ -316,11 +328,17 @@ def _joins(text: str, left: Mention, right: Mention) -> bool:
 
 
 def group_mentions(text: str, mentions: list[Mention]) -> list[Group]:
-    """Coordinated mentions as groups; the last member's particle is the group's role."""
+    """Coordinated mentions as groups; the group's role is the last member's particle, or the
+    English preposition before the first ("from Nvidia and AMD")."""
     groups: list[list[Mention]] = []
     for mention in mentions:
         if groups and _joins(text, groups[-1][-1], mention):
             groups[-1].append(mention)
         else:
             groups.append([mention])
-    return [Group(tuple(members), members[-1].role) for members in groups]
+    return [Group(tuple(members), _group_role(members)) for members in groups]
+
+
+def _group_role(members: list[Mention]) -> Role:
+    first, last = members[0].role, members[-1].role
+    return first if last == "bare" and first in _PREPOSITION_ROLE.values() else last

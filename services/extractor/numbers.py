@@ -123,9 +123,11 @@ _KIND_OF_GROUP: Final[dict[str | None, Qualifier]] = {
 }
 _BARE_FOLLOWS: Final = re.compile(  # "install up to 50,000.", "secure 30,000 by 2027"
     r"\s?(?:[.,;:)]|$|each|apiece|units?\b|of\s(?:them|those)\b"
-    r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b"
-    r"|to\s(?![\d$€£₩¥]))"  # "lease 5,000 to Anthropic" (not a range's "50,000 to 60,000")
+    r"|(?:by|in|over|this|next|from|at|across|within|through|more)\b)"
 )
+_BARE_TO: Final = re.compile(r"\s?to\s+(?:the\s+)?[a-z]{0,3}[A-Z]")
+"""After a number in digits: the name it goes to ("lease 5,000 to Anthropic", "to xAI"; not a
+range's "5,000 to 8,000" or "to around 8,000", "500 to train", "30 billion to build")."""
 
 _DASH: Final = r"[~～〜∼\-–—]"
 """A dash or tilde between two numbers ("5만~6만", "50,000-60,000", "3~4월")."""
@@ -344,7 +346,10 @@ def _unit(
     if currency:
         return "money", _CURRENCY[currency.strip().lower()], match.end(), inner
     if unit is None:
-        if not korean and _BARE_FOLLOWS.match(text, match.end(), end):
+        if not korean and (
+            _BARE_FOLLOWS.match(text, match.end(), end)
+            or (match.group()[-1:].isdigit() and _BARE_TO.match(text, match.end(), end))
+        ):
             return "bare", "", match.end(), None
         return ("count", "", match.end(), None) if not korean else None
     if unit.group("power"):

@@ -269,12 +269,14 @@ def _reference_groups(
 
 
 _SHIPPED_OBJECT_EN: Final = re.compile(
-    r"\s+(?:(?:about|around|roughly|nearly|almost|over|more\s+than|some|another|an\s+additional"
-    r"|a\s+further|a\s+total\s+of|the\s+first|the\s+last|the\s+remaining)\s+)?\d",
+    r"\s+(?:(?:about|around|roughly|approximately|nearly|almost|(?:just\s+)?(?:over|under)"
+    r"|close\s+to|up\s+to|(?:more|fewer|less)\s+than|some|an\s+estimated|another"
+    r"|an\s+additional|a\s+further|a\s+total\s+of"
+    r"|(?:the|its|their|our)\s+(?:first|last|remaining|initial))\s+)?\d",
     re.IGNORECASE,
 )
 """What, written just after "shipped", makes the figure its object: "Nvidia shipped 10,000
-H100s", "it shipped about 5,000", "shipped the first 1,000"."""
+H100s", "it shipped approximately 5,000", "shipped its first 1,000"."""
 _SHIPPED_SUBJECT_EN: Final = re.compile(
     r"(?<![\w.,])\d[\d,.]*(?:\s*(?:[kKmM]\b|thousand|million))?"
     r"(?:\s+(?!(?:once|after|when|before|until|if|as|since|because|they|it|we|that|which|who)\b)"
@@ -504,7 +506,10 @@ def _counterparty(
     taken = {m.org_id for m in members}
     model_vendor = _model_vendor(view, model)
     by_role: dict[str, Mention] = {}
-    others = [m for group in view.groups if group is not subject for m in group.members]
+    # the subject's group, distributive or not: "메타와 마이크로소프트는 각각 …" are no
+    # counterparties of each other
+    own = {id(m) for m in subject.members} if subject is not None else set()
+    others = [m for group in view.groups for m in group.members if id(m) not in own]
     for m in _party_order(others, position, clauses):
         if m.org_id in taken:
             continue
@@ -527,8 +532,9 @@ def _counterparty(
             by_role.setdefault("pair", second)
     if model_vendor is not None and model_vendor.org_id not in taken:
         by_role.setdefault("model", model_vendor)
-    if kind == "gpu_commitment" and "to" in by_role and _is_country(view, by_role["to"]):
-        del by_role["to"]  # "deploy GPUs in/to France" names a place, not a seller
+    for place in ("to", "from") if kind == "gpu_commitment" else ():
+        if place in by_role and _is_country(view, by_role[place]):
+            del by_role[place]  # "deploy GPUs in/to France", 미국에서: a place, not a seller
     for role in _COUNTERPARTY_ROLES[kind]:
         if role in by_role:
             return _party(by_role[role])
@@ -771,12 +777,17 @@ def _figure_statuses(
 
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
     """The type trigger that governs a figure: the first one after it and before the next
-    figure in Korean (5만장을 도입하고 … 1만장을 배분한다), the last one before it in English
-    ("buy 10,000 … and supply 5,000"); else the other way."""
+    figure in Korean (5만장을 도입하고 … 1만장을 배분한다), else the first after the figures that
+    share it (업스테이지에 1000장을, 리벨리온에 500장을 임대한다); the last one before it in
+    English ("buy 10,000 … and supply 5,000"); else the other way."""
     spans = [hit for hit in view.hits if hit[2] & _TYPE_TRIGGERS]
     after = [hit for hit in spans if q.end <= hit[0] < following]
     before = [hit for hit in spans if hit[0] < q.start]
-    local = (after[:1] or before[-1:]) if _is_korean(view) else (before[-1:] or after[:1])
+    if _is_korean(view):
+        shared = [hit for hit in spans if hit[0] >= following]
+        local = after[:1] or before[-1:] or shared[:1]
+    else:
+        local = before[-1:] or after[:1]
     return local[0] if local else None
 
 
@@ -811,7 +822,7 @@ def _quantity_type(
             taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
         return "supply" if (vendor and has_recipient) or lessor else "gpu_commitment"
-    if cats & _INVESTING:
+    if cats & _INVESTING and not _leasing_money(view):
         return "investment"
     if "supply" in cats:
         return "supply"
@@ -837,9 +848,9 @@ _RENTED_TO_EN: Final = re.compile(
 "according to" names no party: :mod:`~services.extractor.entities`)."""
 
 
-_LESSOR_KO: Final = re.compile(r"임대")
-"""A Korean verb of renting out (임대한다, 임대했다; 임대받 is a receiving, the noun in 임대 방식
-or 임대 사업 no trigger)."""
+_LESSOR_KO: Final = re.compile(r"(?:임대|대여|렌탈)(?!해\s?(?:달라|주기를|줄 것을))")
+"""A Korean verb of renting out (임대한다, 대여했다; 임대받 is a receiving, the noun in 임대 방식
+or 임대 사업 no trigger, and 임대해 달라 asks for it)."""
 
 
 def _lets_out(
@@ -886,9 +897,23 @@ def _lets_out_korean(view: _View, verb: Hit, subject: Mention | None) -> bool:
         m.role
         for g in view.groups
         for m in g.members
-        if since <= m.start < at and (subject is None or m.org_id != subject.org_id)
+        if since <= m.start < at
+        and (subject is None or m.org_id != subject.org_id)
+        and not _is_country(view, m)  # 한국에, 미국에서: places
     }
     return "to" in roles and "from" not in roles
+
+
+def _leasing_money(view: _View) -> bool:
+    """Whether a Korean sentence's money goes with a verb of renting alone: the lease's price or
+    revenue ("월 10억원에 임대한다", "임대해 100억달러를 벌어들인다"), no investment."""
+    acquiring = [a for a, _, cats in view.hits if "acquire" in cats]
+    return (
+        _is_korean(view)
+        and "investment" not in view.categories
+        and bool(acquiring)
+        and all(_LESSOR_KO.match(view.text, a) for a in acquiring)
+    )
 
 
 _PASSIVE_EN: Final = re.compile(
@@ -1121,8 +1146,9 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         if kind is None or not members:
             continue
+        respective = _respective_party(view, len(usable), index, resolved.group, kind)
         for member in members:
-            counterparty = _counterparty(
+            counterparty = respective or _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, models[index],
                 q.start, clauses,
             )  # fmt: skip
@@ -1148,6 +1174,26 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                 )
             )
     return drafts
+
+
+def _respective_party(
+    view: _View, count: int, index: int, subject: Group | None, kind: str
+) -> Party | None:
+    """The counterparty of figure ``index`` of ``count`` when a group of as many organisations
+    names each figure's own ("buy 100,000 and 50,000 GPUs from Nvidia and AMD, respectively",
+    엔비디아와 AMD로부터 각각 10만장, 5만장)."""
+    if not view.respectively or count < 2:
+        return None
+    own = {id(m) for m in subject.members} if subject is not None else set()
+    roles = _COUNTERPARTY_ROLES[kind]
+    for group in view.groups:
+        if (
+            len(group.members) == count
+            and group.role in roles
+            and not any(id(m) in own for m in group.members)
+        ):
+            return _party(group.members[index])
+    return None
 
 
 def _scope(view: _View) -> str | None:

@@ -57,6 +57,31 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("OpenAI will buy 100,000 and 50,000 GPUs from Nvidia and AMD, respectively.",
+         [("gpu_commitment", "openai", "nvidia", 100000),
+          ("gpu_commitment", "openai", "amd", 50000)]),
+        ("오픈AI는 엔비디아와 AMD로부터 GPU를 각각 10만장, 5만장 구매한다.",
+         [("gpu_commitment", "openai", "nvidia", 100000),
+          ("gpu_commitment", "openai", "amd", 50000)]),
+        ("Nvidia will supply 10,000 and 5,000 GPUs to Meta and xAI, respectively.",
+         [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 5000)]),
+        ("Meta and Microsoft will buy 100,000 and 50,000 GPUs from Nvidia and AMD, respectively.",
+         [("gpu_commitment", "meta", "nvidia", 100000),
+          ("gpu_commitment", "microsoft", "amd", 50000)]),
+        # organisations of one subject are no counterparties of each other
+        ("메타와 마이크로소프트는 각각 GPU 10만장과 5만장을 구매한다.",
+         [("gpu_commitment", "meta", None, 100000), ("gpu_commitment", "microsoft", None, 50000)]),
+    ],
+)  # fmt: skip
+def test_respectively_pairs_counterparties_with_figures_in_order(
+    text: str, summary: list[tuple[str, str, str | None, int]]
+) -> None:
+    assert _summary(extract(text)) == summary
+
+
 def test_yangsa_resolves_to_the_pair_named_before() -> None:
     text = (
         "LG전자는 엔비디아와 로봇 분야에서 협력한다. "
@@ -244,6 +269,58 @@ def test_who_rents_compute_out_in_korean_supplies_it(
     """임대 to an organisation named with 에 is the lessor's supply; from one named with 로부터 or
     에서, the renter's commitment."""
     assert _summary(extract(text)) == [summary]
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("KT는 카카오에 GPU 1000장을 대여한다.", [("supply", "kt", "kakao", 1000)]),
+        ("카카오는 KT로부터 GPU 1000장을 렌탈한다.", [("gpu_commitment", "kakao", "kt", 1000)]),
+        # 에 that names no recipient, a country, a request to rent
+        ("엔비디아에 대한 의존도를 줄이기 위해 네이버클라우드는 AMD GPU 1000장을 임대했다.",
+         [("gpu_commitment", "naver-cloud", "amd", 1000)]),
+        ("마이크로소프트에 이어 구글도 GPU 1만장을 임대한다.",
+         [("gpu_commitment", "google", None, 10000)]),
+        ("KT는 한국에 GPU 1000장을 임대할 계획이다.", [("gpu_commitment", "kt", None, 1000)]),
+        ("SK텔레콤은 미국에서 GPU 3000장을 임대한다.",
+         [("gpu_commitment", "sk-telecom", None, 3000)]),
+        ("업스테이지는 KT에 GPU 1000장을 임대해 달라고 요청했다.",
+         [("gpu_commitment", "upstage", "kt", 1000)]),
+        # the verb after figures that share it; a lease's price or revenue is no investment
+        ("KT는 업스테이지에 GPU 1000장을, 리벨리온에 500장을 임대한다.",
+         [("supply", "kt", "upstage", 1000), ("supply", "kt", "rebellions", 500)]),
+        ("KT는 GPU 1000장을 업스테이지에 월 10억원에 임대한다.",
+         [("supply", "kt", "upstage", 1000)]),
+        ("코어위브는 마이크로소프트에 GPU를 임대해 100억달러를 벌어들인다.", []),
+    ],
+)  # fmt: skip
+def test_korean_renting_out_needs_an_organisation_it_goes_to(
+    text: str, summary: list[tuple[str, str, str | None, int]]
+) -> None:
+    assert _summary(extract(text)) == summary
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("Meta will buy 350,000 H100s and spend 30 billion to build new data centers.",
+         [("gpu_commitment", "meta", "nvidia", 350000)]),
+        ("Microsoft deployed 100,000 GPUs and paid 10 billion to Nvidia.",
+         [("gpu_commitment", "microsoft", "nvidia", 100000)]),
+        ("xAI deployed 100,000 GPUs and hired 500 to operate them.",
+         [("gpu_commitment", "xai", None, 100000)]),
+        ("Microsoft will deploy 10,000 to around 20,000 GPUs in Wisconsin.",
+         [("gpu_commitment", "microsoft", None, 20000)]),
+        ("Nvidia will supply 10,000 GPUs to Meta and 5,000 to xAI.",
+         [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 5000)]),
+    ],
+)  # fmt: skip
+def test_a_number_before_to_counts_gpus_only_when_a_name_follows(
+    text: str, summary: list[tuple[str, str, str | None, int]]
+) -> None:
+    """"5,000 to xAI" goes to someone; "30 billion to build", "500 to operate" and "10,000 to
+    around 20,000" are no GPUs of their own."""
+    assert _summary(extract(text)) == summary
 
 
 def test_rents_in_and_out_in_one_sentence_are_two_facts() -> None:
