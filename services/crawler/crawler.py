@@ -52,7 +52,7 @@ from services.crawler.sources import Source, load_sources
 from services.crawler.state import Claim, ClaimRequest, CrawlState, Remembered, Validators
 from services.crawler.urls import try_canonicalize
 from services.crawler.warc import WarcWriter
-from services.crawler.workers import ParsePool, ParseWorkerCrashed
+from services.crawler.workers import ParsePool, ParseWorkerCrashed, crawl_workers
 
 log = logging.getLogger("infraledger.crawler")
 
@@ -814,7 +814,10 @@ async def run_crawler(
     if checks is not None:
         checks["archive"] = warc.writable
     pool = ParsePool(
-        initializer=install_rules, initargs=(ruleset,), timeout=settings.parse_timeout
+        crawl_workers(),
+        initializer=install_rules,
+        initargs=(ruleset,),
+        timeout=settings.parse_timeout,
     )
     try:
         await asyncio.to_thread(upgrade, settings.database_url)

@@ -6,25 +6,18 @@ stalls the event loop's fetching and publishing.  :class:`ParsePool` runs it in 
 crawler's own process with its threads and open connections) and awaits the results.
 
 A worker that dies (killed, out of memory, a crash in a C extension) breaks the whole pool:
-every call handed to it fails with :class:`BrokenProcessPool`.  The pool is then replaced and
-the calls are tried again.  A call that was running when the pool broke is a suspect: it is
-tried once more, alone in the pool, and if it breaks that pool too it raises
-:class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  A call that
-was still waiting in the pool is no suspect and is simply handed to the new one.  So a bad page
-can neither hang the caller nor take other pages down with it.
+every call in flight fails with :class:`BrokenProcessPool`.  The pool is then replaced and each
+of those calls is tried once more, alone in the pool; a call that breaks the replacement too
+raises :class:`ParseWorkerCrashed`, which the callers report like any other parse failure.  So a
+bad page can neither hang the caller nor take other pages down with it.  A closed pool is not
+replaced: its calls raise :class:`ParseWorkerCrashed`.
 
 A call that runs past the pool's ``timeout`` (a pathological page: a backtracking regex, a
 parser's loop in C) raises :class:`ParseTimeout`; its worker cannot be stopped but by killing
-it, which breaks the pool, so the pool is replaced as above — the calls beside it, no suspects,
-are tried again.
-
-:meth:`call` hands the pool :data:`HANDED_PER_WORKER` calls per worker, so that a worker that ends
-a page finds its next one waiting instead of idling until the event loop has seen the result and
-handed another.  So that the deadline counts a call's own parse, not its wait behind
-others, a call's clock starts at its turn: when fewer calls handed over before it than the pool
-has workers are still unfinished (the workers take calls in the order handed over, so one is
-free for it then; calls on a recycled pool, whose workers are others, are not counted).  ``map``'s
-chunks have no deadline.
+it, which breaks the pool, so the pool is replaced as above — the calls beside it are tried once
+more.  So that the deadline counts a call's own parse, not its wait behind others, :meth:`call`
+hands the pool only as many calls at a time as it has workers (``map``'s chunks have no
+deadline).
 
 Every :data:`RECYCLE_AFTER` tasks the pool is replaced by a fresh one while the old one finishes
 what it holds: whatever a worker accumulates over months of pages (parser caches, fragmented
@@ -36,13 +29,11 @@ for ever (CPython gh-115634, fixed in 2025–26 releases, not in 3.11's).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -63,14 +54,6 @@ crawler parses each page it fetches in one task, so at 5,000 articles a day ever
 A renewal costs a worker's start (milliseconds: forked from the fork server with the parser's
 modules imported); while the old workers finish their last pages, the new ones start beside
 them."""
-HANDED_PER_WORKER = 2
-"""Calls :meth:`ParsePool.call` hands the pool per worker: the one it parses and the next.  With
-one, a worker idled between pages while the result crossed to the event loop and the next page
-came back (session 32: the crawl used 82–86 % of the two cores with one, 89–95 % with two, and
-ran ≈10 % faster)."""
-TRIES = 5
-"""Times a call is handed to a pool at most: a call whose pools keep breaking under other pages
-gives up too."""
 CLOSE_WAIT = 5.0
 """Seconds :meth:`ParsePool.close` lets a worker finish a call nobody awaits any more."""
 
@@ -79,12 +62,20 @@ class ParseWorkerCrashed(CrawlerRetryable):
     """A parse worker died twice while handling the same input."""
 
 
-class _Waited(Exception):
-    """The pool broke while the call waited in it, or under another call's deadline."""
-
-
 def default_workers() -> int:
     return max(1, min(DEFAULT_WORKERS, os.cpu_count() or 1))
+
+
+def crawl_workers() -> int:
+    """The crawler's parse workers: one more than :func:`default_workers`.  Each worker parses one
+    page at a time and then idles until the event loop has seen its result and handed it the
+    next (a result and a page cross two threads of the pool and the loop), so with one worker per
+    core a core idled a good part of the crawl; the extra worker parses meanwhile.  Session 32,
+    three alternated pairs of ``bench_crawler.py --pages 1000``: the ratio to the ceiling 0.346
+    against 0.320 on bench pages and 0.467 against 0.430 on news pages (means), the two cores
+    83–85 % and 90–91 % used against 77–82 % and 84–86 %; each pair gained.  (Handing each
+    worker its next page ahead instead made which page broke a pool unknowable.)"""
+    return default_workers() + 1
 
 
 def _alive(pid: int) -> bool:
@@ -148,20 +139,13 @@ class ParsePool:
         self.recycle_after = recycle_after
         self.timeout = timeout
         """Seconds a :meth:`call` may run in its worker (``None``: no deadline)."""
-        self._slots = asyncio.Semaphore(self.workers * HANDED_PER_WORKER)
-        """Calls handed to the pool: the others wait here, off the clock.  A slot is held until
-        the worker is done with the call, even when its caller stopped waiting."""
-        self._tickets = itertools.count()
-        self._unfinished: dict[int, ProcessPoolExecutor] = {}
-        """The tickets of the calls handed over and not yet done, in the order handed, each with
-        the executor it went to."""
-        self._solo = asyncio.Lock()
-        """Held by a suspect while it takes every slot, one at a time."""
-        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
-        """Executors stopped for a call past its deadline: their other calls are no suspects."""
-        self._progress: asyncio.Future[None] | None = None
-        """Resolved (and replaced) whenever a handed call is done: a call waiting for its turn
-        looks again."""
+        self._slots = asyncio.Semaphore(self.workers)
+        """A :meth:`call` in a worker per worker: the others wait here, off the clock.  A slot
+        is held until the worker is done with the call, even when its caller stopped waiting."""
+        self._turns = asyncio.Lock()
+        """Held while a caller takes its slots: one taking every slot is not overtaken by the
+        callers that come after it."""
+        self._closed = False
         self._retired: list[tuple[ProcessPoolExecutor, list[BaseProcess]]] = []
         """Recycled executors and their workers, while any of those lives: a call of theirs
         past its deadline is stopped too, and :meth:`close` stops what is left."""
@@ -186,6 +170,8 @@ class ParsePool:
         )
 
     def _submit(self, fn: Callable[..., R], *args: Any) -> tuple[ProcessPoolExecutor, Future[R]]:
+        if self._closed:
+            raise ParseWorkerCrashed("the parse pool is closed")
         if self._tasks >= self.recycle_after:
             self._recycle()
         self._tasks += 1
@@ -223,47 +209,40 @@ class ParsePool:
         Every submission to ``broken`` happened before this call, on this event loop.
         """
         workers = self._workers_of(broken)
-        if self._executor is broken:
+        if self._executor is broken and not self._closed:
             self._executor, self._tasks = self._new_executor(), 0
         broken.shutdown(wait=False)
         for worker in workers:
             worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
-        suspect: BrokenProcessPool | None = None
-        for _ in range(TRIES):
-            slots = self.workers * HANDED_PER_WORKER if suspect else 1
+        for attempt in (1, 2):
+            slots = 1 if attempt == 1 else self.workers  # tried again: alone in the pool
             await self._hold(slots)
             try:
                 executor, future = self._submit(fn, *args)
             except BaseException:
                 self._release(slots)
                 raise
-            ticket = next(self._tickets)
-            self._unfinished[ticket] = executor
             # the watch goes on when the caller is cancelled: it holds the slots while the
             # worker is busy with the call, and stops the worker at the deadline
-            watch = asyncio.ensure_future(self._watch(executor, future, ticket, slots))
+            watch = asyncio.ensure_future(self._watch(executor, future, slots))
             watch.add_done_callback(_retrieved)
             try:
                 return await asyncio.shield(watch)
-            except _Waited:  # the pool broke under another call
-                self._replace(executor)
             except BrokenProcessPool as exc:
                 self._replace(executor)
-                if suspect:
+                if attempt == 2:
                     raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
-                suspect = exc
-        raise ParseWorkerCrashed(f"the parse workers died {TRIES} times under other calls")
+        raise AssertionError("unreachable")
 
     async def _hold(self, slots: int) -> None:
-        """Take ``slots`` slots: one, or (a suspect) every one, so that it runs alone."""
-        if slots == 1:
-            await self._slots.acquire()
-            return
+        """Take ``slots`` slots, in turn with the other callers: a call tried again after its
+        pool broke takes every one, so that a page that broke the pool beside it cannot break it
+        again (it would fail twice, and be reported, for another page's fault)."""
         held = 0
         try:
-            async with self._solo:
+            async with self._turns:
                 while held < slots:
                     await self._slots.acquire()
                     held += 1
@@ -275,54 +254,22 @@ class ParsePool:
         for _ in range(slots):
             self._slots.release()
 
-    async def _watch(
-        self, executor: ProcessPoolExecutor, future: Future[R], ticket: int, slots: int
-    ) -> R:
+    async def _watch(self, executor: ProcessPoolExecutor, future: Future[R], slots: int) -> R:
         try:
-            result = asyncio.wrap_future(future)
-            ran = await self._turn(ticket, result, executor)
-            try:
-                return await self._within_deadline(executor, result)
-            except BrokenProcessPool as exc:
-                if ran and executor not in self._killed:
-                    raise
-                raise _Waited() from exc
+            return await self._within_deadline(executor, future)
         finally:
-            del self._unfinished[ticket]
-            if self._progress is not None:
-                self._progress.set_result(None)
-                self._progress = None
             self._release(slots)
 
-    async def _turn(
-        self, ticket: int, result: asyncio.Future[R], executor: ProcessPoolExecutor
-    ) -> bool:
-        """Until a worker of ``executor`` is free for call ``ticket`` (or its result is in):
-        whether the call got to run in a sound pool."""
-        while not result.done() and self._ahead(ticket) >= self.workers:
-            if self._progress is None:
-                self._progress = asyncio.get_running_loop().create_future()
-            await asyncio.wait((result, self._progress), return_when=asyncio.FIRST_COMPLETED)
-        # CPython marks a pool broken before it fails the calls it holds
-        return not result.done() and not getattr(executor, "_broken", False)
-
-    def _ahead(self, ticket: int) -> int:
-        """Unfinished calls handed to call ``ticket``'s executor before it."""
-        mine = self._unfinished[ticket]
-        earlier = itertools.takewhile(lambda item: item[0] < ticket, self._unfinished.items())
-        return sum(1 for _, executor in earlier if executor is mine)
-
-    async def _within_deadline(self, executor: ProcessPoolExecutor, result: asyncio.Future[R]) -> R:
-        """``result``, awaited from its call's turn; past :attr:`timeout`, its pool is replaced
-        (the only way to stop the worker) and :class:`ParseTimeout` raised."""
+    async def _within_deadline(self, executor: ProcessPoolExecutor, future: Future[R]) -> R:
+        """The result of ``future``; past :attr:`timeout`, its pool is replaced (the only way
+        to stop the worker) and :class:`ParseTimeout` raised."""
         deadline = asyncio.timeout(self.timeout)
         try:
             async with deadline:
-                return await result
+                return await asyncio.wrap_future(future)
         except TimeoutError as exc:
             if not deadline.expired():  # raised by the function itself
                 raise
-            self._killed.add(executor)
             self._replace(executor)
             raise ParseTimeout(f"no result within {self.timeout:g}s") from exc
 
@@ -393,6 +340,7 @@ class ParsePool:
     def close(self) -> None:
         """Stop the workers: idle ones exit at once; one still busy with a call its caller gave
         up on (a parse before its deadline) is killed after :data:`CLOSE_WAIT` seconds."""
+        self._closed = True
         pools = [(self._executor, _workers(self._executor)), *self._retired]
         for executor, _ in pools:
             executor.shutdown(wait=False, cancel_futures=True)
