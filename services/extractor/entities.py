@@ -309,6 +309,7 @@ def find_mentions(
     return kept
 
 
+_BETWEEN_EN: Final = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 _AND_EN: Final = re.compile(r"\s*(?:,\s*)?(?:and|&|as well as)\s+", re.IGNORECASE)
 
 
@@ -317,7 +318,10 @@ def _joins(text: str, left: Mention, right: Mention) -> bool:
         return False
     if left.role in _PREPOSITION_ROLE.values() and right.role == "bare":
         # an English preposition governs the names coordinated after it: "from Nvidia and AMD"
-        return _AND_EN.fullmatch(text, left.tail_end, right.start) is not None
+        # ("a partnership between Oracle and OpenAI will deploy …": the pair is its subject)
+        return _AND_EN.fullmatch(text, left.tail_end, right.start) is not None and not (
+            _BETWEEN_EN.search(text, max(0, left.start - 12), left.start)
+        )
     if left.role not in ("with", "bare"):
         return False
     tail = text[left.end : left.tail_end]

@@ -360,6 +360,9 @@ def _words_between(text: str, start: int, end: int) -> int:
     return len(_WORD.findall(text, start, end))
 
 
+_TO_AFTER_EN: Final = re.compile(r"\s?to\s+(?:the\s+)?")
+
+
 def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
     text = view.text
     gpu_spans = view.hits_of(frozenset({"gpu_words"})) + [(a, b) for _, a, b in view.models]
@@ -383,6 +386,11 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
             return True
     if q.kind == "count" and not q.unit:
         return False
+    to = _TO_AFTER_EN.match(text, q.end)
+    if q.kind == "bare" and to is not None and not any(
+        m.start == to.end() for g in view.groups for m in g.members
+    ):
+        return False  # "pushing 5,000 to June", "5,000 to AI startups": no name it goes to
     context = "gpu_words" in view.categories or ctx.previous_gpu
     phrase_end = _PHRASE_END.search(text, max(view.sentence.start, q.start - 8), q.start)
     return context and phrase_end is not None
@@ -532,9 +540,8 @@ def _counterparty(
             by_role.setdefault("pair", second)
     if model_vendor is not None and model_vendor.org_id not in taken:
         by_role.setdefault("model", model_vendor)
-    for place in ("to", "from") if kind == "gpu_commitment" else ():
-        if place in by_role and _is_country(view, by_role[place]):
-            del by_role[place]  # "deploy GPUs in/to France", 미국에서: a place, not a seller
+    if kind == "gpu_commitment":  # "deploy GPUs in/to France", 미국에서, 미국과 한국에: places
+        by_role = {r: m for r, m in by_role.items() if not _is_country(view, m)}
     for role in _COUNTERPARTY_ROLES[kind]:
         if role in by_role:
             return _party(by_role[role])
@@ -775,6 +782,11 @@ def _figure_statuses(
     return [s or "announced" for s in statuses]
 
 
+_COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
+"""After a Korean figure: the next one is coordinated with it ("1000장을, 리벨리온에 500장을",
+"10만장과 5만장"), not a total it is part of ("1만장 가운데", "1만장 규모")."""
+
+
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
     """The type trigger that governs a figure: the first one after it and before the next
     figure in Korean (5만장을 도입하고 … 1만장을 배분한다), else the first after the figures that
@@ -784,7 +796,8 @@ def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
     after = [hit for hit in spans if q.end <= hit[0] < following]
     before = [hit for hit in spans if hit[0] < q.start]
     if _is_korean(view):
-        shared = [hit for hit in spans if hit[0] >= following]
+        coordinated = _COORDINATED_KO.match(view.text, q.end) is not None
+        shared = [hit for hit in spans if hit[0] >= following] if coordinated else []
         local = after[:1] or before[-1:] or shared[:1]
     else:
         local = before[-1:] or after[:1]
@@ -1132,7 +1145,9 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         members = resolved.members
         if view.respectively and len(members) == len(usable) > 1:
             members = (members[index],)
-        following = usable[index + 1][0].start if index + 1 < len(usable) else view.sentence.end
+        following = next(  # the next figure of compute: a price between is no figure of its own
+            (f.start for f, u in usable[index + 1 :] if u in _COMPUTE), view.sentence.end
+        )
         subject = members[0] if members else None
         verb = _verb(view, q, following) if unit in _COMPUTE else None
         kind = _quantity_type(
@@ -1192,7 +1207,10 @@ def _respective_party(
             and group.role in roles
             and not any(id(m) in own for m in group.members)
         ):
-            return _party(group.members[index])
+            party = group.members[index]
+            if kind == "gpu_commitment" and _is_country(view, party):
+                return None  # 미국과 한국에 각각: places
+            return _party(party)
     return None
 
 

@@ -71,6 +71,12 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
         ("Meta and Microsoft will buy 100,000 and 50,000 GPUs from Nvidia and AMD, respectively.",
          [("gpu_commitment", "meta", "nvidia", 100000),
           ("gpu_commitment", "microsoft", "amd", 50000)]),
+        # places are no counterparties; a partnership "between" two is the subject
+        ("SK텔레콤은 미국과 한국에 각각 GPU 1000장, 2000장을 구축했다.",
+         [("gpu_commitment", "sk-telecom", None, 1000),
+          ("gpu_commitment", "sk-telecom", None, 2000)]),
+        ("A partnership between Oracle and OpenAI will deploy 400,000 GPUs in Texas.",
+         [("gpu_commitment", "openai", "oracle", 400000)]),
         # organisations of one subject are no counterparties of each other
         ("메타와 마이크로소프트는 각각 GPU 10만장과 5만장을 구매한다.",
          [("gpu_commitment", "meta", None, 100000), ("gpu_commitment", "microsoft", None, 50000)]),
@@ -313,6 +319,12 @@ def test_korean_renting_out_needs_an_organisation_it_goes_to(
          [("gpu_commitment", "microsoft", None, 20000)]),
         ("Nvidia will supply 10,000 GPUs to Meta and 5,000 to xAI.",
          [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 5000)]),
+        ("Nvidia delayed shipments of 10,000 GB200s to Meta, pushing 5,000 to June.",
+         [("supply", "nvidia", "meta", 10000)]),
+        ("Nvidia will supply 10,000 GPUs to Meta and 5,000 to AI startups.",
+         [("supply", "nvidia", "meta", 10000)]),
+        ("Oracle will add 50,000 GPUs, bringing 20,000 to Abilene and 30,000 to Michigan.",
+         [("gpu_commitment", "oracle", None, 50000)]),
     ],
 )  # fmt: skip
 def test_a_number_before_to_counts_gpus_only_when_a_name_follows(
