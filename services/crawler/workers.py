@@ -14,10 +14,11 @@ replaced: its calls raise :class:`ParseWorkerCrashed`.
 
 A call that runs past the pool's ``timeout`` (a pathological page: a backtracking regex, a
 parser's loop in C) raises :class:`ParseTimeout`; its worker cannot be stopped but by killing
-it, which breaks the pool, so the pool is replaced as above — the calls beside it are tried once
-more.  So that the deadline counts a call's own parse, not its wait behind others, :meth:`call`
-hands the pool only as many calls at a time as it has workers (``map``'s chunks have no
-deadline).
+it, which breaks the pool, so the pool is replaced as above — the calls beside it, no suspects,
+are tried again as if nothing had happened (at most :data:`SPARED` times). So that the deadline
+counts a call's own parse, not its wait behind others (with one worker more than the cores it
+also counts the wait for a core, a small part of a deadline of seconds), :meth:`call` hands the
+pool only as many calls at a time as it has workers (``map``'s chunks have no deadline).
 
 Every :data:`RECYCLE_AFTER` tasks the pool is replaced by a fresh one while the old one finishes
 what it holds: whatever a worker accumulates over months of pages (parser caches, fragmented
@@ -34,6 +35,7 @@ import multiprocessing.forkserver
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,6 +56,8 @@ crawler parses each page it fetches in one task, so at 5,000 articles a day ever
 A renewal costs a worker's start (milliseconds: forked from the fork server with the parser's
 modules imported); while the old workers finish their last pages, the new ones start beside
 them."""
+SPARED = 5
+"""Times a call is tried again without counting, its pool stopped for other calls' deadlines."""
 CLOSE_WAIT = 5.0
 """Seconds :meth:`ParsePool.close` lets a worker finish a call nobody awaits any more."""
 
@@ -146,6 +150,8 @@ class ParsePool:
         """Held while a caller takes its slots: one taking every slot is not overtaken by the
         callers that come after it."""
         self._closed = False
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+        """Executors stopped for a call past its deadline: the calls beside it are no suspects."""
         self._retired: list[tuple[ProcessPoolExecutor, list[BaseProcess]]] = []
         """Recycled executors and their workers, while any of those lives: a call of theirs
         past its deadline is stopped too, and :meth:`close` stops what is left."""
@@ -216,7 +222,8 @@ class ParsePool:
             worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
-        for attempt in (1, 2):
+        attempt, spared = 1, 0
+        while True:
             slots = 1 if attempt == 1 else self.workers  # tried again: alone in the pool
             await self._hold(slots)
             try:
@@ -232,9 +239,12 @@ class ParsePool:
                 return await asyncio.shield(watch)
             except BrokenProcessPool as exc:
                 self._replace(executor)
+                if executor in self._killed and spared < SPARED:
+                    spared += 1  # stopped for another call's deadline: no suspect
+                    continue
                 if attempt == 2:
                     raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
-        raise AssertionError("unreachable")
+                attempt = 2
 
     async def _hold(self, slots: int) -> None:
         """Take ``slots`` slots, in turn with the other callers: a call tried again after its
@@ -270,6 +280,7 @@ class ParsePool:
         except TimeoutError as exc:
             if not deadline.expired():  # raised by the function itself
                 raise
+            self._killed.add(executor)
             self._replace(executor)
             raise ParseTimeout(f"no result within {self.timeout:g}s") from exc
 

@@ -319,3 +319,23 @@ async def test_a_closed_pool_is_not_renewed_for_a_call_it_stopped(
     with pytest.raises(ParseWorkerCrashed):
         await running
     assert pool._executor is closed
+
+
+async def test_pages_beside_one_stopped_at_its_deadline_go_on_parsing_beside_others() -> None:
+    """The page past its deadline is known, so the pages its pool took down with it are no
+    suspects: they are not tried alone, holding up every page behind them for a deadline."""
+    pool = ParsePool(2, preload=(), timeout=1.0)
+    try:
+        await pool.call(double, 1)
+        started = time.monotonic()
+        stuck = asyncio.ensure_future(pool.call(double, PATHOLOGICAL))
+        await asyncio.sleep(0.3)
+        beside = asyncio.ensure_future(pool.call(double, PATHOLOGICAL))
+        await asyncio.sleep(0.9)  # the first is stopped; the second is handed over again
+        healthy = await asyncio.gather(*(pool.call(double, v) for v in range(3)))
+        healthy_done = time.monotonic() - started
+        outcomes = await asyncio.gather(stuck, beside, return_exceptions=True)
+    finally:
+        pool.close()
+    assert healthy == [0, 2, 4] and healthy_done < 1.7  # not after the second's deadline (2 s)
+    assert all(isinstance(o, ParseTimeout) for o in outcomes)
