@@ -309,20 +309,13 @@ def find_mentions(
     return kept
 
 
+_PREPOSITION_ROLES: Final = frozenset(_PREPOSITION_ROLE.values())
 _BETWEEN_EN: Final = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 _AND_EN: Final = re.compile(r"\s*(?:,\s*)?(?:and|&|as well as)\s+", re.IGNORECASE)
 
 
 def _joins(text: str, left: Mention, right: Mention) -> bool:
-    if left.org_id == right.org_id:
-        return False
-    if left.role in _PREPOSITION_ROLE.values() and right.role == "bare":
-        # an English preposition governs the names coordinated after it: "from Nvidia and AMD"
-        # ("a partnership between Oracle and OpenAI will deploy …": the pair is its subject)
-        return _AND_EN.fullmatch(text, left.tail_end, right.start) is not None and not (
-            _BETWEEN_EN.search(text, max(0, left.start - 12), left.start)
-        )
-    if left.role not in ("with", "bare"):
+    if left.role not in ("with", "bare") or left.org_id == right.org_id:
         return False
     tail = text[left.end : left.tail_end]
     if left.role == "with" and (not tail.endswith(("와", "과")) or _TOGETHER.search(tail)):
@@ -331,18 +324,34 @@ def _joins(text: str, left: Mention, right: Mention) -> bool:
     return gap is not None
 
 
+def _after_one_preposition(text: str, left: Mention, right: Mention) -> bool:
+    """Whether an English preposition governs both names: "from Nvidia and AMD" (not "a
+    partnership between Oracle and OpenAI will deploy …", where the pair is the subject)."""
+    return (
+        left.role in _PREPOSITION_ROLES
+        and right.role == "bare"
+        and left.org_id != right.org_id
+        and _AND_EN.fullmatch(text, left.tail_end, right.start) is not None
+        and _BETWEEN_EN.search(text, max(0, left.start - 12), left.start) is None
+    )
+
+
 def group_mentions(text: str, mentions: list[Mention]) -> list[Group]:
     """Coordinated mentions as groups; the group's role is the last member's particle, or the
     English preposition before the first ("from Nvidia and AMD")."""
-    groups: list[list[Mention]] = []
+    groups: list[tuple[list[Mention], Role]] = []
+    governed = False
+    """Whether the last group's role is a preposition's before its first member."""
     for mention in mentions:
-        if groups and _joins(text, groups[-1][-1], mention):
-            groups[-1].append(mention)
+        members = groups[-1][0] if groups else []
+        if members and _after_one_preposition(text, members[-1], mention):
+            members.append(mention)
+            governed = True
+        elif members and _joins(text, members[-1], mention):
+            members.append(mention)
+            if not (governed and mention.role == "bare"):
+                groups[-1] = (members, mention.role)
         else:
-            groups.append([mention])
-    return [Group(tuple(members), _group_role(members)) for members in groups]
-
-
-def _group_role(members: list[Mention]) -> Role:
-    first, last = members[0].role, members[-1].role
-    return first if last == "bare" and first in _PREPOSITION_ROLE.values() else last
+            groups.append(([mention], mention.role))
+            governed = False
+    return [Group(tuple(members), role) for members, role in groups]

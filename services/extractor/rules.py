@@ -514,9 +514,7 @@ def _counterparty(
     taken = {m.org_id for m in members}
     model_vendor = _model_vendor(view, model)
     by_role: dict[str, Mention] = {}
-    # the subject's group, distributive or not: "메타와 마이크로소프트는 각각 …" are no
-    # counterparties of each other
-    own = {id(m) for m in subject.members} if subject is not None else set()
+    own = _own(subject)
     others = [m for group in view.groups for m in group.members if id(m) not in own]
     for m in _party_order(others, position, clauses):
         if m.org_id in taken:
@@ -546,6 +544,12 @@ def _counterparty(
         if role in by_role:
             return _party(by_role[role])
     return None
+
+
+def _own(subject: Group | None) -> set[int]:
+    """The mentions of a fact's subject, distributive or not: "메타와 마이크로소프트는 각각 …"
+    are no counterparties of each other."""
+    return {id(m) for m in subject.members} if subject is not None else set()
 
 
 def _party_order(
@@ -1199,7 +1203,7 @@ def _respective_party(
     엔비디아와 AMD로부터 각각 10만장, 5만장)."""
     if not view.respectively or count < 2:
         return None
-    own = {id(m) for m in subject.members} if subject is not None else set()
+    own = _own(subject)
     roles = _COUNTERPARTY_ROLES[kind]
     for group in view.groups:
         if (

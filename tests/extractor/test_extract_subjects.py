@@ -77,6 +77,9 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
           ("gpu_commitment", "sk-telecom", None, 2000)]),
         ("A partnership between Oracle and OpenAI will deploy 400,000 GPUs in Texas.",
          [("gpu_commitment", "openai", "oracle", 400000)]),
+        # a Korean pair with no particle after its second name stays one group
+        ("엔비디아와 AMD 각각 GPU 1만장을 공급한다.",
+         [("supply", "nvidia", None, 10000), ("supply", "amd", None, 10000)]),
         # organisations of one subject are no counterparties of each other
         ("메타와 마이크로소프트는 각각 GPU 10만장과 5만장을 구매한다.",
          [("gpu_commitment", "meta", None, 100000), ("gpu_commitment", "microsoft", None, 50000)]),
