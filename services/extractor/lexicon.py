@@ -225,7 +225,8 @@ class Lexicon:
     products: Mapping[str, Term]
     product_pattern: Dictionary
     triggers: WordList
-    """types (acquire, supply, …), status (cancelled, …), non_commitment, relevance, gpu_words"""
+    """types (acquire, supply, …), status (cancelled, …), non_commitment, comparison, relevance,
+    gpu_words"""
     references: WordList
     """pair, same_subject, distributive — whole words"""
     titles: re.Pattern[str]
@@ -437,7 +438,7 @@ def build_lexicon(
     for section in ("types", "status"):
         groups.update({k: list(v) for k, v in triggers[section].items()})
         sections.update({k: section for k in triggers[section]})
-    for flat in ("non_commitment", "relevance", "gpu_words"):
+    for flat in ("non_commitment", "comparison", "relevance", "gpu_words"):
         groups[flat] = list(triggers[flat])
         sections[flat] = flat
     trigger_words = _word_list(groups, prefix=True, sections=sections)

@@ -143,6 +143,11 @@ _MULTIPLIER_AFTER: Final = re.compile(
     r"\s?(?:times\b|-?fold\b|x\b|배(?!치|정|분|포|송|출|달|터|당))", re.IGNORECASE
 )
 """What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
+_COMPARED_AFTER: Final = re.compile(
+    r"\s(?:fewer|less)\b|\smore(?:\s[A-Za-z0-9-]+){0,3}?\sthan\b", re.IGNORECASE
+)
+"""What follows a difference ("10,000 fewer GPUs than planned", "$2 billion less", "5,000 more
+H100s than Google"): no quantity of a commitment.  ("5,000 more GPUs" alone is an addition.)"""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -497,6 +502,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             or not match.group().strip()
             or _TIME_RANGE_AFTER.match(text, match.end(), end)
             or _MULTIPLIER_AFTER.match(text, match.end(), end)
+            or _COMPARED_AFTER.match(text, match.end(), end)
         ):
             low = None
             continue

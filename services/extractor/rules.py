@@ -71,7 +71,11 @@ _CONTRAST: Final = re.compile(
     r"\b(?:but|while|whereas|although|though|however|instead)\b|;|지만|으나|반면|대신",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK: Final = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
+_CLAUSE_BREAK: Final = re.compile(
+    r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s|(?<=[장개대])\s?(?:가운데|중에서|중)\s"
+)
+"""Where a clause ends: its markets, estimates and holdings are not the next clause's (보유한 GPU
+1만장 가운데 500장을 임대: the holding is the total's, not the part's)."""
 _CHANGE_GAP: Final = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
 _PHRASE_END: Final = re.compile(
     r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$"
@@ -505,9 +509,11 @@ def _counterparty(
     model: tuple[str, Span] | None,
     position: int | None = None,
     clauses: _Clauses | None = None,
+    until: int | None = None,
 ) -> Party | None:
     """The other party of a fact about ``members``; ``model``: the GPU model the fact names,
-    ``position``: where its figure is written when the sentence has several (``clauses``).
+    ``position``: where its figure is written when the sentence has several (``clauses``),
+    ``until``: where the names it may take end (a total's: :data:`_WHOLE_KO`).
     A party is sought on the figure's side of the others (:func:`_party_order`), and a seller is
     never a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s":
     Nvidia's B200s)."""
@@ -515,7 +521,12 @@ def _counterparty(
     model_vendor = _model_vendor(view, model)
     by_role: dict[str, Mention] = {}
     own = _own(subject)
-    others = [m for group in view.groups for m in group.members if id(m) not in own]
+    others = [
+        m
+        for group in view.groups
+        for m in group.members
+        if id(m) not in own and (until is None or m.start < until)
+    ]
     for m in _party_order(others, position, clauses):
         if m.org_id in taken:
             continue
@@ -787,6 +798,9 @@ def _figure_statuses(
 
 
 _COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
+_WHOLE_KO: Final = re.compile(r"\s?(?:가운데|중에서|중)\s")
+"""After a Korean figure: it is a total the next figure is part of (1만장 가운데 500장을
+업스테이지에 임대): the parties named after it are the part's."""
 """After a Korean figure: the next one is coordinated with it ("1000장을, 리벨리온에 500장을",
 "10만장과 5만장"), not a total it is part of ("1만장 가운데", "1만장 규모")."""
 
@@ -1166,10 +1180,11 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         if kind is None or not members:
             continue
         respective = _respective_party(view, len(usable), index, resolved.group, kind)
+        whole = clauses is not None and clauses.korean and _WHOLE_KO.match(text, q.end) is not None
         for member in members:
             counterparty = respective or _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, models[index],
-                q.start, clauses,
+                q.start, clauses, q.end if whole else None,
             )  # fmt: skip
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty

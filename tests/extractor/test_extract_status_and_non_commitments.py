@@ -246,6 +246,30 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
     assert extract(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # a difference is no figure of a commitment, and "than planned" no plan
+        ("Nvidia shipped 10,000 fewer GPUs than planned to Meta.",
+         [("supply", None, "announced")]),
+        ("Meta bought 5,000 more H100s than Google.", []),
+        ("Meta will spend $2 billion less on data centers this year.", []),
+        ("Meta bought 12,000 H100s, more than planned.",
+         [("gpu_commitment", 12000, "announced")]),
+        # an addition is one, and "less than a year ago" a time
+        ("Meta will buy 5,000 more H100s.",
+         [("gpu_commitment", 5000, "announced")]),
+        ("Meta bought 10,000 GPUs less than a year ago.",
+         [("gpu_commitment", 10000, "announced")]),
+    ],
+)  # fmt: skip
+def test_a_figure_compared_with_another_is_no_commitment(
+    text: str, read: list[tuple[str, float | None, str]]
+) -> None:
+    facts = extract(text)
+    assert [(f.type, f.quantity.value if f.quantity else None, f.status) for f in facts] == read
+
+
 def test_an_estimate_in_another_clause_leaves_the_commitment_alone() -> None:
     text = (
         "삼성전자는 GPU 5만장을 도입할 계획이며, "

@@ -252,6 +252,27 @@ def test_who_rents_compute_out_to_an_organisation_supplies_it(
 @pytest.mark.parametrize(
     ("text", "summary"),
     [
+        ("Meta will add 10,000 H100 GPUs to its cluster.",
+         [("gpu_commitment", "meta", "nvidia", 10000)]),
+        ("Meta added 10,000 H100 GPUs this quarter.",
+         [("gpu_commitment", "meta", "nvidia", 10000)]),
+        ("Meta is adding 10,000 H100 GPUs.", [("gpu_commitment", "meta", "nvidia", 10000)]),
+        ("Meta plans an additional 10,000 H100 GPUs for its Texas site.",
+         [("gpu_commitment", "meta", "nvidia", 10000)]),
+        # words that merely start with "add" obtain nothing
+        ("xAI wants 100,000 GPUs, the address said.", []),
+        ("The capacity of 30,000 GPUs will be addressed by Oracle.", []),
+    ],
+)  # fmt: skip
+def test_adding_compute_is_obtaining_it_and_words_starting_with_add_are_not(
+    text: str, summary: list[tuple[str, str, str | None, int]]
+) -> None:
+    assert _summary(extract(text)) == summary
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
         ("KT는 업스테이지에 H100 GPU 1000장을 임대했다.", ("supply", "kt", "upstage", 1000)),
         ("네이버클라우드는 삼성전자에 GPU 2000장을 임대하기로 했다.",
          ("supply", "naver-cloud", "samsung-electronics", 2000)),

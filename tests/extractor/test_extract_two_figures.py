@@ -85,3 +85,37 @@ def test_figures_of_different_models_are_different_commitments_by_their_scope() 
     assert [f.scope for f in phased] == ["phase 1 B200", "phase 1 H200"]
     [alone] = extract("Meta will buy 100,000 B200s from Nvidia this year.")
     assert alone.scope is None  # one figure: the commitment as a whole
+
+
+def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | None, str]]:
+    return [
+        (f.type, f.subject.id, f.counterparty.id if f.counterparty else None,
+         f.quantity.value if f.quantity else None, f.status)
+        for f in facts
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("KT는 GPU 1만장 가운데 500장을 업스테이지에 임대했다.",
+         [("gpu_commitment", "kt", None, 10000, "announced"),
+          ("supply", "kt", "upstage", 500, "announced")]),
+        ("KT는 GPU 1만장 중 500장을 업스테이지에 공급했다.",
+         [("supply", "kt", None, 10000, "announced"),
+          ("supply", "kt", "upstage", 500, "announced")]),
+        # what the total is (a holding) is not said of the part
+        ("KT는 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대했다.",
+         [("supply", "kt", "upstage", 500, "announced")]),
+        # a seller named before the total is the part's too
+        ("정부는 엔비디아로부터 GPU 1만장 가운데 3000장을 먼저 받는다.",
+         [("gpu_commitment", "kr-government", "nvidia", 10000, "announced"),
+          ("gpu_commitment", "kr-government", "nvidia", 3000, "announced")]),
+    ],
+)  # fmt: skip
+def test_a_korean_total_keeps_the_parties_named_after_it_for_its_part(
+    text: str, summary: list[tuple[str, str, str | None, float | None, str]]
+) -> None:
+    """1만장 가운데 500장을 업스테이지에: Upstage receives the 500, not the 10,000."""
+    assert _summary(extract(text)) == summary
+
