@@ -15,7 +15,8 @@ replaced: its calls raise :class:`ParseWorkerCrashed`.
 A call that runs past the pool's ``timeout`` (a pathological page: a backtracking regex, a
 parser's loop in C) raises :class:`ParseTimeout`; its worker cannot be stopped but by killing
 it, which breaks the pool, so the pool is replaced as above — the calls beside it, no suspects,
-are tried again as if nothing had happened (at most :data:`SPARED` times). So that the deadline
+are tried again (at most :data:`SPARED` times) with what is left of their own deadline, so a
+pathological page stopped for another's deadline is not given a second one. So that the deadline
 counts a call's own parse, not its wait behind others (with one worker more than the cores it
 also counts the wait for a core, a small part of a deadline of seconds), :meth:`call` hands the
 pool only as many calls at a time as it has workers (``map``'s chunks have no deadline).
@@ -222,25 +223,30 @@ class ParsePool:
             worker.kill()
 
     async def _await(self, fn: Callable[..., R], *args: Any) -> R:
-        attempt, spared = 1, 0
+        attempt, spared, ran = 1, 0, 0.0
         while True:
             slots = 1 if attempt == 1 else self.workers  # tried again: alone in the pool
             await self._hold(slots)
+            if self.timeout is not None and ran >= self.timeout:
+                self._release(slots)
+                raise ParseTimeout(f"no result within {self.timeout:g}s")
             try:
                 executor, future = self._submit(fn, *args)
             except BaseException:
                 self._release(slots)
                 raise
+            handed = time.monotonic()
             # the watch goes on when the caller is cancelled: it holds the slots while the
             # worker is busy with the call, and stops the worker at the deadline
-            watch = asyncio.ensure_future(self._watch(executor, future, slots))
+            watch = asyncio.ensure_future(self._watch(executor, future, slots, ran))
             watch.add_done_callback(_retrieved)
             try:
                 return await asyncio.shield(watch)
             except BrokenProcessPool as exc:
                 self._replace(executor)
                 if executor in self._killed and spared < SPARED:
-                    spared += 1  # stopped for another call's deadline: no suspect
+                    spared += 1  # stopped for another call's deadline: no suspect, but the
+                    ran += time.monotonic() - handed  # time it ran counts to its own deadline
                     continue
                 if attempt == 2:
                     raise ParseWorkerCrashed(f"a parse worker died twice: {exc}") from exc
@@ -264,16 +270,21 @@ class ParsePool:
         for _ in range(slots):
             self._slots.release()
 
-    async def _watch(self, executor: ProcessPoolExecutor, future: Future[R], slots: int) -> R:
+    async def _watch(
+        self, executor: ProcessPoolExecutor, future: Future[R], slots: int, ran: float
+    ) -> R:
         try:
-            return await self._within_deadline(executor, future)
+            return await self._within_deadline(executor, future, ran)
         finally:
             self._release(slots)
 
-    async def _within_deadline(self, executor: ProcessPoolExecutor, future: Future[R]) -> R:
-        """The result of ``future``; past :attr:`timeout`, its pool is replaced (the only way
-        to stop the worker) and :class:`ParseTimeout` raised."""
-        deadline = asyncio.timeout(self.timeout)
+    async def _within_deadline(
+        self, executor: ProcessPoolExecutor, future: Future[R], ran: float
+    ) -> R:
+        """The result of ``future``; past :attr:`timeout` (less the ``ran`` seconds the call
+        ran before, on a pool stopped for another call's deadline), its pool is replaced (the
+        only way to stop the worker) and :class:`ParseTimeout` raised."""
+        deadline = asyncio.timeout(None if self.timeout is None else self.timeout - ran)
         try:
             async with deadline:
                 return await asyncio.wrap_future(future)

@@ -339,3 +339,23 @@ async def test_pages_beside_one_stopped_at_its_deadline_go_on_parsing_beside_oth
         pool.close()
     assert healthy == [0, 2, 4] and healthy_done < 1.7  # not after the second's deadline (2 s)
     assert all(isinstance(o, ParseTimeout) for o in outcomes)
+
+
+async def test_a_pathological_page_stopped_beside_another_keeps_its_own_clock() -> None:
+    """The pool stopped for the first page's deadline takes the second pathological page down
+    too: tried again, it has what is left of its deadline, not a fresh one."""
+    pool = ParsePool(2, preload=(), timeout=2.0)
+    try:
+        await pool.call(double, 1)
+        first = asyncio.ensure_future(pool.call(double, PATHOLOGICAL))
+        await asyncio.sleep(0.5)
+        began = time.monotonic()
+        with pytest.raises(ParseTimeout, match="2s"):
+            await pool.call(double, PATHOLOGICAL)  # stopped with the first at 1.5 s
+        ran = time.monotonic() - began
+        with pytest.raises(ParseTimeout):
+            await first
+        assert [await pool.call(double, v) for v in range(3)] == [0, 2, 4]
+    finally:
+        pool.close()
+    assert 1.9 < ran < 3.0  # its own 2 s, not 1.5 s and then another 2
