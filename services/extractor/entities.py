@@ -10,6 +10,7 @@ Korean 와/과 form one :class:`Group` ("삼성·SK·현대차는", "Samsung, SK
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -312,6 +313,7 @@ def find_mentions(
 _PREPOSITION_ROLES: Final = frozenset(_PREPOSITION_ROLE.values())
 _BETWEEN_EN: Final = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 _AND_EN: Final = re.compile(r"\s*(?:,\s*)?(?:and|&|as well as)\s+", re.IGNORECASE)
+_COMMA_EN: Final = re.compile(r"\s*,\s*")
 
 
 def _joins(text: str, left: Mention, right: Mention) -> bool:
@@ -336,15 +338,43 @@ def _after_one_preposition(text: str, left: Mention, right: Mention) -> bool:
     )
 
 
+def _listed_after_one_preposition(text: str, mentions: list[Mention], index: int) -> bool:
+    """Whether ``mentions[index]`` opens, after a comma, the rest of a list that one English
+    preposition governs: "AMD will supply … to Meta, xAI and Oracle" (the list ends with "and"
+    before its last name, and a name comes before it: in "after talks with Nvidia, Microsoft and
+    OpenAI agreed …" the comma ends the opening phrase)."""
+    left, right = mentions[index - 1], mentions[index]
+    if not (
+        index >= 2
+        and left.role in _PREPOSITION_ROLES
+        and right.role == "bare"
+        and left.org_id != right.org_id
+        and _COMMA_EN.fullmatch(text, left.tail_end, right.start) is not None
+        and _BETWEEN_EN.search(text, max(0, left.start - 12), left.start) is None
+    ):
+        return False
+    for before, after in itertools.pairwise(mentions[index:]):
+        if after.role != "bare" or before.org_id == after.org_id:
+            return False
+        if _AND_EN.fullmatch(text, before.tail_end, after.start) is not None:
+            return True
+        if _COMMA_EN.fullmatch(text, before.tail_end, after.start) is None:
+            return False
+    return False
+
+
 def group_mentions(text: str, mentions: list[Mention]) -> list[Group]:
     """Coordinated mentions as groups; the group's role is the last member's particle, or the
     English preposition before the first ("from Nvidia and AMD")."""
     groups: list[tuple[list[Mention], Role]] = []
     governed = False
     """Whether the last group's role is a preposition's before its first member."""
-    for mention in mentions:
+    for index, mention in enumerate(mentions):
         members = groups[-1][0] if groups else []
-        if members and _after_one_preposition(text, members[-1], mention):
+        if members and (
+            _after_one_preposition(text, members[-1], mention)
+            or (len(members) == 1 and _listed_after_one_preposition(text, mentions, index))
+        ):
             members.append(mention)
             governed = True
         elif members and _joins(text, members[-1], mention):

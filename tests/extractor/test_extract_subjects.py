@@ -68,6 +68,18 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
           ("gpu_commitment", "openai", "amd", 50000)]),
         ("Nvidia will supply 10,000 and 5,000 GPUs to Meta and xAI, respectively.",
          [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 5000)]),
+        # a list after one preposition, with commas ("to Meta, xAI and Oracle")
+        ("Nvidia will supply 10,000, 20,000 and 5,000 GPUs to Meta, xAI and Oracle, "
+         "respectively.",
+         [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 20000),
+          ("supply", "nvidia", "oracle", 5000)]),
+        ("Nvidia will supply 10,000, 20,000 and 5,000 GPUs to Meta, xAI, and Oracle, "
+         "respectively.",
+         [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 20000),
+          ("supply", "nvidia", "oracle", 5000)]),
+        # an opening phrase ends at its comma: what follows is the subject
+        ("After talks with Nvidia, Microsoft and OpenAI agreed to buy 10,000 GPUs.",
+         [("gpu_commitment", "microsoft", "nvidia", 10000)]),
         ("Meta and Microsoft will buy 100,000 and 50,000 GPUs from Nvidia and AMD, respectively.",
          [("gpu_commitment", "meta", "nvidia", 100000),
           ("gpu_commitment", "microsoft", "amd", 50000)]),
