@@ -62,6 +62,9 @@ def _later_status(first: str, later: Draft) -> str:
 _SURROGATE: Final = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")  # mypyc: no surrogate literals
 _HANGUL: Final = re.compile("[\uac00-\ud7a3]")
 _LATIN: Final = re.compile("[A-Za-z]")
+_SOURCE_BEFORE: Final = re.compile(r"according\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+_SOURCE_AFTER: Final = re.compile(r"\s?(?:에\s?따르면|측에\s?따르면)")
+"""Around a name that is only the source of the news: "according to Nvidia", 엔비디아에 따르면."""
 
 
 def detect_language(text: str) -> str:
@@ -73,10 +76,15 @@ def detect_language(text: str) -> str:
 
 
 def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
-    """The GPU vendor the article names most often, as first written."""
+    """The GPU vendor the article names most often, as first written; not where it is only
+    the source of the news ("according to Nvidia", 엔비디아에 따르면)."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     for match in lexicon.vendor_pattern.finditer(text, 0, len(text)):
+        if _SOURCE_BEFORE.search(text, max(0, match.start() - 16), match.start()) or (
+            _SOURCE_AFTER.match(text, match.end())
+        ):
+            continue
         org_id, _ = lexicon.org_aliases[match.group()]
         counts[org_id] += 1
         first.setdefault(org_id, match.group())
@@ -86,11 +94,16 @@ def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
     return Party(org.id, org.name, first[org.id], (0, 0))
 
 
-def _with_vendor(draft: Draft, article_vendor: Party | None) -> Draft:
-    """A GPU commitment without a named seller buys from the article's GPU vendor."""
+def _with_vendor(
+    draft: Draft, article_vendor: Party | None, buyers: frozenset[tuple[str, str]]
+) -> Draft:
+    """A GPU commitment without a named seller buys from the article's GPU vendor, unless the
+    vendor buys from the subject (``buyers``: who supplies whom in the article)."""
     if draft.type != "gpu_commitment" or draft.counterparty is not None or draft.unit != "gpu":
         return draft
     if article_vendor is None or article_vendor.org_id == draft.subject.org_id:
+        return draft
+    if (draft.subject.org_id, article_vendor.org_id) in buyers:
         return draft
     return replace(draft, counterparty=article_vendor)
 
@@ -381,7 +394,12 @@ def extract(
         return []
     if any(d.type == "gpu_commitment" and d.counterparty is None for d in drafts):
         vendor = _article_vendor(text, lexicon)
-        drafts = [_with_vendor(d, vendor) for d in drafts]
+        buyers = frozenset(
+            (d.subject.org_id, d.counterparty.org_id)
+            for d in drafts
+            if d.type == "supply" and d.counterparty is not None
+        )
+        drafts = [_with_vendor(d, vendor, buyers) for d in drafts]
     drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
     generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
     return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]

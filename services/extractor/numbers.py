@@ -144,10 +144,17 @@ _MULTIPLIER_AFTER: Final = re.compile(
 )
 """What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
 _COMPARED_AFTER: Final = re.compile(
-    r"\s(?:fewer|less)\b|\smore(?:\s[A-Za-z0-9-]+){0,3}?\sthan\b", re.IGNORECASE
+    r"\s(?i:fewer)\b(?!-)"
+    r"|\s(?i:less)(?=\s+(?i:than|on|in|for|to|this|next|last|a|an|per|from|at|by|over)\b"
+    r"|\s*[,.;:)]|\s*$)"
+    r"|\s(?i:more)(?:\s(?:[A-Z0-9][A-Za-z0-9-]*"
+    r"|(?i:(?:GPU|chip|accelerator|server|unit|card|processor|superchip|system|rack)s?))){0,3}"
+    r"\s(?i:than)\b"
 )
-"""What follows a difference ("10,000 fewer GPUs than planned", "$2 billion less", "5,000 more
-H100s than Google"): no quantity of a commitment.  ("5,000 more GPUs" alone is an addition.)"""
+"""What follows a difference ("10,000 fewer GPUs than planned", "$2 billion less on data
+centers", "5,000 more H100s than Google"): no quantity of a commitment.  "5,000 more GPUs"
+alone is an addition, "50,000 less capable H20 chips" a count, and in "20,000 more GPUs across
+more than 30 sites", "5,000 more H100s rather than wait" the "than" is not the figure's."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),

@@ -71,11 +71,7 @@ _CONTRAST: Final = re.compile(
     r"\b(?:but|while|whereas|although|though|however|instead)\b|;|지만|으나|반면|대신",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK: Final = re.compile(
-    r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s|(?<=[장개대])\s?(?:가운데|중에서|중)\s"
-)
-"""Where a clause ends: its markets, estimates and holdings are not the next clause's (보유한 GPU
-1만장 가운데 500장을 임대: the holding is the total's, not the part's)."""
+_CLAUSE_BREAK: Final = re.compile(r"[,;](?=\s)|(?:이며|이고|지만|으나|는데)\s")
 _CHANGE_GAP: Final = re.compile(r"\s*(?:에서(?:부터)?)?\s*(?:to|~|-|–)?\s*", re.IGNORECASE)
 _PHRASE_END: Final = re.compile(
     r"(?:^|[\s,·(\"'‘“]|각각|각자|모두|총|[은는이가도에을를와과로])\s*$"
@@ -400,14 +396,15 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
     return context and phrase_end is not None
 
 
-def _blocked(view: _View, start: int, end: int) -> bool:
+def _blocked(view: _View, start: int, end: int, since: int = 0) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
     estimates, rumours or installed totals, or what is not done — a cancellation not done
-    ("has no plans to cancel") excepted: the commitment stands."""
+    ("has no plans to cancel") excepted: the commitment stands.  Nothing before ``since`` counts
+    (a part's: what is said of its total, 보유한 GPU 1만장 가운데, is not said of it)."""
     text, sentence = view.text, view.sentence
-    clause_start = sentence.start
+    clause_start = max(sentence.start, since)
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
-        clause_start = match.end()
+        clause_start = max(match.end(), since)
     following = _CLAUSE_BREAK.search(text, end, sentence.end)
     clause_end = following.start() if following else sentence.end
     return any(
@@ -509,11 +506,12 @@ def _counterparty(
     model: tuple[str, Span] | None,
     position: int | None = None,
     clauses: _Clauses | None = None,
-    until: int | None = None,
+    whole: bool = False,
 ) -> Party | None:
     """The other party of a fact about ``members``; ``model``: the GPU model the fact names,
     ``position``: where its figure is written when the sentence has several (``clauses``),
-    ``until``: where the names it may take end (a total's: :data:`_WHOLE_KO`).
+    ``whole``: the figure is a total a part is taken from (:func:`_whole`), whose party is only
+    one named before it in one of the :data:`_HOLDING_ROLES`.
     A party is sought on the figure's side of the others (:func:`_party_order`), and a seller is
     never a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s":
     Nvidia's B200s)."""
@@ -525,7 +523,7 @@ def _counterparty(
         m
         for group in view.groups
         for m in group.members
-        if id(m) not in own and (until is None or m.start < until)
+        if id(m) not in own and not (whole and position is not None and m.start > position)
     ]
     for m in _party_order(others, position, clauses):
         if m.org_id in taken:
@@ -551,7 +549,7 @@ def _counterparty(
         by_role.setdefault("model", model_vendor)
     if kind == "gpu_commitment":  # "deploy GPUs in/to France", 미국에서, 미국과 한국에: places
         by_role = {r: m for r, m in by_role.items() if not _is_country(view, m)}
-    for role in _COUNTERPARTY_ROLES[kind]:
+    for role in _HOLDING_ROLES if whole else _COUNTERPARTY_ROLES[kind]:
         if role in by_role:
             return _party(by_role[role])
     return None
@@ -798,11 +796,13 @@ def _figure_statuses(
 
 
 _COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
-_WHOLE_KO: Final = re.compile(r"\s?(?:가운데|중에서|중)\s")
-"""After a Korean figure: it is a total the next figure is part of (1만장 가운데 500장을
-업스테이지에 임대): the parties named after it are the part's."""
 """After a Korean figure: the next one is coordinated with it ("1000장을, 리벨리온에 500장을",
 "10만장과 5만장"), not a total it is part of ("1만장 가운데", "1만장 규모")."""
+_WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\s,])")
+"""After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
+임대, 1만장 중 일부를): what the subject holds (:func:`_whole`)."""
+_HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
+"""Where a total's other party comes from: who sold it, never the part's recipient."""
 
 
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
@@ -1005,6 +1005,21 @@ def _is_vendor_org(view: _View, mention: Mention) -> bool:
     return org is not None and org.is_gpu_vendor
 
 
+def _part_of(view: _View, quantities: list[QuantityMention], index: int) -> int:
+    """Where the total that figure ``index`` is a part of ends (GPU 1만장 가운데 | 500장을: a
+    total of its unit just before it), or 0."""
+    if index == 0 or quantities[index - 1].unit != quantities[index].unit:
+        return 0
+    return _whole(view, quantities[index - 1])
+
+
+def _whole(view: _View, q: QuantityMention) -> int:
+    """Where the words that make Korean figure ``q`` a total end (1만장 가운데, 1만장 중: a part
+    follows), or 0."""
+    found = _WHOLE_KO.match(view.text, q.end) if q.unit else None
+    return found.end() if found is not None else 0
+
+
 def _model(found: tuple[str, int, int]) -> tuple[str, Span]:
     """A model of :attr:`_View.models` as a draft holds it: the name and its span."""
     name, start, end = found
@@ -1149,7 +1164,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         (q, unit)
         for i, q in enumerate(quantities)
         if i not in changed
-        and not _blocked(view, q.start, q.end)
+        and not _blocked(view, q.start, q.end, _part_of(view, quantities, i))
         and (unit := _unit(view, q, ctx)) is not None
     ]
     drafts: list[Draft] = []
@@ -1179,12 +1194,15 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         if kind is None or not members:
             continue
+        whole = unit in _COMPUTE and _whole(view, q) > 0
+        if whole and kind == "supply" and (verb is None or verb[0] > q.end):
+            # its verb is the part's: a holding, unless a chip maker's own stock it supplies
+            kind = "supply" if _is_vendor_org(view, members[0]) else "gpu_commitment"
         respective = _respective_party(view, len(usable), index, resolved.group, kind)
-        whole = clauses is not None and clauses.korean and _WHOLE_KO.match(text, q.end) is not None
         for member in members:
             counterparty = respective or _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, models[index],
-                q.start, clauses, q.end if whole else None,
+                q.start, clauses, whole,
             )  # fmt: skip
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty

@@ -256,11 +256,22 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
         ("Meta will spend $2 billion less on data centers this year.", []),
         ("Meta bought 12,000 H100s, more than planned.",
          [("gpu_commitment", 12000, "announced")]),
-        # an addition is one, and "less than a year ago" a time
+        ("Meta will buy 350,000 H100s, 50,000 more than last year.",
+         [("gpu_commitment", 350000, "announced")]),
+        ("Oracle deployed 20,000 GPUs faster than projected.",
+         [("gpu_commitment", 20000, "announced")]),
+        # an addition is one, "less than a year ago" a time, "less capable" a kind of chip,
+        # and a "than" after other words is not the figure's
         ("Meta will buy 5,000 more H100s.",
          [("gpu_commitment", 5000, "announced")]),
         ("Meta bought 10,000 GPUs less than a year ago.",
          [("gpu_commitment", 10000, "announced")]),
+        ("Nvidia will ship 50,000 less capable H20 chips to China.",
+         [("supply", 50000, "announced")]),
+        ("CoreWeave will add 20,000 more GPUs across more than 30 data centers.",
+         [("gpu_commitment", 20000, "announced")]),
+        ("Meta will buy 5,000 more H100s rather than wait for Blackwell.",
+         [("gpu_commitment", 5000, "announced")]),
     ],
 )  # fmt: skip
 def test_a_figure_compared_with_another_is_no_commitment(

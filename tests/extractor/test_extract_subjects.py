@@ -271,9 +271,14 @@ def test_who_rents_compute_out_to_an_organisation_supplies_it(
         ("Meta is adding 10,000 H100 GPUs.", [("gpu_commitment", "meta", "nvidia", 10000)]),
         ("Meta plans an additional 10,000 H100 GPUs for its Texas site.",
          [("gpu_commitment", "meta", "nvidia", 10000)]),
+        ("Meta said it would add, over two years, 30,000 GPUs to its fleet.",
+         [("gpu_commitment", "meta", None, 30000)]),
+        ("Google will add cloud capacity worth $10 billion in Ohio.",
+         [("investment", "google", None, 10_000_000_000)]),
         # words that merely start with "add" obtain nothing
         ("xAI wants 100,000 GPUs, the address said.", []),
         ("The capacity of 30,000 GPUs will be addressed by Oracle.", []),
+        ("Nvidia addressed concerns about the 50,000 H100s bound for China.", []),
     ],
 )  # fmt: skip
 def test_adding_compute_is_obtaining_it_and_words_starting_with_add_are_not(
@@ -391,6 +396,11 @@ def test_rents_in_and_out_in_one_sentence_are_two_facts() -> None:
          ("supply", "coreweave", None, 10000)),
         ("CoreWeave supplied 10,000 GPUs to Microsoft, according to Nvidia.",
          ("supply", "coreweave", "microsoft", 10000)),
+        # nor the seller of GPUs whose seller is not named
+        ("CoreWeave will deploy 20,000 GPUs, according to Nvidia.",
+         ("gpu_commitment", "coreweave", None, 20000)),
+        ("엔비디아에 따르면 코어위브는 GPU 2만장을 도입한다.",
+         ("gpu_commitment", "coreweave", None, 20000)),
     ],
 )  # fmt: skip
 def test_the_organisation_the_news_comes_from_is_no_party(

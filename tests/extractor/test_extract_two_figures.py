@@ -102,20 +102,40 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
          [("gpu_commitment", "kt", None, 10000, "announced"),
           ("supply", "kt", "upstage", 500, "announced")]),
         ("KT는 GPU 1만장 중 500장을 업스테이지에 공급했다.",
-         [("supply", "kt", None, 10000, "announced"),
+         [("gpu_commitment", "kt", None, 10000, "announced"),
           ("supply", "kt", "upstage", 500, "announced")]),
-        # what the total is (a holding) is not said of the part
-        ("KT는 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대했다.",
-         [("supply", "kt", "upstage", 500, "announced")]),
-        # a seller named before the total is the part's too
+        ("카카오는 GPU 1만장 중 일부를 업스테이지에 임대했다.",
+         [("gpu_commitment", "kakao", None, 10000, "announced")]),
+        # a chip maker's total is what it supplies
+        ("엔비디아는 GPU 5만장 가운데 3만장을 삼성전자에, 2만장을 SK하이닉스에 공급한다.",
+         [("supply", "nvidia", None, 50000, "announced"),
+          ("supply", "nvidia", "samsung-electronics", 30000, "announced"),
+          ("supply", "nvidia", "sk-hynix", 20000, "announced")]),
+        # the total's seller is named before it; the part's recipient sold it nothing
+        ("정부는 엔비디아 GPU 26만장 가운데 5만장을 네이버에 배분한다.",
+         [("gpu_commitment", "kr-government", "nvidia", 260000, "announced"),
+          ("supply", "kr-government", "naver", 50000, "announced")]),
+        ("KT는 GPU 1만장 가운데 3000장을 리벨리온에 공급했다.",
+         [("gpu_commitment", "kt", None, 10000, "announced"),
+          ("supply", "kt", "rebellions", 3000, "announced")]),
         ("정부는 엔비디아로부터 GPU 1만장 가운데 3000장을 먼저 받는다.",
          [("gpu_commitment", "kr-government", "nvidia", 10000, "announced"),
           ("gpu_commitment", "kr-government", "nvidia", 3000, "announced")]),
+        # what is said of the total (a holding) is not said of the part; what is said after
+        # the part is said of both
+        ("KT는 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대했다.",
+         [("supply", "kt", "upstage", 500, "announced")]),
+        ("매출 1조원 가운데 5000억원을 GPU 구매에 투입한다고 네이버가 밝혔다.",
+         [("investment", "naver", None, 500_000_000_000, "announced")]),
+        ("정부는 GPU 1만장 가운데 3000장을 업스테이지에 배분할 것으로 전망된다.", []),
+        # a total of other things, or no count at all
+        ("증권가에 따르면 국내 기업 3개 중 삼성전자가 GPU 5만장을 도입한다.", []),
+        ("애널리스트들은 아시아 시장 가운데 한국이 GPU 5만장을 도입할 것으로 본다.", []),
     ],
 )  # fmt: skip
-def test_a_korean_total_keeps_the_parties_named_after_it_for_its_part(
+def test_a_korean_total_a_part_is_taken_from_is_what_the_subject_holds(
     text: str, summary: list[tuple[str, str, str | None, float | None, str]]
 ) -> None:
-    """1만장 가운데 500장을 업스테이지에: Upstage receives the 500, not the 10,000."""
+    """1만장 가운데 500장을 업스테이지에: KT holds the 10,000 and Upstage receives the 500."""
     assert _summary(extract(text)) == summary
 
