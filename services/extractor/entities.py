@@ -314,6 +314,7 @@ _PREPOSITION_ROLES: Final = frozenset(_PREPOSITION_ROLE.values())
 _BETWEEN_EN: Final = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 _AND_EN: Final = re.compile(r"\s*(?:,\s*)?(?:and|&|as well as)\s+", re.IGNORECASE)
 _COMMA_EN: Final = re.compile(r"\s*,\s*")
+_RESPECTIVELY_EN: Final = re.compile(r"\s*,?\s*respectively\b", re.IGNORECASE)
 
 
 def _joins(text: str, left: Mention, right: Mention) -> bool:
@@ -340,13 +341,13 @@ def _after_one_preposition(text: str, left: Mention, right: Mention) -> bool:
 
 def _listed_after_one_preposition(text: str, mentions: list[Mention], index: int) -> bool:
     """Whether ``mentions[index]`` opens, after a comma, the rest of a list that one English
-    preposition governs: "AMD will supply … to Meta, xAI and Oracle" (the list ends with "and"
-    before its last name, and a name comes before it: in "after talks with Nvidia, Microsoft and
-    OpenAI agreed …" the comma ends the opening phrase)."""
+    preposition governs and "respectively" closes: "… 5,000 GPUs to Meta, xAI and Oracle,
+    respectively" (with "and" before its last name).  Elsewhere a comma after a name may end an
+    opening phrase ("after talks with Nvidia, Microsoft and OpenAI agreed …"), and the list's
+    first name is the party all the same."""
     left, right = mentions[index - 1], mentions[index]
     if not (
-        index >= 2
-        and left.role in _PREPOSITION_ROLES
+        left.role in _PREPOSITION_ROLES
         and right.role == "bare"
         and left.org_id != right.org_id
         and _COMMA_EN.fullmatch(text, left.tail_end, right.start) is not None
@@ -357,7 +358,7 @@ def _listed_after_one_preposition(text: str, mentions: list[Mention], index: int
         if after.role != "bare" or before.org_id == after.org_id:
             return False
         if _AND_EN.fullmatch(text, before.tail_end, after.start) is not None:
-            return True
+            return _RESPECTIVELY_EN.match(text, after.tail_end) is not None
         if _COMMA_EN.fullmatch(text, before.tail_end, after.start) is None:
             return False
     return False

@@ -81,7 +81,7 @@ def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     for match in lexicon.vendor_pattern.finditer(text, 0, len(text)):
-        if _SOURCE_BEFORE.search(text, max(0, match.start() - 16), match.start()) or (
+        if _SOURCE_BEFORE.search(text, max(0, match.start() - 24), match.start()) or (
             _SOURCE_AFTER.match(text, match.end())
         ):
             continue
@@ -95,15 +95,16 @@ def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
 
 
 def _with_vendor(
-    draft: Draft, article_vendor: Party | None, buyers: frozenset[tuple[str, str]]
+    draft: Draft, article_vendor: Party | None, buyers: frozenset[tuple[int, str, str]]
 ) -> Draft:
     """A GPU commitment without a named seller buys from the article's GPU vendor, unless the
-    vendor buys from the subject (``buyers``: who supplies whom in the article)."""
+    vendor buys from the subject in the same sentence (``buyers``: sentence, supplier and
+    recipient of the article's supplies)."""
     if draft.type != "gpu_commitment" or draft.counterparty is not None or draft.unit != "gpu":
         return draft
     if article_vendor is None or article_vendor.org_id == draft.subject.org_id:
         return draft
-    if (draft.subject.org_id, article_vendor.org_id) in buyers:
+    if (draft.sentence.start, draft.subject.org_id, article_vendor.org_id) in buyers:
         return draft
     return replace(draft, counterparty=article_vendor)
 
@@ -395,7 +396,7 @@ def extract(
     if any(d.type == "gpu_commitment" and d.counterparty is None for d in drafts):
         vendor = _article_vendor(text, lexicon)
         buyers = frozenset(
-            (d.subject.org_id, d.counterparty.org_id)
+            (d.sentence.start, d.subject.org_id, d.counterparty.org_id)
             for d in drafts
             if d.type == "supply" and d.counterparty is not None
         )

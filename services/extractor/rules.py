@@ -396,15 +396,14 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
     return context and phrase_end is not None
 
 
-def _blocked(view: _View, start: int, end: int, since: int = 0) -> bool:
+def _blocked(view: _View, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
     estimates, rumours or installed totals, or what is not done — a cancellation not done
-    ("has no plans to cancel") excepted: the commitment stands.  Nothing before ``since`` counts
-    (a part's: what is said of its total, 보유한 GPU 1만장 가운데, is not said of it)."""
+    ("has no plans to cancel") excepted: the commitment stands."""
     text, sentence = view.text, view.sentence
-    clause_start = max(sentence.start, since)
+    clause_start = sentence.start
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
-        clause_start = max(match.end(), since)
+        clause_start = match.end()
     following = _CLAUSE_BREAK.search(text, end, sentence.end)
     clause_end = following.start() if following else sentence.end
     return any(
@@ -510,8 +509,8 @@ def _counterparty(
 ) -> Party | None:
     """The other party of a fact about ``members``; ``model``: the GPU model the fact names,
     ``position``: where its figure is written when the sentence has several (``clauses``),
-    ``whole``: the figure is a total a part is taken from (:func:`_whole`), whose party is only
-    one named before it in one of the :data:`_HOLDING_ROLES`.
+    ``whole``: the figure is a total a part is taken from (:func:`_whole`), whose party is one
+    named before it: a holding's seller (:data:`_HOLDING_ROLES`), a supply's recipient.
     A party is sought on the figure's side of the others (:func:`_party_order`), and a seller is
     never a chip maker other than the model's ("20,000 MI355Xs from AMD and 30,000 B200s":
     Nvidia's B200s)."""
@@ -549,7 +548,10 @@ def _counterparty(
         by_role.setdefault("model", model_vendor)
     if kind == "gpu_commitment":  # "deploy GPUs in/to France", 미국에서, 미국과 한국에: places
         by_role = {r: m for r, m in by_role.items() if not _is_country(view, m)}
-    for role in _HOLDING_ROLES if whole else _COUNTERPARTY_ROLES[kind]:
+    roles = _COUNTERPARTY_ROLES[kind]
+    if whole:
+        roles = _HOLDING_ROLES if kind == "gpu_commitment" else _TOTAL_SUPPLY_ROLES
+    for role in roles:
         if role in by_role:
             return _party(by_role[role])
     return None
@@ -800,9 +802,11 @@ _COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
 "10만장과 5만장"), not a total it is part of ("1만장 가운데", "1만장 규모")."""
 _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\s,])")
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
-임대, 1만장 중 일부를): what the subject holds (:func:`_whole`)."""
+임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
-"""Where a total's other party comes from: who sold it, never the part's recipient."""
+"""Where a total held has its other party: who sold it, never a recipient."""
+_TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
+"""Where a total supplied has its other party: a recipient, never the maker of its chips."""
 
 
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
@@ -1005,19 +1009,20 @@ def _is_vendor_org(view: _View, mention: Mention) -> bool:
     return org is not None and org.is_gpu_vendor
 
 
-def _part_of(view: _View, quantities: list[QuantityMention], index: int) -> int:
-    """Where the total that figure ``index`` is a part of ends (GPU 1만장 가운데 | 500장을: a
-    total of its unit just before it), or 0."""
-    if index == 0 or quantities[index - 1].unit != quantities[index].unit:
-        return 0
-    return _whole(view, quantities[index - 1])
+def _whole(view: _View, q: QuantityMention) -> bool:
+    """Whether Korean figure ``q`` is a total a part is taken from (1만장 가운데, 1만장 중)."""
+    return bool(q.unit) and _WHOLE_KO.match(view.text, q.end) is not None
 
 
-def _whole(view: _View, q: QuantityMention) -> int:
-    """Where the words that make Korean figure ``q`` a total end (1만장 가운데, 1만장 중: a part
-    follows), or 0."""
-    found = _WHOLE_KO.match(view.text, q.end) if q.unit else None
-    return found.end() if found is not None else 0
+def _recipient_before(view: _View, q: QuantityMention) -> bool:
+    """Whether an organisation is named with 에 (or "to") before figure ``q`` in its sentence:
+    KT는 업스테이지에 GPU 1만장 가운데 5000장을 먼저 공급하고 … (not with 각각: 네이버와 카카오에
+    GPU 1만장 가운데 각각 3000장을 — the recipients have the parts)."""
+    return not view.distributive and any(
+        m.role == "to" and view.sentence.start <= m.start < q.start
+        for group in view.groups
+        for m in group.members
+    )
 
 
 def _model(found: tuple[str, int, int]) -> tuple[str, Span]:
@@ -1164,7 +1169,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         (q, unit)
         for i, q in enumerate(quantities)
         if i not in changed
-        and not _blocked(view, q.start, q.end, _part_of(view, quantities, i))
+        and not _blocked(view, q.start, q.end)
         and (unit := _unit(view, q, ctx)) is not None
     ]
     drafts: list[Draft] = []
@@ -1194,11 +1199,18 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         if kind is None or not members:
             continue
-        whole = unit in _COMPUTE and _whole(view, q) > 0
-        if whole and kind == "supply" and (verb is None or verb[0] > q.end):
-            # its verb is the part's: a holding, unless a chip maker's own stock it supplies
-            kind = "supply" if _is_vendor_org(view, members[0]) else "gpu_commitment"
-        respective = _respective_party(view, len(usable), index, resolved.group, kind)
+        whole = unit in _COMPUTE and _whole(view, q)
+        if (
+            whole
+            and kind == "supply"
+            and (verb is None or verb[0] > q.end)
+            and not _is_vendor_org(view, members[0])
+            and not _recipient_before(view, q)
+        ):
+            kind = "gpu_commitment"  # its verb is the part's, and it goes to no one: a holding
+        respective = (
+            None if whole else _respective_party(view, len(usable), index, resolved.group, kind)
+        )
         for member in members:
             counterparty = respective or _counterparty(
                 view, kind, resolved.group, (member,), resolved.anchor, models[index],

@@ -80,6 +80,12 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
         # an opening phrase ends at its comma: what follows is the subject
         ("After talks with Nvidia, Microsoft and OpenAI agreed to buy 10,000 GPUs.",
          [("gpu_commitment", "microsoft", "nvidia", 10000)]),
+        ("As part of Nvidia's deal with Korea, Samsung, SK and Hyundai will each buy 50,000 "
+         "GPUs.",
+         [("gpu_commitment", "samsung-electronics", "nvidia", 50000),
+          ("gpu_commitment", "sk-group", "nvidia", 50000),
+          ("gpu_commitment", "hyundai-motor-group", "nvidia", 50000),
+          ("partnership", "nvidia", "korea", None)]),
         ("Meta and Microsoft will buy 100,000 and 50,000 GPUs from Nvidia and AMD, respectively.",
          [("gpu_commitment", "meta", "nvidia", 100000),
           ("gpu_commitment", "microsoft", "amd", 50000)]),
@@ -275,10 +281,13 @@ def test_who_rents_compute_out_to_an_organisation_supplies_it(
          [("gpu_commitment", "meta", None, 30000)]),
         ("Google will add cloud capacity worth $10 billion in Ohio.",
          [("investment", "google", None, 10_000_000_000)]),
+        ("Meta announced the addition of 30,000 H100 GPUs to its Louisiana cluster.",
+         [("gpu_commitment", "meta", "nvidia", 30000)]),
         # words that merely start with "add" obtain nothing
         ("xAI wants 100,000 GPUs, the address said.", []),
         ("The capacity of 30,000 GPUs will be addressed by Oracle.", []),
         ("Nvidia addressed concerns about the 50,000 H100s bound for China.", []),
+        ("Amazon's data center in Addison, Texas, will have 10,000 GPUs.", []),
     ],
 )  # fmt: skip
 def test_adding_compute_is_obtaining_it_and_words_starting_with_add_are_not(
@@ -401,6 +410,8 @@ def test_rents_in_and_out_in_one_sentence_are_two_facts() -> None:
          ("gpu_commitment", "coreweave", None, 20000)),
         ("엔비디아에 따르면 코어위브는 GPU 2만장을 도입한다.",
          ("gpu_commitment", "coreweave", None, 20000)),
+        ("According to the Nvidia blog, demand is strong. Meta will buy 30,000 GPUs.",
+         ("gpu_commitment", "meta", None, 30000)),
     ],
 )  # fmt: skip
 def test_the_organisation_the_news_comes_from_is_no_party(

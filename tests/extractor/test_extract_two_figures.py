@@ -121,13 +121,16 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
         ("정부는 엔비디아로부터 GPU 1만장 가운데 3000장을 먼저 받는다.",
          [("gpu_commitment", "kr-government", "nvidia", 10000, "announced"),
           ("gpu_commitment", "kr-government", "nvidia", 3000, "announced")]),
-        # what is said of the total (a holding) is not said of the part; what is said after
-        # the part is said of both
-        ("KT는 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대했다.",
-         [("supply", "kt", "upstage", 500, "announced")]),
-        ("매출 1조원 가운데 5000억원을 GPU 구매에 투입한다고 네이버가 밝혔다.",
-         [("investment", "naver", None, 500_000_000_000, "announced")]),
+        # a recipient named before the total receives it; with 각각 the parts
+        ("KT는 업스테이지에 GPU 1만장 가운데 5000장을 먼저 공급하고 나머지는 내년에 공급한다.",
+         [("supply", "kt", "upstage", 10000, "announced"),
+          ("supply", "kt", "upstage", 5000, "announced")]),
+        ("정부는 네이버와 카카오에 GPU 1만장 가운데 각각 3000장을 배분한다.",
+         [("gpu_commitment", "kr-government", None, 10000, "announced"),
+          ("supply", "kr-government", "kakao", 3000, "announced")]),
+        # an estimate is said of both
         ("정부는 GPU 1만장 가운데 3000장을 업스테이지에 배분할 것으로 전망된다.", []),
+        ("업계 추정에 따르면 KT는 GPU 1만장 가운데 3000장을 업스테이지에 임대했다.", []),
         # a total of other things, or no count at all
         ("증권가에 따르면 국내 기업 3개 중 삼성전자가 GPU 5만장을 도입한다.", []),
         ("애널리스트들은 아시아 시장 가운데 한국이 GPU 5만장을 도입할 것으로 본다.", []),
