@@ -75,22 +75,29 @@ def detect_language(text: str) -> str:
     return "ko" if hangul and hangul * 4 >= latin else "en"
 
 
-def _article_vendor(text: str, lexicon: Lexicon) -> Party | None:
+def _article_vendor(text: str, lexicon: Lexicon, parties: frozenset[str]) -> Party | None:
     """The GPU vendor the article names most often, as first written; not where it is only
-    the source of the news ("according to Nvidia", 엔비디아에 따르면)."""
+    the source of the news ("according to Nvidia", 엔비디아에 따르면), and then none but a
+    vendor that is a party of the article's facts (``parties``): "AMD shares rose" names no
+    seller."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
+    sources: set[str] = set()
     for match in lexicon.vendor_pattern.finditer(text, 0, len(text)):
+        org_id, _ = lexicon.org_aliases[match.group()]
         if _SOURCE_BEFORE.search(text, max(0, match.start() - 24), match.start()) or (
             _SOURCE_AFTER.match(text, match.end())
         ):
+            sources.add(org_id)
             continue
-        org_id, _ = lexicon.org_aliases[match.group()]
         counts[org_id] += 1
         first.setdefault(org_id, match.group())
     if not counts:
         return None
-    org = lexicon.organisations[counts.most_common(1)[0][0]]
+    top = counts.most_common(1)[0][0]
+    if sources and top not in sources and top not in parties:
+        return None
+    org = lexicon.organisations[top]
     return Party(org.id, org.name, first[org.id], (0, 0))
 
 
@@ -394,7 +401,12 @@ def extract(
     if not drafts:
         return []
     if any(d.type == "gpu_commitment" and d.counterparty is None for d in drafts):
-        vendor = _article_vendor(text, lexicon)
+        parties = frozenset(
+            org
+            for d in drafts
+            for org in (d.subject.org_id, d.counterparty.org_id if d.counterparty else "")
+        )
+        vendor = _article_vendor(text, lexicon, parties)
         buyers = frozenset(
             (d.sentence.start, d.subject.org_id, d.counterparty.org_id)
             for d in drafts

@@ -806,6 +806,7 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
+_REST_KO: Final = re.compile(r"나머지|전량|잔여")
 """Where a total supplied has its other party: a recipient, never the maker of its chips."""
 
 
@@ -1025,6 +1026,24 @@ def _recipient_before(view: _View, q: QuantityMention) -> bool:
     )
 
 
+def _given_whole(
+    view: _View, q: QuantityMention, later: Sequence[QuantityMention]
+) -> bool:
+    """Whether a total's parts all go to one recipient named after them (26만장 중 10만장을 올해,
+    나머지 16만장을 내년에 한국에): one organisation named with 에 after the total, no verb
+    between, and the ``later`` figures of its unit adding up to the total or 나머지 (전량, 잔여)
+    before the recipient."""
+    tos = [m for g in view.groups for m in g.members if m.role == "to" and m.start > q.end]
+    if len({m.org_id for m in tos}) != 1:
+        return False
+    if any(q.end <= at < tos[0].start for at, _, cats in view.hits if cats & _TYPE_TRIGGERS):
+        return False  # a part has a verb of its own before the recipient
+    if later and q.value is not None and sum(f.value or 0 for f in later) == q.value:
+        return True
+    rest = _REST_KO.search(view.text, q.end, tos[0].start)
+    return rest is not None
+
+
 def _model(found: tuple[str, int, int]) -> tuple[str, Span]:
     """A model of :attr:`_View.models` as a draft holds it: the name and its span."""
     name, start, end = found
@@ -1199,7 +1218,11 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         if kind is None or not members:
             continue
-        whole = unit in _COMPUTE and _whole(view, q)
+        whole = (
+            unit in _COMPUTE
+            and _whole(view, q)
+            and not _given_whole(view, q, [f for f, u in usable[index + 1 :] if u == unit])
+        )
         if (
             whole
             and kind == "supply"

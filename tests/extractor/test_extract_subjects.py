@@ -412,6 +412,8 @@ def test_rents_in_and_out_in_one_sentence_are_two_facts() -> None:
          ("gpu_commitment", "coreweave", None, 20000)),
         ("According to the Nvidia blog, demand is strong. Meta will buy 30,000 GPUs.",
          ("gpu_commitment", "meta", None, 30000)),
+        ("According to Nvidia, Meta will deploy 100,000 GPUs this year. AMD shares rose 3% on "
+         "the news.", ("gpu_commitment", "meta", None, 100000)),
     ],
 )  # fmt: skip
 def test_the_organisation_the_news_comes_from_is_no_party(

@@ -121,6 +121,14 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
         ("정부는 엔비디아로부터 GPU 1만장 가운데 3000장을 먼저 받는다.",
          [("gpu_commitment", "kr-government", "nvidia", 10000, "announced"),
           ("gpu_commitment", "kr-government", "nvidia", 3000, "announced")]),
+        # a total whose parts all go to one recipient named after them goes to it
+        ("엔비디아는 GPU 26만장 중 10만장을 올해, 나머지 16만장을 내년에 한국에 공급한다.",
+         [("supply", "nvidia", "korea", 260000, "announced"),
+          ("supply", "nvidia", "korea", 100000, "announced"),
+          ("supply", "nvidia", "korea", 160000, "announced")]),
+        ("KT는 GPU 1만장 중 5000장은 올해, 나머지는 내년에 업스테이지에 공급한다.",
+         [("supply", "kt", "upstage", 10000, "announced"),
+          ("supply", "kt", "upstage", 5000, "announced")]),
         # a recipient named before the total receives it; with 각각 the parts
         ("KT는 업스테이지에 GPU 1만장 가운데 5000장을 먼저 공급하고 나머지는 내년에 공급한다.",
          [("supply", "kt", "upstage", 10000, "announced"),
