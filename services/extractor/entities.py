@@ -315,6 +315,7 @@ _BETWEEN_EN: Final = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 _AND_EN: Final = re.compile(r"\s*(?:,\s*)?(?:and|&|as well as)\s+", re.IGNORECASE)
 _COMMA_EN: Final = re.compile(r"\s*,\s*")
 _RESPECTIVELY_EN: Final = re.compile(r"\s*,?\s*respectively\b", re.IGNORECASE)
+_EACH_TO_EN: Final = re.compile(r"\beach\s+to\s+$", re.IGNORECASE)
 
 
 def _joins(text: str, left: Mention, right: Mention) -> bool:
@@ -341,8 +342,9 @@ def _after_one_preposition(text: str, left: Mention, right: Mention) -> bool:
 
 def _listed_after_one_preposition(text: str, mentions: list[Mention], index: int) -> bool:
     """Whether ``mentions[index]`` opens, after a comma, the rest of a list that one English
-    preposition governs and "respectively" closes: "… 5,000 GPUs to Meta, xAI and Oracle,
-    respectively" (with "and" before its last name).  Elsewhere a comma after a name may end an
+    preposition governs and "respectively" closes or "each" opens: "… 5,000 GPUs to Meta, xAI and
+    Oracle, respectively", "50,000 GPUs each to Samsung, SK and Hyundai" (with "and" before its
+    last name).  Elsewhere a comma after a name may end an
     opening phrase ("after talks with Nvidia, Microsoft and OpenAI agreed …"), and the list's
     first name is the party all the same."""
     left, right = mentions[index - 1], mentions[index]
@@ -358,7 +360,9 @@ def _listed_after_one_preposition(text: str, mentions: list[Mention], index: int
         if after.role != "bare" or before.org_id == after.org_id:
             return False
         if _AND_EN.fullmatch(text, before.tail_end, after.start) is not None:
-            return _RESPECTIVELY_EN.match(text, after.tail_end) is not None
+            return _RESPECTIVELY_EN.match(text, after.tail_end) is not None or (
+                _EACH_TO_EN.search(text, max(0, left.start - 12), left.start) is not None
+            )
         if _COMMA_EN.fullmatch(text, before.tail_end, after.start) is None:
             return False
     return False

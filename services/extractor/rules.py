@@ -807,6 +807,7 @@ _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
 _REST_KO: Final = re.compile(r"나머지|전량|잔여")
+_RESPECTIVELY: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 """Where a total supplied has its other party: a recipient, never the maker of its chips."""
 
 
@@ -1241,11 +1242,16 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             )  # fmt: skip
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty
-            drafts.append(
+            recipients = (
+                _each_recipient(view, counterparty, member)
+                if kind == "supply" and len(members) == len(usable) == 1 and not whole
+                else [counterparty]
+            )
+            drafts.extend(
                 Draft(
                     type=kind,
                     subject=_party(member),
-                    counterparty=counterparty,
+                    counterparty=recipient,
                     quantity=q,
                     unit=unit,
                     gpu_model=models[index],
@@ -1259,8 +1265,28 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     trigger=_trigger_span(view, q.start),
                     upheld="upheld" in view.categories,
                 )
+                for recipient in recipients
             )
     return drafts
+
+
+def _each_recipient(
+    view: _View, counterparty: Party | None, subject: Mention
+) -> list[Party | None]:
+    """The recipients of a sentence's one figure supplied to each of several ("삼성전자와
+    SK그룹에 각각 GPU 5만장을", "50,000 GPUs each to Samsung, SK Group and Hyundai"): the members
+    of ``counterparty``'s group named with 에 or "to", when the sentence distributes; else
+    ``counterparty`` alone."""
+    if counterparty is None or not view.distributive or _RESPECTIVELY.search(
+        view.text, view.sentence.start, view.sentence.end
+    ):
+        return [counterparty]  # one figure "respectively" to several: not one each
+    for group in view.groups:
+        if group.role == "to" and len(group.members) > 1 and any(
+            (m.start, m.end) == counterparty.span for m in group.members
+        ):
+            return [_party(m) for m in group.members if m.org_id != subject.org_id]
+    return [counterparty]
 
 
 def _respective_party(

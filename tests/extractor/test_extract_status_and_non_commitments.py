@@ -260,6 +260,8 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("gpu_commitment", 350000, "announced")]),
         ("Oracle deployed 20,000 GPUs faster than projected.",
          [("gpu_commitment", 20000, "announced")]),
+        ("Meta installed 30,000 GPUs sooner than the company had planned.",
+         [("gpu_commitment", 30000, "announced")]),
         # an addition is one, "less than a year ago" a time, "less capable" a kind of chip,
         # and a "than" after other words is not the figure's
         ("Meta will buy 5,000 more H100s.",

@@ -109,6 +109,31 @@ def test_respectively_pairs_counterparties_with_figures_in_order(
     assert _summary(extract(text)) == summary
 
 
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("엔비디아는 삼성전자와 SK그룹에 각각 GPU 5만장을 공급한다.",
+         [("supply", "nvidia", "samsung-electronics", 50000),
+          ("supply", "nvidia", "sk-group", 50000)]),
+        ("KT는 GPU 5000장을 업스테이지와 리벨리온에 각각 공급한다.",
+         [("supply", "kt", "upstage", 5000), ("supply", "kt", "rebellions", 5000)]),
+        ("Nvidia will supply 50,000 GPUs each to Samsung, SK Group and Hyundai.",
+         [("supply", "nvidia", "samsung-electronics", 50000),
+          ("supply", "nvidia", "sk-group", 50000),
+          ("supply", "nvidia", "hyundai-motor-group", 50000)]),
+        # without "each" the figure is the recipients' together, told as the first's
+        ("Nvidia will supply 50,000 GPUs to Samsung and SK Group.",
+         [("supply", "nvidia", "samsung-electronics", 50000)]),
+        ("Nvidia will sell 30,000 GPUs to Meta, xAI and Oracle, respectively its largest "
+         "customers.", [("supply", "nvidia", "meta", 30000)]),
+    ],
+)  # fmt: skip
+def test_a_figure_supplied_to_each_of_several_is_one_supply_per_recipient(
+    text: str, summary: list[tuple[str, str, str | None, int]]
+) -> None:
+    assert _summary(extract(text)) == summary
+
+
 def test_yangsa_resolves_to_the_pair_named_before() -> None:
     text = (
         "LG전자는 엔비디아와 로봇 분야에서 협력한다. "
