@@ -344,9 +344,9 @@ def _listed_after_one_preposition(text: str, mentions: list[Mention], index: int
     """Whether ``mentions[index]`` opens, after a comma, the rest of a list that one English
     preposition governs and "respectively" closes or "each" opens: "… 5,000 GPUs to Meta, xAI and
     Oracle, respectively", "50,000 GPUs each to Samsung, SK and Hyundai" (with "and" before its
-    last name).  Elsewhere a comma after a name may end an
-    opening phrase ("after talks with Nvidia, Microsoft and OpenAI agreed …"), and the list's
-    first name is the party all the same."""
+    last name).  Elsewhere a comma after a name may end an opening phrase ("after talks with
+    Nvidia, Microsoft and OpenAI agreed …"), and the list's first name is the party all the
+    same."""
     left, right = mentions[index - 1], mentions[index]
     if not (
         left.role in _PREPOSITION_ROLES

@@ -401,10 +401,8 @@ def extract(
     if not drafts:
         return []
     if any(d.type == "gpu_commitment" and d.counterparty is None for d in drafts):
-        parties = frozenset(
-            org
-            for d in drafts
-            for org in (d.subject.org_id, d.counterparty.org_id if d.counterparty else "")
+        parties = frozenset(d.subject.org_id for d in drafts) | frozenset(
+            d.counterparty.org_id for d in drafts if d.counterparty is not None
         )
         vendor = _article_vendor(text, lexicon, parties)
         buyers = frozenset(

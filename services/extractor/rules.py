@@ -806,9 +806,10 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
-_REST_KO: Final = re.compile(r"나머지|전량|잔여")
-_RESPECTIVELY: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 """Where a total supplied has its other party: a recipient, never the maker of its chips."""
+_REST_KO: Final = re.compile(r"나머지|전량|잔여")
+"""The rest of a total (나머지 16만장을 내년에): its parts are all of it."""
+_RESPECTIVELY: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 
 
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
@@ -1041,8 +1042,7 @@ def _given_whole(
         return False  # a part has a verb of its own before the recipient
     if later and q.value is not None and sum(f.value or 0 for f in later) == q.value:
         return True
-    rest = _REST_KO.search(view.text, q.end, tos[0].start)
-    return rest is not None
+    return _REST_KO.search(view.text, q.end, tos[0].start) is not None
 
 
 def _model(found: tuple[str, int, int]) -> tuple[str, Span]:
