@@ -368,7 +368,8 @@ def _word_list(
     """``sections`` (category → section) lets a longer word keep the categories of a shorter
     word it starts with when they belong to other sections: "delivered" (completed) is also
     "deliver" (supply), "AI 반도체" (gpu_words) is also "AI" (relevance) — but "공급받"
-    (receive) is not "공급" (supply), both being types."""
+    (receive) is not "공급" (supply), both being types.  A comparison word keeps none: it is
+    there to hide the shorter word (계획보다 is no 계획)."""
     categories: dict[str, set[str]] = {}
     for category, words in groups.items():
         for word in words:
@@ -376,6 +377,8 @@ def _word_list(
     if sections:
         for word, cats in categories.items():
             own = {sections[c] for c in cats}
+            if "comparison" in own:
+                continue
             for shorter, inherited in categories.items():
                 if shorter != word and word.startswith(shorter):
                     cats |= {c for c in inherited if sections[c] not in own}

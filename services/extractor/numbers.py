@@ -69,7 +69,7 @@ _NOT_AFTER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 _KO_AFTER_NUMBER: Final = r"(?P<q1>여|남짓)?\s?"
 _PARTICLE_FOLLOWS: Final = (
     r"(?=[^가-힣]|$|(?:을|를|의|이|가|은|는|에|과|와|도|씩|로|으로|까지|규모|분|어치|이상|이하|미만|초과"
-    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대))"
+    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대|보다))"
 )
 _UNIT_AFTER: Final = re.compile(
     _KO_AFTER_NUMBER
@@ -80,8 +80,9 @@ _UNIT_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _QUALIFIER_AFTER: Final = re.compile(
-    r"\s?(?:(?P<at_least>이상|초과|넘는|넘게|넘은|넘어|\+|\s?plus(?![a-z])|\s?or\smore)"
-    r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지))",
+    r"\s?(?:(?P<at_least>(?:[을를이가]\s?)?(?:넘는|넘게|넘은|넘어)|이상|초과|보다\s?(?:더\s?)?많"
+    r"|\+|\s?plus(?![a-z])|\s?or\smore)"
+    r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지|보다\s?(?:더\s?)?적))",
 )
 QUALIFIER_WORDS: Final[dict[Qualifier, tuple[str, ...]]] = {
     "up_to": ("최대", "up to", "as many as", "as much as", "no more than", "at most",
@@ -155,6 +156,14 @@ _COMPARED_AFTER: Final = re.compile(
 centers", "5,000 more H100s than Google"): no quantity of a commitment.  "5,000 more GPUs"
 alone is an addition, "50,000 less capable H20 chips" a count, and in "20,000 more GPUs across
 more than 30 sites", "5,000 more H100s rather than wait" the "than" is not the figure's."""
+_COMPARED_KO_BEFORE: Final = re.compile(r"(?:보다|대비|비해)\s?$")
+_DIFFERENCE_KO_AFTER: Final = re.compile(
+    r"\s?(?:[이가을를]\s?)?(?:더(?![가-힣])|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|추가"
+    r"|상향|하향)"
+)
+"""A difference in Korean: a figure after 보다, 대비 or 비해 and before a word of more or less
+(계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 2000장 더): no
+quantity of a commitment, as "10,000 fewer GPUs than planned" is none."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -530,6 +539,10 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             q_end = after.end()
         if inner is not None:
             qualifier = inner
+        if _COMPARED_KO_BEFORE.search(text, max(0, q_start - 4), q_start) and (
+            _DIFFERENCE_KO_AFTER.match(text, q_end, end)
+        ):
+            continue
         if before is not None and (qualifier == "exact" or before == "up_to"):
             qualifier = before
         if value is None and qualifier == "exact":

@@ -399,17 +399,26 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
 def _blocked(view: _View, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
     estimates, rumours or installed totals, or what is not done — a cancellation not done
-    ("has no plans to cancel") excepted: the commitment stands."""
+    ("has no plans to cancel") excepted: the commitment stands.  A holding before a Korean
+    total is the total's, not its parts' (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다:
+    the 500 are let out); an estimate (업계에서는 GPU 100만장 중 30만장을) is all of them."""
     text, sentence = view.text, view.sentence
     clause_start = sentence.start
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
         clause_start = match.end()
     following = _CLAUSE_BREAK.search(text, end, sentence.end)
     clause_end = following.start() if following else sentence.end
-    return any(
-        "non_commitment" in cats and "upheld" not in cats and clause_start <= a and b <= clause_end
+    blocking = [
+        a
         for a, b, cats in view.hits
-    )
+        if "non_commitment" in cats and "upheld" not in cats
+        if clause_start <= a and b <= clause_end
+    ]
+    if not blocking:
+        return False
+    totals = [m.end() for m in _TOTAL_BEFORE_KO.finditer(text, blocking[0], start)]
+    held = totals[-1] if totals else -1
+    return any(a >= held or not text.startswith("보유", a) for a in blocking)
 
 
 def _family(q: QuantityMention) -> str:
@@ -803,6 +812,8 @@ _COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
 _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\s,])")
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
+_TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
+"""A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
@@ -876,14 +887,15 @@ _LESSOR_EN: Final = re.compile(
 "pay rent")."""
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
 _RENTED_TO_EN: Final = re.compile(
-    r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)"
-    r"(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
+    r"(?:(?!\band\b(?!\s+\d))(?:[^,;:()]|(?<=\d),(?=\d)))*?"
+    r"(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
     r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 """The words from a verb of renting to the organisation it rents to, in one clause: "rent
-100,000 GPUs to" (not "belonging to", "second only to", "… and plans to offer the capacity to";
-"according to" names no party: :mod:`~services.extractor.entities`)."""
+100,000 GPUs to", "lease 10,000 and 5,000 GPUs to" (not "belonging to", "second only to", "…
+and plans to offer the capacity to"; "according to" names no party:
+:mod:`~services.extractor.entities`)."""
 
 
 _LESSOR_KO: Final = re.compile(r"(?:임대|대여|렌탈)(?!해\s?(?:달라|주기를|줄 것을))")

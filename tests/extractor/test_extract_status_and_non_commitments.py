@@ -274,6 +274,25 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("gpu_commitment", 20000, "announced")]),
         ("Meta will buy 5,000 more H100s rather than wait for Blackwell.",
          [("gpu_commitment", 5000, "announced")]),
+        # in Korean: a figure after 보다, 대비 or 비해 and before a word of more or less
+        ("네이버는 당초 계획보다 1만장 적은 GPU 3만장을 도입한다.",
+         [("gpu_commitment", 30000, "announced")]),
+        ("삼성전자는 예상보다 1만장 많은 GPU를 확보했다.", []),
+        ("SK텔레콤은 GPU를 계획보다 2000장 더 도입한다.", []),
+        ("네이버는 당초 계획보다 약 1만장 많은 GPU를 도입한다.", []),
+        ("카카오는 작년보다 5000장 늘어난 GPU 2만장을 구매했다.",
+         [("gpu_commitment", 20000, "announced")]),
+        ("삼성은 전년 대비 2조원 증가한 10조원을 AI 인프라에 투자한다.",
+         [("investment", 10e12, "announced")]),
+        ("정부는 작년에 비해 1조원 늘린 3조원을 GPU 확보에 투입한다.",
+         [("investment", 3e12, "announced")]),
+        ("네이버는 계획보다 빨리 GPU 3만장을 도입했다.",
+         [("gpu_commitment", 30000, "announced")]),
+        # a figure with no word of more or less after it is what it counts
+        ("오픈AI는 마이크로소프트보다 GPU 10만장을 먼저 확보했다.",
+         [("gpu_commitment", 100000, "announced")]),
+        ("KT는 당초 예상보다 적은 GPU 1만장을 도입했다.",
+         [("gpu_commitment", 10000, "announced")]),
     ],
 )  # fmt: skip
 def test_a_figure_compared_with_another_is_no_commitment(

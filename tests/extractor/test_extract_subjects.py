@@ -68,6 +68,8 @@ def test_respectively_pairs_organisations_with_figures_in_order() -> None:
           ("gpu_commitment", "openai", "amd", 50000)]),
         ("Nvidia will supply 10,000 and 5,000 GPUs to Meta and xAI, respectively.",
          [("supply", "nvidia", "meta", 10000), ("supply", "nvidia", "xai", 5000)]),
+        ("CoreWeave will lease 10,000 and 5,000 GPUs to OpenAI and Microsoft, respectively.",
+         [("supply", "coreweave", "openai", 10000), ("supply", "coreweave", "microsoft", 5000)]),
         # a list after one preposition, with commas ("to Meta, xAI and Oracle")
         ("Nvidia will supply 10,000, 20,000 and 5,000 GPUs to Meta, xAI and Oracle, "
          "respectively.",

@@ -106,6 +106,11 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
           ("supply", "kt", "upstage", 500, "announced")]),
         ("카카오는 GPU 1만장 중 일부를 업스테이지에 임대했다.",
          [("gpu_commitment", "kakao", None, 10000, "announced")]),
+        # a holding is the total's: its part let out is a supply all the same
+        ("네이버는 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다.",
+         [("supply", "naver", "upstage", 500, "announced")]),
+        ("SK텔레콤은 보유 중인 GPU 1000장 중 300장을 리벨리온에 대여했다.",
+         [("supply", "sk-telecom", "rebellions", 300, "announced")]),
         # a chip maker's total is what it supplies
         ("엔비디아는 GPU 5만장 가운데 3만장을 삼성전자에, 2만장을 SK하이닉스에 공급한다.",
          [("supply", "nvidia", None, 50000, "announced"),
@@ -139,6 +144,7 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
         # an estimate is said of both
         ("정부는 GPU 1만장 가운데 3000장을 업스테이지에 배분할 것으로 전망된다.", []),
         ("업계 추정에 따르면 KT는 GPU 1만장 가운데 3000장을 업스테이지에 임대했다.", []),
+        ("업계에서는 GPU 100만장 중 30만장을 엔비디아가 공급한다고 본다.", []),
         # a total of other things, or no count at all
         ("증권가에 따르면 국내 기업 3개 중 삼성전자가 GPU 5만장을 도입한다.", []),
         ("애널리스트들은 아시아 시장 가운데 한국이 GPU 5만장을 도입할 것으로 본다.", []),
