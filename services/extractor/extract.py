@@ -75,43 +75,57 @@ def detect_language(text: str) -> str:
     return "ko" if hangul and hangul * 4 >= latin else "en"
 
 
-def _article_vendor(text: str, lexicon: Lexicon, parties: frozenset[str]) -> Party | None:
-    """The GPU vendor the article names most often, as first written; not where it is only
-    the source of the news ("according to Nvidia", 엔비디아에 따르면), and then none but a
-    vendor that is a party of the article's facts (``parties``): "AMD shares rose" names no
-    seller."""
+def _article_vendor(
+    text: str, lexicon: Lexicon, parties: frozenset[str]
+) -> tuple[Party | None, tuple[tuple[int, str], ...]]:
+    """The GPU vendor the article names most often, as first written, and where a vendor is
+    named only as the source of the news ("according to Nvidia", 엔비디아에 따르면).  Those
+    mentions are not counted, and when there are any the vendor must be a party of the
+    article's facts (``parties``): "AMD shares rose" names no seller."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     sources: set[str] = set()
+    cited: list[tuple[int, str]] = []
     for match in lexicon.vendor_pattern.finditer(text, 0, len(text)):
         org_id, _ = lexicon.org_aliases[match.group()]
         if _SOURCE_BEFORE.search(text, max(0, match.start() - 24), match.start()) or (
             _SOURCE_AFTER.match(text, match.end())
         ):
             sources.add(org_id)
+            cited.append((match.start(), org_id))
             continue
         counts[org_id] += 1
         first.setdefault(org_id, match.group())
     if not counts:
-        return None
+        return None, tuple(cited)
     top = counts.most_common(1)[0][0]
     if sources and top not in sources and top not in parties:
-        return None
+        return None, tuple(cited)
     org = lexicon.organisations[top]
-    return Party(org.id, org.name, first[org.id], (0, 0))
+    return Party(org.id, org.name, first[org.id], (0, 0)), tuple(cited)
 
 
 def _with_vendor(
-    draft: Draft, article_vendor: Party | None, buyers: frozenset[tuple[int, str, str]]
+    draft: Draft,
+    article_vendor: Party | None,
+    buyers: frozenset[tuple[int, str, str]],
+    cited: tuple[tuple[int, str], ...],
 ) -> Draft:
     """A GPU commitment without a named seller buys from the article's GPU vendor, unless the
     vendor buys from the subject in the same sentence (``buyers``: sentence, supplier and
-    recipient of the article's supplies)."""
+    recipient of the article's supplies), or the sentence cites another vendor as its source
+    (``cited``: where and who; "Oracle will buy 30,000 GPUs, according to AMD" in an article
+    about Nvidia does not tell the seller)."""
     if draft.type != "gpu_commitment" or draft.counterparty is not None or draft.unit != "gpu":
         return draft
     if article_vendor is None or article_vendor.org_id == draft.subject.org_id:
         return draft
     if (draft.sentence.start, draft.subject.org_id, article_vendor.org_id) in buyers:
+        return draft
+    if any(
+        draft.sentence.start <= at < draft.sentence.end and org_id != article_vendor.org_id
+        for at, org_id in cited
+    ):
         return draft
     return replace(draft, counterparty=article_vendor)
 
@@ -404,13 +418,13 @@ def extract(
         parties = frozenset(d.subject.org_id for d in drafts) | frozenset(
             d.counterparty.org_id for d in drafts if d.counterparty is not None
         )
-        vendor = _article_vendor(text, lexicon, parties)
+        vendor, cited = _article_vendor(text, lexicon, parties)
         buyers = frozenset(
             (d.sentence.start, d.subject.org_id, d.counterparty.org_id)
             for d in drafts
             if d.type == "supply" and d.counterparty is not None
         )
-        drafts = [_with_vendor(d, vendor, buyers) for d in drafts]
+        drafts = [_with_vendor(d, vendor, buyers, cited) for d in drafts]
     drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
     generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
     return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]

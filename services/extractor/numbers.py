@@ -156,13 +156,13 @@ _COMPARED_AFTER: Final = re.compile(
 centers", "5,000 more H100s than Google"): no quantity of a commitment.  "5,000 more GPUs"
 alone is an addition, "50,000 less capable H20 chips" a count, and in "20,000 more GPUs across
 more than 30 sites", "5,000 more H100s rather than wait" the "than" is not the figure's."""
-_COMPARED_KO_BEFORE: Final = re.compile(r"(?:보다|대비|비해)\s?$")
+_COMPARED_KO_BEFORE: Final = re.compile(r"(?:보다|대비|비해)\s?(?:[A-Za-z][A-Za-z0-9]*\s?)?$")
 _DIFFERENCE_KO_AFTER: Final = re.compile(
     r"\s?(?:[이가을를]\s?)?(?:더(?![가-힣])|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|추가"
     r"|상향|하향)"
 )
 """A difference in Korean: a figure after 보다, 대비 or 비해 and before a word of more or less
-(계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 2000장 더): no
+(계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 GPU 2000장 더): no
 quantity of a commitment, as "10,000 fewer GPUs than planned" is none."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
@@ -539,7 +539,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             q_end = after.end()
         if inner is not None:
             qualifier = inner
-        if _COMPARED_KO_BEFORE.search(text, max(0, q_start - 4), q_start) and (
+        if _COMPARED_KO_BEFORE.search(text, max(0, q_start - 16), q_start) and (
             _DIFFERENCE_KO_AFTER.match(text, q_end, end)
         ):
             continue

@@ -279,6 +279,7 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("gpu_commitment", 30000, "announced")]),
         ("삼성전자는 예상보다 1만장 많은 GPU를 확보했다.", []),
         ("SK텔레콤은 GPU를 계획보다 2000장 더 도입한다.", []),
+        ("xAI는 당초 계획보다 GPU 5만장을 더 도입한다.", []),
         ("네이버는 당초 계획보다 약 1만장 많은 GPU를 도입한다.", []),
         ("카카오는 작년보다 5000장 늘어난 GPU 2만장을 구매했다.",
          [("gpu_commitment", 20000, "announced")]),

@@ -449,6 +449,21 @@ def test_the_organisation_the_news_comes_from_is_no_party(
     assert _summary(extract(text)) == [summary]
 
 
+def test_a_sentence_citing_a_vendor_takes_no_seller_from_the_rest_of_the_article() -> None:
+    """The article's vendor is a guess; a sentence that cites another vendor as its source
+    tells against it."""
+    facts = extract("Oracle will buy 30,000 GPUs, according to AMD. Nvidia will supply 10,000 "
+                    "GPUs to Meta.")  # fmt: skip
+    assert _summary(facts) == [
+        ("gpu_commitment", "oracle", None, 30000), ("supply", "nvidia", "meta", 10000),
+    ]  # fmt: skip
+    korean = extract("엔비디아는 메타에 GPU 1만장을 공급한다. "
+                     "AMD에 따르면 오라클은 GPU 3만장을 구매한다.")  # fmt: skip
+    assert _summary(korean) == [
+        ("supply", "nvidia", "meta", 10000), ("gpu_commitment", "oracle", None, 30000),
+    ]  # fmt: skip
+
+
 def test_renting_out_is_read_from_each_figure_s_own_verb() -> None:
     facts = extract("Nebius will rent 100,000 GPUs to Microsoft and has bought 50,000 B200s from "
                     "Nvidia.")  # fmt: skip
