@@ -67,9 +67,14 @@ _WORD_HINTS: Final = ("illion", "ILLION", "housand", "HOUSAND")
 _NOT_AFTER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,-_/")
 
 _KO_AFTER_NUMBER: Final = r"(?P<q1>여|남짓)?\s?"
+_THAN_KO: Final = r"보다(?:는|도)?\s?(?:(?:더|훨씬|조금|좀|약간|다소)\s?)?"
+_MORE_THAN_KO: Final = _THAN_KO + r"많(?!지)"
+_LESS_THAN_KO: Final = _THAN_KO + r"적(?!지)"
+"""A figure what is more or less is compared with (1만장보다 많은, 1만장보다 훨씬 적은; not
+1만장보다 두 배 많은, 1만장보다 많지 않은)."""
 _PARTICLE_FOLLOWS: Final = (
     r"(?=[^가-힣]|$|(?:을|를|의|이|가|은|는|에|과|와|도|씩|로|으로|까지|규모|분|어치|이상|이하|미만|초과"
-    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대|보다))"
+    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대|" + _MORE_THAN_KO + "|" + _LESS_THAN_KO + "))"
 )
 _UNIT_AFTER: Final = re.compile(
     _KO_AFTER_NUMBER
@@ -80,10 +85,19 @@ _UNIT_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _QUALIFIER_AFTER: Final = re.compile(
-    r"\s?(?:(?P<at_least>(?:[을를이가]\s?)?(?:넘는|넘게|넘은|넘어)|이상|초과|보다\s?(?:더\s?)?많"
-    r"|\+|\s?plus(?![a-z])|\s?or\smore)"
-    r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)|(?P<up_to>이하|미만|까지|보다\s?(?:더\s?)?적))",
+    r"\s?(?:(?P<at_least>(?:[을를이가]\s?)?(?:넘는|넘게|넘은|넘어(?![가오간온갈올갔왔]))|이상|초과"
+    r"|\+|\s?plus(?![a-z])|\s?or\smore|" + _MORE_THAN_KO + ")"
+    r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)"
+    r"|(?P<up_to>이하|미만|까지|(?:[을를이가]\s?)?넘지\s?않|" + _LESS_THAN_KO + "))",
 )
+_FIGURE_NEXT_KO: Final = re.compile(r"[가-힣]{0,2}\s(?:[A-Za-z0-9-]+\s?)?\d")
+"""After 1만장보다 많은: the figure it is compared with comes next (GPU 10만장보다 많은 15만장),
+and the first is no quantity of its own."""
+_GOODS_NEXT_KO: Final = re.compile(
+    r"[이게](?![가-힣])|[은는]\s?(?:물량|규모|금액|돈|자금|수량|GPU|그래픽|칩|가속기|AI|[A-Z])"
+)
+"""After 1만장보다 많은: what there is more of — the goods counted (GPU를, 물량을, 금액을) or a
+verb (많이, 적게); 원전 1기보다 많은 전력 counts no GPUs."""
 QUALIFIER_WORDS: Final[dict[Qualifier, tuple[str, ...]]] = {
     "up_to": ("최대", "up to", "as many as", "as much as", "no more than", "at most",
               "fewer than", "less than"),
@@ -150,20 +164,25 @@ _COMPARED_AFTER: Final = re.compile(
     r"|\s*[,.;:)]|\s*$)"
     r"|\s(?i:more)(?:\s(?:[A-Z0-9][A-Za-z0-9-]*"
     r"|(?i:(?:GPU|chip|accelerator|server|unit|card|processor|superchip|system|rack)s?))){0,3}"
+    r"(?:\s(?i:from|of|for|to|in|at|with)(?:\s(?!(?i:more|less|than|and|or)\b)[\w-]+){1,4})?"
     r"\s(?i:than)\b"
 )
 """What follows a difference ("10,000 fewer GPUs than planned", "$2 billion less on data
-centers", "5,000 more H100s than Google"): no quantity of a commitment.  "5,000 more GPUs"
-alone is an addition, "50,000 less capable H20 chips" a count, and in "20,000 more GPUs across
-more than 30 sites", "5,000 more H100s rather than wait" the "than" is not the figure's."""
-_COMPARED_KO_BEFORE: Final = re.compile(r"(?:보다|대비|비해)\s?(?:[A-Za-z][A-Za-z0-9]*\s?)?$")
+centers", "5,000 more H100s than Google", "5,000 more GPUs from Nvidia than Google"): no
+quantity of a commitment.  "5,000 more GPUs" alone is an addition, "50,000 less capable H20
+chips" a count, and in "20,000 more GPUs across more than 30 sites", "5,000 more H100s rather
+than wait" the "than" is not the figure's."""
+_COMPARED_KO_BEFORE: Final = re.compile(
+    r"(?:보다(?:는|도)?|대비|에\s?비해서?)\s?(?:[A-Za-z][A-Za-z0-9]*[을를]?\s?|무려\s?)?$"
+)
 _DIFFERENCE_KO_AFTER: Final = re.compile(
-    r"\s?(?:[이가을를]\s?)?(?:더(?![가-힣])|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|추가"
+    r"\s?(?:(?:이나|[이가을를])\s?)?(?:더(?![가-힣])|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|추가"
     r"|상향|하향)"
 )
-"""A difference in Korean: a figure after 보다, 대비 or 비해 and before a word of more or less
+"""A difference in Korean: a figure after 보다, 대비 or 에 비해 and before a word of more or less
 (계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 GPU 2000장 더): no
-quantity of a commitment, as "10,000 fewer GPUs than planned" is none."""
+quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  수요에 대비해 1조원을
+추가 is no comparison."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -539,6 +558,15 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             q_end = after.end()
         if inner is not None:
             qualifier = inner
+        if (
+            after is not None
+            and "보다" in after.group()
+            and (
+                _FIGURE_NEXT_KO.match(text, q_end, end) is not None
+                or _GOODS_NEXT_KO.match(text, q_end, end) is None
+            )
+        ):
+            continue  # the figure another is compared with, or more or less of something else
         if _COMPARED_KO_BEFORE.search(text, max(0, q_start - 16), q_start) and (
             _DIFFERENCE_KO_AFTER.match(text, q_end, end)
         ):

@@ -400,8 +400,9 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
     estimates, rumours or installed totals, or what is not done — a cancellation not done
     ("has no plans to cancel") excepted: the commitment stands.  A holding before a Korean
-    total is the total's, not its parts' (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다:
-    the 500 are let out); an estimate (업계에서는 GPU 100만장 중 30만장을) is all of them."""
+    total is the total's, not that of a part let out (보유한 GPU 1만장 가운데 500장을 업스테이지에
+    임대한다: the 500 are supplied); an estimate (업계에서는 GPU 100만장 중 30만장을) is all of
+    them."""
     text, sentence = view.text, view.sentence
     clause_start = sentence.start
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
@@ -417,8 +418,19 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     if not blocking:
         return False
     totals = [m.end() for m in _TOTAL_BEFORE_KO.finditer(text, blocking[0], start)]
-    held = totals[-1] if totals else -1
-    return any(a >= held or not text.startswith("보유", a) for a in blocking)
+    if not totals or not _lets_part_out(text, totals[-1], start, clause_end, sentence.end):
+        return True
+    return any(a >= totals[-1] or not text.startswith("보유", a) for a in blocking)
+
+
+def _lets_part_out(text: str, held: int, start: int, clause_end: int, sentence_end: int) -> bool:
+    """Whether the part of a Korean total (the figure at ``start``, after the total's end
+    ``held``) goes to an organisation named with 에 in its clause, by a verb of letting out or
+    handing over after it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이
+    가동 중이다, 2000장을 네이버가 구매한다, 4000장을 데이터센터에 설치했다)."""
+    return _TO_KO.search(text, held, clause_end) is not None and (
+        _HANDED_OVER_KO.search(text, start, sentence_end) is not None
+    )
 
 
 def _family(q: QuantityMention) -> str:
@@ -814,6 +826,8 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
+_TO_KO: Final = re.compile(r"[가-힣A-Za-z0-9)]+(?:에|에게)(?=[\s,])")
+_HANDED_OVER_KO: Final = re.compile(r"임대|대여|공급|배분|판매|제공|빌려")
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
@@ -887,15 +901,17 @@ _LESSOR_EN: Final = re.compile(
 "pay rent")."""
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
 _RENTED_TO_EN: Final = re.compile(
-    r"(?:(?!\band\b(?!\s+\d))(?:[^,;:()]|(?<=\d),(?=\d)))*?"
-    r"(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
+    r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?"
+    r"(?:\band\s+\d[\d,.]*(?:\s+(?:(?-i:[A-Z0-9][\w-]*)|more|gpus?|chips?|accelerators?|servers?"
+    r"|racks?|units?|nodes?|clusters?|systems?|superchips?|cards?|data\s+cent(?:er|re)s?)){0,3}"
+    r"\s+)?(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
     r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 """The words from a verb of renting to the organisation it rents to, in one clause: "rent
-100,000 GPUs to", "lease 10,000 and 5,000 GPUs to" (not "belonging to", "second only to", "…
-and plans to offer the capacity to"; "according to" names no party:
-:mod:`~services.extractor.entities`)."""
+100,000 GPUs to", "lease 10,000 and 5,000 GPUs to", "rents 5,000 H200s and 2,500 B200s to" (not
+"belonging to", "second only to", "… and plans to offer the capacity to", "… and 2 GW of
+capacity tied to"; "according to" names no party: :mod:`~services.extractor.entities`)."""
 
 
 _LESSOR_KO: Final = re.compile(r"(?:임대|대여|렌탈)(?!해\s?(?:달라|주기를|줄 것을))")

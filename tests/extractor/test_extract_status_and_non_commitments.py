@@ -289,7 +289,10 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("investment", 3e12, "announced")]),
         ("네이버는 계획보다 빨리 GPU 3만장을 도입했다.",
          [("gpu_commitment", 30000, "announced")]),
-        # a figure with no word of more or less after it is what it counts
+        # a figure with no word of more or less after it is what it counts, and 대비해 is
+        # "in preparation for"
+        ("삼성전자는 AI 수요에 대비해 2000억원을 추가 투자한다.",
+         [("investment", 2e11, "announced")]),
         ("오픈AI는 마이크로소프트보다 GPU 10만장을 먼저 확보했다.",
          [("gpu_commitment", 100000, "announced")]),
         ("KT는 당초 예상보다 적은 GPU 1만장을 도입했다.",

@@ -449,6 +449,13 @@ def test_the_organisation_the_news_comes_from_is_no_party(
     assert _summary(extract(text)) == [summary]
 
 
+def test_renting_and_another_figure_before_a_phrase_with_to_is_no_letting_out() -> None:
+    facts = extract("OpenAI will rent 100,000 GPUs and 4.5 GW of capacity in a blow to Microsoft.")
+    assert {f.type for f in facts} == {"gpu_commitment"}
+    facts = extract("Microsoft will lease 10,000 GPUs and 2,000 of them will go to OpenAI.")
+    assert {f.type for f in facts} == {"gpu_commitment"}
+
+
 def test_a_sentence_citing_a_vendor_takes_no_seller_from_the_rest_of_the_article() -> None:
     """The article's vendor is a guess; a sentence that cites another vendor as its source
     tells against it."""

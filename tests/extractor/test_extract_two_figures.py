@@ -111,6 +111,11 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
          [("supply", "naver", "upstage", 500, "announced")]),
         ("SK텔레콤은 보유 중인 GPU 1000장 중 300장을 리벨리온에 대여했다.",
          [("supply", "sk-telecom", "rebellions", 300, "announced")]),
+        # a part of a holding that is not let out is still a holding
+        ("네이버는 보유한 GPU 1만장 가운데 8000장이 이미 가동 중이다.", []),
+        ("엔비디아가 보유한 GPU 1만장 가운데 2000장을 네이버가 구매한다.", []),
+        ("SK텔레콤은 보유한 GPU 1000장 중 300장을 리벨리온에 대여하고 500장은 자체 서비스에 쓴다.",
+         [("supply", "sk-telecom", "rebellions", 300, "announced")]),
         # a chip maker's total is what it supplies
         ("엔비디아는 GPU 5만장 가운데 3만장을 삼성전자에, 2만장을 SK하이닉스에 공급한다.",
          [("supply", "nvidia", None, 50000, "announced"),

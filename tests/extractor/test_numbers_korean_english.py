@@ -94,12 +94,14 @@ def test_english_counts_in_digits_suffixes_and_words(text: str, value: float) ->
         ("2000장 정도", "about"),
         ("1만장 안팎", "about"),
         ("최소 3만 장", "at_least"),
-        ("1만장보다 많은", "at_least"),
-        ("1만 장보다 더 많은", "at_least"),
+        ("1만장보다 많은 GPU", "at_least"),
+        ("1만 장보다 훨씬 많은 물량", "at_least"),
+        ("1만장보다 많이", "at_least"),
         ("1만장을 넘는", "at_least"),
         ("1만장이 넘는", "at_least"),
-        ("5000억원보다 많은", "at_least"),
-        ("1만장보다 적은", "up_to"),
+        ("5000억원보다 많은 금액", "at_least"),
+        ("1만장보다 적은 GPU", "up_to"),
+        ("2000장을 넘지 않는", "up_to"),
         ("up to 260,000 GPUs", "up_to"),
         ("as many as 20,000 GPUs", "up_to"),
         ("more than 1.3 million GPUs", "at_least"),
@@ -117,6 +119,25 @@ def test_english_counts_in_digits_suffixes_and_words(text: str, value: float) ->
 )
 def test_qualifiers_before_and_after_the_number(text: str, qualifier: str) -> None:
     assert _only(text).qualifier == qualifier
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("H100 1만장보다 성능이 3배 높은", []),  # compared in something else
+        ("5000장보다 두 배 많은", []),  # a multiple of it
+        ("1만장보다 많지 않은", []),  # denied
+        ("원전 1기보다 많은 전력", []),  # more of something else
+        ("GPU 10만장보다 많은 15만장", [150000]),  # the figure compared with it is the one
+        ("계획보다 1만장 적은 3만장", [30000]),  # a difference
+        ("전년 대비 2조원 증가한 10조원", [10e12]),
+        ("수요에 대비해 1조원을 추가", [1e12]),  # in preparation for: no comparison
+    ],
+)
+def test_a_figure_compared_with_or_a_difference_is_no_quantity(
+    text: str, values: list[float]
+) -> None:
+    assert [q.value for q in find_quantities(text)] == values
 
 
 @pytest.mark.parametrize("text", ["수만 개", "수천 장", "수십억 달러", "tens of thousands of GPUs"])
