@@ -399,10 +399,10 @@ def _is_gpu_count(view: _View, q: QuantityMention, ctx: Context) -> bool:
 def _blocked(view: _View, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
     estimates, rumours or installed totals, or what is not done — a cancellation not done
-    ("has no plans to cancel") excepted: the commitment stands.  A holding before a Korean
-    total is the total's, not that of a part let out (보유한 GPU 1만장 가운데 500장을 업스테이지에
-    임대한다: the 500 are supplied); an estimate (업계에서는 GPU 100만장 중 30만장을) is all of
-    them."""
+    ("has no plans to cancel") excepted: the commitment stands.  A holding before a figure, or
+    before the Korean total it is a part of, does not block it when it is let out (보유한 GPU
+    1만장을 업스테이지에 임대한다, 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다: a
+    supply); an estimate (업계에서는 GPU 100만장 중 30만장을) is all of them."""
     text, sentence = view.text, view.sentence
     clause_start = sentence.start
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
@@ -418,16 +418,23 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     if not blocking:
         return False
     totals = [m.end() for m in _TOTAL_BEFORE_KO.finditer(text, blocking[0], start)]
-    if not totals or not _lets_part_out(text, totals[-1], start, clause_end, sentence.end):
+    if totals:
+        held = totals[-1]
+    elif _WHOLE_KO.match(text, end) is None:
+        held = start
+    else:
+        return True  # the total itself: what is held
+    if not _lets_part_out(text, held, start, clause_end, sentence.end):
         return True
-    return any(a >= totals[-1] or not text.startswith("보유", a) for a in blocking)
+    return any(a >= held or not text.startswith("보유", a) for a in blocking)
 
 
 def _lets_part_out(text: str, held: int, start: int, clause_end: int, sentence_end: int) -> bool:
-    """Whether the part of a Korean total (the figure at ``start``, after the total's end
-    ``held``) goes to an organisation named with 에 in its clause, by a verb of letting out or
-    handing over after it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이
-    가동 중이다, 2000장을 네이버가 구매한다, 4000장을 데이터센터에 설치했다)."""
+    """Whether the figure at ``start`` (after ``held``: the end of the Korean total it is a part
+    of, or itself) goes to an organisation named with 에 in its clause, by a verb of letting out
+    or handing over after it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이
+    가동 중이다, 2000장을 네이버가 구매한다, 4000장을 데이터센터에 설치했다, 업스테이지에
+    공급받은)."""
     return _TO_KO.search(text, held, clause_end) is not None and (
         _HANDED_OVER_KO.search(text, start, sentence_end) is not None
     )
@@ -827,7 +834,9 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
 _TO_KO: Final = re.compile(r"[가-힣A-Za-z0-9)]+(?:에|에게)(?=[\s,])")
-_HANDED_OVER_KO: Final = re.compile(r"임대|대여|공급|배분|판매|제공|빌려")
+_HANDED_OVER_KO: Final = re.compile(
+    r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받)|빌려\s?(?:주|줬|준|줄)|넘겨\s?(?:주|줬|준|줄)"
+)
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")

@@ -111,7 +111,12 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
          [("supply", "naver", "upstage", 500, "announced")]),
         ("SK텔레콤은 보유 중인 GPU 1000장 중 300장을 리벨리온에 대여했다.",
          [("supply", "sk-telecom", "rebellions", 300, "announced")]),
+        ("네이버는 보유한 GPU 1만장을 업스테이지에 임대한다.",
+         [("supply", "naver", "upstage", 10000, "announced")]),
+        ("네이버는 GPU 1만장을 보유하고 있으며 이 가운데 500장을 업스테이지에 임대한다.",
+         [("supply", "naver", "upstage", 500, "announced")]),
         # a part of a holding that is not let out is still a holding
+        ("KT가 보유한 GPU 1만장은 업스테이지에 공급받은 것이다.", []),
         ("네이버는 보유한 GPU 1만장 가운데 8000장이 이미 가동 중이다.", []),
         ("엔비디아가 보유한 GPU 1만장 가운데 2000장을 네이버가 구매한다.", []),
         ("SK텔레콤은 보유한 GPU 1000장 중 300장을 리벨리온에 대여하고 500장은 자체 서비스에 쓴다.",
