@@ -105,7 +105,25 @@ def _article_vendor(
     return Party(org.id, org.name, first[org.id], (0, 0)), tuple(cited)
 
 
+_OTHER_CLAUSE: Final = re.compile(
+    r";|,\s*(?:and|but|while|whereas|although|though)\b|\b(?:although|though|whereas|while)\b"
+    r"|는데|지만|으며|이며|하며|[을를은는이가],\s",
+    re.IGNORECASE,
+)
+"""Between a figure and a source cited in the same sentence: the source is another clause's
+("Oracle will buy 30,000 GPUs, and according to AMD, Microsoft …")."""
+
+
+def _same_clause(text: str, draft: Draft, at: int) -> bool:
+    """Whether the citation at ``at`` is in the clause of the draft's figure."""
+    if draft.quantity is None:
+        return True
+    first, last = sorted((at, draft.quantity.start))
+    return _OTHER_CLAUSE.search(text, first, last) is None
+
+
 def _with_vendor(
+    text: str,
     draft: Draft,
     article_vendor: Party | None,
     buyers: frozenset[tuple[int, str, str]],
@@ -123,7 +141,9 @@ def _with_vendor(
     if (draft.sentence.start, draft.subject.org_id, article_vendor.org_id) in buyers:
         return draft
     if any(
-        draft.sentence.start <= at < draft.sentence.end and org_id != article_vendor.org_id
+        draft.sentence.start <= at < draft.sentence.end
+        and org_id != article_vendor.org_id
+        and _same_clause(text, draft, at)
         for at, org_id in cited
     ):
         return draft
@@ -424,7 +444,7 @@ def extract(
             for d in drafts
             if d.type == "supply" and d.counterparty is not None
         )
-        drafts = [_with_vendor(d, vendor, buyers, cited) for d in drafts]
+        drafts = [_with_vendor(text, d, vendor, buyers, cited) for d in drafts]
     drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
     generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
     return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]

@@ -85,16 +85,17 @@ _UNIT_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _QUALIFIER_AFTER: Final = re.compile(
-    r"\s?(?:(?P<at_least>(?:[을를이가]\s?)?(?:넘는|넘게|넘은|넘어(?![가오간온갈올갔왔]))|이상|초과"
+    r"\s?(?:(?P<at_least>[을를이가]\s?(?:넘는|넘게|넘은|넘어서|넘어선|넘어섰|넘었)|넘는|넘게|넘은|넘어|이상|초과"
     r"|\+|\s?plus(?![a-z])|\s?or\smore|" + _MORE_THAN_KO + ")"
     r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)"
     r"|(?P<up_to>이하|미만|까지|(?:[을를이가]\s?)?넘지\s?않|" + _LESS_THAN_KO + "))",
 )
-_FIGURE_NEXT_KO: Final = re.compile(r"[가-힣]{0,2}\s(?:[A-Za-z0-9-]+\s?)?\d")
+_FIGURE_NEXT_KO: Final = re.compile(r"[가-힣]{0,2}\s(?:[A-Za-z0-9-]+\s)?\d")
 """After 1만장보다 많은: the figure it is compared with comes next (GPU 10만장보다 많은 15만장),
 and the first is no quantity of its own."""
 _GOODS_NEXT_KO: Final = re.compile(
-    r"[이게](?![가-힣])|[은는]\s?(?:물량|규모|금액|돈|자금|수량|GPU|그래픽|칩|가속기|AI|[A-Z])"
+    r"[이게](?![가-힣])|[은는]\s?(?:물량|규모|금액|돈|자금|수량|수의|양의|GPU|그래픽|칩|가속기|AI|엔비디아"
+    r"|[A-Z])"
 )
 """After 1만장보다 많은: what there is more of — the goods counted (GPU를, 물량을, 금액을) or a
 verb (많이, 적게); 원전 1기보다 많은 전력 counts no GPUs."""
@@ -158,31 +159,51 @@ _MULTIPLIER_AFTER: Final = re.compile(
     r"\s?(?:times\b|-?fold\b|x\b|배(?!치|정|분|포|송|출|달|터|당))", re.IGNORECASE
 )
 """What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
+_NOT_IN_PHRASE: Final = (
+    r"(?i:more|less|than|and|or|rather|other|fewer|sooner|earlier|later|faster|slower|quicker"
+    r"|greater|larger|bigger|smaller|higher|lower|better|worse|cheaper|longer|shorter|wider)\b"
+)
+"""Words that end the phrase between "more" and its "than": "5,000 more GPUs from Nvidia
+rather than AMD", "… at prices lower than Nvidia's", "… in fewer than six months" (those
+"than"s are not the figure's)."""
 _COMPARED_AFTER: Final = re.compile(
     r"\s(?i:fewer)\b(?!-)"
     r"|\s(?i:less)(?=\s+(?i:than|on|in|for|to|this|next|last|a|an|per|from|at|by|over)\b"
     r"|\s*[,.;:)]|\s*$)"
     r"|\s(?i:more)(?:\s(?:[A-Z0-9][A-Za-z0-9-]*"
     r"|(?i:(?:GPU|chip|accelerator|server|unit|card|processor|superchip|system|rack)s?))){0,3}"
-    r"(?:\s(?i:from|of|for|to|in|at|with)(?:\s(?!(?i:more|less|than|and|or)\b)[\w-]+){1,4})?"
+    r"(?:\s(?i:this|next|last)\s(?i:year|quarter|month))?"
+    r"(?:\s(?i:from|of|for|to|in|at|with|by|on|during|within|across|over)"
+    r"(?:\s(?!" + _NOT_IN_PHRASE + r")[\w-]+){1,4})?"
     r"\s(?i:than)\b"
 )
 """What follows a difference ("10,000 fewer GPUs than planned", "$2 billion less on data
-centers", "5,000 more H100s than Google", "5,000 more GPUs from Nvidia than Google"): no
+centers", "5,000 more H100s than Google", "5,000 more GPUs from Nvidia than Google", "10,000 more
+GPUs this year than last year"): no
 quantity of a commitment.  "5,000 more GPUs" alone is an addition, "50,000 less capable H20
 chips" a count, and in "20,000 more GPUs across more than 30 sites", "5,000 more H100s rather
 than wait" the "than" is not the figure's."""
+_BASE_KO: Final = (
+    r"(?:전년(?:\s?동기)?|전분기|전월|지난해|작년|지난달|올해|계획|목표|예상|예정|당초|기존|발표"
+    r"|경쟁사|타사)"
+)
+"""What a Korean difference is measured from: a time before or a plan (작년보다, 전년 대비)."""
 _COMPARED_KO_BEFORE: Final = re.compile(
-    r"(?:보다(?:는|도)?|대비|에\s?비해서?)\s?(?:[A-Za-z][A-Za-z0-9]*[을를]?\s?|무려\s?)?$"
+    r"(?:(?<!무엇)(?<!누구)(?<!때)보다(?:는|도)?|" + _BASE_KO + r"\s?대비|에\s?비해서?)"
+    r"\s?(?:무려\s?)?(?:[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
 )
 _DIFFERENCE_KO_AFTER: Final = re.compile(
-    r"\s?(?:(?:이나|[이가을를])\s?)?(?:더(?![가-힣])|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|추가"
-    r"|상향|하향)"
+    r"\s?(?:(?:이나|[이가을를])\s?)?(?:(?P<added>추가)|더(?![가-힣])"
+    r"(?!\s?(?:빨리|빠르|일찍|먼저|서둘러|늦게|신속|싸게|싼|저렴|비싸|낮은|높은|유리|좋은|효율))"
+    r"|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|상향|하향)"
 )
+_BASE_BEFORE_KO: Final = re.compile(_BASE_KO + r"\s?(?:보다|대비|에\s?비해)")
 """A difference in Korean: a figure after 보다, 대비 or 에 비해 and before a word of more or less
 (계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 GPU 2000장 더): no
-quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  수요에 대비해 1조원을
-추가 is no comparison."""
+quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  None is: 대비 after
+other words (수요 대비, "in preparation for"), 무엇보다 ("above all"), 보다는 ("rather
+than"), 더 빨리 (the figure is not what is more), and 추가 unless measured from a time or a
+plan (GPU보다 NPU 2000장을 추가 도입, 임차보다는 GPU 2000장을 추가 구매: the GPUs are bought)."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -513,6 +534,20 @@ def _range(
     return begin, unit
 
 
+def _is_difference_ko(text: str, start: int, end: int, limit: int) -> bool:
+    """Whether the Korean figure ``text[start:end]`` is a difference (:data:`_COMPARED_KO_BEFORE`,
+    :data:`_DIFFERENCE_KO_AFTER`)."""
+    compared = _COMPARED_KO_BEFORE.search(text, max(0, start - 16), start)
+    if compared is None:
+        return False
+    after = _DIFFERENCE_KO_AFTER.match(text, end, limit)
+    if after is None:
+        return False
+    return after.group("added") is None or (
+        _BASE_BEFORE_KO.search(text, max(0, compared.start() - 8), compared.end()) is not None
+    )
+
+
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[QuantityMention]:
     """Numbers with a unit in ``text[start:end]`` (at most MAX_QUANTITIES), with qualifiers.  A
     range ("5만~6만 장", "$10–15 billion") is one quantity: its upper bound, "up_to"."""
@@ -567,9 +602,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             )
         ):
             continue  # the figure another is compared with, or more or less of something else
-        if _COMPARED_KO_BEFORE.search(text, max(0, q_start - 16), q_start) and (
-            _DIFFERENCE_KO_AFTER.match(text, q_end, end)
-        ):
+        if _is_difference_ko(text, q_start, q_end, end):
             continue
         if before is not None and (qualifier == "exact" or before == "up_to"):
             qualifier = before

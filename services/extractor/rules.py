@@ -400,9 +400,9 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a figure, a trigger) is in a clause about markets,
     estimates, rumours or installed totals, or what is not done — a cancellation not done
     ("has no plans to cancel") excepted: the commitment stands.  A holding before a figure, or
-    before the Korean total it is a part of, does not block it when it is let out (보유한 GPU
-    1만장을 업스테이지에 임대한다, 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다: a
-    supply); an estimate (업계에서는 GPU 100만장 중 30만장을) is all of them."""
+    before the Korean total it is a part of, does not block it when it is let out
+    (:func:`_lets_out_held`: 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다, a supply);
+    an estimate (업계에서는 GPU 100만장 중 30만장을) is all of them."""
     text, sentence = view.text, view.sentence
     clause_start = sentence.start
     for match in _CLAUSE_BREAK.finditer(text, sentence.start, start):
@@ -417,26 +417,46 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     ]
     if not blocking:
         return False
+    if not text.startswith("보유", blocking[0]) or (
+        text[end - 1 : end] in _COUNTERS_KO and _WHOLE_KO.match(text, end) is not None
+    ):
+        return True  # no holding first, or a total itself: what is held
     totals = [m.end() for m in _TOTAL_BEFORE_KO.finditer(text, blocking[0], start)]
-    if totals:
-        held = totals[-1]
-    elif _WHOLE_KO.match(text, end) is None:
-        held = start
-    else:
-        return True  # the total itself: what is held
-    if not _lets_part_out(text, held, start, clause_end, sentence.end):
+    held = totals[-1] if totals else start
+    if any(a >= held or not text.startswith("보유", a) for a in blocking):
         return True
-    return any(a >= held or not text.startswith("보유", a) for a in blocking)
+    return not _lets_out_held(view, held, (start, end), clause_end)
 
 
-def _lets_part_out(text: str, held: int, start: int, clause_end: int, sentence_end: int) -> bool:
-    """Whether the figure at ``start`` (after ``held``: the end of the Korean total it is a part
-    of, or itself) goes to an organisation named with 에 in its clause, by a verb of letting out
-    or handing over after it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이
-    가동 중이다, 2000장을 네이버가 구매한다, 4000장을 데이터센터에 설치했다, 업스테이지에
-    공급받은)."""
-    return _TO_KO.search(text, held, clause_end) is not None and (
-        _HANDED_OVER_KO.search(text, start, sentence_end) is not None
+def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: int) -> bool:
+    """Whether a figure (after ``held``: the end of the Korean total it is a part of, or
+    itself), held before, is let out: its verb — the first after it, in its clause or after a
+    list of figures (업스테이지에 2000장, 리벨리온에 1000장을 임대한다), with no other object or
+    verb between — is one of letting out or handing over, neither denied nor
+    in doubt, an organisation named with 에 in its clause receives it, and nothing else in the
+    sentence blocks it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이 가동
+    중이다, 2000장을 네이버가 구매한다, 4000장을 데이터센터에 배분했다, 업스테이지에 공급받은,
+    업스테이지에 판매하지 않는다, 5000장을 설계에 쓰고 HBM을 엔비디아에 공급한다)."""
+    text, sentence = view.text, view.sentence
+    start, end = figure
+    verbs = [(a, b) for a, b, cats in view.hits if a > start and cats & _TYPE_TRIGGERS]
+    if not verbs or (verbs[0][0] >= clause_end and _LISTED_KO.match(text, end) is None):
+        return False
+    verb, verb_end = verbs[0]
+    if _HANDED_OVER_KO.match(text, verb) is None or _BETWEEN_KO.search(text, start, verb):
+        return False
+    if _UNDONE_KO.match(text, verb_end, sentence.end) is not None:
+        return False
+    if any(
+        "non_commitment" in cats and "upheld" not in cats and not text.startswith("보유", a)
+        for a, _, cats in view.hits
+        if sentence.start <= a < sentence.end
+    ):
+        return False
+    return any(
+        m.role == "to" and held <= m.start < clause_end and not _is_country(view, m)
+        for g in view.groups
+        for m in g.members
     )
 
 
@@ -833,10 +853,16 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
-_TO_KO: Final = re.compile(r"[가-힣A-Za-z0-9)]+(?:에|에게)(?=[\s,])")
-_HANDED_OVER_KO: Final = re.compile(
-    r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받)|빌려\s?(?:주|줬|준|줄)|넘겨\s?(?:주|줬|준|줄)"
+_HANDED_OVER_KO: Final = re.compile(r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받|망)")
+_UNDONE_KO: Final = re.compile(
+    r"[가-힣]{0,3}?(?:지\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|할\s?수도|할\s?계획은)"
 )
+"""After a verb: it is denied or in doubt (판매하지 않는다, 임대할지, 공급할 수도)."""
+_LISTED_KO: Final = re.compile(r"[을를]?,\s")
+"""After a Korean figure: another figure of the list follows (2000장, 리벨리온에 1000장을)."""
+_BETWEEN_KO: Final = re.compile(r"(?<![장개대])[을를]\s|[가-힣](?:고|며|면서)\s|[가-힣]{2}해서?\s")
+"""Between a figure and the verb after it: another object or another verb (5000장을 설계에 쓰고
+HBM을 엔비디아에 공급한다): the verb is not the figure's."""
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")
 """Where a total held has its other party: who sold it, never a recipient."""
 _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
@@ -911,7 +937,8 @@ _LESSOR_EN: Final = re.compile(
 _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
 _RENTED_TO_EN: Final = re.compile(
     r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?"
-    r"(?:\band\s+\d[\d,.]*(?:\s+(?:(?-i:[A-Z0-9][\w-]*)|more|gpus?|chips?|accelerators?|servers?"
+    r"(?:\b(?-i:and)\s+\d[\d,.]*(?:\s+(?:(?-i:[A-Z]*\d[\w-]*|[A-Z]{2,}\d*s?)|more|gpus?|chips?"
+    r"|accelerators?|servers?"
     r"|racks?|units?|nodes?|clusters?|systems?|superchips?|cards?|data\s+cent(?:er|re)s?)){0,3}"
     r"\s+)?(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
     r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",

@@ -254,6 +254,12 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("supply", None, "announced")]),
         ("Meta bought 5,000 more H100s than Google.", []),
         ("Meta bought 5,000 more H100 GPUs from Nvidia than Google.", []),
+        ("Meta will buy 10,000 more GPUs this year than last year.", []),
+        # the "than" of a word in the phrase after "more" is not the figure's
+        ("Oracle will buy 30,000 more GPUs from Nvidia rather than AMD.",
+         [("gpu_commitment", 30000, "announced")]),
+        ("Microsoft will add 20,000 more GPUs in fewer than six months.",
+         [("gpu_commitment", 20000, "announced")]),
         ("Nvidia will ship 5,000 more GPUs to Meta than to Google.",
          [("supply", None, "announced")]),
         ("Meta will spend $2 billion less on data centers this year.", []),

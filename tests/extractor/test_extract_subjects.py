@@ -454,6 +454,8 @@ def test_renting_and_another_figure_before_a_phrase_with_to_is_no_letting_out() 
     assert {f.type for f in facts} == {"gpu_commitment"}
     facts = extract("Microsoft will lease 10,000 GPUs and 2,000 of them will go to OpenAI.")
     assert {f.type for f in facts} == {"gpu_commitment"}
+    facts = extract("OpenAI Will Rent 100,000 GPUs And 2 GW In Blow To Microsoft.")
+    assert {f.type for f in facts} == {"gpu_commitment"}
 
 
 def test_a_sentence_citing_a_vendor_takes_no_seller_from_the_rest_of_the_article() -> None:
@@ -463,6 +465,12 @@ def test_a_sentence_citing_a_vendor_takes_no_seller_from_the_rest_of_the_article
                     "GPUs to Meta.")  # fmt: skip
     assert _summary(facts) == [
         ("gpu_commitment", "oracle", None, 30000), ("supply", "nvidia", "meta", 10000),
+    ]  # fmt: skip
+    # a vendor cited for another clause leaves this one's seller alone
+    facts = extract("Nvidia will supply 10,000 GPUs to Naver. According to Nvidia, Oracle will "
+                    "buy 30,000 GPUs, and according to AMD, Microsoft will buy 20,000 GPUs.")
+    assert _summary(facts)[1:] == [
+        ("gpu_commitment", "oracle", "nvidia", 30000), ("gpu_commitment", "microsoft", None, 20000),
     ]  # fmt: skip
     korean = extract("엔비디아는 메타에 GPU 1만장을 공급한다. "
                      "AMD에 따르면 오라클은 GPU 3만장을 구매한다.")  # fmt: skip

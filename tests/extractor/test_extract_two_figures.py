@@ -117,6 +117,12 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
          [("supply", "naver", "upstage", 500, "announced")]),
         # a part of a holding that is not let out is still a holding
         ("KT가 보유한 GPU 1만장은 업스테이지에 공급받은 것이다.", []),
+        ("카카오는 보유한 GPU 5000장 중 2000장을 업스테이지에 판매하지 않는다.", []),
+        ("삼성전자는 보유한 GPU 2만장 가운데 5000장을 파운드리 설계에 쓰고 "
+         "HBM을 엔비디아에 공급한다.", []),
+        ("KT는 보유한 GPU 1만장 가운데 업스테이지에 2000장, 리벨리온에 1000장을 임대한다.",
+         [("supply", "kt", "upstage", 2000, "announced"),
+          ("supply", "kt", "rebellions", 1000, "announced")]),
         ("네이버는 보유한 GPU 1만장 가운데 8000장이 이미 가동 중이다.", []),
         ("엔비디아가 보유한 GPU 1만장 가운데 2000장을 네이버가 구매한다.", []),
         ("SK텔레콤은 보유한 GPU 1000장 중 300장을 리벨리온에 대여하고 500장은 자체 서비스에 쓴다.",

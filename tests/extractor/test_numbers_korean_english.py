@@ -102,6 +102,10 @@ def test_english_counts_in_digits_suffixes_and_words(text: str, value: float) ->
         ("5000억원보다 많은 금액", "at_least"),
         ("1만장보다 적은 GPU", "up_to"),
         ("2000장을 넘지 않는", "up_to"),
+        ("5만장 넘어가는 물량", "at_least"),
+        ("1만장을 넘어섰다", "at_least"),
+        ("1만장을 넘어 데이터센터까지", "exact"),  # beyond it
+        ("2000장이 넘어와", "exact"),  # handed over
         ("up to 260,000 GPUs", "up_to"),
         ("as many as 20,000 GPUs", "up_to"),
         ("more than 1.3 million GPUs", "at_least"),
@@ -132,6 +136,11 @@ def test_qualifiers_before_and_after_the_number(text: str, qualifier: str) -> No
         ("계획보다 1만장 적은 3만장", [30000]),  # a difference
         ("전년 대비 2조원 증가한 10조원", [10e12]),
         ("수요에 대비해 1조원을 추가", [1e12]),  # in preparation for: no comparison
+        ("트래픽 폭증 대비 GPU 1만장 추가", [10000]),
+        ("무엇보다 GPU 1만장을 추가로", [10000]),  # above all
+        ("GPU보다 NPU 2000장을 추가 도입", [2000]),  # rather than: 추가 measures from no time
+        ("계획보다 GPU 2000장을 더 늦게", [2000]),  # what is more is the delay
+        ("지난해보다 무려 GPU 1만장 늘어난 3만장", [30000]),
     ],
 )
 def test_a_figure_compared_with_or_a_difference_is_no_quantity(
