@@ -184,12 +184,13 @@ quantity of a commitment.  "5,000 more GPUs" alone is an addition, "50,000 less 
 chips" a count, and in "20,000 more GPUs across more than 30 sites", "5,000 more H100s rather
 than wait" the "than" is not the figure's."""
 _BASE_KO: Final = (
-    r"(?:전년(?:\s?동기)?|전분기|전월|지난해|작년|지난달|올해|계획|목표|예상|예정|당초|기존|발표"
+    r"(?:전년(?:\s?동기)?|전분기|전월|지난해|작년|지난달|올해|계획|목표|예상|예정|당초|발표"
     r"|경쟁사|타사)"
 )
 """What a Korean difference is measured from: a time before or a plan (작년보다, 전년 대비)."""
 _COMPARED_KO_BEFORE: Final = re.compile(
-    r"(?:(?<!무엇)(?<!누구)(?<!때)보다(?:는|도)?|" + _BASE_KO + r"\s?대비|에\s?비해서?)"
+    r"(?:(?<!무엇)(?<!누구)(?<!때)(?<!현재)(?<!지금)(?<!기존)보다(?:는|도)?"
+    r"|" + _BASE_KO + r"\s?대비|에\s?비해서?)"
     r"\s?(?:무려\s?)?(?:[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
 )
 _DIFFERENCE_KO_AFTER: Final = re.compile(
@@ -201,7 +202,8 @@ _BASE_BEFORE_KO: Final = re.compile(_BASE_KO + r"\s?(?:보다|대비|에\s?비�
 """A difference in Korean: a figure after 보다, 대비 or 에 비해 and before a word of more or less
 (계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 GPU 2000장 더): no
 quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  None is: 대비 after
-other words (수요 대비, "in preparation for"), 무엇보다 ("above all"), 보다는 ("rather
+other words (수요 대비, "in preparation for"), 무엇보다 ("above all"), 현재보다 or 기존보다
+(what is added to what is held: an acquisition), 보다는 ("rather
 than"), 더 빨리 (the figure is not what is more), and 추가 unless measured from a time or a
 plan (GPU보다 NPU 2000장을 추가 도입, 임차보다는 GPU 2000장을 추가 구매: the GPUs are bought)."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)

@@ -418,7 +418,8 @@ def _blocked(view: _View, start: int, end: int) -> bool:
     if not blocking:
         return False
     if not text.startswith("보유", blocking[0]) or (
-        text[end - 1 : end] in _COUNTERS_KO and _WHOLE_KO.match(text, end) is not None
+        text[end - 1 : end] in _COUNTERS_KO
+        and (_WHOLE_KO.match(text, end) or _JOINED_TOTAL_KO.match(text, end)) is not None
     ):
         return True  # no holding first, or a total itself: what is held
     totals = [m.end() for m in _TOTAL_BEFORE_KO.finditer(text, blocking[0], start)]
@@ -442,10 +443,13 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
     verbs = [(a, b) for a, b, cats in view.hits if a > start and cats & _TYPE_TRIGGERS]
     if not verbs or (verbs[0][0] >= clause_end and _LISTED_KO.match(text, end) is None):
         return False
-    verb, verb_end = verbs[0]
-    if _HANDED_OVER_KO.match(text, verb) is None or _BETWEEN_KO.search(text, start, verb):
+    stem = _HANDED_OVER_KO.match(text, verbs[0][0])
+    if stem is None or _OBJECT_KO.match(text, end) is None:
         return False
-    if _UNDONE_KO.match(text, verb_end, sentence.end) is not None:
+    if _BETWEEN_KO.search(text, start, verbs[0][0]) is not None:
+        return False
+    reach = min(sentence.end, stem.end() + _UNDONE_REACH)
+    if _UNDONE_KO.search(text, stem.end(), reach) is not None:
         return False
     if any(
         "non_commitment" in cats and "upheld" not in cats and not text.startswith("보유", a)
@@ -855,12 +859,25 @@ _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
 _HANDED_OVER_KO: Final = re.compile(r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받|망)")
 _UNDONE_KO: Final = re.compile(
-    r"[가-힣]{0,3}?(?:지\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|할\s?수도|할\s?계획은)"
+    r"지(?:는|도)?\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|수\s?(?:도\s?)?있|계획은|거부|거절|가능성"
+    r"|소문|싶"
 )
-"""After a verb: it is denied or in doubt (판매하지 않는다, 임대할지, 공급할 수도)."""
+"""Just after a verb's stem: it is denied, in doubt or only wished (판매하지 않는다, 임대할지,
+공급할 수도 있다, 임대하는 것을 거부했다, 임대하기로 했다는 소문)."""
+_UNDONE_REACH: Final = 16
+_OBJECT_KO: Final = re.compile(r"\s?(?:[을를은는만]|,)")
+"""After a Korean figure: it is an object, or one of a list (500장을, 2000장,) — not the means
+(5000장으로, 2000장 규모로)."""
+_JOINED_TOTAL_KO: Final = re.compile(
+    r"\s?(?:과|와|,)\s?(?:[^\s,]+\s)?[0-9][0-9만천백,.]*\s?[장개대]" + _WHOLE_KO.pattern
+)
+"""After a Korean figure: another figure that ends a total it is part of (H100 2000장과 A100
+1000장 가운데)."""
 _LISTED_KO: Final = re.compile(r"[을를]?,\s")
 """After a Korean figure: another figure of the list follows (2000장, 리벨리온에 1000장을)."""
-_BETWEEN_KO: Final = re.compile(r"(?<![장개대])[을를]\s|[가-힣](?:고|며|면서)\s|[가-힣]{2}해서?\s")
+_BETWEEN_KO: Final = re.compile(
+    r"(?<![장개대])[을를]\s|[가-힣](?:고|며|면서)\s|[가-힣]{2}해서?\s|(?:기반|바탕)으로"
+)
 """Between a figure and the verb after it: another object or another verb (5000장을 설계에 쓰고
 HBM을 엔비디아에 공급한다): the verb is not the figure's."""
 _HOLDING_ROLES: Final = ("from", "vendor", "pair", "model")

@@ -138,6 +138,8 @@ def test_qualifiers_before_and_after_the_number(text: str, qualifier: str) -> No
         ("수요에 대비해 1조원을 추가", [1e12]),  # in preparation for: no comparison
         ("트래픽 폭증 대비 GPU 1만장 추가", [10000]),
         ("무엇보다 GPU 1만장을 추가로", [10000]),  # above all
+        ("기존보다 GPU 2000장을 추가로", [2000]),  # added to what is held
+        ("지금보다 5000장 더", [5000]),
         ("GPU보다 NPU 2000장을 추가 도입", [2000]),  # rather than: 추가 measures from no time
         ("계획보다 GPU 2000장을 더 늦게", [2000]),  # what is more is the delay
         ("지난해보다 무려 GPU 1만장 늘어난 3만장", [30000]),
