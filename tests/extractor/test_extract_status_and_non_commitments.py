@@ -298,6 +298,8 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("investment", 3e12, "announced")]),
         ("네이버는 계획보다 빨리 GPU 3만장을 도입했다.",
          [("gpu_commitment", 30000, "announced")]),
+        ("SK텔레콤은 예정보다 일찍 B200 2000장을 받았다.",
+         [("gpu_commitment", 2000, "announced")]),
         # a figure with no word of more or less after it is what it counts, and 대비해 is
         # "in preparation for"
         ("삼성전자는 AI 수요에 대비해 2000억원을 추가 투자한다.",
