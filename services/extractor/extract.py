@@ -75,50 +75,61 @@ def detect_language(text: str) -> str:
     return "ko" if hangul and hangul * 4 >= latin else "en"
 
 
+_Mention = tuple[int, str, bool]
+"""A GPU vendor named in the article: where, who, and whether only as the news's source."""
+
+
 def _article_vendor(
     text: str, lexicon: Lexicon, parties: frozenset[str]
-) -> tuple[Party | None, tuple[tuple[int, str], ...]]:
-    """The GPU vendor the article names most often, as first written, and where a vendor is
-    named only as the source of the news ("according to Nvidia", 엔비디아에 따르면).  Those
-    mentions are not counted, and when there are any the vendor must be a party of the
+) -> tuple[Party | None, tuple[_Mention, ...]]:
+    """The GPU vendor the article names most often, as first written, and every vendor
+    mention.  Mentions only as the source of the news ("according to Nvidia", 엔비디아에
+    따르면) are not counted, and when there are any the vendor must be a party of the
     article's facts (``parties``): "AMD shares rose" names no seller."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
-    sources: set[str] = set()
-    cited: list[tuple[int, str]] = []
+    mentions: list[_Mention] = []
     for match in lexicon.vendor_pattern.finditer(text, 0, len(text)):
         org_id, _ = lexicon.org_aliases[match.group()]
-        if _SOURCE_BEFORE.search(text, max(0, match.start() - 24), match.start()) or (
-            _SOURCE_AFTER.match(text, match.end())
-        ):
-            sources.add(org_id)
-            cited.append((match.start(), org_id))
-            continue
-        counts[org_id] += 1
-        first.setdefault(org_id, match.group())
+        source = bool(
+            _SOURCE_BEFORE.search(text, max(0, match.start() - 24), match.start())
+            or _SOURCE_AFTER.match(text, match.end())
+        )
+        mentions.append((match.start(), org_id, source))
+        if not source:
+            counts[org_id] += 1
+            first.setdefault(org_id, match.group())
     if not counts:
-        return None, tuple(cited)
+        return None, tuple(mentions)
     top = counts.most_common(1)[0][0]
+    sources = {org_id for _, org_id, source in mentions if source}
     if sources and top not in sources and top not in parties:
-        return None, tuple(cited)
+        return None, tuple(mentions)
     org = lexicon.organisations[top]
-    return Party(org.id, org.name, first[org.id], (0, 0)), tuple(cited)
+    return Party(org.id, org.name, first[org.id], (0, 0)), tuple(mentions)
 
 
 _OTHER_CLAUSE: Final = re.compile(
-    r";|,\s*(?:and|but|while|whereas|although|though)\b|\b(?:although|though|whereas|while)\b"
-    r"|는데|지만|으며|이며|하며|[을를은는이가],\s",
-    re.IGNORECASE,
+    r"[;:—–]|,\s*(?:and|but|while|whereas|although|though)\b"
+    r"|\b(?:although|though|whereas|while)\b|\s(?:and|but)\s+according\b"
+    r"|는데|지만|으며|이며|하며|[을를은는이가],\s|(?<![다라])고[\s,]|[으이]?나\s|가운데|면서|한편",
 )
 """Between a figure and a source cited in the same sentence: the source is another clause's
 ("Oracle will buy 30,000 GPUs, and according to AMD, Microsoft …")."""
+_CONTRAST: Final = re.compile(r"지만|[으이]?나\s|는데|\b(?:but|although|though|whereas|while)\b")
+_DIGIT: Final = re.compile(r"\d")
 
 
 def _same_clause(text: str, draft: Draft, at: int) -> bool:
-    """Whether the citation at ``at`` is in the clause of the draft's figure."""
+    """Whether the citation at ``at`` is in the clause of the draft's figure, or opens its
+    sentence before any figure and no contrast comes between (AMD에 따르면 오라클은 …하고,
+    메타는 …: both; not AMD에 따르면 입찰에서 탈락했지만 오라클은 …)."""
     if draft.quantity is None:
         return True
-    first, last = sorted((at, draft.quantity.start))
+    figure = draft.quantity.start
+    if at < figure and not _DIGIT.search(text, draft.sentence.start, at):
+        return _CONTRAST.search(text, at, figure) is None
+    first, last = sorted((at, figure))
     return _OTHER_CLAUSE.search(text, first, last) is None
 
 
@@ -127,25 +138,26 @@ def _with_vendor(
     draft: Draft,
     article_vendor: Party | None,
     buyers: frozenset[tuple[int, str, str]],
-    cited: tuple[tuple[int, str], ...],
+    mentions: tuple[_Mention, ...],
 ) -> Draft:
     """A GPU commitment without a named seller buys from the article's GPU vendor, unless the
     vendor buys from the subject in the same sentence (``buyers``: sentence, supplier and
-    recipient of the article's supplies), or the sentence cites another vendor as its source
-    (``cited``: where and who; "Oracle will buy 30,000 GPUs, according to AMD" in an article
-    about Nvidia does not tell the seller)."""
+    recipient of the article's supplies), or the figure's clause cites another vendor as its
+    source and the sentence does not name the article's vendor ("Oracle will buy 30,000 GPUs,
+    according to AMD" in an article about Nvidia does not tell the seller; "…, though Nvidia
+    will supply most of them" does)."""
     if draft.type != "gpu_commitment" or draft.counterparty is not None or draft.unit != "gpu":
         return draft
     if article_vendor is None or article_vendor.org_id == draft.subject.org_id:
         return draft
     if (draft.sentence.start, draft.subject.org_id, article_vendor.org_id) in buyers:
         return draft
+    start, end = draft.sentence.start, draft.sentence.end
+    here = [(at, org_id, source) for at, org_id, source in mentions if start <= at < end]
     if any(
-        draft.sentence.start <= at < draft.sentence.end
-        and org_id != article_vendor.org_id
-        and _same_clause(text, draft, at)
-        for at, org_id in cited
-    ):
+        source and org_id != article_vendor.org_id and _same_clause(text, draft, at)
+        for at, org_id, source in here
+    ) and not any(not source and org_id == article_vendor.org_id for _, org_id, source in here):
         return draft
     return replace(draft, counterparty=article_vendor)
 
@@ -438,13 +450,13 @@ def extract(
         parties = frozenset(d.subject.org_id for d in drafts) | frozenset(
             d.counterparty.org_id for d in drafts if d.counterparty is not None
         )
-        vendor, cited = _article_vendor(text, lexicon, parties)
+        vendor, mentions = _article_vendor(text, lexicon, parties)
         buyers = frozenset(
             (d.sentence.start, d.subject.org_id, d.counterparty.org_id)
             for d in drafts
             if d.type == "supply" and d.counterparty is not None
         )
-        drafts = [_with_vendor(text, d, vendor, buyers, cited) for d in drafts]
+        drafts = [_with_vendor(text, d, vendor, buyers, mentions) for d in drafts]
     drafts = _without_context_partnerships(_merge_relations(_merge_restated(drafts)))
     generic = frozenset(t.name for t in lexicon.products.values() if t.generic)
     return [_fact(text, d, generic) for d in sorted(drafts, key=lambda d: d.sentence.start)]

@@ -90,12 +90,14 @@ _QUALIFIER_AFTER: Final = re.compile(
     r"|(?P<about>여|가량|정도|안팎|내외|쯤|남짓)"
     r"|(?P<up_to>이하|미만|까지|(?:[을를이가]\s?)?넘지\s?않|" + _LESS_THAN_KO + "))",
 )
-_FIGURE_NEXT_KO: Final = re.compile(r"[가-힣]{0,2}\s(?:[A-Za-z0-9-]+\s)?\d")
+_FIGURE_NEXT_KO: Final = re.compile(
+    r"[가-힣]{0,2}\s(?:[A-Za-z가-힣0-9-]+(?<![을를이가은는에의])\s){0,3}\d"
+)
 """After 1만장보다 많은: the figure it is compared with comes next (GPU 10만장보다 많은 15만장),
 and the first is no quantity of its own."""
 _GOODS_NEXT_KO: Final = re.compile(
     r"[이게](?![가-힣])|[은는]\s?(?:물량|규모|금액|돈|자금|수량|수의|양의|GPU|그래픽|칩|가속기|AI|엔비디아"
-    r"|[A-Z])"
+    r"|[A-Z])(?!이?다)"
 )
 """After 1만장보다 많은: what there is more of — the goods counted (GPU를, 물량을, 금액을) or a
 verb (많이, 적게); 원전 1기보다 많은 전력 counts no GPUs."""
@@ -159,13 +161,19 @@ _MULTIPLIER_AFTER: Final = re.compile(
     r"\s?(?:times\b|-?fold\b|x\b|배(?!치|정|분|포|송|출|달|터|당))", re.IGNORECASE
 )
 """What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
+_ER_NOUNS: Final = (
+    r"(?:quarter|cent(?:er|re)|server|customer|partner|supplier|provider|cluster|computer"
+    r"|number|user|order|power|tower|layer|developer|maker|chipmaker|hyperscaler|member|player"
+    r"|container|buyer|seller|summer|winter|september|october|november|december|hopper)"
+)
 _NOT_IN_PHRASE: Final = (
-    r"(?i:more|less|than|and|or|rather|other|fewer|sooner|earlier|later|faster|slower|quicker"
-    r"|greater|larger|bigger|smaller|higher|lower|better|worse|cheaper|longer|shorter|wider)\b"
+    r"(?i:more|less|than|and|or|rather|other|fewer|different|else|worse|(?!" + _ER_NOUNS + r"\b)"
+    r"[a-z]+er)\b"
 )
 """Words that end the phrase between "more" and its "than": "5,000 more GPUs from Nvidia
-rather than AMD", "… at prices lower than Nvidia's", "… in fewer than six months" (those
-"than"s are not the figure's)."""
+rather than AMD", "… at prices lower than Nvidia's", "… in fewer than six months", "… to build
+AI smarter than humans" (those "than"s are not the figure's): comparatives, every word in -er
+but nouns."""
 _COMPARED_AFTER: Final = re.compile(
     r"\s(?i:fewer)\b(?!-)"
     r"|\s(?i:less)(?=\s+(?i:than|on|in|for|to|this|next|last|a|an|per|from|at|by|over)\b"
@@ -189,23 +197,31 @@ _BASE_KO: Final = (
 )
 """What a Korean difference is measured from: a time before or a plan (작년보다, 전년 대비)."""
 _COMPARED_KO_BEFORE: Final = re.compile(
-    r"(?:(?<!무엇)(?<!누구)(?<!때)(?<!현재)(?<!지금)(?<!기존)보다(?:는|도)?"
+    r"(?:(?<![\s을를])(?<!무엇)(?<!누구)(?<!때)(?<!현재)(?<!지금)(?<!기존)(?<!살펴)(?<!지켜)"
+    r"보다(?P<rather>는)?(?:도)?"
     r"|" + _BASE_KO + r"\s?대비|에\s?비해서?)"
-    r"\s?(?:무려\s?)?(?:[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
+    r"\s?(?:무려\s?)?(?P<word>[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
 )
 _DIFFERENCE_KO_AFTER: Final = re.compile(
-    r"\s?(?:(?:이나|[이가을를])\s?)?(?:(?P<added>추가)|더(?![가-힣])"
-    r"(?!\s?(?:빨리|빠르|일찍|먼저|서둘러|늦게|신속|싸게|싼|저렴|비싸|낮은|높은|유리|좋은|효율))"
+    r"\s?(?:(?:이나|[이가을를])\s?)?(?:(?P<added>추가)|더(?![가-힣])(?=\s?(?:$|[.,]|많|적|늘|줄"
+    r"|[가-힣]*?(?:도입|확보|구매|구입|들여|사들|주문|배치|받|투자|투입|공급|확대|가동|구축)))"
     r"|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|상향|하향)"
 )
+_FIGURE_BASE_KO: Final = re.compile(r"[0-9만천][장개대]$")
 _BASE_BEFORE_KO: Final = re.compile(_BASE_KO + r"\s?(?:보다|대비|에\s?비해)")
 """A difference in Korean: a figure after 보다, 대비 or 에 비해 and before a word of more or less
 (계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 GPU 2000장 더): no
-quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  None is: 대비 after
-other words (수요 대비, "in preparation for"), 무엇보다 ("above all"), 현재보다 or 기존보다
-(what is added to what is held: an acquisition), 보다는 ("rather
-than"), 더 빨리 (the figure is not what is more), and 추가 unless measured from a time or a
-plan (GPU보다 NPU 2000장을 추가 도입, 임차보다는 GPU 2000장을 추가 구매: the GPUs are bought)."""
+quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  None is:
+
+- 대비 after other words (수요 대비, "in preparation for"), 무엇보다 ("above all");
+- 현재보다 or 기존보다: what is added to what is held, an acquisition;
+- 보다 after a space or 을 (눈치를 보다, the verb "to watch"), or after a figure when a word
+  comes before the figure (H100 5000장보다 B200 1만장을 더: the others are compared; not 작년
+  1만장보다 5000장 많은);
+- 더 before a word other than more, less or a verb of obtaining (더 빨리, 더 비싼 가격에: the
+  figure is not what is more);
+- 추가, and 보다는 ("rather than"), unless measured from a time or a plan (GPU보다 NPU
+  2000장을 추가 도입, 임차보다는 GPU 2000장을 더 사들이기로: the GPUs are bought)."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -542,12 +558,16 @@ def _is_difference_ko(text: str, start: int, end: int, limit: int) -> bool:
     compared = _COMPARED_KO_BEFORE.search(text, max(0, start - 16), start)
     if compared is None:
         return False
+    if compared.group("word") and _FIGURE_BASE_KO.search(
+        text, max(0, compared.start() - 4), compared.start()
+    ):
+        return False  # H100 5000장보다 B200 1만장을 더: the 10,000 are what is more
     after = _DIFFERENCE_KO_AFTER.match(text, end, limit)
     if after is None:
         return False
-    return after.group("added") is None or (
-        _BASE_BEFORE_KO.search(text, max(0, compared.start() - 8), compared.end()) is not None
-    )
+    if after.group("added") is None and compared.group("rather") is None:
+        return True
+    return _BASE_BEFORE_KO.search(text, max(0, compared.start() - 8), compared.end()) is not None
 
 
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[QuantityMention]:

@@ -857,17 +857,20 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
-_HANDED_OVER_KO: Final = re.compile(r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받|망)")
+_HANDED_OVER_KO: Final = re.compile(
+    r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받|망|해\s?(?:달라|줄|주기를|주길))"
+)
 _UNDONE_KO: Final = re.compile(
     r"지(?:는|도)?\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|수\s?(?:도\s?)?있|계획은|거부|거절|가능성"
-    r"|소문|싶"
+    r"|소문|싶|아니|없|요청|요구|거론|대신"
 )
 """Just after a verb's stem: it is denied, in doubt or only wished (판매하지 않는다, 임대할지,
-공급할 수도 있다, 임대하는 것을 거부했다, 임대하기로 했다는 소문)."""
+공급할 수도 있다, 임대하는 것을 거부했다, 임대하기로 했다는 소문, 임대하는 것은 아니다,
+임대하는 안이 거론된다, 임대하는 대신)."""
 _UNDONE_REACH: Final = 16
-_OBJECT_KO: Final = re.compile(r"\s?(?:[을를은는만]|,)")
-"""After a Korean figure: it is an object, or one of a list (500장을, 2000장,) — not the means
-(5000장으로, 2000장 규모로)."""
+_OBJECT_KO: Final = re.compile(r"\s?(?:[을를은는만과와]|,)")
+"""After a Korean figure: it is an object, or one of a list (500장을, 2000장과, 2000장,) — not
+the means (5000장으로, 2000장 규모로)."""
 _JOINED_TOTAL_KO: Final = re.compile(
     r"\s?(?:과|와|,)\s?(?:[^\s,]+\s)?[0-9][0-9만천백,.]*\s?[장개대]" + _WHOLE_KO.pattern
 )

@@ -260,6 +260,8 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("gpu_commitment", 30000, "announced")]),
         ("Microsoft will add 20,000 more GPUs in fewer than six months.",
          [("gpu_commitment", 20000, "announced")]),
+        ("Meta will deploy 350,000 more GPUs to build AI smarter than humans.",
+         [("gpu_commitment", 350000, "announced")]),
         ("Nvidia will ship 5,000 more GPUs to Meta than to Google.",
          [("supply", None, "announced")]),
         ("Meta will spend $2 billion less on data centers this year.", []),

@@ -472,6 +472,16 @@ def test_a_sentence_citing_a_vendor_takes_no_seller_from_the_rest_of_the_article
     assert _summary(facts)[1:] == [
         ("gpu_commitment", "oracle", "nvidia", 30000), ("gpu_commitment", "microsoft", None, 20000),
     ]  # fmt: skip
+    # unless the sentence names the article's vendor as the seller after all
+    facts = extract("Nvidia will supply 10,000 GPUs to Naver. Oracle will buy 30,000 GPUs, "
+                    "according to AMD, though Nvidia will supply most of them.")  # fmt: skip
+    assert ("gpu_commitment", "oracle", "nvidia", 30000) in _summary(facts)
+    # a citation opening the sentence is for all of its clauses
+    facts = extract("엔비디아는 메타에 GPU 1만장을 공급한다. AMD에 따르면 오라클은 GPU 3만장을 "
+                    "구매하고, 마이크로소프트는 GPU 2만장을 구매한다.")  # fmt: skip
+    assert _summary(facts)[1:] == [
+        ("gpu_commitment", "oracle", None, 30000), ("gpu_commitment", "microsoft", None, 20000),
+    ]  # fmt: skip
     korean = extract("엔비디아는 메타에 GPU 1만장을 공급한다. "
                      "AMD에 따르면 오라클은 GPU 3만장을 구매한다.")  # fmt: skip
     assert _summary(korean) == [

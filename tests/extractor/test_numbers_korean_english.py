@@ -140,6 +140,11 @@ def test_qualifiers_before_and_after_the_number(text: str, qualifier: str) -> No
         ("무엇보다 GPU 1만장을 추가로", [10000]),  # above all
         ("기존보다 GPU 2000장을 추가로", [2000]),  # added to what is held
         ("지금보다 5000장 더", [5000]),
+        ("눈치를 보다 GPU 3000장을 더 주문", [3000]),  # 보다: to watch
+        ("임차보다는 GPU 2000장을 더 사들이기로", [2000]),  # rather than
+        ("작년보다 GPU 10만장을 더 비싼 가격에", [100000]),  # what is more is the price
+        ("H100 5000장보다 B200 1만장을 더 많이", [10000]),  # the B200s are what is more
+        ("작년 1만장보다 5000장 많은 1만5000장", [15000]),
         ("GPU보다 NPU 2000장을 추가 도입", [2000]),  # rather than: 추가 measures from no time
         ("계획보다 GPU 2000장을 더 늦게", [2000]),  # what is more is the delay
         ("지난해보다 무려 GPU 1만장 늘어난 3만장", [30000]),
