@@ -315,6 +315,23 @@ def _shipments(
     ]
 
 
+_OWN_PLAN_KO: Final = re.compile(r"[0-9만천][장개대]\s?(?:[가-힣]{2}\s?)?$")
+_PLANNED: Final = frozenset({"planned"})
+
+
+def _own_plans(text: str, hits: Sequence[Hit]) -> Sequence[Hit]:
+    """``hits`` with a Korean comparison word that holds a figure's own plan also a plan word
+    (GPU 1000장 구매 계획에 비해, 5만장 도입 계획보다: the 1,000 and the 50,000 are planned)."""
+    return [
+        (a, b, cats | _PLANNED)
+        if "comparison" in cats
+        and text.startswith(("계획", "예정"), a)
+        and _OWN_PLAN_KO.search(text, max(0, a - 12), a) is not None
+        else (a, b, cats)
+        for a, b, cats in hits
+    ]
+
+
 def _view(
     text: str,
     sentence: Sentence,
@@ -808,12 +825,14 @@ def _figure_statuses(
     English, after it in Korean, else the other way, not across a contrast ("but", 지만) and not
     from a figure its own tensed verb does not share ("bought 10,000 H100s last year and has
     cancelled 20,000 B200s"); "shipped" is a completion with a figure as what was shipped
-    (:func:`_shipments`), and status words in an aside before the figures are none
-    (:func:`_asides`)."""
+    (:func:`_shipments`), a comparison with a figure's own plan is a plan (:func:`_own_plans`),
+    and status words in an aside before the figures are none (:func:`_asides`)."""
     count = len(figures)
     hits = view.hits
     if view.categories & _SHIPPED:
         hits = _shipments(view.text, hits, figures)
+    if "comparison" in view.categories:
+        hits = _own_plans(view.text, hits)
     if spans := _asides(view, figures):
         hits = [
             (a, b, cats - _STATUS_CUES if any(x <= a < y for x, y in spans) else cats)

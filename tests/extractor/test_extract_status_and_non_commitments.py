@@ -302,6 +302,12 @@ def test_installed_bases_markets_estimates_and_budgets_are_not_commitments(text:
          [("gpu_commitment", 30000, "announced")]),
         ("SK텔레콤은 예정보다 일찍 B200 2000장을 받았다.",
          [("gpu_commitment", 2000, "announced")]),
+        # a comparison with the figure's own plan keeps the plan
+        ("SK텔레콤은 GPU 1000장 구매 계획에 비해 실제 도입은 500장에 그쳤다.",
+         [("gpu_commitment", 1000, "planned"), ("gpu_commitment", 500, "announced")]),
+        # a request or an approval received is no goods received
+        ("SK하이닉스는 엔비디아로부터 HBM 주문을 받았다.", []),
+        ("삼성전자는 엔비디아로부터 HBM3E 품질 인증을 받았다.", []),
         # a figure with no word of more or less after it is what it counts, and 대비해 is
         # "in preparation for"
         ("삼성전자는 AI 수요에 대비해 2000억원을 추가 투자한다.",
