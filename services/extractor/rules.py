@@ -450,9 +450,9 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
     """Whether a figure (after ``held``: the end of the Korean total it is a part of, or
     itself), held before, is let out: its verb — the first after it, in its clause or after a
     list of figures (업스테이지에 2000장, 리벨리온에 1000장을 임대한다), with no other object or
-    verb between — is one of letting out or handing over, neither denied nor
-    in doubt, an organisation named with 에 in its clause receives it, and nothing else in the
-    sentence blocks it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이 가동
+    verb between — is one of letting out or handing over, neither denied nor in doubt, an
+    organisation named with 에 in its clause receives it, and nothing else in the sentence
+    blocks it (보유한 GPU 1만장 가운데 500장을 업스테이지에 임대한다; not 5000장이 가동
     중이다, 2000장을 네이버가 구매한다, 4000장을 데이터센터에 배분했다, 업스테이지에 공급받은,
     업스테이지에 판매하지 않는다, 5000장을 설계에 쓰고 HBM을 엔비디아에 공급한다)."""
     text, sentence = view.text, view.sentence
@@ -883,9 +883,9 @@ _UNDONE_KO: Final = re.compile(
     r"지(?:는|도)?\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|수\s?(?:도\s?)?있|계획은|거부|거절|가능성"
     r"|소문|싶|아니|없|요청|요구|거론|대신"
 )
-"""Just after a verb's stem: it is denied, in doubt or only wished (판매하지 않는다, 임대할지,
-공급할 수도 있다, 임대하는 것을 거부했다, 임대하기로 했다는 소문, 임대하는 것은 아니다,
-임대하는 안이 거론된다, 임대하는 대신)."""
+"""Within :data:`_UNDONE_REACH` characters after a verb's stem: it is denied, in doubt or only
+wished (판매하지 않는다, 임대할지, 공급할 수도 있다, 임대하는 것을 거부했다, 임대하기로 했다는
+소문, 임대하는 것은 아니다, 임대하는 안이 거론된다, 임대하는 대신)."""
 _UNDONE_REACH: Final = 16
 _OBJECT_KO: Final = re.compile(r"\s?(?:[을를은는만과와]|,)")
 """After a Korean figure: it is an object, or one of a list (500장을, 2000장과, 2000장,) — not
@@ -977,10 +977,10 @@ _FROM_EN: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
 _RENTED_TO_EN: Final = re.compile(
     r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?"
     r"(?:\b(?-i:and)\s+\d[\d,.]*(?:\s+(?:(?-i:[A-Z]*\d[\w-]*|[A-Z]{2,}\d*s?)|more|gpus?|chips?"
-    r"|accelerators?|servers?"
-    r"|racks?|units?|nodes?|clusters?|systems?|superchips?|cards?|data\s+cent(?:er|re)s?)){0,3}"
-    r"\s+)?(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)(?<!\brelative\s)(?<!\bowing\s)"
-    r"(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
+    r"|accelerators?|servers?|racks?|units?|nodes?|clusters?|systems?|superchips?|cards?"
+    r"|data\s+cent(?:er|re)s?)){0,3}\s+)?"
+    r"(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)"
+    r"(?<!\brelative\s)(?<!\bowing\s)(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 """The words from a verb of renting to the organisation it rents to, in one clause: "rent
