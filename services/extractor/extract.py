@@ -154,12 +154,12 @@ def _with_vendor(
         return draft
     start, end = draft.sentence.start, draft.sentence.end
     here = [(at, org_id, source) for at, org_id, source in mentions if start <= at < end]
-    if any(
+    named = any(org_id == article_vendor.org_id and not source for _, org_id, source in here)
+    cited = any(
         source and org_id != article_vendor.org_id and _same_clause(text, draft, at)
         for at, org_id, source in here
-    ) and not any(not source and org_id == article_vendor.org_id for _, org_id, source in here):
-        return draft
-    return replace(draft, counterparty=article_vendor)
+    )
+    return draft if cited and not named else replace(draft, counterparty=article_vendor)
 
 
 def _informative(draft: Draft) -> tuple[bool, bool, bool, float]:

@@ -187,28 +187,27 @@ _COMPARED_AFTER: Final = re.compile(
 )
 """What follows a difference ("10,000 fewer GPUs than planned", "$2 billion less on data
 centers", "5,000 more H100s than Google", "5,000 more GPUs from Nvidia than Google", "10,000 more
-GPUs this year than last year"): no
-quantity of a commitment.  "5,000 more GPUs" alone is an addition, "50,000 less capable H20
-chips" a count, and in "20,000 more GPUs across more than 30 sites", "5,000 more H100s rather
-than wait" the "than" is not the figure's."""
+GPUs this year than last year"): no quantity of a commitment.  "5,000 more GPUs" alone is an
+addition, "50,000 less capable H20 chips" a count, and in "20,000 more GPUs across more than 30
+sites", "5,000 more H100s rather than wait" the "than" is not the figure's."""
 _BASE_KO: Final = (
     r"(?:전년(?:\s?동기)?|전분기|전월|지난해|작년|지난달|올해|계획|목표|예상|예정|당초|발표"
     r"|경쟁사|타사)"
 )
 """What a Korean difference is measured from: a time before or a plan (작년보다, 전년 대비)."""
 _COMPARED_KO_BEFORE: Final = re.compile(
+    r"(?P<base>" + _BASE_KO + r"\s?)?"
     r"(?:(?<![\s을를])(?<!무엇)(?<!누구)(?<!때)(?<!현재)(?<!지금)(?<!기존)(?<!살펴)(?<!지켜)"
-    r"보다(?P<rather>는)?(?:도)?"
-    r"|" + _BASE_KO + r"\s?대비|에\s?비해서?)"
+    r"보다(?P<rather>는)?(?:도)?|(?P<versus>대비)|에\s?비해서?)"
     r"\s?(?:무려\s?)?(?P<word>[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
 )
+"""What comes before a Korean difference: 보다, 대비 or 에 비해, with what it is measured from
+when there is one (:data:`_BASE_KO`), and at most 무려 and one Latin word between."""
 _DIFFERENCE_KO_AFTER: Final = re.compile(
     r"\s?(?:(?:이나|[이가을를])\s?)?(?:(?P<added>추가)|더(?![가-힣])(?=\s?(?:$|[.,]|많|적|늘|줄"
     r"|[가-힣]*?(?:도입|확보|구매|구입|들여|사들|주문|배치|받|투자|투입|공급|확대|가동|구축)))"
     r"|많|적(?:은|게|다|었|어)|늘|줄|증가|감소|확대|축소|상향|하향)"
 )
-_FIGURE_BASE_KO: Final = re.compile(r"[0-9만천][장개대]$")
-_BASE_BEFORE_KO: Final = re.compile(_BASE_KO + r"\s?(?:보다|대비|에\s?비해)")
 """A difference in Korean: a figure after 보다, 대비 or 에 비해 and before a word of more or less
 (계획보다 1만장 적은, 작년보다 5000장 늘어난, 전년 대비 2조원 증가한, 계획보다 GPU 2000장 더): no
 quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  None is:
@@ -222,6 +221,10 @@ quantity of a commitment, as "10,000 fewer GPUs than planned" is none.  None is:
   figure is not what is more);
 - 추가, and 보다는 ("rather than"), unless measured from a time or a plan (GPU보다 NPU
   2000장을 추가 도입, 임차보다는 GPU 2000장을 더 사들이기로: the GPUs are bought)."""
+_FIGURE_BASE_KO: Final = re.compile(r"[0-9만천][장개대]$")
+"""A figure before 보다 (H100 5000장보다): what is compared, when a word follows 보다."""
+_COMPARED_KO_REACH: Final = 24
+"""How far before a figure :data:`_COMPARED_KO_BEFORE` may start."""
 _BETWEEN_BEFORE: Final = re.compile(r"between\s{1,3}$", re.IGNORECASE)
 GROWTH_BEFORE: Final = re.compile(r"(?:from|grow|rise)\s{1,3}$", re.IGNORECASE)
 """What precedes the first of two figures that are a change ("rise from 65,000 to 300,000"),
@@ -555,9 +558,12 @@ def _range(
 def _is_difference_ko(text: str, start: int, end: int, limit: int) -> bool:
     """Whether the Korean figure ``text[start:end]`` is a difference (:data:`_COMPARED_KO_BEFORE`,
     :data:`_DIFFERENCE_KO_AFTER`)."""
-    compared = _COMPARED_KO_BEFORE.search(text, max(0, start - 16), start)
+    compared = _COMPARED_KO_BEFORE.search(text, max(0, start - _COMPARED_KO_REACH), start)
     if compared is None:
         return False
+    based = compared.group("base") is not None
+    if compared.group("versus") and not based:
+        return False  # 수요 대비: in preparation for
     if compared.group("word") and _FIGURE_BASE_KO.search(
         text, max(0, compared.start() - 4), compared.start()
     ):
@@ -565,9 +571,7 @@ def _is_difference_ko(text: str, start: int, end: int, limit: int) -> bool:
     after = _DIFFERENCE_KO_AFTER.match(text, end, limit)
     if after is None:
         return False
-    if after.group("added") is None and compared.group("rather") is None:
-        return True
-    return _BASE_BEFORE_KO.search(text, max(0, compared.start() - 8), compared.end()) is not None
+    return based or (after.group("added") is None and compared.group("rather") is None)
 
 
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[QuantityMention]:

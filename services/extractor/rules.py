@@ -426,24 +426,27 @@ def _blocked(view: _View, start: int, end: int) -> bool:
         clause_start = match.end()
     following = _CLAUSE_BREAK.search(text, end, sentence.end)
     clause_end = following.start() if following else sentence.end
-    blocking = [
-        a
-        for a, b, cats in view.hits
-        if "non_commitment" in cats and "upheld" not in cats
-        if clause_start <= a and b <= clause_end
-    ]
+    blocking = _blocking_words(view, clause_start, clause_end)
     if not blocking:
         return False
-    if not text.startswith("보유", blocking[0]) or (
+    if any(not text.startswith("보유", a) for a in blocking) or (
         text[end - 1 : end] in _COUNTERS_KO
         and (_WHOLE_KO.match(text, end) or _JOINED_TOTAL_KO.match(text, end)) is not None
     ):
-        return True  # no holding first, or a total itself: what is held
+        return True  # not only holdings, or a total itself: what is held
     totals = [m.end() for m in _TOTAL_BEFORE_KO.finditer(text, blocking[0], start)]
     held = totals[-1] if totals else start
-    if any(a >= held or not text.startswith("보유", a) for a in blocking):
-        return True
-    return not _lets_out_held(view, held, (start, end), clause_end)
+    return blocking[-1] >= held or not _lets_out_held(view, held, (start, end), clause_end)
+
+
+def _blocking_words(view: _View, start: int, end: int) -> list[int]:
+    """Where the words of markets, estimates, rumours, holdings or what is not done stand in
+    ``text[start:end]`` (a cancellation not done excepted)."""
+    return [
+        a
+        for a, b, cats in view.hits
+        if "non_commitment" in cats and "upheld" not in cats and start <= a and b <= end
+    ]
 
 
 def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: int) -> bool:
@@ -457,21 +460,20 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
     업스테이지에 판매하지 않는다, 5000장을 설계에 쓰고 HBM을 엔비디아에 공급한다)."""
     text, sentence = view.text, view.sentence
     start, end = figure
-    verbs = [(a, b) for a, b, cats in view.hits if a > start and cats & _TYPE_TRIGGERS]
-    if not verbs or (verbs[0][0] >= clause_end and _LISTED_KO.match(text, end) is None):
+    verb = next((a for a, _, cats in view.hits if a > start and cats & _TYPE_TRIGGERS), None)
+    if verb is None or (verb >= clause_end and _LISTED_KO.match(text, end) is None):
         return False
-    stem = _HANDED_OVER_KO.match(text, verbs[0][0])
+    stem = _HANDED_OVER_KO.match(text, verb)
     if stem is None or _OBJECT_KO.match(text, end) is None:
         return False
-    if _BETWEEN_KO.search(text, start, verbs[0][0]) is not None:
+    if _BETWEEN_KO.search(text, start, verb) is not None:
         return False
     reach = min(sentence.end, stem.end() + _UNDONE_REACH)
     if _UNDONE_KO.search(text, stem.end(), reach) is not None:
         return False
     if any(
-        "non_commitment" in cats and "upheld" not in cats and not text.startswith("보유", a)
-        for a, _, cats in view.hits
-        if sentence.start <= a < sentence.end
+        not text.startswith("보유", a)
+        for a in _blocking_words(view, sentence.start, sentence.end)
     ):
         return False
     return any(
