@@ -876,10 +876,13 @@ _COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
 _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\s,])")
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
+_ASKED_KO: Final = r"해\s?(?:달라|주기를|주길|줄\s?것을)"
+"""After a verb's stem: it is asked for, not done (임대해 달라, 임대해 줄 것을 요청; not 임대해 줄
+계획이다)."""
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
 _HANDED_OVER_KO: Final = re.compile(
-    r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받|망|해\s?(?:달라|줄|주기를|주길))"
+    r"(?:임대|대여|공급|배분|판매|제공)(?!\s?받|망|" + _ASKED_KO + ")"
 )
 _UNDONE_KO: Final = re.compile(
     r"지(?:는|도)?\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|수\s?(?:도\s?)?있|계획은|거부|거절|가능성"
@@ -991,7 +994,7 @@ _RENTED_TO_EN: Final = re.compile(
 capacity tied to"; "according to" names no party: :mod:`~services.extractor.entities`)."""
 
 
-_LESSOR_KO: Final = re.compile(r"(?:임대|대여|렌탈)(?!해\s?(?:달라|주기를|줄 것을))")
+_LESSOR_KO: Final = re.compile(r"(?:임대|대여|렌탈)(?!" + _ASKED_KO + ")")
 """A Korean verb of renting out (임대한다, 대여했다; 임대받 is a receiving, the noun in 임대 방식
 or 임대 사업 no trigger, and 임대해 달라 asks for it)."""
 

@@ -122,6 +122,10 @@ def _summary(facts: list[FactV1]) -> list[tuple[str, str, str | None, float | No
         ("KT는 보유한 GPU 1만장 중 2000장을 업스테이지에 임대하는 것을 거부했다.", []),
         ("SK텔레콤은 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대해 달라는 요청을 "
          "받았다.", []),
+        # to lease it to someone (임대해 줄) is letting out; to be asked to is not
+        ("KT는 보유한 GPU 1만장 가운데 3000장을 업스테이지에 임대해 줄 계획이다.",
+         [("supply", "kt", "upstage", 3000, "planned")]),
+        ("KT는 보유한 GPU 1만장 가운데 500장을 업스테이지에 임대해 줄 것을 요청받았다.", []),
         ("네이버는 보유한 GPU 5000장으로 업스테이지에 AI 학습 인프라 제공에 나선다.", []),
         ("카카오는 보유한 H100 2000장과 A100 1000장 가운데 1500장을 업스테이지에 대여한다.",
          [("supply", "kakao", "upstage", 1500, "announced")]),
