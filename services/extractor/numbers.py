@@ -74,7 +74,8 @@ _LESS_THAN_KO: Final = _THAN_KO + r"적(?!지)"
 1만장보다 두 배 많은, 1만장보다 많지 않은)."""
 _PARTICLE_FOLLOWS: Final = (
     r"(?=[^가-힣]|$|(?:을|를|의|이|가|은|는|에|과|와|도|씩|로|으로|까지|규모|분|어치|이상|이하|미만|초과"
-    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대|" + _MORE_THAN_KO + "|" + _LESS_THAN_KO + "))"
+    r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대|만(?!큼)|밖에|뿐|"
+    + _MORE_THAN_KO + "|" + _LESS_THAN_KO + "))"
 )
 _UNIT_AFTER: Final = re.compile(
     _KO_AFTER_NUMBER

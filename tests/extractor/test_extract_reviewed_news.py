@@ -90,3 +90,18 @@ def test_the_same_figure_said_twice_is_still_one_fact() -> None:
 def test_a_qualifier_is_a_word_of_its_own(text: str, qualifier: str) -> None:
     [fact] = extract(text)
     assert fact.quantity is not None and fact.quantity.qualifier == qualifier
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "value"),
+    [
+        ("업스테이지는 GPU 1500장만 구매한다.", "upstage", 1500),
+        ("카카오는 작년보다 GPU 1000장을 줄여 4000장만 도입한다.", "kakao", 4000),
+        ("SK텔레콤은 보유한 GPU 1만장 가운데 500장만 업스테이지에 임대한다.", "sk-telecom", 500),
+    ],
+)
+def test_a_korean_figure_with_only_after_it_is_read(text: str, subject: str, value: int) -> None:
+    """GPU 1500장만 ("only 1,500 GPUs") is the figure bought; before, 만 after the unit hid it."""
+    assert [(f.subject.id, f.quantity.value if f.quantity else None) for f in extract(text)] == [
+        (subject, value)
+    ]

@@ -156,6 +156,28 @@ def test_a_figure_compared_with_or_a_difference_is_no_quantity(
     assert [q.value for q in find_quantities(text)] == values
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("GPU 1500장만 구매한다", 1500),
+        ("GPU 1만장만을 들여온다", 10000),
+        ("서버 100대만 도입했다", 100),
+        ("GPU 300장밖에 확보하지 못했다", 300),
+        ("GPU 1만장뿐 아니라", 10000),
+        ("1000억원만 투자한다", 1e11),
+    ],
+)
+def test_a_figure_with_only_after_its_unit_is_a_quantity(text: str, value: float) -> None:
+    """만, 밖에 and 뿐 ("only") after the unit: 장만 is no verb (장만하다), 대만 no Taiwan."""
+    q = _only(text)
+    assert (q.value, q.qualifier) == (value, "exact")
+
+
+def test_a_figure_only_measured_against_is_no_quantity() -> None:
+    """1만장만큼의 성능: the performance of 10,000 GPUs, not a count of any."""
+    assert find_quantities("H100 1만장만큼의 성능") == []
+
+
 @pytest.mark.parametrize("text", ["수만 개", "수천 장", "수십억 달러", "tens of thousands of GPUs"])
 def test_vague_amounts_have_no_value(text: str) -> None:
     q = _only(text)
