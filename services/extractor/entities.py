@@ -34,6 +34,14 @@ _PARTICLE_ROLE: Final[dict[str, Role]] = {
     "으로부터": "from", "로부터": "from", "에게서": "from", "에서": "from",
     "의": "of", "을": "obj", "를": "obj", "만": "other",
 }
+_PARTICLE_NEXT: Final = r"(?=" + _PARTICLE.pattern + ")"
+"""Where a particle starts (a look-ahead of :data:`_PARTICLE`)."""
+_ETC_KO: Final = re.compile(
+    r"\s등(?:의\s|\s|" + _PARTICLE_NEXT + r")(?:[가-힣A-Za-z]{1,10}\s)??[가-힣A-Za-z]{0,10}?"
+    + _PARTICLE_NEXT
+)
+"""After an organisation: "and others", and the noun they are (업스테이지 등 스타트업에,
+엔비디아 등에, 메타 등 빅테크와): the particle after it is the organisation's."""
 _TOGETHER: Final = re.compile(r"[와과]\s?함께")
 _PERSON_NAME: Final = re.compile(r"\s?(?:[가-힣]{2,4}\s)?")
 _TITLE_TAIL: Final = re.compile(r"(?:\([A-Za-z]{2,5}\))?")
@@ -223,6 +231,8 @@ def _mention(
     if title_end is not None:
         position = title_end
     korean = _korean_role(text, position, end)
+    if korean is None and (etc := _ETC_KO.match(text, position, end)) is not None:
+        korean = _korean_role(text, etc.end(), end)
     if korean is not None:
         role, tail_end = korean
     elif position < end and is_hangul(text[position]):

@@ -440,13 +440,39 @@ def _blocked(view: _View, start: int, end: int) -> bool:
 
 
 def _blocking_words(view: _View, start: int, end: int) -> list[int]:
-    """Where the words of markets, estimates, rumours, holdings or what is not done stand in
-    ``text[start:end]`` (a cancellation not done excepted)."""
+    """Where the words of markets, estimates, rumours, holdings of compute or what is not done
+    stand in ``text[start:end]`` (a cancellation not done excepted)."""
     return [
         a
         for a, b, cats in view.hits
-        if "non_commitment" in cats and "upheld" not in cats and start <= a and b <= end
+        if "non_commitment" in cats
+        and "upheld" not in cats
+        and start <= a
+        and b <= end
+        and not _holds_other(view, a)
     ]
+
+
+_HELD_OBJECT_KO: Final = re.compile(r"(\S+)[을를]\s?$")
+_COUNTED_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]$")
+
+
+def _holds_other(view: _View, at: int) -> bool:
+    """Whether the word at ``at`` is a holding (보유) of something other than compute: its object
+    is no figure, GPU word or model (지분을 보유한 업스테이지에, AI 기술력을 보유한 업스테이지는,
+    데이터센터를 보유한 KT는; not GPU를 보유한, 1만장을 보유하고, H100을 보유한)."""
+    text = view.text
+    if not text.startswith("보유", at):
+        return False
+    held = _HELD_OBJECT_KO.search(text, max(view.sentence.start, at - 24), at)
+    if held is None:
+        return False
+    start, end = held.span(1)
+    if _COUNTED_KO.search(text, start, end) is not None:
+        return False
+    return not any(
+        a < end and start < b and "gpu_words" in cats for a, b, cats in view.hits
+    ) and not any(start <= a < end for _, a, _ in view.models)
 
 
 def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: int) -> bool:
@@ -603,6 +629,8 @@ def _counterparty(
         role: str = "vendor" if vendor else m.role
         if role == "bare" and m.start > anchor:
             role = "obj"
+        if role == "to" and kind == "gpu_commitment" and _elsewhere(m, position, clauses):
+            continue  # 2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다: not its party
         if (
             role in ("vendor", "from")
             and model_vendor is not None
@@ -626,6 +654,14 @@ def _counterparty(
         if role in by_role:
             return _party(by_role[role])
     return None
+
+
+def _elsewhere(member: Mention, position: int | None, clauses: _Clauses | None) -> bool:
+    """Whether ``member`` is named in a Korean sentence's other figure's clause than the one at
+    ``position`` (English "to Meta" after a list of figures is every figure's)."""
+    if position is None or clauses is None or not clauses.korean:
+        return False
+    return clauses.owner(member.start) != clauses.owner(position)
 
 
 def _own(subject: Group | None) -> set[int]:
@@ -870,9 +906,13 @@ def _figure_statuses(
     return [s or "announced" for s in statuses]
 
 
-_COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?\s?,|\s?[과와]\s")
+_RECIPIENT_KO: Final = r"(?:\s?[^\s,]+에(?:게)?)?"
+"""After a Korean figure and its particle: who it goes to, before the list goes on (300장을
+업스테이지에, 200장을 리벨리온에 임대한다)."""
+_COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?" + _RECIPIENT_KO + r"\s?,|\s?[과와]\s")
 """After a Korean figure: the next one is coordinated with it ("1000장을, 리벨리온에 500장을",
-"10만장과 5만장"), not a total it is part of ("1만장 가운데", "1만장 규모")."""
+"300장을 업스테이지에, 200장을", "10만장과 5만장"), not a total it is part of ("1만장 가운데",
+"1만장 규모")."""
 _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\s,])")
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
@@ -900,8 +940,9 @@ _JOINED_TOTAL_KO: Final = re.compile(
 )
 """After a Korean figure: another figure that ends a total it is part of (H100 2000장과 A100
 1000장 가운데)."""
-_LISTED_KO: Final = re.compile(r"[을를]?,\s")
-"""After a Korean figure: another figure of the list follows (2000장, 리벨리온에 1000장을)."""
+_LISTED_KO: Final = re.compile(r"[을를]?" + _RECIPIENT_KO + r",\s")
+"""After a Korean figure: another figure of the list follows (2000장, 리벨리온에 1000장을;
+300장을 업스테이지에, 200장을 리벨리온에)."""
 _BETWEEN_KO: Final = re.compile(
     r"(?<![장개대])[을를]\s|[가-힣](?:고|며|면서)\s|[가-힣]{2}해서?\s|(?:기반|바탕)으로"
 )
