@@ -369,7 +369,8 @@ def _word_list(
     word it starts with when they belong to other sections: "delivered" (completed) is also
     "deliver" (supply), "AI 반도체" (gpu_words) is also "AI" (relevance) — but "공급받"
     (receive) is not "공급" (supply), both being types.  A comparison word keeps none: it is
-    there to hide the shorter word (계획보다 is no 계획)."""
+    there to hide the shorter word (계획보다 is no 계획); nor does an order won: "has received
+    orders" is no delivery ("has received")."""
     categories: dict[str, set[str]] = {}
     for category, words in groups.items():
         for word in words:
@@ -377,7 +378,7 @@ def _word_list(
     if sections:
         for word, cats in categories.items():
             own = {sections[c] for c in cats}
-            if "comparison" in own:
+            if "comparison" in own or "order_won" in cats:
                 continue
             for shorter, inherited in categories.items():
                 if shorter != word and word.startswith(shorter):
@@ -441,6 +442,7 @@ def build_lexicon(
     for section in ("types", "status"):
         groups.update({k: list(v) for k, v in triggers[section].items()})
         sections.update({k: section for k in triggers[section]})
+    groups["supply"] += groups["order_won"]  # an order won is a supply, to whom it came from
     for flat in ("non_commitment", "comparison", "relevance", "gpu_words"):
         groups[flat] = list(triggers[flat])
         sections[flat] = flat

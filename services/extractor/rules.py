@@ -32,7 +32,9 @@ Span = tuple[int, int]
 
 _COMPUTE: Final = frozenset({"gpu", "MW", "GW"})
 _STATUS_ORDER: Final = ("cancelled", "completed", "negotiating", "planned")
-_TYPE_TRIGGERS: Final = frozenset({"acquire", "supply", "receive", "investment", "partnership"})
+_TYPE_TRIGGERS: Final = frozenset(
+    {"acquire", "supply", "order_won", "receive", "investment", "partnership"}
+)
 _STATUS_TRIGGERS: Final = frozenset({"cancelled", "upheld", "completed", "negotiating", "planned"})
 _INVESTING: Final = frozenset({"investment", "acquire", "cancelled", "upheld"})
 """A money figure in a sentence with one of these is an investment (or its cancellation, or a
@@ -41,6 +43,7 @@ _TRIGGERS: Final = _TYPE_TRIGGERS | _STATUS_TRIGGERS
 _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "gpu_commitment": ("from", "vendor", "with", "pair", "model", "to"),
     "supply": ("to", "with", "pair", "obj", "of", "vendor"),
+    "order_won": ("from", "to", "with", "pair", "obj", "of"),
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
@@ -1000,7 +1003,7 @@ def _quantity_type(
         org = view.lexicon.organisations.get(subject.org_id) if subject else None
         vendor = org is not None and org.is_gpu_vendor
         if "supply" in cats:
-            if vendor or has_recipient:
+            if vendor or has_recipient or "order_won" in cats:
                 return "supply"
             taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
@@ -1357,14 +1360,10 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         subject = members[0] if members else None
         verb = _verb(view, q, following) if unit in _COMPUTE else None
+        # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
+        cats = _verb_categories(verb, view) if unit in _COMPUTE else view.categories
         kind = _quantity_type(
-            view,
-            # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
-            _verb_categories(verb, view) if unit in _COMPUTE else view.categories,
-            unit,
-            subject,
-            has_recipient,
-            _lets_out(view, verb, q, subject),
+            view, cats, unit, subject, has_recipient, _lets_out(view, verb, q, subject)
         )
         if kind is None or not members:
             continue
@@ -1384,9 +1383,10 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         respective = (
             None if whole else _respective_party(view, len(usable), index, resolved.group, kind)
         )
+        party_kind = _party_kind(kind, cats)
         for member in members:
             counterparty = respective or _counterparty(
-                view, kind, resolved.group, (member,), resolved.anchor, models[index],
+                view, party_kind, resolved.group, (member,), resolved.anchor, models[index],
                 q.start, clauses, whole,
             )  # fmt: skip
             if counterparty is None and resolved.carried:
@@ -1417,6 +1417,12 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                 for recipient in recipients
             )
     return drafts
+
+
+def _party_kind(kind: str, cats: frozenset[str]) -> str:
+    """Which roles a fact's other party is sought in (:data:`_COUNTERPARTY_ROLES`): a supply
+    by an order won (수주, "received orders") goes to the one it came from (엔비디아로부터)."""
+    return "order_won" if kind == "supply" and "order_won" in cats else kind
 
 
 def _each_recipient(
@@ -1553,7 +1559,12 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
             if (kind, member.org_id) in done or (kind == "supply" and _came_to(view, member)):
                 continue
             counterparty = _counterparty(
-                view, kind, resolved.group, (member,), resolved.anchor, _relation_model(view, kind)
+                view,
+                _party_kind(kind, cats),
+                resolved.group,
+                (member,),
+                resolved.anchor,
+                _relation_model(view, kind),
             )
             if counterparty is None and resolved.carried:
                 counterparty = ctx.counterparty

@@ -185,6 +185,29 @@ def test_a_receiving_verb_makes_the_subject_the_buyer() -> None:
     assert facts[0].quantity is not None and facts[0].quantity.unit == "GW"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SK하이닉스는 엔비디아로부터 HBM 주문을 받았다.", ("sk-hynix", "nvidia", None)),
+        ("SK하이닉스는 엔비디아로부터 HBM4를 수주했다.", ("sk-hynix", "nvidia", None)),
+        ("델은 xAI로부터 GPU 서버 5만대를 수주했다.", ("dell", "xai", 50000)),
+        ("슈퍼마이크로는 xAI로부터 GPU 서버 5000대 주문을 받았다.", ("supermicro", "xai", 5000)),
+        ("SK hynix has received orders for 10,000 HBM4 stacks from Nvidia.",
+         ("sk-hynix", "nvidia", None)),
+        ("Supermicro won an order for 10,000 GPU servers from xAI.", ("supermicro", "xai", 10000)),
+    ],
+)  # fmt: skip
+def test_an_order_won_is_a_supply_to_the_one_it_came_from(
+    text: str, expected: tuple[str, str, float | None]
+) -> None:
+    """수주, 주문을 받았다 and "received orders": the subject sells to the buyer named with
+    로부터 or "from" (before: the buyer read as the supplier, or nothing); an order won is no
+    delivery, though "has received" is."""
+    facts = extract(text)
+    assert _summary(facts) == [("supply", *expected)]
+    assert facts[0].status == "announced"
+
+
 def test_a_passive_agent_is_the_subject() -> None:
     facts = extract("Up to 100,000 GPUs will be supplied to Saudi Arabia by Nvidia.")
     assert _summary(facts) == [("supply", "nvidia", "saudi-arabia", 100000)]
