@@ -1027,13 +1027,16 @@ _RENTED_TO_EN: Final = re.compile(
     r"(?:(?!\band\b)(?:[^,;:()]|(?<=\d),(?=\d)))*?"
     r"(?:\b(?-i:and)\s+\d[\d,.]*(?:\s+(?:(?-i:[A-Z]*\d[\w-]*|[A-Z]{2,}\d*s?)|more|gpus?|chips?"
     r"|accelerators?|servers?|racks?|units?|nodes?|clusters?|systems?|superchips?|cards?"
-    r"|data\s+cent(?:er|re)s?)){0,3}\s+)?"
+    r"|data\s+cent(?:er|re)s?)){0,3}"
+    r"(?:\s+(?-i:(?:this|next|last)\s+year|in\s+(?:20\d\d|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)))?"
+    r"\s+)?"
     r"(?<!\bbelonging\s)(?<!\bdue\s)(?<!\bclose\s)(?<!\bsimilar\s)(?<!\bnext\s)(?<!\bthanks\s)"
     r"(?<!\brelative\s)(?<!\bowing\s)(?<!\bonly\s)(?<!\bcompared\s)\bto\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 """The words from a verb of renting to the organisation it rents to, in one clause: "rent
-100,000 GPUs to", "lease 10,000 and 5,000 GPUs to", "rents 5,000 H200s and 2,500 B200s to" (not
+100,000 GPUs to", "lease 10,000 and 5,000 GPUs to", "rents 5,000 H200s and 2,500 B200s to",
+"lease 10,000 GPUs and 2,000 more next year to", "… and 5,000 in New Jersey to" (not
 "belonging to", "second only to", "… and plans to offer the capacity to", "… and 2 GW of
 capacity tied to"; "according to" names no party: :mod:`~services.extractor.entities`)."""
 

@@ -481,6 +481,28 @@ def test_renting_and_another_figure_before_a_phrase_with_to_is_no_letting_out() 
     assert {f.type for f in facts} == {"gpu_commitment"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CoreWeave will lease 10,000 GPUs and 2,000 more next year to OpenAI.",
+        "CoreWeave will lease 10,000 GPUs and 2,000 more in 2026 to OpenAI.",
+        "CoreWeave will lease 10,000 GPUs in Texas and 2,000 in New Jersey to OpenAI.",
+        "CoreWeave will lease 10,000 GPUs this year and 2,000 next year to OpenAI.",
+    ],
+)
+def test_a_list_of_figures_leased_with_a_time_or_place_each_is_the_lessor_s_supply(
+    text: str,
+) -> None:
+    assert _summary(extract(text)) == [
+        ("supply", "coreweave", "openai", 10000), ("supply", "coreweave", "openai", 2000),
+    ]  # fmt: skip
+
+
+def test_a_title_case_phrase_after_a_list_leased_is_no_place() -> None:
+    facts = extract("Microsoft will lease 30,000 GPUs and 10,000 More In Response To OpenAI")
+    assert {f.type for f in facts} == {"gpu_commitment"}
+
+
 def test_a_sentence_citing_a_vendor_takes_no_seller_from_the_rest_of_the_article() -> None:
     """The article's vendor is a guess; a sentence that cites another vendor as its source
     tells against it."""
