@@ -200,10 +200,12 @@ _COMPARED_KO_BEFORE: Final = re.compile(
     r"(?P<base>" + _BASE_KO + r"\s?)?"
     r"(?:(?<![\s을를])(?<!무엇)(?<!누구)(?<!때)(?<!현재)(?<!지금)(?<!기존)(?<!살펴)(?<!지켜)"
     r"보다(?P<rather>는)?(?:도)?|(?P<versus>대비)|에\s?비해서?)"
-    r"\s?(?:무려\s?)?(?P<word>[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
+    r"\s?(?:무려\s?)?"
+    r"(?P<word>(?:[A-Za-z0-9가-힣]+\s)?[가-힣]{1,6}[을를]\s?|[A-Za-z][A-Za-z0-9]*[을를]?\s?)?$"
 )
 """What comes before a Korean difference: 보다, 대비 or 에 비해, with what it is measured from
-when there is one (:data:`_BASE_KO`), and at most 무려 and one Latin word between."""
+when there is one (:data:`_BASE_KO`), and between at most 무려 and one Latin word, or the
+object the difference is of (전년 대비 투자를 2조원 확대해, 계획보다 GPU 도입을 5000장 줄였다)."""
 _DIFFERENCE_KO_AFTER: Final = re.compile(
     r"\s?(?:(?:이나|[이가을를])\s?)?(?:(?P<added>추가)|더(?![가-힣])(?=\s?(?:$|[.,]|많|적|늘|줄"
     r"|[가-힣]*?(?:도입|확보|구매|구입|들여|사들|주문|배치|받|투자|투입|공급|확대|가동|구축)))"

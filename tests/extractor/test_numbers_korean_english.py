@@ -148,6 +148,10 @@ def test_qualifiers_before_and_after_the_number(text: str, qualifier: str) -> No
         ("GPU보다 NPU 2000장을 추가 도입", [2000]),  # rather than: 추가 measures from no time
         ("계획보다 GPU 2000장을 더 늦게", [2000]),  # what is more is the delay
         ("지난해보다 무려 GPU 1만장 늘어난 3만장", [30000]),
+        ("전년 대비 투자를 2조원 확대해 10조원을", [10e12]),  # the object between
+        ("계획보다 GPU 도입을 5000장 줄였다", []),
+        ("지난해보다 데이터센터 전력을 100MW 더 확보했다", []),
+        ("경쟁사보다 먼저 GPU를 1만장 확보했다", [10000]),  # 먼저: no object of the difference
     ],
 )
 def test_a_figure_compared_with_or_a_difference_is_no_quantity(
