@@ -37,11 +37,12 @@ _PARTICLE_ROLE: Final[dict[str, Role]] = {
 _PARTICLE_NEXT: Final = r"(?=" + _PARTICLE.pattern + ")"
 """Where a particle starts (a look-ahead of :data:`_PARTICLE`)."""
 _ETC_KO: Final = re.compile(
-    r"\s등(?:의\s|\s|" + _PARTICLE_NEXT + r")(?:[가-힣A-Za-z]{1,10}\s)??[가-힣A-Za-z]{0,10}?"
-    + _PARTICLE_NEXT
+    r"\s등(?:의\s|\s|" + _PARTICLE_NEXT + r")(?:(?:국내|해외|국내외|글로벌|주요|미국|중국|한국"
+    r"|유럽|일본|AI)\s)?[가-힣A-Za-z]{0,10}?" + _PARTICLE_NEXT
 )
 """After an organisation: "and others", and the noun they are (업스테이지 등 스타트업에,
-엔비디아 등에, 메타 등 빅테크와): the particle after it is the organisation's."""
+엔비디아 등에, 메타 등 빅테크와, 리벨리온 등 국내 기업에): the particle after it is the
+organisation's (not in 업스테이지 등 경쟁력 있는 스타트업에, where 있는 is no noun)."""
 _TOGETHER: Final = re.compile(r"[와과]\s?함께")
 _PERSON_NAME: Final = re.compile(r"\s?(?:[가-힣]{2,4}\s)?")
 _TITLE_TAIL: Final = re.compile(r"(?:\([A-Za-z]{2,5}\))?")

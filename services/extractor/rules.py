@@ -456,26 +456,26 @@ def _blocking_words(view: _View, start: int, end: int) -> list[int]:
     ]
 
 
-_HELD_OBJECT_KO: Final = re.compile(r"(\S+)[을를]\s?$")
-_COUNTED_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]$")
+_HELD_OBJECT_KO: Final = re.compile(r"\S[을를]\s?$")
+_FIGURE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]")
 
 
 def _holds_other(view: _View, at: int) -> bool:
-    """Whether the word at ``at`` is a holding (보유) of something other than compute: its object
-    is no figure, GPU word or model (지분을 보유한 업스테이지에, AI 기술력을 보유한 업스테이지는,
-    데이터센터를 보유한 KT는; not GPU를 보유한, 1만장을 보유하고, H100을 보유한)."""
+    """Whether the word at ``at`` is a holding (보유) of something other than compute: it has an
+    object, and no figure, GPU word or model comes before it in the sentence (지분을 보유한
+    업스테이지에, AI 기술력을 보유한 업스테이지는, 데이터센터를 보유한 KT는; not GPU를 보유한,
+    1만장을 보유하고, H100을 보유한, GPU 1만장이 탑재된 슈퍼컴퓨터를 보유하고)."""
     text = view.text
     if not text.startswith("보유", at):
         return False
-    held = _HELD_OBJECT_KO.search(text, max(view.sentence.start, at - 24), at)
-    if held is None:
+    begin = view.sentence.start
+    if _HELD_OBJECT_KO.search(text, max(begin, at - 24), at) is None:
         return False
-    start, end = held.span(1)
-    if _COUNTED_KO.search(text, start, end) is not None:
-        return False
-    return not any(
-        a < end and start < b and "gpu_words" in cats for a, b, cats in view.hits
-    ) and not any(start <= a < end for _, a, _ in view.models)
+    return (
+        _FIGURE_KO.search(text, begin, at) is None
+        and not any(begin <= a < at and "gpu_words" in cats for a, _, cats in view.hits)
+        and not any(begin <= a < at for _, a, _ in view.models)
+    )
 
 
 def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: int) -> bool:
@@ -632,7 +632,7 @@ def _counterparty(
         role: str = "vendor" if vendor else m.role
         if role == "bare" and m.start > anchor:
             role = "obj"
-        if role == "to" and kind == "gpu_commitment" and _elsewhere(m, position, clauses):
+        if role == "to" and kind == "gpu_commitment" and _elsewhere(view, m, position, clauses):
             continue  # 2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다: not its party
         if (
             role in ("vendor", "from")
@@ -659,12 +659,22 @@ def _counterparty(
     return None
 
 
-def _elsewhere(member: Mention, position: int | None, clauses: _Clauses | None) -> bool:
-    """Whether ``member`` is named in a Korean sentence's other figure's clause than the one at
-    ``position`` (English "to Meta" after a list of figures is every figure's)."""
+def _elsewhere(
+    view: _View, member: Mention, position: int | None, clauses: _Clauses | None
+) -> bool:
+    """Whether ``member`` is the recipient of another figure's clause than the one at
+    ``position`` in a Korean sentence: named there, and the verb after it one of handing over
+    (2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다; not 람다에 1000장을
+    임차했고, 500장을 추가 임차한다, where 람다 is the seller of both; English "to Meta" after a
+    list of figures is every figure's)."""
     if position is None or clauses is None or not clauses.korean:
         return False
-    return clauses.owner(member.start) != clauses.owner(position)
+    if clauses.owner(member.start) == clauses.owner(position):
+        return False
+    verb = next(
+        (a for a, _, cats in view.hits if a > member.start and cats & _TYPE_TRIGGERS), None
+    )
+    return verb is not None and _HANDED_OVER_KO.match(view.text, verb) is not None
 
 
 def _own(subject: Group | None) -> set[int]:
@@ -963,15 +973,20 @@ _RESPECTIVELY: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
     """The type trigger that governs a figure: the first one after it and before the next
     figure in Korean (5만장을 도입하고 … 1만장을 배분한다), else the first after the figures that
-    share it (업스테이지에 1000장을, 리벨리온에 500장을 임대한다); the last one before it in
-    English ("buy 10,000 … and supply 5,000"); else the other way."""
+    share it, with no other verb between (업스테이지에 1000장을, 리벨리온에 500장을 임대한다; not
+    3000장을 세종에, 1000장을 춘천에 두고 … 임대한다), else the last before it; the last one
+    before it in English ("buy 10,000 … and supply 5,000"); else the other way."""
     spans = [hit for hit in view.hits if hit[2] & _TYPE_TRIGGERS]
     after = [hit for hit in spans if q.end <= hit[0] < following]
     before = [hit for hit in spans if hit[0] < q.start]
     if _is_korean(view):
         coordinated = _COORDINATED_KO.match(view.text, q.end) is not None
-        shared = [hit for hit in spans if hit[0] >= following] if coordinated else []
-        local = after[:1] or before[-1:] or shared[:1]
+        shared = [
+            hit
+            for hit in spans
+            if hit[0] >= following and _BETWEEN_KO.search(view.text, following, hit[0]) is None
+        ] if coordinated else []  # fmt: skip
+        local = after[:1] or shared[:1] or before[-1:]
     else:
         local = before[-1:] or after[:1]
     return local[0] if local else None
@@ -1554,6 +1569,9 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         trigger = view.hits_of(names)[0]
         if _blocked(view, *trigger):
             continue
+        # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
+        # a Korean sentence's verb comes last, after nouns of the kind (공급 물량을 수주했다)
+        own = view.categories if _is_korean(view) else next(c for _, _, c in view.hits if c & names)
         resolved = _resolve(view, trigger[0], ctx)
         members = resolved.members
         if resolved.group is not None and len(members) == 1 and len(resolved.group.members) > 2:
@@ -1563,7 +1581,7 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
                 continue
             counterparty = _counterparty(
                 view,
-                _party_kind(kind, cats),
+                _party_kind(kind, own),
                 resolved.group,
                 (member,),
                 resolved.anchor,

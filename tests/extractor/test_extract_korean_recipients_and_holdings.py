@@ -55,6 +55,35 @@ def test_a_total_before_a_recipients_clause_takes_no_recipient_from_it() -> None
         ("gpu_commitment", "kr-government", None, 10000),
         ("supply", "kr-government", "upstage", 3000),
     ]
+    listed = "정부는 GPU 1만장을 확보했으며 3000장을 업스테이지에, 2000장을 네이버에 배분한다."
+    assert _read(listed) == [
+        ("gpu_commitment", "kr-government", None, 10000),
+        ("supply", "kr-government", "upstage", 3000),
+        ("supply", "kr-government", "naver", 2000),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "seller"),
+    [
+        ("SK텔레콤은 람다에 GPU 1000장을 임차했고, 연말까지 500장을 추가 임차한다.", "lambda"),
+        ("SK텔레콤은 슈퍼마이크로에 GPU 서버 500대를 주문했고, 내년에 300대를 추가 주문한다.",
+         "supermicro"),
+        ("업스테이지는 GPU 1000장을 올해에, 2000장을 내년에 코어위브에 임차한다.", "coreweave"),
+    ],
+)  # fmt: skip
+def test_a_seller_named_with_e_in_another_clause_still_sells_both(text: str, seller: str) -> None:
+    """Only a recipient of another clause's handing over (임대, 공급, 배분 …) is not a
+    commitment's party: 람다에 … 임차 names the seller of every figure."""
+    assert {f.counterparty.id if f.counterparty else None for f in extract(text)} == {seller}
+
+
+def test_a_list_does_not_share_a_verb_across_another_verb() -> None:
+    """3000장을 세종에, 1000장을 춘천에 두고: the lease after 두고 is the 500's alone."""
+    facts = _read("네이버클라우드는 GPU 3000장을 세종에, 1000장을 춘천에 두고 업스테이지에 500장을 "
+                  "임대한다.")  # fmt: skip
+    assert ("supply", "naver-cloud", "upstage", 500) in facts
+    assert ("supply", "naver-cloud", "upstage", 3000) not in facts
 
 
 @pytest.mark.parametrize(
@@ -80,6 +109,18 @@ def test_an_organisation_and_others_keeps_its_role(
 ) -> None:
     """업스테이지 등 스타트업에: the particle after "and others" is the organisation's."""
     assert _read(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KT는 업스테이지 등 경쟁력 있는 스타트업에 GPU 1000장을 임대한다.",
+        "KT는 업스테이지 등 경쟁사보다 적은 GPU 500장을 확보했다.",
+    ],
+)
+def test_a_describing_word_after_and_others_is_no_particle(text: str) -> None:
+    """있는, 적은: an ending, not the topic particle — the subject stays KT."""
+    assert {f.subject.id for f in extract(text)} == {"kt"}
 
 
 @pytest.mark.parametrize(
@@ -116,7 +157,31 @@ def test_a_holding_of_something_other_than_compute_blocks_nothing(
         "GPU를 보유한 KT는 1만장을 임대한다.",
         "H100을 보유하고 있는 KT는 1만장을 도입한다.",
         "엔비디아 칩을 보유한 KT는 1만장을 도입한다.",
+        "KT는 GPU 1만장이 탑재된 슈퍼컴퓨터를 보유하고 있다.",
+        "네이버는 엔비디아 H100 3000장을 탑재한 서버를 보유하고 있다.",
+        "카카오는 GPU 2000장을 가동하는 데이터센터를 보유 중이다.",
     ],
 )
 def test_a_holding_of_compute_still_is_no_commitment(text: str) -> None:
+    """A figure, GPU word or model before the holding is what is held, in whatever it is
+    built into."""
     assert extract(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KT는 GPU 1만장을 자체 서비스에 쓸 계획이 없다고 밝혔다.",
+        "오픈AI 샘 올트먼 CEO는 자신의 블로그에 GPU 10만장이 부족하다고 썼다.",
+        "KT는 GPU 1만장 규모의 클러스터 유치에 힘쓴다.",
+    ],
+)
+def test_writing_and_striving_are_no_use(text: str) -> None:
+    """썼다 ("wrote") and 힘쓴다 ("strives") are no 쓴다 ("uses"), and 쓸 계획이 없다 is a plan
+    denied."""
+    assert extract(text) == []
+
+
+def test_using_as_planned_is_a_plan() -> None:
+    [fact] = extract("SK텔레콤은 GPU 1000장을 에이닷 서비스에 쓸 계획이다.")
+    assert fact.status == "planned"

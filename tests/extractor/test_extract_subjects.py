@@ -208,6 +208,42 @@ def test_an_order_won_is_a_supply_to_the_one_it_came_from(
     assert facts[0].status == "announced"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "삼성전자의 HBM 수주 잔고는 20조원에 달한다.",
+        "삼성전자와 SK하이닉스가 엔비디아 HBM4 수주 경쟁을 벌이고 있다.",
+        "삼성전자는 엔비디아로부터 HBM3E 수주에 실패했다.",
+        "SK하이닉스는 엔비디아로부터 HBM4를 수주하지 못했다.",
+        "Samsung has not received orders from Nvidia for HBM3E.",
+        "SK hynix may receive orders from Broadcom for custom HBM.",
+        "Nvidia received orders from the US government to stop selling H20 chips to China.",
+    ],
+)
+def test_an_order_not_won_or_not_for_goods_is_no_supply(text: str) -> None:
+    """수주 as a noun (잔고, 경쟁, 실패), an order denied or only possible, an order to stop."""
+    assert extract(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meta received an order of 10,000 H100 GPUs from Nvidia last week.",
+        "Lambda received an order confirmation from Nvidia for 10,000 B200 GPUs.",
+    ],
+)
+def test_an_order_received_by_its_buyer_is_its_commitment(text: str) -> None:
+    """"received an order of" and an order confirmation: the goods come to the subject."""
+    assert [(f.type, f.counterparty.id if f.counterparty else None) for f in extract(text)] == [
+        ("gpu_commitment", "nvidia")
+    ]
+
+
+def test_an_order_won_in_an_aside_leaves_the_main_supply_its_recipient() -> None:
+    text = "SK hynix will supply HBM4 to AMD, which won orders from Microsoft for MI450 chips."
+    assert _summary(extract(text)) == [("supply", "sk-hynix", "amd", None)]
+
+
 def test_a_passive_agent_is_the_subject() -> None:
     facts = extract("Up to 100,000 GPUs will be supplied to Saudi Arabia by Nvidia.")
     assert _summary(facts) == [("supply", "nvidia", "saudi-arabia", 100000)]
