@@ -9,7 +9,10 @@ The three paths run the same fold (:func:`services.store.diff.extend_history`):
 - **late** — a fact no newer than the newest stored (an older article arriving late, one at
   the same instant, or a row that does not say when its figure was last asserted): the history
   is redone from the first new fact on, folded onto the stored version before it; versions
-  that did not exist before are the changes.
+  that did not exist before are the changes, and where the redone history ends at a version
+  the ledger held (its last one kept under its id, or one before it) that holds other figures
+  disputed or another state than the last one, that version's withdrawal
+  (:func:`~services.store.diff.late_withdrawal`).
 - **re-derive** — a re-extraction of an article that had facts of the key: all facts of the
   key are read, its whole history is derived again and replaces the stored one.
 
@@ -23,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -48,6 +52,7 @@ from services.store.diff import (
     Version,
     Withdrawal,
     extend_history,
+    late_withdrawal,
     magnitude,
     new_versions,
     stated,
@@ -380,16 +385,14 @@ class _Writer:
             ]
             first_seqs[key] = redone[key][0].seq if redone[key] else row.versions
         before = [(k, first_seqs[k] - 1) for k in late if first_seqs[k] > 0]
-        head_rows = {
-            r.key: r
-            for r in (
-                session.execute(
-                    select(_VERSIONS).where(tuple_(versions.key, versions.seq).in_(before))
-                )
-                if before
-                else ()
-            )
-        }
+        # with the heads, the last versions the ledger held (a withdrawal compares with them)
+        wanted = among(session, versions.id, [row.last_version_id for row, _ in late.values()])
+        if before:
+            wanted = or_(tuple_(versions.key, versions.seq).in_(before), wanted)
+        read = session.execute(select(_VERSIONS).where(wanted)).all()
+        heads = set(before)
+        head_rows = {r.key: r for r in read if (r.key, r.seq) in heads}
+        last_rows = {r.id: r for r in read}
         kept_articles = ~among(session, _FACTS.c.article_id, sorted(touched.articles))
         seen = _observations(
             session,
@@ -426,6 +429,15 @@ class _Writer:
             tail, after = extend_history(key, head, observations, window)
             assert after is not None
             added = new_versions(recorded, tail)
+            # the re-fold from the version before the cut (one the ledger held) to its end
+            held, refolded = set(recorded), list(tail)
+            if head is not None:
+                held.add(head.version.id)
+                refolded.insert(0, head.version)
+            last = last_rows[row.last_version_id]
+            gone = late_withdrawal(partial(_version, last), held, refolded)
+            if gone is not None:
+                self.emitted.append(Emitted(key, gone, Parties.stored(row)))
             self._write(
                 key,
                 first_seqs[key],
@@ -434,7 +446,7 @@ class _Writer:
                 after,
                 _newest(kept, new),
                 first_effective_at=row.first_effective_at if head is not None else None,
-                recorded_at=self.now if added else row.recorded_at,
+                recorded_at=self.now if added or gone else row.recorded_at,
                 recorded=recorded,
             )
 

@@ -27,7 +27,9 @@ A history derived again after a re-extraction can lose versions: the facts they 
 no longer read.  When the version the ledger reported last is gone and the history now ends at
 another state (or the same one, no longer disputed), which no new version moves to from the one
 reported, :func:`withdrawal` is the change that says so (``withdrawn``, from the state reported
-to the one the history ends at, or to nothing); it is a change, not a version.
+to the one the history ends at, or to nothing); it is a change, not a version.  A late fact's
+re-fold that ends at a version the ledger held already, holding other figures disputed or
+another state than the one reported, is withdrawn the same way (:func:`late_withdrawal`).
 
 Facts describe commitments partially: a field a fact leaves unstated (no model, a vague
 quantity) keeps the predecessor's value.  Text that differs only by language (the quantity as
@@ -37,7 +39,7 @@ written, a timeframe without dates) is not a difference.
 from __future__ import annotations
 
 import json
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -248,6 +250,24 @@ def withdrawal(
         place=max(v.observation.order for v in (lost, *history)),
         disputed=now.disputed if now else (),
     )
+
+
+def late_withdrawal(
+    lost: Callable[[], Version], known: Container[str], refolded: Sequence[Version]
+) -> Withdrawal | None:
+    """The withdrawal a late fact's re-fold makes of the last version of the history the ledger
+    held (``lost``: read only when needed).  ``refolded`` is the history from the version the
+    re-fold starts after (when there is one) to its end, ``known`` the ids the ledger held of
+    those.  Where the re-fold ends at a version the ledger held already — the last one, its id
+    kept with other figures disputed (a claim come round to the figure reported, or one whose
+    date a restatement moved), or a version before it — no new version tells analysts where
+    the ledger now stands: :func:`withdrawal` does, when the ledger no longer holds what it
+    reported.  Where it ends at a new version, that version is the change, told as it would be
+    appended (a source coming round to the figure reported is a reaffirmation, which notifies
+    nobody)."""
+    if not refolded or refolded[-1].id not in known:
+        return None
+    return withdrawal(lost(), known, refolded)
 
 
 def _followed(

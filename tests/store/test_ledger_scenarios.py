@@ -864,3 +864,121 @@ async def test_a_second_claim_back_in_a_dispute_is_news(ledger: LedgerHarness) -
     assert [told(turn) for turn in turns] == [[("withdrawn", True)], [("withdrawn", True)]]
     [row] = ledger.ledger()
     assert sorted(c.quantity.value for c in row.disputed) == [45_000, 50_000, 60_000]
+
+
+# A late article re-folds the history from its cut on; where that history ends at a version the
+# ledger held already (the last one, kept under its id with other figures disputed, or one before
+# it), no new version says where the ledger now stands.
+
+
+async def test_a_late_article_that_takes_a_claim_out_of_a_dispute_under_a_kept_conflict_is_told(
+    ledger: LedgerHarness,
+) -> None:
+    """a 50,000, b 60,000 (a conflict), c 70,000 (a conflict: 60,000 and 50,000 disputed).  a's
+    article of day 7, arriving late, comes round to 60,000: c's conflict keeps its id with
+    50,000 out of the dispute, which analysts hear (a's reaffirmation notifies nobody)."""
+    await a_dispute(ledger)
+    [conflict] = await ledger.deliver(said("c", 10, "c", 70_000))
+    assert told([conflict]) == [("conflict", True)]
+    late = await ledger.deliver(said("a7", 7, "a", 60_000))
+    assert told(late) == [("reaffirmed", False), ("withdrawn", True)]
+    assert figures(late)[1] == ("withdrawn", 70_000, 70_000)
+    [row] = ledger.ledger()
+    assert row.last_kind == "conflict"
+    assert [(c.quantity.value, c.sources) for c in row.disputed] == [(60_000, ["b", "a"])]
+    # delivered again, or read again the same way by a newer extractor: nothing more to say
+    assert await ledger.deliver(said("a7", 7, "a", 60_000)) == []
+    a7 = article("a7", OCT_30 + timedelta(days=7), source="a")
+    assert await ledger.deliver(extraction(a7, fact(60_000), version="1.1.0")) == []
+    assert ledger.counts()[:2] == (5, 5)  # new, conflict, conflict, reaffirmed, withdrawn
+
+
+async def test_a_late_article_that_ends_a_dispute_under_a_kept_reaffirmation_is_told(
+    ledger: LedgerHarness,
+) -> None:
+    """a 50,000, b 60,000 (a conflict), c 60,000 (a reaffirmation, 50,000 still disputed); a's
+    late article of day 7 comes round to 60,000: the ledger holds 60,000 undisputed under c's
+    reaffirmation, same id — as a re-extraction of a's first article that read 60,000 would."""
+    await a_dispute(ledger)
+    [again] = await ledger.deliver(said("c", 10, "c", 60_000))
+    assert told([again]) == [("reaffirmed", False)]
+    late = await ledger.deliver(said("a7", 7, "a", 60_000))
+    assert told(late) == [("reaffirmed", False), ("withdrawn", True)]
+    assert figures(late)[1] == ("withdrawn", 60_000, 60_000)
+    [row] = ledger.ledger()
+    assert (row.last_kind, row.disputed) == ("reaffirmed", [])
+    assert await ledger.deliver(said("a7", 7, "a", 60_000)) == []
+
+
+async def test_a_source_coming_round_after_the_last_version_is_told_as_it_is_appended(
+    ledger: LedgerHarness,
+) -> None:
+    """b repeats itself on day 20, so a's day-10 article takes the late path, though it comes
+    after the last version: its reaffirmation ends the history, as it would appended (both tell
+    nobody: a reaffirmation is no news)."""
+
+    async def run(late: bool) -> list[tuple[str, bool]]:
+        ledger.wipe()
+        await a_dispute(ledger)
+        if late:
+            assert await ledger.deliver(said("b20", 20, "b", 60_000)) == []
+        changes = await ledger.deliver(said("a10", 10, "a", 60_000))
+        [row] = ledger.ledger()
+        assert row.disputed == []
+        return told(changes)
+
+    assert await run(False) == await run(True) == [("reaffirmed", False)]
+
+
+async def test_a_late_restatement_that_keeps_a_claim_in_a_dispute_is_told(
+    ledger: LedgerHarness,
+) -> None:
+    """a 50,000, b 60,000 on day 5 (a conflict, a's claim dated day 0), c 60,000 on day 34: a's
+    claim is past the window, c's reaffirmation holds 60,000 undisputed.  a's late restatement
+    of day 4 dates its claim day 4: c's reaffirmation, same id, keeps 50,000 disputed."""
+    await a_dispute(ledger)
+    await ledger.deliver(said("c", 34, "c", 60_000))
+    [row] = ledger.ledger()
+    assert row.disputed == []
+    late = await ledger.deliver(said("a4", 4, "a", 50_000))
+    assert told(late) == [("withdrawn", True)]
+    [row] = ledger.ledger()
+    assert [c.quantity.value for c in row.disputed] == [50_000]
+
+
+async def test_a_late_restatement_that_takes_the_last_version_away_is_told(
+    ledger: LedgerHarness,
+) -> None:
+    """a 50,000, b 60,000 on day 5 (a conflict), a 50,000 again on day 34 (a's claim, dated day
+    0, past the window: a conflict back to 50,000, told).  a's late restatement of day 4 keeps
+    its claim alive to day 34, where a restates its side: the ledger is back at b's 60,000
+    disputed by 50,000, a version it held already, and analysts hear it."""
+    await a_dispute(ledger)
+    [back] = await ledger.deliver(said("a34", 34, "a", 50_000))
+    assert figures([back]) == [("conflict", 60_000, 50_000)]
+    late = await ledger.deliver(said("a4", 4, "a", 50_000))
+    assert figures(late) == [("withdrawn", 50_000, 60_000)]
+    assert told(late) == [("withdrawn", True)]
+    [row] = ledger.ledger()
+    assert row.state.quantity is not None and row.state.quantity.value == 60_000
+    assert [c.quantity.value for c in row.disputed] == [50_000]
+
+
+async def test_two_late_articles_taking_claims_out_under_one_kept_conflict_are_each_told(
+    ledger: LedgerHarness,
+) -> None:
+    """a 50,000, f 45,000, b 60,000, c 70,000 (each a conflict); a's and then f's late articles
+    come round to 60,000.  Each ends the re-fold at c's conflict, kept: two withdrawals between
+    the same two versions (one id), each told under an id of its own."""
+    for name, day, source, value in [("a", 0, "a", 50_000), ("f", 2, "f", 45_000),
+                                     ("b", 5, "b", 60_000), ("c", 10, "c", 70_000)]:  # fmt: skip
+        await ledger.deliver(said(name, day, source, value))
+    first = await ledger.deliver(said("a7", 7, "a", 60_000))
+    second = await ledger.deliver(said("f8", 8, "f", 60_000))
+    assert [told(first), told(second)] == [[("reaffirmed", False), ("withdrawn", True)]] * 2
+    [one] = [c for c in first if c.kind == "withdrawn"]
+    [two] = [c for c in second if c.kind == "withdrawn"]
+    assert one.id != two.id
+    [row] = ledger.ledger()
+    assert [(c.quantity.value, c.sources) for c in row.disputed] == [(60_000, ["b", "a", "f"])]
+    assert await ledger.deliver(said("f8", 8, "f", 60_000)) == []

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from services.core.models import Quantity, Timeframe, stable_id
 from services.store.diff import (
     Observation,
+    Version,
     derive_history,
     extend_history,
+    late_withdrawal,
     new_versions,
     withdrawal,
 )
@@ -381,3 +383,32 @@ def test_a_withdrawal_has_one_id_per_lost_version_and_state_it_leaves() -> None:
     to_nothing = withdrawal(before[-1], known, ())
     assert to_oct is not None and again is not None and to_nothing is not None
     assert to_oct.id == again.id != to_nothing.id
+
+
+def test_a_late_re_fold_ending_at_a_kept_version_without_a_claim_withdraws_it() -> None:
+    """a 50,000, b 60,000 (a conflict), c 60,000 (a reaffirmation, 50,000 still disputed); a's
+    late day-7 article comes round to 60,000: c's reaffirmation keeps its id, undisputed."""
+    a, b, c = (observation(50_000, source="a"), observation(60_000, source="b", day=5),
+               observation(60_000, source="c", day=10))  # fmt: skip
+    before = derive_history(KEY, [a, b, c])
+    after = derive_history(KEY, [a, b, observation(60_000, source="a", day=7), c])
+    assert after[-1].id == before[-1].id and after[-1].disputed != before[-1].disputed
+    known = {v.id for v in before}
+    gone = late_withdrawal(lambda: before[-1], known, after[1:])  # re-folded after a's version
+    assert gone is not None and gone.before == gone.after == before[-1].after
+    assert gone.disputed == ()
+    assert late_withdrawal(lambda: before[-1], known, before[1:]) is None  # nothing moved
+
+
+def test_a_late_re_fold_ending_at_a_new_version_is_told_by_it_and_reads_nothing_more() -> None:
+    """A source coming round after the last version (a reaffirmation) is told as appended."""
+    a, b = observation(50_000, source="a"), observation(60_000, source="b", day=5)
+    before = derive_history(KEY, [a, b])
+    after = derive_history(KEY, [a, b, observation(60_000, source="a", day=10)])
+    assert after[-1].disputed == () and after[-1].id not in {v.id for v in before}
+
+    def unread() -> Version:
+        raise AssertionError("the last version is read only for a re-fold ending at a known one")
+
+    assert late_withdrawal(unread, {v.id for v in before}, after[1:]) is None
+    assert late_withdrawal(unread, set(), ()) is None
