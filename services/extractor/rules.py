@@ -49,6 +49,7 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
 }
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded", "awaited"}
 _SUPPLY: Final = frozenset({"supply"})
+_ORDER_WON: Final = frozenset({"order_won"})
 _CONJUNCTION: Final = re.compile(r"\s*(?:,\s*)?(?:and|or|과|와|및)?\s*", re.IGNORECASE)
 _AGAINST: Final = re.compile(r"\s{0,2}(?:of\s|의\s?)?")
 """What may stand between a figure and the model written against it."""
@@ -492,13 +493,9 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
     verb = next((a for a, _, cats in view.hits if a > start and cats & _TYPE_TRIGGERS), None)
     if verb is None or (verb >= clause_end and _LISTED_KO.match(text, end) is None):
         return False
-    stem = _HANDED_OVER_KO.match(text, verb)
-    if stem is None or _OBJECT_KO.match(text, end) is None:
+    if not _hands_over(view, verb) or _OBJECT_KO.match(text, end) is None:
         return False
     if _BETWEEN_KO.search(text, start, verb) is not None:
-        return False
-    reach = min(sentence.end, stem.end() + _UNDONE_REACH)
-    if _UNDONE_KO.search(text, stem.end(), reach) is not None:
         return False
     if any(
         not text.startswith("보유", a)
@@ -510,6 +507,16 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
         for g in view.groups
         for m in g.members
     )
+
+
+def _hands_over(view: _View, at: int) -> bool:
+    """Whether the Korean verb at ``at`` lets out or hands over (임대, 공급, 배분 …), neither
+    denied, in doubt nor asked for (판매하지 않는다, 공급할 수도 있다, 공급을 요청했다)."""
+    stem = _HANDED_OVER_KO.match(view.text, at)
+    if stem is None:
+        return False
+    reach = min(view.sentence.end, stem.end() + _UNDONE_REACH)
+    return _UNDONE_KO.search(view.text, stem.end(), reach) is None
 
 
 def _family(q: QuantityMention) -> str:
@@ -632,7 +639,7 @@ def _counterparty(
         role: str = "vendor" if vendor else m.role
         if role == "bare" and m.start > anchor:
             role = "obj"
-        if role == "to" and kind == "gpu_commitment" and _elsewhere(view, m, position, clauses):
+        if role == "to" and kind == "gpu_commitment" and _handed_to(view, m):
             continue  # 2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다: not its party
         if (
             role in ("vendor", "from")
@@ -659,22 +666,18 @@ def _counterparty(
     return None
 
 
-def _elsewhere(
-    view: _View, member: Mention, position: int | None, clauses: _Clauses | None
-) -> bool:
-    """Whether ``member`` is the recipient of another figure's clause than the one at
-    ``position`` in a Korean sentence: named there, and the verb after it one of handing over
-    (2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다; not 람다에 1000장을
-    임차했고, 500장을 추가 임차한다, where 람다 is the seller of both; English "to Meta" after a
-    list of figures is every figure's)."""
-    if position is None or clauses is None or not clauses.korean:
-        return False
-    if clauses.owner(member.start) == clauses.owner(position):
+def _handed_to(view: _View, member: Mention) -> bool:
+    """Whether ``member``, named with 에 in a Korean sentence, is the recipient of what the verb
+    after it hands over (2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다; GPU 500장을
+    구축해 업스테이지 등에 임대한다): no seller of a commitment (not 람다에 1000장을 임차했고,
+    500장을 추가 임차한다, nor 엔비디아에 GPU 공급을 요청했고; English "to Meta" after a list of
+    figures is every figure's)."""
+    if not _is_korean(view):
         return False
     verb = next(
         (a for a, _, cats in view.hits if a > member.start and cats & _TYPE_TRIGGERS), None
     )
-    return verb is not None and _HANDED_OVER_KO.match(view.text, verb) is not None
+    return verb is not None and _hands_over(view, verb)
 
 
 def _own(subject: Group | None) -> set[int]:
@@ -922,10 +925,10 @@ def _figure_statuses(
 _RECIPIENT_KO: Final = r"(?:\s?[^\s,]+에(?:게)?)?"
 """After a Korean figure and its particle: who it goes to, before the list goes on (300장을
 업스테이지에, 200장을 리벨리온에 임대한다)."""
-_COORDINATED_KO: Final = re.compile(r"\s?[을를과와]?" + _RECIPIENT_KO + r"\s?,|\s?[과와]\s")
+_COORDINATED_KO: Final = re.compile(r"\s?[을를은는과와]?" + _RECIPIENT_KO + r"\s?,|\s?[과와]\s")
 """After a Korean figure: the next one is coordinated with it ("1000장을, 리벨리온에 500장을",
-"300장을 업스테이지에, 200장을", "10만장과 5만장"), not a total it is part of ("1만장 가운데",
-"1만장 규모")."""
+"300장을 업스테이지에, 200장을", "500장은 업스테이지에, 300장은", "10만장과 5만장"), not a
+total it is part of ("1만장 가운데", "1만장 규모")."""
 _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\s,])")
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
@@ -939,7 +942,7 @@ _HANDED_OVER_KO: Final = re.compile(
 )
 _UNDONE_KO: Final = re.compile(
     r"지(?:는|도)?\s?(?:않|못|말)|(?<=[할될])지(?![가-힣])|수\s?(?:도\s?)?있|계획은|거부|거절|가능성"
-    r"|소문|싶|아니|없|요청|요구|거론|대신"
+    r"|소문|싶|아니|없|요청|요구|의뢰|타진|거론|대신"
 )
 """Within :data:`_UNDONE_REACH` characters after a verb's stem: it is denied, in doubt or only
 wished (판매하지 않는다, 임대할지, 공급할 수도 있다, 임대하는 것을 거부했다, 임대하기로 했다는
@@ -953,7 +956,7 @@ _JOINED_TOTAL_KO: Final = re.compile(
 )
 """After a Korean figure: another figure that ends a total it is part of (H100 2000장과 A100
 1000장 가운데)."""
-_LISTED_KO: Final = re.compile(r"[을를]?" + _RECIPIENT_KO + r",\s")
+_LISTED_KO: Final = re.compile(r"[을를은는]?" + _RECIPIENT_KO + r",\s")
 """After a Korean figure: another figure of the list follows (2000장, 리벨리온에 1000장을;
 300장을 업스테이지에, 200장을 리벨리온에)."""
 _BETWEEN_KO: Final = re.compile(
@@ -968,6 +971,9 @@ _TOTAL_SUPPLY_ROLES: Final = ("to", "with", "pair", "obj")
 _REST_KO: Final = re.compile(r"나머지|전량|잔여")
 """The rest of a total (나머지 16만장을 내년에): its parts are all of it."""
 _RESPECTIVELY: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
+_MODIFIER_KO: Final = re.compile(r"[가-힣]{0,3}(?:한|하는|된|할)\s(?:[A-Za-z가-힣0-9-]+\s)?")
+"""From a verb's stem to a Korean figure it describes (배분한 GPU 1000장, 공급된 5만장): the
+verb is the figure's, not one shared by a list after it."""
 
 
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
@@ -980,12 +986,16 @@ def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
     after = [hit for hit in spans if q.end <= hit[0] < following]
     before = [hit for hit in spans if hit[0] < q.start]
     if _is_korean(view):
-        coordinated = _COORDINATED_KO.match(view.text, q.end) is not None
+        text = view.text
+        # an order won before a figure is another noun's (슈퍼마이크로가 수주한 프로젝트에는 …)
+        before = [hit for hit in before if "order_won" not in hit[2]]
+        modifier = bool(before) and _MODIFIER_KO.fullmatch(text, before[-1][1], q.start) is not None
+        coordinated = _COORDINATED_KO.match(text, q.end) is not None
         shared = [
             hit
             for hit in spans
-            if hit[0] >= following and _BETWEEN_KO.search(view.text, following, hit[0]) is None
-        ] if coordinated else []  # fmt: skip
+            if hit[0] >= following and _BETWEEN_KO.search(text, following, hit[0]) is None
+        ] if coordinated and not modifier else []  # fmt: skip
         local = after[:1] or shared[:1] or before[-1:]
     else:
         local = before[-1:] or after[:1]
@@ -996,7 +1006,7 @@ def _verb_categories(verb: Hit | None, view: _View) -> frozenset[str]:
     """The categories of a figure's verb (:func:`_verb`) and the sentence's others; with no
     verb, the whole sentence's."""
     if verb is None:
-        return view.categories
+        return view.categories - _ORDER_WON  # an order won is only its own figure's
     return frozenset(verb[2] | (view.categories - _TYPE_TRIGGERS))
 
 

@@ -27,6 +27,7 @@ def _read(text: str) -> list[tuple[str, str, str | None, float | None]]:
         "KT는 보유한 GPU 1만장 가운데 300장을 업스테이지에, 200장을 리벨리온에 임대한다.",
         "KT는 GPU 300장을 업스테이지에, 200장을 리벨리온에 임대한다.",
         "KT는 GPU 300장을 업스테이지에게, 200장을 리벨리온에게 임대한다.",
+        "KT는 GPU 300장은 업스테이지에, 200장은 리벨리온에 임대한다.",
     ],
 )
 def test_each_part_of_a_list_goes_to_the_recipient_written_after_it(text: str) -> None:
@@ -67,15 +68,39 @@ def test_a_total_before_a_recipients_clause_takes_no_recipient_from_it() -> None
     ("text", "seller"),
     [
         ("SK텔레콤은 람다에 GPU 1000장을 임차했고, 연말까지 500장을 추가 임차한다.", "lambda"),
+        ("KT는 엔비디아에 GPU 공급 확대를 요구해 3000장을 확보했으며 내년 2000장을 추가 도입한다.",
+         "nvidia"),
+        ("카카오는 AWS에 GPU 500장 제공을 요청하고, 300장을 추가로 임차한다.", "amazon"),
         ("SK텔레콤은 슈퍼마이크로에 GPU 서버 500대를 주문했고, 내년에 300대를 추가 주문한다.",
          "supermicro"),
         ("업스테이지는 GPU 1000장을 올해에, 2000장을 내년에 코어위브에 임차한다.", "coreweave"),
     ],
 )  # fmt: skip
 def test_a_seller_named_with_e_in_another_clause_still_sells_both(text: str, seller: str) -> None:
-    """Only a recipient of another clause's handing over (임대, 공급, 배분 …) is not a
+    """Only a recipient of a handing over (임대, 공급, 배분 …, not asked for: 공급을 요청) is not a
     commitment's party: 람다에 … 임차 names the seller of every figure."""
     assert {f.counterparty.id if f.counterparty else None for f in extract(text)} == {seller}
+
+
+def test_the_recipient_of_what_is_built_is_no_seller_of_it() -> None:
+    text = "LG유플러스는 평촌2센터에 GPU 500장을 구축해 업스테이지에 임대한다."
+    assert _read(text) == [("gpu_commitment", "lg-uplus", None, 500)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("정부가 배분한 GPU 1000장을, 업스테이지는 500장을 학습에 활용한다.",
+         ("supply", "kr-government", None, 1000)),
+        ("엔비디아가 공급한 GPU 5만장을, 삼성전자는 2만장을 데이터센터에 배치한다.",
+         ("supply", "nvidia", None, 50000)),
+    ],
+)  # fmt: skip
+def test_a_verb_describing_a_figure_is_its_own_not_the_list_s(
+    text: str, expected: tuple[str, str, str | None, float]
+) -> None:
+    """배분한 GPU 1000장: the verb right before the figure governs it, not one after a list."""
+    assert _read(text)[0] == expected
 
 
 def test_a_list_does_not_share_a_verb_across_another_verb() -> None:
@@ -174,11 +199,15 @@ def test_a_holding_of_compute_still_is_no_commitment(text: str) -> None:
         "KT는 GPU 1만장을 자체 서비스에 쓸 계획이 없다고 밝혔다.",
         "오픈AI 샘 올트먼 CEO는 자신의 블로그에 GPU 10만장이 부족하다고 썼다.",
         "KT는 GPU 1만장 규모의 클러스터 유치에 힘쓴다.",
+        "SK텔레콤은 GPU 300장 운영 효율화에 신경을 쓴다.",
+        "네이버는 GPU 1만장으로 국내 AI 역사를 새로 쓴다.",
+        "SK텔레콤은 GPU 1000장을 바로 설치할 수 있다.",
     ],
 )
 def test_writing_and_striving_are_no_use(text: str) -> None:
-    """썼다 ("wrote") and 힘쓴다 ("strives") are no 쓴다 ("uses"), and 쓸 계획이 없다 is a plan
-    denied."""
+    """썼다 ("wrote"), 힘쓴다 ("strives"), 신경을 쓴다 ("minds") and 역사를 새로 쓴다 ("makes
+    history") are no 쓴다 ("uses"), 쓸 계획이 없다 is a plan denied and 설치할 수 있다 what
+    could be done."""
     assert extract(text) == []
 
 

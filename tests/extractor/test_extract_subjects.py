@@ -218,6 +218,7 @@ def test_an_order_won_is_a_supply_to_the_one_it_came_from(
         "Samsung has not received orders from Nvidia for HBM3E.",
         "SK hynix may receive orders from Broadcom for custom HBM.",
         "Nvidia received orders from the US government to stop selling H20 chips to China.",
+        "Nvidia received an order from the US government barring sales of 10,000 H20 chips.",
     ],
 )
 def test_an_order_not_won_or_not_for_goods_is_no_supply(text: str) -> None:
@@ -237,6 +238,30 @@ def test_an_order_received_by_its_buyer_is_its_commitment(text: str) -> None:
     assert [(f.type, f.counterparty.id if f.counterparty else None) for f in extract(text)] == [
         ("gpu_commitment", "nvidia")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AMD decided to halt sales of MI308 to China and will sell 20,000 MI355X GPUs to Oracle.",
+         ("supply", "amd", "oracle", 20000)),
+        ("Supermicro has yet to receive orders from xAI but will deliver 3,000 GPU servers to "
+         "CoreWeave this month.", ("supply", "supermicro", "coreweave", 3000)),
+        ("Samsung could receive orders from Nvidia and will ship 5,000 HBM4 stacks to AMD.",
+         ("supply", "samsung-electronics", "amd", None)),
+    ],
+)  # fmt: skip
+def test_an_order_not_won_or_sales_halted_leave_the_rest_of_the_clause(
+    text: str, expected: tuple[str, str, str, float | None]
+) -> None:
+    """These hide their own verb and block nothing else ("and will sell 20,000 … to Oracle")."""
+    assert _summary(extract(text)) == [expected]
+
+
+def test_an_order_won_before_a_korean_figure_is_another_noun_s() -> None:
+    """슈퍼마이크로가 수주한 프로젝트: the GPUs in it came from Nvidia, to Supermicro."""
+    text = "슈퍼마이크로가 수주한 xAI 프로젝트에는 엔비디아로부터 받은 GPU 10만장이 들어간다."
+    assert _summary(extract(text)) == [("gpu_commitment", "supermicro", "nvidia", 100000)]
 
 
 def test_an_order_won_in_an_aside_leaves_the_main_supply_its_recipient() -> None:
