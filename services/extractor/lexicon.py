@@ -383,7 +383,7 @@ def _word_list(
             for shorter, inherited in categories.items():
                 if shorter != word and word.startswith(shorter):
                     cats |= {c for c in inherited if sections[c] not in own}
-    spelled = variants(word for words in groups.values() for word in words)  # as written, too
+    spelled = variants(categories)
     latin = trie_pattern(w for w in spelled if is_latin(w[0]))
     frozen = {word: frozenset(cats) for word, cats in categories.items()}
     spellings = {w: (is_latin(w[0]), frozen.get(w.lower(), frozenset())) for w in spelled}

@@ -33,7 +33,7 @@ Span = tuple[int, int]
 _COMPUTE: Final = frozenset({"gpu", "MW", "GW"})
 _STATUS_ORDER: Final = ("cancelled", "completed", "negotiating", "planned")
 _TYPE_TRIGGERS: Final = frozenset(
-    {"acquire", "supply", "order_won", "receive", "investment", "partnership"}
+    {"acquire", "uses", "supply", "order_won", "receive", "investment", "partnership"}
 )
 _STATUS_TRIGGERS: Final = frozenset({"cancelled", "upheld", "completed", "negotiating", "planned"})
 _INVESTING: Final = frozenset({"investment", "acquire", "cancelled", "upheld"})
@@ -350,6 +350,7 @@ def _view(
         text, sentence, find_references(cues, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
+    hits = [hit for hit in hits if "order_won" not in hit[2] or not _directive(text, hit, end)]
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats
@@ -367,6 +368,20 @@ def _view(
         text, sentence, lexicon, groups, hits, frozenset(categories), models, products,
         distributive, respectively,
     )
+
+
+_DIRECTIVE_EN: Final = re.compile(
+    r"(?:[^,;.]|(?<=[A-Z])\.){0,60}?\b(?:to\s+(?:stop|halt|pause|suspend|cease|hand|comply"
+    r"|restrict|limit)"
+    r"|requiring|barring|banning|prohibiting|restricting)\b",
+    re.IGNORECASE,
+)
+"""After "received orders from …": what a directive says (a government's order "to stop
+selling H20 chips", "barring sales", a judge's "to hand over documents"), no purchase."""
+
+
+def _directive(text: str, hit: Hit, end: int) -> bool:
+    return _DIRECTIVE_EN.match(text, hit[1], end) is not None
 
 
 # --------------------------------------------------------------------------- quantities
@@ -472,11 +487,7 @@ def _holds_other(view: _View, at: int) -> bool:
     begin = view.sentence.start
     if _HELD_OBJECT_KO.search(text, max(begin, at - 24), at) is None:
         return False
-    return (
-        _FIGURE_KO.search(text, begin, at) is None
-        and not any(begin <= a < at and "gpu_words" in cats for a, _, cats in view.hits)
-        and not any(begin <= a < at for _, a, _ in view.models)
-    )
+    return not _counts_compute(view, begin, at)
 
 
 def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: int) -> bool:
@@ -655,7 +666,8 @@ def _counterparty(
             by_role.setdefault("pair", second)
     if model_vendor is not None and model_vendor.org_id not in taken:
         by_role.setdefault("model", model_vendor)
-    if kind == "gpu_commitment":  # "deploy GPUs in/to France", 미국에서, 미국과 한국에: places
+    if kind == "gpu_commitment" or (kind == "order_won" and _is_korean(view)):
+        # "deploy GPUs in/to France", 미국에서: places
         by_role = {r: m for r, m in by_role.items() if not _is_country(view, m)}
     roles = _COUNTERPARTY_ROLES[kind]
     if whole:
@@ -677,7 +689,23 @@ def _handed_to(view: _View, member: Mention) -> bool:
     verb = next(
         (a for a, _, cats in view.hits if a > member.start and cats & _TYPE_TRIGGERS), None
     )
-    return verb is not None and _hands_over(view, verb)
+    if verb is None or not _hands_over(view, verb):
+        return False
+    handed = _OBJECT_BEFORE_KO.search(view.text, member.end, verb)
+    return handed is None or _counts_compute(view, handed.start(), handed.end())
+
+
+_OBJECT_BEFORE_KO: Final = re.compile(r"\S+[을를](?=\s)")
+"""An object between a recipient and the verb that hands it over (엔비디아에 HBM을 공급하는)."""
+
+
+def _counts_compute(view: _View, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds a Korean figure, a GPU word or a GPU model."""
+    return (
+        _FIGURE_KO.search(view.text, start, end) is not None
+        or any(start <= a < end and "gpu_words" in cats for a, _, cats in view.hits)
+        or any(start <= a < end for _, a, _ in view.models)
+    )
 
 
 def _own(subject: Group | None) -> set[int]:
@@ -1033,11 +1061,23 @@ def _quantity_type(
             taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
         return "supply" if (vendor and has_recipient) or lessor else "gpu_commitment"
-    if cats & _INVESTING and not _leasing_money(view):
+    if (
+        cats & _INVESTING or ("uses" in cats and _SPENT_ON_INFRASTRUCTURE_KO.search(
+            view.text, view.sentence.start, view.sentence.end
+        ))
+    ) and not _leasing_money(view):
         return "investment"
     if "supply" in cats:
         return "supply"
     return None
+
+
+_SPENT_ON_INFRASTRUCTURE_KO: Final = re.compile(
+    r"(?:인프라|데이터센터|GPU|반도체|설비|구축|구매|증설|생산\s?확대|생산)에\s"
+)
+"""Money a Korean sentence "uses" (쓴다) on infrastructure is an investment (AI 인프라에
+5000억원을 쓰기로, 데이터센터에 800억달러를 쓴다); on running costs or advertising, none
+(전기요금으로, 광고 캠페인에)."""
 
 
 _LESSOR_EN: Final = re.compile(
@@ -1408,10 +1448,12 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             and not _recipient_before(view, q)
         ):
             kind = "gpu_commitment"  # its verb is the part's, and it goes to no one: a holding
-        respective = (
-            None if whole else _respective_party(view, len(usable), index, resolved.group, kind)
-        )
         party_kind = _party_kind(kind, cats)
+        respective = (
+            None
+            if whole
+            else _respective_party(view, len(usable), index, resolved.group, party_kind)
+        )
         for member in members:
             counterparty = respective or _counterparty(
                 view, party_kind, resolved.group, (member,), resolved.anchor, models[index],
@@ -1489,7 +1531,7 @@ def _respective_party(
             and not any(id(m) in own for m in group.members)
         ):
             party = group.members[index]
-            if kind == "gpu_commitment" and _is_country(view, party):
+            if kind in ("gpu_commitment", "order_won") and _is_country(view, party):
                 return None  # 미국과 한국에 각각: places
             return _party(party)
     return None
@@ -1581,7 +1623,7 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
             continue
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
         # a Korean sentence's verb comes last, after nouns of the kind (공급 물량을 수주했다)
-        own = view.categories if _is_korean(view) else next(c for _, _, c in view.hits if c & names)
+        own = view.categories if _is_korean(view) else _main_verb(view, names)
         resolved = _resolve(view, trigger[0], ctx)
         members = resolved.members
         if resolved.group is not None and len(members) == 1 and len(resolved.group.members) > 2:
@@ -1607,6 +1649,17 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
                 )
             )
     return drafts
+
+
+def _main_verb(view: _View, names: frozenset[str]) -> frozenset[str]:
+    """The categories of an English sentence's first verb of ``names`` outside a relative
+    clause set off by commas ("Dell, which won orders from xAI, will ship GB300 GPUs to
+    Meta": the shipping), else of its first."""
+    text, start, end = view.text, view.sentence.start, view.sentence.end
+    asides = [m.span() for m in _ASIDE_EN.finditer(text, start, end)]
+    verbs = [c for a, _, c in view.hits if c & names]
+    main = (c for a, _, c in view.hits if c & names and not any(x <= a < y for x, y in asides))
+    return next(main, verbs[0])
 
 
 def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:

@@ -201,16 +201,38 @@ def test_a_holding_of_compute_still_is_no_commitment(text: str) -> None:
         "KT는 GPU 1만장 규모의 클러스터 유치에 힘쓴다.",
         "SK텔레콤은 GPU 300장 운영 효율화에 신경을 쓴다.",
         "네이버는 GPU 1만장으로 국내 AI 역사를 새로 쓴다.",
-        "SK텔레콤은 GPU 1000장을 바로 설치할 수 있다.",
     ],
 )
 def test_writing_and_striving_are_no_use(text: str) -> None:
     """썼다 ("wrote"), 힘쓴다 ("strives"), 신경을 쓴다 ("minds") and 역사를 새로 쓴다 ("makes
-    history") are no 쓴다 ("uses"), 쓸 계획이 없다 is a plan denied and 설치할 수 있다 what
-    could be done."""
+    history") are no 쓴다 ("uses"), and 쓸 계획이 없다 is a plan denied."""
     assert extract(text) == []
 
 
 def test_using_as_planned_is_a_plan() -> None:
     [fact] = extract("SK텔레콤은 GPU 1000장을 에이닷 서비스에 쓸 계획이다.")
     assert fact.status == "planned"
+
+
+def test_a_recipient_of_something_else_is_still_the_seller() -> None:
+    """엔비디아에 HBM을 공급하는 대가로: Nvidia receives HBM, and sells the GPUs."""
+    facts = _read("삼성전자는 엔비디아에 HBM을 공급하는 대가로 GPU 5만장을 확보했다.")
+    assert ("gpu_commitment", "samsung-electronics", "nvidia", 50000) in facts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("카카오는 올해 AI 인프라에 5000억원을 쓰기로 했다.",
+         [("investment", "kakao", None, 5e11)]),
+        ("정부는 센터 전기요금으로 연간 1000억원을 쓴다.", []),
+        ("카카오는 AI 마케팅에 1000억원을 쓰기로 했다.", []),
+        ('김성훈 대표는 "GPU를 1만장 쓴다고 해서 좋은 모델이 나오지는 않는다"고 말했다.', []),
+    ],
+)  # fmt: skip
+def test_money_used_is_an_investment_only_on_infrastructure(
+    text: str, expected: list[tuple[str, str, str | None, float]]
+) -> None:
+    """쓴다 with money: infrastructure is invested in, running costs and advertising are not;
+    쓴다고 해서 is no statement of use."""
+    assert _read(text) == expected

@@ -219,6 +219,12 @@ def test_an_order_won_is_a_supply_to_the_one_it_came_from(
         "SK hynix may receive orders from Broadcom for custom HBM.",
         "Nvidia received orders from the US government to stop selling H20 chips to China.",
         "Nvidia received an order from the US government barring sales of 10,000 H20 chips.",
+        "Nvidia received an order from the White House to stop shipments of H20 chips to China.",
+        "Samsung has not yet won an order from Nvidia for HBM3E.",
+        "Samsung never received orders from Nvidia for HBM3E.",
+        "SK하이닉스는 아직 엔비디아로부터 HBM4 물량을 수주한 바 없다고 밝혔다.",
+        "삼성전자는 엔비디아로부터 HBM4 물량을 수주할지 불투명하다.",
+        "델은 xAI로부터 GPU 서버 1만대를 수주할 수도 있다.",
     ],
 )
 def test_an_order_not_won_or_not_for_goods_is_no_supply(text: str) -> None:
@@ -256,6 +262,34 @@ def test_an_order_not_won_or_sales_halted_leave_the_rest_of_the_clause(
 ) -> None:
     """These hide their own verb and block nothing else ("and will sell 20,000 … to Oracle")."""
     assert _summary(extract(text)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nvidia did not stop selling H100 GPUs to Microsoft during the shortage.",
+         [("supply", "nvidia", "microsoft", None)]),
+        ("SK hynix has not stopped supplying HBM3E to Nvidia, a spokesperson said.",
+         [("supply", "sk-hynix", "nvidia", None)]),
+        ("Dell, which won orders from xAI, will ship GB300 GPUs to Meta.",
+         [("supply", "dell", "meta", None)]),
+        ("Dell received orders from xAI and Meta for 50,000 and 30,000 GPUs, respectively.",
+         [("supply", "dell", "xai", 50000), ("supply", "dell", "meta", 30000)]),
+        ("Nvidia received orders from OpenAI for GPUs after taking a $5 billion stake in Intel.",
+         [("investment", "nvidia", "intel", 5e9)]),
+        ("Supermicro received orders from the U.S. government for 5,000 H100 servers.",
+         [("supply", "supermicro", "united-states", 5000)]),
+        ("슈퍼마이크로는 일본에서 GPU 서버 500대를 수주했다.",
+         [("supply", "supermicro", None, 500)]),
+    ],
+)  # fmt: skip
+def test_orders_won_and_stops_read_in_context(
+    text: str, expected: list[tuple[str, str, str | None, float | None]]
+) -> None:
+    """A stop denied still sells; an aside's order leaves the main verb's recipient; orders pair
+    with "respectively"; a stake is an investment; a government may buy, but 일본에서 is a
+    place."""
+    assert _summary(extract(text)) == expected
 
 
 def test_an_order_won_before_a_korean_figure_is_another_noun_s() -> None:
