@@ -311,11 +311,15 @@ def find_mentions(
     mentions.sort(key=lambda m: m.start)
     # One organisation written twice in a row is one mention: "엔비디아(NVIDIA)는" keeps the
     # first, "젠슨 황 엔비디아 CEO가" keeps the organisation rather than the person.
+    # The words after "등" are what the organisation is one of (엔비디아 등 미국 기업과): no
+    # organisation of their own.
     kept: list[Mention] = []
     for mention in mentions:
         if kept and kept[-1].org_id == mention.org_id and mention.start < kept[-1].tail_end:
             if kept[-1].person and not mention.person:
                 kept[-1] = replace(mention, role=kept[-1].role, tail_end=kept[-1].tail_end)
+            continue
+        if kept and mention.start < kept[-1].tail_end and _ETC_KO.match(text, kept[-1].end, end):
             continue
         kept.append(mention)
     return kept

@@ -44,9 +44,13 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "gpu_commitment": ("from", "vendor", "with", "pair", "model", "to"),
     "supply": ("to", "with", "pair", "obj", "of", "vendor"),
     "order_won": ("from", "to", "with", "pair", "obj", "of"),
+    "uses": ("from", "vendor", "with", "pair", "model"),
     "investment": ("in", "to", "with", "pair", "obj", "of"),
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
+_COMMITMENTS: Final = frozenset({"gpu_commitment", "uses"})
+"""Kinds of party search for a commitment: obtaining GPUs, or using them (no 에-recipient is
+the seller of GPUs used: 1000장은 SK하이닉스에, 500장은 자체 개발에 쓴다)."""
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded", "awaited"}
 _SUPPLY: Final = frozenset({"supply"})
 _ORDER_WON: Final = frozenset({"order_won"})
@@ -652,6 +656,8 @@ def _counterparty(
             role = "obj"
         if role == "to" and kind == "gpu_commitment" and _handed_to(view, m):
             continue  # 2000장을 업스테이지에 임대하고, 1000장은 자체 학습에 쓴다: not its party
+        if kind == "order_won" and m.role != "from" and _names_goods(view, m):
+            continue  # "orders from customers for Nvidia Blackwell systems": their maker
         if (
             role in ("vendor", "from")
             and model_vendor is not None
@@ -666,16 +672,25 @@ def _counterparty(
             by_role.setdefault("pair", second)
     if model_vendor is not None and model_vendor.org_id not in taken:
         by_role.setdefault("model", model_vendor)
-    if kind == "gpu_commitment" or (kind == "order_won" and _is_korean(view)):
+    if kind in _COMMITMENTS or (kind == "order_won" and _is_korean(view)):
         # "deploy GPUs in/to France", 미국에서: places
         by_role = {r: m for r, m in by_role.items() if not _is_country(view, m)}
     roles = _COUNTERPARTY_ROLES[kind]
     if whole:
-        roles = _HOLDING_ROLES if kind == "gpu_commitment" else _TOTAL_SUPPLY_ROLES
+        roles = _HOLDING_ROLES if kind in _COMMITMENTS else _TOTAL_SUPPLY_ROLES
     for role in roles:
         if role in by_role:
             return _party(by_role[role])
     return None
+
+
+def _names_goods(view: _View, member: Mention) -> bool:
+    """Whether ``member`` is written right before a GPU model or GPU word ("Nvidia Blackwell
+    systems", 엔비디아 GPU): the goods' maker."""
+    at = member.tail_end
+    return any(at <= a <= at + 2 for _, a, _ in view.models) or any(
+        at <= a <= at + 2 and "gpu_words" in cats for a, _, cats in view.hits
+    )
 
 
 def _handed_to(view: _View, member: Mention) -> bool:
@@ -1491,8 +1506,13 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
 
 def _party_kind(kind: str, cats: frozenset[str]) -> str:
     """Which roles a fact's other party is sought in (:data:`_COUNTERPARTY_ROLES`): a supply
-    by an order won (수주, "received orders") goes to the one it came from (엔비디아로부터)."""
-    return "order_won" if kind == "supply" and "order_won" in cats else kind
+    by an order won (수주, "received orders") goes to the one it came from (엔비디아로부터), and
+    GPUs used (쓴다) have no recipient for a seller."""
+    if kind == "supply" and "order_won" in cats:
+        return "order_won"
+    if kind == "gpu_commitment" and "uses" in cats:
+        return "uses"
+    return kind
 
 
 def _each_recipient(
@@ -1531,7 +1551,7 @@ def _respective_party(
             and not any(id(m) in own for m in group.members)
         ):
             party = group.members[index]
-            if kind in ("gpu_commitment", "order_won") and _is_country(view, party):
+            if (kind in _COMMITMENTS or kind == "order_won") and _is_country(view, party):
                 return None  # 미국과 한국에 각각: places
             return _party(party)
     return None

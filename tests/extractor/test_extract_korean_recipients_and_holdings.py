@@ -236,3 +236,19 @@ def test_money_used_is_an_investment_only_on_infrastructure(
     """쓴다 with money: infrastructure is invested in, running costs and advertising are not;
     쓴다고 해서 is no statement of use."""
     assert _read(text) == expected
+
+
+def test_a_recipient_before_a_use_is_no_seller() -> None:
+    """1000장은 SK하이닉스에, 500장은 자체 개발에 쓴다: GPUs used come from no 에-party."""
+    assert _read("SK텔레콤은 GPU 1000장은 SK하이닉스에, 500장은 자체 개발에 쓴다.") == [
+        ("gpu_commitment", "sk-telecom", None, 1000),
+        ("gpu_commitment", "sk-telecom", None, 500),
+    ]
+
+
+def test_what_an_organisation_is_one_of_names_no_organisation() -> None:
+    """엔비디아 등 미국 기업과: 미국 is the kind of company, not a party."""
+    facts = extract("KT는 엔비디아 등 미국 기업과 협력해 데이터센터를 짓는다.")
+    assert {(f.subject.id, f.counterparty.id if f.counterparty else None) for f in facts} == {
+        ("kt", "nvidia")
+    }

@@ -225,6 +225,9 @@ def test_an_order_won_is_a_supply_to_the_one_it_came_from(
         "SK하이닉스는 아직 엔비디아로부터 HBM4 물량을 수주한 바 없다고 밝혔다.",
         "삼성전자는 엔비디아로부터 HBM4 물량을 수주할지 불투명하다.",
         "델은 xAI로부터 GPU 서버 1만대를 수주할 수도 있다.",
+        "삼성전자가 엔비디아 HBM4 물량을 수주할 경우 실적이 크게 개선될 것으로 보인다.",
+        "삼성전자는 엔비디아로부터 HBM4를 수주해야 HBM 시장에서 반등할 수 있다.",
+        "Samsung hopes to receive orders from Nvidia for HBM4 by the end of the year.",
     ],
 )
 def test_an_order_not_won_or_not_for_goods_is_no_supply(text: str) -> None:
@@ -281,6 +284,12 @@ def test_an_order_not_won_or_sales_halted_leave_the_rest_of_the_clause(
          [("supply", "supermicro", "united-states", 5000)]),
         ("슈퍼마이크로는 일본에서 GPU 서버 500대를 수주했다.",
          [("supply", "supermicro", None, 500)]),
+        ("HPE won orders from sovereign AI customers in Europe for Nvidia Blackwell systems.",
+         [("supply", "hpe", None, None)]),
+        ("Dell won orders from Saudi Arabia's Humain for 18,000 GB300 chips.",
+         [("supply", "dell", "humain", 18000)]),
+        ("슈퍼마이크로는 xAI로부터 GPU 서버 5000대 주문을 받았다.",
+         [("supply", "supermicro", "xai", 5000)]),
     ],
 )  # fmt: skip
 def test_orders_won_and_stops_read_in_context(
@@ -288,7 +297,7 @@ def test_orders_won_and_stops_read_in_context(
 ) -> None:
     """A stop denied still sells; an aside's order leaves the main verb's recipient; orders pair
     with "respectively"; a stake is an investment; a government may buy, but 일본에서 is a
-    place."""
+    place, and "Nvidia" before "Blackwell systems" their maker."""
     assert _summary(extract(text)) == expected
 
 
