@@ -49,8 +49,8 @@ _COUNTERPARTY_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "partnership": ("with", "pair", "to", "obj", "of", "vendor"),
 }
 _COMMITMENTS: Final = frozenset({"gpu_commitment", "uses"})
-"""Kinds of party search for a commitment: obtaining GPUs, or using them (no 에-recipient is
-the seller of GPUs used: 1000장은 SK하이닉스에, 500장은 자체 개발에 쓴다)."""
+"""The party searches of a commitment: GPUs obtained, or used (no 에-recipient sells GPUs
+used: 1000장은 SK하이닉스에, 500장은 자체 개발에 쓴다)."""
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded", "awaited"}
 _SUPPLY: Final = frozenset({"supply"})
 _ORDER_WON: Final = frozenset({"order_won"})
@@ -385,6 +385,7 @@ selling H20 chips", "barring sales", a judge's "to hand over documents"), no pur
 
 
 def _directive(text: str, hit: Hit, end: int) -> bool:
+    """Whether the order won at ``hit`` is a directive (:data:`_DIRECTIVE_EN`)."""
     return _DIRECTIVE_EN.match(text, hit[1], end) is not None
 
 
@@ -477,7 +478,9 @@ def _blocking_words(view: _View, start: int, end: int) -> list[int]:
 
 
 _HELD_OBJECT_KO: Final = re.compile(r"\S[을를]\s?$")
+"""Before a holding word: the object held (지분을 보유한)."""
 _FIGURE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]")
+"""A Korean count of compute (1만장, 500 대)."""
 
 
 def _holds_other(view: _View, at: int) -> bool:
@@ -1076,11 +1079,8 @@ def _quantity_type(
             taken = "acquire" in cats or _seller_named(view) or _received(view)
             return "gpu_commitment" if taken else "supply"
         return "supply" if (vendor and has_recipient) or lessor else "gpu_commitment"
-    if (
-        cats & _INVESTING or ("uses" in cats and _SPENT_ON_INFRASTRUCTURE_KO.search(
-            view.text, view.sentence.start, view.sentence.end
-        ))
-    ) and not _leasing_money(view):
+    invested = cats & _INVESTING or ("uses" in cats and _spends_on_infrastructure(view))
+    if invested and not _leasing_money(view):
         return "investment"
     if "supply" in cats:
         return "supply"
@@ -1090,9 +1090,14 @@ def _quantity_type(
 _SPENT_ON_INFRASTRUCTURE_KO: Final = re.compile(
     r"(?:인프라|데이터센터|GPU|반도체|설비|구축|구매|증설|생산\s?확대|생산)에\s"
 )
-"""Money a Korean sentence "uses" (쓴다) on infrastructure is an investment (AI 인프라에
-5000억원을 쓰기로, 데이터센터에 800억달러를 쓴다); on running costs or advertising, none
-(전기요금으로, 광고 캠페인에)."""
+
+
+def _spends_on_infrastructure(view: _View) -> bool:
+    """Whether the money a Korean sentence "uses" (쓴다) goes to infrastructure, an investment
+    (AI 인프라에 5000억원을 쓰기로, 데이터센터에 800억달러를 쓴다), not running costs or
+    advertising (전기요금으로, 광고 캠페인에)."""
+    start, end = view.sentence.start, view.sentence.end
+    return _SPENT_ON_INFRASTRUCTURE_KO.search(view.text, start, end) is not None
 
 
 _LESSOR_EN: Final = re.compile(
