@@ -11,8 +11,8 @@ The three paths run the same fold (:func:`services.store.diff.extend_history`):
   is redone from the first new fact on, folded onto the stored version before it; versions
   that did not exist before are the changes, and where the redone history ends at a version
   the ledger held (its last one kept under its id, or one before it) that holds other figures
-  disputed or another state than the last one, that version's withdrawal
-  (:func:`~services.store.diff.late_withdrawal`).
+  disputed or another state than the last one, or changed the last one on its way, that
+  version's withdrawal (:func:`~services.store.diff.late_withdrawal`).
 - **re-derive** — a re-extraction of an article that had facts of the key: all facts of the
   key are read, its whole history is derived again and replaces the stored one.
 
@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import orjson
@@ -434,8 +433,7 @@ class _Writer:
             if head is not None:
                 held.add(head.version.id)
                 refolded.insert(0, head.version)
-            last = last_rows[row.last_version_id]
-            gone = late_withdrawal(partial(_version, last), held, refolded)
+            gone = late_withdrawal(_version(last_rows[row.last_version_id]), held, refolded)
             if gone is not None:
                 self.emitted.append(Emitted(key, gone, Parties.stored(row)))
             self._write(

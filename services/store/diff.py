@@ -39,7 +39,7 @@ written, a timeframe without dates) is not a difference.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -253,21 +253,25 @@ def withdrawal(
 
 
 def late_withdrawal(
-    lost: Callable[[], Version], known: Container[str], refolded: Sequence[Version]
+    reported: Version, known: Container[str], refolded: Sequence[Version]
 ) -> Withdrawal | None:
-    """The withdrawal a late fact's re-fold makes of the last version of the history the ledger
-    held (``lost``: read only when needed).  ``refolded`` is the history from the version the
-    re-fold starts after (when there is one) to its end, ``known`` the ids the ledger held of
-    those.  Where the re-fold ends at a version the ledger held already — the last one, its id
-    kept with other figures disputed (a claim come round to the figure reported, or one whose
-    date a restatement moved), or a version before it — no new version tells analysts where
-    the ledger now stands: :func:`withdrawal` does, when the ledger no longer holds what it
-    reported.  Where it ends at a new version, that version is the change, told as it would be
-    appended (a source coming round to the figure reported is a reaffirmation, which notifies
-    nobody)."""
-    if not refolded or refolded[-1].id not in known:
+    """The withdrawal a late fact's re-fold makes of ``reported``, the last version of the
+    history the ledger held.  ``refolded`` is the history from the version the re-fold starts
+    after (when there is one) to its end, ``known`` the ids the ledger held of those.  Where the
+    re-fold ends at a new version after ``reported``, which it left as it was, the new versions
+    are the change, told as they would be appended (a source coming round to the figure
+    reported is a reaffirmation, which notifies nobody).  Otherwise — it ends at a version the
+    ledger held (the last one, its id kept with other figures disputed: a claim come round to
+    the figure reported, or one whose date a restatement moved; or one before it), or it
+    changed ``reported`` on its way — :func:`withdrawal` decides, as after a re-extraction, so
+    that how messages fall into batches changes nothing told."""
+    if not refolded:
         return None
-    return withdrawal(lost(), known, refolded)
+    if refolded[-1].id not in known and any(
+        v.id == reported.id and held(v) == held(reported) for v in refolded
+    ):
+        return None
+    return withdrawal(reported, known, refolded)
 
 
 def _followed(

@@ -930,6 +930,29 @@ async def test_a_source_coming_round_after_the_last_version_is_told_as_it_is_app
     assert await run(False) == await run(True) == [("reaffirmed", False)]
 
 
+async def test_a_late_article_ending_a_claim_is_told_alike_in_one_batch_or_two(
+    ledger: LedgerHarness,
+) -> None:
+    """a 50,000, b 60,000, c 70,000 (a conflict, 60,000 and 50,000 disputed); a's late day-7
+    article comes round to 60,000 and d says 70,000 on day 12.  Whether the two come in one
+    batch or two, analysts are told once that 50,000 left the dispute."""
+
+    async def run(together: bool) -> list[tuple[str, bool]]:
+        ledger.wipe()
+        await a_dispute(ledger)
+        await ledger.deliver(said("c", 10, "c", 70_000))
+        late, newer = said("a7", 7, "a", 60_000), said("d", 12, "d", 70_000)
+        if together:
+            changes = await ledger.deliver(late, newer)
+        else:
+            changes = await ledger.deliver(late) + await ledger.deliver(newer)
+        [row] = ledger.ledger()
+        assert [claim.quantity.value for claim in row.disputed] == [60_000]
+        return sorted(t for t in told(changes) if t[1])
+
+    assert await run(False) == await run(True) == [("withdrawn", True)]
+
+
 async def test_a_late_restatement_that_keeps_a_claim_in_a_dispute_is_told(
     ledger: LedgerHarness,
 ) -> None:

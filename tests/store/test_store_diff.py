@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from services.core.models import Quantity, Timeframe, stable_id
 from services.store.diff import (
     Observation,
-    Version,
     derive_history,
     extend_history,
     late_withdrawal,
@@ -394,21 +393,34 @@ def test_a_late_re_fold_ending_at_a_kept_version_without_a_claim_withdraws_it() 
     after = derive_history(KEY, [a, b, observation(60_000, source="a", day=7), c])
     assert after[-1].id == before[-1].id and after[-1].disputed != before[-1].disputed
     known = {v.id for v in before}
-    gone = late_withdrawal(lambda: before[-1], known, after[1:])  # re-folded after a's version
+    gone = late_withdrawal(before[-1], known, after[1:])  # re-folded after a's version
     assert gone is not None and gone.before == gone.after == before[-1].after
     assert gone.disputed == ()
-    assert late_withdrawal(lambda: before[-1], known, before[1:]) is None  # nothing moved
+    assert late_withdrawal(before[-1], known, before[1:]) is None  # nothing moved
 
 
-def test_a_late_re_fold_ending_at_a_new_version_is_told_by_it_and_reads_nothing_more() -> None:
+def test_a_late_re_fold_ending_at_a_new_version_after_the_one_reported_is_told_by_it() -> None:
     """A source coming round after the last version (a reaffirmation) is told as appended."""
     a, b = observation(50_000, source="a"), observation(60_000, source="b", day=5)
     before = derive_history(KEY, [a, b])
     after = derive_history(KEY, [a, b, observation(60_000, source="a", day=10)])
     assert after[-1].disputed == () and after[-1].id not in {v.id for v in before}
+    assert late_withdrawal(before[-1], {v.id for v in before}, after[1:]) is None
+    assert late_withdrawal(before[-1], set(), ()) is None
 
-    def unread() -> Version:
-        raise AssertionError("the last version is read only for a re-fold ending at a known one")
 
-    assert late_withdrawal(unread, {v.id for v in before}, after[1:]) is None
-    assert late_withdrawal(unread, set(), ()) is None
+def test_a_late_re_fold_that_changed_the_one_reported_withdraws_it_though_new_versions_follow(
+) -> None:
+    """a 50,000, b 60,000, c 70,000 (a conflict, 60,000 and 50,000 disputed); a's late day-7
+    article (60,000) and d's day-12 one (70,000) in one batch: c's conflict loses 50,000 on
+    the way and d's reaffirmation, new, tells nobody — the withdrawal does, as it does when the
+    two come in two batches."""
+    a, b, c = (observation(50_000, source="a"), observation(60_000, source="b", day=5),
+               observation(70_000, source="c", day=10))  # fmt: skip
+    before = derive_history(KEY, [a, b, c])
+    late, d = observation(60_000, source="a", day=7), observation(70_000, source="d", day=12)
+    after = derive_history(KEY, [a, b, late, c, d])
+    assert after[-1].id not in {v.id for v in before} and after[-1].kind == "reaffirmed"
+    gone = late_withdrawal(before[-1], {v.id for v in before}, after[1:])
+    assert gone is not None and gone.before == gone.after == before[-1].after
+    assert {claim.quantity.value for claim in gone.disputed} == {60_000}
