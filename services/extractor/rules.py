@@ -354,10 +354,12 @@ def _view(
         text, sentence, find_references(cues, start, end), ctx, named
     )
     groups = sorted(named + references, key=lambda g: g.start)
-    hits = [hit for hit in hits if "order_won" not in hit[2] or not _directive(text, hit, end)]
     categories: set[str] = set()
     for _, _, cats in hits:
         categories |= cats
+    if "order_won" in categories and any(_directive(text, hit, end) for hit in hits):
+        hits = [hit for hit in hits if not _directive(text, hit, end)]
+        categories = {c for _, _, cats in hits for c in cats}
     models = [
         (lexicon.gpu_models[m.group()].name, m.start(), m.end())
         for m in lexicon.gpu_pattern.finditer(text, start, end, cues.models)
@@ -385,8 +387,8 @@ selling H20 chips", "barring sales", a judge's "to hand over documents"), no pur
 
 
 def _directive(text: str, hit: Hit, end: int) -> bool:
-    """Whether the order won at ``hit`` is a directive (:data:`_DIRECTIVE_EN`)."""
-    return _DIRECTIVE_EN.match(text, hit[1], end) is not None
+    """Whether ``hit`` is an order won that is a directive (:data:`_DIRECTIVE_EN`)."""
+    return "order_won" in hit[2] and _DIRECTIVE_EN.match(text, hit[1], end) is not None
 
 
 # --------------------------------------------------------------------------- quantities
@@ -508,7 +510,7 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
     업스테이지에 판매하지 않는다, 5000장을 설계에 쓰고 HBM을 엔비디아에 공급한다)."""
     text, sentence = view.text, view.sentence
     start, end = figure
-    verb = next((a for a, _, cats in view.hits if a > start and cats & _TYPE_TRIGGERS), None)
+    verb = _next_verb(view, start)
     if verb is None or (verb >= clause_end and _LISTED_KO.match(text, end) is None):
         return False
     if not _hands_over(view, verb) or _OBJECT_KO.match(text, end) is None:
@@ -525,6 +527,11 @@ def _lets_out_held(view: _View, held: int, figure: tuple[int, int], clause_end: 
         for g in view.groups
         for m in g.members
     )
+
+
+def _next_verb(view: _View, at: int) -> int | None:
+    """Where the first type trigger after position ``at`` starts."""
+    return next((a for a, _, cats in view.hits if a > at and cats & _TYPE_TRIGGERS), None)
 
 
 def _hands_over(view: _View, at: int) -> bool:
@@ -704,9 +711,7 @@ def _handed_to(view: _View, member: Mention) -> bool:
     figures is every figure's)."""
     if not _is_korean(view):
         return False
-    verb = next(
-        (a for a, _, cats in view.hits if a > member.start and cats & _TYPE_TRIGGERS), None
-    )
+    verb = _next_verb(view, member.start)
     if verb is None or not _hands_over(view, verb):
         return False
     handed = _OBJECT_BEFORE_KO.search(view.text, member.end, verb)
@@ -1682,9 +1687,8 @@ def _main_verb(view: _View, names: frozenset[str]) -> frozenset[str]:
     Meta": the shipping), else of its first."""
     text, start, end = view.text, view.sentence.start, view.sentence.end
     asides = [m.span() for m in _ASIDE_EN.finditer(text, start, end)]
-    verbs = [c for a, _, c in view.hits if c & names]
-    main = (c for a, _, c in view.hits if c & names and not any(x <= a < y for x, y in asides))
-    return next(main, verbs[0])
+    verbs = [(a, c) for a, _, c in view.hits if c & names]
+    return next((c for a, c in verbs if not any(x <= a < y for x, y in asides)), verbs[0][1])
 
 
 def _remember(view: _View, drafts: list[Draft], ctx: Context) -> None:

@@ -429,11 +429,11 @@ class _Writer:
             assert after is not None
             added = new_versions(recorded, tail)
             # the re-fold from the version before the cut (one the ledger held) to its end
-            held, refolded = set(recorded), list(tail)
+            known, refolded = set(recorded), list(tail)
             if head is not None:
-                held.add(head.version.id)
+                known.add(head.version.id)
                 refolded.insert(0, head.version)
-            gone = late_withdrawal(_version(last_rows[row.last_version_id]), held, refolded)
+            gone = late_withdrawal(_version(last_rows[row.last_version_id]), known, refolded)
             if gone is not None:
                 self.emitted.append(Emitted(key, gone, Parties.stored(row)))
             self._write(
