@@ -6,8 +6,8 @@ A subscription filters on:
 - ``orgs`` — if given, the change's subject or counterparty must match one of them by id or by
   name, case-insensitively;
 - ``min_delta_pct`` — if given, a change carrying a relative delta must have moved by at least
-  that many percent; changes without a relative delta (new, retracted, conflict, withdrawn,
-  a move from zero) are not filtered by size.
+  that many percent; changes without a relative delta (new, retracted, conflict, settled,
+  withdrawn, a move from zero) are not filtered by size.
 
 A change with ``notify=False`` (a replay without ``--alerts``, a live reaffirmation, a history's
 first version derived again after a re-extraction from an article it held before) reaches

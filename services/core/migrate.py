@@ -7,11 +7,12 @@ service's ``tables`` module, collected on :data:`services.core.db.Base`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -89,6 +90,24 @@ def schema_differences(connection: Connection) -> list[Any]:
     """Alembic's comparison of the database on ``connection`` with this release's tables."""
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, target_metadata()))
+
+
+def endpoints_hear_new_kind(connection: Connection, before: Sequence[str], kind: str) -> None:
+    """A data migration for a new kind of change: the alerts endpoints whose kinds were every
+    kind there was (``before``), or the default (every one but ``reaffirmed``), hear ``kind``
+    too; an endpoint that chose its kinds otherwise keeps its choice.  ``before`` is fixed in
+    the revision that calls it (the code's list grows)."""
+    endpoints = sa.table(
+        "alerts_endpoints", sa.column("id", sa.String), sa.column("kinds", sa.JSON)
+    )
+    whole = (frozenset(before), frozenset(before) - {"reaffirmed"})
+    for endpoint_id, kinds in connection.execute(sa.select(endpoints.c.id, endpoints.c.kinds)):
+        if frozenset(kinds) in whole:
+            connection.execute(
+                endpoints.update()
+                .where(endpoints.c.id == endpoint_id)
+                .values(kinds=sorted({*kinds, kind}))
+            )
 
 
 def _accept_unknown(connection: Connection, script: ScriptDirectory) -> bool:

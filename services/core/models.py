@@ -32,9 +32,19 @@ FactType = Literal["gpu_commitment", "investment", "partnership", "supply"]
 Qualifier = Literal["exact", "about", "up_to", "at_least"]
 Status = Literal["announced", "planned", "negotiating", "completed", "cancelled"]
 ChangeKind = Literal[
-    "new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted", "withdrawn"
+    "new",
+    "increased",
+    "decreased",
+    "reaffirmed",
+    "revised",
+    "conflict",
+    "settled",
+    "retracted",
+    "withdrawn",
 ]
-"""``withdrawn``: the state reported before is no longer read from any article (a re-extraction
+"""``settled``: a dispute ended — a source that gave another figure now gives the current one,
+and no other figure is disputed any more (the state stays; ``before`` and ``after`` are it).
+``withdrawn``: the state reported before is no longer read from any article (a re-extraction
 dropped the facts it came from); ``after`` is what the ledger holds now, None when nothing."""
 Unit = Annotated[str, Field(pattern=r"^(gpu|MW|GW|[A-Z]{3})$")]
 """``gpu``, ``MW``, ``GW`` or an ISO 4217 currency code such as ``USD``, ``KRW``, ``EUR``."""

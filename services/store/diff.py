@@ -21,7 +21,10 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
 - ``revised``    same quantity, but qualifier, model, products, timeframe or status changed
                  ("over 260,000" vs "up to 260,000" is a revision, never an increase), or a
                  figure in another unit that cannot be compared (dollars, then won);
-- ``reaffirmed`` the same state from another source: the source list grows.
+- ``reaffirmed`` the same state from another source: the source list grows;
+- ``settled``    the same state from a source of a disputed figure that comes round to it, and
+                 no figure is disputed any more: the dispute is over (a dispute that only
+                 narrows, other sources keeping another figure, is a reaffirmation).
 
 A history derived again after a re-extraction can lose versions: the facts they came from are
 no longer read.  When the version the ledger reported last is gone and the history now ends at
@@ -260,7 +263,8 @@ def late_withdrawal(
     after (when there is one) to its end, ``known`` the ids the ledger held of those.  Where the
     re-fold ends at a new version after ``reported``, which it left as it was, the new versions
     are the change, told as they would be appended (a source coming round to the figure
-    reported is a reaffirmation, which notifies nobody).  Otherwise — it ends at a version the
+    reported settles the dispute, which is told; one that only narrows it is a reaffirmation,
+    which notifies nobody).  Otherwise — it ends at a version the
     ledger held (the last one, its id kept with other figures disputed: a claim come round to
     the figure reported, or one whose date a restatement moved; or one before it), or it
     changed ``reported`` on its way — :func:`withdrawal` decides, as after a re-extraction, so
@@ -359,7 +363,12 @@ def _step(
         return Head.at(changed), now
     if now == was and not fresh_source:
         return Head(previous, when, when), was  # the same source says the same again
-    kind = "revised" if now != was else "reaffirmed"
+    if now != was:
+        kind = "revised"
+    elif not disputed and any(source in c.sources for c in live):
+        kind = "settled"  # the last source of another figure came round to this one
+    else:
+        kind = "reaffirmed"
     sources = (*previous.sources, source) if fresh_source else previous.sources
     version = _version(key, kind, observation, before, after, None, sources, disputed, now, was)
     return Head.at(version), now

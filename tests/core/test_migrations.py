@@ -188,15 +188,26 @@ def _stamp(url: str, revision: str) -> None:
         engine.dispose()
 
 
-def test_endpoints_that_took_every_kind_or_the_default_also_hear_withdrawals(db_url: str) -> None:
-    """Revision 0013: a new kind reaches the endpoints whose lists meant "all" or "the default";
-    one that chose its kinds keeps its choice."""
+_KINDS_0012 = ["conflict", "decreased", "increased", "new", "reaffirmed", "retracted", "revised"]
+
+
+@pytest.mark.parametrize(
+    ("before_revision", "revision", "before", "kind"),
+    [
+        ("0012", "0013", _KINDS_0012, "withdrawn"),
+        ("0016", "0017", sorted([*_KINDS_0012, "withdrawn"]), "settled"),
+    ],
+)
+def test_endpoints_that_took_every_kind_or_the_default_also_hear_a_new_kind(
+    db_url: str, before_revision: str, revision: str, before: list[str], kind: str
+) -> None:
+    """Revisions 0013 and 0017: a new kind reaches the endpoints whose lists meant "all" or "the
+    default"; one that chose its kinds keeps its choice."""
     from datetime import UTC, datetime
 
     from services.alerts.tables import Endpoint
 
-    upgrade(db_url, "0012")
-    before = ["conflict", "decreased", "increased", "new", "reaffirmed", "retracted", "revised"]
+    upgrade(db_url, before_revision)
     chosen = {
         "every": before,
         "default": [k for k in before if k != "reaffirmed"],
@@ -214,13 +225,13 @@ def test_endpoints_that_took_every_kind_or_the_default_also_hear_withdrawals(db_
                     for name, kinds in chosen.items()
                 ],
             )  # fmt: skip
-        upgrade(db_url)
+        upgrade(db_url, revision)
         with engine.connect() as connection:
             kinds = {i: k for i, k in connection.execute(select(Endpoint.id, Endpoint.kinds))}
     finally:
         engine.dispose()
     assert kinds == {
-        "every": [*before, "withdrawn"],
-        "default": [k for k in [*before, "withdrawn"] if k != "reaffirmed"],
+        "every": sorted([*before, kind]),
+        "default": sorted(k for k in [*before, kind] if k != "reaffirmed"),
         "own": ["new", "retracted"],
     }

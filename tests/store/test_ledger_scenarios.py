@@ -566,14 +566,14 @@ async def test_a_conflict_that_tells_where_the_ledger_stands_needs_no_withdrawal
     assert await run(False) == await run(True) == [("new", False), ("conflict", True)]
 
 
-async def test_a_restated_side_read_again_as_the_figure_reported_withdraws_the_conflict(
+async def test_a_restated_side_read_again_as_the_figure_reported_settles_the_dispute(
     ledger: LedgerHarness,
 ) -> None:
     await a_dispute(ledger)
     restated = article("a6", OCT_30 + timedelta(days=6), source="a")
     assert await ledger.deliver(extraction(restated, fact(50_000), version="1.0.0")) == []
     changes = await ledger.deliver(extraction(restated, fact(60_000), version="1.1.0"))
-    assert [c.kind for c in changes if c.notify] == ["withdrawn"]
+    assert [c.kind for c in changes if c.notify] == ["settled"]
     [row] = ledger.ledger()
     assert row.disputed == []
 
@@ -846,10 +846,12 @@ async def test_a_reading_told_withdrawn_that_comes_back_is_news(ledger: LedgerHa
 
 
 async def test_a_second_claim_back_in_a_dispute_is_news(ledger: LedgerHarness) -> None:
-    """a 50,000, f 45,000, b 60,000 (both disputed), then a and f come round to 60,000 and c
-    says 70,000 (only 60,000 disputed).  a's coming round dropped tells 50,000 is disputed
-    again; f's dropped next tells 45,000 is too — a withdrawal between the same two versions
-    (the same id), which differs from the one told last by its disputed figures alone."""
+    """a 50,000, f 45,000, b 60,000 (both disputed), then a and f come round to 60,000 (f's
+    settles the dispute) and c says 70,000 (only 60,000 disputed).  a's coming round dropped
+    tells 50,000 is disputed again (f's coming round no longer settles it: a reaffirmation in
+    its place, untold); f's dropped next tells 45,000 is too — a withdrawal between the same two
+    versions (the same id), which differs from the one told last by its disputed figures
+    alone."""
     came_round = [
         article("a2", OCT_30 + timedelta(days=7), source="a"),
         article("f2", OCT_30 + timedelta(days=7, hours=12), source="f"),
@@ -861,7 +863,10 @@ async def test_a_second_claim_back_in_a_dispute_is_news(ledger: LedgerHarness) -
         await ledger.deliver(extraction(each, fact(60_000), version="1.0.0"))
     await ledger.deliver(said("c", 10, "c", 70_000))
     turns = [await ledger.deliver(extraction(each, version="1.1.0")) for each in came_round]
-    assert [told(turn) for turn in turns] == [[("withdrawn", True)], [("withdrawn", True)]]
+    assert [told(turn) for turn in turns] == [
+        [("reaffirmed", False), ("withdrawn", True)],
+        [("withdrawn", True)],
+    ]
     [row] = ledger.ledger()
     assert sorted(c.quantity.value for c in row.disputed) == [45_000, 50_000, 60_000]
 
@@ -875,14 +880,14 @@ async def test_a_late_article_that_takes_a_claim_out_of_a_dispute_under_a_kept_c
     ledger: LedgerHarness,
 ) -> None:
     """a 50,000, b 60,000 (a conflict), c 70,000 (a conflict: 60,000 and 50,000 disputed).  a's
-    article of day 7, arriving late, comes round to 60,000: c's conflict keeps its id with
-    50,000 out of the dispute, which analysts hear (a's reaffirmation notifies nobody)."""
+    article of day 7, arriving late, comes round to 60,000: that settled a's and b's dispute on
+    day 7, and c's conflict keeps its id with 50,000 out of the dispute: analysts hear both."""
     await a_dispute(ledger)
     [conflict] = await ledger.deliver(said("c", 10, "c", 70_000))
     assert told([conflict]) == [("conflict", True)]
     late = await ledger.deliver(said("a7", 7, "a", 60_000))
-    assert told(late) == [("reaffirmed", False), ("withdrawn", True)]
-    assert figures(late)[1] == ("withdrawn", 70_000, 70_000)
+    assert told(late) == [("settled", True), ("withdrawn", True)]
+    assert figures(late) == [("settled", 60_000, 60_000), ("withdrawn", 70_000, 70_000)]
     [row] = ledger.ledger()
     assert row.last_kind == "conflict"
     assert [(c.quantity.value, c.sources) for c in row.disputed] == [(60_000, ["b", "a"])]
@@ -890,7 +895,7 @@ async def test_a_late_article_that_takes_a_claim_out_of_a_dispute_under_a_kept_c
     assert await ledger.deliver(said("a7", 7, "a", 60_000)) == []
     a7 = article("a7", OCT_30 + timedelta(days=7), source="a")
     assert await ledger.deliver(extraction(a7, fact(60_000), version="1.1.0")) == []
-    assert ledger.counts()[:2] == (5, 5)  # new, conflict, conflict, reaffirmed, withdrawn
+    assert ledger.counts()[:2] == (5, 5)  # new, conflict, conflict, settled, withdrawn
 
 
 async def test_a_late_article_that_ends_a_dispute_under_a_kept_reaffirmation_is_told(
@@ -898,13 +903,13 @@ async def test_a_late_article_that_ends_a_dispute_under_a_kept_reaffirmation_is_
 ) -> None:
     """a 50,000, b 60,000 (a conflict), c 60,000 (a reaffirmation, 50,000 still disputed); a's
     late article of day 7 comes round to 60,000: the ledger holds 60,000 undisputed under c's
-    reaffirmation, same id — as a re-extraction of a's first article that read 60,000 would."""
+    reaffirmation, same id, and the settlement on day 7 is what analysts hear (nothing is
+    withdrawn: the history leads from the state reported to where it ends)."""
     await a_dispute(ledger)
     [again] = await ledger.deliver(said("c", 10, "c", 60_000))
     assert told([again]) == [("reaffirmed", False)]
     late = await ledger.deliver(said("a7", 7, "a", 60_000))
-    assert told(late) == [("reaffirmed", False), ("withdrawn", True)]
-    assert figures(late)[1] == ("withdrawn", 60_000, 60_000)
+    assert told(late) == [("settled", True)]
     [row] = ledger.ledger()
     assert (row.last_kind, row.disputed) == ("reaffirmed", [])
     assert await ledger.deliver(said("a7", 7, "a", 60_000)) == []
@@ -914,8 +919,8 @@ async def test_a_source_coming_round_after_the_last_version_is_told_as_it_is_app
     ledger: LedgerHarness,
 ) -> None:
     """b repeats itself on day 20, so a's day-10 article takes the late path, though it comes
-    after the last version: its reaffirmation ends the history, as it would appended (both tell
-    nobody: a reaffirmation is no news)."""
+    after the last version: its settlement of the dispute ends the history, told as it would be
+    appended."""
 
     async def run(late: bool) -> list[tuple[str, bool]]:
         ledger.wipe()
@@ -927,7 +932,7 @@ async def test_a_source_coming_round_after_the_last_version_is_told_as_it_is_app
         assert row.disputed == []
         return told(changes)
 
-    assert await run(False) == await run(True) == [("reaffirmed", False)]
+    assert await run(False) == await run(True) == [("settled", True)]
 
 
 async def test_a_late_article_ending_a_claim_is_told_alike_in_one_batch_or_two(
@@ -935,7 +940,8 @@ async def test_a_late_article_ending_a_claim_is_told_alike_in_one_batch_or_two(
 ) -> None:
     """a 50,000, b 60,000, c 70,000 (a conflict, 60,000 and 50,000 disputed); a's late day-7
     article comes round to 60,000 and d says 70,000 on day 12.  Whether the two come in one
-    batch or two, analysts are told once that 50,000 left the dispute."""
+    batch or two, analysts are told once that a's and b's dispute was settled on day 7, and
+    once that 50,000 left c's."""
 
     async def run(together: bool) -> list[tuple[str, bool]]:
         ledger.wipe()
@@ -950,7 +956,7 @@ async def test_a_late_article_ending_a_claim_is_told_alike_in_one_batch_or_two(
         assert [claim.quantity.value for claim in row.disputed] == [60_000]
         return sorted(t for t in told(changes) if t[1])
 
-    assert await run(False) == await run(True) == [("withdrawn", True)]
+    assert await run(False) == await run(True) == [("settled", True), ("withdrawn", True)]
 
 
 async def test_a_late_restatement_that_keeps_a_claim_in_a_dispute_is_told(
@@ -998,7 +1004,8 @@ async def test_two_late_articles_taking_claims_out_under_one_kept_conflict_are_e
         await ledger.deliver(said(name, day, source, value))
     first = await ledger.deliver(said("a7", 7, "a", 60_000))
     second = await ledger.deliver(said("f8", 8, "f", 60_000))
-    assert [told(first), told(second)] == [[("reaffirmed", False), ("withdrawn", True)]] * 2
+    assert told(first) == [("reaffirmed", False), ("withdrawn", True)]  # f still disputes
+    assert told(second) == [("settled", True), ("withdrawn", True)]
     [one] = [c for c in first if c.kind == "withdrawn"]
     [two] = [c for c in second if c.kind == "withdrawn"]
     assert one.id != two.id

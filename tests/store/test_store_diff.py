@@ -272,7 +272,7 @@ def test_a_source_repeating_its_side_of_a_dispute_adds_no_version() -> None:
     assert [(c.quantity.value, c.sources) for c in history[-1].disputed] == [(100_000, ("a",))]
 
 
-def test_a_source_that_comes_round_to_the_current_figure_leaves_the_dispute() -> None:
+def test_the_last_source_of_another_figure_coming_round_settles_the_dispute() -> None:
     history = derive_history(
         KEY,
         [
@@ -281,8 +281,36 @@ def test_a_source_that_comes_round_to_the_current_figure_leaves_the_dispute() ->
             observation(120_000, source="a", day=4),
         ],
     )
-    assert [v.kind for v in history] == ["new", "conflict", "reaffirmed"]
+    assert [v.kind for v in history] == ["new", "conflict", "settled"]
     assert (history[-1].sources, history[-1].disputed) == (("b", "a"), ())
+    assert history[-1].before == history[-1].after  # the figure stays; the dispute ends
+
+
+def test_a_source_coming_round_while_another_keeps_its_figure_only_narrows_the_dispute() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(100_000, source="c", day=1),
+            observation(120_000, source="b", day=2),
+            observation(120_000, source="a", day=4),
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "reaffirmed", "conflict", "reaffirmed"]
+    assert [(c.quantity.value, c.sources) for c in history[-1].disputed] == [(100_000, ("c",))]
+
+
+def test_a_dispute_that_lapses_with_the_window_is_not_settled_by_a_new_source() -> None:
+    history = derive_history(
+        KEY,
+        [
+            observation(100_000, source="a"),
+            observation(120_000, source="b", day=2),
+            observation(120_000, source="c", day=60),
+        ],
+    )
+    assert [v.kind for v in history] == ["new", "conflict", "reaffirmed"]
+    assert history[-1].disputed == ()
 
 
 def test_a_restatement_without_a_figure_keeps_a_vague_quantity() -> None:
@@ -384,23 +412,36 @@ def test_a_withdrawal_has_one_id_per_lost_version_and_state_it_leaves() -> None:
     assert to_oct.id == again.id != to_nothing.id
 
 
-def test_a_late_re_fold_ending_at_a_kept_version_without_a_claim_withdraws_it() -> None:
+def test_a_late_re_fold_that_only_narrows_a_dispute_withdraws_nothing() -> None:
+    """a and d 50,000, b 60,000 (a conflict), c 60,000 (a reaffirmation, 50,000 still disputed);
+    a's late day-7 article comes round to 60,000 while d keeps 50,000: c's reaffirmation keeps
+    its id, and the same figure stays disputed (by d alone) — as appended, nothing to tell."""
+    a, d, b, c = (observation(50_000, source="a"), observation(50_000, source="d", day=1),
+                  observation(60_000, source="b", day=5),
+                  observation(60_000, source="c", day=10))  # fmt: skip
+    before = derive_history(KEY, [a, d, b, c])
+    after = derive_history(KEY, [a, d, b, observation(60_000, source="a", day=7), c])
+    assert [v.kind for v in after][-2:] == ["reaffirmed", "reaffirmed"]
+    assert after[-1].id == before[-1].id
+    assert [(c.quantity.value, c.sources) for c in after[-1].disputed] == [(50_000, ("d",))]
+    assert late_withdrawal(before[-1], {v.id for v in before}, after[2:]) is None
+
+
+def test_a_late_re_fold_that_settles_the_dispute_before_a_kept_version_is_told_by_it() -> None:
     """a 50,000, b 60,000 (a conflict), c 60,000 (a reaffirmation, 50,000 still disputed); a's
-    late day-7 article comes round to 60,000: c's reaffirmation keeps its id, undisputed."""
+    late day-7 article comes round to 60,000: its settlement is the change, c's version keeps
+    its id, undisputed, and nothing is withdrawn."""
     a, b, c = (observation(50_000, source="a"), observation(60_000, source="b", day=5),
                observation(60_000, source="c", day=10))  # fmt: skip
     before = derive_history(KEY, [a, b, c])
     after = derive_history(KEY, [a, b, observation(60_000, source="a", day=7), c])
-    assert after[-1].id == before[-1].id and after[-1].disputed != before[-1].disputed
-    known = {v.id for v in before}
-    gone = late_withdrawal(before[-1], known, after[1:])  # re-folded after a's version
-    assert gone is not None and gone.before == gone.after == before[-1].after
-    assert gone.disputed == ()
-    assert late_withdrawal(before[-1], known, before[1:]) is None  # nothing moved
+    assert [v.kind for v in after] == ["new", "conflict", "settled", "reaffirmed"]
+    assert after[-1].id == before[-1].id and after[-1].disputed == ()
+    assert late_withdrawal(before[-1], {v.id for v in before}, after[1:]) is None
 
 
 def test_a_late_re_fold_ending_at_a_new_version_after_the_one_reported_is_told_by_it() -> None:
-    """A source coming round after the last version (a reaffirmation) is told as appended."""
+    """A source coming round after the last version (a settlement) is told as appended."""
     a, b = observation(50_000, source="a"), observation(60_000, source="b", day=5)
     before = derive_history(KEY, [a, b])
     after = derive_history(KEY, [a, b, observation(60_000, source="a", day=10)])

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from services.core.migrate import endpoints_hear_new_kind
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -27,22 +28,10 @@ depends_on: str | Sequence[str] | None = None
 
 _BEFORE = ("new", "increased", "decreased", "reaffirmed", "revised", "conflict", "retracted")
 """Every kind there was before this revision (fixed here: the code's list grows)."""
-_TAKEN_WHOLE = (frozenset(_BEFORE), frozenset(_BEFORE) - {"reaffirmed"})
 
 
 def upgrade() -> None:
-    endpoints = sa.table(
-        "alerts_endpoints", sa.column("id", sa.String), sa.column("kinds", sa.JSON)
-    )
-    connection = op.get_bind()
-    rows = connection.execute(sa.select(endpoints.c.id, endpoints.c.kinds)).all()
-    for endpoint_id, kinds in rows:
-        if frozenset(kinds) in _TAKEN_WHOLE:
-            connection.execute(
-                endpoints.update()
-                .where(endpoints.c.id == endpoint_id)
-                .values(kinds=sorted({*kinds, "withdrawn"}))
-            )
+    endpoints_hear_new_kind(op.get_bind(), _BEFORE, "withdrawn")
 
 
 def downgrade() -> None:
