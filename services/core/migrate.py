@@ -96,7 +96,8 @@ def endpoints_hear_new_kind(connection: Connection, before: Sequence[str], kind:
     """A data migration for a new kind of change: the alerts endpoints whose kinds were every
     kind there was (``before``), or the default (every one but ``reaffirmed``), hear ``kind``
     too; an endpoint that chose its kinds otherwise keeps its choice.  ``before`` is fixed in
-    the revision that calls it (the code's list grows)."""
+    the revision that calls it (the code's list grows).  Revisions 0013 and 0017 run it: a
+    change here changes what both do."""
     endpoints = sa.table(
         "alerts_endpoints", sa.column("id", sa.String), sa.column("kinds", sa.JSON)
     )

@@ -22,9 +22,10 @@ Each fold step yields one :class:`Version` (or none, when a source repeats itsel
                  ("over 260,000" vs "up to 260,000" is a revision, never an increase), or a
                  figure in another unit that cannot be compared (dollars, then won);
 - ``reaffirmed`` the same state from another source: the source list grows;
-- ``settled``    the same state from a source of a disputed figure that comes round to it, and
-                 no figure is disputed any more: the dispute is over (a dispute that only
-                 narrows, other sources keeping another figure, is a reaffirmation).
+- ``settled``    the same state from a source of a disputed figure that comes round to it (it
+                 states the current figure), and no figure is disputed any more: the dispute
+                 is over (a dispute that only narrows, other sources keeping another figure,
+                 or a source's article without a figure, is a reaffirmation).
 
 A history derived again after a re-extraction can lose versions: the facts they came from are
 no longer read.  When the version the ledger reported last is gone and the history now ends at
@@ -365,7 +366,11 @@ def _step(
         return Head(previous, when, when), was  # the same source says the same again
     if now != was:
         kind = "revised"
-    elif not disputed and any(source in c.sources for c in live):
+    elif (
+        not disputed
+        and magnitude(observation.state.quantity) == new
+        and any(source in c.sources for c in live)
+    ):
         kind = "settled"  # the last source of another figure came round to this one
     else:
         kind = "reaffirmed"

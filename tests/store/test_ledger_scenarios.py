@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core.bus import MemoryBus
 from services.core.db import transaction
 from services.core.errors import MessageError
+from services.core.migrate import downgrade, upgrade
 from services.core.models import (
     ArticleV1,
     ChangeV1,
@@ -933,6 +934,23 @@ async def test_a_source_coming_round_after_the_last_version_is_told_as_it_is_app
         return told(changes)
 
     assert await run(False) == await run(True) == [("settled", True)]
+
+
+async def test_a_rollback_to_the_release_before_reads_a_settled_dispute_as_a_reaffirmation(
+    ledger: LedgerHarness, db_url: str
+) -> None:
+    """The release before knows no ``settled``: migration 0017's downgrade rewrites it as the
+    reaffirmation that release folds, in the history, the commitment and the change log."""
+    await a_dispute(ledger)
+    [settled] = await ledger.deliver(said("a10", 10, "a", 60_000))
+    assert settled.kind == "settled"
+    downgrade(db_url, "0016")
+    assert [v.kind for v in ledger.history(SAMSUNG_GPU)] == ["new", "conflict", "reaffirmed"]
+    [row] = ledger.ledger()
+    assert row.last_kind == "reaffirmed"
+    assert [(c.id, c.kind) for c in ledger.changes()][-1] == (settled.id, "reaffirmed")
+    upgrade(db_url)  # forward again: nothing to redo, the reaffirmation stays
+    assert [c.kind for c in ledger.changes()] == ["new", "conflict", "reaffirmed"]
 
 
 async def test_a_late_article_ending_a_claim_is_told_alike_in_one_batch_or_two(

@@ -300,6 +300,19 @@ def test_a_source_coming_round_while_another_keeps_its_figure_only_narrows_the_d
     assert [(c.quantity.value, c.sources) for c in history[-1].disputed] == [(100_000, ("c",))]
 
 
+@pytest.mark.parametrize("stated", [None, "no figure"], ids=["a vague figure", "no figure"])
+def test_a_disputing_source_s_article_without_a_figure_settles_nothing(stated: str | None) -> None:
+    """a's later article of the deal states no figure ("tens of thousands", or none): the
+    state keeps b's figure, but a never came round to it."""
+    unstated = {"no_quantity": True} if stated else {}
+    later = observation(None, source="a", day=4, **unstated)
+    assert (later.state.quantity is None) == (stated is not None)
+    history = derive_history(
+        KEY, [observation(100_000, source="a"), observation(120_000, source="b", day=2), later]
+    )
+    assert [v.kind for v in history] == ["new", "conflict", "reaffirmed"]
+
+
 def test_a_dispute_that_lapses_with_the_window_is_not_settled_by_a_new_source() -> None:
     history = derive_history(
         KEY,
