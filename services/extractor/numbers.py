@@ -77,11 +77,17 @@ _PARTICLE_FOLLOWS: Final = (
     r"|여|가량|정도|안팎|내외|쯤|남짓|넘|대|만(?!큼)|밖에|뿐|"
     + _MORE_THAN_KO + "|" + _LESS_THAN_KO + "))"
 )
+_COUNTED_OTHER_KO: Final = (
+    r"(?!\s?(?:기업|스타트업|업체|회사|계열사|기관|연구소|연구기관|대학|학교|병원|컨소시엄|단체|협회"
+    r"|그룹|사업자|부처|지자체|국가|나라|곳|팀|데이터센터|센터)(?:들)?(?:에게|에서|에|이|가|은|는|을|를|과|와|의|도|로|으로)?(?![가-힣]))"
+)
+"""After a counter, what it counts when that is no compute: organisations or places (정부는 5개
+스타트업에 GPU 1000장을 공급한다, 3개 컨소시엄에, 5대 그룹이): no quantity."""
 _UNIT_AFTER: Final = re.compile(
     _KO_AFTER_NUMBER
     + r"(?:(?P<power>MW|GW|메가와트|기가와트|megawatts?|gigawatts?)"
     r"|(?P<money>달러|원|유로|엔|위안|파운드)" + _PARTICLE_FOLLOWS
-    + r"|(?P<counter>개|장|대|기)" + _PARTICLE_FOLLOWS
+    + r"|(?P<counter>개|장|대|기)" + _PARTICLE_FOLLOWS + _COUNTED_OTHER_KO
     + r"|(?P<enmoney>dollars|won|euros|yen|USD|KRW|EUR)(?![A-Za-z]))",
     re.IGNORECASE,
 )
@@ -162,6 +168,15 @@ _MULTIPLIER_AFTER: Final = re.compile(
     r"\s?(?:times\b|-?fold\b|x\b|배(?!치|정|분|포|송|출|달|터|당))", re.IGNORECASE
 )
 """What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
+_SPEC_AFTER: Final = re.compile(
+    r"-(?:high|hi|layer|stack|die)\b"
+    r"|-GPUs?\s(?:server|node|rack|system|box|board|tray|instance|machine|pod|chassis)",
+    re.IGNORECASE,
+)
+"""What follows a number that describes the goods instead of counting them: a memory stack's
+height ("12-high HBM3E chips", "8-Hi", "16-layer"; 12단 is none already, 단 being no unit) or
+the GPUs in each machine ("2,000 8-GPU servers", "72-GPU racks"; not "a 100,000-GPU
+cluster", the cluster's size)."""
 _ER_NOUNS: Final = (
     r"(?:quarter|cent(?:er|re)|server|customer|partner|supplier|provider|cluster|computer"
     r"|number|user|order|power|tower|layer|developer|maker|chipmaker|hyperscaler|member|player"
@@ -601,6 +616,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             or not match.group().strip()
             or _TIME_RANGE_AFTER.match(text, match.end(), end)
             or _MULTIPLIER_AFTER.match(text, match.end(), end)
+            or _SPEC_AFTER.match(text, match.end(), end)
             or _COMPARED_AFTER.match(text, match.end(), end)
         ):
             low = None

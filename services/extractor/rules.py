@@ -1027,6 +1027,97 @@ _MODIFIER_KO: Final = re.compile(r"[가-힣]{0,3}(?:한|하는|된|할)\s(?:[A-Z
 verb is the figure's, not one shared by a list after it."""
 
 
+_MODAL_EN: Final = (
+    r"\b(?:(?:may|might|could|can|cannot|can't|can’t|couldn't|couldn’t)(?:\snot)?"
+    r"(?:\s(?:also|yet|still|soon|eventually|potentially|ultimately|even|later|then"
+    r"|possibly))?(?:\sbe\sable\sto|\sbe)?"
+    r"|(?:is|are|was|were)\s(?:un)?likely\sto|(?:was|were|is|are)\sunable\sto"
+    r"|(?:an?|the)\soption\sto)"
+)
+_HEDGE_EN_BEFORE: Final = re.compile(_MODAL_EN + r"\s$")
+"""Before an English verb: what may be done, not what is ("may buy", "could also supply", "can
+deploy", "could not secure").  Lower case only: "in May ordered" is a date.  Not "can now
+supply" (a supplier just qualified), nor "whether it could buy" (weighed: its status words
+tell, :data:`_WEIGHED_EN`)."""
+_WEIGHED_EN: Final = re.compile(r"\b(?:whether|if)\s(?:\S+\s){0,3}$")
+_HEDGED_FIGURE_EN: Final = re.compile(
+    _MODAL_EN + r"\s[a-z]+\s(?:(?:an?\s)?(?:additional|another|extra|further|more)\s|up\sto\s"
+    r"|as\smany\sas\s|as\smuch\sas\s|more\sthan\s|about\s|around\s|nearly\s)*$"
+)
+"""Before an English figure: a modal and the verb that takes it ("might deploy an additional
+100,000 GPUs", "could lease 20,000"), whatever the verb's own category."""
+_HEDGE_KO_AFTER: Final = re.compile(
+    r"[가-힣]{0,3}?\s?수\s?(?:도\s?)?(?:있(?!도록|게|었|을지|는지)|없(?!었|을지|는지))"
+    r"|[이가]?\s?가능(?!해졌|하게|해진|했|해지)|[가-힣]{0,3}?\s?가능성"
+)
+"""After a Korean verb's stem: what can (or cannot) be done (도입할 수 있다, 확보할 수 있을
+것으로, 수용할 수 있는, 공급할 수도 있다, 구매할 수 없다); not a purpose (확보할 수 있도록, 쓸 수
+있게), which tells why another verb's figure is bought, nor what could be done and was (확보할 수
+있었다), nor what is weighed (구매할 수 있을지 검토: its status words tell); what is possible or
+likely (도입이 가능하다, 공급받을 가능성), not what became possible (가능해졌다)."""
+
+
+_CAPACITY_KO_AFTER: Final = re.compile(
+    r"[을를이가]?\s?(?:수용|탑재|설치|배치|운용|가동|구동|장착|보관)(?:할|될|이\s?가능한|\s?가능한)"
+    r"(?:\s?수\s?있는)?"
+)
+"""After a Korean figure: what a site can hold (GPU 3만장을 수용할 수 있는 데이터센터, 1만장
+탑재 가능한): no commitment of that figure."""
+_CAPACITY_EN_BEFORE: Final = re.compile(
+    r"\b(?:can|could|will\sbe\sable\sto|able\sto|capable\sof|designed\sto|built\sto)\s"
+    r"(?:house|housing|hold|holding|host|hosting|accommodate|accommodating|support|supporting"
+    r"|fit|run|running|power|powering)\s(?:(?:up\sto|as\smany\sas|more\sthan|over|about"
+    r"|around|roughly|nearly)\s)?$"
+)
+"""Before an English figure: what a site can hold ("a data center that can house 20,000 GPUs",
+"capable of hosting up to 50,000"): no commitment of that figure."""
+
+
+def _capacity(view: _View, q: QuantityMention) -> bool:
+    """Whether figure ``q`` is what a site can hold, or what a modal's verb takes in English,
+    rather than what anyone commits to."""
+    text = view.text
+    if _is_korean(view):
+        after = _CAPACITY_KO_AFTER.match(text, q.end, view.sentence.end)
+        return after is not None and (after.group().endswith("있는") or "가능한" in after.group())
+    begin = max(view.sentence.start, q.start - 64)
+    return _CAPACITY_EN_BEFORE.search(text, begin, q.start) is not None or _modal_before(
+        view, _HEDGED_FIGURE_EN, q.start
+    )
+
+
+_DEFINITE_EN_BEFORE: Final = re.compile(r"(?:\b(?:the|those|these|its|their)|['’]s)\s$", re.I)
+
+
+def _known(view: _View, q: QuantityMention) -> bool:
+    """Whether an English figure is one already agreed, which its hedged verb only times or
+    places ("the 30,000 GPUs could be delivered in May", "Meta's 10,000 H100s could be delivered
+    early", "it could deploy the 10,000 GPUs it bought by March"): not what may be done."""
+    if _is_korean(view):
+        return False
+    begin = max(view.sentence.start, q.start - 16)
+    return _DEFINITE_EN_BEFORE.search(view.text, begin, q.start) is not None
+
+
+def _modal_before(view: _View, pattern: re.Pattern[str], at: int) -> bool:
+    """Whether ``pattern`` (a modal and what follows it) ends at ``at``, not weighed ("whether
+    it could buy": :data:`_WEIGHED_EN`)."""
+    begin = view.sentence.start
+    modal = pattern.search(view.text, max(begin, at - 64), at)
+    if modal is None:
+        return False
+    return _WEIGHED_EN.search(view.text, max(begin, modal.start() - 40), modal.start()) is None
+
+
+def _hedged(view: _View, start: int, end: int) -> bool:
+    """Whether a figure's verb (:func:`_verb`), or a relation's trigger, says what may be done:
+    a possibility, or what a site can hold, is no commitment; the verbs beside it keep theirs
+    (KT는 GPU 1만개를 수용할 수 있는 데이터센터에 5000억원을 투자한다: the investment stands)."""
+    if _is_korean(view):
+        return _HEDGE_KO_AFTER.match(view.text, end, view.sentence.end) is not None
+    return _modal_before(view, _HEDGE_EN_BEFORE, start)
+
+
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
     """The type trigger that governs a figure: the first one after it and before the next
     figure in Korean (5만장을 도입하고 … 1만장을 배분한다), else the first after the figures that
@@ -1452,7 +1543,11 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             (f.start for f, u in usable[index + 1 :] if u in _COMPUTE), view.sentence.end
         )
         subject = members[0] if members else None
-        verb = _verb(view, q, following) if unit in _COMPUTE else None
+        own = _verb(view, q, following)
+        hedged = own is not None and _hedged(view, own[0], own[1]) and not _known(view, q)
+        if hedged or _capacity(view, q):
+            continue  # what may be done, or what a site can hold
+        verb = own if unit in _COMPUTE else None
         # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
         cats = _verb_categories(verb, view) if unit in _COMPUTE else view.categories
         kind = _quantity_type(
@@ -1649,7 +1744,7 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         wanted.append(("partnership", frozenset({"partnership"})))
     for kind, names in wanted:
         trigger = view.hits_of(names)[0]
-        if _blocked(view, *trigger):
+        if _blocked(view, *trigger) or _hedged(view, *trigger):
             continue
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
         # a Korean sentence's verb comes last, after nouns of the kind (공급 물량을 수주했다)

@@ -1,6 +1,9 @@
-"""What could be done is no commitment: a possibility (may, might, could; 할 수 있다) or what a
-site can hold (수용할 수 있는 데이터센터).  A possibility in another clause, or a purpose (할 수
-있도록: so that others can), leaves the commitment beside it alone."""
+"""What could be done is no commitment: a figure whose own verb is hedged — may, might, could,
+can, "is likely to", "the option to" before it; 할 수 있다, 할 수도 있다, 도입이 가능하다, 가능성
+after it — or what a site can hold (수용할 수 있는 데이터센터, "a data center that can house").
+The verbs beside it keep their figures: a modal in another clause or of another verb, a purpose
+(할 수 있도록, "so that … can"), a figure already agreed ("the 30,000 GPUs could be delivered in
+May"), what could be done and was (확보할 수 있었다), and "May" the month."""
 
 from __future__ import annotations
 
@@ -15,10 +18,14 @@ from services.extractor.extract import extract
         "Microsoft may buy up to 5,000 more H100s from Nvidia.",
         "Microsoft might buy 10,000 GPUs from Nvidia.",
         "Microsoft could buy 10,000 GPUs from Nvidia, people familiar with the talks said.",
+        "xAI might deploy an additional 100,000 GPUs at its Memphis site later this year.",
+        "Up to 20,000 H100 GPUs could be purchased by the Korean government next year.",
+        "Microsoft is likely to buy 50,000 more Nvidia GPUs next year, people familiar said.",
         "SK hynix could supply HBM4 to Nvidia, analysts said.",
         "네이버는 엔비디아 GPU 1만개를 도입할 수 있다고 밝혔다.",
-        "KT는 GPU 2000장을 업스테이지에 임대할 수 있다.",
+        "KT는 GPU 2000장을 업스테이지에 임대할 수도 있다.",
         "네이버는 내년 상반기까지 GPU 1만장을 확보할 수 있을 것으로 보고 있다.",
+        "정부는 내년 상반기 중 GPU 1만장 도입이 가능하다고 밝혔다.",
         "KT는 GPU 1만개를 수용할 수 있는 데이터센터를 짓는다.",
     ],
 )
@@ -30,9 +37,20 @@ def test_what_could_be_done_is_no_commitment(text: str) -> None:
     ("text", "subject", "value"),
     [
         ("Microsoft bought 10,000 GPUs, which it could deploy by 2026.", "microsoft", 10_000),
+        ("CoreWeave bought 20,000 GPUs it may lease to Microsoft.", "coreweave", 20_000),
+        ("Microsoft in May ordered 10,000 GB200 GPUs from Nvidia.", "microsoft", 10_000),
+        ("Oracle said the 30,000 GPUs could be delivered in May.", "oracle", 30_000),
+        ("Microsoft said it could deploy the 10,000 GPUs it bought from Nvidia by March.",
+         "microsoft", 10_000),
         ("보다 많은 기업이 GPU를 확보할 수 있도록 정부는 GPU 1만장을 구매한다.", "kr-government",
          10_000),
         ("네이버는 GPU 1만개를 도입해 AI 모델을 개발할 수 있게 됐다.", "naver", 10_000),
+        ("네이버는 GPU 1만개를 도입했으며 향후 추가로 확보할 수 있다고 밝혔다.", "naver", 10_000),
+        ("네이버는 GPU 1만개를 확보할 수 있었다.", "naver", 10_000),
+        ("네이버는 즉시 도입할 수 있는 GPU 1만개를 엔비디아로부터 구매했다.", "naver", 10_000),
+        ("KT는 GPU 1만개를 수용할 수 있는 데이터센터에 5000억원을 투자한다.", "kt", 5e11),
+        ("KT will invest 1 trillion won in a data center that can house 20,000 GPUs.", "kt",
+         1e12),
     ],
 )  # fmt: skip
 def test_a_possibility_beside_the_commitment_leaves_it_alone(
@@ -41,3 +59,22 @@ def test_a_possibility_beside_the_commitment_leaves_it_alone(
     [fact] = extract(text)
     assert fact.subject.id == subject
     assert fact.quantity is not None and fact.quantity.value == value
+
+
+def test_only_the_hedged_figure_of_two_is_dropped() -> None:
+    text = "Microsoft will buy 10,000 GPUs and could order another 10,000 next year."
+    assert [(f.subject.id, f.quantity.value if f.quantity else None) for f in extract(text)] == [
+        ("microsoft", 10_000)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Microsoft is considering whether it could buy 10,000 GPUs from Nvidia.",
+        "정부는 GPU 3만장을 구매할 수 있을지 검토하고 있다.",
+    ],
+)
+def test_whether_it_could_is_weighed_not_dropped(text: str) -> None:
+    [fact] = extract(text)
+    assert fact.status == "negotiating"

@@ -174,9 +174,14 @@ def test_status_words_in_an_aside_about_an_organisation_are_not_the_figure_s(
 
 
 def test_a_figure_with_a_tensed_verb_of_its_own_takes_no_status_from_the_one_before() -> None:
-    facts = extract("AMD shipped 30,000 MI300X chips to Microsoft and could ship 50,000 MI355X "
+    facts = extract("AMD shipped 30,000 MI300X chips to Microsoft and will ship 50,000 MI355X "
                     "chips next year.")  # fmt: skip
     assert [f.status for f in facts] == ["completed", "announced"]
+    hedged = extract("AMD shipped 30,000 MI300X chips to Microsoft and could ship 50,000 MI355X "
+                     "chips next year.")  # fmt: skip
+    assert [(f.status, f.quantity.value if f.quantity else None) for f in hedged] == [
+        ("completed", 30_000)  # what could be shipped is no commitment
+    ]
     listed = extract("Nvidia delivered 10,000 H100s to Meta last month and 5,000 B200s this week.")
     assert [f.status for f in listed] == ["completed", "completed"]
 

@@ -222,3 +222,35 @@ def test_a_multiplier_is_no_quantity(text: str) -> None:
 
 def test_a_count_before_a_word_that_starts_like_a_multiplier_stays() -> None:
     assert [q.value for q in find_quantities("GPU 5000개 배치")] == [5000]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SK hynix has received orders from Nvidia and AMD for its 12-high HBM3E chips.",
+        "Samsung will supply 8-Hi HBM3E stacks to Nvidia.",
+        "Micron will ship 16-layer HBM4 to AMD.",
+        "Oracle will deploy 72-GPU racks.",
+    ],
+)
+def test_a_number_that_describes_the_goods_counts_nothing(text: str) -> None:
+    assert find_quantities(text) == []
+
+
+def test_the_gpus_of_each_machine_are_no_count_but_the_machines_are() -> None:
+    assert [q.value for q in find_quantities("Nvidia bought 2,000 8-GPU servers.")] == [2000]
+    assert [q.value for q in find_quantities("xAI will build a 100,000-GPU cluster.")] == [
+        100_000
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "정부는 5개 스타트업에 GPU 1000장을 공급한다.",
+        "과기정통부는 3개 컨소시엄에 GPU 1000장을 배분한다.",
+        "KT는 업스테이지 등 5개 기업들에게 GPU 1000장을 임대한다.",
+    ],
+)
+def test_a_counter_of_organisations_counts_no_compute(text: str) -> None:
+    assert [q.value for q in find_quantities(text)] == [1000]
