@@ -78,16 +78,19 @@ _PARTICLE_FOLLOWS: Final = (
     + _MORE_THAN_KO + "|" + _LESS_THAN_KO + "))"
 )
 _COUNTED_OTHER_KO: Final = (
-    r"(?!\s?(?:기업|스타트업|업체|회사|계열사|기관|연구소|연구기관|대학|학교|병원|컨소시엄|단체|협회"
-    r"|그룹|사업자|부처|지자체|국가|나라|곳|팀|데이터센터|센터)(?:들)?(?:에게|에서|에|이|가|은|는|을|를|과|와|의|도|로|으로)?(?![가-힣]))"
+    r"(?!\s?(?:(?:AI|국내|해외|민간|공공|중소|중견|대형|글로벌|국책|지역)\s?)?"
+    r"(?:기업|스타트업|업체|회사|계열사|그룹|기관|연구소|연구기관|대학|학교|병원|컨소시엄|단체|협회"
+    r"|사업자|부처|지자체|나라|곳|팀|거점|리전|과제|통신사|주주|강국)(?:사|체|교)?(?:들)?"
+    r"(?:에게|에서|에|이|가|은|는|을|를|과|와|의|도|로|으로)?(?![가-힣]))"
 )
-"""After a counter, what it counts when that is no compute: organisations or places (정부는 5개
-스타트업에 GPU 1000장을 공급한다, 3개 컨소시엄에, 5대 그룹이): no quantity."""
+"""After 개 or 대, what it counts when that is no compute: organisations, places, projects, or a
+rank (정부는 5개 스타트업에 GPU 1000장을 공급한다, 3개 컨소시엄에, 20개 AI 스타트업, 12개
+기업체, 5대 그룹이, 2대 주주): no quantity.  장 and 기 count compute only (GPU 1만장 데이터센터)."""
 _UNIT_AFTER: Final = re.compile(
     _KO_AFTER_NUMBER
     + r"(?:(?P<power>MW|GW|메가와트|기가와트|megawatts?|gigawatts?)"
     r"|(?P<money>달러|원|유로|엔|위안|파운드)" + _PARTICLE_FOLLOWS
-    + r"|(?P<counter>개|장|대|기)" + _PARTICLE_FOLLOWS + _COUNTED_OTHER_KO
+    + r"|(?P<counter>장|기|(?:개|대)" + _COUNTED_OTHER_KO + ")" + _PARTICLE_FOLLOWS
     + r"|(?P<enmoney>dollars|won|euros|yen|USD|KRW|EUR)(?![A-Za-z]))",
     re.IGNORECASE,
 )
@@ -170,7 +173,8 @@ _MULTIPLIER_AFTER: Final = re.compile(
 """What follows a multiplier ("4 times faster than the H100", "3x more", 4배): no quantity."""
 _SPEC_AFTER: Final = re.compile(
     r"-(?:high|hi|layer|stack|die)\b"
-    r"|-GPUs?\s(?:server|node|rack|system|box|board|tray|instance|machine|pod|chassis)",
+    r"|-GPUs?\s(?:(?:and|or)\s\d+-GPUs?\s)?(?:[A-Z0-9][\w-]*\s){0,2}"
+    r"(?:server|node|rack|system|box|board|tray|instance|machine|pod|chassis)",
     re.IGNORECASE,
 )
 """What follows a number that describes the goods instead of counting them: a memory stack's

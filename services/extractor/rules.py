@@ -1029,10 +1029,11 @@ verb is the figure's, not one shared by a list after it."""
 
 _MODAL_EN: Final = (
     r"\b(?:(?:may|might|could|can|cannot|can't|can’t|couldn't|couldn’t)(?:\snot)?"
-    r"(?:\s(?:also|yet|still|soon|eventually|potentially|ultimately|even|later|then"
-    r"|possibly))?(?:\sbe\sable\sto|\sbe)?"
+    r"(?:\s(?:also|yet|still|soon|even|later|then|well|[a-z]+ly))?"
+    r"(?:\sbe\sable\sto|\sbe|\shave)?"
+    r"|(?:will|would)\s(?:likely|probably)|probably\swill"
     r"|(?:is|are|was|were)\s(?:un)?likely\sto|(?:was|were|is|are)\sunable\sto"
-    r"|(?:an?|the)\soption\sto)"
+    r"|(?:an?|the)\soptions?\sto|the\sright\sto)"
 )
 _HEDGE_EN_BEFORE: Final = re.compile(_MODAL_EN + r"\s$")
 """Before an English verb: what may be done, not what is ("may buy", "could also supply", "can
@@ -1041,25 +1042,41 @@ supply" (a supplier just qualified), nor "whether it could buy" (weighed: its st
 tell, :data:`_WEIGHED_EN`)."""
 _WEIGHED_EN: Final = re.compile(r"\b(?:whether|if)\s(?:\S+\s){0,3}$")
 _HEDGED_FIGURE_EN: Final = re.compile(
-    _MODAL_EN + r"\s[a-z]+\s(?:(?:an?\s)?(?:additional|another|extra|further|more)\s|up\sto\s"
-    r"|as\smany\sas\s|as\smuch\sas\s|more\sthan\s|about\s|around\s|nearly\s)*$"
+    _MODAL_EN + r"\s(?!(?:worth|valued|total|totals|exceed|reach|top|surpass|cost|consume|confirm"
+    r"|say|announce|be)\b)[a-z]+\s(?:(?:an?\s)?(?:additional|another|extra|further|more)\s"
+    r"|up\sto\s|as\smany\sas\s|as\smuch\sas\s|more\sthan\s|about\s|around\s|nearly\s)*$"
 )
 """Before an English figure: a modal and the verb that takes it ("might deploy an additional
-100,000 GPUs", "could lease 20,000"), whatever the verb's own category."""
+100,000 GPUs", "could lease 20,000"), whatever the verb's own category — not a value or what is
+said ("could be worth $10 billion", "can confirm 18,000 …"), nor a modal that opens a clause
+of what something can do ("systems that can consume 10 gigawatts": :data:`_CLAUSE_OPENER_EN`)."""
+_CLAUSE_OPENER_EN: Final = re.compile(r"\b(?:that|which|who)\s$")
+_CONTRAST_EN: Final = re.compile(r";|,?\s(?:but|while|whereas|although|though|yet)\s")
+"""Between a hedged verb and a figure after it: another clause, whose figure is not the verb's
+("xAI could deploy Blackwell chips later, but for now it operates 200,000 H100s")."""
+_NEGATED_MODAL: Final = re.compile(r"not|n't|n’t|cannot|unable")
+_WEIGHING_KO: Final = r"(?:는|를|에\s대해)?\s?(?:검토|협의|논의|타진|고민|저울질|살펴)"
 _HEDGE_KO_AFTER: Final = re.compile(
-    r"[가-힣]{0,3}?\s?수\s?(?:도\s?)?(?:있(?!도록|게|었|을지|는지)|없(?!었|을지|는지))"
-    r"|[이가]?\s?가능(?!해졌|하게|해진|했|해지)|[가-힣]{0,3}?\s?가능성"
+    r"[가-힣]{0,3}?(?:[을를도는]\s[가-힣]{1,3})?\s?수\s?(?:도\s?)?"
+    r"(?:있(?!도록|게|었|는\s?(?:계약|협약|MOU|양해각서|권리)|(?:을지|는지)" + _WEIGHING_KO + r")"
+    r"|없(?!(?:을지|는지)" + _WEIGHING_KO + r"))"
+    r"|[이가도은는]?\s?가능(?!해졌|하게|해진|했|해지|해짐|케|해서|해\s(?!보)|할지|\s?여부)"
+    r"|[가-힣]{0,3}?\s?(?:가능성|여력|여지)|[가-힣]{0,3}?지도\s?모[르른를]"
 )
 """After a Korean verb's stem: what can (or cannot) be done (도입할 수 있다, 확보할 수 있을
 것으로, 수용할 수 있는, 공급할 수도 있다, 구매할 수 없다); not a purpose (확보할 수 있도록, 쓸 수
 있게), which tells why another verb's figure is bought, nor what could be done and was (확보할 수
-있었다), nor what is weighed (구매할 수 있을지 검토: its status words tell); what is possible or
-likely (도입이 가능하다, 공급받을 가능성), not what became possible (가능해졌다)."""
+있었다), nor what is weighed (구매할 수 있을지 검토, 도입 가능 여부를 검토: its status words tell),
+nor a contract that lets it be done (확보할 수 있는 계약을 체결했다); what is possible, likely or
+within means (도입이 가능하다, 확보도 가능하다, 공급받을 가능성, 투자할 여력, 도입할지도 모른다),
+not what became possible (가능해졌다, 가능케 됐다, 가능해 연내 도입을 마친다); also through a
+noun and its own verb (투자를 단행할 수 있다, MOU를 체결할 수도 있다)."""
 
 
 _CAPACITY_KO_AFTER: Final = re.compile(
-    r"[을를이가]?\s?(?:수용|탑재|설치|배치|운용|가동|구동|장착|보관)(?:할|될|이\s?가능한|\s?가능한)"
-    r"(?:\s?수\s?있는)?"
+    r"[을를이가의]?\s?(?:(?:규모|정도|GPU|동시에|한꺼번에|한\s번에)[을를의]?\s){0,2}"
+    r"(?:(?:수용|탑재|설치|배치|운용|가동|구동|장착|보관)(?:할|될|이\s?가능한|\s?가능한)"
+    r"|들어갈|돌릴|넣을)(?:\s?수\s?있는)?"
 )
 """After a Korean figure: what a site can hold (GPU 3만장을 수용할 수 있는 데이터센터, 1만장
 탑재 가능한): no commitment of that figure."""
@@ -1081,32 +1098,63 @@ def _capacity(view: _View, q: QuantityMention) -> bool:
         after = _CAPACITY_KO_AFTER.match(text, q.end, view.sentence.end)
         return after is not None and (after.group().endswith("있는") or "가능한" in after.group())
     begin = max(view.sentence.start, q.start - 64)
-    return _CAPACITY_EN_BEFORE.search(text, begin, q.start) is not None or _modal_before(
-        view, _HEDGED_FIGURE_EN, q.start
+    if _CAPACITY_EN_BEFORE.search(text, begin, q.start) is not None:
+        return True
+    modal = _modal_before(view, _HEDGED_FIGURE_EN, q.start)
+    return modal is not None and not _CLAUSE_OPENER_EN.search(
+        text, max(view.sentence.start, modal.start() - 8), modal.start()
     )
 
 
+_HEDGE_KO_LATER: Final = re.compile(
+    r"[^,.;]{0,12}?[가-힣]\s?수\s?(?:도\s?)?있(?!도록|게|었|는)"
+)
+"""After a Korean figure whose verb came before it: its own hedged verb (5000장을 구매하며 향후
+1만장까지 늘릴 수 있다: the 10,000)."""
 _DEFINITE_EN_BEFORE: Final = re.compile(r"(?:\b(?:the|those|these|its|their)|['’]s)\s$", re.I)
 
 
+def _hedged_figure(view: _View, q: QuantityMention, verb: Hit) -> bool:
+    """Whether figure ``q``'s own verb is hedged (:func:`_hedged`): not across another clause
+    between them (:data:`_CONTRAST_EN`, :data:`_CLAUSE_BREAK`), nor a figure already agreed
+    that a hedged verb after it only times (:func:`_known`), unless the modal is negated.  A
+    Korean figure whose verb came before it is hedged by its own verb after it
+    (:data:`_HEDGE_KO_LATER`)."""
+    text = view.text
+    if _is_korean(view):
+        if verb[1] <= q.start:  # a verb before: a hedge of the figure's own after it
+            return _HEDGE_KO_LATER.match(text, q.end, view.sentence.end) is not None
+        between = _CLAUSE_BREAK.search(text, q.end, verb[0])
+        return between is None and _hedged(view, verb[0], verb[1])
+    if not _hedged(view, verb[0], verb[1]):
+        return False
+    if verb[1] <= q.start and _CONTRAST_EN.search(text, verb[1], q.start):
+        return False
+    if verb[0] < q.end or not _known(view, q):
+        return True
+    modal = _modal_before(view, _HEDGE_EN_BEFORE, verb[0])
+    return modal is not None and _NEGATED_MODAL.search(modal.group()) is not None
+
+
 def _known(view: _View, q: QuantityMention) -> bool:
-    """Whether an English figure is one already agreed, which its hedged verb only times or
-    places ("the 30,000 GPUs could be delivered in May", "Meta's 10,000 H100s could be delivered
-    early", "it could deploy the 10,000 GPUs it bought by March"): not what may be done."""
+    """Whether an English figure is one already agreed, which a hedged verb after it only times
+    or places ("the 30,000 GPUs could be delivered in May", "Meta's 10,000 H100s could be
+    delivered early"): not what may be done."""
     if _is_korean(view):
         return False
     begin = max(view.sentence.start, q.start - 16)
     return _DEFINITE_EN_BEFORE.search(view.text, begin, q.start) is not None
 
 
-def _modal_before(view: _View, pattern: re.Pattern[str], at: int) -> bool:
-    """Whether ``pattern`` (a modal and what follows it) ends at ``at``, not weighed ("whether
-    it could buy": :data:`_WEIGHED_EN`)."""
+def _modal_before(view: _View, pattern: re.Pattern[str], at: int) -> re.Match[str] | None:
+    """``pattern`` (a modal and what follows it) ending at ``at``, unless weighed ("whether it
+    could buy": :data:`_WEIGHED_EN`)."""
     begin = view.sentence.start
     modal = pattern.search(view.text, max(begin, at - 64), at)
     if modal is None:
-        return False
-    return _WEIGHED_EN.search(view.text, max(begin, modal.start() - 40), modal.start()) is None
+        return None
+    weighed = _WEIGHED_EN.search(view.text, max(begin, modal.start() - 40), modal.start())
+    return modal if weighed is None else None
 
 
 def _hedged(view: _View, start: int, end: int) -> bool:
@@ -1115,7 +1163,7 @@ def _hedged(view: _View, start: int, end: int) -> bool:
     (KT는 GPU 1만개를 수용할 수 있는 데이터센터에 5000억원을 투자한다: the investment stands)."""
     if _is_korean(view):
         return _HEDGE_KO_AFTER.match(view.text, end, view.sentence.end) is not None
-    return _modal_before(view, _HEDGE_EN_BEFORE, start)
+    return _modal_before(view, _HEDGE_EN_BEFORE, start) is not None
 
 
 def _verb(view: _View, q: QuantityMention, following: int) -> Hit | None:
@@ -1544,7 +1592,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         subject = members[0] if members else None
         own = _verb(view, q, following)
-        hedged = own is not None and _hedged(view, own[0], own[1]) and not _known(view, q)
+        hedged = own is not None and _hedged_figure(view, q, own)
         if hedged or _capacity(view, q):
             continue  # what may be done, or what a site can hold
         verb = own if unit in _COMPUTE else None
@@ -1743,9 +1791,10 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
     if "partnership" in cats:
         wanted.append(("partnership", frozenset({"partnership"})))
     for kind, names in wanted:
-        trigger = view.hits_of(names)[0]
-        if _blocked(view, *trigger) or _hedged(view, *trigger):
-            continue
+        unhedged = [t for t in view.hits_of(names) if not _hedged(view, *t)]
+        if not unhedged or _blocked(view, *unhedged[0]):
+            continue  # what may be supplied is no supply ("SK hynix could supply HBM4 to Nvidia")
+        trigger = unhedged[0]
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
         # a Korean sentence's verb comes last, after nouns of the kind (공급 물량을 수주했다)
         own = view.categories if _is_korean(view) else _main_verb(view, names)
