@@ -1090,9 +1090,12 @@ _CAPACITY_EN_BEFORE: Final = re.compile(
 "capable of hosting up to 50,000"): no commitment of that figure."""
 
 
-def _capacity(view: _View, q: QuantityMention) -> bool:
-    """Whether figure ``q`` is what a site can hold, or what a modal's verb takes in English,
-    rather than what anyone commits to."""
+def _possible(view: _View, q: QuantityMention, verb: Hit | None) -> bool:
+    """Whether figure ``q`` is what may be done or what a site can hold, not a commitment: its
+    own verb (``verb``, :func:`_verb`) is hedged, or in English a modal's verb takes it, or it is
+    a capacity."""
+    if verb is not None and _hedged_figure(view, q, verb):
+        return True
     text = view.text
     if _is_korean(view):
         after = _CAPACITY_KO_AFTER.match(text, q.end, view.sentence.end)
@@ -1592,9 +1595,8 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         )
         subject = members[0] if members else None
         own = _verb(view, q, following)
-        hedged = own is not None and _hedged_figure(view, q, own)
-        if hedged or _capacity(view, q):
-            continue  # what may be done, or what a site can hold
+        if _possible(view, q, own):
+            continue
         verb = own if unit in _COMPUTE else None
         # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
         cats = _verb_categories(verb, view) if unit in _COMPUTE else view.categories

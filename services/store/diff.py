@@ -265,11 +265,11 @@ def late_withdrawal(
     re-fold ends at a new version after ``reported``, which it left as it was, the new versions
     are the change, told as they would be appended (a source coming round to the figure
     reported settles the dispute, which is told; one that only narrows it is a reaffirmation,
-    which notifies nobody).  Otherwise — it ends at a version the
-    ledger held (the last one, its id kept with other figures disputed: a claim come round to
-    the figure reported, or one whose date a restatement moved; or one before it), or it
-    changed ``reported`` on its way — :func:`withdrawal` decides, as after a re-extraction, so
-    that how messages fall into batches changes nothing told."""
+    which notifies nobody).  Otherwise — it ends at a version the ledger held (the last one, its
+    id kept with other figures disputed: a claim come round to the figure reported, or one
+    whose date a restatement moved; or one before it), or it changed ``reported`` on its way —
+    :func:`withdrawal` decides, as after a re-extraction, so that how messages fall into batches
+    changes nothing told."""
     if not refolded:
         return None
     if refolded[-1].id not in known and any(
