@@ -1044,10 +1044,12 @@ _WEIGHED_EN: Final = re.compile(r"\b(?:whether|if)\s(?:\S+\s){0,3}$")
 _HEDGED_FIGURE_EN: Final = re.compile(
     _MODAL_EN + r"\s(?!(?:worth|valued|total|totals|exceed|reach|top|surpass|cost|consume|confirm"
     r"|say|announce|be)\b)[a-z]+\s(?:(?:an?\s)?(?:additional|another|extra|further|more)\s"
-    r"|up\sto\s|as\smany\sas\s|as\smuch\sas\s|more\sthan\s|about\s|around\s|nearly\s)*$"
+    r"|up\sto\s|as\smany\sas\s|as\smuch\sas\s|more\sthan\s|about\s|around\s|nearly\s"
+    r"|to\s)*$"
 )
 """Before an English figure: a modal and the verb that takes it ("might deploy an additional
-100,000 GPUs", "could lease 20,000"), whatever the verb's own category — not a value or what is
+100,000 GPUs", "could lease 20,000", "could rise to $19.4 billion"), whatever the verb's own
+category — not a value or what is
 said ("could be worth $10 billion", "can confirm 18,000 …"), nor a modal that opens a clause
 of what something can do ("systems that can consume 10 gigawatts": :data:`_CLAUSE_OPENER_EN`)."""
 _CLAUSE_OPENER_EN: Final = re.compile(r"\b(?:that|which|who)\s$")
@@ -1056,21 +1058,27 @@ _CONTRAST_EN: Final = re.compile(r";|,?\s(?:but|while|whereas|although|though|ye
 ("xAI could deploy Blackwell chips later, but for now it operates 200,000 H100s")."""
 _NEGATED_MODAL: Final = re.compile(r"not|n't|n’t|cannot|unable")
 _WEIGHING_KO: Final = r"(?:는|를|에\s대해)?\s?(?:검토|협의|논의|타진|고민|저울질|살펴)"
+_PURPOSE_KO: Final = r"도록(?!\s?(?:설계|건설|구축|짓))|게"
+"""After 할 수 있: a purpose (확보할 수 있도록 정부가 …), not a design (확장할 수 있도록
+설계한다: what it can grow to)."""
 _HEDGE_KO_AFTER: Final = re.compile(
     r"[가-힣]{0,3}?(?:[을를도는]\s[가-힣]{1,3})?\s?수\s?(?:도\s?)?"
-    r"(?:있(?!도록|게|었|는\s?(?:계약|협약|MOU|양해각서|권리)|(?:을지|는지)" + _WEIGHING_KO + r")"
+    r"(?:있(?!" + _PURPOSE_KO + r"|었|는\s?(?:계약|협약|MOU|양해각서|권리)"
+    r"|(?:을지|는지)" + _WEIGHING_KO + r")"
     r"|없(?!(?:을지|는지)" + _WEIGHING_KO + r"))"
     r"|[이가도은는]?\s?가능(?!해졌|하게|해진|했|해지|해짐|케|해서|해\s(?!보)|할지|\s?여부)"
     r"|[가-힣]{0,3}?\s?(?:가능성|여력|여지)|[가-힣]{0,3}?지도\s?모[르른를]"
 )
-"""After a Korean verb's stem: what can (or cannot) be done (도입할 수 있다, 확보할 수 있을
-것으로, 수용할 수 있는, 공급할 수도 있다, 구매할 수 없다); not a purpose (확보할 수 있도록, 쓸 수
-있게), which tells why another verb's figure is bought, nor what could be done and was (확보할 수
-있었다), nor what is weighed (구매할 수 있을지 검토, 도입 가능 여부를 검토: its status words tell),
-nor a contract that lets it be done (확보할 수 있는 계약을 체결했다); what is possible, likely or
-within means (도입이 가능하다, 확보도 가능하다, 공급받을 가능성, 투자할 여력, 도입할지도 모른다),
-not what became possible (가능해졌다, 가능케 됐다, 가능해 연내 도입을 마친다); also through a
-noun and its own verb (투자를 단행할 수 있다, MOU를 체결할 수도 있다)."""
+"""After a Korean verb's stem: what can (or cannot) be done (도입할 수 있다,
+확보할 수 있을 것으로, 수용할 수 있는, 공급할 수도 있다, 구매할 수 없다,
+1GW까지 확장할 수 있도록 설계한다); not a purpose (확보할 수 있도록, 쓸 수 있게),
+which tells why another verb's figure is bought, nor what could be done and was
+(확보할 수 있었다), nor what is weighed (구매할 수 있을지 검토, 도입 가능 여부를
+검토: its status words tell), nor a contract that lets it be done (확보할 수 있는
+계약을 체결했다); what is possible, likely or within means (도입이 가능하다,
+확보도 가능하다, 공급받을 가능성, 투자할 여력, 도입할지도 모른다), not what
+became possible (가능해졌다, 가능케 됐다, 가능해 연내 도입을 마친다); also through
+a noun and its own verb (투자를 단행할 수 있다, MOU를 체결할 수도 있다)."""
 
 
 _CAPACITY_KO_AFTER: Final = re.compile(
@@ -1110,7 +1118,7 @@ def _possible(view: _View, q: QuantityMention, verb: Hit | None) -> bool:
 
 
 _HEDGE_KO_LATER: Final = re.compile(
-    r"[^,.;]{0,12}?[가-힣]\s?수\s?(?:도\s?)?있(?!도록|게|었|는)"
+    r"[^,.;]{0,12}?[가-힣]\s?수\s?(?:도\s?)?있(?!" + _PURPOSE_KO + r"|었|는)"
 )
 """After a Korean figure whose verb came before it: its own hedged verb (5000장을 구매하며 향후
 1만장까지 늘릴 수 있다: the 10,000)."""

@@ -37,6 +37,8 @@ from services.extractor.extract import extract
         "LG유플러스는 연내 GPU 3000장 확보도 가능하다.",
         "KT는 GPU 1만장을 도입할지도 모른다.",
         "SK텔레콤은 GPU 2만장을 동시에 운용할 수 있는 데이터센터를 짓는다.",
+        "The contract could rise to $19.4 billion if Microsoft buys additional services.",
+        "네이버클라우드는 향후 GPU를 1만5000장으로 늘릴 수 있도록 데이터센터를 설계한다.",
     ],
 )
 def test_what_could_be_done_is_no_commitment(text: str) -> None:

@@ -250,6 +250,8 @@ def test_the_gpus_of_each_machine_are_no_count_but_the_machines_are() -> None:
         "정부는 5개 스타트업에 GPU 1000장을 공급한다.",
         "과기정통부는 3개 컨소시엄에 GPU 1000장을 배분한다.",
         "KT는 업스테이지 등 5개 기업들에게 GPU 1000장을 임대한다.",
+        "정부는 5개 정예팀과 3개 이동통신사에 GPU 1000장을 배분한다.",
+        "정부는 2대 주주로서 GPU 1000장을 확보한다.",
     ],
 )
 def test_a_counter_of_organisations_counts_no_compute(text: str) -> None:
