@@ -1098,6 +1098,18 @@ _CAPACITY_EN_BEFORE: Final = re.compile(
 "capable of hosting up to 50,000"): no commitment of that figure."""
 
 
+_HEDGE_HINT: Final = re.compile(
+    r"may|might|could|can|likely|unable|option|right|probabl|able|designed|built"
+    r"|수|가능|여력|여지|지도"
+)
+"""A word every hedge and capacity above holds: a sentence without one is read without looking
+for them (most sentences)."""
+
+
+def _may_hedge(view: _View) -> bool:
+    return _HEDGE_HINT.search(view.text, view.sentence.start, view.sentence.end) is not None
+
+
 def _possible(view: _View, q: QuantityMention, verb: Hit | None) -> bool:
     """Whether figure ``q`` is what may be done or what a site can hold, not a commitment: its
     own verb (``verb``, :func:`_verb`) is hedged, or in English a modal's verb takes it, or it is
@@ -1588,6 +1600,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         and (unit := _unit(view, q, ctx)) is not None
     ]
     drafts: list[Draft] = []
+    may_hedge = bool(usable) and _may_hedge(view)
     clauses = _Clauses(view, [q for q, _ in usable]) if len(usable) > 1 else None
     statuses = _figure_statuses(view, [q for q, _ in usable], clauses)
     models = _figure_models(view, usable)
@@ -1602,8 +1615,8 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             (f.start for f, u in usable[index + 1 :] if u in _COMPUTE), view.sentence.end
         )
         subject = members[0] if members else None
-        own = _verb(view, q, following)
-        if _possible(view, q, own):
+        own = _verb(view, q, following) if may_hedge or unit in _COMPUTE else None
+        if may_hedge and _possible(view, q, own):
             continue
         verb = own if unit in _COMPUTE else None
         # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
@@ -1800,11 +1813,13 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         wanted.append(("supply", _SUPPLY))
     if "partnership" in cats:
         wanted.append(("partnership", frozenset({"partnership"})))
+    may_hedge = bool(wanted) and _may_hedge(view)
     for kind, names in wanted:
-        unhedged = [t for t in view.hits_of(names) if not _hedged(view, *t)]
-        if not unhedged or _blocked(view, *unhedged[0]):
+        trigger = next(
+            (t for t in view.hits_of(names) if not (may_hedge and _hedged(view, *t))), None
+        )
+        if trigger is None or _blocked(view, *trigger):
             continue  # what may be supplied is no supply ("SK hynix could supply HBM4 to Nvidia")
-        trigger = unhedged[0]
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
         # a Korean sentence's verb comes last, after nouns of the kind (공급 물량을 수주했다)
         own = view.categories if _is_korean(view) else _main_verb(view, names)
