@@ -1083,8 +1083,8 @@ a noun and its own verb (투자를 단행할 수 있다, MOU를 체결할 수도
 
 _CAPACITY_KO_AFTER: Final = re.compile(
     r"[을를이가의]?\s?(?:(?:규모|정도|GPU|동시에|한꺼번에|한\s번에)[을를의]?\s){0,2}"
-    r"(?:(?:수용|탑재|설치|배치|운용|가동|구동|장착|보관)(?:할|될|이\s?가능한|\s?가능한)"
-    r"|들어갈|돌릴|넣을)(?:\s?수\s?있는)?"
+    r"(?:(?:수용|탑재|설치|배치|운용|가동|구동|장착|보관)(?:(?:할|될)\s?수\s?있는|이?\s?가능한)"
+    r"|(?:들어갈|돌릴|넣을)\s?수\s?있는)"
 )
 """After a Korean figure: what a site can hold (GPU 3만장을 수용할 수 있는 데이터센터, 1만장
 탑재 가능한): no commitment of that figure."""
@@ -1118,8 +1118,7 @@ def _possible(view: _View, q: QuantityMention, verb: Hit | None) -> bool:
         return True
     text = view.text
     if _is_korean(view):
-        after = _CAPACITY_KO_AFTER.match(text, q.end, view.sentence.end)
-        return after is not None and (after.group().endswith("있는") or "가능한" in after.group())
+        return _CAPACITY_KO_AFTER.match(text, q.end, view.sentence.end) is not None
     begin = max(view.sentence.start, q.start - 64)
     if _CAPACITY_EN_BEFORE.search(text, begin, q.start) is not None:
         return True
@@ -1149,22 +1148,20 @@ def _hedged_figure(view: _View, q: QuantityMention, verb: Hit) -> bool:
             return _HEDGE_KO_LATER.match(text, q.end, view.sentence.end) is not None
         between = _CLAUSE_BREAK.search(text, q.end, verb[0])
         return between is None and _hedged(view, verb[0], verb[1])
-    if not _hedged(view, verb[0], verb[1]):
+    modal = _modal_before(view, _HEDGE_EN_BEFORE, verb[0])
+    if modal is None:
         return False
     if verb[1] <= q.start and _CONTRAST_EN.search(text, verb[1], q.start):
         return False
     if verb[0] < q.end or not _known(view, q):
         return True
-    modal = _modal_before(view, _HEDGE_EN_BEFORE, verb[0])
-    return modal is not None and _NEGATED_MODAL.search(modal.group()) is not None
+    return _NEGATED_MODAL.search(modal.group()) is not None
 
 
 def _known(view: _View, q: QuantityMention) -> bool:
     """Whether an English figure is one already agreed, which a hedged verb after it only times
     or places ("the 30,000 GPUs could be delivered in May", "Meta's 10,000 H100s could be
     delivered early"): not what may be done."""
-    if _is_korean(view):
-        return False
     begin = max(view.sentence.start, q.start - 16)
     return _DEFINITE_EN_BEFORE.search(view.text, begin, q.start) is not None
 
