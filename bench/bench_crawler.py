@@ -32,11 +32,16 @@ texts share shingles the way unrelated news stories do.  On the bench pages the 
 few-word vocabulary makes each claim compare dozens of near-duplicate candidates; both rows are
 kept so neither hides the other.
 
+After the crawls, each step of a crawl runs alone on the first :data:`STEP_PAGES` pages of each
+set (``bench/crawler_steps.py``): its CPU per page, and the bound their sum sets on the ratio to
+the ceiling, whatever the crawler's scheduling.
+
 Merges ``crawler.pages_per_s`` (with the ceiling and ratio), ``crawler.rss_mb_after_pages`` (the
 crawler's process, its peak during the crawl: ``VmHWM``, reset before each crawl),
-``crawler.parse_worker_rss_mb`` (its largest child process) and ``crawler.cpu_ms_per_page.*``
-of the bench pages, and the same rows of the news pages under ``crawler.news_pages.*``, into
-``bench/results.json`` through ``bench/results.py``.
+``crawler.parse_worker_rss_mb`` (its largest child process), ``crawler.cpu_ms_per_page.*``,
+``crawler.step_ms.*`` and ``crawler.steps_bound`` of the bench pages, and the same rows of the
+news pages under ``crawler.news_pages.*``, into ``bench/results.json`` through
+``bench/results.py``.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_pipeline import cpu_roots, kafka, vm_hwm_mb  # noqa: E402
 from cpu import CpuMeter, TreeWatch, breakdown, tree_cpu  # noqa: E402
+from crawler_steps import Steps, measure_steps  # noqa: E402
 from results import entry, print_table, record  # noqa: E402
 
 from services.core.config import load_settings  # noqa: E402
@@ -78,6 +84,8 @@ from services.crawler.workers import default_workers  # noqa: E402
 from tests.crawler.fakesite import FakeSite, Response  # noqa: E402
 
 HOST = "bench.test"
+STEP_PAGES = 500
+"""Pages of each set whose steps are measured one at a time (:mod:`crawler_steps`)."""
 WORDS_KO = [
     "엔비디아",
     "GPU",
@@ -488,6 +496,23 @@ class Measured:
         return abs(self.before - self.after) / self.ceiling
 
 
+def site_pages(
+    make_page: Callable[[int, random.Random], bytes], count: int
+) -> list[tuple[str, bytes]]:
+    """The first ``count`` pages of a set: (path, body) pairs, the same in every call."""
+    rng = random.Random(7)
+    return [(f"/a/{i}", make_page(i, rng)) for i in range(count)]
+
+
+def steps(
+    make_page: Callable[[int, random.Random], bytes], count: int, broker: LocalKafka
+) -> Steps:
+    """The steps of a crawl alone (:mod:`crawler_steps`) on the first ``count`` pages."""
+    pages = site_pages(make_page, count)
+    with site_process(pages) as (pid, port, _):
+        return measure_steps(pages, (pid, port), broker, resolve, HOST)
+
+
 def measure(
     make_page: Callable[[int, random.Random], bytes],
     count: int,
@@ -496,8 +521,7 @@ def measure(
     workers: int,
 ) -> Measured:
     """The ceiling, a crawl of ``count`` pages of ``make_page`` and the ceiling again."""
-    rng = random.Random(7)
-    pages = [(f"/a/{i}", make_page(i, rng)) for i in range(count)]
+    pages = site_pages(make_page, count)
     urls_pages = [(f"http://{HOST}{p}", b) for p, b in pages]
     before = ceiling(urls_pages, workers)
     crawled = asyncio.run(crawl(pages, in_process, broker))
@@ -506,9 +530,9 @@ def measure(
 
 
 def set_rows(
-    prefix: str, label: str, measured: Measured, site: str, workers: int
+    prefix: str, label: str, measured: Measured, alone: Steps, site: str, workers: int
 ) -> list[dict[str, Any]]:
-    """The rate (against the ceiling), memory and CPU-per-page rows of one page set."""
+    """The rate (against the ceiling), memory, CPU-per-page and step rows of one page set."""
     m, n = measured, measured.pages
     return [
         entry(f"{prefix}pages_per_s", m.crawl.rate, "pages/s", ceiling=m.ceiling, target=0.7,
@@ -523,7 +547,18 @@ def set_rows(
         *(entry(f"{prefix}cpu_ms_per_page.{name.replace(' ', '_')}", used / n * 1000, "ms",
                 note=f"CPU time per page during the crawl of the {label}")
           for name, used in m.crawl.cpu.items()),
+        entry(f"{prefix}steps_bound", alone.bound, "ratio", target=0.7,
+              note=f"the highest ratio to the ceiling the crawl's steps allow: HTML→text's CPU "
+              f"per page over the sum of every step's, each run alone on {alone.pages} {label} "
+              f"(bench/crawler_steps.py)"),
+        *(entry(f"{prefix}step_ms.{_slug(name)}", ms, "ms",
+                note=f"CPU per page of this step alone, {alone.pages} {label}")
+          for name, ms in alone.ms.items()),
     ]  # fmt: skip
+
+
+def _slug(name: str) -> str:
+    return name.replace("HTML→text", "html_to_text").replace(" ", "_")
 
 
 def main() -> None:
@@ -548,10 +583,14 @@ def main() -> None:
             label: measure(make_page, count, args.in_process_site, broker, workers)
             for label, (_, make_page) in PAGE_SETS.items()
         }
+        alone = {
+            label: steps(make_page, min(count, STEP_PAGES), broker)
+            for label, (_, make_page) in PAGE_SETS.items()
+        }
     rows = [
         row
         for label, (prefix, _) in PAGE_SETS.items()
-        for row in set_rows(prefix, label, measured[label], site, workers)
+        for row in set_rows(prefix, label, measured[label], alone[label], site, workers)
     ]
     print_table(rows, "crawler (issue #10 item 2)")
     cores = os.cpu_count() or 1
@@ -559,6 +598,10 @@ def main() -> None:
         print(f"{label}: ceiling {m.before:.1f} pages/s before the crawl, {m.after:.1f} after "
               f"(spread {m.spread:.0%}); CPU per page (ms): "
               f"{breakdown(m.crawl.cpu, m.pages, m.crawl.seconds, cores)}")  # fmt: skip
+        s = alone[label]
+        print(f"{label}, each step alone on {s.pages} pages (ms of CPU per page): "
+              + ", ".join(f"{name} {ms:.3f}" for name, ms in s.ms.items())
+              + f" — {s.total:.2f} ms; bound {s.bound:.3f}")
     record(rows)
 
 
