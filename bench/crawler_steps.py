@@ -98,8 +98,8 @@ async def _fetch_all(urls: Sequence[str], resolver: Resolver) -> None:
 async def _publish_all(bootstrap: str, data_dir: Path, articles: list[ParsedArticle],
                        broker_pid: int) -> tuple[float, float]:  # fmt: skip
     """(this process's CPU, the broker's) publishing ``articles`` in the crawl's batches."""
-    settings = load_settings(data_dir=data_dir, kafka_bootstrap=bootstrap,
-                             topic_prefix=f"steps{time.monotonic_ns()}.")  # fmt: skip
+    # the crawl's own topics: made before the crawls, their leaders long elected
+    settings = load_settings(data_dir=data_dir, kafka_bootstrap=bootstrap)
     await ensure_topics(settings)
     topic = Topics(settings.topic_prefix).articles
     now = datetime.now(UTC)
