@@ -1098,23 +1098,54 @@ _CAPACITY_EN_BEFORE: Final = re.compile(
 "capable of hosting up to 50,000"): no commitment of that figure."""
 
 
+_QUESTION_END: Final = re.compile(r"\?[\"'”’)\]]*\s*$")
+_YES_NO_EN: Final = re.compile(
+    r"[\"'“‘(]?(?:will|would|can|could|may|might|should|shall|is|are|was|were|do|does|did"
+    r"|has|have|had)\b",
+    re.IGNORECASE,
+)
+_QUESTION_KO: Final = re.compile(r"[나까가니냐지]\s*\?")
+_WH_KO: Final = re.compile(r"왜|어떻게|무엇|무슨|누가|어디|언제|얼마|어느|어떤")
+_ASKED_AFTER_KO: Final = re.compile(r"[^\s,]{0,4}(?:\s[^\s,]{1,5})?")
+"""From a Korean trigger to the question mark: its own verb (확보하나, 를 맺을까, 할 계획인가)."""
 _HEDGE_HINT: Final = re.compile(
     r"may|might|could|can|likely|unable|option|right|probabl|able|designed|built"
-    r"|수|가능|여력|여지|지도"
+    r"|수|가능|여력|여지|지도|\?"
 )
-"""A word every hedge and capacity above holds: a sentence without one is read without looking
-for them (most sentences)."""
+"""A word every hedge and capacity above holds, or a question mark: a sentence without one is
+read without looking for them (most sentences)."""
 
 
 def _may_hedge(view: _View) -> bool:
     return _HEDGE_HINT.search(view.text, view.sentence.start, view.sentence.end) is not None
 
 
+def _asked(view: _View) -> bool:
+    """Whether the sentence asks whether something is so ("Will Meta buy 10,000 GPUs?", "Is
+    Nvidia supplying 50,000 chips to Humain?", 삼성전자, GPU 5만장 확보하나?): what it asks is
+    no commitment.  A question of why, how or when takes what it asks about as done ("Why did
+    Meta buy 10,000 GPUs?": :data:`_WH_KO` in Korean; in English it opens with no auxiliary)."""
+    text, start, end = view.text, view.sentence.start, view.sentence.end
+    ending = _QUESTION_END.search(text, start, end)
+    if ending is None:
+        return False
+    if _is_korean(view):
+        if _QUESTION_KO.match(text, ending.start() - 1, end) is None:
+            return False
+        if _WH_KO.search(text, start, ending.start()) is not None:
+            return False
+        # what it asks is a trigger's (확보하나?, MOU를 맺을까?), not another word's (GPU
+        # 1만장을 도입한 네이버, 충분할까?: what it did is taken as done)
+        ends = [hit[1] for hit in view.hits if hit[2] & _TRIGGERS and hit[1] <= ending.start()]
+        return bool(ends) and _ASKED_AFTER_KO.fullmatch(text, ends[-1], ending.start()) is not None
+    return _YES_NO_EN.match(text, start, end) is not None
+
+
 def _possible(view: _View, q: QuantityMention, verb: Hit | None) -> bool:
-    """Whether figure ``q`` is what may be done or what a site can hold, not a commitment: its
-    own verb (``verb``, :func:`_verb`) is hedged, or in English a modal's verb takes it, or it is
-    a capacity."""
-    if verb is not None and _hedged_figure(view, q, verb):
+    """Whether figure ``q`` is what may be done or what a site can hold, not a commitment: the
+    sentence asks whether (:func:`_asked`), its own verb (``verb``, :func:`_verb`) is hedged, or
+    in English a modal's verb takes it, or it is a capacity."""
+    if _asked(view) or (verb is not None and _hedged_figure(view, q, verb)):
         return True
     text = view.text
     if _is_korean(view):
@@ -1180,7 +1211,10 @@ def _modal_before(view: _View, pattern: re.Pattern[str], at: int) -> re.Match[st
 def _hedged(view: _View, start: int, end: int) -> bool:
     """Whether a figure's verb (:func:`_verb`), or a relation's trigger, says what may be done:
     a possibility, or what a site can hold, is no commitment; the verbs beside it keep theirs
-    (KT는 GPU 1만개를 수용할 수 있는 데이터센터에 5000억원을 투자한다: the investment stands)."""
+    (KT는 GPU 1만개를 수용할 수 있는 데이터센터에 5000억원을 투자한다: the investment stands);
+    nothing is done that the sentence only asks about (:func:`_asked`)."""
+    if _asked(view):
+        return True
     if _is_korean(view):
         return _HEDGE_KO_AFTER.match(view.text, end, view.sentence.end) is not None
     return _modal_before(view, _HEDGE_EN_BEFORE, start) is not None

@@ -1,3 +1,3 @@
 """The extractor's rule version: bump it whenever rules or data files change the output."""
 
-EXTRACTOR_VERSION = "1.5.4"
+EXTRACTOR_VERSION = "1.5.5"

@@ -3,8 +3,10 @@ can, "is likely to", "the option to" before it; 할 수 있다, 할 수도 있�
 after it — or what a site can hold (수용할 수 있는 데이터센터, "a data center that can house").
 The verbs beside it keep their figures: a modal in another clause or of another verb, a purpose
 (할 수 있도록, "so that … can"), a figure already agreed ("the 30,000 GPUs could be delivered in
-May"), what could be done and was (확보할 수 있었다), and "May" the month.  Known miss: "it could
-deploy the 10,000 GPUs it bought" drops the purchase with the deployment."""
+May"), what could be done and was (확보할 수 있었다), and "May" the month.  Nor is what a
+sentence only asks whether ("Will Meta buy 10,000 GPUs?", GPU 5만장 확보하나?), unlike a question
+of why or one after the fact.  Known miss: "it could deploy the 10,000 GPUs it bought" drops the
+purchase with the deployment."""
 
 from __future__ import annotations
 
@@ -117,3 +119,39 @@ def test_a_relation_is_told_by_a_verb_that_is_not_hedged() -> None:
 def test_whether_it_could_is_weighed_not_dropped(text: str) -> None:
     [fact] = extract(text)
     assert fact.status == "negotiating"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will Meta buy 10,000 Nvidia GPUs this year?",
+        "Is Microsoft buying 50,000 more H100s from Nvidia?",
+        "Has Oracle ordered 30,000 GB200 GPUs?",
+        "Could Nvidia supply 50,000 GPUs to Saudi Arabia?",
+        '"Will SK hynix supply HBM4 to Nvidia next year?"',
+        "Will Nvidia and Samsung sign a partnership?",
+        "삼성전자, GPU 5만장 확보하나?",
+        "네이버, 엔비디아 GPU 1만장 구매할까?",
+        "KT는 GPU 1만장을 도입할 계획인가?",
+        "삼성전자는 엔비디아와 MOU를 맺을까?",
+    ],
+)
+def test_what_a_sentence_asks_whether_is_no_commitment(text: str) -> None:
+    assert extract(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "value"),
+    [
+        ("Why did Meta buy 10,000 Nvidia GPUs?", "meta", 10_000),
+        ("Meta bought 10,000 GPUs, but will it buy more?", "meta", 10_000),
+        ("Meta bought 10,000 GPUs. Will it buy more?", "meta", 10_000),
+        ("네이버는 GPU 1만장을 도입한다. 과연 충분할까?", "naver", 10_000),
+    ],
+)  # fmt: skip
+def test_a_question_of_why_or_after_the_fact_leaves_it_alone(
+    text: str, subject: str, value: float
+) -> None:
+    [fact] = extract(text)
+    assert fact.subject.id == subject
+    assert fact.quantity is not None and fact.quantity.value == value
