@@ -1099,15 +1099,33 @@ _CAPACITY_EN_BEFORE: Final = re.compile(
 
 
 _QUESTION_END: Final = re.compile(r"\?[\"'”’)\]]*\s*$")
-_YES_NO_EN: Final = re.compile(
-    r"[\"'“‘(]?(?:will|would|can|could|may|might|should|shall|is|are|was|were|do|does|did"
-    r"|has|have|had)\b",
+_ASKING_EN: Final = re.compile(
+    r"[\"'“‘(]?(?:(?:so|and|but|or|then)\s|[^,?]{1,30},\s)?"
+    r"(?:(?:is|was)\sit\strue\s(?:that\s)?"
+    r"|(?:will|would|can|could|may|might|should|shall|is|are|was|were|do|does|did|has|have|had"
+    r"|won['’]t|can['’]t|(?:would|could|should|is|are|was|were|do|does|did|has|have|had)n['’]t)"
+    r"\s)"
+    r"(?:(?!(?:which|who|whose|that|know|knew|think|remember|reali[sz]e|there)\b)[^\s,'’]+\s){0,8}",
     re.IGNORECASE,
 )
-_QUESTION_KO: Final = re.compile(r"[나까가니냐지]\s*\?")
-_WH_KO: Final = re.compile(r"왜|어떻게|무엇|무슨|누가|어디|언제|얼마|어느|어떤")
-_ASKED_AFTER_KO: Final = re.compile(r"[^\s,]{0,4}(?:\s[^\s,]{1,5})?")
-"""From a Korean trigger to the question mark: its own verb (확보하나, 를 맺을까, 할 계획인가)."""
+"""From the start of an English question to the verb it asks about: an auxiliary (after "so",
+"and" or an opening phrase), then at most eight words with no clause of their own, no possessive
+and no verb of knowing ("Will Meta buy", "Next year, will xAI deploy", "Is it true that Meta
+will buy"; not "Will Meta, which bought", "Does Oracle's order", "Did you know Meta bought")."""
+_WH_KO: Final = re.compile(
+    r"왜|어떻게|무엇|무슨|누가(?!\s?뭐래도)|어디(?!서?든)|언제(?!든|나)|얼마(?!\s?전|간)"
+    r"|어느(?!\s?정도)|어떤"
+)
+"""A Korean question word: what it asks about is taken as done (왜 샀나?); not 얼마 전
+("recently"), 언제든, 어디서든, 누가 뭐래도, 어느 정도."""
+_ASKING_KO: Final = re.compile(
+    r"(?:[^\s,]{0,4}(?:\s[^\s,]{1,5})?[나까가니냐지]요?"
+    r"|[^,]{0,8}다는\s?(?:게|것이|것은|보도|소문|얘기|말)[은는이가]?,?\s?(?:과연\s)?"
+    r"(?:사실|맞)(?:인가|일까|인지|이냐|나|을까)요?)?\s*"
+)
+"""From a Korean trigger to the question mark: its own verb asked (확보하나, 를 맺을까, 할
+계획인가, 구매할까요), nothing (a headline's 1만장 확보?), or a report asked about (확보한다는
+게 사실인가)."""
 _HEDGE_HINT: Final = re.compile(
     r"may|might|could|can|likely|unable|option|right|probabl|able|designed|built"
     r"|수|가능|여력|여지|지도|\?"
@@ -1120,32 +1138,30 @@ def _may_hedge(view: _View) -> bool:
     return _HEDGE_HINT.search(view.text, view.sentence.start, view.sentence.end) is not None
 
 
-def _asked(view: _View) -> bool:
-    """Whether the sentence asks whether something is so ("Will Meta buy 10,000 GPUs?", "Is
-    Nvidia supplying 50,000 chips to Humain?", 삼성전자, GPU 5만장 확보하나?): what it asks is
-    no commitment.  A question of why, how or when takes what it asks about as done ("Why did
-    Meta buy 10,000 GPUs?": :data:`_WH_KO` in Korean; in English it opens with no auxiliary)."""
-    text, start, end = view.text, view.sentence.start, view.sentence.end
-    ending = _QUESTION_END.search(text, start, end)
-    if ending is None:
+def _asked(view: _View, start: int, end: int) -> bool:
+    """Whether the verb at ``start``–``end`` (a figure's, :func:`_verb`, or a relation's trigger)
+    is what the sentence asks whether ("Will Meta buy 10,000 GPUs?", "Is Nvidia supplying 50,000
+    chips to Humain?", 삼성전자, GPU 5만장 확보하나?): no commitment.  What the question takes as
+    done keeps its facts: a question of why, how or when ("Why did Meta buy 10,000 GPUs?"; in
+    Korean a question word, :data:`_WH_KO`), and a verb outside what is asked ("Will Meta, which
+    bought 350,000 H100s, …", GPU 1만장을 확보한 네이버가 추가 구매하나?)."""
+    text, first = view.text, view.sentence.start
+    ending = _QUESTION_END.search(text, first, view.sentence.end)
+    if ending is None or end > ending.start():
         return False
     if _is_korean(view):
-        if _QUESTION_KO.match(text, ending.start() - 1, end) is None:
-            return False
-        if _WH_KO.search(text, start, ending.start()) is not None:
-            return False
-        # what it asks is a trigger's (확보하나?, MOU를 맺을까?), not another word's (GPU
-        # 1만장을 도입한 네이버, 충분할까?: what it did is taken as done)
-        ends = [hit[1] for hit in view.hits if hit[2] & _TRIGGERS and hit[1] <= ending.start()]
-        return bool(ends) and _ASKED_AFTER_KO.fullmatch(text, ends[-1], ending.start()) is not None
-    return _YES_NO_EN.match(text, start, end) is not None
+        return (
+            _ASKING_KO.fullmatch(text, end, ending.start()) is not None
+            and _WH_KO.search(text, first, ending.start()) is None
+        )
+    return _ASKING_EN.fullmatch(text, first, start) is not None
 
 
 def _possible(view: _View, q: QuantityMention, verb: Hit | None) -> bool:
-    """Whether figure ``q`` is what may be done or what a site can hold, not a commitment: the
-    sentence asks whether (:func:`_asked`), its own verb (``verb``, :func:`_verb`) is hedged, or
-    in English a modal's verb takes it, or it is a capacity."""
-    if _asked(view) or (verb is not None and _hedged_figure(view, q, verb)):
+    """Whether figure ``q`` is what may be done or what a site can hold, not a commitment: its
+    own verb (``verb``, :func:`_verb`) is asked about (:func:`_asked`) or hedged, or in English
+    a modal's verb takes it, or it is a capacity."""
+    if verb is not None and (_asked(view, verb[0], verb[1]) or _hedged_figure(view, q, verb)):
         return True
     text = view.text
     if _is_korean(view):
@@ -1213,7 +1229,7 @@ def _hedged(view: _View, start: int, end: int) -> bool:
     a possibility, or what a site can hold, is no commitment; the verbs beside it keep theirs
     (KT는 GPU 1만개를 수용할 수 있는 데이터센터에 5000억원을 투자한다: the investment stands);
     nothing is done that the sentence only asks about (:func:`_asked`)."""
-    if _asked(view):
+    if _asked(view, start, end):
         return True
     if _is_korean(view):
         return _HEDGE_KO_AFTER.match(view.text, end, view.sentence.end) is not None

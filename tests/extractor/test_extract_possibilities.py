@@ -4,8 +4,8 @@ after it — or what a site can hold (수용할 수 있는 데이터센터, "a d
 The verbs beside it keep their figures: a modal in another clause or of another verb, a purpose
 (할 수 있도록, "so that … can"), a figure already agreed ("the 30,000 GPUs could be delivered in
 May"), what could be done and was (확보할 수 있었다), and "May" the month.  Nor is what a
-sentence only asks whether ("Will Meta buy 10,000 GPUs?", GPU 5만장 확보하나?), unlike a question
-of why or one after the fact.  Known miss: "it could deploy the 10,000 GPUs it bought" drops the
+sentence only asks whether ("Will Meta buy 10,000 GPUs?", GPU 5만장 확보하나?), unlike what a
+question takes as done: a question of why, one after the fact, a verb outside what it asks.  Known miss: "it could deploy the 10,000 GPUs it bought" drops the
 purchase with the deployment."""
 
 from __future__ import annotations
@@ -134,6 +134,16 @@ def test_whether_it_could_is_weighed_not_dropped(text: str) -> None:
         "네이버, 엔비디아 GPU 1만장 구매할까?",
         "KT는 GPU 1만장을 도입할 계획인가?",
         "삼성전자는 엔비디아와 MOU를 맺을까?",
+        "So will Meta buy another 100,000 GPUs next year?",
+        "Next year, will xAI deploy 1 million GPUs in Memphis?",
+        "Won't Meta buy another 100,000 GPUs next year?",
+        "Is it true that Nvidia agreed to supply 18,000 GB300 chips to Humain?",
+        "Are Microsoft and OpenAI signing a new partnership agreement?",
+        "카카오는 GPU 2000장을 구매할까요?",
+        "네이버, 엔비디아 GPU 1만장 확보?",
+        "네이버가 GPU 1만장을 확보한다는 게 사실인가?",
+        "얼마 전 네이버가 GPU 1만장을 확보했나?",
+        "메타, 엔비디아 GPU 10만장 추가 구매설…사실일까?",
     ],
 )
 def test_what_a_sentence_asks_whether_is_no_commitment(text: str) -> None:
@@ -147,11 +157,30 @@ def test_what_a_sentence_asks_whether_is_no_commitment(text: str) -> None:
         ("Meta bought 10,000 GPUs, but will it buy more?", "meta", 10_000),
         ("Meta bought 10,000 GPUs. Will it buy more?", "meta", 10_000),
         ("네이버는 GPU 1만장을 도입한다. 과연 충분할까?", "naver", 10_000),
+        ("Did you know Meta bought 350,000 Nvidia H100 GPUs last year?", "meta", 350_000),
+        ("Does Oracle's order of 131,072 Blackwell GPUs signal a new arms race?", "oracle",
+         131_072),
+        ("Has xAI, which deployed 100,000 H100 GPUs in Memphis, outgrown its site?", "xai",
+         100_000),
+        ("Should investors worry now that CoreWeave has bought 250,000 GPUs?", "coreweave",
+         250_000),
+        ("지난해 GPU 1만장을 확보한 네이버가 올해 추가 구매하나?", "naver", 10_000),
+        ("GPU 2000장을 도입한 카카오는 엔비디아와 파트너십을 맺을까?", "kakao", 2000),
     ],
 )  # fmt: skip
-def test_a_question_of_why_or_after_the_fact_leaves_it_alone(
+def test_a_question_of_why_or_after_the_fact_or_beside_it_leaves_it_alone(
     text: str, subject: str, value: float
 ) -> None:
     [fact] = extract(text)
     assert fact.subject.id == subject
     assert fact.quantity is not None and fact.quantity.value == value
+
+
+def test_only_the_figure_a_question_asks_about_is_dropped() -> None:
+    text = "엔비디아 GPU 35만장을 구매한 메타가 10만장을 더 사들일까?"
+    assert [f.quantity.value for f in extract(text) if f.quantity is not None] == [350_000]
+
+
+def test_what_a_question_takes_as_done_keeps_its_relation() -> None:
+    [fact] = extract("오픈AI와 MOU를 맺은 SK텔레콤이 오픈AI에 투자하나?")
+    assert (fact.type, fact.subject.id) == ("partnership", "sk-telecom")
