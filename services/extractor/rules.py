@@ -984,6 +984,12 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _ASKED_KO: Final = r"해\s?(?:달라|주기를|주길|줄\s?것을)"
+_REQUEST_KO: Final = re.compile(r"요청|요구|달라")
+_ASKED_AFTER_VERB_KO: Final = re.compile(r".?" + _ASKED_KO)
+"""From a verb's last character: it is asked for (임대해 달라고, 공급 해달라고)."""
+_ASKABLE: Final = frozenset({"announced", "planned"})
+"""Statuses a request of the figure's own verb turns into negotiating (not a cancellation or a
+completion stated beside it)."""
 """After a verb's stem: it is asked for, not done (임대해 달라, 임대해 줄 것을 요청; not 임대해 줄
 계획이다)."""
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
@@ -1687,6 +1693,9 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         ):
             kind = "gpu_commitment"  # its verb is the part's, and it goes to no one: a holding
         party_kind = _party_kind(kind, cats)
+        status = statuses[index]
+        if status in _ASKABLE and verb is not None and _is_korean(view):
+            status = "negotiating" if _requested(view, verb[0], verb[1]) else status
         respective = (
             None
             if whole
@@ -1715,7 +1724,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
                     products=_products(view) if kind == "supply" else (),
                     timeframe=find_timeframe(text, view.sentence.start, view.sentence.end),
                     scope=scopes[index],
-                    status=statuses[index],
+                    status=status,
                     confidence=_confidence(resolved, view, ctx, q.value is None),
                     sentence=view.sentence,
                     rule=f"{kind}.quantity.{'carried' if resolved.carried else 'explicit'}",
@@ -1810,7 +1819,9 @@ def _relation_draft(
     parties: tuple[Party, Party | None],
     resolved: _Resolved,
     trigger: Span,
+    status: str | None = None,
 ) -> Draft:
+    """A fact without a figure; its status the sentence's unless ``status`` is given."""
     return Draft(
         type=kind,
         subject=parties[0],
@@ -1821,7 +1832,7 @@ def _relation_draft(
         products=_products(view) if kind == "supply" else (),
         timeframe=find_timeframe(view.text, view.sentence.start, view.sentence.end),
         scope=_scope(view),
-        status=_status(_done(view, _undone(view))),
+        status=status or _status(_done(view, _undone(view))),
         confidence=_confidence(resolved, view, ctx, False) - 0.1,
         sentence=view.sentence,
         rule=f"{kind}.relation.{'carried' if resolved.carried else 'explicit'}",
@@ -1830,17 +1841,33 @@ def _relation_draft(
     )
 
 
+def _requested(view: _View, start: int, end: int) -> bool:
+    """Whether the Korean verb at ``start``–``end`` is asked for, not done: a supply asked for
+    (공급을 요청했다, the trigger's own words) or a verb asked of another (임대해 달라고
+    요청했다): negotiating."""
+    text = view.text
+    return _REQUEST_KO.search(text, start, end) is not None or (
+        _ASKED_AFTER_VERB_KO.match(text, end - 1, end + 8) is not None
+    )
+
+
 def _received_drafts(view: _View, ctx: Context) -> list[Draft]:
-    """"엔비디아는 삼성전자와 SK하이닉스로부터 HBM을 공급받는다": each source supplies."""
+    """"엔비디아는 삼성전자와 SK하이닉스로부터 HBM을 공급받는다": each source supplies; so
+    does each one a supply is asked of (엔비디아는 삼성전자에 HBM4 공급을 요청했다)."""
     trigger = view.hits_of(frozenset({"receive"}))[0]
     resolved = _resolve(view, trigger[0], ctx)
     if not resolved.members:
         return []
     receiver = _party(resolved.members[0])
+    asked = _requested(view, *trigger)
+    sources = ("from", "to") if asked else ("from",)
     return [
-        _relation_draft(view, ctx, "supply", (_party(m), receiver), resolved, trigger)
+        _relation_draft(
+            view, ctx, "supply", (_party(m), receiver), resolved, trigger,
+            "negotiating" if asked else None,
+        )
         for group in view.groups
-        if group.role == "from"
+        if group.role in sources
         for m in group.members
         if m.org_id != receiver.org_id
     ]

@@ -5,8 +5,8 @@ The verbs beside it keep their figures: a modal in another clause or of another 
 (할 수 있도록, "so that … can"), a figure already agreed ("the 30,000 GPUs could be delivered in
 May"), what could be done and was (확보할 수 있었다), and "May" the month.  Nor is what a
 sentence only asks whether ("Will Meta buy 10,000 GPUs?", GPU 5만장 확보하나?), unlike what a
-question takes as done: a question of why, one after the fact, a verb outside what it asks.  Known miss: "it could deploy the 10,000 GPUs it bought" drops the
-purchase with the deployment."""
+question takes as done: a question of why, one after the fact, a verb outside what it asks.
+Known miss: "it could deploy the 10,000 GPUs it bought" drops the purchase with the deployment."""
 
 from __future__ import annotations
 

@@ -345,3 +345,31 @@ def test_a_commitment_next_to_a_market_forecast_is_kept() -> None:
         "The market for AI factories is forecast to reach $50 billion."
     )
     assert [(f.type, f.subject.id) for f in extract(text)] == [("investment", "sk-group")]
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("네이버는 엔비디아에 GPU 1만장 공급을 요청했다.",
+         ("gpu_commitment", "naver", "nvidia", "negotiating")),
+        ("정부는 엔비디아에 GPU 26만장의 조기 공급을 요청했다.",
+         ("gpu_commitment", "kr-government", "nvidia", "negotiating")),
+        ("업스테이지는 KT에 GPU 1000장을 임대해 달라고 요청했다.",
+         ("gpu_commitment", "upstage", "kt", "negotiating")),
+        ("엔비디아는 삼성전자에 HBM4 샘플 공급을 요청했다.",
+         ("supply", "samsung-electronics", "nvidia", "negotiating")),
+        ("SK하이닉스는 엔비디아로부터 HBM 공급 요청을 받았다.",
+         ("supply", "sk-hynix", None, "negotiating")),
+    ],
+)  # fmt: skip
+def test_a_supply_asked_for_goes_from_the_one_asked_and_is_negotiated(
+    text: str, fact: tuple[str, str, str | None, str]
+) -> None:
+    [found] = extract(text)
+    counterparty = found.counterparty.id if found.counterparty else None
+    assert (found.type, found.subject.id, counterparty, found.status) == fact
+
+
+def test_a_request_in_another_clause_leaves_the_purchase_stated() -> None:
+    [fact] = extract("카카오는 GPU 2000장을 구매했으며 정부에 추가 지원을 요청했다.")
+    assert (fact.subject.id, fact.status) == ("kakao", "announced")
