@@ -985,8 +985,9 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _ASKED_KO: Final = r"해\s?(?:달라|주기를|주길|줄\s?것을)"
 _REQUEST_KO: Final = re.compile(r"요청|요구|달라")
-_ASKED_AFTER_VERB_KO: Final = re.compile(r".?" + _ASKED_KO)
-"""From a verb's last character: it is asked for (임대해 달라고, 공급 해달라고)."""
+_ASKED_AFTER_VERB_KO: Final = re.compile(r".?(?:" + _ASKED_KO + r"|\s?요청을?\s?받)")
+"""From a verb's last character: it is asked for (임대해 달라고, 공급 해달라고), or asked of the
+subject (공급 요청을 받았다)."""
 _ASKABLE: Final = frozenset({"announced", "planned"})
 """Statuses a request of the figure's own verb turns into negotiating (not a cancellation or a
 completion stated beside it)."""
@@ -1843,8 +1844,8 @@ def _relation_draft(
 
 def _requested(view: _View, start: int, end: int) -> bool:
     """Whether the Korean verb at ``start``–``end`` is asked for, not done: a supply asked for
-    (공급을 요청했다, the trigger's own words) or a verb asked of another (임대해 달라고
-    요청했다): negotiating."""
+    (공급을 요청했다, the trigger's own words), a verb asked of another (임대해 달라고
+    요청했다) or of the subject (공급 요청을 받았다): negotiating."""
     text = view.text
     return _REQUEST_KO.search(text, start, end) is not None or (
         _ASKED_AFTER_VERB_KO.match(text, end - 1, end + 8) is not None
@@ -1916,9 +1917,11 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
                 counterparty = ctx.counterparty
             if kind == "partnership" and counterparty is None:
                 continue
+            asked = _is_korean(view) and _requested(view, trigger[0], trigger[1])
             drafts.append(
                 _relation_draft(
-                    view, ctx, kind, (_party(member), counterparty), resolved, trigger
+                    view, ctx, kind, (_party(member), counterparty), resolved, trigger,
+                    "negotiating" if asked else None,
                 )
             )
     return drafts

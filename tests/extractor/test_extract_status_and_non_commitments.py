@@ -373,3 +373,11 @@ def test_a_supply_asked_for_goes_from_the_one_asked_and_is_negotiated(
 def test_a_request_in_another_clause_leaves_the_purchase_stated() -> None:
     [fact] = extract("카카오는 GPU 2000장을 구매했으며 정부에 추가 지원을 요청했다.")
     assert (fact.subject.id, fact.status) == ("kakao", "announced")
+
+
+def test_a_request_received_for_another_supply_leaves_the_supply_stated() -> None:
+    text = "삼성전자는 HBM3E를 엔비디아에 공급하고 있으며 AMD로부터도 공급 요청을 받았다."
+    [fact] = extract(text)
+    assert (fact.type, fact.counterparty and fact.counterparty.id, fact.status) == (
+        "supply", "nvidia", "announced"
+    )
