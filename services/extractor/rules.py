@@ -1105,34 +1105,42 @@ _CAPACITY_EN_BEFORE: Final = re.compile(
 "capable of hosting up to 50,000"): no commitment of that figure."""
 
 
-_QUESTION_END: Final = re.compile(r"\?[\"'”’)\]]*\s*$")
+_QUESTION_END: Final = re.compile(r"\?[\"'”’)\]]*\s*(?:[(\[][^\s()\[\]]{1,4}[)\]]\s*)?$")
+"""The end of a question, a headline's tag after it included (확보하나?(종합), [단독])."""
 _ASKING_EN: Final = re.compile(
-    r"[\"'“‘(]?(?:(?:so|and|but|or|then)\s|[^,?]{1,30},\s)?"
+    r"(?:[^:?\"“]{1,60}:\s+)?[\"'“‘(]?(?:(?:so|and|but|or|then)\s|[^,?]{1,40},\s)?"
     r"(?:(?:is|was)\sit\strue\s(?:that\s)?"
     r"|(?:will|would|can|could|may|might|should|shall|is|are|was|were|do|does|did|has|have|had"
-    r"|won['’]t|can['’]t|(?:would|could|should|is|are|was|were|do|does|did|has|have|had)n['’]t)"
-    r"\s)"
-    r"(?:(?!(?:which|who|whose|that|know|knew|think|remember|reali[sz]e|there)\b)[^\s,'’]+\s){0,8}",
+    r"|won['’]t|can['’]t|(?:would|could|should)n['’]t)\s)"
+    r"(?:(?!(?:which|who|whose|that|where|when|whenever|while|after|before|since|because"
+    r"|although|though|once|until|unless|as|know|knew|remember|reali[sz]e|regret|worry|right"
+    r"|there)\b)[^\s,'’]+\s){0,8}",
     re.IGNORECASE,
 )
-"""From the start of an English question to the verb it asks about: an auxiliary (after "so",
-"and" or an opening phrase), then at most eight words with no clause of their own, no possessive
-and no verb of knowing ("Will Meta buy", "Next year, will xAI deploy", "Is it true that Meta
-will buy"; not "Will Meta, which bought", "Does Oracle's order", "Did you know Meta bought")."""
+"""From the start of an English question to the verb it asks about: an auxiliary (after a label
+or a lead-in ending in a colon, "so", "and" or an opening phrase), then at most eight words with
+no clause of their own, no possessive, no verb of knowing or regret ("Will Meta buy", "Next
+year, will xAI deploy", "Exclusive: Will Oracle buy", "Is it true that Meta will buy"; not
+"Will Meta, which bought", "Will Meta slow down after buying", "Does Oracle's order", "Did you
+know Meta bought", "Does Meta regret buying").  A negative question of what was done asserts it
+("Didn't Meta buy …?", "Hasn't Nvidia agreed …?"): only a modal's negation asks."""
 _WH_KO: Final = re.compile(
-    r"왜|어떻게|무엇|무슨|누가(?!\s?뭐래도)|어디(?!서?든)|언제(?!든|나)|얼마(?!\s?전|간)"
-    r"|어느(?!\s?정도)|어떤"
+    r"왜(?!곡|냐)|어떻게(?!든)|무엇(?!보다)|무슨|누가(?!\s?(?:뭐래도|봐도))|누구(?!나|든)"
+    r"|뭐(?!래도|니)|뭘|몇(?!몇|\s?(?:년|달|개월|차례|번|주|일)\s?(?:전|째|간|동안|만에))"
+    r"|어디(?!서?[든나]|까지나)|언제(?!든|나)|얼마(?!\s?(?:전|간|안|후|\s?뒤))"
+    r"|어느(?!\s?정도|새|덧)|어떤"
 )
-"""A Korean question word: what it asks about is taken as done (왜 샀나?); not 얼마 전
-("recently"), 언제든, 어디서든, 누가 뭐래도, 어느 정도."""
+"""A Korean question word: what it asks about is taken as done (왜 샀나?, 누구에게 공급하나?,
+몇 곳에 공급하나?); not 얼마 전 ("recently"), 언제든, 어디서든, 누가 뭐래도, 어느 정도, 왜곡,
+무엇보다, 어떻게든, 어느새, 몇 년 전."""
 _ASKING_KO: Final = re.compile(
-    r"(?:[^\s,]{0,4}(?:\s[^\s,]{1,5})?[나까가니냐지]요?"
-    r"|[^,]{0,8}다는\s?(?:게|것이|것은|보도|소문|얘기|말)[은는이가]?,?\s?(?:과연\s)?"
+    r"(?:[^\s,]{0,4}(?:\s[^\s,]{1,5})?(?:[나까니냐]|(?<!던)가|(?<!다)지)요?"
+    r"|[^,]{0,8}다는\s?(?:게|것이|것은|보도|소문|얘기|말)[은는이가]?,?\s?(?:과연\s|정말\s)?"
     r"(?:사실|맞)(?:인가|일까|인지|이냐|나|을까)요?)?\s*"
 )
 """From a Korean trigger to the question mark: its own verb asked (확보하나, 를 맺을까, 할
 계획인가, 구매할까요), nothing (a headline's 1만장 확보?), or a report asked about (확보한다는
-게 사실인가)."""
+게 사실인가); not a question that asserts (확보했다지?, 도입하지 않았던가?)."""
 _HEDGE_HINT: Final = re.compile(
     r"may|might|could|can|likely|unable|option|right|probabl|able|designed|built"
     r"|수|가능|여력|여지|지도|\?"

@@ -143,7 +143,8 @@ def test_whether_it_could_is_weighed_not_dropped(text: str) -> None:
         "네이버, 엔비디아 GPU 1만장 확보?",
         "네이버가 GPU 1만장을 확보한다는 게 사실인가?",
         "얼마 전 네이버가 GPU 1만장을 확보했나?",
-        "메타, 엔비디아 GPU 10만장 추가 구매설…사실일까?",
+        "Exclusive: Will Oracle buy 400,000 Nvidia GPUs?",
+        "네이버, 엔비디아 GPU 1만장 추가 확보하나?(종합)",
     ],
 )
 def test_what_a_sentence_asks_whether_is_no_commitment(text: str) -> None:
@@ -166,6 +167,11 @@ def test_what_a_sentence_asks_whether_is_no_commitment(text: str) -> None:
          250_000),
         ("지난해 GPU 1만장을 확보한 네이버가 올해 추가 구매하나?", "naver", 10_000),
         ("GPU 2000장을 도입한 카카오는 엔비디아와 파트너십을 맺을까?", "kakao", 2000),
+        ("Will Meta slow down after buying 350,000 H100s?", "meta", 350_000),
+        ("Does Meta regret buying 350,000 H100s?", "meta", 350_000),
+        ("Didn't Meta buy 350,000 H100s last year?", "meta", 350_000),
+        ("엔비디아는 누구에게 GPU 26만장을 공급하나?", "nvidia", 260_000),
+        ("네이버가 GPU 1만장을 확보했다지?", "naver", 10_000),
     ],
 )  # fmt: skip
 def test_a_question_of_why_or_after_the_fact_or_beside_it_leaves_it_alone(
