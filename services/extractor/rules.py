@@ -986,6 +986,13 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 _ASKED_KO: Final = r"해\s?(?:달라|주기를|주길|줄\s?것을)"
 _REQUEST_KO: Final = re.compile(r"요청|요구|달라")
 _ASKED_AFTER_VERB_KO: Final = re.compile(r".?(?:" + _ASKED_KO + r"|\s?요청을?\s?받)")
+_REQUEST_EN: Final = re.compile(r"request|ask|seek|sought", re.IGNORECASE)
+_ASKED_TO_EN: Final = re.compile(
+    r"\b(?:asked|asks|asking|urged|urges|urging|requested|pressed|pressing|called\son"
+    r"|calling\son)\s(?:[^\s,.;]+\s){1,4}to\s$",
+    re.IGNORECASE,
+)
+"""Before an English verb: another is asked to do it ("asked Nvidia to supply")."""
 """From a verb's last character: it is asked for (임대해 달라고, 공급 해달라고), or asked of the
 subject (공급 요청을 받았다)."""
 _ASKABLE: Final = frozenset({"announced", "planned"})
@@ -1703,8 +1710,8 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
             kind = "gpu_commitment"  # its verb is the part's, and it goes to no one: a holding
         party_kind = _party_kind(kind, cats)
         status = statuses[index]
-        if status in _ASKABLE and verb is not None and _is_korean(view):
-            status = "negotiating" if _requested(view, verb[0], verb[1]) else status
+        if status in _ASKABLE and verb is not None and _requested(view, verb[0], verb[1]):
+            status = "negotiating"
         respective = (
             None
             if whole
@@ -1851,10 +1858,16 @@ def _relation_draft(
 
 
 def _requested(view: _View, start: int, end: int) -> bool:
-    """Whether the Korean verb at ``start``–``end`` is asked for, not done: a supply asked for
-    (공급을 요청했다, the trigger's own words), a verb asked of another (임대해 달라고
-    요청했다) or of the subject (공급 요청을 받았다): negotiating."""
+    """Whether the verb at ``start``–``end`` is asked for, not done: negotiating.  In Korean a
+    supply asked for (공급을 요청했다, the trigger's own words), a verb asked of another (임대해
+    달라고 요청했다) or of the subject (공급 요청을 받았다); in English goods asked for
+    ("requested 10,000 GPUs from Nvidia", "is seeking 50,000 GPUs") or a verb another is asked
+    to do ("asked Nvidia to supply 50,000 GPUs", "urged Samsung to supply")."""
     text = view.text
+    if not _is_korean(view):
+        return _REQUEST_EN.search(text, start, end) is not None or (
+            _ASKED_TO_EN.search(text, max(view.sentence.start, start - 48), start) is not None
+        )
     return _REQUEST_KO.search(text, start, end) is not None or (
         _ASKED_AFTER_VERB_KO.match(text, end - 1, end + 8) is not None
     )
@@ -1925,7 +1938,7 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
                 counterparty = ctx.counterparty
             if kind == "partnership" and counterparty is None:
                 continue
-            asked = _is_korean(view) and _requested(view, trigger[0], trigger[1])
+            asked = _requested(view, trigger[0], trigger[1])
             drafts.append(
                 _relation_draft(
                     view, ctx, kind, (_party(member), counterparty), resolved, trigger,

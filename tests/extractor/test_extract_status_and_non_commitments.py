@@ -360,6 +360,11 @@ def test_a_commitment_next_to_a_market_forecast_is_kept() -> None:
          ("supply", "samsung-electronics", "nvidia", "negotiating")),
         ("SK하이닉스는 엔비디아로부터 HBM 공급 요청을 받았다.",
          ("supply", "sk-hynix", None, "negotiating")),
+        ("Meta requested 10,000 GPUs from Nvidia.",
+         ("gpu_commitment", "meta", "nvidia", "negotiating")),
+        ("OpenAI is seeking 100,000 GPUs from Oracle.",
+         ("gpu_commitment", "openai", "oracle", "negotiating")),
+        ("xAI asked Nvidia to supply 50,000 GPUs.", ("supply", "nvidia", None, "negotiating")),
     ],
 )  # fmt: skip
 def test_a_supply_asked_for_goes_from_the_one_asked_and_is_negotiated(
