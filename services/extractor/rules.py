@@ -53,6 +53,7 @@ _COMMITMENTS: Final = frozenset({"gpu_commitment", "uses"})
 used: 1000장은 SK하이닉스에, 500장은 자체 개발에 쓴다)."""
 _STATUS_CUES: Final = _STATUS_TRIGGERS | {"concluded", "awaited"}
 _SUPPLY: Final = frozenset({"supply"})
+_RECEIVE: Final = frozenset({"receive"})
 _ORDER_WON: Final = frozenset({"order_won"})
 _CONJUNCTION: Final = re.compile(r"\s*(?:,\s*)?(?:and|or|과|와|및)?\s*", re.IGNORECASE)
 _AGAINST: Final = re.compile(r"\s{0,2}(?:of\s|의\s?)?")
@@ -984,8 +985,16 @@ _WHOLE_KO: Final = re.compile(r"\s?(?:가운데서?|중에서?|중)(?:도)?(?=[\
 """After a Korean figure: it is a total a part is taken from (1만장 가운데 500장을 업스테이지에
 임대, 1만장 중 일부를): what the subject holds or supplies, with no party named after it."""
 _ASKED_KO: Final = r"해\s?(?:달라|주기를|주길|줄\s?것을)"
+"""After a verb's stem: it is asked for, not done (임대해 달라, 임대해 줄 것을 요청; not 임대해 줄
+계획이다)."""
 _REQUEST_KO: Final = re.compile(r"요청|요구|달라")
-_ASKED_AFTER_VERB_KO: Final = re.compile(r".?(?:" + _ASKED_KO + r"|\s?요청을?\s?받)")
+_ASKED_AFTER_VERB_KO: Final = re.compile(
+    r".?(?:해\s?(?:달라고|달라며|(?:주기를|주길|줄\s?것을)\s?(?:요청|요구|촉구|당부))"
+    r"|\s?(?:을\s?)?(?:요청|요구)을?\s?받(?!은))"
+)
+"""From a verb's last character: it is asked for (임대해 달라고, 공급해 줄 것을 요청; not a hope,
+공급해주기를 기대한다), or asked of the subject (공급 요청을 받았다, 공급을 요청받았다; not
+공급을 요청받은 GPU, which are told)."""
 _REQUEST_EN: Final = re.compile(r"request|ask|seek|sought", re.IGNORECASE)
 _ASKED_TO_EN: Final = re.compile(
     r"\b(?:asked|asks|asking|urged|urges|urging|requested|pressed|pressing|called\son"
@@ -993,13 +1002,9 @@ _ASKED_TO_EN: Final = re.compile(
     re.IGNORECASE,
 )
 """Before an English verb: another is asked to do it ("asked Nvidia to supply")."""
-"""From a verb's last character: it is asked for (임대해 달라고, 공급 해달라고), or asked of the
-subject (공급 요청을 받았다)."""
 _ASKABLE: Final = frozenset({"announced", "planned"})
 """Statuses a request of the figure's own verb turns into negotiating (not a cancellation or a
 completion stated beside it)."""
-"""After a verb's stem: it is asked for, not done (임대해 달라, 임대해 줄 것을 요청; not 임대해 줄
-계획이다)."""
 _TOTAL_BEFORE_KO: Final = re.compile(r"[0-9만천백]\s?[장개대]" + _WHOLE_KO.pattern)
 """A Korean figure that is a total, and the word after it (1만장 가운데, 500개 중에서)."""
 _HANDED_OVER_KO: Final = re.compile(
@@ -1876,7 +1881,7 @@ def _requested(view: _View, start: int, end: int) -> bool:
 def _received_drafts(view: _View, ctx: Context) -> list[Draft]:
     """"엔비디아는 삼성전자와 SK하이닉스로부터 HBM을 공급받는다": each source supplies; so
     does each one a supply is asked of (엔비디아는 삼성전자에 HBM4 공급을 요청했다)."""
-    trigger = view.hits_of(frozenset({"receive"}))[0]
+    trigger = view.hits_of(_RECEIVE)[0]
     resolved = _resolve(view, trigger[0], ctx)
     if not resolved.members:
         return []
@@ -1905,15 +1910,16 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
     named_goods = view.products or view.models or (
         "gpu_words" in cats and _recipient_named(view)
     )  # "한국 정부에 GPU를 공급": GPUs to a named recipient, no figure
-    if "supply" in cats and "receive" not in cats and named_goods:
+    received = [h for h in view.hits_of(_RECEIVE) if not _requested(view, h[0], h[1])]
+    if "supply" in cats and not received and named_goods:  # a supply asked for is another's
         wanted.append(("supply", _SUPPLY))
     if "partnership" in cats:
         wanted.append(("partnership", frozenset({"partnership"})))
     may_hedge = bool(wanted) and _may_hedge(view)
     for kind, names in wanted:
-        trigger = next(
-            (t for t in view.hits_of(names) if not (may_hedge and _hedged(view, *t))), None
-        )
+        told = [t for t in view.hits_of(names) if not (may_hedge and _hedged(view, *t))]
+        # a verb that is done before one only asked for (공급을 요청받아 공급하기로 했다)
+        trigger = next((t for t in told if not _requested(view, *t)), told[0] if told else None)
         if trigger is None or _blocked(view, *trigger):
             continue  # what may be supplied is no supply ("SK hynix could supply HBM4 to Nvidia")
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");

@@ -365,6 +365,16 @@ def test_a_commitment_next_to_a_market_forecast_is_kept() -> None:
         ("OpenAI is seeking 100,000 GPUs from Oracle.",
          ("gpu_commitment", "openai", "oracle", "negotiating")),
         ("xAI asked Nvidia to supply 50,000 GPUs.", ("supply", "nvidia", None, "negotiating")),
+        ("삼성SDS는 엔비디아에 H200 2000장을 판매해 달라고 요청했다.",
+         ("gpu_commitment", "samsung-sds", "nvidia", "negotiating")),
+        ("SK하이닉스는 엔비디아로부터 HBM4 공급을 요청받았다.",
+         ("supply", "sk-hynix", None, "negotiating")),
+        ("엔비디아는 GPU 1만장을 네이버에 공급해 달라는 정부 요청을 수용했다.",
+         ("supply", "nvidia", "naver", "announced")),
+        ("삼성전자는 엔비디아에 HBM4 공급을 요청받아 공급하기로 했다.",
+         ("supply", "samsung-electronics", "nvidia", "announced")),
+        ("SK하이닉스는 엔비디아에 HBM4를 공급하고 있으며 엔비디아는 공급 확대를 요청했다.",
+         ("supply", "sk-hynix", "nvidia", "announced")),
     ],
 )  # fmt: skip
 def test_a_supply_asked_for_goes_from_the_one_asked_and_is_negotiated(
@@ -386,3 +396,8 @@ def test_a_request_received_for_another_supply_leaves_the_supply_stated() -> Non
     assert (fact.type, fact.counterparty and fact.counterparty.id, fact.status) == (
         "supply", "nvidia", "announced"
     )
+
+
+def test_a_hope_that_a_supply_goes_ahead_is_no_request() -> None:
+    [fact] = extract("정부는 엔비디아가 GPU 26만장을 약속대로 공급해줄 것을 기대했다.")
+    assert fact.status == "announced"
