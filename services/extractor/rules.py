@@ -989,12 +989,13 @@ _ASKED_KO: Final = r"해\s?(?:달라|주기를|주길|줄\s?것을)"
 계획이다)."""
 _REQUEST_KO: Final = re.compile(r"요청|요구|달라")
 _ASKED_AFTER_VERB_KO: Final = re.compile(
-    r".?(?:해\s?(?:달라고|달라며|(?:주기를|주길|줄\s?것을)\s?(?:요청|요구|촉구|당부))"
-    r"|\s?(?:을\s?)?(?:요청|요구)을?\s?받(?!은))"
+    r".?(?:해\s?(?:달라고|달라며|(?:주기를|주길|줄\s?것을)\s?(?:요청|요구|촉구|당부)"
+    r"|달라는\s(?:\S+\s)?(?:요청|요구)을?\s?받(?!은|아들))"
+    r"|\s?(?:을\s?)?(?:요청|요구)을?\s?받(?!은|아들))"
 )
 """From a verb's last character: it is asked for (임대해 달라고, 공급해 줄 것을 요청; not a hope,
-공급해주기를 기대한다), or asked of the subject (공급 요청을 받았다, 공급을 요청받았다; not
-공급을 요청받은 GPU, which are told)."""
+공급해주기를 기대한다), or asked of the subject (공급 요청을 받았다, 공급을 요청받았다,
+공급해 달라는 요청을 받았다; not 공급을 요청받은 GPU, which are told)."""
 _REQUEST_EN: Final = re.compile(r"request|ask|seek|sought", re.IGNORECASE)
 _ASKED_TO_EN: Final = re.compile(
     r"\b(?:asked|asks|asking|urged|urges|urging|requested|pressed|pressing|called\son"
@@ -1874,7 +1875,7 @@ def _requested(view: _View, start: int, end: int) -> bool:
             _ASKED_TO_EN.search(text, max(view.sentence.start, start - 48), start) is not None
         )
     return _REQUEST_KO.search(text, start, end) is not None or (
-        _ASKED_AFTER_VERB_KO.match(text, end - 1, end + 8) is not None
+        _ASKED_AFTER_VERB_KO.match(text, end - 1, view.sentence.end) is not None
     )
 
 
