@@ -1901,6 +1901,27 @@ def _received_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
 
 
+def _receiving(view: _View) -> bool:
+    """Whether the subject receives goods (공급받는다), not only asks for them (a supply asked
+    for is the one asked's: 엔비디아는 공급 확대를 요청했다 beside SK하이닉스는 … 공급하고)."""
+    return "receive" in view.categories and any(
+        not _requested(view, h[0], h[1]) for h in view.hits_of(_RECEIVE)
+    )
+
+
+def _told(view: _View, names: frozenset[str], may_hedge: bool) -> Span | None:
+    """The trigger of ``names`` a relation is told by: the first that is neither hedged nor
+    only asked for (공급을 요청받아 공급하기로 했다: the second), else the first not hedged."""
+    first: Span | None = None
+    for hit in view.hits_of(names):
+        if may_hedge and _hedged(view, hit[0], hit[1]):
+            continue
+        if not _requested(view, hit[0], hit[1]):
+            return hit
+        first = first or hit
+    return first
+
+
 def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> list[Draft]:
     """Supply of named products and partnerships: facts without a quantity."""
     drafts: list[Draft] = []
@@ -1911,16 +1932,13 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
     named_goods = view.products or view.models or (
         "gpu_words" in cats and _recipient_named(view)
     )  # "한국 정부에 GPU를 공급": GPUs to a named recipient, no figure
-    received = [h for h in view.hits_of(_RECEIVE) if not _requested(view, h[0], h[1])]
-    if "supply" in cats and not received and named_goods:  # a supply asked for is another's
+    if "supply" in cats and named_goods and not _receiving(view):
         wanted.append(("supply", _SUPPLY))
     if "partnership" in cats:
         wanted.append(("partnership", frozenset({"partnership"})))
     may_hedge = bool(wanted) and _may_hedge(view)
     for kind, names in wanted:
-        told = [t for t in view.hits_of(names) if not (may_hedge and _hedged(view, *t))]
-        # a verb that is done before one only asked for (공급을 요청받아 공급하기로 했다)
-        trigger = next((t for t in told if not _requested(view, *t)), told[0] if told else None)
+        trigger = _told(view, names, may_hedge)
         if trigger is None or _blocked(view, *trigger):
             continue  # what may be supplied is no supply ("SK hynix could supply HBM4 to Nvidia")
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
