@@ -1003,6 +1003,22 @@ _ASKED_TO_EN: Final = re.compile(
     re.IGNORECASE,
 )
 """Before an English verb: another is asked to do it ("asked Nvidia to supply")."""
+_REFUSAL_HINT: Final = re.compile(
+    r"거절|거부|반려|묵살|일축|불허|reject|refus|turn\w*\sdown|declin|rebuff"
+)
+_REFUSED_KO: Final = re.compile(
+    r".?(?:\s?(?:을\s?|해\s?달라는\s(?:\S+\s)?)?(?:요청|요구|제안)[을은를]?\s?(?:\S+\s)?"
+    r"(?:거절|거부|반려|묵살|일축|불허)|[는을]\s?것[을은]?\s?(?:거절|거부))"
+)
+"""From a verb's last character: what it was asked to do was refused (공급 요청을 거절했다,
+공급해 달라는 요청을 거부했다), or doing it was (임대하는 것을 거부했다)."""
+_REFUSED_EN: Final = re.compile(
+    r"\b(?:reject\w*|refus\w*|turn\w*\sdown|declin\w*|rebuff\w*)\s(?:\S+\s){0,4}"
+    r"(?:requests?|orders?|bids?)\s(?:\S+\s){0,3}for\s(?:(?:an?\s)?(?:additional|more|another)\s)?$",
+    re.IGNORECASE,
+)
+"""Before an English figure: a request for it was refused ("rejected Oracle's request for 10,000
+GPUs")."""
 _ASKABLE: Final = frozenset({"announced", "planned"})
 """Statuses a request of the figure's own verb turns into negotiating (not a cancellation or a
 completion stated beside it)."""
@@ -1676,6 +1692,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
     drafts: list[Draft] = []
     may_hedge = bool(usable) and _may_hedge(view)
+    refusal = bool(usable) and _REFUSAL_HINT.search(text, view.sentence.start, view.sentence.end)
     clauses = _Clauses(view, [q for q, _ in usable]) if len(usable) > 1 else None
     statuses = _figure_statuses(view, [q for q, _ in usable], clauses)
     models = _figure_models(view, usable)
@@ -1692,6 +1709,8 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
         subject = members[0] if members else None
         own = _verb(view, q, following) if may_hedge or unit in _COMPUTE else None
         if may_hedge and _possible(view, q, own):
+            continue
+        if refusal and _refused(view, q.start, own):
             continue
         verb = own if unit in _COMPUTE else None
         # a deal's value belongs to the whole sentence ("a $14bn agreement to supply")
@@ -1901,6 +1920,17 @@ def _received_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
 
 
+def _refused(view: _View, start: int, verb: Span | Hit | None) -> bool:
+    """Whether a request for the figure at ``start`` (English) or for its verb (Korean) was
+    refused: no fact (엔비디아는 네이버의 GPU 1만장 추가 공급 요청을 거절했다, "Nvidia rejected
+    Oracle's request for 10,000 GPUs")."""
+    text = view.text
+    if _is_korean(view):
+        end = view.sentence.end
+        return verb is not None and _REFUSED_KO.match(text, verb[1] - 1, end) is not None
+    return _REFUSED_EN.search(text, max(view.sentence.start, start - 80), start) is not None
+
+
 def _receiving(view: _View) -> bool:
     """Whether the subject receives goods (공급받는다), not only asks for them (a supply asked
     for is the one asked's: 엔비디아는 공급 확대를 요청했다 beside SK하이닉스는 … 공급하고)."""
@@ -1911,10 +1941,14 @@ def _receiving(view: _View) -> bool:
 
 def _told(view: _View, names: frozenset[str], may_hedge: bool) -> Span | None:
     """The trigger of ``names`` a relation is told by: the first that is neither hedged nor
-    only asked for (공급을 요청받아 공급하기로 했다: the second), else the first not hedged."""
+    only asked for (공급을 요청받아 공급하기로 했다: the second), else the first not hedged; none
+    whose request was refused (공급 요청을 거절했다)."""
     first: Span | None = None
+    refusal = _REFUSAL_HINT.search(view.text, view.sentence.start, view.sentence.end)
     for hit in view.hits_of(names):
         if may_hedge and _hedged(view, hit[0], hit[1]):
+            continue
+        if refusal and _refused(view, hit[0], hit):
             continue
         if not _requested(view, hit[0], hit[1]):
             return hit

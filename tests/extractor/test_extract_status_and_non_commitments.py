@@ -405,3 +405,23 @@ def test_a_request_received_for_another_supply_leaves_the_supply_stated() -> Non
 def test_a_hope_that_a_supply_goes_ahead_is_no_request() -> None:
     [fact] = extract("정부는 엔비디아가 GPU 26만장을 약속대로 공급해줄 것을 기대했다.")
     assert fact.status == "announced"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "엔비디아는 네이버의 GPU 1만장 추가 공급 요청을 거절했다.",
+        "SK하이닉스는 엔비디아의 HBM4 공급 요청을 거절했다.",
+        "삼성전자는 엔비디아에 HBM4를 공급해 달라는 요청을 거절했다.",
+        "KT는 GPU 2000장을 업스테이지에 임대하는 것을 거부했다.",
+        "Nvidia rejected Oracle's request for 10,000 additional GPUs.",
+    ],
+)
+def test_a_request_refused_is_no_supply(text: str) -> None:
+    assert extract(text) == []
+
+
+def test_a_refusal_of_another_request_leaves_the_supply_stated() -> None:
+    text = "엔비디아는 네이버에 GPU 1만장을 공급하고, 카카오의 추가 공급 요청은 거절했다."
+    [fact] = extract(text)
+    assert (fact.counterparty and fact.counterparty.id, fact.status) == ("naver", "announced")
