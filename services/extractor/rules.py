@@ -1138,18 +1138,20 @@ _QUESTION_END: Final = re.compile(r"\?[\"'”’)\]]*\s*(?:[(\[][^\s()\[\]]{1,4}
 """The end of a question, a headline's tag after it included (확보하나?(종합), [단독])."""
 _ASKING_EN: Final = re.compile(
     r"(?:[^:?\"“]{1,60}:\s+)?[\"'“‘(]?(?:(?:so|and|but|or|then)\s|[^,?]{1,40},\s)?"
-    r"(?:(?:is|was)\sit\strue\s(?:that\s)?"
+    r"(?:(?:(?:is|was)\sit\strue\s(?:that\s)?"
     r"|(?:will|would|can|could|may|might|should|shall|is|are|was|were|do|does|did|has|have|had"
     r"|won['’]t|can['’]t|(?:would|could|should)n['’]t)\s)"
     r"(?:(?!(?:which|who|whose|that|where|when|whenever|while|after|before|since|because"
     r"|although|though|once|until|unless|as|know|knew|remember|reali[sz]e|regret|worry|right"
-    r"|there)\b)[^\s,'’]+\s){0,8}",
+    r"|there)\b)[^\s,'’]+\s){0,8}"
+    r"|(?-i:(?:[^\s,?'’]*[A-Z][^\s,?'’]*\s){1,3})to\s)",
     re.IGNORECASE,
 )
 """From the start of an English question to the verb it asks about: an auxiliary (after a label
 or a lead-in ending in a colon, "so", "and" or an opening phrase), then at most eight words with
 no clause of their own, no possessive, no verb of knowing or regret ("Will Meta buy", "Next
-year, will xAI deploy", "Exclusive: Will Oracle buy", "Is it true that Meta will buy"; not
+year, will xAI deploy", "Exclusive: Will Oracle buy", "Is it true that Meta will buy", a
+headline's names before "to" ("Meta to buy", "SK Hynix to supply"); not
 "Will Meta, which bought", "Will Meta slow down after buying", "Does Oracle's order", "Did you
 know Meta bought", "Does Meta regret buying").  A negative question of what was done asserts it
 ("Didn't Meta buy …?", "Hasn't Nvidia agreed …?"): only a modal's negation asks."""

@@ -144,6 +144,8 @@ def test_whether_it_could_is_weighed_not_dropped(text: str) -> None:
         "네이버가 GPU 1만장을 확보한다는 게 사실인가?",
         "얼마 전 네이버가 GPU 1만장을 확보했나?",
         "Exclusive: Will Oracle buy 400,000 Nvidia GPUs?",
+        "Meta to buy 1 million GPUs?",
+        "xAI to deploy 1 million GPUs in Memphis?",
         "네이버, 엔비디아 GPU 1만장 추가 확보하나?(종합)",
     ],
 )
@@ -170,6 +172,8 @@ def test_what_a_sentence_asks_whether_is_no_commitment(text: str) -> None:
         ("Will Meta slow down after buying 350,000 H100s?", "meta", 350_000),
         ("Does Meta regret buying 350,000 H100s?", "meta", 350_000),
         ("Didn't Meta buy 350,000 H100s last year?", "meta", 350_000),
+        ("Microsoft plans to buy 80,000 GPUs this year, but will it be enough?", "microsoft",
+         80_000),
         ("엔비디아는 누구에게 GPU 26만장을 공급하나?", "nvidia", 260_000),
         ("네이버가 GPU 1만장을 확보했다지?", "naver", 10_000),
     ],
