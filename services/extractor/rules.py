@@ -1003,22 +1003,30 @@ _ASKED_TO_EN: Final = re.compile(
     re.IGNORECASE,
 )
 """Before an English verb: another is asked to do it ("asked Nvidia to supply")."""
+_RELATIVE_EN: Final = re.compile(r"\b(?:which|who|that)\s(?:had\s|has\s|have\s)?$", re.I)
 _REFUSAL_HINT: Final = re.compile(
     r"거절|거부|반려|묵살|일축|불허|reject|refus|turn\w*\sdown|declin|rebuff"
 )
 _REFUSED_KO: Final = re.compile(
     r".?(?:\s?(?:을\s?|해\s?달라는\s(?:\S+\s)?)?(?:요청|요구|제안)[을은를]?\s?(?:\S+\s)?"
-    r"(?:거절|거부|반려|묵살|일축|불허)|[는을]\s?것[을은]?\s?(?:거절|거부))"
+    r"(?:거절|거부|반려|묵살|일축|불허)|(?:하?[는을]|할)\s?것[을은이]?\s?(?:거절|거부|불허))"
+    r"(?!하지\s?(?:는\s?)?(?:않|못)|지\s?않|할\s?수\s?없|하기\s?어려|했던|했다는|됐다는|된다는"
+    r"|한다는|당했다는)"
 )
 """From a verb's last character: what it was asked to do was refused (공급 요청을 거절했다,
-공급해 달라는 요청을 거부했다), or doing it was (임대하는 것을 거부했다)."""
+공급해 달라는 요청을 거부했다), or doing it was (임대하는 것을 거부했다, 공급할 것을 거절했다);
+not a refusal denied, past or only reported (거절하지 않았다, 거절할 수 없어, 거절했던 과거와
+달리, 거절했다는 소문은 사실이 아닌)."""
 _REFUSED_EN: Final = re.compile(
-    r"\b(?:reject\w*|refus\w*|turn\w*\sdown|declin\w*|rebuff\w*)\s(?:\S+\s){0,4}"
+    r"(?<!not\s)(?<!n't\s)(?<!n’t\s)(?<!never\s)"
+    r"\b(?:reject\w*|refus\w*|turn\w*\sdown|declin\w*|rebuff\w*)\s"
+    r"(?:(?!(?:to|on|despite|as|amid|after|by)\b)\S+\s){0,4}"
     r"(?:requests?|orders?|bids?)\s(?:\S+\s){0,3}for\s(?:(?:an?\s)?(?:additional|more|another)\s)?$",
     re.IGNORECASE,
 )
 """Before an English figure: a request for it was refused ("rejected Oracle's request for 10,000
-GPUs")."""
+GPUs"); not one not refused ("had not rejected its order for"), nor a decline of another kind
+("declined to detail orders for", "shares declined despite orders for")."""
 _ASKABLE: Final = frozenset({"announced", "planned"})
 """Statuses a request of the figure's own verb turns into negotiating (not a cancellation or a
 completion stated beside it)."""
@@ -1144,7 +1152,8 @@ _ASKING_EN: Final = re.compile(
     r"(?:(?!(?:which|who|whose|that|where|when|whenever|while|after|before|since|because"
     r"|although|though|once|until|unless|as|know|knew|remember|reali[sz]e|regret|worry|right"
     r"|there)\b)[^\s,'’]+\s){0,8}"
-    r"|(?-i:(?:[^\s,?'’]*[A-Z][^\s,?'’]*\s){1,3})to\s)",
+    r"|(?-i:(?!(?:Why|How|When|What|Where|Who|Which)\b)(?:[^\s,?'’:]*[A-Z][^\s,?'’:]*\s){1,3})"
+    r"to\s)",
     re.IGNORECASE,
 )
 """From the start of an English question to the verb it asks about: an auxiliary (after a label
@@ -1892,6 +1901,8 @@ def _requested(view: _View, start: int, end: int) -> bool:
     to do ("asked Nvidia to supply 50,000 GPUs", "urged Samsung to supply")."""
     text = view.text
     if not _is_korean(view):
+        if _RELATIVE_EN.search(text, max(view.sentence.start, start - 16), start) is not None:
+            return False  # told by the sentence's own verb ("Humain, which requested …, will")
         return _REQUEST_EN.search(text, start, end) is not None or (
             _ASKED_TO_EN.search(text, max(view.sentence.start, start - 48), start) is not None
         )

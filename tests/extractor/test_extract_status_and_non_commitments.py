@@ -414,11 +414,33 @@ def test_a_hope_that_a_supply_goes_ahead_is_no_request() -> None:
         "SK하이닉스는 엔비디아의 HBM4 공급 요청을 거절했다.",
         "삼성전자는 엔비디아에 HBM4를 공급해 달라는 요청을 거절했다.",
         "KT는 GPU 2000장을 업스테이지에 임대하는 것을 거부했다.",
+        "엔비디아는 KT에 H100 2000장을 공급할 것을 거절했다.",
         "Nvidia rejected Oracle's request for 10,000 additional GPUs.",
     ],
 )
 def test_a_request_refused_is_no_supply(text: str) -> None:
     assert extract(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("엔비디아는 네이버의 GPU 1만장 공급 요청을 거절하지 않고 수락했다.", 10_000),
+        ("엔비디아는 네이버의 GPU 1만장 공급 요청을 거절할 수 없어 공급하기로 했다.", 10_000),
+        ("엔비디아가 네이버의 GPU 1만장 공급 요청을 거절했다는 소문은 사실이 아닌 것으로 "
+         "드러났다.", 10_000),
+        ("Microsoft, which declined to detail orders for 50,000 GPUs, said it bought them from "
+         "Nvidia.", 50_000),
+    ],
+)  # fmt: skip
+def test_a_refusal_denied_or_of_another_kind_leaves_the_figure(text: str, value: float) -> None:
+    [fact] = extract(text)
+    assert fact.quantity is not None and fact.quantity.value == value
+
+
+def test_a_request_in_a_relative_clause_leaves_the_sentence_its_status() -> None:
+    [fact] = extract("Humain, which requested 20,000 GPUs, will receive them from Nvidia.")
+    assert fact.status == "announced"
 
 
 def test_a_refusal_of_another_request_leaves_the_supply_stated() -> None:
