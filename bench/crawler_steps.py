@@ -64,7 +64,7 @@ class Steps:
 
     @property
     def bound(self) -> float:
-        return self.ms["HTML→text"] / self.total
+        return self.seconds["HTML→text"] / self.total
 
 
 def _cpu(step: Callable[[], object]) -> float:
@@ -133,21 +133,21 @@ def measure_steps(
             assert article is not None, url
             parsed.append(article)
 
-    ms: dict[str, float] = {"HTML→text": _cpu(parse_all)}
-    ms["relevance and MinHash"] = _cpu(
+    seconds: dict[str, float] = {"HTML→text": _cpu(parse_all)}
+    seconds["relevance and MinHash"] = _cpu(
         lambda: [(judge(a.title, a.text), a.minhash) for a in parsed]
     )
     site_pid, port = site
     site_before = tree_cpu(site_pid)
-    ms["fetch"] = asyncio.run(_async_cpu(
+    seconds["fetch"] = asyncio.run(_async_cpu(
         lambda: _fetch_all([f"http://{host}:{port}{path}" for path, _ in pages], resolver)
     ))  # fmt: skip
-    ms["site"] = tree_cpu(site_pid) - site_before
+    seconds["site"] = tree_cpu(site_pid) - site_before
     with tempfile.TemporaryDirectory() as tmp:
         writer = WarcWriter(Path(tmp) / "warc", prefix="steps")
         headers = list(HEADERS.items())
         try:
-            ms["WARC write"] = _cpu(lambda: [
+            seconds["WARC write"] = _cpu(lambda: [
                 writer.write_response(url, 200, headers, body) for url, (_, body) in
                 zip(urls, pages, strict=True)
             ])  # fmt: skip
@@ -158,14 +158,15 @@ def measure_steps(
         state = CrawlState(make_engine(database))
         now = datetime.now(UTC)
         requests = [ClaimRequest(a.to_article(fetched_at=now), a.minhash) for a in parsed]
-        ms["claims"] = _cpu(lambda: [state.claim_many(b) for b in _batches(requests, BATCH)])
+        seconds["claims"] = _cpu(lambda: [state.claim_many(b) for b in _batches(requests, BATCH)])
         ids = [r.article.id for r in requests]
-        ms["mark published"] = _cpu(lambda: list(map(state.mark_published, _batches(ids, BATCH))))
+        marks = _batches(ids, BATCH)
+        seconds["mark published"] = _cpu(lambda: list(map(state.mark_published, marks)))
         published = n - BATCH
         client, broker_cpu = asyncio.run(
             _publish_all(broker.bootstrap, Path(tmp), parsed, broker.pids()[0])
         )
-    per_page = {name: seconds / n * 1000 for name, seconds in ms.items()}
+    per_page = {name: used / n * 1000 for name, used in seconds.items()}
     per_page["publish"] = client / published * 1000
     per_page["broker"] = broker_cpu / published * 1000
     return Steps(per_page, n)

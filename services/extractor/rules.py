@@ -1703,7 +1703,7 @@ def _quantity_drafts(view: _View, ctx: Context) -> list[Draft]:
     ]
     drafts: list[Draft] = []
     may_hedge = bool(usable) and _may_hedge(view)
-    refusal = bool(usable) and _REFUSAL_HINT.search(text, view.sentence.start, view.sentence.end)
+    refusal = bool(usable) and _may_refuse(view)
     clauses = _Clauses(view, [q for q, _ in usable]) if len(usable) > 1 else None
     statuses = _figure_statuses(view, [q for q, _ in usable], clauses)
     models = _figure_models(view, usable)
@@ -1944,6 +1944,11 @@ def _refused(view: _View, start: int, verb: Span | Hit | None) -> bool:
     return _REFUSED_EN.search(text, max(view.sentence.start, start - 80), start) is not None
 
 
+def _may_refuse(view: _View) -> bool:
+    """Whether the sentence holds a word of refusal (else :func:`_refused` is not asked)."""
+    return _REFUSAL_HINT.search(view.text, view.sentence.start, view.sentence.end) is not None
+
+
 def _receiving(view: _View) -> bool:
     """Whether the subject receives goods (공급받는다), not only asks for them (a supply asked
     for is the one asked's: 엔비디아는 공급 확대를 요청했다 beside SK하이닉스는 … 공급하고)."""
@@ -1957,7 +1962,7 @@ def _told(view: _View, names: frozenset[str], may_hedge: bool) -> Span | None:
     only asked for (공급을 요청받아 공급하기로 했다: the second), else the first not hedged; none
     whose request was refused (공급 요청을 거절했다)."""
     first: Span | None = None
-    refusal = _REFUSAL_HINT.search(view.text, view.sentence.start, view.sentence.end)
+    refusal = _may_refuse(view)
     for hit in view.hits_of(names):
         if may_hedge and _hedged(view, hit[0], hit[1]):
             continue
@@ -1988,6 +1993,7 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
         trigger = _told(view, names, may_hedge)
         if trigger is None or _blocked(view, *trigger):
             continue  # what may be supplied is no supply ("SK hynix could supply HBM4 to Nvidia")
+        status = "negotiating" if _requested(view, trigger[0], trigger[1]) else None
         # the English verb's own words ("will supply HBM4 to AMD, which won orders from …");
         # a Korean sentence's verb comes last, after nouns of the kind (공급 물량을 수주했다)
         own = view.categories if _is_korean(view) else _main_verb(view, names)
@@ -2010,11 +2016,9 @@ def _relation_drafts(view: _View, ctx: Context, done: set[tuple[str, str]]) -> l
                 counterparty = ctx.counterparty
             if kind == "partnership" and counterparty is None:
                 continue
-            asked = _requested(view, trigger[0], trigger[1])
             drafts.append(
                 _relation_draft(
-                    view, ctx, kind, (_party(member), counterparty), resolved, trigger,
-                    "negotiating" if asked else None,
+                    view, ctx, kind, (_party(member), counterparty), resolved, trigger, status
                 )
             )
     return drafts
