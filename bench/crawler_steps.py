@@ -64,7 +64,7 @@ class Steps:
 
     @property
     def bound(self) -> float:
-        return self.seconds["HTML→text"] / self.total
+        return self.ms["HTML→text"] / self.total
 
 
 def _cpu(step: Callable[[], object]) -> float:
